@@ -1,0 +1,196 @@
+//! Baseline: profile a training dataset and write SageMaker's `statistics.json` and
+//! suggested `constraints.json`.
+
+use std::io::Read;
+
+use serde::{Deserialize, Serialize};
+
+use crate::dataset::{profile_dataset, DatasetFormat, NoProgress, Progress};
+use crate::formats::constraints::Constraints;
+use crate::formats::statistics::Statistics;
+use crate::profile::DatasetProfile;
+use crate::store::ObjectStore;
+use crate::suggest::suggest_constraints;
+use crate::CoreError;
+
+/// The files a data-quality baseline produces.
+#[derive(Debug, Clone)]
+pub struct BaselineOutput {
+    /// the mergeable profile behind the files
+    pub profile: DatasetProfile,
+    /// statistics.json
+    pub statistics: Statistics,
+    /// constraints.json (suggested)
+    pub constraints: Constraints,
+}
+
+impl BaselineOutput {
+    /// statistics.json text, byte-compatible with the analyzer's layout.
+    pub fn statistics_json(&self) -> String {
+        self.statistics.to_json()
+    }
+
+    /// constraints.json text.
+    pub fn constraints_json(&self) -> String {
+        self.constraints.to_json()
+    }
+}
+
+/// Profiles `reader` (named `source` in errors) and derives the baseline files.
+pub fn build<R: Read>(
+    reader: R,
+    source: &str,
+    format: DatasetFormat,
+    progress: &mut dyn Progress,
+) -> Result<BaselineOutput, CoreError> {
+    let profile = profile_dataset(reader, source, format, progress)?;
+    let statistics = profile.to_statistics();
+    let constraints = suggest_constraints(&profile);
+    Ok(BaselineOutput {
+        profile,
+        statistics,
+        constraints,
+    })
+}
+
+/// A baseline request: where the dataset is and where the files go, as store keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineRequest {
+    /// store key of the dataset (an `s3://bucket/key` URI is accepted too; its key is used)
+    pub dataset: String,
+    /// dataset encoding; default CSV with header
+    #[serde(default = "default_format")]
+    pub format: DatasetFormat,
+    /// key prefix for `statistics.json` and `constraints.json`
+    pub output_prefix: String,
+}
+
+fn default_format() -> DatasetFormat {
+    DatasetFormat::Csv { header: true }
+}
+
+/// What a baseline run returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineSummary {
+    /// number of features
+    pub features: usize,
+    /// rows profiled
+    pub rows: u64,
+    /// where statistics.json went
+    pub statistics_key: String,
+    /// where constraints.json went
+    pub constraints_key: String,
+}
+
+/// Strips an `s3://bucket/` prefix, leaving the object key.
+pub fn key_of(uri_or_key: &str) -> &str {
+    match uri_or_key.strip_prefix("s3://") {
+        Some(rest) => rest.split_once('/').map(|(_, k)| k).unwrap_or(""),
+        None => uri_or_key,
+    }
+}
+
+/// Joins a prefix and a file name with exactly one `/`.
+pub fn join_key(prefix: &str, name: &str) -> String {
+    let p = key_of(prefix).trim_end_matches('/');
+    if p.is_empty() {
+        name.to_string()
+    } else {
+        format!("{p}/{name}")
+    }
+}
+
+/// Runs a baseline through the store port: streams the dataset, writes both files.
+pub async fn run<S: ObjectStore>(
+    store: &S,
+    req: &BaselineRequest,
+) -> Result<BaselineSummary, CoreError> {
+    let key = key_of(&req.dataset).to_string();
+    let reader = store.reader(&key).await?;
+    let format = req.format;
+    let source = key.clone();
+    let handle = tokio::runtime::Handle::current();
+    // The profiler is synchronous CPU work over a blocking reader bridged from the store's
+    // async stream; memory stays bounded by the bridge's buffer and the sketches.
+    let out = tokio::task::spawn_blocking(move || {
+        let _guard = handle.enter();
+        let bridge = tokio_util::io::SyncIoBridge::new(reader);
+        build(bridge, &source, format, &mut NoProgress)
+    })
+    .await
+    .map_err(|e| CoreError::Io {
+        key: key.clone(),
+        source: std::io::Error::other(e.to_string()),
+    })??;
+    let statistics_key = join_key(&req.output_prefix, "statistics.json");
+    let constraints_key = join_key(&req.output_prefix, "constraints.json");
+    store
+        .put(&statistics_key, out.statistics_json().into_bytes())
+        .await?;
+    store
+        .put(&constraints_key, out.constraints_json().into_bytes())
+        .await?;
+    Ok(BaselineSummary {
+        features: out.profile.features.len(),
+        rows: out.profile.item_count,
+        statistics_key,
+        constraints_key,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    #[test]
+    fn keys() {
+        assert_eq!(key_of("s3://bucket/a/b.csv"), "a/b.csv");
+        assert_eq!(key_of("a/b.csv"), "a/b.csv");
+        assert_eq!(join_key("baselines/m/", "statistics.json"), "baselines/m/statistics.json");
+        assert_eq!(join_key("s3://b/baselines/m", "x"), "baselines/m/x");
+    }
+
+    #[tokio::test]
+    async fn run_writes_both_files_through_the_store() {
+        let store = MemoryStore::new();
+        store
+            .put("datasets/train.csv", b"a,b\n1,x\n2,y\n3,x\n".to_vec())
+            .await
+            .unwrap();
+        let summary = run(
+            &store,
+            &BaselineRequest {
+                dataset: "s3://bucket/datasets/train.csv".into(),
+                format: DatasetFormat::Csv { header: true },
+                output_prefix: "baselines/m1".into(),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(summary.rows, 3);
+        assert_eq!(summary.features, 2);
+        let stats = store.get("baselines/m1/statistics.json").await.unwrap();
+        let stats = Statistics::from_json(&stats).unwrap();
+        assert_eq!(stats.dataset.item_count, 3);
+        let cons = store.get("baselines/m1/constraints.json").await.unwrap();
+        let cons = Constraints::from_json(&cons).unwrap();
+        assert_eq!(cons.features.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn missing_dataset_is_not_found() {
+        let store = MemoryStore::new();
+        let err = run(
+            &store,
+            &BaselineRequest {
+                dataset: "nope.csv".into(),
+                format: DatasetFormat::Csv { header: true },
+                output_prefix: "out".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, CoreError::NotFound { .. }), "{err}");
+    }
+}

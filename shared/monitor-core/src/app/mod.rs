@@ -1,0 +1,3 @@
+//! One `run` per use case. Lambda handlers and CLI commands call exactly one of these.
+
+pub mod baseline;

@@ -1,0 +1,75 @@
+//! The crate's error type. Every variant carries the offending value (key, line, field).
+
+/// Errors of monitor-core use cases.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CoreError {
+    /// An object or file could not be found in the store.
+    #[error("object not found: {key}")]
+    NotFound {
+        /// store key or path
+        key: String,
+    },
+    /// An I/O failure on a store key.
+    #[error("I/O error on {key}: {source}")]
+    Io {
+        /// store key or path
+        key: String,
+        /// underlying error
+        #[source]
+        source: std::io::Error,
+    },
+    /// A transient failure the caller may retry (throttling, timeouts).
+    #[error("transient error on {key}: {message}")]
+    Transient {
+        /// store key
+        key: String,
+        /// what happened
+        message: String,
+    },
+    /// A dataset could not be read: names the file, line and column.
+    #[error("{file}:{line}: column {column}: {message}")]
+    Dataset {
+        /// file or key
+        file: String,
+        /// 1-based line number
+        line: u64,
+        /// column name or index
+        column: String,
+        /// what is wrong
+        message: String,
+    },
+    /// A dataset with no data rows.
+    #[error("{file}: no data rows")]
+    EmptyDataset {
+        /// file or key
+        file: String,
+    },
+    /// A SageMaker file could not be parsed.
+    #[error("{key}: {source}")]
+    Format {
+        /// store key
+        key: String,
+        /// parse failure
+        #[source]
+        source: crate::formats::statistics::FormatError,
+    },
+    /// A configuration value is missing or invalid.
+    #[error("invalid configuration {field} = {value:?}: {message}")]
+    Config {
+        /// field or variable name
+        field: String,
+        /// offending value
+        value: String,
+        /// why it is invalid
+        message: String,
+    },
+    /// Our own state file could not be decoded.
+    #[error("invalid state object {key}: {message}")]
+    State {
+        /// store key
+        key: String,
+        /// what is wrong
+        message: String,
+    },
+}

@@ -1,0 +1,9 @@
+//! SageMaker Model Monitor file formats, read and written byte-compatibly.
+//!
+//! `jackson` renders JSON the way the analyzer's Jackson `DefaultPrettyPrinter` does
+//! (`"key" : value`, arrays on one line, Java `Double.toString` numbers).
+
+pub mod constraints;
+pub mod jackson;
+pub mod statistics;
+pub mod violations;

@@ -1,0 +1,18 @@
+//! modelwatch's domain: SageMaker formats, the mergeable profile, constraint checks, the
+//! storage and metrics ports with their adapters, and one `run` per use case.
+//!
+//! Layering: `drift_math` does the numbers; this crate turns files and events into calls of
+//! it and writes SageMaker's files back. Nothing here knows about Lambda; the function crates
+//! map events to one `app::*::run` call each.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod capture;
+pub mod dataset;
+pub mod error;
+pub mod formats;
+pub mod profile;
+pub mod store;
+pub mod suggest;
+
+pub use error::CoreError;

@@ -1,0 +1,377 @@
+//! The mergeable profile: per-feature state that one pass over data builds and that any
+//! number of partial profiles merge into, exactly (counts, moments) or within the sketch's
+//! rank error (quantiles).
+//!
+//! A baseline is one profile of the training set; a monitoring window is the merge of the
+//! partial profiles that capture-ingest wrote for each capture object of the window.
+
+use std::collections::BTreeMap;
+
+use drift_math::categorical::{CategoricalCounts, DistinctCount};
+use drift_math::kll::{KllSketch, DEFAULT_NUMBER_OF_BUCKETS};
+use drift_math::moments::Moments;
+use drift_math::types::{classify, InferredType, TypeCounts, ValueClass};
+use serde::{Deserialize, Serialize};
+
+use crate::formats::statistics::{
+    CategoricalBucket, CategoricalDistribution, CommonStats, DatasetStats, FeatureStatistics,
+    KllBucketOut, KllDistribution, KllParameters, KllSketchOut, NumericalDistribution,
+    NumericalStatistics, Statistics, StringDistribution, StringStatistics,
+};
+
+/// Deequ's `Histogram` keeps at most this many categorical buckets in its output.
+pub const MAX_CATEGORICAL_BUCKETS: usize = 1000;
+
+/// What a feature profile tracks. A baseline tracks everything; a monitor tracks only what
+/// the baseline's type and constraints need, which keeps ingest cheap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tracking {
+    /// moments and the KLL sketch of numeric values
+    pub numeric: bool,
+    /// value counts and distinct estimate
+    pub categorical: bool,
+}
+
+impl Tracking {
+    /// Everything (baselines).
+    pub const ALL: Tracking = Tracking {
+        numeric: true,
+        categorical: true,
+    };
+
+    /// What monitoring a feature of baseline type `t` needs; `domains` says whether the
+    /// constraints carry a domain for it (categorical_values_check).
+    pub fn for_baseline_type(t: InferredType, domains: bool) -> Self {
+        match t {
+            InferredType::Integral | InferredType::Fractional => Tracking {
+                numeric: true,
+                categorical: domains,
+            },
+            InferredType::String | InferredType::Boolean => Tracking {
+                numeric: false,
+                categorical: true,
+            },
+            InferredType::Unknown => Tracking::ALL,
+        }
+    }
+}
+
+/// Mergeable state of one feature.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FeatureProfile {
+    /// feature name
+    pub name: String,
+    /// what is tracked
+    pub tracking: Tracking,
+    /// Deequ value classes, including nulls
+    pub types: TypeCounts,
+    /// moments of the values that parse as numbers
+    pub moments: Moments,
+    /// Deequ KLL sketch of the values that parse as numbers
+    pub kll: KllSketch,
+    /// value counts (capped)
+    pub categorical: CategoricalCounts,
+    /// approximate distinct count of non-null values
+    pub distinct: DistinctCount,
+    /// values seen after categorical counting was dropped for a high-cardinality numeric
+    /// column (bounds memory on baselines; see `observe`)
+    #[serde(default)]
+    pub categorical_dropped: u64,
+}
+
+impl FeatureProfile {
+    /// An empty profile.
+    pub fn new(name: impl Into<String>, tracking: Tracking) -> Self {
+        Self {
+            name: name.into(),
+            tracking,
+            types: TypeCounts::default(),
+            moments: Moments::new(),
+            kll: KllSketch::new(),
+            categorical: CategoricalCounts::new(),
+            distinct: DistinctCount::new(),
+            categorical_dropped: 0,
+        }
+    }
+
+    /// Records a missing value.
+    #[inline]
+    pub fn observe_null(&mut self) {
+        self.types.add_null();
+    }
+
+    /// Records one non-null value. Returns the class it was given.
+    ///
+    /// Numbers go into the moments and the sketch when their text matches Deequ's
+    /// Integral/Fractional patterns. Categorical counting of a column that has only seen
+    /// numbers stops once it exceeds the categorical cap (a high-cardinality numeric column
+    /// is not a category); the values skipped are counted in `categorical_dropped`.
+    #[inline]
+    pub fn observe(&mut self, value: &str) -> ValueClass {
+        let class = classify(value);
+        self.types.add(class);
+        let numeric = matches!(class, ValueClass::Integral | ValueClass::Fractional);
+        if numeric && self.tracking.numeric {
+            if let Some(x) = parse_number(value) {
+                self.moments.update(x);
+                self.kll.update(x);
+            }
+        }
+        if self.tracking.categorical {
+            self.distinct.update(value);
+            if self.categorical_dropped > 0 {
+                self.categorical_dropped += 1;
+            } else if numeric
+                && self.types.string == 0
+                && self.types.boolean == 0
+                && self.categorical.overflow() > 0
+            {
+                self.categorical_dropped = 1;
+            } else {
+                self.categorical.add(value);
+            }
+        }
+        class
+    }
+
+    /// Adds another profile of the same feature.
+    pub fn merge(&mut self, other: &FeatureProfile) {
+        self.types.merge(&other.types);
+        self.moments.merge(&other.moments);
+        self.kll.merge(&other.kll);
+        self.categorical.merge(&other.categorical);
+        self.distinct.merge(&other.distinct);
+        self.categorical_dropped += other.categorical_dropped;
+    }
+
+    /// Deequ's inferred type of the values seen, mapped to Model Monitor's types: a
+    /// Boolean column is reported as String (Model Monitor's schema has no Boolean).
+    pub fn inferred_type(&self) -> InferredType {
+        match self.types.inferred() {
+            InferredType::Boolean => InferredType::String,
+            t => t,
+        }
+    }
+
+    /// The statistics.json entry of this feature.
+    pub fn to_statistics(&self) -> FeatureStatistics {
+        let inferred = self.inferred_type();
+        let common = CommonStats {
+            num_present: self.types.non_null(),
+            num_missing: self.types.null,
+        };
+        match inferred {
+            InferredType::Integral | InferredType::Fractional if self.moments.count() > 0 => {
+                let min = self.moments.min().unwrap_or(0.0);
+                let max = self.moments.max().unwrap_or(0.0);
+                let buckets = self
+                    .kll
+                    .buckets(min, max, DEFAULT_NUMBER_OF_BUCKETS)
+                    .into_iter()
+                    .map(|b| KllBucketOut {
+                        lower_bound: b.lower_bound,
+                        upper_bound: b.upper_bound,
+                        count: b.count,
+                    })
+                    .collect();
+                FeatureStatistics {
+                    name: self.name.clone(),
+                    inferred_type: inferred,
+                    numerical_statistics: Some(NumericalStatistics {
+                        common,
+                        mean: self.moments.mean().unwrap_or(0.0),
+                        sum: self.moments.sum(),
+                        std_dev: self.moments.std_dev().unwrap_or(0.0),
+                        min,
+                        max,
+                        distribution: NumericalDistribution {
+                            kll: KllDistribution {
+                                buckets,
+                                sketch: KllSketchOut {
+                                    parameters: KllParameters {
+                                        c: self.kll.shrinking_factor(),
+                                        k: self.kll.sketch_size() as f64,
+                                    },
+                                    data: self.kll.levels(),
+                                },
+                            },
+                        },
+                        ..NumericalStatistics::default()
+                    }),
+                    ..FeatureStatistics::new(self.name.clone(), inferred)
+                }
+            }
+            _ => {
+                let buckets = self
+                    .categorical
+                    .by_count_desc()
+                    .into_iter()
+                    .take(MAX_CATEGORICAL_BUCKETS)
+                    .map(|(v, c)| CategoricalBucket {
+                        value: v.to_string(),
+                        count: c,
+                        ..CategoricalBucket::default()
+                    })
+                    .collect();
+                let distinct = if self.categorical.overflow() == 0 && self.categorical_dropped == 0
+                {
+                    self.categorical.distinct() as f64
+                } else {
+                    self.distinct.estimate().round()
+                };
+                FeatureStatistics {
+                    name: self.name.clone(),
+                    inferred_type: inferred,
+                    string_statistics: Some(StringStatistics {
+                        common,
+                        distinct_count: distinct,
+                        distribution: StringDistribution {
+                            categorical: CategoricalDistribution {
+                                buckets,
+                                ..CategoricalDistribution::default()
+                            },
+                            ..StringDistribution::default()
+                        },
+                        ..StringStatistics::default()
+                    }),
+                    ..FeatureStatistics::new(self.name.clone(), inferred)
+                }
+            }
+        }
+    }
+}
+
+/// Parses a value that Deequ classified as Integral or Fractional. Deequ's patterns allow
+/// one space after the sign (`- 1`), which Rust's parser does not; it is removed first.
+#[inline]
+pub fn parse_number(s: &str) -> Option<f64> {
+    match s.parse::<f64>() {
+        Ok(x) => Some(x),
+        Err(_) => {
+            let b = s.as_bytes();
+            if b.len() > 2 && (b[0] == b'-' || b[0] == b'+') && b[1] == b' ' {
+                let mut t = String::with_capacity(s.len() - 1);
+                t.push(b[0] as char);
+                t.push_str(&s[2..]);
+                t.parse().ok()
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// Mergeable profile of a whole dataset or window: record counts plus one
+/// [`FeatureProfile`] per feature, in feature order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatasetProfile {
+    /// records analysed (rows that had the expected shape)
+    pub item_count: u64,
+    /// per-feature state, in baseline/column order
+    pub features: Vec<FeatureProfile>,
+    /// how many records had each column count (missing/extra column checks)
+    #[serde(default)]
+    pub column_counts: BTreeMap<usize, u64>,
+}
+
+impl DatasetProfile {
+    /// An empty profile for `names`.
+    pub fn new(names: &[String], tracking: impl Fn(&str) -> Tracking) -> Self {
+        Self {
+            item_count: 0,
+            features: names
+                .iter()
+                .map(|n| FeatureProfile::new(n.clone(), tracking(n)))
+                .collect(),
+            column_counts: BTreeMap::new(),
+        }
+    }
+
+    /// Adds another profile over the same features. Features are matched by name; a
+    /// feature the other profile has and this one lacks is appended.
+    pub fn merge(&mut self, other: &DatasetProfile) {
+        self.item_count += other.item_count;
+        for (k, v) in &other.column_counts {
+            *self.column_counts.entry(*k).or_default() += v;
+        }
+        for (i, f) in other.features.iter().enumerate() {
+            // Fast path: same position, same name.
+            if self.features.get(i).is_some_and(|s| s.name == f.name) {
+                self.features[i].merge(f);
+            } else if let Some(s) = self.features.iter_mut().find(|s| s.name == f.name) {
+                s.merge(f);
+            } else {
+                self.features.push(f.clone());
+            }
+        }
+    }
+
+    /// The statistics.json of this profile.
+    pub fn to_statistics(&self) -> Statistics {
+        Statistics {
+            version: 0.0,
+            dataset: DatasetStats {
+                item_count: self.item_count,
+                ..DatasetStats::default()
+            },
+            features: self.features.iter().map(|f| f.to_statistics()).collect(),
+            ..Statistics::default()
+        }
+    }
+
+    /// The feature named `name`.
+    pub fn feature(&self, name: &str) -> Option<&FeatureProfile> {
+        self.features.iter().find(|f| f.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_column_profile() {
+        let mut f = FeatureProfile::new("x", Tracking::ALL);
+        for v in ["1", "2", "3", "4"] {
+            f.observe(v);
+        }
+        f.observe_null();
+        assert_eq!(f.inferred_type(), InferredType::Integral);
+        let s = f.to_statistics();
+        let n = s.numerical_statistics.expect("numeric");
+        assert_eq!(n.common.num_present, 4);
+        assert_eq!(n.common.num_missing, 1);
+        assert_eq!(n.sum, 10.0);
+        assert_eq!(n.mean, 2.5);
+        // numpy: np.std([1,2,3,4]) == 1.118033988749895
+        assert!((n.std_dev - 1.118033988749895).abs() < 1e-15);
+        assert_eq!(n.distribution.kll.buckets.len(), 10);
+    }
+
+    #[test]
+    fn string_column_profile_and_boolean_maps_to_string() {
+        let mut f = FeatureProfile::new("s", Tracking::ALL);
+        for v in ["a", "b", "a", "1"] {
+            f.observe(v);
+        }
+        let s = f.to_statistics();
+        assert_eq!(s.inferred_type, InferredType::String);
+        let st = s.string_statistics.expect("string");
+        assert_eq!(st.distinct_count, 3.0);
+        assert_eq!(st.distribution.categorical.buckets[0].value, "a");
+        assert_eq!(st.distribution.categorical.buckets[0].count, 2);
+
+        let mut b = FeatureProfile::new("b", Tracking::ALL);
+        b.observe("true");
+        b.observe("false");
+        assert_eq!(b.inferred_type(), InferredType::String);
+    }
+
+    #[test]
+    fn parse_number_accepts_deequ_sign_space() {
+        assert_eq!(parse_number("- 1.5"), Some(-1.5));
+        assert_eq!(parse_number("+2"), Some(2.0));
+        assert_eq!(parse_number("1e3"), Some(1000.0));
+        assert_eq!(parse_number("abc"), None);
+    }
+}

@@ -1,0 +1,433 @@
+//! The object-store port and its local adapters.
+//!
+//! One key layout serves every adapter (see the architecture): `config/monitors/{m}.json`,
+//! `baselines/{m}/…`, `data-capture/…`, `ground-truth/…`, `state/…`, `reports/…`. The local
+//! directory adapter is the embedded default (CLI, demo, tests); the S3 adapter lives in the
+//! `monitor-aws` crate so that this crate stays free of the AWS SDK.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::{Component, Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use crate::CoreError;
+
+/// A streaming body: bytes arrive in bounded chunks, never the whole object at once.
+pub type ByteReader = Pin<Box<dyn AsyncRead + Send>>;
+
+/// Capability: read, write and list objects by key.
+///
+/// Keys use `/` as separator on every adapter. `list` returns every key under a prefix in
+/// ascending byte order, whatever the adapter's page size. `put` of the same bytes twice is
+/// a no-op in effect (replays are safe).
+pub trait ObjectStore: Send + Sync {
+    /// Reads a whole (small) object: configs, baselines, state files.
+    fn get(&self, key: &str) -> impl Future<Output = Result<Vec<u8>, CoreError>> + Send;
+    /// Opens an object for streaming reads (capture files, datasets).
+    fn reader(&self, key: &str) -> impl Future<Output = Result<ByteReader, CoreError>> + Send;
+    /// Writes an object, replacing any previous version.
+    fn put(&self, key: &str, body: Vec<u8>) -> impl Future<Output = Result<(), CoreError>> + Send;
+    /// Lists every key under `prefix`, sorted ascending.
+    fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, CoreError>> + Send;
+}
+
+/// Reads an object if it exists: `Ok(None)` on NotFound.
+pub async fn get_optional<S: ObjectStore>(store: &S, key: &str) -> Result<Option<Vec<u8>>, CoreError> {
+    match store.get(key).await {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(CoreError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A directory on the local file system used as an object store.
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+impl LocalStore {
+    /// A store rooted at `root` (created on first write).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The file path of `key`; rejects keys that would escape the root.
+    pub fn path_of(&self, key: &str) -> Result<PathBuf, CoreError> {
+        let rel = Path::new(key);
+        let safe = !key.is_empty()
+            && rel
+                .components()
+                .all(|c| matches!(c, Component::Normal(_)));
+        if !safe {
+            return Err(CoreError::Config {
+                field: "key".into(),
+                value: key.into(),
+                message: "store keys are relative paths without `..`".into(),
+            });
+        }
+        Ok(self.root.join(rel))
+    }
+}
+
+fn io_err(key: &str, e: std::io::Error) -> CoreError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        CoreError::NotFound { key: key.into() }
+    } else {
+        CoreError::Io {
+            key: key.into(),
+            source: e,
+        }
+    }
+}
+
+impl ObjectStore for LocalStore {
+    async fn get(&self, key: &str) -> Result<Vec<u8>, CoreError> {
+        let path = self.path_of(key)?;
+        tokio::fs::read(&path).await.map_err(|e| io_err(key, e))
+    }
+
+    async fn reader(&self, key: &str) -> Result<ByteReader, CoreError> {
+        let path = self.path_of(key)?;
+        let file = tokio::fs::File::open(&path).await.map_err(|e| io_err(key, e))?;
+        Ok(Box::pin(file))
+    }
+
+    async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), CoreError> {
+        let path = self.path_of(key)?;
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| io_err(key, e))?;
+        }
+        // Write to a sibling temp file then rename: readers never see half an object.
+        let tmp = path.with_extension(format!(
+            "{}.tmp-{}",
+            path.extension().and_then(|e| e.to_str()).unwrap_or(""),
+            std::process::id()
+        ));
+        tokio::fs::write(&tmp, &body)
+            .await
+            .map_err(|e| io_err(key, e))?;
+        tokio::fs::rename(&tmp, &path)
+            .await
+            .map_err(|e| io_err(key, e))
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, CoreError> {
+        let root = self.root.clone();
+        let prefix = prefix.to_string();
+        let walk = tokio::task::spawn_blocking(move || list_dir(&root, &prefix));
+        walk.await.map_err(|e| CoreError::Io {
+            key: self.root.display().to_string(),
+            source: std::io::Error::other(e.to_string()),
+        })?
+    }
+}
+
+/// Walks the directory that holds `prefix` and returns matching keys, sorted.
+fn list_dir(root: &Path, prefix: &str) -> Result<Vec<String>, CoreError> {
+    // Start at the deepest directory fully named by the prefix, to avoid walking the tree.
+    let dir_part = match prefix.rfind('/') {
+        Some(i) => &prefix[..i],
+        None => "",
+    };
+    let start = if dir_part.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(dir_part)
+    };
+    let mut out = Vec::new();
+    let mut stack = vec![start];
+    while let Some(dir) = stack.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io_err(&dir.display().to_string(), e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| io_err(&dir.display().to_string(), e))?;
+            let path = entry.path();
+            let file_type = entry
+                .file_type()
+                .map_err(|e| io_err(&path.display().to_string(), e))?;
+            let Ok(rel) = path.strip_prefix(root) else {
+                continue;
+            };
+            let key = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            if file_type.is_dir() {
+                let with_slash = format!("{key}/");
+                if with_slash.starts_with(prefix) || prefix.starts_with(&with_slash) {
+                    stack.push(path);
+                }
+            } else if key.starts_with(prefix) && !key.contains(".tmp-") {
+                out.push(key);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// An in-memory store for tests and for callers that want no file system.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    objects: Arc<Mutex<BTreeMap<String, Vec<u8>>>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Vec<u8>>> {
+        // A poisoned lock only means another test thread panicked; the map is still valid.
+        self.objects.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl ObjectStore for MemoryStore {
+    async fn get(&self, key: &str) -> Result<Vec<u8>, CoreError> {
+        self.lock()
+            .get(key)
+            .cloned()
+            .ok_or_else(|| CoreError::NotFound { key: key.into() })
+    }
+
+    async fn reader(&self, key: &str) -> Result<ByteReader, CoreError> {
+        let bytes = self.get(key).await?;
+        Ok(Box::pin(std::io::Cursor::new(bytes)))
+    }
+
+    async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), CoreError> {
+        self.lock().insert(key.to_string(), body);
+        Ok(())
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, CoreError> {
+        Ok(self
+            .lock()
+            .range(prefix.to_string()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k.clone())
+            .collect())
+    }
+}
+
+/// One line handed out by [`LineReader`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Line<'a> {
+    /// A complete line without its `\n` (and without a trailing `\r`).
+    Ok(&'a [u8]),
+    /// A line longer than the reader's limit; its bytes were skipped.
+    TooLong {
+        /// how many bytes the line had
+        len: u64,
+    },
+}
+
+/// Splits a byte stream into lines with bounded memory.
+///
+/// Memory is `chunk + max_line` bytes whatever the object size. Lines longer than
+/// `max_line` are skipped and reported as [`Line::TooLong`], so one bad line never stops
+/// the good ones after it.
+pub struct LineReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    max_line: usize,
+    line_no: u64,
+    bytes_read: u64,
+}
+
+/// Default limit on one line: 16 MiB (a capture record with a large JSON payload fits).
+pub const DEFAULT_MAX_LINE: usize = 16 << 20;
+const CHUNK: usize = 256 << 10;
+
+impl<R: AsyncRead + Unpin> LineReader<R> {
+    /// A reader with the default line limit.
+    pub fn new(inner: R) -> Self {
+        Self::with_max_line(inner, DEFAULT_MAX_LINE)
+    }
+
+    /// A reader that skips lines longer than `max_line` bytes.
+    pub fn with_max_line(inner: R, max_line: usize) -> Self {
+        Self {
+            inner,
+            buf: vec![0; CHUNK.max(1024)],
+            start: 0,
+            end: 0,
+            eof: false,
+            max_line: max_line.max(1),
+            line_no: 0,
+            bytes_read: 0,
+        }
+    }
+
+    /// 1-based number of the line last returned.
+    pub fn line_no(&self) -> u64 {
+        self.line_no
+    }
+
+    /// Bytes consumed from the stream so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+
+    async fn fill(&mut self) -> std::io::Result<usize> {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.end == self.buf.len() {
+            let grow = (self.buf.len() * 2).min(self.max_line + CHUNK);
+            self.buf.resize(grow.max(self.buf.len() + 1), 0);
+        }
+        let n = self.inner.read(&mut self.buf[self.end..]).await?;
+        if n == 0 {
+            self.eof = true;
+        }
+        self.end += n;
+        self.bytes_read += n as u64;
+        Ok(n)
+    }
+
+    /// The next line, or `None` at the end of the stream. A final line without `\n` is
+    /// returned too; empty lines are returned as empty slices.
+    pub async fn next_line(&mut self) -> std::io::Result<Option<Line<'_>>> {
+        let mut skipped: u64 = 0; // bytes of an over-long line already thrown away
+        let mut scanned = 0usize; // bytes of the current window already searched for '\n'
+        loop {
+            let window = &self.buf[self.start + scanned..self.end];
+            if let Some(pos) = memchr::memchr(b'\n', window) {
+                let line_end = self.start + scanned + pos;
+                let line_start = self.start;
+                self.start = line_end + 1;
+                self.line_no += 1;
+                let len = (line_end - line_start) as u64 + skipped;
+                if skipped > 0 || len as usize > self.max_line {
+                    return Ok(Some(Line::TooLong { len }));
+                }
+                let mut line = &self.buf[line_start..line_end];
+                if line.last() == Some(&b'\r') {
+                    line = &line[..line.len() - 1];
+                }
+                return Ok(Some(Line::Ok(line)));
+            }
+            scanned = self.end - self.start;
+            if scanned > self.max_line {
+                // Too long: drop what we have and keep scanning for the end of this line.
+                skipped += scanned as u64;
+                self.start = self.end;
+                scanned = 0;
+            }
+            if self.eof {
+                if self.start == self.end && skipped == 0 {
+                    return Ok(None);
+                }
+                let line_start = self.start;
+                let line_end = self.end;
+                self.start = self.end;
+                self.line_no += 1;
+                let len = (line_end - line_start) as u64 + skipped;
+                if skipped > 0 || len as usize > self.max_line {
+                    return Ok(Some(Line::TooLong { len }));
+                }
+                return Ok(Some(Line::Ok(&self.buf[line_start..line_end])));
+            }
+            self.fill().await?;
+        }
+    }
+}
+
+/// Reads every remaining byte of a reader (for small objects only).
+pub async fn read_all(mut reader: ByteReader) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    reader.read_to_end(&mut out).await?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn lines_of(data: &[u8], max: usize) -> Vec<String> {
+        let mut r = LineReader::with_max_line(std::io::Cursor::new(data.to_vec()), max);
+        let mut out = Vec::new();
+        while let Some(l) = r.next_line().await.unwrap() {
+            out.push(match l {
+                Line::Ok(b) => String::from_utf8_lossy(b).into_owned(),
+                Line::TooLong { len } => format!("<too long {len}>"),
+            });
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn splits_lines_and_skips_over_long_ones() {
+        let got = lines_of(b"a\r\nbb\n\nxxxxxxxxxx\ncc", 4).await;
+        assert_eq!(got, vec!["a", "bb", "", "<too long 10>", "cc"]);
+    }
+
+    #[tokio::test]
+    async fn long_line_across_many_chunks_is_one_error() {
+        let mut data = vec![b'x'; 3 * CHUNK + 17];
+        data.extend_from_slice(b"\nok\n");
+        let got = lines_of(&data, 1000).await;
+        assert_eq!(got, vec![format!("<too long {}>", 3 * CHUNK + 17), "ok".into()]);
+    }
+
+    #[tokio::test]
+    async fn line_exactly_at_limit_is_kept() {
+        let got = lines_of(b"abcd\nabcde\n", 4).await;
+        assert_eq!(got, vec!["abcd", "<too long 5>"]);
+    }
+
+    #[tokio::test]
+    async fn local_store_round_trip_and_list() {
+        let dir = std::env::temp_dir().join(format!("mw-store-{}", std::process::id()));
+        let store = LocalStore::new(&dir);
+        store.put("a/b/c.json", b"1".to_vec()).await.unwrap();
+        store.put("a/b/d.json", b"2".to_vec()).await.unwrap();
+        store.put("a/x.json", b"3".to_vec()).await.unwrap();
+        assert_eq!(store.get("a/b/c.json").await.unwrap(), b"1");
+        assert_eq!(
+            store.list("a/b/").await.unwrap(),
+            vec!["a/b/c.json".to_string(), "a/b/d.json".into()]
+        );
+        assert_eq!(store.list("a/").await.unwrap().len(), 3);
+        assert_eq!(store.list("a/b/c").await.unwrap(), vec!["a/b/c.json".to_string()]);
+        assert!(matches!(
+            store.get("a/none").await,
+            Err(CoreError::NotFound { .. })
+        ));
+        assert!(store.path_of("../etc/passwd").is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn memory_store_lists_by_prefix() {
+        let store = MemoryStore::new();
+        store.put("s/1", vec![1]).await.unwrap();
+        store.put("s/2", vec![2]).await.unwrap();
+        store.put("t/1", vec![3]).await.unwrap();
+        assert_eq!(store.list("s/").await.unwrap(), vec!["s/1", "s/2"]);
+        assert!(get_optional(&store, "zz").await.unwrap().is_none());
+    }
+}

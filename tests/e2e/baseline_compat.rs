@@ -1,0 +1,143 @@
+//! Issue 2, compatibility: our baseline of SageMaker's churn training set against the
+//! baseline SageMaker Model Monitor produced from the same file
+//! (tests/fixtures/sagemaker/data-quality/ex-intro-churn-baseline-*.json, see PROVENANCE).
+
+use drift_math::types::InferredType;
+use modelwatch_e2e::{fixture, read_fixture};
+use monitor_core::app::baseline;
+use monitor_core::dataset::{DatasetFormat, NoProgress};
+use monitor_core::formats::constraints::Constraints;
+use monitor_core::formats::statistics::Statistics;
+
+const DATASET: &str = "sagemaker/datasets/ex-churn-training-dataset-with-header.csv";
+const STATS: &str = "sagemaker/data-quality/ex-intro-churn-baseline-statistics.partial.json";
+const CONSTRAINTS: &str = "sagemaker/data-quality/ex-intro-churn-baseline-constraints.json";
+
+fn our_baseline() -> baseline::BaselineOutput {
+    let file = std::fs::File::open(fixture(DATASET)).expect("dataset fixture");
+    baseline::build(
+        std::io::BufReader::new(file),
+        DATASET,
+        DatasetFormat::Csv { header: true },
+        &mut NoProgress,
+    )
+    .expect("baseline builds")
+}
+
+fn rel_close(ours: f64, theirs: f64) -> bool {
+    ours == theirs || ((ours - theirs) / theirs.abs().max(f64::MIN_POSITIVE)).abs() <= 1e-9
+}
+
+#[test]
+fn statistics_match_sagemaker_for_every_feature_present() {
+    let ours = our_baseline().statistics;
+    let theirs = Statistics::from_json(&read_fixture(STATS)).expect("fixture parses");
+    assert_eq!(ours.dataset.item_count, theirs.dataset.item_count);
+    assert_eq!(theirs.features.len(), 29, "the partial fixture holds 29 features");
+    let mut mismatches = Vec::new();
+    for t in &theirs.features {
+        let o = ours
+            .feature(&t.name)
+            .unwrap_or_else(|| panic!("feature {} missing from our baseline", t.name));
+        assert_eq!(o.inferred_type, t.inferred_type, "{}: inferred_type", t.name);
+        let (on, tn) = (
+            o.numerical_statistics.as_ref().expect("ours numeric"),
+            t.numerical_statistics.as_ref().expect("theirs numeric"),
+        );
+        assert_eq!(on.common.num_present, tn.common.num_present, "{}", t.name);
+        assert_eq!(on.common.num_missing, tn.common.num_missing, "{}", t.name);
+        for (field, a, b) in [
+            ("sum", on.sum, tn.sum),
+            ("mean", on.mean, tn.mean),
+            ("std_dev", on.std_dev, tn.std_dev),
+            ("min", on.min, tn.min),
+            ("max", on.max, tn.max),
+        ] {
+            if !rel_close(a, b) {
+                mismatches.push(format!("{}.{field}: ours {a:?} theirs {b:?}", t.name));
+            }
+        }
+        let (ob, tb) = (&on.distribution.kll.buckets, &tn.distribution.kll.buckets);
+        assert_eq!(ob.len(), tb.len(), "{}: bucket count", t.name);
+        for (i, (x, y)) in ob.iter().zip(tb).enumerate() {
+            assert_eq!(
+                x.lower_bound.to_bits(),
+                y.lower_bound.to_bits(),
+                "{} bucket {i} lower {} vs {}",
+                t.name,
+                x.lower_bound,
+                y.lower_bound
+            );
+            assert_eq!(
+                x.upper_bound.to_bits(),
+                y.upper_bound.to_bits(),
+                "{} bucket {i} upper",
+                t.name
+            );
+            assert_eq!(x.count, y.count, "{} bucket {i} count", t.name);
+        }
+        // The sketch itself: the analyzer ran on one partition in file order, so even the
+        // compactor buffers are reproducible.
+        assert_eq!(
+            on.distribution.kll.sketch.data, tn.distribution.kll.sketch.data,
+            "{}: sketch.data",
+            t.name
+        );
+        assert_eq!(on.distribution.kll.sketch.parameters.c, 0.64);
+        assert_eq!(on.distribution.kll.sketch.parameters.k, 2048.0);
+    }
+    assert!(mismatches.is_empty(), "moment mismatches:\n{}", mismatches.join("\n"));
+}
+
+#[test]
+fn statistics_json_bytes_match_for_the_features_present() {
+    // Restrict our output to the fixture's 29 features and render it: the file must be the
+    // analyzer's text byte for byte (layout, key order, Java number formatting).
+    let mut ours = our_baseline().statistics;
+    let expected = String::from_utf8(read_fixture(STATS)).expect("utf-8");
+    let theirs = Statistics::from_json(expected.as_bytes()).expect("parses");
+    let names: Vec<&str> = theirs.features.iter().map(|f| f.name.as_str()).collect();
+    ours.features.retain(|f| names.contains(&f.name.as_str()));
+    let text = ours.to_json();
+    if text != expected {
+        let line = text
+            .lines()
+            .zip(expected.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        panic!(
+            "first difference at line {}:\nours:   {}\ntheirs: {}",
+            line + 1,
+            text.lines().nth(line).unwrap_or(""),
+            expected.lines().nth(line).unwrap_or("")
+        );
+    }
+}
+
+#[test]
+fn constraints_match_sagemaker() {
+    let ours = our_baseline().constraints;
+    let expected = String::from_utf8(read_fixture(CONSTRAINTS)).expect("utf-8");
+    let theirs = Constraints::from_json(expected.as_bytes()).expect("parses");
+    assert_eq!(ours.features.len(), theirs.features.len());
+    for (o, t) in ours.features.iter().zip(&theirs.features) {
+        assert_eq!(o.name, t.name);
+        assert_eq!(o.inferred_type, t.inferred_type, "{}", t.name);
+        assert_ne!(o.inferred_type, InferredType::Unknown);
+        assert_eq!(o.completeness, t.completeness, "{}", t.name);
+        assert_eq!(
+            o.num_constraints.as_ref().and_then(|n| n.is_non_negative),
+            t.num_constraints.as_ref().and_then(|n| n.is_non_negative),
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            o.string_constraints.as_ref().and_then(|s| s.domains.clone()),
+            t.string_constraints.as_ref().and_then(|s| s.domains.clone()),
+            "{}",
+            t.name
+        );
+    }
+    // And the whole file, byte for byte.
+    assert_eq!(ours.to_json(), expected);
+}
