@@ -145,7 +145,9 @@ impl CategoricalCounts {
 
     /// Sum of the stored counts only (without overflow).
     pub fn kept_total(&self) -> u64 {
-        self.counts.values().fold(0u64, |acc, &n| acc.saturating_add(n))
+        self.counts
+            .values()
+            .fold(0u64, |acc, &n| acc.saturating_add(n))
     }
 
     /// Number of distinct values stored (at most the cap).
@@ -446,7 +448,7 @@ mod base64 {
     /// Strict decoding: length a multiple of 4, padding only at the end, zero unused bits.
     pub(super) fn decode(text: &str) -> Result<Vec<u8>, String> {
         let b = text.as_bytes();
-        if b.len() % 4 != 0 {
+        if !b.len().is_multiple_of(4) {
             return Err(format!("base64 length {} is not a multiple of 4", b.len()));
         }
         let mut out = Vec::with_capacity(b.len() / 4 * 3);

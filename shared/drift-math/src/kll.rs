@@ -35,6 +35,22 @@
 //!
 //! **NaN values are ignored by [`KllSketch::update`]** (they are not counted either). Deequ
 //! would store them, but the analyzer only sketches parsed numbers, and a NaN has no rank.
+//!
+//! # Accuracy
+//!
+//! Deequ's variant is deterministic, so the guarantee is a worst-case one. Compacting level `h`
+//! moves any rank by at most one item of weight `2^h` (of the `r` sorted items `<= x`, every
+//! second one is kept: `ceil(r/2)` or `floor(r/2)` of them, now weighing double). Each compaction
+//! of level `h` consumes at least `capacity(h)` items of weight `2^h`, and the weight that ever
+//! reaches a level is at most `n`, so for a sketch of `n` values with `H` levels, built by any
+//! mix of updates and merges,
+//!
+//! `|rank(x) − true_rank(x)| <= Σ_{h=0}^{H−2} floor(n / (2^h · capacity(h))) · 2^h`.
+//!
+//! For `k = 2048`, `c = 0.64` that is 0 up to 2050 values, at most 0.23 % of `n` for a single
+//! stream of up to 12 000 values (the property tests assert < 2 % for merged sketches of that
+//! size), and 4.6 % of `n` for a stream of 10^6 values (10 levels); the observed error is far
+//! smaller (0.14 % of `n` in that unit test).
 use crate::DriftError;
 
 /// Deequ `KLLSketch.DEFAULT_SKETCH_SIZE`: the sketch size `k` (`parameters.k` in `statistics.json`).
@@ -268,7 +284,9 @@ impl KllSketch {
     fn from_compactors(k: usize, c: f64, levels: Vec<Compactor>) -> Result<Self, DriftError> {
         validate_params(k, c)?;
         if levels.is_empty() {
-            return Err(DriftError::InvalidState("a sketch needs at least one level".into()));
+            return Err(DriftError::InvalidState(
+                "a sketch needs at least one level".into(),
+            ));
         }
         if levels.len() > MAX_LEVELS {
             return Err(DriftError::InvalidState(format!(
@@ -279,7 +297,9 @@ impl KllSketch {
         let mut weight: u64 = 0;
         for (h, lv) in levels.iter().enumerate() {
             if let Some(i) = lv.buf.iter().position(|x| x.is_nan()) {
-                return Err(DriftError::InvalidState(format!("level {h}, item {i} is NaN")));
+                return Err(DriftError::InvalidState(format!(
+                    "level {h}, item {i} is NaN"
+                )));
             }
             weight = (lv.buf.len() as u64)
                 .checked_mul(1u64 << h)
@@ -390,10 +410,9 @@ impl KllSketch {
 
     /// Total weight `Σ_h len(level h) · 2^h`: the number of values added (NaN excluded).
     pub fn total_weight(&self) -> u64 {
-        self.levels
-            .iter()
-            .enumerate()
-            .fold(0u64, |acc, (h, l)| acc.saturating_add((l.buf.len() as u64) << h))
+        self.levels.iter().enumerate().fold(0u64, |acc, (h, l)| {
+            acc.saturating_add((l.buf.len() as u64) << h)
+        })
     }
 
     /// The level buffers, level 0 first, each in buffer order: `sketch.data` of
@@ -413,7 +432,8 @@ impl KllSketch {
     /// Inclusive rank: total weight of the items `y` with `!(y > x)`, i.e. `y <= x`
     /// (Deequ `getRank(item)`). Following Deequ literally, a NaN `x` counts every item.
     pub fn rank(&self, x: f64) -> u64 {
-        self.weight_where(|y| !(y > x))
+        // Stored items are never NaN, so `!(y > x)` is `y <= x`, or everything when x is NaN.
+        self.weight_where(|y| y <= x || x.is_nan())
     }
 
     /// Exclusive rank: total weight of the items `y < x` (Deequ `getRankExclusive`).
@@ -491,6 +511,11 @@ impl KllSketch {
     /// (multiply, then divide). `count_i = rank_exclusive(upper_i) - rank_exclusive(lower_i)`,
     /// except for the last bucket, `count = rank(upper) - rank_exclusive(lower)`, which includes
     /// `max`. Empty when `n == 0`.
+    ///
+    /// Note for callers tracking `min`/`max`: Deequ's `StatefulKLLSketch` starts them at
+    /// `Int.MaxValue.toDouble` (2147483647.0) and `Int.MinValue.toDouble` (-2147483648.0), so a
+    /// column whose values all lie above 2^31 − 1 (or all below −2^31) gets those sentinels as
+    /// bounds in real `statistics.json` files.
     pub fn buckets(&self, min: f64, max: f64, n: usize) -> Vec<KllBucket> {
         let width = max - min;
         let nb = n as f64;
@@ -572,9 +597,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Deterministic rank-error bound of this compactor hierarchy, valid for any sequence of
-    /// updates and merges that produced `s` from `n` values (derivation in the module docs of
-    /// `tests/kll_deequ_compat.rs` and below):
+    /// Deterministic rank-error bound of this compactor hierarchy (module docs, "Accuracy"),
+    /// valid for any sequence of updates and merges that produced `s` from `n` values:
     ///
     /// * one compaction of level `h` changes any rank by at most one item of weight `2^h`
     ///   (keeping every second item of a sorted run of `2L` items keeps `ceil(r/2)` or
@@ -747,7 +771,10 @@ mod tests {
         let s = sketch_of(2048, 0.64, &[0.0, 1.0, -0.0, 0.0]);
         let rm = s.rank_map();
         assert_eq!(rm.len(), 2);
-        assert!(rm[0].0 == 0.0 && rm[0].0.is_sign_negative(), "key is -0.0 (first in sort order)");
+        assert!(
+            rm[0].0 == 0.0 && rm[0].0.is_sign_negative(),
+            "key is -0.0 (first in sort order)"
+        );
         assert_eq!(rm[0].1, 3);
         assert_eq!(rm[1], (1.0, 4));
         assert_eq!(s.rank(-0.0), 3);
@@ -836,10 +863,18 @@ mod tests {
             // python -c "from scipy.stats import ks_2samp; print(ks_2samp([-0.0,0.0,1.5,-2.5],[0.0,0.0,2.5,-1.0,3.0]).statistic)"
             (&[-0.0, 0.0, 1.5, -2.5], &[0.0, 0.0, 2.5, -1.0, 3.0], 0.4),
         ];
+        // scipy's exact mode snaps the statistic to the fraction h / lcm(n1, n2)
+        // (`_attempt_exact_2kssamp`), whereas Deequ evaluates rank/n - rank/m in f64; the two can
+        // differ in the last bit (9/35 here: 0.2571428571428572 vs 0.2571428571428571).
         for (a, b, want) in cases {
             let (sa, sb) = (sketch_of(2048, 0.64, a), sketch_of(2048, 0.64, b));
-            assert_eq!(linf_simple(&sa, &sb), Some(want), "{a:?} vs {b:?}");
-            assert_eq!(linf_simple(&sb, &sa), Some(want), "{b:?} vs {a:?}");
+            for d in [linf_simple(&sa, &sb), linf_simple(&sb, &sa)] {
+                let d = d.unwrap();
+                assert!(
+                    (d - want).abs() <= 4.0 * f64::EPSILON * want,
+                    "{a:?} vs {b:?}: {d}"
+                );
+            }
             // tiny samples: the robust correction swallows the whole distance
             assert_eq!(linf_robust(&sa, &sb), Some(0.0));
         }
@@ -855,8 +890,16 @@ mod tests {
         let b: Vec<f64> = (500..2500).map(f64::from).collect();
         let (sa, sb) = (sketch_of(2048, 0.64, &a), sketch_of(2048, 0.64, &b));
         assert_eq!(sa.num_levels(), 1, "reference assumes no compaction");
-        assert_eq!(linf_simple(&sa, &sb), Some(0.25));
-        assert_eq!(linf_robust(&sa, &sb), Some(0.19307900211696918));
+        // The maximum is attained at several keys with mathematically equal differences; Deequ's
+        // f64 order (rank/n - rank/m) may land one ulp off the exact value (0.25000000000000006).
+        let simple = linf_simple(&sa, &sb).unwrap();
+        assert!((simple - 0.25).abs() <= 4.0 * f64::EPSILON, "{simple}");
+        let robust = linf_robust(&sa, &sb).unwrap();
+        assert!(
+            (robust - 0.19307900211696918).abs() <= 4.0 * f64::EPSILON,
+            "{robust}"
+        );
+        assert_eq!(robust, (simple - 1.8 * (4000.0f64 / 4e6).sqrt()).max(0.0));
     }
 
     #[test]
@@ -877,21 +920,31 @@ mod tests {
 
     #[test]
     fn million_value_stream_stays_within_bound() {
-        // k = 2048 on 10^6 values: the deterministic bound is a few percent of n, the actual
-        // error far smaller.
+        // k = 2048 on 10^6 values (10 levels): the deterministic worst-case bound is 45 815
+        // (4.6 % of n); the actual error is far smaller.
         let n = 1_000_000u64;
-        let xs: Vec<f64> = (0..n).map(|i| ((i * 7_919_993) % 1_000_003) as f64).collect();
+        let xs: Vec<f64> = (0..n)
+            .map(|i| ((i * 7_919_993) % 1_000_003) as f64)
+            .collect();
         let s = sketch_of(2048, 0.64, &xs);
         assert_eq!(s.total_weight(), n);
         let bound = rank_error_bound(&s, n);
-        assert!(bound < n * 3 / 100, "bound {bound} for {} levels", s.num_levels());
+        assert!(
+            bound < n * 5 / 100,
+            "bound {bound} for {} levels",
+            s.num_levels()
+        );
         let mut sorted = xs.clone();
         sorted.sort_by(f64::total_cmp);
+        let mut max_err = 0;
         for i in 0..=100 {
             let x = sorted[((n - 1) * i / 100) as usize];
             let err = s.rank(x).abs_diff(true_rank(&sorted, x));
             assert!(err <= bound, "x={x}: error {err} > bound {bound}");
+            max_err = max_err.max(err);
         }
+        // observed: 1437 (0.14 % of n)
+        assert!(max_err < n / 100, "max error {max_err}");
     }
 
     /// Values with many ties (small integer range) or spread out.
@@ -1002,7 +1055,11 @@ mod tests {
 
     #[test]
     fn serde_keeps_counters_and_rejects_bad_state() {
-        let s = sketch_of(8, 0.64, &[5.0, 4.0, 3.0, 2.0, 1.0, 0.0, 9.0, 8.0, 7.0, 6.0, 5.5]);
+        let s = sketch_of(
+            8,
+            0.64,
+            &[5.0, 4.0, 3.0, 2.0, 1.0, 0.0, 9.0, 8.0, 7.0, 6.0, 5.5],
+        );
         let json = serde_json::to_value(&s).unwrap();
         assert_eq!(json["k"], 8);
         assert_eq!(json["c"], 0.64);
@@ -1010,7 +1067,9 @@ mod tests {
         assert_eq!(json["levels"][0]["offset"], 0);
         assert_eq!(json["levels"][1]["num_compress"], 0);
         let bad = r#"{"k":8,"c":0.64,"levels":[{"buf":[1.0],"num_compress":0,"offset":2}]}"#;
-        let err = serde_json::from_str::<KllSketch>(bad).unwrap_err().to_string();
+        let err = serde_json::from_str::<KllSketch>(bad)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("offset 2"), "{err}");
         let bad_k = r#"{"k":0,"c":0.64,"levels":[{"buf":[],"num_compress":0,"offset":0}]}"#;
         assert!(serde_json::from_str::<KllSketch>(bad_k).is_err());

@@ -216,8 +216,7 @@ impl TypeCounts {
 
     /// All values, nulls included.
     pub fn total(&self) -> u64 {
-        self.null
-            .saturating_add(self.non_null())
+        self.null.saturating_add(self.non_null())
     }
 
     /// Values that were not null (`num_present`).

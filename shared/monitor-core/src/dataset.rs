@@ -158,7 +158,7 @@ fn profile_csv<R: Read>(
             });
         }
         add_csv_row(&mut profile, &record, &names, source, line)?;
-        if profile.item_count % REPORT_EVERY_ROWS == 0 {
+        if profile.item_count.is_multiple_of(REPORT_EVERY_ROWS) {
             progress.bytes(count.get());
         }
     }
@@ -267,7 +267,7 @@ fn profile_jsonl<R: Read>(
         }
         profile.item_count += 1;
         *profile.column_counts.entry(flat.len()).or_default() += 1;
-        if profile.item_count % REPORT_EVERY_ROWS == 0 {
+        if profile.item_count.is_multiple_of(REPORT_EVERY_ROWS) {
             progress.bytes(count.get());
         }
     }

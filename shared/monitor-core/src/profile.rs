@@ -19,6 +19,11 @@ use crate::formats::statistics::{
     NumericalStatistics, Statistics, StringDistribution, StringStatistics,
 };
 
+/// Deequ's KLL analyzer state starts its running minimum at `Int.MaxValue`.
+const DEEQU_KLL_MIN_START: f64 = 2147483647.0;
+/// Deequ's KLL analyzer state starts its running maximum at `Int.MinValue`.
+const DEEQU_KLL_MAX_START: f64 = -2147483648.0;
+
 /// Deequ's `Histogram` keeps at most this many categorical buckets in its output.
 pub const MAX_CATEGORICAL_BUCKETS: usize = 1000;
 
@@ -164,9 +169,13 @@ impl FeatureProfile {
             InferredType::Integral | InferredType::Fractional if self.moments.count() > 0 => {
                 let min = self.moments.min().unwrap_or(0.0);
                 let max = self.moments.max().unwrap_or(0.0);
+                // Deequ's KLL state starts its running min/max at Int.MaxValue / Int.MinValue
+                // (as doubles), so a column entirely above 2^31-1 (or below -2^31) gets those
+                // as bucket bounds in SageMaker's files. Reproduce that for compatibility.
+                let (bmin, bmax) = (min.min(DEEQU_KLL_MIN_START), max.max(DEEQU_KLL_MAX_START));
                 let buckets = self
                     .kll
-                    .buckets(min, max, DEFAULT_NUMBER_OF_BUCKETS)
+                    .buckets(bmin, bmax, DEFAULT_NUMBER_OF_BUCKETS)
                     .into_iter()
                     .map(|b| KllBucketOut {
                         lower_bound: b.lower_bound,
@@ -210,7 +219,6 @@ impl FeatureProfile {
                     .map(|(v, c)| CategoricalBucket {
                         value: v.to_string(),
                         count: c,
-                        ..CategoricalBucket::default()
                     })
                     .collect();
                 let distinct = if self.categorical.overflow() == 0 && self.categorical_dropped == 0

@@ -240,7 +240,11 @@ impl EffectiveConfig {
         if let Some(t) = dist.perform_comparison {
             self.perform_comparison = t;
         } else if let Some(Value::Bool(b)) = dist.extra.get("enable_comparisons") {
-            self.perform_comparison = if *b { Toggle::Enabled } else { Toggle::Disabled };
+            self.perform_comparison = if *b {
+                Toggle::Enabled
+            } else {
+                Toggle::Disabled
+            };
         }
         if let Some(x) = dist.comparison_threshold {
             self.comparison_threshold = x;
@@ -430,7 +434,10 @@ mod tests {
         let d = EffectiveConfig::default();
         assert_eq!(d.datatype_check_threshold, 1.0);
         assert_eq!(d.comparison_method, ComparisonMethod::Robust);
-        assert_eq!(d.categorical_drift_method, CategoricalDriftMethod::LInfinity);
+        assert_eq!(
+            d.categorical_drift_method,
+            CategoricalDriftMethod::LInfinity
+        );
     }
 
     #[test]
@@ -445,7 +452,10 @@ mod tests {
         let e = c.effective("s");
         assert_eq!(e.emit_metrics, Toggle::Disabled);
         assert_eq!(e.datatype_check_threshold, 0.9);
-        assert_eq!(e.categorical_drift_method, CategoricalDriftMethod::ChiSquared);
+        assert_eq!(
+            e.categorical_drift_method,
+            CategoricalDriftMethod::ChiSquared
+        );
         assert_eq!(e.perform_comparison, Toggle::Disabled);
         assert_eq!(c.effective("other").emit_metrics, Toggle::Enabled);
     }

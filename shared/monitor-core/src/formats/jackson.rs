@@ -562,7 +562,14 @@ mod tests {
     /// Every Java rendering reads back as the same double (Java's round-trip guarantee).
     #[test]
     fn java_double_reads_back() {
-        for bits in [1u64, 2, 3, 0x3FF0_0000_0000_0001, 0x7FEF_FFFF_FFFF_FFFF, 4_503_599_627_370_495] {
+        for bits in [
+            1u64,
+            2,
+            3,
+            0x3FF0_0000_0000_0001,
+            0x7FEF_FFFF_FFFF_FFFF,
+            4_503_599_627_370_495,
+        ] {
             let x = f64::from_bits(bits);
             assert_eq!(java_double(x).parse::<f64>().ok(), Some(x), "{x:e}");
         }

@@ -3,8 +3,11 @@
 //! Reading is lenient where SageMaker's own files vary (counts written as `123` or `123.0`,
 //! `version` as `0` or `0.0`); writing reproduces the analyzer's Jackson text byte-for-byte
 //! (key order of the real files, [`super::jackson`] layout). Keys this crate does not know are
-//! kept in an `extra` map at every object level a newer container could extend, and written
-//! back after the known keys.
+//! kept, in file order, in an `extra` map and written back after the known keys, at the levels
+//! a newer or custom container could extend: the file, `dataset`, each feature,
+//! `numerical_statistics`, `string_statistics`, the string `distribution` and `categorical`.
+//! The fixed Deequ shapes (`common`, numerical `distribution`, `kll`, buckets, `sketch`,
+//! `parameters`) have no `extra`: unknown keys there are ignored on read and not written back.
 //!
 //! Undefined moments: a numeric feature whose values are all missing has no mean/min/max. The
 //! analyzer never writes such a feature in a baseline (Deequ infers `Unknown` for an all-null
@@ -59,11 +62,15 @@ impl FormatError {
     /// Wraps a serde_json parse error with the file kind and its line/column.
     #[must_use]
     pub fn json(kind: &'static str, e: &serde_json::Error) -> Self {
+        // serde_json's Display appends " at line L column C"; keep only the description.
+        let full = e.to_string();
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        let message = full.strip_suffix(&suffix).unwrap_or(&full).to_owned();
         FormatError::Json {
             kind,
             line: e.line(),
             column: e.column(),
-            message: e.to_string(),
+            message,
         }
     }
 }
@@ -395,14 +402,23 @@ mod tests {
 
     #[test]
     fn json_error_carries_kind_and_position() {
-        let err = Statistics::from_json(b"{\n  \"version\": 0.0,\n  \"dataset\": 3\n}").unwrap_err();
+        let err =
+            Statistics::from_json(b"{\n  \"version\": 0.0,\n  \"dataset\": 3\n}").unwrap_err();
         match err {
             FormatError::Json {
-                kind, line, column, ..
+                kind,
+                line,
+                column,
+                message,
             } => {
                 assert_eq!(kind, "statistics.json");
                 assert_eq!(line, 3);
                 assert!(column > 0);
+                assert!(
+                    message.starts_with("invalid type: integer `3`"),
+                    "{message}"
+                );
+                assert!(!message.contains(" at line "), "{message}");
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -424,6 +440,9 @@ mod tests {
         assert!(out.contains("\"buckets\" : [ ]"), "{out}");
         assert!(out.contains("\"k\" : 2048.0"), "{out}");
         // writes and re-reads to the same text
-        assert_eq!(Statistics::from_json(out.as_bytes()).unwrap().to_json(), out);
+        assert_eq!(
+            Statistics::from_json(out.as_bytes()).unwrap().to_json(),
+            out
+        );
     }
 }

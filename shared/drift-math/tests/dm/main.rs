@@ -1,0 +1,18 @@
+//! Integration tests for the public API of `moments`, `types`, `categorical` and `distance`.
+//!
+//! Reference numbers come from NumPy 2.4 / SciPy 1.17 (the exact call is in a comment next to
+//! each number) or from a real SageMaker baseline under `tests/fixtures/sagemaker/`.
+
+mod categorical;
+mod distance;
+mod moments;
+mod tol;
+mod types;
+
+/// Path of a fixture under the workspace's `tests/fixtures/sagemaker/`.
+pub fn fixture(rel: &str) -> String {
+    format!(
+        "{}/../../tests/fixtures/sagemaker/{rel}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}

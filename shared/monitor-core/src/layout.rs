@@ -1,0 +1,223 @@
+//! The store's key layout, in one place: every adapter (local directory, S3) and every
+//! use case derives keys here, so a local run and a deployed run produce the same tree.
+//!
+//! ```text
+//! config/monitors/{monitor}.json
+//! baselines/{monitor}/statistics.json, constraints.json
+//! data-capture/{endpoint}/{variant}/yyyy/mm/dd/HH/{file}.jsonl      (SageMaker writes these)
+//! state/profiles/{monitor}/yyyy/mm/dd/HH/{variant}/{file}.json       (one per capture object)
+//! reports/{endpoint}/{monitor}/yyyy/mm/dd/HH/                        (SageMaker report layout)
+//! ```
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike, Utc};
+
+/// Prefix of monitor configurations.
+pub const MONITORS_PREFIX: &str = "config/monitors/";
+/// Default prefix SageMaker data capture writes under (the `DestinationS3Uri` path).
+pub const DEFAULT_CAPTURE_PREFIX: &str = "data-capture/";
+/// Prefix of our mergeable state.
+pub const STATE_PREFIX: &str = "state/";
+/// Prefix of reports.
+pub const REPORTS_PREFIX: &str = "reports/";
+
+/// A capture object's key, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureKey {
+    /// endpoint name
+    pub endpoint: String,
+    /// production variant name
+    pub variant: String,
+    /// the hour folder (UTC)
+    pub hour: DateTime<Utc>,
+    /// the file name, e.g. `20-48-871-<uuid>.jsonl`
+    pub file: String,
+}
+
+/// Why a key is not a capture object of ours.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// The key is outside the capture prefix.
+    #[error("key {key:?} is outside the capture prefix {prefix:?}")]
+    OutsidePrefix {
+        /// the key
+        key: String,
+        /// the configured prefix
+        prefix: String,
+    },
+    /// The key does not follow `{endpoint}/{variant}/yyyy/mm/dd/HH/{file}`.
+    #[error("key {key:?} does not follow {{endpoint}}/{{variant}}/yyyy/mm/dd/HH/{{file}}: {reason}")]
+    Shape {
+        /// the key
+        key: String,
+        /// what is off
+        reason: String,
+    },
+}
+
+/// Decodes `{prefix}{endpoint}/{variant}/yyyy/mm/dd/HH/{file}`.
+pub fn parse_capture_key(key: &str, prefix: &str) -> Result<CaptureKey, KeyError> {
+    let rest = key.strip_prefix(prefix).ok_or_else(|| KeyError::OutsidePrefix {
+        key: key.into(),
+        prefix: prefix.into(),
+    })?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    let shape = |reason: &str| KeyError::Shape {
+        key: key.into(),
+        reason: reason.into(),
+    };
+    if parts.len() != 7 {
+        return Err(shape(&format!("{} path segments after the prefix, expected 7", parts.len())));
+    }
+    let num = |s: &str, what: &str| -> Result<u32, KeyError> {
+        s.parse::<u32>()
+            .map_err(|_| shape(&format!("{what} {s:?} is not a number")))
+    };
+    let (y, m, d, h) = (
+        num(parts[2], "year")?,
+        num(parts[3], "month")?,
+        num(parts[4], "day")?,
+        num(parts[5], "hour")?,
+    );
+    let date = NaiveDate::from_ymd_opt(y as i32, m, d)
+        .ok_or_else(|| shape(&format!("{y}/{m}/{d} is not a date")))?;
+    let hour = date
+        .and_hms_opt(h, 0, 0)
+        .ok_or_else(|| shape(&format!("hour {h} out of range")))?;
+    if parts[0].is_empty() || parts[1].is_empty() || parts[6].is_empty() {
+        return Err(shape("empty endpoint, variant or file name"));
+    }
+    Ok(CaptureKey {
+        endpoint: parts[0].into(),
+        variant: parts[1].into(),
+        hour: Utc.from_utc_datetime(&hour),
+        file: parts[6].into(),
+    })
+}
+
+/// `yyyy/mm/dd/HH` of an instant.
+pub fn hour_path(t: DateTime<Utc>) -> String {
+    format!(
+        "{:04}/{:02}/{:02}/{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour()
+    )
+}
+
+/// Key of a monitor's configuration.
+pub fn monitor_config_key(monitor: &str) -> String {
+    format!("{MONITORS_PREFIX}{monitor}.json")
+}
+
+/// Prefix of one hour of a monitor's partial profiles.
+pub fn profile_hour_prefix(monitor: &str, hour: DateTime<Utc>) -> String {
+    format!("{STATE_PREFIX}profiles/{monitor}/{}/", hour_path(hour))
+}
+
+/// Key of the partial profile of one capture object for one monitor.
+pub fn profile_key(monitor: &str, capture: &CaptureKey) -> String {
+    let stem = capture
+        .file
+        .strip_suffix(".jsonl")
+        .unwrap_or(&capture.file);
+    format!(
+        "{}{}/{stem}.json",
+        profile_hour_prefix(monitor, capture.hour),
+        capture.variant
+    )
+}
+
+/// Report folder of one execution: SageMaker's `{endpoint}/{schedule}/yyyy/mm/dd/HH/`
+/// where `HH` is the hour the window ends (the scheduled execution's hour). Windows shorter
+/// than an hour add a `MM/` level so their reports do not overwrite one another.
+pub fn report_prefix(
+    endpoint: &str,
+    monitor: &str,
+    window_end: DateTime<Utc>,
+    window_minutes: u32,
+) -> String {
+    let mut p = format!(
+        "{REPORTS_PREFIX}{endpoint}/{monitor}/{}/",
+        hour_path(window_end)
+    );
+    if window_minutes < 60 || window_end.minute() != 0 {
+        p.push_str(&format!("{:02}/", window_end.minute()));
+    }
+    p
+}
+
+/// The window of `length_minutes` that ends at or before `now`, aligned to the length
+/// (for hourly windows: the previous whole hour). Lengths that do not divide a day are
+/// aligned to the Unix epoch.
+pub fn window_before(now: DateTime<Utc>, length_minutes: u32) -> (DateTime<Utc>, DateTime<Utc>) {
+    let len = i64::from(length_minutes.max(1)) * 60;
+    let end_secs = now.timestamp().div_euclid(len) * len;
+    let end = Utc
+        .timestamp_opt(end_secs, 0)
+        .single()
+        .unwrap_or(now);
+    (end - chrono::Duration::seconds(len), end)
+}
+
+/// Parses SageMaker's `inferenceTime` (`%Y-%m-%dT%H:%M:%SZ`, fractions tolerated) to the
+/// start of its minute.
+pub fn parse_inference_minute(s: &str) -> Option<DateTime<Utc>> {
+    let t = DateTime::parse_from_rfc3339(s).ok()?.with_timezone(&Utc);
+    Some(t - chrono::Duration::seconds(i64::from(t.second())) - chrono::Duration::nanoseconds(i64::from(t.nanosecond())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn capture_keys() {
+        let k = parse_capture_key(
+            "data-capture/churn/AllTraffic/2022/04/18/00/20-48-871-0b7b.jsonl",
+            "data-capture/",
+        )
+        .unwrap();
+        assert_eq!(k.endpoint, "churn");
+        assert_eq!(k.variant, "AllTraffic");
+        assert_eq!(k.hour, t("2022-04-18T00:00:00Z"));
+        assert_eq!(
+            profile_key("m1", &k),
+            "state/profiles/m1/2022/04/18/00/AllTraffic/20-48-871-0b7b.json"
+        );
+        assert!(matches!(
+            parse_capture_key("other/x", "data-capture/"),
+            Err(KeyError::OutsidePrefix { .. })
+        ));
+        assert!(matches!(
+            parse_capture_key("data-capture/a/b/2022/13/01/00/f.jsonl", "data-capture/"),
+            Err(KeyError::Shape { .. })
+        ));
+        assert!(matches!(
+            parse_capture_key("data-capture/a/b/2022/01/01/f.jsonl", "data-capture/"),
+            Err(KeyError::Shape { .. })
+        ));
+    }
+
+    #[test]
+    fn windows_and_reports() {
+        let (s, e) = window_before(t("2021-05-06T23:07:12Z"), 60);
+        assert_eq!((s, e), (t("2021-05-06T22:00:00Z"), t("2021-05-06T23:00:00Z")));
+        assert_eq!(
+            report_prefix("ep", "m", e, 60),
+            "reports/ep/m/2021/05/06/23/"
+        );
+        let (s, e) = window_before(t("2021-05-06T23:07:12Z"), 5);
+        assert_eq!((s, e), (t("2021-05-06T23:00:00Z"), t("2021-05-06T23:05:00Z")));
+        assert_eq!(report_prefix("ep", "m", e, 5), "reports/ep/m/2021/05/06/23/05/");
+        assert_eq!(
+            parse_inference_minute("2022-04-18T00:21:48Z"),
+            Some(t("2022-04-18T00:21:00Z"))
+        );
+        assert_eq!(parse_inference_minute("yesterday"), None);
+    }
+}

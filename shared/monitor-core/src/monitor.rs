@@ -1,0 +1,178 @@
+//! Monitor configuration: `config/monitors/{monitor}.json`.
+//!
+//! A monitor is what SageMaker calls a monitoring schedule: it watches one endpoint's data
+//! capture against one baseline and writes one report per window. Its name is the
+//! `MonitoringSchedule` dimension of its metrics and the `{schedule}` level of its reports.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::layout::{monitor_config_key, DEFAULT_CAPTURE_PREFIX, MONITORS_PREFIX};
+use crate::store::ObjectStore;
+use crate::CoreError;
+
+/// The monitoring types SageMaker has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum MonitorKind {
+    /// data quality (statistics.json / constraints.json)
+    #[default]
+    DataQuality,
+}
+
+/// One monitor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonitorConfig {
+    /// schedule name: `[A-Za-z0-9-]`, used in keys and metric dimensions
+    pub name: String,
+    /// monitoring type
+    #[serde(default)]
+    pub kind: MonitorKind,
+    /// endpoint whose capture is monitored
+    pub endpoint: String,
+    /// only this production variant (default: all variants)
+    #[serde(default)]
+    pub variant: Option<String>,
+    /// key prefix holding `statistics.json` and `constraints.json`
+    pub baseline_prefix: String,
+    /// key prefix SageMaker data capture writes under
+    #[serde(default = "default_capture_prefix")]
+    pub capture_prefix: String,
+    /// window length in minutes (default 60: the previous whole hour)
+    #[serde(default = "default_window")]
+    pub window_minutes: u32,
+    /// how capture payloads map to the baseline's features
+    #[serde(default)]
+    pub capture: CaptureOptions,
+    /// publish CloudWatch metrics (SageMaker's `publish_cloudwatch_metrics`)
+    #[serde(default = "yes")]
+    pub publish_metrics: bool,
+}
+
+/// Mapping options beyond the defaults (output columns first, then inputs, by position or key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CaptureOptions {
+    /// how many leading baseline features come from `endpointOutput` (default: as many
+    /// columns as the output payload has)
+    #[serde(default)]
+    pub output_columns: Option<usize>,
+    /// JSON pointer per feature for nested JSON payloads, rooted at `/input` or `/output`
+    #[serde(default)]
+    pub json_pointers: BTreeMap<String, String>,
+}
+
+fn default_capture_prefix() -> String {
+    DEFAULT_CAPTURE_PREFIX.to_string()
+}
+fn default_window() -> u32 {
+    60
+}
+fn yes() -> bool {
+    true
+}
+
+impl MonitorConfig {
+    /// Parses and validates a configuration file.
+    pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, CoreError> {
+        let cfg: MonitorConfig = serde_json::from_slice(bytes).map_err(|e| CoreError::Config {
+            field: format!("{key}:{}:{}", e.line(), e.column()),
+            value: String::new(),
+            message: e.to_string(),
+        })?;
+        cfg.validate(key)?;
+        Ok(cfg)
+    }
+
+    fn validate(&self, key: &str) -> Result<(), CoreError> {
+        let bad = |field: &str, value: String, message: &str| CoreError::Config {
+            field: format!("{key}: {field}"),
+            value,
+            message: message.into(),
+        };
+        let name_ok = !self.name.is_empty()
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !name_ok {
+            return Err(bad("name", self.name.clone(), "use letters, digits, - and _"));
+        }
+        if self.endpoint.is_empty() || self.endpoint.contains('/') {
+            return Err(bad("endpoint", self.endpoint.clone(), "an endpoint name without /"));
+        }
+        if self.window_minutes == 0 || self.window_minutes > 24 * 60 {
+            return Err(bad(
+                "window_minutes",
+                self.window_minutes.to_string(),
+                "between 1 and 1440",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Key of the baseline statistics.
+    pub fn statistics_key(&self) -> String {
+        crate::app::baseline::join_key(&self.baseline_prefix, "statistics.json")
+    }
+
+    /// Key of the baseline constraints.
+    pub fn constraints_key(&self) -> String {
+        crate::app::baseline::join_key(&self.baseline_prefix, "constraints.json")
+    }
+
+    /// Whether a capture of this endpoint/variant belongs to the monitor.
+    pub fn watches(&self, endpoint: &str, variant: &str) -> bool {
+        self.endpoint == endpoint && self.variant.as_deref().is_none_or(|v| v == variant)
+    }
+}
+
+/// Loads every monitor under `config/monitors/`, sorted by name.
+pub async fn load_monitors<S: ObjectStore>(store: &S) -> Result<Vec<MonitorConfig>, CoreError> {
+    let mut out = Vec::new();
+    for key in store.list(MONITORS_PREFIX).await? {
+        if !key.ends_with(".json") {
+            continue;
+        }
+        let bytes = store.get(&key).await?;
+        out.push(MonitorConfig::from_json(&key, &bytes)?);
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// Writes a monitor configuration to its key.
+pub async fn save_monitor<S: ObjectStore>(store: &S, cfg: &MonitorConfig) -> Result<(), CoreError> {
+    let body = serde_json::to_vec_pretty(cfg).map_err(|e| CoreError::Config {
+        field: cfg.name.clone(),
+        value: String::new(),
+        message: e.to_string(),
+    })?;
+    store.put(&monitor_config_key(&cfg.name), body).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_with_defaults_and_validates() {
+        let cfg = MonitorConfig::from_json(
+            "k",
+            br#"{"name":"churn-dq","endpoint":"churn","baseline_prefix":"baselines/churn-dq"}"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.window_minutes, 60);
+        assert_eq!(cfg.capture_prefix, "data-capture/");
+        assert_eq!(cfg.statistics_key(), "baselines/churn-dq/statistics.json");
+        assert!(cfg.watches("churn", "AllTraffic"));
+        assert!(!cfg.watches("other", "AllTraffic"));
+        let err = MonitorConfig::from_json(
+            "config/monitors/x.json",
+            br#"{"name":"a b","endpoint":"e","baseline_prefix":"b"}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("name"), "{err}");
+        let err = MonitorConfig::from_json("k", br#"{"name":"a","endpoint":"e"}"#).unwrap_err();
+        assert!(err.to_string().contains("baseline_prefix"), "{err}");
+    }
+}

@@ -1,0 +1,947 @@
+//! Deterministic data generator behind `modelwatch demo`.
+//!
+//! A churn-like binary classifier: the model output column `score` (a churn probability)
+//! followed by 17 inputs of mixed types. [`Scenario`] writes
+//!
+//! * a baseline training CSV (header, output column first, as SageMaker expects: spec §3.7),
+//! * hourly endpoint data-capture files in SageMaker's key layout and record layout
+//!   (spec §1.2 and §1.3), with drift injected in the later hours ([`drift_plan`]),
+//! * the ground-truth label of every inference ([`Scenario::ground_truth`]).
+//!
+//! Everything is a pure function of the [`Scenario`] fields: the same seed gives the same
+//! bytes. Randomness comes from a self-contained xoshiro256** generator seeded through
+//! SplitMix64 (Blackman & Vigna, <https://prng.di.unimi.it/>), with Box–Muller normals, so
+//! output does not change when a dependency's sampling algorithm does. Each consumer (the
+//! baseline, and per hour: rows, drift, metadata) reads its own stream derived from
+//! `(seed, stream tag, hour)`, so hours can be generated independently and in any order, and
+//! injecting drift into an hour never changes the undrifted columns of that hour.
+//!
+//! Each record has *true* values (what the customer really is) and *observed* values (what
+//! reached the endpoint). Population drift ([`Drift::NumericShift`], [`Drift::NewCategory`])
+//! changes both; observation drift ([`Drift::MissingSpike`], [`Drift::TypeCorruption`])
+//! changes only the observed values. The model scores the observed values (missing or
+//! unparseable numbers imputed with the training mean, unknown categories contribute 0);
+//! the ground-truth label is a Bernoulli draw of the probability of the true values
+//! ([`true_probability`], today the same formula as the model: no concept drift yet). Late
+//! labels and concept drift plug in at [`true_probability`] and [`Scenario::ground_truth`].
+
+// The `demo` subcommand that calls this module is wired in separately; until then the
+// binary itself uses none of it.
+#![cfg_attr(not(test), allow(dead_code))]
+
+use std::fmt::{self, Write as _};
+use std::io::{self, Write};
+
+/// Root of the capture keys: `{DestinationS3Uri}` relative to the bucket (spec §1.2).
+pub const CAPTURE_ROOT: &str = "data-capture";
+/// Production-variant folder of the capture keys (SageMaker's default variant name, spec §1.2).
+pub const VARIANT: &str = "AllTraffic";
+/// What [`Drift::TypeCorruption`] writes into a numeric column.
+pub const CORRUPTION_TOKEN: &str = "N/A";
+/// Hours `0..CLEAN_HOURS` of [`drift_plan`] carry no drift.
+pub const CLEAN_HOURS: usize = 3;
+/// 2026-11-01T00:00:00Z, the default [`Scenario::start_unix_secs`].
+pub const DEFAULT_START_UNIX_SECS: i64 = days_from_civil(2026, 11, 1) * 86_400;
+
+/// Type of a column as SageMaker's type inference sees it (spec §3.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Whole numbers, always written without a decimal point.
+    Integral,
+    /// Real numbers, always written with a decimal point (`{:.N}`), even for whole values.
+    Fractional,
+    /// Strings from a small set of levels.
+    Categorical,
+}
+
+/// One column of the scenario's dataset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Feature {
+    /// Column name (Spark-compliant: lowercase and `_`, spec §3.7).
+    pub name: &'static str,
+    /// How the column's values are written.
+    pub kind: Kind,
+}
+
+/// Number of columns: the model output plus 17 inputs.
+const N_COLS: usize = 18;
+
+const fn feature(name: &'static str, kind: Kind) -> Feature {
+    Feature { name, kind }
+}
+
+/// Column order of the baseline CSV; capture input CSVs are columns `1..`.
+const FEATURES: [Feature; N_COLS] = [
+    feature("score", Kind::Fractional),
+    feature("age", Kind::Integral),
+    feature("income", Kind::Fractional),
+    feature("tenure_months", Kind::Integral),
+    feature("num_products", Kind::Integral),
+    feature("balance", Kind::Fractional),
+    feature("credit_score", Kind::Integral),
+    feature("monthly_charges", Kind::Fractional),
+    feature("total_charges", Kind::Fractional),
+    feature("num_support_calls", Kind::Integral),
+    feature("last_login_days", Kind::Integral),
+    feature("region", Kind::Categorical),
+    feature("plan", Kind::Categorical),
+    feature("device", Kind::Categorical),
+    feature("payment_method", Kind::Categorical),
+    feature("is_active", Kind::Integral),
+    feature("avg_session_minutes", Kind::Fractional),
+    feature("discount_rate", Kind::Fractional),
+];
+
+// Column indices into `FEATURES`.
+const SCORE: usize = 0;
+const AGE: usize = 1;
+const INCOME: usize = 2;
+const TENURE: usize = 3;
+const NUM_PRODUCTS: usize = 4;
+const BALANCE: usize = 5;
+const CREDIT_SCORE: usize = 6;
+const MONTHLY: usize = 7;
+const TOTAL: usize = 8;
+const SUPPORT_CALLS: usize = 9;
+const LAST_LOGIN: usize = 10;
+const REGION: usize = 11;
+const PLAN: usize = 12;
+const DEVICE: usize = 13;
+const PAYMENT: usize = 14;
+const IS_ACTIVE: usize = 15;
+const SESSION: usize = 16;
+const DISCOUNT: usize = 17;
+
+/// Decimals written for Fractional columns (0 for the others).
+const DECIMALS: [usize; N_COLS] = [6, 0, 2, 0, 0, 2, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0, 2, 3];
+
+/// Approximate population mean and standard deviation of each numeric column, derived from
+/// the sampling distributions in `sample_row` (e.g. lognormal mean `exp(μ + σ²/2)`).
+/// Used for imputation, standardisation in the model and the unit of [`Drift::NumericShift`].
+const NOMINAL: [(f64, f64); N_COLS] = [
+    (0.25, 0.2),       // score (not an input)
+    (42.0, 12.0),      // age
+    (58_900.0, 31_400.0), // income
+    (25.0, 22.0),      // tenure_months
+    (1.75, 0.89),      // num_products
+    (53_700.0, 60_000.0), // balance
+    (680.0, 57.0),     // credit_score
+    (56.0, 25.0),      // monthly_charges
+    (1_450.0, 1_500.0), // total_charges
+    (1.5, 1.2),        // num_support_calls
+    (6.5, 6.5),        // last_login_days
+    (0.0, 0.0),        // region
+    (0.0, 0.0),        // plan
+    (0.0, 0.0),        // device
+    (0.0, 0.0),        // payment_method
+    (0.8, 0.4),        // is_active
+    (14.3, 9.5),       // avg_session_minutes
+    (0.07, 0.09),      // discount_rate
+];
+
+const REGIONS: [&str; 5] = ["north", "south", "east", "west", "central"];
+const REGION_WEIGHTS: [f64; 5] = [0.30, 0.25, 0.20, 0.15, 0.10];
+const REGION_EFFECT: [f64; 5] = [0.0, 0.1, 0.0, -0.05, 0.0];
+const PLANS: [&str; 4] = ["basic", "standard", "premium", "enterprise"];
+const PLAN_WEIGHTS: [f64; 4] = [0.45, 0.30, 0.20, 0.05];
+const PLAN_EFFECT: [f64; 4] = [0.3, 0.0, -0.2, -0.5];
+/// Mean monthly charge per plan (normal, σ = 12, clipped to [18.25, 140]).
+const PLAN_PRICE: [f64; 4] = [35.0, 60.0, 85.0, 105.0];
+const DEVICES: [&str; 3] = ["mobile", "desktop", "tablet"];
+const DEVICE_WEIGHTS: [f64; 3] = [0.55, 0.35, 0.10];
+const DEVICE_EFFECT: [f64; 3] = [0.1, -0.1, 0.0];
+const PAYMENTS: [&str; 4] = [
+    "credit_card",
+    "bank_transfer",
+    "electronic_check",
+    "mailed_check",
+];
+const PAYMENT_WEIGHTS: [f64; 4] = [0.40, 0.25, 0.25, 0.10];
+const PAYMENT_EFFECT: [f64; 4] = [-0.15, -0.15, 0.5, 0.1];
+const PRODUCT_WEIGHTS: [f64; 4] = [0.50, 0.30, 0.15, 0.05];
+
+/// The columns of the scenario in baseline-CSV order: the model output `score` first, then
+/// the 17 inputs in the order of the capture's input CSV.
+pub fn features() -> Vec<Feature> {
+    FEATURES.to_vec()
+}
+
+/// Index of the input column `name` (never the output column `score`).
+fn input_column(name: &str) -> Option<usize> {
+    FEATURES
+        .iter()
+        .position(|f| f.name == name)
+        .filter(|&i| i != SCORE)
+}
+
+/// One kind of drift injected into an hour of capture.
+///
+/// `feature` names an input column of [`features`]; a drift naming an unknown column, or
+/// the output column `score`, is ignored. Injected strings must not contain `,`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Drift {
+    /// No drift.
+    None,
+    /// Population drift: every value of a numeric column moves by
+    /// `shift_in_std × σ` (σ = the column's nominal standard deviation); Integral columns
+    /// are rounded after the shift.
+    NumericShift {
+        /// Column name.
+        feature: &'static str,
+        /// Shift in units of the column's standard deviation.
+        shift_in_std: f64,
+    },
+    /// Population drift: a fraction `share` of records carries a level never seen in the
+    /// baseline.
+    NewCategory {
+        /// Column name.
+        feature: &'static str,
+        /// The new level.
+        value: &'static str,
+        /// Fraction of records, in [0, 1].
+        share: f64,
+    },
+    /// Observation drift: a fraction `missing_share` of records has the column empty.
+    MissingSpike {
+        /// Column name.
+        feature: &'static str,
+        /// Fraction of records, in [0, 1].
+        missing_share: f64,
+    },
+    /// Observation drift: a fraction `share` of records has [`CORRUPTION_TOKEN`] in a
+    /// numeric column (its inferred type becomes String).
+    TypeCorruption {
+        /// Column name.
+        feature: &'static str,
+        /// Fraction of records, in [0, 1].
+        share: f64,
+    },
+}
+
+impl Drift {
+    /// The column this drift touches (`None` for [`Drift::None`]).
+    pub fn feature(&self) -> Option<&'static str> {
+        match self {
+            Drift::None => None,
+            Drift::NumericShift { feature, .. }
+            | Drift::NewCategory { feature, .. }
+            | Drift::MissingSpike { feature, .. }
+            | Drift::TypeCorruption { feature, .. } => Some(feature),
+        }
+    }
+}
+
+impl fmt::Display for Drift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Drift::None => f.write_str("no drift"),
+            Drift::NumericShift {
+                feature,
+                shift_in_std,
+            } => write!(f, "{feature} shifted by {shift_in_std:+} std"),
+            Drift::NewCategory {
+                feature,
+                value,
+                share,
+            } => write!(
+                f,
+                "new {feature} level {value:?} in {:.0}% of records",
+                share * 100.0
+            ),
+            Drift::MissingSpike {
+                feature,
+                missing_share,
+            } => write!(
+                f,
+                "{feature} missing in {:.0}% of records",
+                missing_share * 100.0
+            ),
+            Drift::TypeCorruption { feature, share } => write!(
+                f,
+                "{feature} is {CORRUPTION_TOKEN:?} in {:.0}% of records",
+                share * 100.0
+            ),
+        }
+    }
+}
+
+/// The drift of each hour (0-based) of a scenario of `hours` hours.
+///
+/// Hours `0..3` are clean (`[Drift::None]`). Then, one stage per hour:
+/// 3: `monthly_charges` +1.5 std; 4: new `payment_method` `"digital_wallet"` in 25 %;
+/// 5: `income` missing in 40 %; 6: `credit_score` `"N/A"` in 15 % together with `age`
+/// +1.2 std; 7 and later: all four of hours 3–6's single drifts at once.
+pub fn drift_plan(hours: usize) -> Vec<Vec<Drift>> {
+    let shift = Drift::NumericShift {
+        feature: "monthly_charges",
+        shift_in_std: 1.5,
+    };
+    let new_category = Drift::NewCategory {
+        feature: "payment_method",
+        value: "digital_wallet",
+        share: 0.25,
+    };
+    let missing = Drift::MissingSpike {
+        feature: "income",
+        missing_share: 0.4,
+    };
+    let corruption = Drift::TypeCorruption {
+        feature: "credit_score",
+        share: 0.15,
+    };
+    let stages = [
+        vec![shift.clone()],
+        vec![new_category.clone()],
+        vec![missing.clone()],
+        vec![
+            corruption.clone(),
+            Drift::NumericShift {
+                feature: "age",
+                shift_in_std: 1.2,
+            },
+        ],
+        vec![shift, new_category, missing, corruption],
+    ];
+    (0..hours)
+        .map(|h| match h.checked_sub(CLEAN_HOURS) {
+            None => vec![Drift::None],
+            Some(stage) => stages[stage.min(stages.len() - 1)].clone(),
+        })
+        .collect()
+}
+
+/// The label of one inference, as SageMaker ground truth would carry it (spec §2.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroundTruth {
+    /// The capture record's `eventMetadata.inferenceId`.
+    pub inference_id: String,
+    /// The capture record's `eventMetadata.inferenceTime`, Unix seconds (UTC).
+    pub inference_time_unix_secs: i64,
+    /// 1 = the customer churned, 0 = stayed.
+    pub label: u8,
+}
+
+/// A reproducible demo: baseline, hourly capture and labels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scenario {
+    /// Seed of every random draw.
+    pub seed: u64,
+    /// Rows of the baseline CSV.
+    pub baseline_rows: usize,
+    /// Hours of capture.
+    pub hours: usize,
+    /// Inferences per hour.
+    pub records_per_hour: usize,
+    /// Records per capture file (the last file of an hour may hold fewer; 0 counts as 1).
+    pub records_per_file: usize,
+    /// Start of hour 0, Unix seconds (UTC); truncated to the hour.
+    pub start_unix_secs: i64,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Self::new(42)
+    }
+}
+
+impl Scenario {
+    /// The standard demo with `seed`: 20 000 baseline rows, 8 hours of 6 000 records in
+    /// files of 2 000, starting 2026-11-01T00:00:00Z.
+    pub fn new(seed: u64) -> Self {
+        Self {
+            seed,
+            baseline_rows: 20_000,
+            hours: 8,
+            records_per_hour: 6_000,
+            records_per_file: 2_000,
+            start_unix_secs: DEFAULT_START_UNIX_SECS,
+        }
+    }
+
+    /// The drift of every hour: `drift_plan(self.hours)`.
+    pub fn drift_plan(&self) -> Vec<Vec<Drift>> {
+        drift_plan(self.hours)
+    }
+
+    /// Start of capture hour `hour`, Unix seconds (UTC).
+    pub fn hour_start(&self, hour: usize) -> i64 {
+        self.start_unix_secs.div_euclid(3600) * 3600 + (hour as i64) * 3600
+    }
+
+    /// The capture folder of `hour`:
+    /// `data-capture/{endpoint}/AllTraffic/{yyyy}/{mm}/{dd}/{HH}/` (spec §1.2).
+    pub fn hour_prefix(&self, endpoint: &str, hour: usize) -> String {
+        let t = Civil::from_unix(self.hour_start(hour));
+        format!(
+            "{CAPTURE_ROOT}/{endpoint}/{VARIANT}/{:04}/{:02}/{:02}/{:02}/",
+            t.year, t.month, t.day, t.hour
+        )
+    }
+
+    /// Writes the baseline training CSV: a header row, then `baseline_rows` clean rows,
+    /// `score` first. Returns the number of data rows written.
+    ///
+    /// # Errors
+    /// Any error of `w`.
+    pub fn write_baseline_csv(&self, w: &mut impl Write) -> io::Result<u64> {
+        let mut out = io::BufWriter::with_capacity(1 << 16, w);
+        let header: Vec<&str> = FEATURES.iter().map(|f| f.name).collect();
+        writeln!(out, "{}", header.join(","))?;
+        let mut rng = Rng::stream(self.seed, STREAM_BASELINE, 0);
+        let mut line = String::with_capacity(256);
+        for _ in 0..self.baseline_rows {
+            let mut row = sample_row(&mut rng);
+            row[SCORE] = Cell::Frac(model_probability(&row));
+            line.clear();
+            write_cells(&mut line, &row, 0);
+            line.push('\n');
+            out.write_all(line.as_bytes())?;
+        }
+        out.flush()?;
+        Ok(self.baseline_rows as u64)
+    }
+
+    /// The capture files of `hour` with the drift of [`drift_plan`]; empty when
+    /// `hour >= self.hours`.
+    pub fn capture_files(&self, endpoint: &str, hour: usize) -> Vec<(String, Vec<u8>)> {
+        match self.drift_plan().get(hour) {
+            Some(drifts) => self.capture_files_with(endpoint, hour, drifts),
+            None => Vec::new(),
+        }
+    }
+
+    /// The capture files of `hour` with the given drifts, as `(key, JSON Lines bytes)`.
+    ///
+    /// Keys follow spec §1.2:
+    /// `data-capture/{endpoint}/AllTraffic/{yyyy}/{mm}/{dd}/{HH}/{MM}-{SS}-{mmm}-{uuid4}.jsonl`,
+    /// named after the file's first record. Each line is one SageMaker capture record
+    /// (spec §1.3, key order as in live captures): CSV input of the 17 inputs (missing values
+    /// are empty fields), CSV output of the score, `eventId` a UUID v4, `inferenceId` the
+    /// decimal index of the inference since hour 0, `inferenceTime` within the hour.
+    pub fn capture_files_with(
+        &self,
+        endpoint: &str,
+        hour: usize,
+        drifts: &[Drift],
+    ) -> Vec<(String, Vec<u8>)> {
+        let events = self.hour_events(hour, drifts);
+        let mut meta = Rng::stream(self.seed, STREAM_FILES, hour as u64);
+        let prefix = self.hour_prefix(endpoint, hour);
+        let mut scratch = String::with_capacity(256);
+        events
+            .chunks(self.records_per_file.max(1))
+            .map(|chunk| {
+                let first = Civil::from_unix(chunk[0].time);
+                let key = format!(
+                    "{prefix}{:02}-{:02}-{:03}-{}.jsonl",
+                    first.minute,
+                    first.second,
+                    meta.below(1000),
+                    Uuid::random(&mut meta)
+                );
+                let mut body = String::with_capacity(chunk.len() * 480);
+                for event in chunk {
+                    push_capture_record(&mut body, &mut scratch, event);
+                }
+                (key, body.into_bytes())
+            })
+            .collect()
+    }
+
+    /// The label of every inference of `hour` (drift of [`drift_plan`]), in inference
+    /// order; empty when `hour >= self.hours`.
+    pub fn ground_truth(&self, hour: usize) -> Vec<GroundTruth> {
+        match self.drift_plan().get(hour) {
+            Some(drifts) => self.ground_truth_with(hour, drifts),
+            None => Vec::new(),
+        }
+    }
+
+    /// The label of every inference of `hour` generated with `drifts`: 1 with probability
+    /// [`true_probability`] of the record's true values, drawn from a uniform keyed by
+    /// `(seed, inference id)` so that a label never depends on generation order.
+    pub fn ground_truth_with(&self, hour: usize, drifts: &[Drift]) -> Vec<GroundTruth> {
+        self.hour_events(hour, drifts)
+            .into_iter()
+            .map(|e| GroundTruth {
+                inference_id: e.inference_id.to_string(),
+                inference_time_unix_secs: e.time,
+                label: u8::from(label_uniform(self.seed, e.inference_id) < e.p_true),
+            })
+            .collect()
+    }
+
+    /// The records of `hour`, in time order.
+    fn hour_events(&self, hour: usize, drifts: &[Drift]) -> Vec<Event> {
+        let n = self.records_per_hour;
+        let start = self.hour_start(hour);
+        let first_id = (hour as u64).saturating_mul(n as u64);
+        let resolved: Vec<(usize, &Drift)> = drifts
+            .iter()
+            .filter_map(|d| d.feature().and_then(input_column).map(|c| (c, d)))
+            .collect();
+        let mut rows = Rng::stream(self.seed, STREAM_ROWS, hour as u64);
+        let mut drift_rng = Rng::stream(self.seed, STREAM_DRIFT, hour as u64);
+        let mut meta = Rng::stream(self.seed, STREAM_EVENTS, hour as u64);
+        (0..n)
+            .map(|i| {
+                let mut row = sample_row(&mut rows);
+                apply_population_drift(&mut row, &resolved, &mut drift_rng);
+                let p_true = true_probability(&row, hour);
+                apply_observation_drift(&mut row, &resolved, &mut drift_rng);
+                let score = model_probability(&row);
+                row[SCORE] = Cell::Frac(score);
+                // Arrival times spread evenly over the hour with jitter: strictly inside
+                // the hour and non-decreasing.
+                let offset = ((i as f64 + meta.unit()) * 3600.0 / n as f64) as i64;
+                Event {
+                    inference_id: first_id + i as u64,
+                    time: start + offset.clamp(0, 3599),
+                    event_id: Uuid::random(&mut meta),
+                    row,
+                    p_true,
+                }
+            })
+            .collect()
+    }
+}
+
+/// One inference of an hour.
+struct Event {
+    inference_id: u64,
+    time: i64,
+    event_id: Uuid,
+    /// Observed values, `score` included.
+    row: Row,
+    /// Probability of the positive label given the true values.
+    p_true: f64,
+}
+
+/// One value as written to CSV.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Cell {
+    Int(i64),
+    /// Already rounded to the column's decimals.
+    Frac(f64),
+    Cat(&'static str),
+    Missing,
+    /// A string in a numeric column (type corruption).
+    Text(&'static str),
+}
+
+type Row = [Cell; N_COLS];
+
+/// Rounds `v` to `decimals` places, so the model scores exactly what the CSV carries.
+fn round_to(v: f64, decimals: usize) -> f64 {
+    let scale = 10f64.powi(decimals as i32);
+    (v * scale).round() / scale
+}
+
+fn frac(col: usize, v: f64) -> Cell {
+    Cell::Frac(round_to(v, DECIMALS[col]))
+}
+
+/// Draws one clean row (score left Missing) from the row stream; drift never reads this
+/// stream, so the undrifted columns of an hour are the same with or without drift.
+fn sample_row(rng: &mut Rng) -> Row {
+    let mut row = [Cell::Missing; N_COLS];
+    // Bounded supports keep every Integral value common in a 20k-row baseline, so clean
+    // hours never show a value outside a suggested domain (spec §4.2).
+    let age = (42.0 + 12.0 * rng.normal()).round().clamp(18.0, 80.0);
+    row[AGE] = Cell::Int(age as i64);
+    row[INCOME] = frac(INCOME, (52_000f64.ln() + 0.5 * rng.normal()).exp());
+    let tenure = rng.exponential(28.0).floor().min(72.0);
+    row[TENURE] = Cell::Int(tenure as i64);
+    row[NUM_PRODUCTS] = Cell::Int(rng.choose(&PRODUCT_WEIGHTS) as i64 + 1);
+    let has_balance = rng.unit() >= 0.3;
+    let balance = (60_000f64.ln() + 0.7 * rng.normal()).exp();
+    row[BALANCE] = frac(BALANCE, if has_balance { balance } else { 0.0 });
+    let credit = (680.0 + 60.0 * rng.normal()).round().clamp(540.0, 820.0);
+    row[CREDIT_SCORE] = Cell::Int(credit as i64);
+    let plan = rng.choose(&PLAN_WEIGHTS);
+    row[PLAN] = Cell::Cat(PLANS[plan]);
+    let monthly = (PLAN_PRICE[plan] + 12.0 * rng.normal()).clamp(18.25, 140.0);
+    row[MONTHLY] = frac(MONTHLY, monthly);
+    let total = monthly * tenure.max(1.0) * (0.95 + 0.1 * rng.unit());
+    row[TOTAL] = frac(TOTAL, total);
+    row[SUPPORT_CALLS] = Cell::Int(rng.poisson(1.5).min(6) as i64);
+    let last_login = rng.exponential(7.0).floor().min(30.0);
+    row[LAST_LOGIN] = Cell::Int(last_login as i64);
+    row[REGION] = Cell::Cat(REGIONS[rng.choose(&REGION_WEIGHTS)]);
+    row[DEVICE] = Cell::Cat(DEVICES[rng.choose(&DEVICE_WEIGHTS)]);
+    row[PAYMENT] = Cell::Cat(PAYMENTS[rng.choose(&PAYMENT_WEIGHTS)]);
+    let p_active = if last_login <= 14.0 { 0.88 } else { 0.35 };
+    row[IS_ACTIVE] = Cell::Int(i64::from(rng.unit() < p_active));
+    row[SESSION] = frac(SESSION, (12f64.ln() + 0.6 * rng.normal()).exp());
+    let discounted = rng.unit() >= 0.6;
+    let discount = 0.05 + 0.25 * rng.unit();
+    row[DISCOUNT] = frac(DISCOUNT, if discounted { discount } else { 0.0 });
+    row
+}
+
+/// Applies the population drifts (they change the true values). One uniform per drift per
+/// record, whether or not it fires.
+fn apply_population_drift(row: &mut Row, drifts: &[(usize, &Drift)], rng: &mut Rng) {
+    for &(col, drift) in drifts {
+        let u = rng.unit();
+        match *drift {
+            Drift::NumericShift { shift_in_std, .. } => {
+                let delta = shift_in_std * NOMINAL[col].1;
+                row[col] = match row[col] {
+                    Cell::Int(v) => Cell::Int((v as f64 + delta).round() as i64),
+                    Cell::Frac(v) => frac(col, v + delta),
+                    other => other,
+                };
+            }
+            Drift::NewCategory { value, share, .. } if u < share => row[col] = Cell::Cat(value),
+            _ => {}
+        }
+    }
+}
+
+/// Applies the observation drifts (they change only what reaches the endpoint).
+fn apply_observation_drift(row: &mut Row, drifts: &[(usize, &Drift)], rng: &mut Rng) {
+    for &(col, drift) in drifts {
+        let u = rng.unit();
+        match *drift {
+            Drift::MissingSpike { missing_share, .. } if u < missing_share => {
+                row[col] = Cell::Missing;
+            }
+            Drift::TypeCorruption { share, .. } if u < share => {
+                row[col] = Cell::Text(CORRUPTION_TOKEN);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Numeric value of a column, the nominal mean when missing or unparseable (mean
+/// imputation, as a simple serving pipeline would do).
+fn numeric(row: &Row, col: usize) -> f64 {
+    match row[col] {
+        Cell::Int(v) => v as f64,
+        Cell::Frac(v) => v,
+        _ => NOMINAL[col].0,
+    }
+}
+
+/// Standardised value `(x − μ) / σ` with the nominal moments.
+fn z(row: &Row, col: usize) -> f64 {
+    let (mean, sd) = NOMINAL[col];
+    (numeric(row, col) - mean) / sd
+}
+
+/// Effect of a categorical level; 0 for levels the model has never seen.
+fn level_effect(row: &Row, col: usize, levels: &[&str], effects: &[f64]) -> f64 {
+    match row[col] {
+        Cell::Cat(v) => levels
+            .iter()
+            .position(|l| *l == v)
+            .map_or(0.0, |i| effects[i]),
+        _ => 0.0,
+    }
+}
+
+/// The model: churn probability `1 / (1 + e^(−η))` with η a linear combination of the
+/// standardised inputs and categorical effects, clamped to [−8, 8] so the score stays in
+/// (0.0003, 0.9997) and always prints with six meaningful decimals.
+fn model_probability(row: &Row) -> f64 {
+    let eta = -1.3 + 0.9 * z(row, LAST_LOGIN) + 0.5 * z(row, SUPPORT_CALLS)
+        - 0.7 * z(row, TENURE)
+        + 0.5 * z(row, MONTHLY)
+        - 0.6 * z(row, IS_ACTIVE)
+        - 0.3 * z(row, CREDIT_SCORE)
+        - 0.2 * z(row, AGE)
+        - 0.3 * (numeric(row, INCOME).max(1.0).ln() - 52_000f64.ln())
+        - 0.25 * z(row, NUM_PRODUCTS)
+        - 0.2 * z(row, DISCOUNT)
+        - 0.1 * z(row, SESSION)
+        + level_effect(row, PLAN, &PLANS, &PLAN_EFFECT)
+        + level_effect(row, PAYMENT, &PAYMENTS, &PAYMENT_EFFECT)
+        + level_effect(row, DEVICE, &DEVICES, &DEVICE_EFFECT)
+        + level_effect(row, REGION, &REGIONS, &REGION_EFFECT);
+    round_to(1.0 / (1.0 + (-eta.clamp(-8.0, 8.0)).exp()), DECIMALS[SCORE])
+}
+
+/// Probability that the customer of `row` (true values) churns in capture hour `hour`.
+/// Today the model is right (no concept drift), so this is the model's formula; a concept
+/// drift issue changes it per hour.
+fn true_probability(row: &Row, _hour: usize) -> f64 {
+    model_probability(row)
+}
+
+/// Uniform in [0, 1) keyed by `(seed, inference id)`: SplitMix64's output mix of the pair.
+fn label_uniform(seed: u64, inference_id: u64) -> f64 {
+    let mut sm = SplitMix64(seed ^ STREAM_LABELS.wrapping_mul(GOLDEN));
+    let key = sm.next() ^ inference_id.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    to_unit(SplitMix64(key).next())
+}
+
+/// Writes the cells `from..` comma-separated.
+fn write_cells(out: &mut String, row: &Row, from: usize) {
+    for (col, cell) in row.iter().enumerate().skip(from) {
+        if col > from {
+            out.push(',');
+        }
+        match *cell {
+            Cell::Int(v) => {
+                let _ = write!(out, "{v}");
+            }
+            Cell::Frac(v) => {
+                let _ = write!(out, "{v:.prec$}", prec = DECIMALS[col]);
+            }
+            Cell::Cat(s) | Cell::Text(s) => out.push_str(s),
+            Cell::Missing => {}
+        }
+    }
+}
+
+/// Appends `s` JSON-escaped (without quotes).
+fn push_json_escaped(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+/// Appends one capture record line (spec §1.3) for `event`.
+fn push_capture_record(out: &mut String, scratch: &mut String, event: &Event) {
+    scratch.clear();
+    write_cells(scratch, &event.row, 1);
+    out.push_str(
+        r#"{"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT","data":""#,
+    );
+    push_json_escaped(out, scratch);
+    out.push_str(
+        r#"","encoding":"CSV"},"endpointOutput":{"observedContentType":"text/csv; charset=utf-8","mode":"OUTPUT","data":""#,
+    );
+    let _ = write!(
+        out,
+        "{:.prec$}",
+        numeric(&event.row, SCORE),
+        prec = DECIMALS[SCORE]
+    );
+    let t = Civil::from_unix(event.time);
+    let _ = write!(
+        out,
+        r#"","encoding":"CSV"}}}},"eventMetadata":{{"eventId":"{}","inferenceId":"{}","inferenceTime":"{t}"}},"eventVersion":"0"}}"#,
+        event.event_id, event.inference_id
+    );
+    out.push('\n');
+}
+
+// ---- time -------------------------------------------------------------------------------
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, "chrono-Compatible
+/// Low-Level Date Algorithms", `days_from_civil`).
+const fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let m = month as i64;
+    let y = if m <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// A UTC calendar time; `Display` is `%Y-%m-%dT%H:%M:%SZ` (spec §1.3 `inferenceTime`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Civil {
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+}
+
+impl Civil {
+    /// Inverse of [`days_from_civil`] (Hinnant's `civil_from_days`) plus the time of day.
+    fn from_unix(secs: i64) -> Self {
+        let days = secs.div_euclid(86_400);
+        let tod = secs.rem_euclid(86_400);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Self {
+            year,
+            month: month as u32,
+            day: day as u32,
+            hour: (tod / 3600) as u32,
+            minute: (tod / 60 % 60) as u32,
+            second: (tod % 60) as u32,
+        }
+    }
+}
+
+impl fmt::Display for Civil {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+}
+
+/// `secs` (Unix, UTC) as `yyyy-mm-ddTHH:MM:SSZ`, the capture `inferenceTime` format.
+pub fn format_timestamp(secs: i64) -> String {
+    Civil::from_unix(secs).to_string()
+}
+
+// ---- randomness -------------------------------------------------------------------------
+
+const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
+const STREAM_BASELINE: u64 = 1;
+const STREAM_ROWS: u64 = 2;
+const STREAM_DRIFT: u64 = 3;
+const STREAM_EVENTS: u64 = 4;
+const STREAM_FILES: u64 = 5;
+const STREAM_LABELS: u64 = 6;
+
+/// SplitMix64 (Steele, Lea & Flood 2014; constants from Vigna's reference `splitmix64.c`).
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(GOLDEN);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// 53 high bits of `x` as a uniform in [0, 1).
+fn to_unit(x: u64) -> f64 {
+    (x >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// xoshiro256** (Blackman & Vigna 2018) with distribution helpers.
+struct Rng {
+    s: [u64; 4],
+    spare_normal: Option<f64>,
+}
+
+impl Rng {
+    /// The generator of stream `tag`, index `index` of `seed`: state filled by SplitMix64
+    /// from a key mixing the three (never all-zero: SplitMix64 outputs are a bijection of
+    /// distinct counters).
+    fn stream(seed: u64, tag: u64, index: u64) -> Self {
+        let root = SplitMix64(seed).next();
+        let key = root ^ tag.wrapping_mul(GOLDEN) ^ index.wrapping_add(1).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+        let mut sm = SplitMix64(key);
+        Self {
+            s: [sm.next(), sm.next(), sm.next(), sm.next()],
+            spare_normal: None,
+        }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let s = &mut self.s;
+        let result = s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
+        let t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = s[3].rotate_left(45);
+        result
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        to_unit(self.next_u64())
+    }
+
+    /// Uniform integer in `0..n` (multiply-shift; bias < n / 2⁶⁴).
+    fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+
+    /// Standard normal by the Box–Muller transform `√(−2 ln u₁)·(cos 2πu₂, sin 2πu₂)`,
+    /// keeping the second value for the next call.
+    fn normal(&mut self) -> f64 {
+        if let Some(v) = self.spare_normal.take() {
+            return v;
+        }
+        let u1 = 1.0 - self.unit(); // (0, 1]: ln is finite
+        let u2 = self.unit();
+        let r = (-2.0 * u1.ln()).sqrt();
+        let theta = std::f64::consts::TAU * u2;
+        self.spare_normal = Some(r * theta.sin());
+        r * theta.cos()
+    }
+
+    /// Exponential with mean `mean` by inversion `−mean·ln(1 − u)`.
+    fn exponential(&mut self, mean: f64) -> f64 {
+        -mean * (1.0 - self.unit()).ln()
+    }
+
+    /// Poisson(λ) by Knuth's product of uniforms (fine for small λ); capped at 64 terms.
+    fn poisson(&mut self, lambda: f64) -> u32 {
+        let limit = (-lambda).exp();
+        let mut product = self.unit();
+        let mut k = 0;
+        while product > limit && k < 64 {
+            product *= self.unit();
+            k += 1;
+        }
+        k
+    }
+
+    /// Index drawn with probability proportional to `weights`.
+    fn choose(&mut self, weights: &[f64]) -> usize {
+        let total: f64 = weights.iter().sum();
+        let mut u = self.unit() * total;
+        for (i, w) in weights.iter().enumerate() {
+            if u < *w {
+                return i;
+            }
+            u -= w;
+        }
+        weights.len().saturating_sub(1)
+    }
+}
+
+/// A random (version 4, RFC 9562 §5.4) UUID.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Uuid(u128);
+
+impl Uuid {
+    fn random(rng: &mut Rng) -> Self {
+        let raw = (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64());
+        // version nibble 0100 (bits 76–79), variant 10 (bits 62–63)
+        let v4 = (raw & !(0xFu128 << 76) & !(0x3u128 << 62)) | (0x4u128 << 76) | (0x2u128 << 62);
+        Self(v4)
+    }
+}
+
+impl fmt::Display for Uuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.0;
+        write!(
+            f,
+            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            (v >> 96) as u32,
+            (v >> 80) as u16,
+            (v >> 64) as u16,
+            (v >> 48) as u16,
+            v & 0xFFFF_FFFF_FFFF
+        )
+    }
+}
