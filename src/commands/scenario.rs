@@ -119,24 +119,24 @@ const DECIMALS: [usize; N_COLS] = [6, 0, 2, 0, 0, 2, 0, 2, 2, 0, 0, 0, 0, 0, 0, 
 /// the sampling distributions in `sample_row` (e.g. lognormal mean `exp(μ + σ²/2)`).
 /// Used for imputation, standardisation in the model and the unit of [`Drift::NumericShift`].
 const NOMINAL: [(f64, f64); N_COLS] = [
-    (0.25, 0.2),       // score (not an input)
-    (42.0, 12.0),      // age
+    (0.25, 0.2),          // score (not an input)
+    (42.0, 12.0),         // age
     (58_900.0, 31_400.0), // income
-    (25.0, 22.0),      // tenure_months
-    (1.75, 0.89),      // num_products
+    (25.0, 22.0),         // tenure_months
+    (1.75, 0.89),         // num_products
     (53_700.0, 60_000.0), // balance
-    (680.0, 57.0),     // credit_score
-    (56.0, 25.0),      // monthly_charges
-    (1_450.0, 1_500.0), // total_charges
-    (1.5, 1.2),        // num_support_calls
-    (6.5, 6.5),        // last_login_days
-    (0.0, 0.0),        // region
-    (0.0, 0.0),        // plan
-    (0.0, 0.0),        // device
-    (0.0, 0.0),        // payment_method
-    (0.8, 0.4),        // is_active
-    (14.3, 9.5),       // avg_session_minutes
-    (0.07, 0.09),      // discount_rate
+    (680.0, 57.0),        // credit_score
+    (56.0, 25.0),         // monthly_charges
+    (1_450.0, 1_500.0),   // total_charges
+    (1.5, 1.2),           // num_support_calls
+    (6.5, 6.5),           // last_login_days
+    (0.0, 0.0),           // region
+    (0.0, 0.0),           // plan
+    (0.0, 0.0),           // device
+    (0.0, 0.0),           // payment_method
+    (0.8, 0.4),           // is_active
+    (14.3, 9.5),          // avg_session_minutes
+    (0.07, 0.09),         // discount_rate
 ];
 
 const REGIONS: [&str; 5] = ["north", "south", "east", "west", "central"];
@@ -646,8 +646,7 @@ fn level_effect(row: &Row, col: usize, levels: &[&str], effects: &[f64]) -> f64 
 /// standardised inputs and categorical effects, clamped to [−8, 8] so the score stays in
 /// (0.0003, 0.9997) and always prints with six meaningful decimals.
 fn model_probability(row: &Row) -> f64 {
-    let eta = -1.3 + 0.9 * z(row, LAST_LOGIN) + 0.5 * z(row, SUPPORT_CALLS)
-        - 0.7 * z(row, TENURE)
+    let eta = -1.3 + 0.9 * z(row, LAST_LOGIN) + 0.5 * z(row, SUPPORT_CALLS) - 0.7 * z(row, TENURE)
         + 0.5 * z(row, MONTHLY)
         - 0.6 * z(row, IS_ACTIVE)
         - 0.3 * z(row, CREDIT_SCORE)
@@ -842,7 +841,9 @@ impl Rng {
     /// distinct counters).
     fn stream(seed: u64, tag: u64, index: u64) -> Self {
         let root = SplitMix64(seed).next();
-        let key = root ^ tag.wrapping_mul(GOLDEN) ^ index.wrapping_add(1).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+        let key = root
+            ^ tag.wrapping_mul(GOLDEN)
+            ^ index.wrapping_add(1).wrapping_mul(0xD6E8_FEB8_6659_FD93);
         let mut sm = SplitMix64(key);
         Self {
             s: [sm.next(), sm.next(), sm.next(), sm.next()],
@@ -943,5 +944,616 @@ impl fmt::Display for Uuid {
             (v >> 48) as u16,
             v & 0xFFFF_FFFF_FFFF
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    const ENDPOINT: &str = "churn-endpoint";
+
+    /// A smaller scenario for tests that do not need the full size.
+    fn small(seed: u64) -> Scenario {
+        Scenario {
+            baseline_rows: 5_000,
+            records_per_hour: 3_000,
+            records_per_file: 1_000,
+            ..Scenario::new(seed)
+        }
+    }
+
+    fn baseline(s: &Scenario) -> String {
+        let mut out = Vec::new();
+        s.write_baseline_csv(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Baseline data rows split into fields (header skipped).
+    fn baseline_rows(s: &Scenario) -> Vec<Vec<String>> {
+        baseline(s)
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
+    }
+
+    /// One parsed capture record: score first, then the input fields (baseline order).
+    struct Parsed {
+        fields: Vec<String>,
+        inference_id: String,
+        inference_time: String,
+        event_id: String,
+    }
+
+    fn parse_files(files: &[(String, Vec<u8>)]) -> Vec<Parsed> {
+        let mut out = Vec::new();
+        for (_, bytes) in files {
+            let text = std::str::from_utf8(bytes).unwrap();
+            assert!(text.ends_with('\n'));
+            for line in text.lines() {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                let input = &v["captureData"]["endpointInput"];
+                let output = &v["captureData"]["endpointOutput"];
+                let meta = &v["eventMetadata"];
+                let mut fields = vec![output["data"].as_str().unwrap().to_string()];
+                fields.extend(
+                    input["data"]
+                        .as_str()
+                        .unwrap()
+                        .split(',')
+                        .map(str::to_string),
+                );
+                out.push(Parsed {
+                    fields,
+                    inference_id: meta["inferenceId"].as_str().unwrap().to_string(),
+                    inference_time: meta["inferenceTime"].as_str().unwrap().to_string(),
+                    event_id: meta["eventId"].as_str().unwrap().to_string(),
+                });
+            }
+        }
+        out
+    }
+
+    fn column(records: &[Parsed], col: usize) -> Vec<&str> {
+        records.iter().map(|r| r.fields[col].as_str()).collect()
+    }
+
+    fn col(name: &str) -> usize {
+        FEATURES.iter().position(|f| f.name == name).unwrap()
+    }
+
+    fn mean(xs: &[f64]) -> f64 {
+        xs.iter().sum::<f64>() / xs.len() as f64
+    }
+
+    fn std_dev(xs: &[f64]) -> f64 {
+        let m = mean(xs);
+        (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() - 1) as f64).sqrt()
+    }
+
+    fn numbers(values: &[&str]) -> Vec<f64> {
+        values.iter().filter_map(|v| v.parse().ok()).collect()
+    }
+
+    /// Deequ's type classes (spec §3.6), by hand: Integral `-?\d+`, Fractional `-?\d+\.\d+`.
+    fn is_integral(v: &str) -> bool {
+        let digits = v.strip_prefix('-').unwrap_or(v);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    }
+
+    fn is_fractional(v: &str) -> bool {
+        match v.split_once('.') {
+            Some((int, dec)) => is_integral(int) && !dec.is_empty() && is_integral(dec),
+            None => false,
+        }
+    }
+
+    fn assert_typed(col: usize, v: &str) {
+        let f = FEATURES[col];
+        match f.kind {
+            Kind::Integral => assert!(is_integral(v), "{}: {v:?}", f.name),
+            Kind::Fractional => assert!(is_fractional(v), "{}: {v:?}", f.name),
+            Kind::Categorical => assert!(
+                !v.is_empty() && v.parse::<f64>().is_err() && v != "true" && v != "false",
+                "{}: {v:?}",
+                f.name
+            ),
+        }
+    }
+
+    #[test]
+    fn features_are_mixed_with_score_first() {
+        let fs = features();
+        assert!(fs.len() >= 15);
+        assert_eq!(fs[0], feature("score", Kind::Fractional));
+        for kind in [Kind::Integral, Kind::Fractional, Kind::Categorical] {
+            assert!(
+                fs.iter().filter(|f| f.kind == kind).count() >= 4,
+                "{kind:?}"
+            );
+        }
+        let names: BTreeSet<_> = fs.iter().map(|f| f.name).collect();
+        assert_eq!(names.len(), fs.len(), "names are unique");
+        for f in &fs {
+            assert!(f.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+        }
+    }
+
+    #[test]
+    fn same_seed_same_bytes_other_seed_other_bytes() {
+        let a = small(7);
+        let b = small(7);
+        assert_eq!(baseline(&a), baseline(&b));
+        for hour in [0, 5, 7] {
+            assert_eq!(
+                a.capture_files(ENDPOINT, hour),
+                b.capture_files(ENDPOINT, hour)
+            );
+            assert_eq!(a.ground_truth(hour), b.ground_truth(hour));
+        }
+        let c = small(8);
+        assert_ne!(baseline(&a), baseline(&c));
+        assert_ne!(a.capture_files(ENDPOINT, 0), c.capture_files(ENDPOINT, 0));
+        // Hours are independent streams: hour 1 is not hour 0 again.
+        let h0 = parse_files(&a.capture_files(ENDPOINT, 0));
+        let h1 = parse_files(&a.capture_files(ENDPOINT, 1));
+        assert_ne!(h0[0].fields, h1[0].fields);
+    }
+
+    #[test]
+    fn baseline_has_header_row_count_and_types() {
+        let s = Scenario::new(42);
+        let text = baseline(&s);
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next().unwrap(),
+            "score,age,income,tenure_months,num_products,balance,credit_score,\
+             monthly_charges,total_charges,num_support_calls,last_login_days,region,plan,\
+             device,payment_method,is_active,avg_session_minutes,discount_rate"
+        );
+        let mut sink = Vec::new();
+        assert_eq!(s.write_baseline_csv(&mut sink).unwrap(), 20_000);
+        let rows: Vec<_> = lines.collect();
+        assert_eq!(rows.len(), 20_000);
+        for row in rows {
+            let fields: Vec<_> = row.split(',').collect();
+            assert_eq!(fields.len(), N_COLS, "{row}");
+            for (c, v) in fields.iter().enumerate() {
+                assert_typed(c, v);
+            }
+        }
+    }
+
+    #[test]
+    fn baseline_distributions_are_plausible() {
+        let rows = baseline_rows(&Scenario::new(42));
+        let get = |name: &str| -> Vec<f64> {
+            rows.iter().map(|r| r[col(name)].parse().unwrap()).collect()
+        };
+        let score = get("score");
+        assert!(score.iter().all(|p| *p > 0.0 && *p < 1.0));
+        let churn = mean(&score);
+        assert!((0.1..0.4).contains(&churn), "mean score {churn}");
+        // Nominal moments used for imputation and shifts are close to the sample's.
+        for name in [
+            "age",
+            "income",
+            "credit_score",
+            "monthly_charges",
+            "num_support_calls",
+        ] {
+            let xs = get(name);
+            let (m, sd) = NOMINAL[col(name)];
+            assert!(
+                (mean(&xs) - m).abs() < 0.1 * sd,
+                "{name} mean {}",
+                mean(&xs)
+            );
+            let ratio = std_dev(&xs) / sd;
+            assert!((0.8..1.2).contains(&ratio), "{name} std ratio {ratio}");
+        }
+        let zero_balance = get("balance").iter().filter(|b| **b == 0.0).count();
+        assert!((5_400..6_600).contains(&zero_balance), "{zero_balance}");
+        // The most frequent region is the heaviest-weighted one.
+        let mut regions: BTreeMap<&str, usize> = BTreeMap::new();
+        for r in &rows {
+            *regions.entry(r[col("region")].as_str()).or_default() += 1;
+        }
+        assert_eq!(regions.len(), REGIONS.len());
+        assert_eq!(regions.iter().max_by_key(|(_, n)| **n).unwrap().0, &"north");
+    }
+
+    #[test]
+    fn capture_keys_follow_sagemaker_layout() {
+        let s = Scenario::new(42);
+        assert_eq!(s.hour_start(0), DEFAULT_START_UNIX_SECS);
+        for hour in [0, 7] {
+            let files = s.capture_files(ENDPOINT, hour);
+            assert_eq!(files.len(), 3, "6000 records in files of 2000");
+            let folder = format!("data-capture/churn-endpoint/AllTraffic/2026/11/01/{hour:02}/");
+            assert_eq!(s.hour_prefix(ENDPOINT, hour), folder);
+            let mut uuids = BTreeSet::new();
+            for (key, _) in &files {
+                let name = key.strip_prefix(&folder).unwrap();
+                let stem = name.strip_suffix(".jsonl").unwrap();
+                let (mm, rest) = stem.split_at(2);
+                let (ss, rest) = rest[1..].split_at(2);
+                let (ms, uuid) = rest[1..].split_at(3);
+                assert!(mm.parse::<u32>().unwrap() < 60, "{key}");
+                assert!(ss.parse::<u32>().unwrap() < 60, "{key}");
+                assert!(ms.parse::<u32>().unwrap() < 1000, "{key}");
+                assert_eq!(&stem[2..3], "-");
+                assert_eq!(&stem[5..6], "-");
+                let uuid = uuid.strip_prefix('-').unwrap();
+                assert_uuid_v4(uuid);
+                assert!(uuids.insert(uuid.to_string()));
+            }
+        }
+        // Past the end of the scenario: nothing.
+        assert!(s.capture_files(ENDPOINT, 8).is_empty());
+        assert!(s.ground_truth(8).is_empty());
+    }
+
+    fn assert_uuid_v4(u: &str) {
+        assert_eq!(u.len(), 36, "{u}");
+        for (i, b) in u.bytes().enumerate() {
+            if [8, 13, 18, 23].contains(&i) {
+                assert_eq!(b, b'-', "{u}");
+            } else {
+                assert!(b.is_ascii_digit() || (b'a'..=b'f').contains(&b), "{u}");
+            }
+        }
+        assert_eq!(&u[14..15], "4", "version of {u}");
+        assert!("89ab".contains(&u[19..20]), "variant of {u}");
+    }
+
+    #[test]
+    fn capture_records_have_sagemaker_shape() {
+        // The key structure of a real capture record (EX model-quality notebook output).
+        let fixture = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/sagemaker/data-capture/ex-mq-churn-endpoint-capture-csv-inferenceid-2021-02-05.jsonl"
+        ))
+        .unwrap();
+        let real: serde_json::Value =
+            serde_json::from_str(fixture.lines().next().unwrap()).unwrap();
+
+        let s = Scenario::new(42);
+        let hour = 3;
+        let files = s.capture_files(ENDPOINT, hour);
+        let (first_key, first_bytes) = &files[0];
+        let first_line = std::str::from_utf8(first_bytes)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap();
+        let ours: serde_json::Value = serde_json::from_str(first_line).unwrap();
+        assert_eq!(key_paths(&ours), key_paths(&real));
+        for side in ["endpointInput", "endpointOutput"] {
+            for field in ["observedContentType", "mode", "encoding"] {
+                assert_eq!(
+                    ours["captureData"][side][field],
+                    real["captureData"][side][field]
+                );
+            }
+        }
+        assert_eq!(ours["eventVersion"], real["eventVersion"]);
+
+        let records = parse_files(&files);
+        assert_eq!(records.len(), 6_000);
+        for (f, (_, bytes)) in files.iter().enumerate() {
+            assert_eq!(
+                bytes.iter().filter(|b| **b == b'\n').count(),
+                2_000,
+                "file {f}"
+            );
+        }
+        let start = format_timestamp(s.hour_start(hour));
+        let end = format_timestamp(s.hour_start(hour + 1));
+        let mut event_ids = BTreeSet::new();
+        for (i, r) in records.iter().enumerate() {
+            assert_eq!(r.fields.len(), N_COLS, "score + 17 inputs");
+            assert_eq!(r.inference_id, (hour * 6_000 + i).to_string());
+            assert!(r.inference_time >= start && r.inference_time < end);
+            assert_eq!(r.inference_time.len(), "2026-11-01T03:00:00Z".len());
+            if i > 0 {
+                assert!(records[i - 1].inference_time <= r.inference_time);
+            }
+            assert_uuid_v4(&r.event_id);
+            assert!(event_ids.insert(r.event_id.clone()));
+            let p: f64 = r.fields[SCORE].parse().unwrap();
+            assert!(p > 0.0 && p < 1.0);
+        }
+        // The file is named after its first record's minute and second.
+        let t = &records[0].inference_time;
+        let name = first_key.rsplit('/').next().unwrap();
+        assert_eq!(&name[..5], format!("{}-{}", &t[14..16], &t[17..19]));
+    }
+
+    /// Every key path of a JSON value, in document order.
+    fn key_paths(v: &serde_json::Value) -> Vec<String> {
+        fn walk(v: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+            if let Some(map) = v.as_object() {
+                for (k, child) in map {
+                    let path = format!("{prefix}/{k}");
+                    out.push(path.clone());
+                    walk(child, &path, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(v, "", &mut out);
+        out
+    }
+
+    #[test]
+    fn clean_hours_are_typed_and_inside_the_baseline_domains() {
+        // Integral and categorical values of clean hours all occur in the baseline, so a
+        // suggested `domains` constraint (spec §4.2) raises no false alarm; checked on
+        // several seeds because the guarantee comes from the distributions, not luck.
+        for seed in [42, 1, 2] {
+            let s = Scenario::new(seed);
+            let rows = baseline_rows(&s);
+            let plan = s.drift_plan();
+            for hour in 0..CLEAN_HOURS {
+                assert_eq!(plan[hour], vec![Drift::None]);
+                let records = parse_files(&s.capture_files(ENDPOINT, hour));
+                for (c, f) in FEATURES.iter().enumerate() {
+                    let seen: BTreeSet<&str> = rows.iter().map(|r| r[c].as_str()).collect();
+                    for v in column(&records, c) {
+                        assert_typed(c, v);
+                        if f.kind != Kind::Fractional {
+                            assert!(seen.contains(v), "seed {seed} hour {hour} {}={v}", f.name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn drift_plan_covers_every_kind_after_clean_hours() {
+        let plan = drift_plan(8);
+        assert_eq!(plan.len(), 8);
+        assert!(plan[..3].iter().all(|h| h == &[Drift::None]));
+        let kinds = |h: &[Drift]| -> BTreeSet<&str> {
+            h.iter()
+                .map(|d| match d {
+                    Drift::None => "none",
+                    Drift::NumericShift { .. } => "shift",
+                    Drift::NewCategory { .. } => "category",
+                    Drift::MissingSpike { .. } => "missing",
+                    Drift::TypeCorruption { .. } => "type",
+                })
+                .collect()
+        };
+        for hour in &plan[3..] {
+            assert!(!kinds(hour).contains("none"));
+            for d in hour {
+                assert!(input_column(d.feature().unwrap()).is_some(), "{d}");
+            }
+        }
+        let all: BTreeSet<_> = plan[3..].iter().flat_map(|h| kinds(h)).collect();
+        assert_eq!(
+            all,
+            BTreeSet::from(["shift", "category", "missing", "type"])
+        );
+        assert!(
+            plan.iter().any(|h| h.len() >= 2),
+            "some drifts are combined"
+        );
+        // Longer scenarios keep the last stage; shorter ones are clean.
+        assert_eq!(drift_plan(12)[11], plan[7]);
+        assert_eq!(drift_plan(2), vec![vec![Drift::None]; 2]);
+        assert_eq!(plan[5][0].to_string(), "income missing in 40% of records");
+    }
+
+    /// Records of each hour of the default scenario, plus the baseline rows.
+    fn full_run() -> (Scenario, Vec<Vec<String>>, Vec<Vec<Parsed>>) {
+        let s = Scenario::new(42);
+        let rows = baseline_rows(&s);
+        let hours = (0..s.hours)
+            .map(|h| parse_files(&s.capture_files(ENDPOINT, h)))
+            .collect();
+        (s, rows, hours)
+    }
+
+    #[test]
+    fn drift_hours_differ_measurably_from_clean_hours() {
+        let (s, rows, hours) = full_run();
+        let plan = s.drift_plan();
+        let baseline_numbers =
+            |c: usize| -> Vec<f64> { rows.iter().map(|r| r[c].parse().unwrap()).collect() };
+        for (hour, records) in hours.iter().enumerate() {
+            for drift in &plan[hour] {
+                let Some(c) = drift.feature().and_then(input_column) else {
+                    continue;
+                };
+                let values = column(records, c);
+                let n = values.len() as f64;
+                match *drift {
+                    Drift::NumericShift { shift_in_std, .. } => {
+                        let base = baseline_numbers(c);
+                        let moved = (mean(&numbers(&values)) - mean(&base)) / std_dev(&base);
+                        assert!(moved >= 1.0, "hour {hour} {drift}: moved {moved} std");
+                        assert!(moved <= shift_in_std * 1.2);
+                    }
+                    Drift::NewCategory { value, share, .. } => {
+                        let hits = values.iter().filter(|v| **v == value).count() as f64;
+                        assert!((hits / n - share).abs() < 0.03, "hour {hour}: {hits}");
+                    }
+                    Drift::MissingSpike { missing_share, .. } => {
+                        let missing = values.iter().filter(|v| v.is_empty()).count() as f64;
+                        assert!(missing / n >= 0.3, "hour {hour}: {missing}");
+                        assert!((missing / n - missing_share).abs() < 0.03);
+                    }
+                    Drift::TypeCorruption { share, .. } => {
+                        let bad = values.iter().filter(|v| **v == CORRUPTION_TOKEN).count();
+                        assert!((bad as f64 / n - share).abs() < 0.03, "hour {hour}: {bad}");
+                        // The rest still parse: only the injected token breaks the type.
+                        assert!(values
+                            .iter()
+                            .filter(|v| **v != CORRUPTION_TOKEN)
+                            .all(|v| is_integral(v)));
+                    }
+                    Drift::None => {}
+                }
+            }
+        }
+        // Each injected artefact appears only in the hours whose plan has it.
+        let pay = col("payment_method");
+        let income = col("income");
+        let credit = col("credit_score");
+        for (hour, records) in hours.iter().enumerate() {
+            let has = |pred: &dyn Fn(&Drift) -> bool| plan[hour].iter().any(pred);
+            let new_level = column(records, pay).contains(&"digital_wallet");
+            assert_eq!(
+                new_level,
+                has(&|d| matches!(d, Drift::NewCategory { .. })),
+                "hour {hour}"
+            );
+            let any_missing = records
+                .iter()
+                .any(|r| r.fields.iter().any(String::is_empty));
+            assert_eq!(
+                any_missing,
+                has(&|d| matches!(d, Drift::MissingSpike { .. })),
+                "hour {hour}"
+            );
+            assert_eq!(
+                column(records, income).contains(&""),
+                any_missing,
+                "only income goes missing"
+            );
+            let corrupted = column(records, credit).contains(&CORRUPTION_TOKEN);
+            assert_eq!(
+                corrupted,
+                has(&|d| matches!(d, Drift::TypeCorruption { .. })),
+                "hour {hour}"
+            );
+        }
+        assert!(column(&hours[4], pay).contains(&"digital_wallet"));
+        assert!(!rows.iter().any(|r| r[pay] == "digital_wallet"));
+    }
+
+    #[test]
+    fn drift_touches_only_its_columns_and_the_score() {
+        let s = small(3);
+        let hour = 7;
+        let clean = parse_files(&s.capture_files_with(ENDPOINT, hour, &[]));
+        let drifted = parse_files(&s.capture_files(ENDPOINT, hour));
+        let touched: BTreeSet<usize> = s.drift_plan()[hour]
+            .iter()
+            .filter_map(|d| d.feature().and_then(input_column))
+            .collect();
+        assert_eq!(touched.len(), 4);
+        assert_eq!(clean.len(), drifted.len());
+        let mut score_changed = 0;
+        for (a, b) in clean.iter().zip(&drifted) {
+            assert_eq!(a.inference_id, b.inference_id);
+            assert_eq!(a.inference_time, b.inference_time);
+            assert_eq!(a.event_id, b.event_id);
+            for c in 1..N_COLS {
+                if !touched.contains(&c) {
+                    assert_eq!(a.fields[c], b.fields[c], "{}", FEATURES[c].name);
+                }
+            }
+            score_changed += usize::from(a.fields[SCORE] != b.fields[SCORE]);
+        }
+        assert!(score_changed > clean.len() / 2, "{score_changed}");
+        // Drift::None and an empty plan are the same thing.
+        assert_eq!(
+            s.capture_files_with(ENDPOINT, 1, &[]),
+            s.capture_files_with(ENDPOINT, 1, &[Drift::None])
+        );
+    }
+
+    #[test]
+    fn ground_truth_pairs_with_capture_and_follows_the_score() {
+        let s = Scenario::new(42);
+        let hour = 1;
+        let records = parse_files(&s.capture_files(ENDPOINT, hour));
+        let labels = s.ground_truth(hour);
+        assert_eq!(labels.len(), records.len());
+        let mut by_label = [Vec::new(), Vec::new()];
+        for (r, gt) in records.iter().zip(&labels) {
+            assert_eq!(r.inference_id, gt.inference_id);
+            assert_eq!(
+                r.inference_time,
+                format_timestamp(gt.inference_time_unix_secs)
+            );
+            by_label[usize::from(gt.label)].push(r.fields[SCORE].parse::<f64>().unwrap());
+        }
+        // Clean hour: labels are Bernoulli(score), so the positive rate matches the mean
+        // score (binomial σ ≈ √(0.2·0.8/6000) ≈ 0.005) and positives score higher.
+        let scores: Vec<f64> = by_label.iter().flatten().copied().collect();
+        let rate = by_label[1].len() as f64 / labels.len() as f64;
+        assert!(
+            (rate - mean(&scores)).abs() < 0.025,
+            "{rate} vs {}",
+            mean(&scores)
+        );
+        assert!(mean(&by_label[1]) > mean(&by_label[0]) + 0.1);
+        // A label depends only on (seed, inference id, true values): the missing-value
+        // spike of hour 5 hides inputs from the model but not from reality.
+        let clean = s.ground_truth_with(5, &[]);
+        assert_eq!(s.ground_truth(5), clean);
+    }
+
+    #[test]
+    fn full_default_scenario_sizes() {
+        // 20k baseline rows + 8 hours × 6k records, as `modelwatch demo` writes them.
+        let s = Scenario::default();
+        let mut sink = std::io::sink();
+        assert_eq!(s.write_baseline_csv(&mut sink).unwrap(), 20_000);
+        let mut records = 0;
+        let mut files = 0;
+        for hour in 0..s.hours {
+            for (_, bytes) in s.capture_files("demo", hour) {
+                files += 1;
+                records += bytes.iter().filter(|b| **b == b'\n').count();
+            }
+        }
+        assert_eq!((files, records), (24, 48_000));
+    }
+
+    #[test]
+    fn timestamps_and_start_alignment() {
+        // `date -u -d @1234567890 +%FT%TZ` and `date -u -d @951827696 +%FT%TZ`
+        assert_eq!(format_timestamp(1_234_567_890), "2009-02-13T23:31:30Z");
+        assert_eq!(format_timestamp(951_827_696), "2000-02-29T12:34:56Z");
+        assert_eq!(format_timestamp(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_timestamp(-1), "1969-12-31T23:59:59Z");
+        // python3: (date(2026,11,1) - date(1970,1,1)).days * 86400
+        assert_eq!(DEFAULT_START_UNIX_SECS, 1_793_491_200);
+        let s = Scenario {
+            start_unix_secs: DEFAULT_START_UNIX_SECS + 23 * 3600 + 1234,
+            ..small(1)
+        };
+        assert_eq!(s.hour_start(0), DEFAULT_START_UNIX_SECS + 23 * 3600);
+        assert_eq!(
+            s.hour_prefix("e", 1),
+            "data-capture/e/AllTraffic/2026/11/02/00/"
+        );
+    }
+
+    #[test]
+    fn prng_is_the_reference_xoshiro() {
+        // First outputs of Vigna's reference splitmix64.c from state x = 0
+        // (https://prng.di.unimi.it/splitmix64.c): e220a8397b1dcdaf, 6e789e6aa1b965f4.
+        let mut sm = SplitMix64(0);
+        assert_eq!(sm.next(), 0xe220_a839_7b1d_cdaf);
+        assert_eq!(sm.next(), 0x6e78_9e6a_a1b9_65f4);
+        // xoshiro256** from state [1, 2, 3, 4]: the first outputs of the `reference` test of
+        // rust-random/rngs `rand_xoshiro/src/xoshiro256starstar.rs` ("produced with the
+        // reference implementation").
+        let mut rng = Rng {
+            s: [1, 2, 3, 4],
+            spare_normal: None,
+        };
+        let got: Vec<u64> = (0..4).map(|_| rng.next_u64()).collect();
+        assert_eq!(got, [11_520, 0, 1_509_978_240, 1_215_971_899_390_074_240]);
     }
 }

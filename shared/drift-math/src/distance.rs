@@ -28,7 +28,7 @@ pub const ROBUST_C_ALPHA: f64 = 1.8;
 ///
 /// ```
 /// use drift_math::distance::c_alpha;
-/// // scipy.special.kolmogi(0.05) / 1 ≈ 1.358 for α = 0.05
+/// // Python: math.sqrt(-math.log(0.05 / 2) / 2) = 1.3581015157406195
 /// assert!((c_alpha(0.05).unwrap() - 1.3581015157406195).abs() < 1e-15);
 /// ```
 ///

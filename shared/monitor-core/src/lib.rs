@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod capture;
+pub mod checks;
 pub mod dataset;
 pub mod error;
 pub mod formats;

@@ -165,8 +165,13 @@ impl FeatureProfile {
             num_present: self.types.non_null(),
             num_missing: self.types.null,
         };
+        // Numeric shape for numeric columns; also when a monitored numeric feature received
+        // some non-numeric values (type corruption) and no categorical counts were kept.
+        let numeric_shape = self.moments.count() > 0
+            && (matches!(inferred, InferredType::Integral | InferredType::Fractional)
+                || !self.tracking.categorical);
         match inferred {
-            InferredType::Integral | InferredType::Fractional if self.moments.count() > 0 => {
+            _ if numeric_shape => {
                 let min = self.moments.min().unwrap_or(0.0);
                 let max = self.moments.max().unwrap_or(0.0);
                 // Deequ's KLL state starts its running min/max at Int.MaxValue / Int.MinValue

@@ -6,8 +6,8 @@
 
 use base64::Engine as _;
 use monitor_core::capture::{
-    BadRecord, BadRecordKind, CaptureError, CaptureMapping, CaptureParser, CaptureSide,
-    RecordMeta, Row, RowBatch,
+    BadRecord, BadRecordKind, CaptureError, CaptureMapping, CaptureParser, CaptureSide, RecordMeta,
+    Row, RowBatch,
 };
 use proptest::prelude::*;
 use serde_json::json;
@@ -90,7 +90,10 @@ fn intro_churn_csv_capture() {
     );
     assert_eq!(meta.inference_id, None);
     assert_eq!(meta.inference_time.as_deref(), Some("2022-03-24T00:23:04Z"));
-    assert_eq!(meta.join_key(), Some("1eb12989-4b21-488f-85cd-76c31ee4570f"));
+    assert_eq!(
+        meta.join_key(),
+        Some("1eb12989-4b21-488f-85cd-76c31ee4570f")
+    );
     assert!(!meta.skipped_shadow);
 
     let (meta, row) = &rows[2];
@@ -157,10 +160,11 @@ fn model_quality_churn_capture_with_inference_ids() {
 #[test]
 fn sdk_csv_capture_template() {
     // The SDK integ test fills "{%s}" with a timestamp before upload (PROVENANCE.md).
-    let text = fixture("sdk-monitor-capture-csv-template.jsonl").replace("{%s}", "2019-11-24T07:30:50Z");
+    let text =
+        fixture("sdk-monitor-capture-csv-template.jsonl").replace("{%s}", "2019-11-24T07:30:50Z");
     let mut p = parser(spark_names(8));
     let rows = parse_all(&mut p, &text);
-    assert_eq!(rows.len(), 43);
+    assert_eq!(rows.len(), 44);
     assert!(rows.iter().all(|(_, r)| r.column_count() == 8));
     let (meta, row) = &rows[0];
     assert_eq!(
@@ -172,12 +176,15 @@ fn sdk_csv_capture_template() {
         Some("74b0dd56-e7c8-368e-94b1-14a138a96000")
     );
     assert_eq!(meta.inference_time.as_deref(), Some("2019-11-24T07:30:50Z"));
-    let (meta, row) = &rows[42];
+    let (meta, row) = &rows[43];
     assert_eq!(
         values(row),
         ["0.704846322536", "0", "0", "7", "47", "2", "48", "18"].map(Some)
     );
-    assert_eq!(meta.join_key(), Some("79f96714-0136-39c8-a221-38faf8a5f96f"));
+    assert_eq!(
+        meta.join_key(),
+        Some("79f96714-0136-39c8-a221-38faf8a5f96f")
+    );
 }
 
 #[test]
@@ -211,7 +218,10 @@ fn sdk_json_capture_is_a_batch_of_three() {
     let err = p.parse_line(lines[0].as_bytes(), &mut row).unwrap_err();
     assert_eq!(err.kind(), BadRecordKind::BadPayload);
     assert!(err.to_string().contains("3 records"), "{err}");
-    assert!(err.to_string().contains("captureData.endpointOutput.data"), "{err}");
+    assert!(
+        err.to_string().contains("captureData.endpointOutput.data"),
+        "{err}"
+    );
     assert_eq!(
         p.last_error_meta().and_then(|m| m.event_id.as_deref()),
         Some(expected_ids[0])
@@ -280,7 +290,9 @@ fn adult_jsonlines_capture() {
     p.parse_line(lines[0].as_bytes(), &mut row).unwrap();
     assert_eq!(row.get(1), Some("0.989977359771728"));
     assert_eq!(
-        p.parse_line(lines[1].as_bytes(), &mut row).unwrap_err().kind(),
+        p.parse_line(lines[1].as_bytes(), &mut row)
+            .unwrap_err()
+            .kind(),
         BadRecordKind::BadPayload
     );
 }
@@ -401,20 +413,35 @@ fn json_shapes() {
     };
     let s = |v: &str| Some(v.to_owned());
     // top-level array of scalars: one positional record
-    assert_eq!(run("[1, \"x\", null]", "application/json", 3), [vec![s("1"), s("x"), None]]);
+    assert_eq!(
+        run("[1, \"x\", null]", "application/json", 3),
+        [vec![s("1"), s("x"), None]]
+    );
     // {"instances": [[...]]}: one record per inner array
     assert_eq!(
-        run(r#"{"instances": [[1, 2, 3], [4, 5, 6]]}"#, "application/json", 3),
+        run(
+            r#"{"instances": [[1, 2, 3], [4, 5, 6]]}"#,
+            "application/json",
+            3
+        ),
         [vec![s("1"), s("2"), s("3")], vec![s("4"), s("5"), s("6")]]
     );
     // {"instances": [{...}]}: records by name
     assert_eq!(
-        run(r#"{"instances": [{"c": true, "a": -1e-3}]}"#, "application/json", 3),
+        run(
+            r#"{"instances": [{"c": true, "a": -1e-3}]}"#,
+            "application/json",
+            3
+        ),
         [vec![s("-1e-3"), None, s("true")]]
     );
     // linear-learner {"instances": [{"features": [...]}]}
     assert_eq!(
-        run(r#"{"instances": [{"features": [7, 8]}]}"#, "application/json", 2),
+        run(
+            r#"{"instances": [{"features": [7, 8]}]}"#,
+            "application/json",
+            2
+        ),
         [vec![s("7"), s("8")]]
     );
     // top-level array of arrays: one record per element
@@ -424,7 +451,11 @@ fn json_shapes() {
     );
     // JSON Lines: one record per document
     assert_eq!(
-        run("{\"features\": [1, 2]}\n{\"features\": [3, 4]}\n", "application/jsonlines", 2),
+        run(
+            "{\"features\": [1, 2]}\n{\"features\": [3, 4]}\n",
+            "application/jsonlines",
+            2
+        ),
         [vec![s("1"), s("2")], vec![s("3"), s("4")]]
     );
     // a bare scalar document is one value
@@ -442,14 +473,23 @@ fn quoted_csv_values() {
     input_only(spark_names(5)).parse_line(&l, &mut row).unwrap();
     assert_eq!(
         values(&row),
-        [Some("a,b"), Some("say \"hi\""), None, Some(""), Some("plain")]
+        [
+            Some("a,b"),
+            Some("say \"hi\""),
+            None,
+            Some(""),
+            Some("plain")
+        ]
     );
 }
 
 #[test]
 fn quoted_csv_value_may_span_lines() {
     let data = "\"line1\nline2\",2";
-    let l = line(json!({"endpointInput": side("text/csv", data, "CSV")}), json!({}));
+    let l = line(
+        json!({"endpointInput": side("text/csv", data, "CSV")}),
+        json!({}),
+    );
     let mut row = Row::new();
     input_only(spark_names(2)).parse_line(&l, &mut row).unwrap();
     assert_eq!(values(&row), [Some("line1\nline2"), Some("2")]);
@@ -475,7 +515,9 @@ fn trailing_newline_and_multi_row_csv() {
         json!({}),
     );
     let mut batch = RowBatch::new();
-    parser(spark_names(3)).parse_line_multi(&l, &mut batch).unwrap();
+    parser(spark_names(3))
+        .parse_line_multi(&l, &mut batch)
+        .unwrap();
     let got: Vec<Vec<Option<&str>>> = batch.iter().map(values).collect();
     assert_eq!(
         got,
@@ -528,13 +570,17 @@ fn churn_line() -> Vec<u8> {
 fn invalid_json() {
     let mut l = churn_line();
     l.truncate(40);
-    let err = parser(spark_names(70)).parse_line(&l, &mut Row::new()).unwrap_err();
+    let err = parser(spark_names(70))
+        .parse_line(&l, &mut Row::new())
+        .unwrap_err();
     assert_eq!(err.kind(), BadRecordKind::InvalidJson);
     assert_eq!(
         err.to_string(),
         "capture line is not valid JSON: unterminated string at byte 40"
     );
-    let err = parser(spark_names(70)).parse_line(b"[1]", &mut Row::new()).unwrap_err();
+    let err = parser(spark_names(70))
+        .parse_line(b"[1]", &mut Row::new())
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "capture line is not valid JSON: a capture record must be a JSON object, found an array"
@@ -545,7 +591,9 @@ fn invalid_json() {
 fn non_utf8() {
     let mut l = churn_line();
     l[100] = 0xff;
-    let err = parser(spark_names(70)).parse_line(&l, &mut Row::new()).unwrap_err();
+    let err = parser(spark_names(70))
+        .parse_line(&l, &mut Row::new())
+        .unwrap_err();
     assert_eq!(err, BadRecord::NonUtf8 { byte_offset: 100 });
     assert_eq!(err.kind().as_str(), "non_utf8");
 }
@@ -588,7 +636,10 @@ fn wrong_column_count_keeps_meta() {
     );
     assert_eq!(err.kind(), BadRecordKind::WrongColumnCount);
     assert!(row.is_empty());
-    assert_eq!(p.last_error_meta().and_then(RecordMeta::join_key), Some("57"));
+    assert_eq!(
+        p.last_error_meta().and_then(RecordMeta::join_key),
+        Some("57")
+    );
     // A good line afterwards clears it.
     let mut ok = parser(spark_names(70));
     ok.parse_line(&churn_line(), &mut row).unwrap();
@@ -601,7 +652,9 @@ fn unknown_encoding() {
         json!({"endpointInput": side("text/csv", "1", "XML")}),
         json!({}),
     );
-    let err = input_only(spark_names(1)).parse_line(&l, &mut Row::new()).unwrap_err();
+    let err = input_only(spark_names(1))
+        .parse_line(&l, &mut Row::new())
+        .unwrap_err();
     assert_eq!(
         err,
         BadRecord::UnsupportedEncoding {
@@ -726,7 +779,9 @@ fn mapping_validation() {
     m.json_pointers.insert("b".into(), "/input/b".into());
     assert_eq!(
         err(m.clone()),
-        CaptureError::UnknownPointerFeature { feature: "b".into() }
+        CaptureError::UnknownPointerFeature {
+            feature: "b".into()
+        }
     );
     m.json_pointers.clear();
     m.json_pointers.insert("a".into(), "/output/a".into());
