@@ -397,7 +397,7 @@ impl DistinctCount {
 impl serde::Serialize for DistinctCount {
     /// Serialises as the base64 (standard, padded) text of [`DistinctCount::to_bytes`].
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&base64::encode(&self.to_bytes()))
+        s.serialize_str(&crate::codec::encode_b64(&self.to_bytes()))
     }
 }
 
@@ -406,113 +406,8 @@ impl<'de> serde::Deserialize<'de> for DistinctCount {
     /// Reads the base64 text written by `Serialize`.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        let bytes = base64::decode(&text).map_err(serde::de::Error::custom)?;
+        let bytes = crate::codec::decode_b64(&text).map_err(serde::de::Error::custom)?;
         DistinctCount::from_bytes(&bytes).map_err(serde::de::Error::custom)
-    }
-}
-
-/// Minimal standard base64 (RFC 4648 §4, `+/`, `=` padding), for the serde form of
-/// [`DistinctCount`] only; drift-math has no base64 dependency.
-#[cfg(feature = "serde")]
-mod base64 {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-    pub(super) fn encode(bytes: &[u8]) -> String {
-        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-        for chunk in bytes.chunks(3) {
-            let b0 = chunk[0];
-            let b1 = chunk.get(1).copied().unwrap_or(0);
-            let b2 = chunk.get(2).copied().unwrap_or(0);
-            let n = (u32::from(b0) << 16) | (u32::from(b1) << 8) | u32::from(b2);
-            let sextet = |shift: u32| char::from(ALPHABET[((n >> shift) & 0x3f) as usize]);
-            out.push(sextet(18));
-            out.push(sextet(12));
-            out.push(if chunk.len() > 1 { sextet(6) } else { '=' });
-            out.push(if chunk.len() > 2 { sextet(0) } else { '=' });
-        }
-        out
-    }
-
-    fn value(c: u8) -> Option<u32> {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        Some(u32::from(v))
-    }
-
-    /// Strict decoding: length a multiple of 4, padding only at the end, zero unused bits.
-    pub(super) fn decode(text: &str) -> Result<Vec<u8>, String> {
-        let b = text.as_bytes();
-        if !b.len().is_multiple_of(4) {
-            return Err(format!("base64 length {} is not a multiple of 4", b.len()));
-        }
-        let mut out = Vec::with_capacity(b.len() / 4 * 3);
-        let quads = b.len() / 4;
-        for (qi, q) in b.chunks(4).enumerate() {
-            let last = qi + 1 == quads;
-            let pad = q.iter().rev().take_while(|&&c| c == b'=').count();
-            if pad > 2 || (pad > 0 && !last) {
-                return Err(format!("misplaced base64 padding in quad {qi}"));
-            }
-            let mut n: u32 = 0;
-            for (j, &c) in q[..4 - pad].iter().enumerate() {
-                let v = value(c)
-                    .ok_or_else(|| format!("invalid base64 byte 0x{c:02x} at {}", qi * 4 + j))?;
-                n |= v << (18 - 6 * j as u32);
-            }
-            let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-            let keep = 3 - pad;
-            if bytes[keep..].iter().any(|&x| x != 0) {
-                return Err(format!("non-canonical base64 padding bits in quad {qi}"));
-            }
-            out.extend_from_slice(&bytes[..keep]);
-        }
-        Ok(out)
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn rfc4648_test_vectors() {
-            // RFC 4648 §10
-            let cases = [
-                ("", ""),
-                ("f", "Zg=="),
-                ("fo", "Zm8="),
-                ("foo", "Zm9v"),
-                ("foob", "Zm9vYg=="),
-                ("fooba", "Zm9vYmE="),
-                ("foobar", "Zm9vYmFy"),
-            ];
-            for (plain, enc) in cases {
-                assert_eq!(encode(plain.as_bytes()), enc);
-                assert_eq!(decode(enc).unwrap(), plain.as_bytes());
-            }
-        }
-
-        #[test]
-        fn all_byte_values_round_trip() {
-            let bytes: Vec<u8> = (0..=255u8).chain((0..=255u8).rev()).collect();
-            for len in 0..bytes.len() {
-                assert_eq!(decode(&encode(&bytes[..len])).unwrap(), &bytes[..len]);
-            }
-        }
-
-        #[test]
-        fn rejects_malformed_text() {
-            assert!(decode("Zg=").is_err()); // length
-            assert!(decode("Z===").is_err()); // too much padding
-            assert!(decode("Zg==Zg==").is_err()); // padding not at the end
-            assert!(decode("Zm9*").is_err()); // alphabet
-            assert!(decode("Zh==").is_err()); // unused bits set
-        }
     }
 }
 

@@ -74,7 +74,9 @@ const ROBUST_C_ALPHA: f64 = 1.8;
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 struct Compactor {
-    /// Items in insertion order (weight `2^level` each).
+    /// Items in insertion order (weight `2^level` each). Serialised as base64 of the
+    /// little-endian IEEE bytes: exact, compact, fast to decode, and it holds ±inf.
+    #[cfg_attr(feature = "serde", serde(with = "crate::codec::f64_vec"))]
     buf: Vec<f64>,
     /// Number of compactions this level has performed (`numOfCompress`).
     num_compress: u64,
@@ -122,7 +124,8 @@ impl Compactor {
 /// `{"k": .., "c": .., "levels": [{"buf": [..], "num_compress": .., "offset": ..}, ..]}`; it
 /// keeps the per-level compaction counters and offsets, so a reloaded sketch continues exactly
 /// as if it had never been saved (unlike `statistics.json`, see [`KllSketch::from_levels`]).
-/// JSON cannot hold non-finite numbers, so sketches holding `±inf` need a binary serde format.
+/// Each `buf` is written as base64 of its little-endian IEEE-754 bytes (a plain JSON array of
+/// numbers is accepted on read), so the form is exact and holds `±inf`.
 ///
 /// # Example
 /// ```

@@ -12,6 +12,8 @@
 #![deny(missing_docs)]
 
 pub mod categorical;
+#[cfg(feature = "serde")]
+mod codec;
 pub mod distance;
 pub mod kll;
 pub mod moments;

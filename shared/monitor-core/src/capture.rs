@@ -768,7 +768,9 @@ fn compile_pointer(
         })
         .ok_or_else(|| bad("must start with /input, /output or /batch".to_owned()))?;
     if !sides.contains(&side) {
-        return Err(bad(format!("addresses {side}, which the mapping does not read")));
+        return Err(bad(format!(
+            "addresses {side}, which the mapping does not read"
+        )));
     }
     let mut segments = Vec::new();
     if let Some(rest) = rest.strip_prefix('/') {
@@ -1024,7 +1026,12 @@ fn lookup_feature(
     }
 }
 
-fn resolve(doc: &Doc<'_>, root: usize, segments: &[Segment], scratch: &mut String) -> Option<usize> {
+fn resolve(
+    doc: &Doc<'_>,
+    root: usize,
+    segments: &[Segment],
+    scratch: &mut String,
+) -> Option<usize> {
     let mut cur = root;
     for segment in segments {
         cur = match doc.kind(cur)? {
@@ -1364,11 +1371,9 @@ impl CaptureParser {
                     field: side.field(),
                 })?;
             expect_kind(&doc, s, side.field(), true)?;
-            let d = doc
-                .member(s, "data", key)
-                .ok_or(BadRecord::MissingField {
-                    field: side.data_field(),
-                })?;
+            let d = doc.member(s, "data", key).ok_or(BadRecord::MissingField {
+                field: side.data_field(),
+            })?;
             expect_kind(&doc, d, side.data_field(), false)?;
             let e = doc
                 .member(s, "encoding", key)
@@ -1425,19 +1430,15 @@ impl CaptureParser {
                             ),
                         })?;
                     bytes.clear();
-                    BASE64
-                        .decode_vec(raw.trim_ascii(), bytes)
-                        .map_err(|_| BadRecord::BadBase64 {
+                    BASE64.decode_vec(raw.trim_ascii(), bytes).map_err(|_| {
+                        BadRecord::BadBase64 {
                             field: side.data_field(),
-                        })?;
-                    let body =
-                        std::str::from_utf8(bytes).map_err(|e| BadRecord::BadPayload {
-                            field: side.data_field(),
-                            message: format!(
-                                "decoded base64 is not UTF-8 at byte {}",
-                                e.valid_up_to()
-                            ),
-                        })?;
+                        }
+                    })?;
+                    let body = std::str::from_utf8(bytes).map_err(|e| BadRecord::BadPayload {
+                        field: side.data_field(),
+                        message: format!("decoded base64 is not UTF-8 at byte {}", e.valid_up_to()),
+                    })?;
                     (kind, body)
                 }
             };
@@ -1755,13 +1756,10 @@ mod json {
         }
 
         fn hex4(&self, at: usize) -> Result<u32, SyntaxError> {
-            self.b
-                .get(at..at + 4)
-                .and_then(hex4)
-                .ok_or(SyntaxError {
-                    what: "invalid \\u escape",
-                    at,
-                })
+            self.b.get(at..at + 4).and_then(hex4).ok_or(SyntaxError {
+                what: "invalid \\u escape",
+                at,
+            })
         }
 
         fn digits(&mut self) -> usize {
@@ -1852,9 +1850,10 @@ mod json {
                 Some(b'u') => {
                     let unit = esc.get(1..5).and_then(hex4);
                     let low = match (esc.get(5..7), unit) {
-                        (Some(b"\\u"), Some(0xD800..=0xDBFF)) => {
-                            esc.get(7..11).and_then(hex4).filter(|l| (0xDC00..0xE000).contains(l))
-                        }
+                        (Some(b"\\u"), Some(0xD800..=0xDBFF)) => esc
+                            .get(7..11)
+                            .and_then(hex4)
+                            .filter(|l| (0xDC00..0xE000).contains(l)),
                         _ => None,
                     };
                     match (unit, low) {
@@ -2040,8 +2039,14 @@ mod tests {
             ("{\"a\" 1}", "expected ':' at byte 5"),
             ("[1,]", "unexpected character at byte 3"),
             ("[01]", "expected ',' or ']' at byte 2"),
-            ("{\"a\":1} x", "unexpected characters after the JSON value at byte 8"),
-            ("\"\\ud800\"", "lone leading surrogate in \\u escape at byte 7"),
+            (
+                "{\"a\":1} x",
+                "unexpected characters after the JSON value at byte 8",
+            ),
+            (
+                "\"\\ud800\"",
+                "lone leading surrogate in \\u escape at byte 7",
+            ),
             ("\"a\u{1}\"", "control character in string at byte 2"),
             ("[1.]", "invalid number: no digit after '.' at byte 3"),
             ("nul", "invalid literal at byte 0"),
@@ -2138,7 +2143,59 @@ mod tests {
         .prop_map(|parts| parts.concat())
     }
 
+    fn arb_value() -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::Value;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            any::<String>().prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::vec((any::<String>(), inner), 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Tape entries a value takes: itself, its elements, and for objects one key per member.
+    fn tape_len(v: &serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::Array(a) => 1 + a.iter().map(tape_len).sum::<usize>(),
+            serde_json::Value::Object(m) => 1 + m.values().map(|v| 1 + tape_len(v)).sum::<usize>(),
+            _ => 1,
+        }
+    }
+
     proptest! {
+        /// Every document serde_json writes (compact or pretty) scans, into the expected tape, and
+        /// every object member is found again under its (unescaped) key.
+        #[test]
+        fn scanner_reads_what_serde_json_writes(v in arb_value(), pretty in any::<bool>()) {
+            let text = if pretty { serde_json::to_string_pretty(&v) } else { serde_json::to_string(&v) }.unwrap();
+            let tape = scan(&text).unwrap();
+            prop_assert_eq!(tape.len(), tape_len(&v));
+            let doc = Doc { text: &text, tape: &tape };
+            let mut scratch = String::new();
+            if let serde_json::Value::Object(m) = &v {
+                for (k, member) in m {
+                    let at = doc.member(0, k, &mut scratch);
+                    prop_assert!(at.is_some(), "member {:?} not found", k);
+                    let raw = doc.raw(at.unwrap_or(0));
+                    match member {
+                        serde_json::Value::Number(n) => prop_assert_eq!(raw, n.to_string()),
+                        serde_json::Value::Bool(b) => prop_assert_eq!(raw, b.to_string()),
+                        _ => {}
+                    }
+                }
+            }
+        }
+
         /// The scanner accepts exactly what serde_json accepts (serde_json 1.x, `from_str::<Value>`).
         #[test]
         fn scanner_agrees_with_serde_json(text in json_text()) {

@@ -1,3 +1,4 @@
 //! One `run` per use case. Lambda handlers and CLI commands call exactly one of these.
 
 pub mod baseline;
+pub mod ingest;
