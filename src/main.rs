@@ -16,6 +16,14 @@ struct Cli {
 enum Command {
     /// Suggest a baseline (statistics.json + constraints.json) from a training dataset.
     Baseline(commands::baseline::Args),
+    /// One-shot data-quality job over capture files or folders, as one window.
+    Monitor(commands::monitor::Args),
+    /// Run the whole pipeline on a generated scenario, on the local store.
+    Demo(modelwatch::demo::Args),
+    /// Ingest capture objects of a local store (what the capture-ingest Lambda does).
+    Ingest(commands::local::IngestArgs),
+    /// Evaluate monitors of a local store for their window (what the monitor-tick Lambda does).
+    Tick(commands::local::TickArgs),
 }
 
 #[tokio::main]
@@ -30,6 +38,10 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Baseline(args) => commands::baseline::run(args).await,
+        Command::Monitor(args) => commands::monitor::run(args).await,
+        Command::Demo(args) => modelwatch::demo::run(args).await,
+        Command::Ingest(args) => commands::local::run_ingest(args).await,
+        Command::Tick(args) => commands::local::run_tick(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
 pub mod baseline;
+pub mod local;
+pub mod monitor;
 pub mod progress;
-pub mod scenario;

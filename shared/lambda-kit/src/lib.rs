@@ -5,7 +5,8 @@
 #![forbid(unsafe_code)]
 
 use lambda_runtime::Diagnostic;
-use monitor_core::store::LocalStore;
+use monitor_core::metrics::{EmfStdoutSink, FileMetricSink, MetricDatum, MetricSink};
+use monitor_core::store::{LocalStore, ObjectStore};
 use monitor_core::CoreError;
 
 /// A Lambda handler's error.
@@ -91,6 +92,9 @@ pub mod env {
     pub const LOCAL_ROOT: &str = "MODELWATCH_LOCAL_ROOT";
     /// S3 bucket of the data
     pub const BUCKET: &str = "MODELWATCH_BUCKET";
+    /// `emf` | `file` | `none`: where metrics go (default `emf`, or `file` with the local
+    /// store); see [`MetricsMode`](crate::MetricsMode)
+    pub const METRICS: &str = "MODELWATCH_METRICS";
 }
 
 impl CommonConfig {
@@ -138,6 +142,120 @@ pub fn local_store(root: &str) -> LocalStore {
     LocalStore::new(root)
 }
 
+impl StoreConfig {
+    /// The bucket of an S3 store; `None` for the local store.
+    pub fn bucket(&self) -> Option<&str> {
+        match self {
+            StoreConfig::S3 { bucket } => Some(bucket),
+            StoreConfig::Local { .. } => None,
+        }
+    }
+}
+
+/// Where a function publishes its CloudWatch metrics (`MODELWATCH_METRICS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsMode {
+    /// `emf`: CloudWatch Embedded Metric Format lines on stdout; Lambda forwards them to
+    /// CloudWatch Logs, which extracts the metrics without an API call. Default on S3.
+    Emf,
+    /// `file`: SageMaker BYOC metrics files under `metrics/` in the store. Default with the
+    /// local store.
+    File,
+    /// `none`: metrics are dropped.
+    None,
+}
+
+impl MetricsMode {
+    /// The mode used when `MODELWATCH_METRICS` is unset: `file` for the local store (no
+    /// CloudWatch on a laptop), `emf` otherwise.
+    pub fn default_for(store: &StoreConfig) -> Self {
+        match store {
+            StoreConfig::Local { .. } => MetricsMode::File,
+            StoreConfig::S3 { .. } => MetricsMode::Emf,
+        }
+    }
+
+    /// Reads `MODELWATCH_METRICS` through `lookup` (case-insensitive; unset or blank means
+    /// [`MetricsMode::default_for`] `store`).
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        store: &StoreConfig,
+    ) -> Result<Self, ConfigError> {
+        let raw = lookup(env::METRICS).filter(|s| !s.trim().is_empty());
+        let Some(raw) = raw else {
+            return Ok(Self::default_for(store));
+        };
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "emf" => Ok(MetricsMode::Emf),
+            "file" => Ok(MetricsMode::File),
+            "none" => Ok(MetricsMode::None),
+            _ => Err(ConfigError {
+                name: env::METRICS,
+                message: format!("{raw:?} is not one of emf, file, none"),
+            }),
+        }
+    }
+}
+
+/// The metric sink a [`MetricsMode`] selects, as one type so `main` can choose at cold start.
+#[derive(Debug)]
+pub enum ConfiguredMetrics<S> {
+    /// EMF lines on stdout
+    Emf(EmfStdoutSink),
+    /// BYOC metrics files in the store
+    File(FileMetricSink<S>),
+    /// metrics dropped
+    Off,
+}
+
+impl<S: ObjectStore> ConfiguredMetrics<S> {
+    /// The sink of `mode`; `store` is used by [`MetricsMode::File`] only.
+    pub fn new(mode: MetricsMode, store: S) -> Self {
+        match mode {
+            MetricsMode::Emf => ConfiguredMetrics::Emf(EmfStdoutSink::stdout()),
+            MetricsMode::File => ConfiguredMetrics::File(FileMetricSink::new(store)),
+            MetricsMode::None => ConfiguredMetrics::Off,
+        }
+    }
+
+    /// The mode this sink was built from.
+    pub fn mode(&self) -> MetricsMode {
+        match self {
+            ConfiguredMetrics::Emf(_) => MetricsMode::Emf,
+            ConfiguredMetrics::File(_) => MetricsMode::File,
+            ConfiguredMetrics::Off => MetricsMode::None,
+        }
+    }
+}
+
+impl<S: ObjectStore> MetricSink for ConfiguredMetrics<S> {
+    async fn publish(&self, data: &[MetricDatum]) -> Result<(), CoreError> {
+        match self {
+            ConfiguredMetrics::Emf(sink) => sink.publish(data).await,
+            ConfiguredMetrics::File(sink) => sink.publish(data).await,
+            ConfiguredMetrics::Off => {
+                tracing::debug!(data = data.len(), "metrics dropped (MODELWATCH_METRICS=none)");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Decodes the object key of an S3 event notification into the store key.
+///
+/// S3 sends keys URL-encoded the way HTML forms are: a space arrives as `+` and every other
+/// reserved byte as `%XX` (a literal `+` as `%2B`; the S3 docs' example: `red flower.jpg`
+/// arrives as `red+flower.jpg`). So `+` becomes a space first, then `%XX` sequences are
+/// decoded as UTF-8 bytes. A `%` not followed by two hex digits stays as it is; byte
+/// sequences that are not UTF-8 become U+FFFD (such a key names no object, and the read
+/// fails with the decoded key in its message).
+pub fn decode_s3_key(raw: &str) -> String {
+    let spaced = raw.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +289,67 @@ mod tests {
         assert_eq!(e.name, "MODELWATCH_BUCKET");
         let e = cfg(&[("MODELWATCH_STORE", "gcs")]).unwrap_err();
         assert!(e.to_string().contains("MODELWATCH_STORE"), "{e}");
+    }
+
+    #[test]
+    fn metrics_mode_defaults_by_store_and_rejects_unknown_values() {
+        let lookup = |pairs: &[(&str, &str)]| {
+            let m: HashMap<String, String> = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            move |k: &str| m.get(k).cloned()
+        };
+        let local = StoreConfig::Local { root: "/tmp/x".into() };
+        let s3 = StoreConfig::S3 { bucket: "b".into() };
+        assert_eq!(MetricsMode::from_lookup(lookup(&[]), &local), Ok(MetricsMode::File));
+        assert_eq!(MetricsMode::from_lookup(lookup(&[]), &s3), Ok(MetricsMode::Emf));
+        assert_eq!(
+            MetricsMode::from_lookup(lookup(&[("MODELWATCH_METRICS", " ")]), &s3),
+            Ok(MetricsMode::Emf)
+        );
+        assert_eq!(
+            MetricsMode::from_lookup(lookup(&[("MODELWATCH_METRICS", "EMF")]), &local),
+            Ok(MetricsMode::Emf)
+        );
+        assert_eq!(
+            MetricsMode::from_lookup(lookup(&[("MODELWATCH_METRICS", "file")]), &s3),
+            Ok(MetricsMode::File)
+        );
+        assert_eq!(
+            MetricsMode::from_lookup(lookup(&[("MODELWATCH_METRICS", "none")]), &s3),
+            Ok(MetricsMode::None)
+        );
+        let e = MetricsMode::from_lookup(lookup(&[("MODELWATCH_METRICS", "statsd")]), &s3)
+            .unwrap_err();
+        assert_eq!(e.name, "MODELWATCH_METRICS");
+        assert_eq!(
+            e.to_string(),
+            "environment variable MODELWATCH_METRICS: \"statsd\" is not one of emf, file, none"
+        );
+        assert_eq!(s3.bucket(), Some("b"));
+        assert_eq!(local.bucket(), None);
+    }
+
+    #[test]
+    fn s3_keys_are_form_url_decoded() {
+        // The S3 docs' example (notification-content-structure): "red flower.jpg" arrives
+        // as "red+flower.jpg"; the aws_lambda_events fixture key "Happy%20Face.jpg".
+        assert_eq!(decode_s3_key("red+flower.jpg"), "red flower.jpg");
+        assert_eq!(decode_s3_key("Happy%20Face.jpg"), "Happy Face.jpg");
+        // `+` is decoded before `%2B`, so an encoded plus stays a plus.
+        assert_eq!(
+            decode_s3_key("data-capture/ep/AllTraffic/2026/11/01/03/12-00-000-5f0c%2Bdemo+file.jsonl"),
+            "data-capture/ep/AllTraffic/2026/11/01/03/12-00-000-5f0c+demo file.jsonl"
+        );
+        assert_eq!(decode_s3_key("a%2Fb"), "a/b");
+        // UTF-8: é = C3 A9, € = E2 82 AC.
+        assert_eq!(decode_s3_key("caf%C3%A9/%E2%82%AC.csv"), "café/€.csv");
+        assert_eq!(decode_s3_key("100%25+sure"), "100% sure");
+        // Malformed escapes pass through; non-UTF-8 bytes become U+FFFD.
+        assert_eq!(decode_s3_key("50%zz%4"), "50%zz%4");
+        assert_eq!(decode_s3_key("x%FFy"), "x\u{FFFD}y");
+        assert_eq!(decode_s3_key(""), "");
     }
 
     #[test]

@@ -278,6 +278,10 @@ pub struct RecordMeta {
     pub inference_id: Option<String>,
     /// `eventMetadata.inferenceTime`, as written (`%Y-%m-%dT%H:%M:%SZ`).
     pub inference_time: Option<String>,
+    /// `inferenceTime` truncated to its minute, as Unix minutes; parsed without allocating,
+    /// whether or not ids are collected. `None` when absent or not in SageMaker's
+    /// `YYYY-MM-DDTHH:MM:SS…` form.
+    pub inference_minute: Option<i64>,
     /// The record came from a shadow variant (`eventMetadata.invocationSource == "ShadowExperiment"`)
     /// and was skipped, as the SageMaker analyzer skips it: no rows were produced.
     pub skipped_shadow: bool,
@@ -836,6 +840,38 @@ fn expect_kind(
     }
 }
 
+/// Unix minutes of an ISO-8601 UTC time `YYYY-MM-DDTHH:MM…` (seconds and zone ignored: capture
+/// times are UTC with a `Z`). Days from the civil date by the standard proleptic Gregorian
+/// day count (H. Hinnant, "chrono-compatible low-level date algorithms").
+fn unix_minute(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 16 || b[4] != b'-' || b[7] != b'-' || (b[10] != b'T' && b[10] != b' ') || b[13] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let mut v = 0i64;
+        for &c in &b[r] {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + i64::from(c - b'0');
+        }
+        Some(v)
+    };
+    let (y, mo, d, h, mi) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 {
+        return None;
+    }
+    let yy = if mo <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 24 + h) * 60 + mi)
+}
+
 fn owned_string(doc: &Doc<'_>, tok: usize) -> Option<String> {
     match doc.kind(tok)? {
         Kind::Str => Some(doc.raw(tok).to_owned()),
@@ -1340,6 +1376,11 @@ impl CaptureParser {
         }
         if let Some(m) = doc.member(0, "eventMetadata", key) {
             if doc.kind(m) == Some(Kind::Object) {
+                if let Some(t) = doc.member(m, "inferenceTime", key) {
+                    if doc.kind(t) == Some(Kind::Str) {
+                        meta.inference_minute = unix_minute(doc.raw(t));
+                    }
+                }
                 if self.want_ids {
                     let get = |name: &str, key: &mut String| {
                         doc.member(m, name, key).and_then(|t| owned_string(&doc, t))
@@ -1998,6 +2039,21 @@ mod json {
                 .find(|&(k, _)| self.str_eq(k, key, scratch))
                 .map(|(_, v)| v)
         }
+    }
+}
+
+#[cfg(test)]
+mod minute_tests {
+    use super::unix_minute;
+
+    #[test]
+    fn unix_minutes_match_chrono() {
+        for t in ["2022-04-18T00:21:48Z", "1970-01-01T00:00:00Z", "2000-02-29T23:59:59Z", "2026-12-31T12:00:00.123Z"] {
+            let c = chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp().div_euclid(60);
+            assert_eq!(unix_minute(t), Some(c), "{t}");
+        }
+        assert_eq!(unix_minute("2022-13-01T00:00:00Z"), None);
+        assert_eq!(unix_minute("yesterday"), None);
     }
 }
 

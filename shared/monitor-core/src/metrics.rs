@@ -417,6 +417,9 @@ fn number(d: &MetricDatum, v: f64) -> Result<Value, CoreError> {
 pub const EMF_STATISTIC_VALUES_MEMBER: &str = "StatisticValues";
 const EMF_METADATA_MEMBER: &str = "_aws";
 
+/// What makes data one EMF directive: namespace, dimension pairs in order, epoch ms.
+type EmfGroupKey<'a> = (&'a str, &'a [(String, String)], i64);
+
 /// One EMF object under construction: its metrics have unique names.
 struct EmfChunk<'a> {
     names: HashSet<&'a str>,
@@ -586,7 +589,7 @@ pub fn emf_documents(data: &[MetricDatum]) -> Result<Vec<String>, CoreError> {
     for d in data {
         check_emf_names(d)?;
     }
-    let mut index: HashMap<(&str, &[(String, String)], i64), usize> = HashMap::new();
+    let mut index: HashMap<EmfGroupKey<'_>, usize> = HashMap::new();
     let mut groups: Vec<EmfGroup<'_>> = Vec::new();
     for d in data {
         let key = (
@@ -696,6 +699,11 @@ fn byoc_timestamp(ts: &DateTime<Utc>) -> String {
 /// [`validate`] errors.
 pub fn byoc_object(d: &MetricDatum) -> Result<Value, CoreError> {
     validate(d)?;
+    render_byoc_object(d)
+}
+
+/// [`byoc_object`] of an already validated datum.
+fn render_byoc_object(d: &MetricDatum) -> Result<Value, CoreError> {
     let mut m = Map::new();
     m.insert("MetricName".into(), Value::String(d.name.clone()));
     m.insert(
@@ -748,7 +756,7 @@ pub fn byoc_jsonl(data: &[MetricDatum]) -> Result<Vec<u8>, CoreError> {
     validate_all(data)?;
     let mut out = Vec::new();
     for d in data {
-        let line = serde_json::to_string(&byoc_object(d)?)
+        let line = serde_json::to_string(&render_byoc_object(d)?)
             .map_err(|e| invalid(d, e, "cannot render the BYOC line"))?;
         out.extend_from_slice(line.as_bytes());
         out.push(b'\n');

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::capture::{BadRecordKind, CaptureMapping, CaptureParser, RowBatch};
 use crate::checks::Baseline;
-use crate::layout::{parse_capture_key, parse_inference_minute, profile_key, CaptureKey};
+use crate::layout::{parse_capture_key, profile_key, CaptureKey};
 use crate::monitor::{load_monitors, MonitorConfig};
 use crate::profile::DatasetProfile;
 use crate::store::{Line, LineReader, ObjectStore};
@@ -171,11 +171,13 @@ pub async fn profile_object<R: tokio::io::AsyncRead + Unpin>(
     baseline: &Baseline,
 ) -> Result<PartialProfile, CoreError> {
     let mapping = capture_mapping(cfg, baseline);
-    let mut parser = CaptureParser::new(&mapping).map_err(|e| CoreError::Config {
-        field: format!("monitor {} capture mapping", cfg.name),
-        value: String::new(),
-        message: e.to_string(),
-    })?;
+    let mut parser = CaptureParser::new(&mapping)
+        .map_err(|e| CoreError::Config {
+            field: format!("monitor {} capture mapping", cfg.name),
+            value: String::new(),
+            message: e.to_string(),
+        })?
+        .collect_ids(false);
     let numeric: Vec<bool> = mapping
         .features
         .iter()
@@ -191,7 +193,7 @@ pub async fn profile_object<R: tokio::io::AsyncRead + Unpin>(
     let mut minutes: Vec<MinuteProfile> = Vec::new();
     let mut current = fallback_minute(key);
     let mut cur_idx: Option<usize> = None;
-    let mut last_time = String::new();
+    let mut current_minute = current.timestamp().div_euclid(60);
     let mut batch = RowBatch::new();
     let mut lines = LineReader::new(reader);
     let mut line_count = 0u64;
@@ -237,15 +239,12 @@ pub async fn profile_object<R: tokio::io::AsyncRead + Unpin>(
         }
         match parser.parse_line_multi(bytes, &mut batch) {
             Ok(meta) => {
-                if let Some(t) = meta.inference_time.as_deref() {
-                    if t != last_time {
-                        last_time.clear();
-                        last_time.push_str(t);
-                        if let Some(m) = parse_inference_minute(t) {
-                            if m != current {
-                                current = m;
-                                cur_idx = None;
-                            }
+                if let Some(m) = meta.inference_minute {
+                    if m != current_minute {
+                        if let Some(t) = Utc.timestamp_opt(m * 60, 0).single() {
+                            current = t;
+                            current_minute = m;
+                            cur_idx = None;
                         }
                     }
                 }

@@ -2,3 +2,5 @@
 
 pub mod baseline;
 pub mod ingest;
+pub mod oneshot;
+pub mod tick;

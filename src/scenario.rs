@@ -25,9 +25,6 @@
 //! ([`true_probability`], today the same formula as the model: no concept drift yet). Late
 //! labels and concept drift plug in at [`true_probability`] and [`Scenario::ground_truth`].
 
-// The `demo` subcommand that calls this module is wired in separately; until then the
-// binary itself uses none of it.
-#![cfg_attr(not(test), allow(dead_code))]
 
 use std::fmt::{self, Write as _};
 use std::io::{self, Write};

@@ -1,0 +1,5 @@
+//! The `modelwatch` CLI's library part: the demo scenario and the demo pipeline, shared by
+//! the binary and the end-to-end tests.
+
+pub mod demo;
+pub mod scenario;
