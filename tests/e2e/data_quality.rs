@@ -1,0 +1,296 @@
+//! Issue 3, end to end over the local store: baseline → capture-ingest per object → tick per
+//! hour, on the demo scenario (deterministic, seed 42).
+
+use std::collections::BTreeSet;
+
+use modelwatch::demo::{run_scenario, ENDPOINT, MONITOR};
+use modelwatch::scenario::{Drift, Scenario};
+use modelwatch_e2e::temp_dir;
+use monitor_core::app::ingest;
+use monitor_core::app::oneshot;
+use monitor_core::app::tick::{self, ExecutionStatus, TickRequest};
+use monitor_core::formats::violations::{CheckType, ConstraintViolations};
+use monitor_core::metrics::MemoryMetricSink;
+use monitor_core::monitor::CaptureOptions;
+use monitor_core::store::{LocalStore, ObjectStore};
+
+fn small_scenario() -> Scenario {
+    Scenario {
+        records_per_hour: 3_000,
+        records_per_file: 1_000,
+        ..Scenario::new(42)
+    }
+}
+
+/// Features each hour's injected drift touches, plus the model output `score`, which a
+/// shifted input legitimately moves.
+fn expected_features(plan: &[Drift]) -> BTreeSet<String> {
+    plan.iter()
+        .filter_map(|d| d.feature().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clean_hours_complete_and_drifted_hours_flag_the_injected_features() {
+    let dir = temp_dir("dq-e2e");
+    let store = LocalStore::new(&dir);
+    let scenario = small_scenario();
+    let outcome = run_scenario(&store, &scenario, false).await.unwrap();
+    assert_eq!(outcome.executions.len(), scenario.hours);
+    for (hour, (exec, plan)) in outcome.executions.iter().zip(&outcome.plan).enumerate() {
+        let injected = expected_features(plan);
+        let violations = ConstraintViolations::from_json(
+            &store
+                .get(&format!("{}constraint_violations.json", exec.report_prefix))
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        let flagged: BTreeSet<String> = violations
+            .violations
+            .iter()
+            .map(|v| v.feature_name.clone())
+            .collect();
+        if injected.is_empty() {
+            assert_eq!(exec.status, ExecutionStatus::Completed, "hour {hour}: {flagged:?}");
+            assert!(flagged.is_empty());
+        } else {
+            assert_eq!(exec.status, ExecutionStatus::CompletedWithViolations, "hour {hour}");
+            for f in &injected {
+                assert!(flagged.contains(f), "hour {hour}: {f} not flagged in {flagged:?}");
+            }
+            let unexpected: Vec<_> = flagged
+                .iter()
+                .filter(|f| !injected.contains(*f) && *f != "score")
+                .collect();
+            assert!(unexpected.is_empty(), "hour {hour}: also flagged {unexpected:?}");
+        }
+        // Each kind of injected drift fires its own check.
+        for d in plan {
+            let want = match d {
+                Drift::NumericShift { .. } => Some(CheckType::BaselineDriftCheck),
+                Drift::NewCategory { .. } => Some(CheckType::CategoricalValuesCheck),
+                Drift::MissingSpike { .. } => Some(CheckType::CompletenessCheck),
+                Drift::TypeCorruption { .. } => Some(CheckType::DataTypeCheck),
+                Drift::None => None,
+            };
+            if let (Some(check), Some(f)) = (want, d.feature()) {
+                assert!(
+                    violations
+                        .violations
+                        .iter()
+                        .any(|v| v.feature_name == f && v.constraint_check_type == check),
+                    "hour {hour}: no {check} on {f}: {violations:?}"
+                );
+            }
+        }
+        // The report folder follows SageMaker's layout: the hour the window ends.
+        assert!(exec
+            .report_prefix
+            .starts_with(&format!("reports/{ENDPOINT}/{MONITOR}/2026/11/")));
+        assert!(store
+            .get(&format!("{}statistics.json", exec.report_prefix))
+            .await
+            .is_ok());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every file under `reports/`, as (key, bytes).
+async fn reports(store: &LocalStore) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for k in store.list("reports/").await.unwrap() {
+        let v = store.get(&k).await.unwrap();
+        out.push((k, v));
+    }
+    out
+}
+
+async fn tick_all(store: &LocalStore, scenario: &Scenario) {
+    let sink = MemoryMetricSink::new();
+    for hour in 0..scenario.hours {
+        let now = chrono::DateTime::from_timestamp(scenario.hour_start(hour) + 3600 + 60, 0).unwrap();
+        tick::run(
+            store,
+            &sink,
+            &TickRequest {
+                now,
+                monitor: None,
+                window_end: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replayed_and_shuffled_events_give_byte_identical_reports() {
+    let scenario = Scenario {
+        hours: 5,
+        ..small_scenario()
+    };
+    // Reference run: each object ingested once, in order.
+    let dir_a = temp_dir("dq-replay-a");
+    let a = LocalStore::new(&dir_a);
+    run_scenario(&a, &scenario, false).await.unwrap();
+    let expected = reports(&a).await;
+    assert!(!expected.is_empty());
+
+    // Same objects, every event delivered three times, in a shuffled order.
+    let dir_b = temp_dir("dq-replay-b");
+    let b = LocalStore::new(&dir_b);
+    for key in a.list("baselines/").await.unwrap() {
+        b.put(&key, a.get(&key).await.unwrap()).await.unwrap();
+    }
+    for key in a.list("config/").await.unwrap() {
+        b.put(&key, a.get(&key).await.unwrap()).await.unwrap();
+    }
+    let mut keys = Vec::new();
+    for hour in 0..scenario.hours {
+        for (key, bytes) in scenario.capture_files(ENDPOINT, hour) {
+            b.put(&key, bytes).await.unwrap();
+            keys.push(key);
+        }
+    }
+    let mut events: Vec<String> = keys.iter().chain(&keys).chain(&keys).cloned().collect();
+    // A fixed permutation (deterministic shuffle: multiply-by-a-unit modulo n).
+    let n = events.len();
+    let step = (1..n).rev().find(|s| gcd(*s, n) == 1 && *s > n / 3).unwrap_or(1);
+    events = (0..n).map(|i| events[(i * step) % n].clone()).collect();
+    for e in &events {
+        ingest::run(&b, std::slice::from_ref(e)).await.unwrap();
+    }
+    tick_all(&b, &scenario).await;
+    let got = reports(&b).await;
+    assert_eq!(got.len(), expected.len());
+    for ((ka, va), (kb, vb)) in expected.iter().zip(&got) {
+        assert_eq!(ka, kb);
+        assert!(va == vb, "{ka} differs after replay");
+    }
+    // Re-running the tick for the same windows rewrites identical files.
+    tick_all(&b, &scenario).await;
+    assert_eq!(reports(&b).await, got);
+    let _ = std::fs::remove_dir_all(&dir_a);
+    let _ = std::fs::remove_dir_all(&dir_b);
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_with_one_bad_line_of_each_kind_keeps_all_its_good_lines() {
+    let dir = temp_dir("dq-bad-lines");
+    let store = LocalStore::new(&dir);
+    let scenario = Scenario {
+        hours: 1,
+        ..small_scenario()
+    };
+    run_scenario(&store, &scenario, false).await.unwrap();
+    let (key, clean) = scenario.capture_files(ENDPOINT, 0).remove(0);
+    let good_lines = clean.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count() as u64;
+    let template = String::from_utf8(
+        clean
+            .split(|b| *b == b'\n')
+            .next()
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    let mut bad: Vec<Vec<u8>> = vec![
+        b"{not json".to_vec(),                                             // invalid_json
+        [b"{\"captureData\":{}, \"x\":\"".as_slice(), &[0xff, 0xfe], b"\"}"].concat(), // non_utf8
+        template.replacen("\"encoding\":\"CSV\"", "\"encoding\":\"BASE64\"", 1).into_bytes(), // bad_base64
+        template.replacen("\"data\":\"", "\"data\":\"1,2,", 1).into_bytes(), // wrong_column_count
+        template.replacen("\"encoding\":\"CSV\"", "\"encoding\":\"XML\"", 1).into_bytes(), // unsupported_encoding
+        b"{\"eventMetadata\":{},\"eventVersion\":\"0\"}".to_vec(),           // missing_field
+        vec![b'x'; 17 << 20],                                                // line_too_long
+    ];
+    // Interleave the bad lines with the good ones.
+    let mut mixed = Vec::new();
+    for (i, line) in clean.split(|b| *b == b'\n').filter(|l| !l.is_empty()).enumerate() {
+        if i % 100 == 0 {
+            if let Some(b) = bad.pop() {
+                mixed.extend_from_slice(&b);
+                mixed.push(b'\n');
+            }
+        }
+        mixed.extend_from_slice(line);
+        mixed.push(b'\n');
+    }
+    store.put(&key, mixed).await.unwrap();
+    let summary = ingest::run(&store, std::slice::from_ref(&key)).await.unwrap();
+    let obj = &summary.objects[0];
+    assert_eq!(obj.records, good_lines, "every good line is profiled");
+    assert_eq!(obj.bad_records, 7, "one of each bad kind");
+    let partial = ingest::PartialProfile::from_json(
+        &obj.state_keys[0],
+        &store.get(&obj.state_keys[0]).await.unwrap(),
+    )
+    .unwrap();
+    let mut kinds = BTreeSet::new();
+    for m in &partial.minutes {
+        for (k, v) in &m.bad_records.by_kind {
+            assert!(!v.first_lines.is_empty());
+            kinds.insert(k.clone());
+        }
+    }
+    let expected: BTreeSet<String> = [
+        "invalid_json",
+        "non_utf8",
+        "bad_base64",
+        "wrong_column_count",
+        "unsupported_encoding",
+        "missing_field",
+        "line_too_long",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(kinds, expected);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_shot_monitor_and_ingest_plus_tick_give_identical_statistics() {
+    let dir = temp_dir("dq-parity");
+    let store = LocalStore::new(&dir);
+    let scenario = Scenario {
+        hours: 4,
+        ..small_scenario()
+    };
+    let outcome = run_scenario(&store, &scenario, false).await.unwrap();
+    let baseline = oneshot::read_baseline_dir(&dir.join(format!("baselines/{MONITOR}"))).unwrap();
+    for (hour, exec) in outcome.executions.iter().enumerate() {
+        let folder = dir.join(scenario.hour_prefix(ENDPOINT, hour));
+        let files = oneshot::collect_capture_files(&[folder]).unwrap();
+        assert_eq!(files.len(), 3);
+        let out = oneshot::run(&baseline, &files, CaptureOptions::default())
+            .await
+            .unwrap();
+        let file = |name: &str| {
+            out.files
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, b)| b.clone())
+                .unwrap()
+        };
+        let tick_stats = store
+            .get(&format!("{}statistics.json", exec.report_prefix))
+            .await
+            .unwrap();
+        assert!(file("statistics.json") == tick_stats, "hour {hour}: statistics differ");
+        let tick_violations = store
+            .get(&format!("{}constraint_violations.json", exec.report_prefix))
+            .await
+            .unwrap();
+        assert!(file("constraint_violations.json") == tick_violations, "hour {hour}");
+        assert_eq!(out.execution.status, exec.status);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
