@@ -135,7 +135,11 @@ pub async fn handler<S: ObjectStore>(
     summary.objects.extend(done);
     tracing::info!(
         records = summary.objects.len(),
-        ingested = summary.objects.iter().filter(|o| o.ignored.is_none()).count(),
+        ingested = summary
+            .objects
+            .iter()
+            .filter(|o| o.ignored.is_none())
+            .count(),
         "capture event handled"
     );
     Ok(summary)

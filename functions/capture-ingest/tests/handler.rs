@@ -107,7 +107,10 @@ async fn capture_put_is_ingested_at_the_decoded_key() {
     assert_eq!(obj.state_keys, vec![STATE_KEY.to_string()]);
     let partial =
         PartialProfile::from_json(STATE_KEY, &deps.store.get(STATE_KEY).await.unwrap()).unwrap();
-    assert_eq!((partial.records(), partial.bad_records(), partial.lines), (4, 1, 5));
+    assert_eq!(
+        (partial.records(), partial.bad_records(), partial.lines),
+        (4, 1, 5)
+    );
     assert_eq!(partial.source, CAPTURE_KEY);
 
     // A replayed notification rewrites the same bytes: nothing is counted twice.
@@ -249,7 +252,9 @@ fn record_keys_decodes_every_record() {
         .remove("name");
     let ev: S3Event = serde_json::from_value(v).unwrap();
     assert_eq!(
-        record_keys(&ev, Some(BUCKET)).unwrap()[0].ignored.as_deref(),
+        record_keys(&ev, Some(BUCKET)).unwrap()[0]
+            .ignored
+            .as_deref(),
         Some("the record names no bucket (the configured bucket is modelwatch-demo-data)")
     );
     assert_eq!(record_keys(&ev, None).unwrap()[0].ignored, None);
@@ -267,7 +272,11 @@ fn config(pairs: &[(&str, &str)]) -> Result<CommonConfig, lambda_kit::ConfigErro
 fn config_selects_the_store_and_names_the_bad_variable() {
     let c = config(&[("MODELWATCH_BUCKET", BUCKET)]).unwrap();
     assert_eq!(c.store.bucket(), Some(BUCKET));
-    let c = config(&[("MODELWATCH_STORE", "local"), ("MODELWATCH_LOCAL_ROOT", "/tmp/mw")]).unwrap();
+    let c = config(&[
+        ("MODELWATCH_STORE", "local"),
+        ("MODELWATCH_LOCAL_ROOT", "/tmp/mw"),
+    ])
+    .unwrap();
     assert_eq!(
         c.store,
         StoreConfig::Local {

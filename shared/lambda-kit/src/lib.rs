@@ -234,7 +234,10 @@ impl<S: ObjectStore> MetricSink for ConfiguredMetrics<S> {
             ConfiguredMetrics::Emf(sink) => sink.publish(data).await,
             ConfiguredMetrics::File(sink) => sink.publish(data).await,
             ConfiguredMetrics::Off => {
-                tracing::debug!(data = data.len(), "metrics dropped (MODELWATCH_METRICS=none)");
+                tracing::debug!(
+                    data = data.len(),
+                    "metrics dropped (MODELWATCH_METRICS=none)"
+                );
                 Ok(())
             }
         }
@@ -276,9 +279,12 @@ mod tests {
             StoreConfig::S3 { bucket: "b".into() }
         );
         assert_eq!(
-            cfg(&[("MODELWATCH_STORE", "local"), ("MODELWATCH_LOCAL_ROOT", "/tmp/x")])
-                .unwrap()
-                .store,
+            cfg(&[
+                ("MODELWATCH_STORE", "local"),
+                ("MODELWATCH_LOCAL_ROOT", "/tmp/x")
+            ])
+            .unwrap()
+            .store,
             StoreConfig::Local {
                 root: "/tmp/x".into()
             }
@@ -300,10 +306,18 @@ mod tests {
                 .collect();
             move |k: &str| m.get(k).cloned()
         };
-        let local = StoreConfig::Local { root: "/tmp/x".into() };
+        let local = StoreConfig::Local {
+            root: "/tmp/x".into(),
+        };
         let s3 = StoreConfig::S3 { bucket: "b".into() };
-        assert_eq!(MetricsMode::from_lookup(lookup(&[]), &local), Ok(MetricsMode::File));
-        assert_eq!(MetricsMode::from_lookup(lookup(&[]), &s3), Ok(MetricsMode::Emf));
+        assert_eq!(
+            MetricsMode::from_lookup(lookup(&[]), &local),
+            Ok(MetricsMode::File)
+        );
+        assert_eq!(
+            MetricsMode::from_lookup(lookup(&[]), &s3),
+            Ok(MetricsMode::Emf)
+        );
         assert_eq!(
             MetricsMode::from_lookup(lookup(&[("MODELWATCH_METRICS", " ")]), &s3),
             Ok(MetricsMode::Emf)
@@ -320,8 +334,8 @@ mod tests {
             MetricsMode::from_lookup(lookup(&[("MODELWATCH_METRICS", "none")]), &s3),
             Ok(MetricsMode::None)
         );
-        let e = MetricsMode::from_lookup(lookup(&[("MODELWATCH_METRICS", "statsd")]), &s3)
-            .unwrap_err();
+        let e =
+            MetricsMode::from_lookup(lookup(&[("MODELWATCH_METRICS", "statsd")]), &s3).unwrap_err();
         assert_eq!(e.name, "MODELWATCH_METRICS");
         assert_eq!(
             e.to_string(),
@@ -339,7 +353,9 @@ mod tests {
         assert_eq!(decode_s3_key("Happy%20Face.jpg"), "Happy Face.jpg");
         // `+` is decoded before `%2B`, so an encoded plus stays a plus.
         assert_eq!(
-            decode_s3_key("data-capture/ep/AllTraffic/2026/11/01/03/12-00-000-5f0c%2Bdemo+file.jsonl"),
+            decode_s3_key(
+                "data-capture/ep/AllTraffic/2026/11/01/03/12-00-000-5f0c%2Bdemo+file.jsonl"
+            ),
             "data-capture/ep/AllTraffic/2026/11/01/03/12-00-000-5f0c+demo file.jsonl"
         );
         assert_eq!(decode_s3_key("a%2Fb"), "a/b");

@@ -101,7 +101,11 @@ fn is_transient_status(status: u16) -> bool {
 }
 
 /// Classifies an SDK error of any operation.
-pub(crate) fn classify<E>(err: &SdkError<E, HttpResponse>) -> Failure
+///
+/// `modeled` is the caller's reading of the operation's modeled error variant (e.g.
+/// `GetObjectError::NoSuchKey` → [`Class::NotFound`]); it wins over the error code and the
+/// HTTP status, which are only consulted when it is `None`.
+pub(crate) fn classify<E>(err: &SdkError<E, HttpResponse>, modeled: Option<Class>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -109,7 +113,7 @@ where
         SdkError::ServiceError(service) => {
             let status = service.raw().status().as_u16();
             let code = service.err().code();
-            let class = match code {
+            let class = modeled.unwrap_or(match code {
                 Some(c) if TRANSIENT_CODES.contains(&c) => Class::Transient,
                 Some("NoSuchKey" | "NotFound") => Class::NotFound,
                 Some(c) if INVALID_CODES.contains(&c) => Class::Invalid,
@@ -118,11 +122,12 @@ where
                 None if status == 404 => Class::NotFound,
                 _ if status == 403 => Class::Denied,
                 _ => Class::Other,
-            };
+            });
             let message = match (code, service.err().message()) {
                 (Some(c), Some(m)) => format!("{c}: {m} (HTTP {status})"),
                 (Some(c), None) => format!("{c} (HTTP {status})"),
-                (None, _) => format!("HTTP {status}: {}", DisplayErrorContext(err)),
+                (None, Some(m)) => format!("{m} (HTTP {status})"),
+                (None, None) => format!("HTTP {status}: {}", DisplayErrorContext(service.err())),
             };
             Failure { class, message }
         }

@@ -1,0 +1,318 @@
+//! Throughput and memory benchmarks (`cargo bench`): baseline over a CSV, capture ingest
+//! over SageMaker capture JSONL with CSV payloads, and the tick's merge of partial profiles.
+//!
+//! Each case runs in its own child process so that its peak RSS (VmHWM from
+//! /proc/self/status) is its own; the parent generates the input files first (streamed to
+//! disk, outside the measured processes) and prints one table.
+//!
+//! `cargo bench --bench throughput` runs the default cases; `-- --quick` runs smaller ones.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use monitor_core::app::baseline;
+use monitor_core::app::ingest::{profile_object, PartialProfile};
+use monitor_core::app::tick::{empty_window, merge_partial};
+use monitor_core::checks::Baseline;
+use monitor_core::dataset::{DatasetFormat, NoProgress};
+use monitor_core::layout::parse_capture_key;
+use monitor_core::monitor::{CaptureOptions, MonitorConfig, MonitorKind};
+
+const FEATURES: usize = 20;
+const CATEGORIES: [&str; 6] = ["north", "south", "east", "west", "central", "remote"];
+
+/// SplitMix64: a tiny deterministic generator for bench data (Steele, Lea & Flood 2014).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// One row of 20 values: score (fractional), 13 numeric inputs (mixed integral and
+/// fractional), 6 categorical inputs.
+fn row(rng: &mut Rng, out: &mut String) {
+    use std::fmt::Write as _;
+    out.clear();
+    let _ = write!(out, "{:.6}", rng.unit());
+    for j in 1..FEATURES {
+        out.push(',');
+        if j >= FEATURES - 6 {
+            out.push_str(CATEGORIES[(rng.next() % 6) as usize]);
+        } else if j % 2 == 0 {
+            let _ = write!(out, "{}", rng.next() % 10_000);
+        } else {
+            let _ = write!(out, "{:.3}", rng.unit() * 1000.0 - 200.0);
+        }
+    }
+}
+
+fn header() -> String {
+    (0..FEATURES)
+        .map(|j| if j == 0 { "score".to_string() } else { format!("f{j}") })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn write_csv(path: &Path, rows: usize) -> std::io::Result<u64> {
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    writeln!(w, "{}", header())?;
+    let mut rng = Rng(7);
+    let mut line = String::new();
+    for _ in 0..rows {
+        row(&mut rng, &mut line);
+        writeln!(w, "{line}")?;
+    }
+    w.flush()?;
+    Ok(std::fs::metadata(path)?.len())
+}
+
+/// Capture JSONL; records spread over the hour, or all in one `minute` (as SageMaker's
+/// roughly once-a-minute capture files are).
+fn write_capture(path: &Path, records: usize, seed: u64, minute: Option<usize>) -> std::io::Result<u64> {
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    let mut rng = Rng(seed);
+    let mut line = String::new();
+    for i in 0..records {
+        row(&mut rng, &mut line);
+        let (out, inp) = line.split_once(',').unwrap_or((&line, ""));
+        let minute = minute.unwrap_or((i * 60 / records.max(1)) % 60);
+        writeln!(
+            w,
+            "{{\"captureData\":{{\"endpointInput\":{{\"observedContentType\":\"text/csv\",\"mode\":\"INPUT\",\"data\":\"{inp}\",\"encoding\":\"CSV\"}},\"endpointOutput\":{{\"observedContentType\":\"text/csv; charset=utf-8\",\"mode\":\"OUTPUT\",\"data\":\"{out}\",\"encoding\":\"CSV\"}}}},\"eventMetadata\":{{\"eventId\":\"{:08x}-6f2a-4d1e-9b7c-{:012x}\",\"inferenceTime\":\"2026-11-01T03:{minute:02}:{:02}Z\"}},\"eventVersion\":\"0\"}}",
+            rng.next() as u32,
+            i,
+            i % 60
+        )?;
+    }
+    w.flush()?;
+    Ok(std::fs::metadata(path)?.len())
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn bench_baseline(csv: &Path) -> (u64, f64) {
+    let file = std::fs::File::open(csv).expect("bench csv");
+    let t = Instant::now();
+    let out = baseline::build(
+        std::io::BufReader::with_capacity(1 << 20, file),
+        "bench.csv",
+        DatasetFormat::Csv { header: true },
+        &mut NoProgress,
+    )
+    .expect("baseline");
+    (out.profile.item_count, t.elapsed().as_secs_f64())
+}
+
+fn bench_baseline_files(dir: &Path) -> Baseline {
+    let csv = dir.join("baseline-20k.csv");
+    let out = baseline::build(
+        std::fs::File::open(csv).expect("baseline csv"),
+        "baseline-20k.csv",
+        DatasetFormat::Csv { header: true },
+        &mut NoProgress,
+    )
+    .expect("baseline");
+    Baseline::new(out.statistics, out.constraints, "bench").expect("baseline")
+}
+
+fn monitor() -> MonitorConfig {
+    MonitorConfig {
+        name: "bench".into(),
+        kind: MonitorKind::DataQuality,
+        endpoint: "bench-endpoint".into(),
+        variant: None,
+        baseline_prefix: "baselines/bench".into(),
+        capture_prefix: "data-capture/".into(),
+        window_minutes: 60,
+        capture: CaptureOptions::default(),
+        publish_metrics: false,
+    }
+}
+
+async fn bench_ingest(dir: &Path, capture: &Path) -> (u64, u64, f64) {
+    let baseline = bench_baseline_files(dir);
+    let key = parse_capture_key(
+        "data-capture/bench-endpoint/AllTraffic/2026/11/01/03/00-00-000-bench.jsonl",
+        "data-capture/",
+    )
+    .expect("key");
+    let file = tokio::fs::File::open(capture).await.expect("capture");
+    let t = Instant::now();
+    let p = profile_object(file, &key, "bench", &monitor(), &baseline)
+        .await
+        .expect("ingest");
+    (p.records(), p.bad_records(), t.elapsed().as_secs_f64())
+}
+
+async fn bench_merge(dir: &Path, n: usize) -> (u64, f64, f64) {
+    let baseline = bench_baseline_files(dir);
+    let partials_dir = dir.join("partials");
+    let mut bytes = Vec::new();
+    for i in 0..n {
+        bytes.push(std::fs::read(partials_dir.join(format!("{i:05}.json"))).expect("partial"));
+    }
+    let t = Instant::now();
+    let start = chrono::DateTime::from_timestamp(1_793_502_000, 0).expect("time");
+    let end = start + chrono::Duration::hours(1);
+    let mut state = empty_window(&baseline);
+    let mut decode = 0.0;
+    for (i, b) in bytes.iter().enumerate() {
+        let d = Instant::now();
+        let p = PartialProfile::from_json(&format!("{i}"), b).expect("decode");
+        decode += d.elapsed().as_secs_f64();
+        merge_partial(&mut state, &p, start, end);
+    }
+    (state.profile.item_count, t.elapsed().as_secs_f64(), decode)
+}
+
+async fn make_partials(dir: &Path, n: usize, records: usize) {
+    let baseline = bench_baseline_files(dir);
+    let pd = dir.join("partials");
+    if pd.join(format!("{:05}.json", n - 1)).exists() {
+        return;
+    }
+    std::fs::create_dir_all(&pd).expect("dir");
+    let key = parse_capture_key(
+        "data-capture/bench-endpoint/AllTraffic/2026/11/01/03/00-00-000-bench.jsonl",
+        "data-capture/",
+    )
+    .expect("key");
+    for i in 0..n {
+        let cap = pd.join("capture.jsonl");
+        write_capture(&cap, records, 1000 + i as u64, Some(i % 60)).expect("capture");
+        let file = tokio::fs::File::open(&cap).await.expect("open");
+        let p = profile_object(file, &key, "bench", &monitor(), &baseline)
+            .await
+            .expect("profile");
+        std::fs::write(pd.join(format!("{i:05}.json")), p.to_json().expect("json")).expect("write");
+    }
+}
+
+fn data_dir() -> PathBuf {
+    let d = std::env::var_os("MODELWATCH_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("modelwatch-bench"));
+    std::fs::create_dir_all(&d).expect("bench dir");
+    d
+}
+
+fn child(case: &str, arg: &str) -> String {
+    let out = std::process::Command::new(std::env::current_exe().expect("exe"))
+        .args(["--case", case, arg])
+        .output()
+        .expect("spawn bench case");
+    if !out.status.success() {
+        panic!(
+            "case {case} {arg} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let dir = data_dir();
+    if let Some(i) = args.iter().position(|a| a == "--case") {
+        let case = args[i + 1].as_str();
+        let arg = args[i + 2].as_str();
+        let line = match case {
+            "baseline" => {
+                let path = dir.join(format!("baseline-{arg}.csv"));
+                let mb = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+                let (rows, secs) = bench_baseline(&path);
+                format!(
+                    "baseline {arg:>5} rows: {rows} rows in {secs:.2} s = {:.0} rows/s, {:.0} MB/s, peak RSS {} MiB",
+                    rows as f64 / secs,
+                    mb / secs,
+                    peak_rss_kib() / 1024
+                )
+            }
+            "ingest" => {
+                let path = dir.join(format!("capture-{arg}.jsonl"));
+                let mb = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+                let (records, bad, secs) = bench_ingest(&dir, &path).await;
+                format!(
+                    "ingest {arg:>6} records: {records} records ({bad} bad), {mb:.0} MB in {secs:.2} s = {:.0} MB/s, {:.0} records/s, peak RSS {} MiB",
+                    mb / secs,
+                    records as f64 / secs,
+                    peak_rss_kib() / 1024
+                )
+            }
+            "merge" => {
+                let n: usize = arg.parse().expect("n");
+                let (records, secs, decode) = bench_merge(&dir, n).await;
+                format!(
+                    "tick merge of {n} partial profiles ({records} records): {secs:.3} s ({decode:.3} s decoding), peak RSS {} MiB",
+                    peak_rss_kib() / 1024
+                )
+            }
+            other => panic!("unknown case {other}"),
+        };
+        println!("{line}");
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    let (rows, caps, merges): (&[(&str, usize)], &[(&str, usize)], usize) = if quick {
+        (&[("10k", 10_000), ("100k", 100_000)], &[("10k", 10_000), ("100k", 100_000)], 100)
+    } else {
+        (
+            &[("100k", 100_000), ("1M", 1_000_000)],
+            &[("100k", 100_000), ("1M", 1_000_000)],
+            1000,
+        )
+    };
+    eprintln!("generating bench data in {} …", dir.display());
+    if !dir.join("baseline-20k.csv").exists() {
+        write_csv(&dir.join("baseline-20k.csv"), 20_000).expect("csv");
+    }
+    for (name, n) in rows {
+        let p = dir.join(format!("baseline-{name}.csv"));
+        if !p.exists() {
+            write_csv(&p, *n).expect("csv");
+        }
+    }
+    for (name, n) in caps {
+        let p = dir.join(format!("capture-{name}.jsonl"));
+        if !p.exists() {
+            write_capture(&p, *n, 11, None).expect("capture");
+        }
+    }
+    make_partials(&dir, merges, 1_000).await;
+    let machine = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    println!("machine: {machine}, {} logical CPUs (each case runs on one thread)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    for (name, _) in rows {
+        println!("{}", child("baseline", name));
+    }
+    for (name, _) in caps {
+        println!("{}", child("ingest", name));
+    }
+    println!("{}", child("merge", &merges.to_string()));
+}
