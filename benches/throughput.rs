@@ -57,7 +57,13 @@ fn row(rng: &mut Rng, out: &mut String) {
 
 fn header() -> String {
     (0..FEATURES)
-        .map(|j| if j == 0 { "score".to_string() } else { format!("f{j}") })
+        .map(|j| {
+            if j == 0 {
+                "score".to_string()
+            } else {
+                format!("f{j}")
+            }
+        })
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -77,7 +83,12 @@ fn write_csv(path: &Path, rows: usize) -> std::io::Result<u64> {
 
 /// Capture JSONL; records spread over the hour, or all in one `minute` (as SageMaker's
 /// roughly once-a-minute capture files are).
-fn write_capture(path: &Path, records: usize, seed: u64, minute: Option<usize>) -> std::io::Result<u64> {
+fn write_capture(
+    path: &Path,
+    records: usize,
+    seed: u64,
+    minute: Option<usize>,
+) -> std::io::Result<u64> {
     let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     let mut rng = Rng(seed);
     let mut line = String::new();
@@ -273,8 +284,13 @@ async fn main() {
         return;
     }
     let quick = args.iter().any(|a| a == "--quick");
-    let (rows, caps, merges): (&[(&str, usize)], &[(&str, usize)], usize) = if quick {
-        (&[("10k", 10_000), ("100k", 100_000)], &[("10k", 10_000), ("100k", 100_000)], 100)
+    type Sizes = &'static [(&'static str, usize)];
+    let (rows, caps, merges): (Sizes, Sizes, usize) = if quick {
+        (
+            &[("10k", 10_000), ("100k", 100_000)],
+            &[("10k", 10_000), ("100k", 100_000)],
+            100,
+        )
     } else {
         (
             &[("100k", 100_000), ("1M", 1_000_000)],
@@ -307,7 +323,12 @@ async fn main() {
                 .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
         })
         .unwrap_or_default();
-    println!("machine: {machine}, {} logical CPUs (each case runs on one thread)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "machine: {machine}, {} logical CPUs (each case runs on one thread)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
     for (name, _) in rows {
         println!("{}", child("baseline", name));
     }

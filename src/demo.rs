@@ -171,7 +171,10 @@ pub fn print_table(outcome: &DemoOutcome) {
         "missing_column_check",
         "extra_column_check",
     ];
-    print!("\n{:<17} {:<24} {:>7} {:>4}", "window (UTC)", "status", "records", "bad");
+    print!(
+        "\n{:<17} {:<24} {:>7} {:>4}",
+        "window (UTC)", "status", "records", "bad"
+    );
     for c in checks {
         print!(" {:>5}", short_check(c));
     }

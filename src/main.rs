@@ -6,7 +6,11 @@ mod commands;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "modelwatch", version, about = "Serverless model monitor, SageMaker Model Monitor compatible")]
+#[command(
+    name = "modelwatch",
+    version,
+    about = "Serverless model monitor, SageMaker Model Monitor compatible"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

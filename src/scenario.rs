@@ -25,7 +25,6 @@
 //! ([`true_probability`], today the same formula as the model: no concept drift yet). Late
 //! labels and concept drift plug in at [`true_probability`] and [`Scenario::ground_truth`].
 
-
 use std::fmt::{self, Write as _};
 use std::io::{self, Write};
 

@@ -31,7 +31,11 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let baseline = oneshot::read_baseline_dir(&args.baseline)?;
     let files = oneshot::collect_capture_files(&args.captures)?;
-    anyhow::ensure!(!files.is_empty(), "no .jsonl capture files found in {:?}", args.captures);
+    anyhow::ensure!(
+        !files.is_empty(),
+        "no .jsonl capture files found in {:?}",
+        args.captures
+    );
     let capture = CaptureOptions {
         output_columns: args.output_columns,
         ..CaptureOptions::default()

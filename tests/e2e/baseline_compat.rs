@@ -40,13 +40,21 @@ fn statistics_match_sagemaker_for_every_feature_present() {
     let ours = our_baseline().statistics;
     let theirs = Statistics::from_json(&read_fixture(STATS)).expect("fixture parses");
     assert_eq!(ours.dataset.item_count, theirs.dataset.item_count);
-    assert_eq!(theirs.features.len(), 29, "the partial fixture holds 29 features");
+    assert_eq!(
+        theirs.features.len(),
+        29,
+        "the partial fixture holds 29 features"
+    );
     let mut mismatches = Vec::new();
     for t in &theirs.features {
         let o = ours
             .feature(&t.name)
             .unwrap_or_else(|| panic!("feature {} missing from our baseline", t.name));
-        assert_eq!(o.inferred_type, t.inferred_type, "{}: inferred_type", t.name);
+        assert_eq!(
+            o.inferred_type, t.inferred_type,
+            "{}: inferred_type",
+            t.name
+        );
         let (on, tn) = (
             o.numerical_statistics.as_ref().expect("ours numeric"),
             t.numerical_statistics.as_ref().expect("theirs numeric"),
@@ -93,7 +101,11 @@ fn statistics_match_sagemaker_for_every_feature_present() {
         assert_eq!(on.distribution.kll.sketch.parameters.c, 0.64);
         assert_eq!(on.distribution.kll.sketch.parameters.k, 2048.0);
     }
-    assert!(mismatches.is_empty(), "moment mismatches:\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "moment mismatches:\n{}",
+        mismatches.join("\n")
+    );
 }
 
 #[test]
@@ -139,8 +151,12 @@ fn constraints_match_sagemaker() {
             t.name
         );
         assert_eq!(
-            o.string_constraints.as_ref().and_then(|s| s.domains.clone()),
-            t.string_constraints.as_ref().and_then(|s| s.domains.clone()),
+            o.string_constraints
+                .as_ref()
+                .and_then(|s| s.domains.clone()),
+            t.string_constraints
+                .as_ref()
+                .and_then(|s| s.domains.clone()),
             "{}",
             t.name
         );

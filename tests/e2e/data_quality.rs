@@ -52,18 +52,32 @@ async fn clean_hours_complete_and_drifted_hours_flag_the_injected_features() {
             .map(|v| v.feature_name.clone())
             .collect();
         if injected.is_empty() {
-            assert_eq!(exec.status, ExecutionStatus::Completed, "hour {hour}: {flagged:?}");
+            assert_eq!(
+                exec.status,
+                ExecutionStatus::Completed,
+                "hour {hour}: {flagged:?}"
+            );
             assert!(flagged.is_empty());
         } else {
-            assert_eq!(exec.status, ExecutionStatus::CompletedWithViolations, "hour {hour}");
+            assert_eq!(
+                exec.status,
+                ExecutionStatus::CompletedWithViolations,
+                "hour {hour}"
+            );
             for f in &injected {
-                assert!(flagged.contains(f), "hour {hour}: {f} not flagged in {flagged:?}");
+                assert!(
+                    flagged.contains(f),
+                    "hour {hour}: {f} not flagged in {flagged:?}"
+                );
             }
             let unexpected: Vec<_> = flagged
                 .iter()
                 .filter(|f| !injected.contains(*f) && *f != "score")
                 .collect();
-            assert!(unexpected.is_empty(), "hour {hour}: also flagged {unexpected:?}");
+            assert!(
+                unexpected.is_empty(),
+                "hour {hour}: also flagged {unexpected:?}"
+            );
         }
         // Each kind of injected drift fires its own check.
         for d in plan {
@@ -109,7 +123,8 @@ async fn reports(store: &LocalStore) -> Vec<(String, Vec<u8>)> {
 async fn tick_all(store: &LocalStore, scenario: &Scenario) {
     let sink = MemoryMetricSink::new();
     for hour in 0..scenario.hours {
-        let now = chrono::DateTime::from_timestamp(scenario.hour_start(hour) + 3600 + 60, 0).unwrap();
+        let now =
+            chrono::DateTime::from_timestamp(scenario.hour_start(hour) + 3600 + 60, 0).unwrap();
         tick::run(
             store,
             &sink,
@@ -156,7 +171,10 @@ async fn replayed_and_shuffled_events_give_byte_identical_reports() {
     let mut events: Vec<String> = keys.iter().chain(&keys).chain(&keys).cloned().collect();
     // A fixed permutation (deterministic shuffle: multiply-by-a-unit modulo n).
     let n = events.len();
-    let step = (1..n).rev().find(|s| gcd(*s, n) == 1 && *s > n / 3).unwrap_or(1);
+    let step = (1..n)
+        .rev()
+        .find(|s| gcd(*s, n) == 1 && *s > n / 3)
+        .unwrap_or(1);
     events = (0..n).map(|i| events[(i * step) % n].clone()).collect();
     for e in &events {
         ingest::run(&b, std::slice::from_ref(e)).await.unwrap();
@@ -193,27 +211,39 @@ async fn a_file_with_one_bad_line_of_each_kind_keeps_all_its_good_lines() {
     };
     run_scenario(&store, &scenario, false).await.unwrap();
     let (key, clean) = scenario.capture_files(ENDPOINT, 0).remove(0);
-    let good_lines = clean.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count() as u64;
-    let template = String::from_utf8(
-        clean
-            .split(|b| *b == b'\n')
-            .next()
-            .unwrap()
-            .to_vec(),
-    )
-    .unwrap();
+    let good_lines = clean
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count() as u64;
+    let template =
+        String::from_utf8(clean.split(|b| *b == b'\n').next().unwrap().to_vec()).unwrap();
     let mut bad: Vec<Vec<u8>> = vec![
-        b"{not json".to_vec(),                                             // invalid_json
-        [b"{\"captureData\":{}, \"x\":\"".as_slice(), &[0xff, 0xfe], b"\"}"].concat(), // non_utf8
-        template.replacen("\"encoding\":\"CSV\"", "\"encoding\":\"BASE64\"", 1).into_bytes(), // bad_base64
-        template.replacen("\"data\":\"", "\"data\":\"1,2,", 1).into_bytes(), // wrong_column_count
-        template.replacen("\"encoding\":\"CSV\"", "\"encoding\":\"XML\"", 1).into_bytes(), // unsupported_encoding
-        b"{\"eventMetadata\":{},\"eventVersion\":\"0\"}".to_vec(),           // missing_field
-        vec![b'x'; 17 << 20],                                                // line_too_long
+        b"{not json".to_vec(), // invalid_json
+        [
+            b"{\"captureData\":{}, \"x\":\"".as_slice(),
+            &[0xff, 0xfe],
+            b"\"}",
+        ]
+        .concat(), // non_utf8
+        template
+            .replacen("\"encoding\":\"CSV\"", "\"encoding\":\"BASE64\"", 1)
+            .into_bytes(), // bad_base64
+        template
+            .replacen("\"data\":\"", "\"data\":\"1,2,", 1)
+            .into_bytes(), // wrong_column_count
+        template
+            .replacen("\"encoding\":\"CSV\"", "\"encoding\":\"XML\"", 1)
+            .into_bytes(), // unsupported_encoding
+        b"{\"eventMetadata\":{},\"eventVersion\":\"0\"}".to_vec(), // missing_field
+        vec![b'x'; 17 << 20],  // line_too_long
     ];
     // Interleave the bad lines with the good ones.
     let mut mixed = Vec::new();
-    for (i, line) in clean.split(|b| *b == b'\n').filter(|l| !l.is_empty()).enumerate() {
+    for (i, line) in clean
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
         if i % 100 == 0 {
             if let Some(b) = bad.pop() {
                 mixed.extend_from_slice(&b);
@@ -224,7 +254,9 @@ async fn a_file_with_one_bad_line_of_each_kind_keeps_all_its_good_lines() {
         mixed.push(b'\n');
     }
     store.put(&key, mixed).await.unwrap();
-    let summary = ingest::run(&store, std::slice::from_ref(&key)).await.unwrap();
+    let summary = ingest::run(&store, std::slice::from_ref(&key))
+        .await
+        .unwrap();
     let obj = &summary.objects[0];
     assert_eq!(obj.records, good_lines, "every good line is profiled");
     assert_eq!(obj.bad_records, 7, "one of each bad kind");
@@ -284,12 +316,18 @@ async fn one_shot_monitor_and_ingest_plus_tick_give_identical_statistics() {
             .get(&format!("{}statistics.json", exec.report_prefix))
             .await
             .unwrap();
-        assert!(file("statistics.json") == tick_stats, "hour {hour}: statistics differ");
+        assert!(
+            file("statistics.json") == tick_stats,
+            "hour {hour}: statistics differ"
+        );
         let tick_violations = store
             .get(&format!("{}constraint_violations.json", exec.report_prefix))
             .await
             .unwrap();
-        assert!(file("constraint_violations.json") == tick_violations, "hour {hour}");
+        assert!(
+            file("constraint_violations.json") == tick_violations,
+            "hour {hour}"
+        );
         assert_eq!(out.execution.status, exec.status);
     }
     let _ = std::fs::remove_dir_all(&dir);

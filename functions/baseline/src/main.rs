@@ -9,7 +9,9 @@ async fn main() -> Result<(), Error> {
     let store = match config.store {
         StoreConfig::Local { root } => lambda_kit::local_store(&root),
         StoreConfig::S3 { bucket } => {
-            return Err(format!("bucket {bucket}: the S3 store is not wired into this build").into())
+            return Err(
+                format!("bucket {bucket}: the S3 store is not wired into this build").into(),
+            )
         }
     };
     let deps = Deps { store };

@@ -75,7 +75,14 @@ mod tests {
 
     #[test]
     fn f64_vec_round_trips_exactly_including_infinities() {
-        let v = W(vec![0.1, -0.0, f64::INFINITY, f64::NEG_INFINITY, 5e-324, 1e308]);
+        let v = W(vec![
+            0.1,
+            -0.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            5e-324,
+            1e308,
+        ]);
         let json = serde_json::to_string(&v).unwrap();
         let back: W = serde_json::from_str(&json).unwrap();
         assert_eq!(back.0.len(), 6);
@@ -90,7 +97,12 @@ mod tests {
     #[test]
     fn rfc4648_vectors() {
         // RFC 4648 §10 test vectors
-        for (plain, enc) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foobar", "Zm9vYmFy")] {
+        for (plain, enc) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(encode_b64(plain.as_bytes()), enc);
             assert_eq!(decode_b64(enc).unwrap(), plain.as_bytes());
         }

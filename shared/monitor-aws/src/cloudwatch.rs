@@ -136,12 +136,10 @@ pub fn estimated_datum_bytes(d: &MetricDatum) -> usize {
     bytes += field("Timestamp") + NUMBER_BYTES;
     bytes += match d.value {
         MetricValue::Value(_) => field("Value") + NUMBER_BYTES,
-        MetricValue::Statistics { .. } => {
-            ["SampleCount", "Sum", "Minimum", "Maximum"]
-                .iter()
-                .map(|s| field("StatisticValues.") + s.len() + NUMBER_BYTES)
-                .sum::<usize>()
-        }
+        MetricValue::Statistics { .. } => ["SampleCount", "Sum", "Minimum", "Maximum"]
+            .iter()
+            .map(|s| field("StatisticValues.") + s.len() + NUMBER_BYTES)
+            .sum::<usize>(),
     };
     if let Some(unit) = &d.unit {
         bytes += field("Unit") + encoded_len(unit);
@@ -353,8 +351,9 @@ mod tests {
 
     #[test]
     fn plan_splits_by_count_and_keeps_namespace_order() {
-        let mut data: Vec<MetricDatum> =
-            (0..2500).map(|i| datum("A", &format!("m{i}"), 2, 8)).collect();
+        let mut data: Vec<MetricDatum> = (0..2500)
+            .map(|i| datum("A", &format!("m{i}"), 2, 8))
+            .collect();
         data.insert(10, datum("B", "b0", 0, 0));
         data.push(datum("B", "b1", 0, 0));
         let plan = plan_requests(&data);
@@ -369,7 +368,9 @@ mod tests {
     #[test]
     fn plan_splits_by_size() {
         // 30 dimensions with 1024-byte values: ~32 KB each, so ~30 per request.
-        let data: Vec<MetricDatum> = (0..100).map(|i| datum("A", &format!("m{i}"), 30, 1024)).collect();
+        let data: Vec<MetricDatum> = (0..100)
+            .map(|i| datum("A", &format!("m{i}"), 30, 1024))
+            .collect();
         let per = estimated_datum_bytes(&data[0]);
         assert!(per > 30 * 1024, "{per}");
         let plan = plan_requests(&data);
@@ -378,7 +379,11 @@ mod tests {
         assert_eq!(plan.len(), 100_usize.div_ceil(fit));
         assert_eq!(plan.iter().map(|r| r.data.len()).sum::<usize>(), 100);
         for r in &plan {
-            assert!(r.estimated_bytes <= MAX_REQUEST_BYTES, "{}", r.estimated_bytes);
+            assert!(
+                r.estimated_bytes <= MAX_REQUEST_BYTES,
+                "{}",
+                r.estimated_bytes
+            );
         }
     }
 

@@ -151,7 +151,10 @@ where
                 } else {
                     Class::Other
                 },
-                message: format!("unreadable response (HTTP {status}): {}", DisplayErrorContext(err)),
+                message: format!(
+                    "unreadable response (HTTP {status}): {}",
+                    DisplayErrorContext(err)
+                ),
             }
         }
         _ => Failure {

@@ -256,8 +256,10 @@ impl AsyncRead for CheckedBody {
             Poll::Ready(Err(e)) => Poll::Ready(Err(io::Error::new(
                 e.kind(),
                 format!(
-                    "{}: body stream failed after {} bytes: {e}",
-                    this.uri, this.read
+                    "{}: body stream failed after {} bytes: {}",
+                    this.uri,
+                    this.read,
+                    error_chain(&e)
                 ),
             ))),
             Poll::Ready(Ok(())) => {
@@ -286,6 +288,22 @@ impl AsyncRead for CheckedBody {
             }
         }
     }
+}
+
+/// `error: cause: cause …`, so the transport's reason (e.g. hyper's "end of file before
+/// message length reached") is not lost behind the SDK's generic "streaming error".
+fn error_chain(e: &io::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let next = c.to_string();
+        if !text.ends_with(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// Decodes an object key from an S3 event notification.

@@ -845,7 +845,12 @@ fn expect_kind(
 /// day count (H. Hinnant, "chrono-compatible low-level date algorithms").
 fn unix_minute(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() < 16 || b[4] != b'-' || b[7] != b'-' || (b[10] != b'T' && b[10] != b' ') || b[13] != b':' {
+    if b.len() < 16
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || (b[10] != b'T' && b[10] != b' ')
+        || b[13] != b':'
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
@@ -858,7 +863,13 @@ fn unix_minute(s: &str) -> Option<i64> {
         }
         Some(v)
     };
-    let (y, mo, d, h, mi) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?);
+    let (y, mo, d, h, mi) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+    );
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 {
         return None;
     }
@@ -2048,8 +2059,16 @@ mod minute_tests {
 
     #[test]
     fn unix_minutes_match_chrono() {
-        for t in ["2022-04-18T00:21:48Z", "1970-01-01T00:00:00Z", "2000-02-29T23:59:59Z", "2026-12-31T12:00:00.123Z"] {
-            let c = chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp().div_euclid(60);
+        for t in [
+            "2022-04-18T00:21:48Z",
+            "1970-01-01T00:00:00Z",
+            "2000-02-29T23:59:59Z",
+            "2026-12-31T12:00:00.123Z",
+        ] {
+            let c = chrono::DateTime::parse_from_rfc3339(t)
+                .unwrap()
+                .timestamp()
+                .div_euclid(60);
             assert_eq!(unix_minute(t), Some(c), "{t}");
         }
         assert_eq!(unix_minute("2022-13-01T00:00:00Z"), None);

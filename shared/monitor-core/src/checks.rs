@@ -77,15 +77,12 @@ impl Baseline {
         for f in &statistics.features {
             if let Some(n) = &f.numerical_statistics {
                 let s = &n.distribution.kll.sketch;
-                let sketch = KllSketch::from_levels(
-                    s.parameters.k as usize,
-                    s.parameters.c,
-                    s.data.clone(),
-                )
-                .map_err(|e| CoreError::State {
-                    key: stats_key.into(),
-                    message: format!("feature {}: sketch: {e}", f.name),
-                })?;
+                let sketch =
+                    KllSketch::from_levels(s.parameters.k as usize, s.parameters.c, s.data.clone())
+                        .map_err(|e| CoreError::State {
+                            key: stats_key.into(),
+                            message: format!("feature {}: sketch: {e}", f.name),
+                        })?;
                 sketches.insert(f.name.clone(), sketch);
             }
             if let Some(s) = &f.string_statistics {
@@ -111,9 +108,17 @@ impl Baseline {
     /// Feature names in baseline order (the order columns arrive in: outputs, then inputs).
     pub fn feature_names(&self) -> Vec<String> {
         if !self.statistics.features.is_empty() {
-            self.statistics.features.iter().map(|f| f.name.clone()).collect()
+            self.statistics
+                .features
+                .iter()
+                .map(|f| f.name.clone())
+                .collect()
         } else {
-            self.constraints.features.iter().map(|f| f.name.clone()).collect()
+            self.constraints
+                .features
+                .iter()
+                .map(|f| f.name.clone())
+                .collect()
         }
     }
 
@@ -264,7 +269,11 @@ pub fn check_data_quality(baseline: &Baseline, current: &DatasetProfile) -> Chec
         // baseline_drift_check
         if let Some(d) = drift {
             if d.violated {
-                violations.push(Violation::new(name.clone(), CheckType::BaselineDriftCheck, d.text));
+                violations.push(Violation::new(
+                    name.clone(),
+                    CheckType::BaselineDriftCheck,
+                    d.text,
+                ));
             }
         }
         // categorical_values_check
@@ -295,8 +304,18 @@ pub fn check_data_quality(baseline: &Baseline, current: &DatasetProfile) -> Chec
 
 fn column_checks(names: &[String], current: &DatasetProfile, out: &mut Vec<Violation>) {
     let expected = names.len();
-    let fewest = current.column_counts.keys().copied().filter(|&c| c < expected).min();
-    let most = current.column_counts.keys().copied().filter(|&c| c > expected).max();
+    let fewest = current
+        .column_counts
+        .keys()
+        .copied()
+        .filter(|&c| c < expected)
+        .min();
+    let most = current
+        .column_counts
+        .keys()
+        .copied()
+        .filter(|&c| c > expected)
+        .max();
     if let Some(found) = fewest {
         out.push(Violation::new(
             names.get(found).cloned().unwrap_or_default(),
@@ -356,8 +375,12 @@ fn drift_distance(
             match cfg.categorical_drift_method {
                 CategoricalDriftMethod::LInfinity => {
                     let d = match cfg.comparison_method {
-                        ComparisonMethod::Simple => categorical_linf_simple(base, &cur.categorical)?,
-                        ComparisonMethod::Robust => categorical_linf_robust(base, &cur.categorical)?,
+                        ComparisonMethod::Simple => {
+                            categorical_linf_simple(base, &cur.categorical)?
+                        }
+                        ComparisonMethod::Robust => {
+                            categorical_linf_robust(base, &cur.categorical)?
+                        }
                     };
                     Some(Drift {
                         value: d,
@@ -437,9 +460,9 @@ mod tests {
         let mut rows = Vec::new();
         for i in 0..200 {
             rows.push(match i % 4 {
-                0 => ["9", "zzz"],  // shifted numbers; new category
-                1 => ["1.5", "c"],  // wrong type; new category
-                2 => ["", "b"],     // missing
+                0 => ["9", "zzz"], // shifted numbers; new category
+                1 => ["1.5", "c"], // wrong type; new category
+                2 => ["", "b"],    // missing
                 _ => ["9", "zzz"], // new category
             });
         }
@@ -451,11 +474,26 @@ mod tests {
             .iter()
             .map(|v| (v.feature_name.clone(), v.constraint_check_type))
             .collect();
-        assert!(kinds.contains(&("x".into(), CheckType::DataTypeCheck)), "{kinds:?}");
-        assert!(kinds.contains(&("x".into(), CheckType::CompletenessCheck)), "{kinds:?}");
-        assert!(kinds.contains(&("x".into(), CheckType::BaselineDriftCheck)), "{kinds:?}");
-        assert!(kinds.contains(&("s".into(), CheckType::CategoricalValuesCheck)), "{kinds:?}");
-        assert!(kinds.contains(&("s".into(), CheckType::BaselineDriftCheck)), "{kinds:?}");
+        assert!(
+            kinds.contains(&("x".into(), CheckType::DataTypeCheck)),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds.contains(&("x".into(), CheckType::CompletenessCheck)),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds.contains(&("x".into(), CheckType::BaselineDriftCheck)),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds.contains(&("s".into(), CheckType::CategoricalValuesCheck)),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds.contains(&("s".into(), CheckType::BaselineDriftCheck)),
+            "{kinds:?}"
+        );
         let dt = &r.violations.violations[0];
         assert_eq!(
             dt.description,

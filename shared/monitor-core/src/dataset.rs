@@ -257,7 +257,10 @@ fn profile_jsonl<R: Read>(
             }
         }
         for (i, name) in names.iter().enumerate() {
-            let v = flat.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.as_deref());
+            let v = flat
+                .iter()
+                .find(|(k, _)| k == name)
+                .and_then(|(_, v)| v.as_deref());
             match v {
                 Some(s) if !s.is_empty() => {
                     profile.features[i].observe(s);

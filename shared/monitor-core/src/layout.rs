@@ -45,7 +45,9 @@ pub enum KeyError {
         prefix: String,
     },
     /// The key does not follow `{endpoint}/{variant}/yyyy/mm/dd/HH/{file}`.
-    #[error("key {key:?} does not follow {{endpoint}}/{{variant}}/yyyy/mm/dd/HH/{{file}}: {reason}")]
+    #[error(
+        "key {key:?} does not follow {{endpoint}}/{{variant}}/yyyy/mm/dd/HH/{{file}}: {reason}"
+    )]
     Shape {
         /// the key
         key: String,
@@ -56,17 +58,22 @@ pub enum KeyError {
 
 /// Decodes `{prefix}{endpoint}/{variant}/yyyy/mm/dd/HH/{file}`.
 pub fn parse_capture_key(key: &str, prefix: &str) -> Result<CaptureKey, KeyError> {
-    let rest = key.strip_prefix(prefix).ok_or_else(|| KeyError::OutsidePrefix {
-        key: key.into(),
-        prefix: prefix.into(),
-    })?;
+    let rest = key
+        .strip_prefix(prefix)
+        .ok_or_else(|| KeyError::OutsidePrefix {
+            key: key.into(),
+            prefix: prefix.into(),
+        })?;
     let parts: Vec<&str> = rest.split('/').collect();
     let shape = |reason: &str| KeyError::Shape {
         key: key.into(),
         reason: reason.into(),
     };
     if parts.len() != 7 {
-        return Err(shape(&format!("{} path segments after the prefix, expected 7", parts.len())));
+        return Err(shape(&format!(
+            "{} path segments after the prefix, expected 7",
+            parts.len()
+        )));
     }
     let num = |s: &str, what: &str| -> Result<u32, KeyError> {
         s.parse::<u32>()
@@ -117,10 +124,7 @@ pub fn profile_hour_prefix(monitor: &str, hour: DateTime<Utc>) -> String {
 
 /// Key of the partial profile of one capture object for one monitor.
 pub fn profile_key(monitor: &str, capture: &CaptureKey) -> String {
-    let stem = capture
-        .file
-        .strip_suffix(".jsonl")
-        .unwrap_or(&capture.file);
+    let stem = capture.file.strip_suffix(".jsonl").unwrap_or(&capture.file);
     format!(
         "{}{}/{stem}.json",
         profile_hour_prefix(monitor, capture.hour),
@@ -153,10 +157,7 @@ pub fn report_prefix(
 pub fn window_before(now: DateTime<Utc>, length_minutes: u32) -> (DateTime<Utc>, DateTime<Utc>) {
     let len = i64::from(length_minutes.max(1)) * 60;
     let end_secs = now.timestamp().div_euclid(len) * len;
-    let end = Utc
-        .timestamp_opt(end_secs, 0)
-        .single()
-        .unwrap_or(now);
+    let end = Utc.timestamp_opt(end_secs, 0).single().unwrap_or(now);
     (end - chrono::Duration::seconds(len), end)
 }
 
@@ -164,7 +165,10 @@ pub fn window_before(now: DateTime<Utc>, length_minutes: u32) -> (DateTime<Utc>,
 /// start of its minute.
 pub fn parse_inference_minute(s: &str) -> Option<DateTime<Utc>> {
     let t = DateTime::parse_from_rfc3339(s).ok()?.with_timezone(&Utc);
-    Some(t - chrono::Duration::seconds(i64::from(t.second())) - chrono::Duration::nanoseconds(i64::from(t.nanosecond())))
+    Some(
+        t - chrono::Duration::seconds(i64::from(t.second()))
+            - chrono::Duration::nanoseconds(i64::from(t.nanosecond())),
+    )
 }
 
 #[cfg(test)]
@@ -206,14 +210,23 @@ mod tests {
     #[test]
     fn windows_and_reports() {
         let (s, e) = window_before(t("2021-05-06T23:07:12Z"), 60);
-        assert_eq!((s, e), (t("2021-05-06T22:00:00Z"), t("2021-05-06T23:00:00Z")));
+        assert_eq!(
+            (s, e),
+            (t("2021-05-06T22:00:00Z"), t("2021-05-06T23:00:00Z"))
+        );
         assert_eq!(
             report_prefix("ep", "m", e, 60),
             "reports/ep/m/2021/05/06/23/"
         );
         let (s, e) = window_before(t("2021-05-06T23:07:12Z"), 5);
-        assert_eq!((s, e), (t("2021-05-06T23:00:00Z"), t("2021-05-06T23:05:00Z")));
-        assert_eq!(report_prefix("ep", "m", e, 5), "reports/ep/m/2021/05/06/23/05/");
+        assert_eq!(
+            (s, e),
+            (t("2021-05-06T23:00:00Z"), t("2021-05-06T23:05:00Z"))
+        );
+        assert_eq!(
+            report_prefix("ep", "m", e, 5),
+            "reports/ep/m/2021/05/06/23/05/"
+        );
         assert_eq!(
             parse_inference_minute("2022-04-18T00:21:48Z"),
             Some(t("2022-04-18T00:21:00Z"))

@@ -95,10 +95,18 @@ impl MonitorConfig {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !name_ok {
-            return Err(bad("name", self.name.clone(), "use letters, digits, - and _"));
+            return Err(bad(
+                "name",
+                self.name.clone(),
+                "use letters, digits, - and _",
+            ));
         }
         if self.endpoint.is_empty() || self.endpoint.contains('/') {
-            return Err(bad("endpoint", self.endpoint.clone(), "an endpoint name without /"));
+            return Err(bad(
+                "endpoint",
+                self.endpoint.clone(),
+                "an endpoint name without /",
+            ));
         }
         if self.window_minutes == 0 || self.window_minutes > 24 * 60 {
             return Err(bad(

@@ -35,7 +35,10 @@ pub trait ObjectStore: Send + Sync {
 }
 
 /// Reads an object if it exists: `Ok(None)` on NotFound.
-pub async fn get_optional<S: ObjectStore>(store: &S, key: &str) -> Result<Option<Vec<u8>>, CoreError> {
+pub async fn get_optional<S: ObjectStore>(
+    store: &S,
+    key: &str,
+) -> Result<Option<Vec<u8>>, CoreError> {
     match store.get(key).await {
         Ok(bytes) => Ok(Some(bytes)),
         Err(CoreError::NotFound { .. }) => Ok(None),
@@ -63,10 +66,7 @@ impl LocalStore {
     /// The file path of `key`; rejects keys that would escape the root.
     pub fn path_of(&self, key: &str) -> Result<PathBuf, CoreError> {
         let rel = Path::new(key);
-        let safe = !key.is_empty()
-            && rel
-                .components()
-                .all(|c| matches!(c, Component::Normal(_)));
+        let safe = !key.is_empty() && rel.components().all(|c| matches!(c, Component::Normal(_)));
         if !safe {
             return Err(CoreError::Config {
                 field: "key".into(),
@@ -97,7 +97,9 @@ impl ObjectStore for LocalStore {
 
     async fn reader(&self, key: &str) -> Result<ByteReader, CoreError> {
         let path = self.path_of(key)?;
-        let file = tokio::fs::File::open(&path).await.map_err(|e| io_err(key, e))?;
+        let file = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| io_err(key, e))?;
         Ok(Box::pin(file))
     }
 
@@ -390,7 +392,10 @@ mod tests {
         let mut data = vec![b'x'; 3 * CHUNK + 17];
         data.extend_from_slice(b"\nok\n");
         let got = lines_of(&data, 1000).await;
-        assert_eq!(got, vec![format!("<too long {}>", 3 * CHUNK + 17), "ok".into()]);
+        assert_eq!(
+            got,
+            vec![format!("<too long {}>", 3 * CHUNK + 17), "ok".into()]
+        );
     }
 
     #[tokio::test]
@@ -412,7 +417,10 @@ mod tests {
             vec!["a/b/c.json".to_string(), "a/b/d.json".into()]
         );
         assert_eq!(store.list("a/").await.unwrap().len(), 3);
-        assert_eq!(store.list("a/b/c").await.unwrap(), vec!["a/b/c.json".to_string()]);
+        assert_eq!(
+            store.list("a/b/c").await.unwrap(),
+            vec!["a/b/c.json".to_string()]
+        );
         assert!(matches!(
             store.get("a/none").await,
             Err(CoreError::NotFound { .. })

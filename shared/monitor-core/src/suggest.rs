@@ -112,12 +112,19 @@ mod tests {
         let c = suggest_constraints(&p);
         assert_eq!(c.features[0].inferred_type, InferredType::Integral);
         assert_eq!(
-            c.features[0].num_constraints.as_ref().unwrap().is_non_negative,
+            c.features[0]
+                .num_constraints
+                .as_ref()
+                .unwrap()
+                .is_non_negative,
             Some(false)
         );
         assert_eq!(c.features[0].completeness, Some(40.0 / 41.0));
         let dom = c.features[1].string_constraints.as_ref().unwrap();
-        assert_eq!(dom.domains.as_deref(), Some(&["NY".to_string(), "CA".to_string()][..]));
+        assert_eq!(
+            dom.domains.as_deref(),
+            Some(&["NY".to_string(), "CA".to_string()][..])
+        );
         // every id seen once: no domain
         assert!(c.features[2].string_constraints.is_none());
     }

@@ -147,7 +147,10 @@ mod tests {
     fn keys() {
         assert_eq!(key_of("s3://bucket/a/b.csv"), "a/b.csv");
         assert_eq!(key_of("a/b.csv"), "a/b.csv");
-        assert_eq!(join_key("baselines/m/", "statistics.json"), "baselines/m/statistics.json");
+        assert_eq!(
+            join_key("baselines/m/", "statistics.json"),
+            "baselines/m/statistics.json"
+        );
         assert_eq!(join_key("s3://b/baselines/m", "x"), "baselines/m/x");
     }
 

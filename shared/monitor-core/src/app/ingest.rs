@@ -199,11 +199,7 @@ pub async fn profile_object<R: tokio::io::AsyncRead + Unpin>(
     let mut line_count = 0u64;
 
     // Index of the minute profile for `m`, creating it if needed.
-    fn slot(
-        minutes: &mut Vec<MinuteProfile>,
-        empty: &DatasetProfile,
-        m: DateTime<Utc>,
-    ) -> usize {
+    fn slot(minutes: &mut Vec<MinuteProfile>, empty: &DatasetProfile, m: DateTime<Utc>) -> usize {
         match minutes.iter().position(|x| x.minute == m) {
             Some(i) => i,
             None => {
@@ -229,7 +225,9 @@ pub async fn profile_object<R: tokio::io::AsyncRead + Unpin>(
         let bytes = match line {
             Line::TooLong { .. } => {
                 let i = *cur_idx.get_or_insert_with(|| slot(&mut minutes, &empty, current));
-                minutes[i].bad_records.add(BadRecordKind::LineTooLong, line_no);
+                minutes[i]
+                    .bad_records
+                    .add(BadRecordKind::LineTooLong, line_no);
                 continue;
             }
             Line::Ok(b) => b,
@@ -264,7 +262,10 @@ pub async fn profile_object<R: tokio::io::AsyncRead + Unpin>(
                             Some(v) => {
                                 let class = f.observe(v);
                                 if numeric[j]
-                                    && !matches!(class, ValueClass::Integral | ValueClass::Fractional)
+                                    && !matches!(
+                                        class,
+                                        ValueClass::Integral | ValueClass::Fractional
+                                    )
                                 {
                                     unparsable = true;
                                 }
@@ -373,7 +374,11 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
             obj.monitors.push(cfg.name.clone());
             obj.records += partial.records();
             obj.bad_records += partial.bad_records();
-            obj.shadow_skipped += partial.minutes.iter().map(|m| m.shadow_skipped).sum::<u64>();
+            obj.shadow_skipped += partial
+                .minutes
+                .iter()
+                .map(|m| m.shadow_skipped)
+                .sum::<u64>();
             obj.state_keys.push(state_key);
         }
         if obj.monitors.is_empty() {

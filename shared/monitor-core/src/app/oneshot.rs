@@ -176,7 +176,9 @@ pub async fn run(
         let source = f.path.display().to_string();
         partials.push(profile_object(file, &f.key, &source, &cfg, baseline).await?);
     }
-    let minutes = partials.iter().flat_map(|p| p.minutes.iter().map(|m| m.minute));
+    let minutes = partials
+        .iter()
+        .flat_map(|p| p.minutes.iter().map(|m| m.minute));
     let (start, end) = match (minutes.clone().min(), minutes.max()) {
         (Some(a), Some(b)) => (a, b + chrono::Duration::minutes(1)),
         _ => {

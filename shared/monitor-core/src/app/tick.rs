@@ -16,7 +16,9 @@ use crate::app::ingest::{hour_floor, load_baseline, BadRecords, PartialProfile};
 use crate::checks::{check_data_quality, Baseline, CheckReport};
 use crate::formats::statistics::Statistics;
 use crate::layout::{profile_hour_prefix, report_prefix, window_before};
-use crate::metrics::{data_quality_metrics, DataQualityMetricsInput, FeatureMetrics, MetricSink, MonitorTotals};
+use crate::metrics::{
+    data_quality_metrics, DataQualityMetricsInput, FeatureMetrics, MetricSink, MonitorTotals,
+};
 use crate::monitor::{load_monitors, MonitorConfig};
 use crate::profile::DatasetProfile;
 use crate::store::ObjectStore;
@@ -170,7 +172,9 @@ pub fn evaluate(baseline: &Baseline, window: &DatasetProfile) -> (Statistics, Ch
 /// SageMaker's exit message for a status.
 pub fn exit_message(status: ExecutionStatus, violations: usize, reason: &str) -> String {
     match status {
-        ExecutionStatus::Completed => "Completed: Job completed successfully with no violations.".into(),
+        ExecutionStatus::Completed => {
+            "Completed: Job completed successfully with no violations.".into()
+        }
         ExecutionStatus::CompletedWithViolations => format!(
             "CompletedWithViolations: Job completed successfully with {violations} violations."
         ),
@@ -365,7 +369,10 @@ pub async fn run_monitor<S: ObjectStore, M: MetricSink>(
     Ok(exec)
 }
 
-async fn write_files<S: ObjectStore>(store: &S, files: &[(String, Vec<u8>)]) -> Result<(), CoreError> {
+async fn write_files<S: ObjectStore>(
+    store: &S,
+    files: &[(String, Vec<u8>)],
+) -> Result<(), CoreError> {
     for (k, v) in files {
         store.put(k, v.clone()).await?;
     }
@@ -385,7 +392,10 @@ pub async fn run<S: ObjectStore, M: MetricSink>(
         .filter(|m| req.monitor.as_deref().is_none_or(|n| n == m.name))
     {
         let (start, end) = match req.window_end {
-            Some(end) => (end - chrono::Duration::minutes(i64::from(cfg.window_minutes)), end),
+            Some(end) => (
+                end - chrono::Duration::minutes(i64::from(cfg.window_minutes)),
+                end,
+            ),
             None => window_before(req.now, cfg.window_minutes),
         };
         let exec = run_monitor(store, metrics, cfg, start, end).await?;
