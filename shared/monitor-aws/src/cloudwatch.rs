@@ -126,9 +126,10 @@ const DIMENSION_PREFIX: usize = MEMBER_PREFIX + 21;
 ///
 /// Modelled on the awsQuery form encoding (`MetricData.member.N.Dimensions.member.M.Value=…`),
 /// the most verbose of CloudWatch's protocols: each field costs its parameter name with the
-/// largest indices, its percent-encoded value ([`encoded_len`]) and 32 bytes per number or
-/// timestamp. The RPCv2-CBOR and JSON bodies the SDKs send today are smaller: CBOR uses
-/// short member names once per datum and 9 bytes per double.
+/// largest indices, its percent-encoded value (unreserved bytes 1, others 3) and 32 bytes
+/// per number or timestamp. The RPCv2-CBOR body this SDK sends is smaller: member names
+/// without the `MetricData.member.N.` prefixes, strings unescaped, 9 bytes per double
+/// (the mocked-client tests compare real bodies with this estimate).
 #[must_use]
 pub fn estimated_datum_bytes(d: &MetricDatum) -> usize {
     let field = |name: &str| MEMBER_PREFIX + name.len() + 2; // "&" … "="
@@ -410,7 +411,7 @@ mod tests {
             .map(|x| (x.name().unwrap(), x.value().unwrap()))
             .collect();
         assert_eq!(dims, vec![("Dim00", "vvv"), ("Dim01", "vvv")]);
-        // 2024-01-02T03:00:00Z = 1704164400 s since the epoch (`date -u -d 2024-01-02T03:00:00Z +%s`)
+        // 2024-01-02T03:00:00Z = 1704164400 s (`date -u -d 2024-01-02T03:00:00Z +%s`)
         assert_eq!(sdk.timestamp().unwrap().secs(), 1_704_164_400);
         assert_eq!(sdk.unit(), Some(&StandardUnit::Count));
         assert_eq!(to_sdk_datum(&datum("ns", "x", 0, 0)).unit(), None);

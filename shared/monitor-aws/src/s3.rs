@@ -217,7 +217,8 @@ impl ObjectStore for S3Store {
                         source: io::Error::new(
                             io::ErrorKind::InvalidData,
                             format!(
-                                "ListObjectsV2 {}: page {pages} is truncated but its continuation token is {other:?}",
+                                "ListObjectsV2 {}: page {pages} is truncated but its \
+                                 continuation token is {other:?}",
                                 self.uri(prefix)
                             ),
                         ),

@@ -344,7 +344,9 @@ async fn list_rejects_a_truncated_page_without_token() {
 
 #[tokio::test]
 async fn put_sends_key_and_body() {
-    let seen: Arc<Mutex<Vec<(String, String, Vec<u8>, Option<i64>)>>> = Arc::default();
+    /// bucket, key, body, Content-Length of one PutObject
+    type Sent = (String, String, Vec<u8>, Option<i64>);
+    let seen: Arc<Mutex<Vec<Sent>>> = Arc::default();
     let record = Arc::clone(&seen);
     let rule = mock!(Client::put_object).then_compute_output(move |r| {
         record.lock().unwrap().push((

@@ -15,6 +15,7 @@ pub mod formats;
 pub mod layout;
 pub mod metrics;
 pub mod monitor;
+pub mod predictions;
 pub mod profile;
 pub mod store;
 pub mod suggest;
