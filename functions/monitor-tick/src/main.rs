@@ -1,4 +1,4 @@
-use lambda_kit::{ConfiguredMetrics, StoreConfig};
+use lambda_kit::ConfiguredMetrics;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use monitor_tick::{handler, Config, Deps};
 
@@ -6,15 +6,9 @@ use monitor_tick::{handler, Config, Deps};
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env()?;
-    let store = match config.common.store {
-        StoreConfig::Local { root } => lambda_kit::local_store(&root),
-        StoreConfig::S3 { bucket } => {
-            return Err(
-                format!("bucket {bucket}: the S3 store is wired in with the AWS adapters").into(),
-            )
-        }
-    };
-    let metrics = ConfiguredMetrics::new(config.metrics, store.clone());
+    let store = lambda_kit::store_from(&config.common).await;
+    let metrics =
+        ConfiguredMetrics::from_config(config.metrics, store.clone(), &config.common).await;
     let deps = Deps { store, metrics };
     lambda_runtime::run(service_fn(|ev: LambdaEvent<_>| handler(ev, &deps))).await
 }

@@ -11,12 +11,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod bias;
 pub mod categorical;
 #[cfg(feature = "serde")]
 mod codec;
 pub mod distance;
 pub mod kll;
 pub mod moments;
+pub mod quality;
+pub mod shap;
 pub mod types;
 
 /// Errors from drift-math constructors and computations; each carries the offending value.

@@ -5,8 +5,9 @@
 #![forbid(unsafe_code)]
 
 use lambda_runtime::Diagnostic;
+use monitor_aws::{PutMetricDataSink, S3Store};
 use monitor_core::metrics::{EmfStdoutSink, FileMetricSink, MetricDatum, MetricSink};
-use monitor_core::store::{LocalStore, ObjectStore};
+use monitor_core::store::{ByteReader, LocalStore, ObjectStore};
 use monitor_core::CoreError;
 
 /// A Lambda handler's error.
@@ -72,6 +73,12 @@ pub enum StoreConfig {
 pub struct CommonConfig {
     /// the object store
     pub store: StoreConfig,
+    /// AWS endpoint override (tests against a local emulator); the SDK's own
+    /// `AWS_ENDPOINT_URL` works too
+    pub endpoint_url: Option<String>,
+    /// address S3 path-style (`http://host/bucket/key`); default on when an endpoint
+    /// override is set, as emulators need it
+    pub s3_path_style: bool,
 }
 
 /// A missing or invalid environment variable, named.
@@ -95,6 +102,10 @@ pub mod env {
     /// `emf` | `file` | `none`: where metrics go (default `emf`, or `file` with the local
     /// store); see [`MetricsMode`](crate::MetricsMode)
     pub const METRICS: &str = "MODELWATCH_METRICS";
+    /// endpoint override for the AWS clients (e.g. `http://127.0.0.1:5000` for moto)
+    pub const ENDPOINT_URL: &str = "MODELWATCH_AWS_ENDPOINT_URL";
+    /// `true` | `false`: path-style S3 addressing (default: true with an endpoint override)
+    pub const S3_PATH_STYLE: &str = "MODELWATCH_S3_PATH_STYLE";
 }
 
 impl CommonConfig {
@@ -128,7 +139,34 @@ impl CommonConfig {
                 })
             }
         };
-        Ok(Self { store })
+        let endpoint_url = lookup(env::ENDPOINT_URL).filter(|s| !s.trim().is_empty());
+        if let Some(url) = &endpoint_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError {
+                    name: env::ENDPOINT_URL,
+                    message: format!("{url:?} is not an http(s) URL"),
+                });
+            }
+        }
+        let s3_path_style = match lookup(env::S3_PATH_STYLE)
+            .map(|s| s.trim().to_ascii_lowercase())
+            .filter(|s| !s.is_empty())
+        {
+            None => endpoint_url.is_some(),
+            Some(v) if v == "true" || v == "1" => true,
+            Some(v) if v == "false" || v == "0" => false,
+            Some(v) => {
+                return Err(ConfigError {
+                    name: env::S3_PATH_STYLE,
+                    message: format!("{v:?} is not true or false"),
+                })
+            }
+        };
+        Ok(Self {
+            store,
+            endpoint_url,
+            s3_path_style,
+        })
     }
 
     /// Reads the process environment.
@@ -137,9 +175,58 @@ impl CommonConfig {
     }
 }
 
-/// The store a function runs on.
-pub fn local_store(root: &str) -> LocalStore {
-    LocalStore::new(root)
+/// The store a function runs on, chosen at cold start.
+#[derive(Debug, Clone)]
+pub enum AnyStore {
+    /// a local directory
+    Local(LocalStore),
+    /// an S3 bucket
+    S3(S3Store),
+}
+
+impl ObjectStore for AnyStore {
+    async fn get(&self, key: &str) -> Result<Vec<u8>, CoreError> {
+        match self {
+            AnyStore::Local(s) => s.get(key).await,
+            AnyStore::S3(s) => s.get(key).await,
+        }
+    }
+    async fn reader(&self, key: &str) -> Result<ByteReader, CoreError> {
+        match self {
+            AnyStore::Local(s) => s.reader(key).await,
+            AnyStore::S3(s) => s.reader(key).await,
+        }
+    }
+    async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), CoreError> {
+        match self {
+            AnyStore::Local(s) => s.put(key, body).await,
+            AnyStore::S3(s) => s.put(key, body).await,
+        }
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, CoreError> {
+        match self {
+            AnyStore::Local(s) => s.list(prefix).await,
+            AnyStore::S3(s) => s.list(prefix).await,
+        }
+    }
+}
+
+/// The AWS SDK configuration of a function (credentials and region from the Lambda
+/// environment; the endpoint override for emulators).
+pub async fn aws_config(config: &CommonConfig) -> aws_config::SdkConfig {
+    monitor_aws::sdk_config(config.endpoint_url.as_deref()).await
+}
+
+/// Builds the configured store (S3 clients are created once, here, at cold start).
+pub async fn store_from(config: &CommonConfig) -> AnyStore {
+    match &config.store {
+        StoreConfig::Local { root } => AnyStore::Local(LocalStore::new(root)),
+        StoreConfig::S3 { bucket } => {
+            let sdk = aws_config(config).await;
+            let client = monitor_aws::s3_client(&sdk, config.s3_path_style);
+            AnyStore::S3(S3Store::new(client, bucket.clone()))
+        }
+    }
 }
 
 impl StoreConfig {
@@ -161,6 +248,9 @@ pub enum MetricsMode {
     /// `file`: SageMaker BYOC metrics files under `metrics/` in the store. Default with the
     /// local store.
     File,
+    /// `cloudwatch`: PutMetricData API calls (exact statistic sets; needs
+    /// `cloudwatch:PutMetricData`).
+    CloudWatch,
     /// `none`: metrics are dropped.
     None,
 }
@@ -189,9 +279,10 @@ impl MetricsMode {
             "emf" => Ok(MetricsMode::Emf),
             "file" => Ok(MetricsMode::File),
             "none" => Ok(MetricsMode::None),
+            "cloudwatch" => Ok(MetricsMode::CloudWatch),
             _ => Err(ConfigError {
                 name: env::METRICS,
-                message: format!("{raw:?} is not one of emf, file, none"),
+                message: format!("{raw:?} is not one of emf, file, cloudwatch, none"),
             }),
         }
     }
@@ -204,17 +295,35 @@ pub enum ConfiguredMetrics<S> {
     Emf(EmfStdoutSink),
     /// BYOC metrics files in the store
     File(FileMetricSink<S>),
+    /// PutMetricData calls
+    CloudWatch(PutMetricDataSink),
     /// metrics dropped
     Off,
 }
 
 impl<S: ObjectStore> ConfiguredMetrics<S> {
-    /// The sink of `mode`; `store` is used by [`MetricsMode::File`] only.
+    /// The sink of `mode`; `store` is used by [`MetricsMode::File`] only. For
+    /// [`MetricsMode::CloudWatch`] use [`ConfiguredMetrics::from_config`] (it needs a client);
+    /// here it falls back to EMF.
     pub fn new(mode: MetricsMode, store: S) -> Self {
         match mode {
-            MetricsMode::Emf => ConfiguredMetrics::Emf(EmfStdoutSink::stdout()),
+            MetricsMode::Emf | MetricsMode::CloudWatch => {
+                ConfiguredMetrics::Emf(EmfStdoutSink::stdout())
+            }
             MetricsMode::File => ConfiguredMetrics::File(FileMetricSink::new(store)),
             MetricsMode::None => ConfiguredMetrics::Off,
+        }
+    }
+
+    /// The sink of `mode`, building a CloudWatch client when the mode asks for one.
+    pub async fn from_config(mode: MetricsMode, store: S, config: &CommonConfig) -> Self {
+        if mode == MetricsMode::CloudWatch {
+            let sdk = aws_config(config).await;
+            ConfiguredMetrics::CloudWatch(PutMetricDataSink::new(monitor_aws::cloudwatch_client(
+                &sdk,
+            )))
+        } else {
+            Self::new(mode, store)
         }
     }
 
@@ -223,6 +332,7 @@ impl<S: ObjectStore> ConfiguredMetrics<S> {
         match self {
             ConfiguredMetrics::Emf(_) => MetricsMode::Emf,
             ConfiguredMetrics::File(_) => MetricsMode::File,
+            ConfiguredMetrics::CloudWatch(_) => MetricsMode::CloudWatch,
             ConfiguredMetrics::Off => MetricsMode::None,
         }
     }
@@ -233,6 +343,7 @@ impl<S: ObjectStore> MetricSink for ConfiguredMetrics<S> {
         match self {
             ConfiguredMetrics::Emf(sink) => sink.publish(data).await,
             ConfiguredMetrics::File(sink) => sink.publish(data).await,
+            ConfiguredMetrics::CloudWatch(sink) => sink.publish(data).await,
             ConfiguredMetrics::Off => {
                 tracing::debug!(
                     data = data.len(),
@@ -244,19 +355,10 @@ impl<S: ObjectStore> MetricSink for ConfiguredMetrics<S> {
     }
 }
 
-/// Decodes the object key of an S3 event notification into the store key.
-///
-/// S3 sends keys URL-encoded the way HTML forms are: a space arrives as `+` and every other
-/// reserved byte as `%XX` (a literal `+` as `%2B`; the S3 docs' example: `red flower.jpg`
-/// arrives as `red+flower.jpg`). So `+` becomes a space first, then `%XX` sequences are
-/// decoded as UTF-8 bytes. A `%` not followed by two hex digits stays as it is; byte
-/// sequences that are not UTF-8 become U+FFFD (such a key names no object, and the read
-/// fails with the decoded key in its message).
+/// Decodes the object key of an S3 event notification into the store key (`+` is a
+/// space, then `%XX` escapes; see [`monitor_aws::decode_event_key`]).
 pub fn decode_s3_key(raw: &str) -> String {
-    let spaced = raw.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced)
-        .decode_utf8_lossy()
-        .into_owned()
+    monitor_aws::decode_event_key(raw)
 }
 
 #[cfg(test)]

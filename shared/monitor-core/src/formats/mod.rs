@@ -5,5 +5,6 @@
 
 pub mod constraints;
 pub mod jackson;
+pub mod model_quality;
 pub mod statistics;
 pub mod violations;
