@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+pub mod moto;
+
 /// Path of a file under `tests/fixtures/`.
 pub fn fixture(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

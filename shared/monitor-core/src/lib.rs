@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod monitor;
 pub mod predictions;
 pub mod profile;
+pub mod retrain;
 pub mod store;
 pub mod suggest;
 
