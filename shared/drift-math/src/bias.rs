@@ -982,8 +982,16 @@ impl BiasState {
     pub fn js(&self) -> Result<f64, BiasError> {
         let p = self.aligned_label_pdfs()?;
         let mid: Vec<f64> = p.iter().map(|&(a, d)| 0.5 * (a + d)).collect();
-        let ka: f64 = p.iter().zip(&mid).map(|(&(a, _), m)| a * (a / m).ln()).sum();
-        let kd: f64 = p.iter().zip(&mid).map(|(&(_, d), m)| d * (d / m).ln()).sum();
+        let ka: f64 = p
+            .iter()
+            .zip(&mid)
+            .map(|(&(a, _), m)| a * (a / m).ln())
+            .sum();
+        let kd: f64 = p
+            .iter()
+            .zip(&mid)
+            .map(|(&(_, d), m)| d * (d / m).ln())
+            .sum();
         Ok(0.5 * (ka + kd))
     }
 
@@ -1322,7 +1330,10 @@ impl BiasState {
                 _ => {}
             }
         }
-        Ok(clarify_divide((flips_up - flips_down) as f64, d.len() as f64))
+        Ok(clarify_divide(
+            (flips_up - flips_down) as f64,
+            d.len() as f64,
+        ))
     }
 }
 
@@ -1360,7 +1371,10 @@ mod tests {
             "unknown bias metric code \"XYZ\""
         );
         // analysis.json lists metrics sorted by code
-        for list in [&MetricCode::PRE_TRAINING[..], &MetricCode::POST_TRAINING[..]] {
+        for list in [
+            &MetricCode::PRE_TRAINING[..],
+            &MetricCode::POST_TRAINING[..],
+        ] {
             let codes: Vec<&str> = list.iter().map(|m| m.code()).collect();
             let mut sorted = codes.clone();
             sorted.sort_unstable();
@@ -1370,7 +1384,9 @@ mod tests {
 
     #[test]
     fn reservoir_keeps_smallest_keys_and_merges_exactly() {
-        let rows: Vec<Vec<f64>> = (0..50).map(|i| vec![i as f64, (i * 7 % 5) as f64]).collect();
+        let rows: Vec<Vec<f64>> = (0..50)
+            .map(|i| vec![i as f64, (i * 7 % 5) as f64])
+            .collect();
         let mut whole = FlipReservoir::with_cap(8);
         let mut left = FlipReservoir::with_cap(8);
         let mut right = FlipReservoir::with_cap(8);

@@ -120,7 +120,7 @@ fn ratio_or(n: u64, d: u64, empty: f64) -> f64 {
 }
 
 /// The binary prediction from a probability: positive iff `probability > threshold`
-/// (Clarify's documented rule; Model Monitor documents none, spec §8.4 **[inferred]**).
+/// (Clarify's documented rule; Model Monitor documents none, spec §8.4 **(inferred)**).
 ///
 /// ```
 /// use drift_math::quality::predicted_positive;
@@ -625,9 +625,8 @@ impl BinaryCounts {
     /// inner key the predicted label, `"1"` = positive and `"0"` = negative, all four cells
     /// present (zeros included, as in the DG example).
     pub fn confusion_matrix(&self) -> BTreeMap<String, BTreeMap<String, u64>> {
-        let row = |neg: u64, pos: u64| {
-            BTreeMap::from([("0".to_owned(), neg), ("1".to_owned(), pos)])
-        };
+        let row =
+            |neg: u64, pos: u64| BTreeMap::from([("0".to_owned(), neg), ("1".to_owned(), pos)]);
         BTreeMap::from([
             (
                 "0".to_owned(),
@@ -857,9 +856,7 @@ impl BinaryConfusion {
             BinaryMetric::Precision => c.precision(),
             BinaryMetric::Accuracy => c.accuracy(),
             BinaryMetric::RecallBestConstantClassifier => c.recall_best_constant_classifier(),
-            BinaryMetric::PrecisionBestConstantClassifier => {
-                c.precision_best_constant_classifier()
-            }
+            BinaryMetric::PrecisionBestConstantClassifier => c.precision_best_constant_classifier(),
             BinaryMetric::AccuracyBestConstantClassifier => c.accuracy_best_constant_classifier(),
             BinaryMetric::TruePositiveRate => c.true_positive_rate(),
             BinaryMetric::TrueNegativeRate => c.true_negative_rate(),
@@ -935,9 +932,7 @@ impl MulticlassMetric {
             MulticlassMetric::WeightedF0_5 => "weighted_f0_5",
             MulticlassMetric::WeightedF1 => "weighted_f1",
             MulticlassMetric::WeightedF2 => "weighted_f2",
-            MulticlassMetric::AccuracyBestConstantClassifier => {
-                "accuracy_best_constant_classifier"
-            }
+            MulticlassMetric::AccuracyBestConstantClassifier => "accuracy_best_constant_classifier",
             MulticlassMetric::WeightedRecallBestConstantClassifier => {
                 "weighted_recall_best_constant_classifier"
             }
@@ -1219,37 +1214,6 @@ impl MulticlassConfusion {
 // regression
 // ---------------------------------------------------------------------------------------------
 
-/// Neumaier-compensated running sum (Neumaier 1974): `sum + comp` carries roughly twice the
-/// precision of a plain sum, so merge order changes results by ≪ 1e-15 relative.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-struct CompensatedSum {
-    sum: f64,
-    comp: f64,
-}
-
-impl CompensatedSum {
-    #[inline]
-    fn add(&mut self, x: f64) {
-        let t = self.sum + x;
-        if self.sum.abs() >= x.abs() {
-            self.comp += (self.sum - t) + x;
-        } else {
-            self.comp += (x - t) + self.sum;
-        }
-        self.sum = t;
-    }
-
-    fn merge(&mut self, other: &CompensatedSum) {
-        self.add(other.sum);
-        self.comp += other.comp;
-    }
-
-    fn value(&self) -> f64 {
-        self.sum + self.comp
-    }
-}
-
 /// Scalar metrics of `regression_metrics` (spec §8.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RegressionMetric {
@@ -1289,13 +1253,18 @@ impl RegressionMetric {
     }
 }
 
-/// Mergeable regression state: compensated sums of `|y − ŷ|` and `(y − ŷ)²` and streaming
+/// Mergeable regression state: running sums of `|y − ŷ|` and `(y − ŷ)²` and streaming
 /// moments of the ground truth `y`.
 ///
 /// * `mae = Σ|y − ŷ| / n`, `mse = Σ(y − ŷ)² / n`, `rmse = sqrt(mse)` (Spark
 ///   `RegressionMetrics`, scikit-learn `mean_absolute_error` / `mean_squared_error`);
 /// * `r2 = 1 − SS_res / SS_tot` with `SS_res = Σ(y − ŷ)²` and `SS_tot = Σ(y − ȳ)² = M2` of
 ///   `y`, kept by [`Moments`] (Welford update, Chan et al. merge).
+///
+/// The sums are plain left-to-right sums, as Spark's summarizer accumulates them within a
+/// partition: one pass over the SDK's regression baseline dataset reproduces its
+/// `statistics.json` to the last bit. Merged states differ from one pass only in summation
+/// order (a few ulps).
 ///
 /// Empty state: `NaN` everywhere. `SS_tot = 0` (constant ground truth) gives `r2 = NaN`
 /// (scikit-learn's `r2_score` returns 1.0 or 0.0 there; Spark returns `−∞` or `NaN`).
@@ -1318,8 +1287,8 @@ impl RegressionMetric {
     serde(try_from = "RegressionRepr")
 )]
 pub struct RegressionMoments {
-    abs_error: CompensatedSum,
-    squared_error: CompensatedSum,
+    sum_abs_error: f64,
+    sum_squared_error: f64,
     actual: Moments,
 }
 
@@ -1348,16 +1317,16 @@ impl RegressionMoments {
             });
         }
         let e = actual - predicted;
-        self.abs_error.add(e.abs());
-        self.squared_error.add(e * e);
+        self.sum_abs_error += e.abs();
+        self.sum_squared_error += e * e;
         self.actual.update(actual);
         Ok(())
     }
 
     /// Adds another state (sums add; moments merge by Chan et al.).
     pub fn merge(&mut self, other: &RegressionMoments) {
-        self.abs_error.merge(&other.abs_error);
-        self.squared_error.merge(&other.squared_error);
+        self.sum_abs_error += other.sum_abs_error;
+        self.sum_squared_error += other.sum_squared_error;
         self.actual.merge(&other.actual);
     }
 
@@ -1373,12 +1342,12 @@ impl RegressionMoments {
 
     /// `Σ|y − ŷ|`.
     pub fn sum_abs_error(&self) -> f64 {
-        self.abs_error.value()
+        self.sum_abs_error
     }
 
     /// `SS_res = Σ(y − ŷ)²`.
     pub fn sum_squared_error(&self) -> f64 {
-        self.squared_error.value()
+        self.sum_squared_error
     }
 
     /// The value of one metric (formulas on the type).
@@ -1812,22 +1781,25 @@ mod repr {
 
     #[derive(serde::Deserialize)]
     pub(super) struct RegressionRepr {
-        abs_error: CompensatedSum,
-        squared_error: CompensatedSum,
+        sum_abs_error: f64,
+        sum_squared_error: f64,
         actual: Moments,
     }
 
     impl TryFrom<RegressionRepr> for RegressionMoments {
         type Error = String;
         fn try_from(r: RegressionRepr) -> Result<Self, String> {
-            for (name, s) in [("abs_error", &r.abs_error), ("squared_error", &r.squared_error)] {
-                if !(s.sum.is_finite() && s.comp.is_finite() && s.value() >= 0.0) {
-                    return Err(format!("invalid {name} sum {} + {}", s.sum, s.comp));
+            for (name, v) in [
+                ("sum_abs_error", r.sum_abs_error),
+                ("sum_squared_error", r.sum_squared_error),
+            ] {
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(format!("invalid {name} {v}"));
                 }
             }
             Ok(RegressionMoments {
-                abs_error: r.abs_error,
-                squared_error: r.squared_error,
+                sum_abs_error: r.sum_abs_error,
+                sum_squared_error: r.sum_squared_error,
                 actual: r.actual,
             })
         }
@@ -1871,15 +1843,6 @@ mod tests {
         assert!(ScoreHistogram::bin_of(f64::NAN).is_err());
         assert!(ScoreHistogram::bin_of(1.0 + f64::EPSILON).is_err());
         assert!(ScoreHistogram::bin_of(-1e-300).is_err());
-    }
-
-    #[test]
-    fn compensated_sum_recovers_lost_bits() {
-        let mut s = CompensatedSum::default();
-        for x in [1e16, 1.0, -1e16, 1.0] {
-            s.add(x);
-        }
-        assert_eq!(s.value(), 2.0);
     }
 
     #[test]

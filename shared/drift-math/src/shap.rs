@@ -1015,19 +1015,17 @@ impl Lu {
     fn solve(&self, b: &[f64]) -> Vec<f64> {
         let n = self.n;
         let mut y: Vec<f64> = self.perm.iter().map(|&p| b[p]).collect();
+        // forward substitution with the unit lower triangle
         for i in 0..n {
-            let mut s = y[i];
-            for k in 0..i {
-                s -= self.a[i * n + k] * y[k];
-            }
-            y[i] = s;
+            let row = &self.a[i * n..i * n + i];
+            let s: f64 = row.iter().zip(&y[..i]).map(|(l, v)| l * v).sum();
+            y[i] -= s;
         }
+        // back substitution with the upper triangle
         for i in (0..n).rev() {
-            let mut s = y[i];
-            for k in i + 1..n {
-                s -= self.a[i * n + k] * y[k];
-            }
-            y[i] = s / self.a[i * n + i];
+            let row = &self.a[i * n + i + 1..(i + 1) * n];
+            let s: f64 = row.iter().zip(&y[i + 1..]).map(|(u, v)| u * v).sum();
+            y[i] = (y[i] - s) / self.a[i * n + i];
         }
         y
     }

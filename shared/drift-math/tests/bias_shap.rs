@@ -12,8 +12,8 @@ use drift_math::bias::{
     clarify_divide, generalized_entropy, BiasError, BiasRow, BiasState, MetricCode, SideCounts,
 };
 use drift_math::shap::{
-    aggregate, ndcg, ndcg_by_name, AggMethod, KernelShap, KernelShapConfig, LinearShap,
-    ShapError, NDCG_THRESHOLD,
+    aggregate, ndcg, ndcg_by_name, AggMethod, KernelShap, KernelShapConfig, LinearShap, ShapError,
+    NDCG_THRESHOLD,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -33,7 +33,11 @@ fn close(got: f64, want: f64, tol: f64, what: &str) {
 }
 
 fn fixture(rel: &str) -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/sagemaker/").to_string()
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/sagemaker/"
+    )
+    .to_string()
         + rel;
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
@@ -84,7 +88,11 @@ fn assert_matches_fixture(state: &BiasState, analysis: &Value, stage: &str, code
             (got, want) => panic!("{name}: got {got:?}, want {want:?}"),
         }
     }
-    assert_eq!(checked, codes.len(), "every requested code is in the fixture");
+    assert_eq!(
+        checked,
+        codes.len(),
+        "every requested code is in the fixture"
+    );
 }
 
 // ---- bias: hand-worked table ------------------------------------------------------------
@@ -271,10 +279,7 @@ fn infinite_ratios_and_both_infinite_rule() {
         true_neg: 3,
         ..SideCounts::default()
     };
-    assert_eq!(
-        BiasState::from_counts(a4, d3).di().unwrap(),
-        f64::INFINITY
-    );
+    assert_eq!(BiasState::from_counts(a4, d3).di().unwrap(), f64::INFINITY);
     assert_eq!(clarify_divide(-1.0, 0.0), f64::NEG_INFINITY);
 }
 
@@ -316,7 +321,10 @@ fn error_texts_are_clarify_messages() {
         ..BiasRow::default()
     })
     .unwrap();
-    assert_eq!(d.dpl().unwrap_err().to_string(), "Negated Facet set is empty");
+    assert_eq!(
+        d.dpl().unwrap_err().to_string(),
+        "Negated Facet set is empty"
+    );
     // CDD with labels all positive
     assert_eq!(
         d.cddl().unwrap_err().to_string(),
@@ -445,11 +453,26 @@ fn ft_state(a_rows: &[[f64; 4]], cap: usize) -> BiasState {
 fn flip_test_matches_sklearn_knn() {
     // KNeighborsClassifier(n_neighbors=5, weights="uniform", p=2).fit(Xa, ya).predict(Xd);
     // FT = (#(yd > knn) − #(yd < knn))/12 = 0.08333333333333333
-    close(ft_state(&FT_A, 10_000).ft().unwrap(), 1.0 / 12.0, TIGHT, "FT k=5");
+    close(
+        ft_state(&FT_A, 10_000).ft().unwrap(),
+        1.0 / 12.0,
+        TIGHT,
+        "FT k=5",
+    );
     // |a| = 7 ≤ 9 → n_neighbors=1 on Xa[:7]: −0.08333333333333333
-    close(ft_state(&FT_A[..7], 10_000).ft().unwrap(), -1.0 / 12.0, TIGHT, "FT k=1");
+    close(
+        ft_state(&FT_A[..7], 10_000).ft().unwrap(),
+        -1.0 / 12.0,
+        TIGHT,
+        "FT k=1",
+    );
     // a cap at or above both sides' sizes keeps every row: same value
-    close(ft_state(&FT_A, 30).ft().unwrap(), 1.0 / 12.0, TIGHT, "FT cap 30");
+    close(
+        ft_state(&FT_A, 30).ft().unwrap(),
+        1.0 / 12.0,
+        TIGHT,
+        "FT cap 30",
+    );
     // a smaller cap samples: at most 8 rows per side are used
     let small = ft_state(&FT_A, 8);
     assert_eq!(small.flip_sample_complement().rows().len(), 8);
@@ -486,9 +509,10 @@ fn flip_test_needs_numeric_features_on_every_row() {
 /// row is its own CDD group.
 #[test]
 fn sdk_pipeline_data_bias_pre_training_reproduced() {
-    let analysis: Value =
-        serde_json::from_str(&fixture("bias/sdk-pipeline-clarify-data_bias-analysis.json"))
-            .unwrap();
+    let analysis: Value = serde_json::from_str(&fixture(
+        "bias/sdk-pipeline-clarify-data_bias-analysis.json",
+    ))
+    .unwrap();
     let text = fixture("datasets/sdk-pipeline-clarify-dataset.csv");
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -624,6 +648,12 @@ fn adult_bias_baseline_post_training_from_reconstructed_counts() {
 /// RD = 0, DCR = 0 and DCA = DAR = AD = DPL say the model predicted every record positive,
 /// which exercises the "both +∞ → 0" rule (DCR: n_x(0)/0 on both sides) and `0/0 → 0` (DRR).
 /// CDDL/CDDPL carry Clarify's error text. (This older run has no GE/SD; FT needs features.)
+///
+/// JS differs, and the difference is explained: this run's Clarify version used the label
+/// distribution of the *whole* data set as the mixture `P` in
+/// `JS = ½[KL(P_a, P) + KL(P_d, P)]`; current smclarify (spec §9.3, and the 2023/2024 adult
+/// runs reproduced above) uses `P = ½(P_a + P_d)`. The fixture's JS equals the old
+/// definition on these counts to the last digit.
 #[test]
 fn fraud_example_reproduced_from_reconstructed_counts() {
     let a = SideCounts {
@@ -639,11 +669,33 @@ fn fraud_example_reproduced_from_reconstructed_counts() {
     let s = BiasState::from_counts(a, d);
     let analysis: Value =
         serde_json::from_str(&fixture("bias/ex-clarify-fraud-bias_1-analysis.json")).unwrap();
-    assert_matches_fixture(
-        &s,
-        &analysis,
-        "pre_training_bias_metrics",
-        &MetricCode::PRE_TRAINING,
+    let pre: Vec<MetricCode> = MetricCode::PRE_TRAINING
+        .into_iter()
+        .filter(|c| *c != MetricCode::Js)
+        .collect();
+    assert_matches_fixture(&s, &analysis, "pre_training_bias_metrics", &pre);
+    // JS with the old mixture P = overall label distribution (n(0)/N, n(1)/N):
+    let (na, nd, na1, nd1) = (2796.0f64, 1204.0f64, 2707.0f64, 1187.0f64);
+    let pa = [(na - na1) / na, na1 / na];
+    let pd = [(nd - nd1) / nd, nd1 / nd];
+    let n = na + nd;
+    let p_all = [(n - na1 - nd1) / n, (na1 + nd1) / n];
+    let kl = |p: &[f64; 2], q: &[f64; 2]| p[0] * (p[0] / q[0]).ln() + p[1] * (p[1] / q[1]).ln();
+    let old_js = 0.5 * (kl(&pa, &p_all) + kl(&pd, &p_all));
+    let fixture_js = clarify_metrics(&analysis, "pre_training_bias_metrics")
+        .into_iter()
+        .find(|(name, _)| name == "JS")
+        .unwrap()
+        .1
+        .unwrap();
+    close(old_js, fixture_js, FIXTURE, "JS, old mixture");
+    // ours, with P = ½(P_a + P_d); NumPy: M = 0.5*(pa+pd);
+    // 0.5*(np.sum(pa*np.log(pa/M)) + np.sum(pd*np.log(pd/M))) = 0.0017918468241483521
+    close(
+        s.js().unwrap(),
+        0.001_791_846_824_148_352_1,
+        TIGHT,
+        "JS, current mixture",
     );
     let post = [
         MetricCode::Ad,
@@ -679,9 +731,8 @@ fn row_strategy() -> impl Strategy<Value = Row> {
 
 fn apply(s: &mut BiasState, r: &Row) {
     let group = r.3.map(|g| format!("g{g}"));
-    let feats = r
-        .4
-        .map(|(x, y, nan)| [f64::from(x), if nan { f64::NAN } else { f64::from(y) }]);
+    let feats =
+        r.4.map(|(x, y, nan)| [f64::from(x), if nan { f64::NAN } else { f64::from(y) }]);
     s.update(&BiasRow {
         sensitive: r.0,
         label: r.1,
@@ -770,7 +821,10 @@ fn lcg_values(seed: u64, n: usize) -> Vec<f64> {
 }
 
 fn rows(seed: u64, n: usize, m: usize) -> Vec<Vec<f64>> {
-    lcg_values(seed, n * m).chunks(m).map(<[f64]>::to_vec).collect()
+    lcg_values(seed, n * m)
+        .chunks(m)
+        .map(<[f64]>::to_vec)
+        .collect()
 }
 
 /// Exact interventional Shapley values by enumeration:
@@ -873,16 +927,13 @@ fn sampled_kernel_shap_is_exact_for_additive_models_and_keeps_efficiency() {
     }
 
     // nonlinear model on 12 features: efficiency holds exactly, and the seed decides
-    let f12 = |r: &[f64]| nonlinear(&r[..5]) + r[5] * r[6] - (r[7] * r[8]).tanh() + r[9] * r[10] * r[11];
+    let f12 =
+        |r: &[f64]| nonlinear(&r[..5]) + r[5] * r[6] - (r[7] * r[8]).tanh() + r[9] * r[10] * r[11];
     let model12 = |rs: &[Vec<f64>]| -> Vec<f64> { rs.iter().map(|r| f12(r)).collect() };
     let mut a = KernelShap::new(bg.clone(), config, model12).unwrap();
     let mut b = KernelShap::new(bg.clone(), config, model12).unwrap();
-    let mut c = KernelShap::new(
-        bg.clone(),
-        KernelShapConfig { seed: 6, ..config },
-        model12,
-    )
-    .unwrap();
+    let mut c =
+        KernelShap::new(bg.clone(), KernelShapConfig { seed: 6, ..config }, model12).unwrap();
     let pa = a.explain(&x, model12).unwrap();
     let pb = b.explain(&x, model12).unwrap();
     let pc = c.explain(&x, model12).unwrap();
@@ -944,7 +995,10 @@ fn kernel_shap_with_logit_link_on_a_logistic_model() {
     let x = lcg_values(52, 4);
     let margin = linear_model(&w, b);
     let proba = |rs: &[Vec<f64>]| -> Vec<f64> {
-        margin(rs).into_iter().map(|m| 1.0 / (1.0 + (-m).exp())).collect()
+        margin(rs)
+            .into_iter()
+            .map(|m| 1.0 / (1.0 + (-m).exp()))
+            .collect()
     };
     let config = KernelShapConfig {
         use_logit: true,
@@ -983,7 +1037,11 @@ fn kernel_shap_errors() {
     );
     assert!(matches!(
         ks.explain(&[1.0, 2.0], model),
-        Err(ShapError::Length { expected: 12, got: 2, .. })
+        Err(ShapError::Length {
+            expected: 12,
+            got: 2,
+            ..
+        })
     ));
     let short = |rs: &[Vec<f64>]| -> Vec<f64> { vec![0.0; rs.len().saturating_sub(1)] };
     assert_eq!(
@@ -1024,10 +1082,10 @@ fn aggregation_methods() {
         aggregate(&local, AggMethod::Median).unwrap(),
         vec![0.25, 0.0, 1.0]
     );
-    // np.mean(a**2, axis=0) → [2.1875, 3.5, 6.0]
+    // np.mean(a**2, axis=0) → [2.1875, 3.75, 6.0]
     assert_eq!(
         aggregate(&local, AggMethod::MeanSq).unwrap(),
-        vec![2.1875, 3.5, 6.0]
+        vec![2.1875, 3.75, 6.0]
     );
     // odd count: np.median([3, 1, 2]) → 2
     assert_eq!(
@@ -1074,11 +1132,21 @@ fn ndcg_ties_average_like_sklearn() {
     //   = 0.8935522166502572 (ignore_ties=False: tied items share the mean discount)
     let base = [0.70, 0.50, 0.05, 0.2];
     let cur = [0.3, 0.3, 0.1, 0.3];
-    close(ndcg(&base, &cur).unwrap(), 0.893_552_216_650_257_2, TIGHT, "ties");
+    close(
+        ndcg(&base, &cur).unwrap(),
+        0.893_552_216_650_257_2,
+        TIGHT,
+        "ties",
+    );
     // the order of the tied inputs does not matter
     let perm_base = [0.2, 0.05, 0.50, 0.70];
     let perm_cur = [0.3, 0.1, 0.3, 0.3];
-    close(ndcg(&perm_base, &perm_cur).unwrap(), 0.893_552_216_650_257_2, TIGHT, "ties permuted");
+    close(
+        ndcg(&perm_base, &perm_cur).unwrap(),
+        0.893_552_216_650_257_2,
+        TIGHT,
+        "ties permuted",
+    );
 }
 
 #[test]
@@ -1106,12 +1174,27 @@ fn ndcg_between_two_real_clarify_baselines() {
         "0.7956783771514893",
     );
     assert_eq!(a.len(), 14);
-    close(ndcg_by_name(&a, &b).unwrap(), 0.999_963_218_725_591_1, TIGHT, "a→b");
-    close(ndcg_by_name(&b, &a).unwrap(), 0.999_489_787_182_868_5, TIGHT, "b→a");
+    close(
+        ndcg_by_name(&a, &b).unwrap(),
+        0.999_963_218_725_591_1,
+        TIGHT,
+        "a→b",
+    );
+    close(
+        ndcg_by_name(&b, &a).unwrap(),
+        0.999_489_787_182_868_5,
+        TIGHT,
+        "b→a",
+    );
     // name order is irrelevant
     let mut b_rev = b.clone();
     b_rev.reverse();
-    close(ndcg_by_name(&a, &b_rev).unwrap(), 0.999_963_218_725_591_1, TIGHT, "reordered");
+    close(
+        ndcg_by_name(&a, &b_rev).unwrap(),
+        0.999_963_218_725_591_1,
+        TIGHT,
+        "reordered",
+    );
 }
 
 #[test]

@@ -301,9 +301,7 @@ fn is_pipeline_ref(p: &str) -> bool {
 }
 
 fn is_parameter_name(n: &str) -> bool {
-    !n.is_empty()
-        && n.len() <= 256
-        && n.chars().all(|c| is_alnum(c) || c == '-' || c == '_')
+    !n.is_empty() && n.len() <= 256 && n.chars().all(|c| is_alnum(c) || c == '-' || c == '_')
 }
 
 impl RetrainConfig {
@@ -428,8 +426,7 @@ impl RetrainConfig {
                     return Err(bad(
                         &format!("parameters.{name}"),
                         name.clone(),
-                        "a parameter name matching ^[A-Za-z0-9\\-_]*$, 1 to 256 characters"
-                            .into(),
+                        "a parameter name matching ^[A-Za-z0-9\\-_]*$, 1 to 256 characters".into(),
                     ));
                 }
                 if value.chars().count() > MAX_PARAMETER_VALUE {
@@ -553,7 +550,10 @@ mod cw_time {
         use chrono::{DateTime, Utc};
         use serde::{Deserialize, Deserializer, Serializer};
 
-        pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        pub fn serialize<S: Serializer>(
+            t: &Option<DateTime<Utc>>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
             match t {
                 Some(t) => s.serialize_str(&super::format(t)),
                 None => s.serialize_none(),
@@ -646,10 +646,18 @@ pub struct ReasonData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// when CloudWatch evaluated
-    #[serde(default, with = "cw_time::opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "cw_time::opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub query_date: Option<DateTime<Utc>>,
     /// start of the evaluation range
-    #[serde(default, with = "cw_time::opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "cw_time::opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_date: Option<DateTime<Utc>>,
     /// the statistic (`Average`, …)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1993,7 +2001,8 @@ fn java_double(x: f64) -> String {
 ///
 /// Samples are bucketed into periods aligned to the Unix epoch and reduced with the
 /// statistic. The alarm is evaluated at the end of every period from the first sample's
-/// to the last sample's: over the last N periods, M or more breaching datapoints → `ALARM`,
+/// to the last sample's — or, with `until`, to the last period ending at or before `until`
+/// (so data that stops arriving is evaluated too): over the last N periods, M or more breaching datapoints → `ALARM`,
 /// fewer → `OK`; missing periods count as not breaching (`TreatMissingData:
 /// notBreaching`). The alarm starts in `INSUFFICIENT_DATA`, so the first evaluation is a
 /// transition. Each transition's timestamp is its period's end; the reason and
@@ -2004,6 +2013,7 @@ fn java_double(x: f64) -> String {
 pub fn evaluate_alarm(
     def: &AlarmDefinition,
     samples: &[(DateTime<Utc>, f64)],
+    until: Option<DateTime<Utc>>,
 ) -> Result<Vec<AlarmTransition>, CoreError> {
     def.validate()?;
     let period = i64::from(def.period_seconds);
@@ -2021,9 +2031,12 @@ pub fn evaluate_alarm(
             .or_default()
             .push(*v);
     }
-    let (Some(&first), Some(&last)) = (buckets.keys().next(), buckets.keys().next_back()) else {
+    let (Some(&first), Some(&last_sample)) = (buckets.keys().next(), buckets.keys().next_back())
+    else {
         return Ok(Vec::new());
     };
+    // the last period that ends at or before `until`
+    let last = until.map_or(last_sample, |u| u.timestamp().div_euclid(period) - 1);
     let values: BTreeMap<i64, (f64, usize)> = buckets
         .iter()
         .map(|(k, xs)| (*k, (def.statistic.reduce(xs), xs.len())))
@@ -2212,5 +2225,1066 @@ pub fn alarm_state_change_event(
             previous_state: Some(transition.previous.clone()),
             state: transition.state.clone(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+    use serde_json::json;
+
+    /// The shared event fixture (authored after spec §13.1).
+    const ALARM_EVENT: &str = include_str!("../../../events/alarm-state-change.json");
+    const PIPELINE_ARN: &str = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-retrain";
+    /// The report folder of the window 03:00–04:00 on 2026-11-01 (named by the hour the
+    /// window ends), which the fixture's newest evaluated datapoint (03:00) stands for.
+    const VIOLATIONS: &str =
+        "reports/churn-endpoint/churn-dq/2026/11/01/04/constraint_violations.json";
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn event() -> AlarmEvent {
+        AlarmEvent::from_json(ALARM_EVENT.as_bytes()).unwrap()
+    }
+
+    fn event_with(id: &str, state: AlarmStateValue, at: &str) -> AlarmEvent {
+        let mut e = event();
+        e.id = id.into();
+        e.detail.state.value = state;
+        e.detail.state.timestamp = t(at);
+        e.time = t(at);
+        e
+    }
+
+    fn config_json(dry_run: bool) -> serde_json::Value {
+        json!({
+            "dry_run": dry_run,
+            "pipelines": [{
+                "alarm_name_prefix": "churn-dq-",
+                "monitor": "churn-dq",
+                "model": "churn-xgb",
+                "pipeline": PIPELINE_ARN,
+                "parameters": {"TrainingInstanceType": "ml.m5.xlarge"}
+            }]
+        })
+    }
+
+    async fn store_with(config: serde_json::Value, violations: bool) -> MemoryStore {
+        let store = MemoryStore::new();
+        store
+            .put(RETRAIN_CONFIG_KEY, config.to_string().into_bytes())
+            .await
+            .unwrap();
+        store
+            .put(
+                "config/monitors/churn-dq.json",
+                json!({"name": "churn-dq", "endpoint": "churn-endpoint", "baseline_prefix": "baselines/churn-dq"})
+                    .to_string()
+                    .into_bytes(),
+            )
+            .await
+            .unwrap();
+        if violations {
+            store
+                .put(VIOLATIONS, br#"{"violations": []}"#.to_vec())
+                .await
+                .unwrap();
+        }
+        store
+    }
+
+    fn opts() -> RunOptions {
+        RunOptions {
+            dry_run: None,
+            store_uri: "s3://mw-bucket/".into(),
+        }
+    }
+
+    fn pipeline_cfg() -> PipelineConfig {
+        let cfg = RetrainConfig::from_json("k", config_json(false).to_string().as_bytes()).unwrap();
+        cfg.pipelines[0].clone()
+    }
+
+    // ---- configuration -------------------------------------------------------------
+
+    #[test]
+    fn config_parses_with_defaults_and_maps_alarms() {
+        let cfg = RetrainConfig::from_json(
+            RETRAIN_CONFIG_KEY,
+            json!({"pipelines": [
+                {"alarm_name_prefix": "churn-", "monitor": "churn-dq", "model": "m1", "pipeline": "generic"},
+                {"alarm_name_prefix": "churn-dq-", "monitor": "churn-dq", "model": "m2", "pipeline": "dq"},
+                {"alarms": ["churn-dq-special"], "monitor": "churn-dq", "model": "m3", "pipeline": PIPELINE_ARN, "cooldown_hours": 0.5}
+            ]})
+            .to_string()
+            .as_bytes(),
+        )
+        .unwrap();
+        assert!(!cfg.dry_run);
+        assert_eq!(cfg.pipelines[0].cooldown_hours, 6.0);
+        assert_eq!(cfg.pipelines[0].cooldown(), TimeDelta::hours(6));
+        assert_eq!(cfg.pipelines[2].cooldown(), TimeDelta::minutes(30));
+        assert_eq!(cfg.pipelines[0].evidence(), EvidenceParameter::ALL.to_vec());
+        // exact beats prefix; the longest prefix wins; no match → None
+        assert_eq!(cfg.pipeline_for("churn-dq-special").unwrap().model, "m3");
+        assert_eq!(
+            cfg.pipeline_for("churn-dq-balance-drift").unwrap().model,
+            "m2"
+        );
+        assert_eq!(cfg.pipeline_for("churn-latency").unwrap().model, "m1");
+        assert!(cfg.pipeline_for("fraud-dq").is_none());
+        assert_eq!(cfg.pipelines[2].pipeline_name(), "churn-retrain");
+        assert_eq!(cfg.pipelines[1].pipeline_name(), "dq");
+    }
+
+    #[test]
+    fn config_errors_name_the_field() {
+        let err = |v: serde_json::Value| {
+            RetrainConfig::from_json(RETRAIN_CONFIG_KEY, v.to_string().as_bytes())
+                .unwrap_err()
+                .to_string()
+        };
+        let base = json!({"alarms": ["a"], "monitor": "churn-dq", "model": "m", "pipeline": "p"});
+        let with = |k: &str, v: serde_json::Value| {
+            let mut p = base.clone();
+            p[k] = v;
+            json!({"pipelines": [p]})
+        };
+        let e = err(json!({"pipelines": [{"monitor": "churn-dq", "model": "m", "pipeline": "p"}]}));
+        assert!(
+            e.contains("config/retrain.json: pipelines[0].alarms"),
+            "{e}"
+        );
+        let e = err(with("cooldown_hours", json!(-1)));
+        assert!(
+            e.contains("pipelines[0].cooldown_hours") && e.contains("\"-1\""),
+            "{e}"
+        );
+        let e = err(with(
+            "pipeline",
+            json!("arn:aws:sagemaker:us-east-1:1234:pipeline/x"),
+        ));
+        assert!(e.contains("pipelines[0].pipeline"), "{e}");
+        let e = err(with("pipeline", json!("-bad-")));
+        assert!(e.contains("pipelines[0].pipeline"), "{e}");
+        let e = err(with("monitor", json!("a b")));
+        assert!(e.contains("pipelines[0].monitor"), "{e}");
+        let e = err(with("parameters", json!({"AlarmName": "x"})));
+        assert!(
+            e.contains("pipelines[0].parameters.AlarmName") && e.contains("collides"),
+            "{e}"
+        );
+        // …unless the evidence parameter is not sent
+        let mut ok = with("parameters", json!({"AlarmName": "x"}));
+        ok["pipelines"][0]["evidence_parameters"] = json!(["ViolationsUri"]);
+        assert!(RetrainConfig::from_json("k", ok.to_string().as_bytes()).is_ok());
+        let e = err(with("parameters", json!({"bad name": "x"})));
+        assert!(e.contains("pipelines[0].parameters.bad name"), "{e}");
+        let e = err(with("parameters", json!({"Long": "x".repeat(1025)})));
+        assert!(e.contains("at most 1024"), "{e}");
+        let e = err(with(
+            "evidence_parameters",
+            json!(["AlarmName", "AlarmName"]),
+        ));
+        assert!(
+            e.contains("evidence_parameters") && e.contains("twice"),
+            "{e}"
+        );
+        let e = err(with("evidence_parameters", json!(["Nope"])));
+        assert!(e.contains("config/retrain.json:"), "{e}");
+        let e = err(json!({"pipelines": [base.clone(), base.clone()]}));
+        assert!(
+            e.contains("pipelines[1].alarms[0]") && e.contains("pipelines[0]"),
+            "{e}"
+        );
+        let e = err(with("alarm_name_prefix", json!("")));
+        assert!(e.contains("pipelines[0].alarm_name_prefix"), "{e}");
+        let e = err(with("colldown_hours", json!(1)));
+        assert!(e.contains("unknown field `colldown_hours`"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn missing_config_is_a_config_error() {
+        let store = MemoryStore::new();
+        let launcher = FileLauncher::new(store.clone());
+        let e = run(
+            &store,
+            &launcher,
+            &event(),
+            t("2026-11-01T04:07:00Z"),
+            &opts(),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&e, CoreError::Config { field, .. } if field == RETRAIN_CONFIG_KEY),
+            "{e}"
+        );
+    }
+
+    // ---- the event -----------------------------------------------------------------
+
+    #[test]
+    fn fixture_event_parses_with_cloudwatch_timestamps() {
+        let e = event();
+        assert_eq!(e.id, "c4e2a8b1-7f3d-4b9a-8e61-5d0c2f9a7b34");
+        assert_eq!(e.time, t("2026-11-01T04:06:12Z"));
+        assert_eq!(e.detail.alarm_name, "churn-dq-balance-drift");
+        assert_eq!(e.detail.state.value, AlarmStateValue::Alarm);
+        assert_eq!(e.detail.state.timestamp, t("2026-11-01T04:06:12.405Z"));
+        let prev = e.detail.previous_state.as_ref().unwrap();
+        assert_eq!(prev.value, AlarmStateValue::Ok);
+        let rd = e.detail.state.reason_data().unwrap();
+        assert_eq!(rd.period, Some(3600));
+        assert_eq!(rd.threshold, Some(0.1));
+        assert_eq!(rd.recent_datapoints, vec![0.37]);
+        assert_eq!(
+            rd.evaluated_datapoints[0].timestamp,
+            t("2026-11-01T03:00:00Z")
+        );
+        let m = e.detail.metric().unwrap();
+        assert_eq!(m.metric.name, "feature_baseline_drift_balance");
+        assert_eq!(m.metric.dimensions["Endpoint"], "churn-endpoint");
+        assert_eq!(
+            alarm_window(&e.detail, Some(60)),
+            (t("2026-11-01T03:00:00Z"), t("2026-11-01T04:00:00Z"))
+        );
+        assert_eq!(
+            violations_key("churn-endpoint", "churn-dq", t("2026-11-01T04:00:00Z"), 60),
+            VIOLATIONS
+        );
+    }
+
+    #[test]
+    fn event_round_trips_in_eventbridge_shape() {
+        let e = event();
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["detail-type"], "CloudWatch Alarm State Change");
+        assert_eq!(v["time"], "2026-11-01T04:06:12Z");
+        assert_eq!(
+            v["detail"]["state"]["timestamp"],
+            "2026-11-01T04:06:12.405+0000"
+        );
+        assert_eq!(v["detail"]["state"]["value"], "ALARM");
+        assert!(v["detail"]["state"]["reasonData"].is_string());
+        let back = AlarmEvent::from_json(v.to_string().as_bytes()).unwrap();
+        assert_eq!(back, e);
+        let bad = ALARM_EVENT.replace("2026-11-01T04:06:12.405+0000", "yesterday");
+        let err = AlarmEvent::from_json(bad.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"yesterday\""), "{err}");
+    }
+
+    #[test]
+    fn window_falls_back_to_the_window_before_the_state_time() {
+        let mut e = event();
+        e.detail.state.reason_data = None;
+        // 04:06 → the hourly window 03:00–04:00 (same as the datapoint's)
+        assert_eq!(
+            alarm_window(&e.detail, None),
+            (t("2026-11-01T03:00:00Z"), t("2026-11-01T04:00:00Z"))
+        );
+        // a 15-minute monitor: 03:45–04:00
+        assert_eq!(
+            alarm_window(&e.detail, Some(15)),
+            (t("2026-11-01T03:45:00Z"), t("2026-11-01T04:00:00Z"))
+        );
+    }
+
+    // ---- decide --------------------------------------------------------------------
+
+    fn facts<'a>(cfg: &'a PipelineConfig) -> Facts<'a> {
+        Facts {
+            state: AlarmStateValue::Alarm,
+            alarm_name: "churn-dq-balance-drift",
+            pipeline: Some(cfg),
+            now: t("2026-11-01T12:00:00Z"),
+            previous: None,
+            last_started: None,
+            running: Some(&[]),
+            own_display_name: "mw-own",
+            dry_run: false,
+        }
+    }
+
+    #[test]
+    fn decide_every_branch() {
+        let cfg = pipeline_cfg();
+        // start
+        assert_eq!(decide(&facts(&cfg)), Verdict::Start);
+        // OK and INSUFFICIENT_DATA: ignored, whatever else is true
+        for s in [AlarmStateValue::Ok, AlarmStateValue::InsufficientData] {
+            let v = decide(&Facts {
+                state: s,
+                previous: Some(&Decision::DryRun),
+                ..facts(&cfg)
+            });
+            match v {
+                Verdict::Stop(Decision::Ignored { reason }) => {
+                    assert!(reason.contains(s.as_str()), "{reason}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // no pipeline
+        assert!(matches!(
+            decide(&Facts { pipeline: None, ..facts(&cfg) }),
+            Verdict::Stop(Decision::Ignored { reason }) if reason.contains("no pipeline")
+        ));
+        // duplicate wins over cooldown and running
+        let prev = Decision::Started {
+            execution_arn: "arn:x".into(),
+        };
+        assert_eq!(
+            decide(&Facts {
+                previous: Some(&prev),
+                last_started: Some(t("2026-11-01T11:00:00Z")),
+                ..facts(&cfg)
+            }),
+            Verdict::Stop(Decision::SkippedDuplicate {
+                previous: Box::new(prev.clone())
+            })
+        );
+        // cooldown: 6 h after 07:00 is 13:00; at 12:00 skipped, at 13:00 not
+        assert_eq!(
+            decide(&Facts {
+                last_started: Some(t("2026-11-01T07:00:00Z")),
+                ..facts(&cfg)
+            }),
+            Verdict::Stop(Decision::SkippedCooldown {
+                last_started: t("2026-11-01T07:00:00Z"),
+                until: t("2026-11-01T13:00:00Z"),
+            })
+        );
+        assert_eq!(
+            decide(&Facts {
+                last_started: Some(t("2026-11-01T06:00:00Z")),
+                ..facts(&cfg)
+            }),
+            Verdict::Start
+        );
+        // zero cooldown never skips
+        let mut no_cooldown = cfg.clone();
+        no_cooldown.cooldown_hours = 0.0;
+        assert_eq!(
+            decide(&Facts {
+                last_started: Some(t("2026-11-01T12:00:00Z")),
+                ..facts(&no_cooldown)
+            }),
+            Verdict::Start
+        );
+        // running unknown → look it up; known and busy → skipped
+        assert_eq!(
+            decide(&Facts {
+                running: None,
+                ..facts(&cfg)
+            }),
+            Verdict::CheckRunning
+        );
+        let busy = [
+            RunningExecution {
+                arn: "arn:own".into(),
+                display_name: Some("mw-own".into()),
+            },
+            RunningExecution {
+                arn: "arn:other".into(),
+                display_name: None,
+            },
+        ];
+        assert_eq!(
+            decide(&Facts {
+                running: Some(&busy),
+                ..facts(&cfg)
+            }),
+            Verdict::Stop(Decision::SkippedRunning {
+                running_execution: "arn:other".into()
+            })
+        );
+        // this event's own execution does not block
+        assert_eq!(
+            decide(&Facts {
+                running: Some(&busy[..1]),
+                ..facts(&cfg)
+            }),
+            Verdict::Start
+        );
+        // dry run: after every check
+        assert_eq!(
+            decide(&Facts {
+                dry_run: true,
+                ..facts(&cfg)
+            }),
+            Verdict::Stop(Decision::DryRun)
+        );
+        assert_eq!(
+            decide(&Facts {
+                dry_run: true,
+                running: None,
+                ..facts(&cfg)
+            }),
+            Verdict::CheckRunning
+        );
+    }
+
+    #[test]
+    fn decisions_serialise_as_tagged_records() {
+        let d = Decision::SkippedDuplicate {
+            previous: Box::new(Decision::Started {
+                execution_arn: "arn:x".into(),
+            }),
+        };
+        let v = serde_json::to_value(&d).unwrap();
+        assert_eq!(
+            v,
+            json!({"decision": "skipped-duplicate", "previous": {"decision": "started", "execution_arn": "arn:x"}})
+        );
+        assert_eq!(serde_json::from_value::<Decision>(v).unwrap(), d);
+        assert_eq!(
+            serde_json::to_value(Decision::DryRun).unwrap(),
+            json!({"decision": "dry-run"})
+        );
+        assert_eq!(d.kind(), "skipped-duplicate");
+    }
+
+    // ---- names ---------------------------------------------------------------------
+
+    #[test]
+    fn fnv1a_128_matches_the_published_vectors() {
+        // FNV test vectors (Fowler/Noll/Vo, isthe.com/chongo/tech/comp/fnv): FNV-1a 128 of
+        // "" is the offset basis, of "a" d228cb696f1a8caf78912b704e4a8964. "foobar" from an
+        // independent Python loop: h = ((h ^ b) * (2**88 + 2**8 + 0x3b)) % 2**128.
+        assert_eq!(fnv1a_128(b""), 0x6c62272e07bb014262b821756295c58d);
+        assert_eq!(fnv1a_128(b"a"), 0xd228cb696f1a8caf78912b704e4a8964);
+        assert_eq!(fnv1a_128(b"foobar"), 0x343e1662793c64bf6f0d3597ba446f18);
+    }
+
+    #[test]
+    fn tokens_and_display_names_follow_the_api_constraints() {
+        let id = "c4e2a8b1-7f3d-4b9a-8e61-5d0c2f9a7b34";
+        let tok = client_request_token("churn-retrain", id);
+        assert_eq!(tok, client_request_token("churn-retrain", id));
+        assert_ne!(tok, client_request_token("other", id));
+        assert_ne!(tok, client_request_token("churn-retrain", "other-id"));
+        assert!(tok.starts_with("mw-") && tok.ends_with(id), "{tok}");
+        assert_eq!(tok.len(), 3 + 32 + 1 + id.len());
+        for id in ["", "x", "a/b c", &"z".repeat(300), "----"] {
+            let tok = client_request_token("p", id);
+            assert!((32..=128).contains(&tok.len()), "{tok}");
+            assert!(tok.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        }
+        for alarm in [
+            "churn-dq-balance-drift",
+            "---",
+            "é é",
+            &"a_b".repeat(100),
+            "",
+        ] {
+            let d = display_name(alarm, id);
+            assert!(is_sagemaker_name(&d, 82), "{d:?}");
+            assert_eq!(d, display_name(alarm, id));
+        }
+        assert_eq!(
+            display_name("churn-dq-balance-drift", id),
+            format!(
+                "mw-churn-dq-balance-drift-{:016x}",
+                fnv1a_128(id.as_bytes()) as u64
+            )
+        );
+        assert_eq!(event_key(id), id);
+        assert!(event_key("a/../b").starts_with('h'));
+        assert_eq!(
+            audit_key("churn-retrain", id),
+            format!("state/retrain/audit/churn-retrain/{id}.json")
+        );
+        assert_eq!(
+            start_index_key("p", false, t("2026-11-01T04:07:00.5Z"), "e"),
+            "state/retrain/starts/p/20261101T040700.500Z_e.json"
+        );
+        assert!(is_sagemaker_name("a--b", 82));
+        assert!(!is_sagemaker_name("a-", 82));
+        assert!(!is_sagemaker_name("-a", 82));
+    }
+
+    // ---- the use case --------------------------------------------------------------
+
+    fn param<'a>(ps: &'a [PipelineParameter], name: &str) -> &'a str {
+        ps.iter()
+            .find(|p| p.name == name)
+            .map(|p| p.value.as_str())
+            .unwrap_or_else(|| panic!("no parameter {name}"))
+    }
+
+    #[tokio::test]
+    async fn alarm_starts_once_with_the_evidence_and_redelivery_starts_nothing() {
+        let store = store_with(config_json(false), true).await;
+        let launcher = FileLauncher::new(store.clone());
+        let ev = event();
+        let now = t("2026-11-01T04:07:00Z");
+        let s = run(&store, &launcher, &ev, now, &opts()).await.unwrap();
+        let arn = match &s.decision {
+            Decision::Started { execution_arn } => execution_arn.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(arn
+            .starts_with("arn:aws:sagemaker:local:000000000000:pipeline/churn-retrain/execution/"));
+        let runs = launcher.runs(PIPELINE_ARN).await.unwrap();
+        assert_eq!(runs.len(), 1);
+        let run0 = &runs[0];
+        assert_eq!(run0.execution_arn, arn);
+        assert_eq!(run0.pipeline, PIPELINE_ARN);
+        assert_eq!(
+            run0.client_request_token,
+            client_request_token("churn-retrain", &ev.id)
+        );
+        assert_eq!(
+            run0.display_name,
+            display_name("churn-dq-balance-drift", &ev.id)
+        );
+        let names: Vec<&str> = run0.parameters.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            vec![
+                "AlarmName",
+                "AlarmReason",
+                "AlarmTime",
+                "MetricName",
+                "MetricNamespace",
+                "MetricDimensions",
+                "WindowStart",
+                "WindowEnd",
+                "ViolationsUri",
+                "Monitor",
+                "Model",
+                "TriggerEventId",
+                "TrainingInstanceType"
+            ]
+        );
+        let p = &run0.parameters;
+        assert_eq!(param(p, "AlarmName"), "churn-dq-balance-drift");
+        assert_eq!(param(p, "AlarmReason"), ev.detail.state.reason);
+        assert_eq!(param(p, "AlarmTime"), "2026-11-01T04:06:12Z");
+        assert_eq!(param(p, "MetricName"), "feature_baseline_drift_balance");
+        assert_eq!(
+            param(p, "MetricNamespace"),
+            "aws/sagemaker/Endpoints/data-metrics"
+        );
+        assert_eq!(
+            param(p, "MetricDimensions"),
+            r#"{"Endpoint":"churn-endpoint","MonitoringSchedule":"churn-dq"}"#
+        );
+        assert_eq!(param(p, "WindowStart"), "2026-11-01T03:00:00Z");
+        assert_eq!(param(p, "WindowEnd"), "2026-11-01T04:00:00Z");
+        assert_eq!(
+            param(p, "ViolationsUri"),
+            format!("s3://mw-bucket/{VIOLATIONS}")
+        );
+        assert_eq!(param(p, "Monitor"), "churn-dq");
+        assert_eq!(param(p, "Model"), "churn-xgb");
+        assert_eq!(param(p, "TriggerEventId"), ev.id);
+        assert_eq!(param(p, "TrainingInstanceType"), "ml.m5.xlarge");
+        assert_eq!(s.parameters, run0.parameters);
+
+        // the audit record and the start index
+        let key = audit_key("churn-retrain", &ev.id);
+        assert_eq!(s.audit_key.as_deref(), Some(key.as_str()));
+        let rec: AuditRecord = serde_json::from_slice(&store.get(&key).await.unwrap()).unwrap();
+        assert_eq!(rec.decision, s.decision);
+        assert_eq!(rec.decided_at, now);
+        assert!(rec.evidence.violations_present);
+        assert_eq!(
+            store
+                .list("state/retrain/starts/churn-retrain/")
+                .await
+                .unwrap(),
+            vec![start_index_key("churn-retrain", false, now, &ev.id)]
+        );
+
+        // the same event again: still one run, recorded as a duplicate
+        let later = t("2026-11-01T04:09:00Z");
+        let s2 = run(&store, &launcher, &ev, later, &opts()).await.unwrap();
+        assert_eq!(
+            s2.decision,
+            Decision::SkippedDuplicate {
+                previous: Box::new(s.decision.clone())
+            }
+        );
+        assert_eq!(launcher.runs(PIPELINE_ARN).await.unwrap().len(), 1);
+        assert_eq!(
+            s2.audit_key.as_deref(),
+            Some(duplicate_key("churn-retrain", &ev.id, later).as_str())
+        );
+        // the first record is intact
+        let rec2: AuditRecord = serde_json::from_slice(&store.get(&key).await.unwrap()).unwrap();
+        assert_eq!(rec2, rec);
+    }
+
+    #[tokio::test]
+    async fn second_alarm_inside_the_cooldown_is_skipped_and_recorded() {
+        let store = store_with(config_json(false), true).await;
+        let launcher = FileLauncher::new(store.clone());
+        let first = event_with("ev-1", AlarmStateValue::Alarm, "2026-11-01T04:06:12Z");
+        let s1 = run(
+            &store,
+            &launcher,
+            &first,
+            t("2026-11-01T04:07:00Z"),
+            &opts(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(s1.decision.kind(), "started");
+        let second = event_with("ev-2", AlarmStateValue::Alarm, "2026-11-01T06:06:12Z");
+        let s2 = run(
+            &store,
+            &launcher,
+            &second,
+            t("2026-11-01T06:07:00Z"),
+            &opts(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            s2.decision,
+            Decision::SkippedCooldown {
+                last_started: t("2026-11-01T04:07:00Z"),
+                until: t("2026-11-01T10:07:00Z"),
+            }
+        );
+        let rec: AuditRecord = serde_json::from_slice(
+            &store
+                .get(&audit_key("churn-retrain", "ev-2"))
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(rec.decision, s2.decision);
+        assert_eq!(launcher.runs(PIPELINE_ARN).await.unwrap().len(), 1);
+        // after the cooldown a new alarm starts again
+        let third = event_with("ev-3", AlarmStateValue::Alarm, "2026-11-01T10:06:12Z");
+        let s3 = run(
+            &store,
+            &launcher,
+            &third,
+            t("2026-11-01T10:07:00Z"),
+            &opts(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(s3.decision.kind(), "started");
+        assert_eq!(launcher.runs(PIPELINE_ARN).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn ok_and_unmapped_alarms_do_nothing() {
+        let store = store_with(config_json(false), true).await;
+        let before = store.list("").await.unwrap();
+        let launcher = FileLauncher::new(store.clone());
+        for s in [AlarmStateValue::Ok, AlarmStateValue::InsufficientData] {
+            let ev = event_with("ev-ok", s, "2026-11-01T05:06:12Z");
+            let sum = run(&store, &launcher, &ev, t("2026-11-01T05:07:00Z"), &opts())
+                .await
+                .unwrap();
+            assert!(matches!(sum.decision, Decision::Ignored { .. }), "{sum:?}");
+            assert_eq!(sum.audit_key, None);
+        }
+        let mut other = event();
+        other.detail.alarm_name = "fraud-latency".into();
+        let sum = run(
+            &store,
+            &launcher,
+            &other,
+            t("2026-11-01T05:07:00Z"),
+            &opts(),
+        )
+        .await
+        .unwrap();
+        assert!(
+            matches!(&sum.decision, Decision::Ignored { reason } if reason.contains("fraud-latency")),
+            "{sum:?}"
+        );
+        assert_eq!(store.list("").await.unwrap(), before, "nothing written");
+    }
+
+    #[tokio::test]
+    async fn running_execution_blocks_a_start() {
+        let store = store_with(config_json(false), true).await;
+        let launcher = FileLauncher::new(store.clone()).with_run_duration(None);
+        let busy = launcher
+            .start(PIPELINE_ARN, &"t".repeat(40), "manual-run", &[])
+            .await
+            .unwrap();
+        let s = run(
+            &store,
+            &launcher,
+            &event(),
+            t("2026-11-01T04:07:00Z"),
+            &opts(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            s.decision,
+            Decision::SkippedRunning {
+                running_execution: busy.clone()
+            }
+        );
+        assert!(store
+            .get(&audit_key("churn-retrain", &event().id))
+            .await
+            .is_ok());
+        assert_eq!(launcher.runs(PIPELINE_ARN).await.unwrap().len(), 1);
+        // once it finished, the next alarm starts
+        launcher
+            .finish(PIPELINE_ARN, &busy, "Succeeded")
+            .await
+            .unwrap();
+        let ev2 = event_with("ev-2", AlarmStateValue::Alarm, "2026-11-01T05:06:12Z");
+        let s2 = run(&store, &launcher, &ev2, t("2026-11-01T05:07:00Z"), &opts())
+            .await
+            .unwrap();
+        assert_eq!(s2.decision.kind(), "started");
+    }
+
+    #[tokio::test]
+    async fn file_runs_stay_executing_for_their_duration() {
+        let store = MemoryStore::new();
+        let clock_time = Arc::new(std::sync::Mutex::new(t("2026-11-01T04:00:00Z")));
+        let c = Arc::clone(&clock_time);
+        let launcher = FileLauncher::new(store.clone())
+            .with_run_duration(Some(TimeDelta::minutes(90)))
+            .with_clock(Arc::new(move || *c.lock().unwrap()));
+        let tok = "k".repeat(32);
+        let arn = launcher.start("p", &tok, "d", &[]).await.unwrap();
+        // idempotent by token
+        assert_eq!(launcher.start("p", &tok, "d2", &[]).await.unwrap(), arn);
+        assert_eq!(launcher.runs("p").await.unwrap().len(), 1);
+        *clock_time.lock().unwrap() = t("2026-11-01T05:29:59Z");
+        assert_eq!(launcher.running_executions("p").await.unwrap().len(), 1);
+        *clock_time.lock().unwrap() = t("2026-11-01T05:30:00Z");
+        assert!(launcher.running_executions("p").await.unwrap().is_empty());
+        assert!(matches!(
+            launcher.finish("p", "arn:none", "Failed").await,
+            Err(CoreError::NotFound { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn dry_run_records_without_starting() {
+        let store = store_with(config_json(true), true).await;
+        let launcher = FileLauncher::new(store.clone());
+        let s = run(
+            &store,
+            &launcher,
+            &event(),
+            t("2026-11-01T04:07:00Z"),
+            &opts(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(s.decision, Decision::DryRun);
+        assert!(s.dry_run);
+        assert!(launcher.runs(PIPELINE_ARN).await.unwrap().is_empty());
+        let rec: AuditRecord = serde_json::from_slice(
+            &store
+                .get(&audit_key("churn-retrain", &event().id))
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(rec.decision, Decision::DryRun);
+        assert_eq!(param(&rec.parameters, "WindowEnd"), "2026-11-01T04:00:00Z");
+        // a dry run's cooldown counts dry-run starts …
+        let ev2 = event_with("ev-2", AlarmStateValue::Alarm, "2026-11-01T05:06:12Z");
+        let s2 = run(&store, &launcher, &ev2, t("2026-11-01T05:07:00Z"), &opts())
+            .await
+            .unwrap();
+        assert_eq!(s2.decision.kind(), "skipped-cooldown");
+        // … a live run does not; the env override wins over the file
+        let live = RunOptions {
+            dry_run: Some(false),
+            ..opts()
+        };
+        let ev3 = event_with("ev-3", AlarmStateValue::Alarm, "2026-11-01T05:16:12Z");
+        let s3 = run(&store, &launcher, &ev3, t("2026-11-01T05:17:00Z"), &live)
+            .await
+            .unwrap();
+        assert_eq!(s3.decision.kind(), "started");
+        assert!(!s3.dry_run);
+        assert_eq!(launcher.runs(PIPELINE_ARN).await.unwrap().len(), 1);
+        // and the override also turns a live configuration into a dry run
+        let store = store_with(config_json(false), true).await;
+        let launcher = FileLauncher::new(store.clone());
+        let dry = RunOptions {
+            dry_run: Some(true),
+            ..opts()
+        };
+        let s = run(&store, &launcher, &event(), t("2026-11-01T04:07:00Z"), &dry)
+            .await
+            .unwrap();
+        assert_eq!(s.decision, Decision::DryRun);
+        assert!(launcher.runs(PIPELINE_ARN).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn missing_report_leaves_the_violations_uri_empty() {
+        let store = store_with(config_json(false), false).await;
+        let launcher = FileLauncher::new(store.clone());
+        let s = run(
+            &store,
+            &launcher,
+            &event(),
+            t("2026-11-01T04:07:00Z"),
+            &opts(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(param(&s.parameters, "ViolationsUri"), "");
+        let rec: AuditRecord = serde_json::from_slice(
+            &store
+                .get(&audit_key("churn-retrain", &event().id))
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(!rec.evidence.violations_present);
+        assert_eq!(rec.evidence.violations_key.as_deref(), Some(VIOLATIONS));
+    }
+
+    #[tokio::test]
+    async fn a_start_without_its_record_is_repeated_with_the_same_token() {
+        // The Lambda died after StartPipelineExecution and before the audit write: the
+        // retried event sees its own execution running and starts again idempotently.
+        let store = store_with(config_json(false), true).await;
+        let launcher = FileLauncher::new(store.clone()).with_run_duration(None);
+        let ev = event();
+        let first = launcher
+            .start(
+                PIPELINE_ARN,
+                &client_request_token("churn-retrain", &ev.id),
+                &display_name(&ev.detail.alarm_name, &ev.id),
+                &[],
+            )
+            .await
+            .unwrap();
+        let s = run(&store, &launcher, &ev, t("2026-11-01T04:08:00Z"), &opts())
+            .await
+            .unwrap();
+        assert_eq!(
+            s.decision,
+            Decision::Started {
+                execution_arn: first
+            }
+        );
+        assert_eq!(launcher.runs(PIPELINE_ARN).await.unwrap().len(), 1);
+    }
+
+    // ---- the alarm evaluator -------------------------------------------------------
+
+    fn alarm(m: u32, n: u32) -> AlarmDefinition {
+        AlarmDefinition {
+            name: "churn-dq-balance-drift".into(),
+            description: Some("drift of balance".into()),
+            namespace: "aws/sagemaker/Endpoints/data-metrics".into(),
+            metric_name: "feature_baseline_drift_balance".into(),
+            dimensions: BTreeMap::from([
+                ("Endpoint".to_string(), "churn-endpoint".to_string()),
+                ("MonitoringSchedule".to_string(), "churn-dq".to_string()),
+            ]),
+            statistic: Statistic::Average,
+            period_seconds: 3600,
+            threshold: 0.1,
+            comparison: ComparisonOperator::GreaterThanThreshold,
+            evaluation_periods: n,
+            datapoints_to_alarm: m,
+        }
+    }
+
+    fn hourly(values: &[Option<f64>]) -> Vec<(DateTime<Utc>, f64)> {
+        values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                v.map(|v| (t("2026-11-01T00:00:00Z") + TimeDelta::hours(i as i64), v))
+            })
+            .collect()
+    }
+
+    fn states(ts: &[AlarmTransition]) -> Vec<(String, AlarmStateValue)> {
+        ts.iter()
+            .map(|x| (rfc3339(x.state.timestamp), x.state.value))
+            .collect()
+    }
+
+    #[test]
+    fn m_of_n_raises_and_clears() {
+        use AlarmStateValue::{Alarm, Ok};
+        // 2 of 3, > 0.1; hour 1 and hour 3 breach. By hand: end of hour 0: 0 of 3 → OK;
+        // hour 3: [0.2, 0.05, 0.3] has 2 → ALARM; hour 4: [0.05, 0.3, 0.02] has 1 → OK.
+        let ts = evaluate_alarm(
+            &alarm(2, 3),
+            &hourly(&[
+                Some(0.05),
+                Some(0.2),
+                Some(0.05),
+                Some(0.3),
+                Some(0.02),
+                Some(0.01),
+            ]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            states(&ts),
+            vec![
+                ("2026-11-01T01:00:00Z".to_string(), Ok),
+                ("2026-11-01T04:00:00Z".to_string(), Alarm),
+                ("2026-11-01T05:00:00Z".to_string(), Ok),
+            ]
+        );
+        assert_eq!(ts[0].previous.value, AlarmStateValue::InsufficientData);
+        assert_eq!(ts[1].previous, ts[0].state);
+        assert_eq!(
+            ts[1].state.reason,
+            "Threshold Crossed: 2 out of the last 3 datapoints [0.3 (01/11/26 03:00:00), 0.2 \
+             (01/11/26 01:00:00)] were greater than the threshold (0.1) (minimum 2 datapoints \
+             for OK -> ALARM transition)."
+        );
+        let rd = ts[1].state.reason_data().unwrap();
+        assert_eq!(rd.recent_datapoints, vec![0.2, 0.05, 0.3]);
+        assert_eq!(rd.start_date, Some(t("2026-11-01T01:00:00Z")));
+        assert_eq!(
+            rd.evaluated_datapoints[0].timestamp,
+            t("2026-11-01T03:00:00Z")
+        );
+    }
+
+    #[test]
+    fn missing_data_is_not_breaching() {
+        use AlarmStateValue::{Alarm, Ok};
+        // 2 of 2: breaches at hours 0 and 2 with hour 1 missing never alarm; hours 2 and 3 do.
+        let ts = evaluate_alarm(
+            &alarm(2, 2),
+            &hourly(&[Some(0.5), None, Some(0.5), Some(0.5)]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            states(&ts),
+            vec![
+                ("2026-11-01T01:00:00Z".to_string(), Ok),
+                ("2026-11-01T04:00:00Z".to_string(), Alarm),
+            ]
+        );
+        // all data missing in the window → OK with CloudWatch's "no datapoints" reason
+        let ts = evaluate_alarm(
+            &alarm(1, 1),
+            &hourly(&[Some(0.5)]),
+            Some(t("2026-11-01T02:00:00Z")),
+        )
+        .unwrap();
+        assert_eq!(ts.len(), 2);
+        assert_eq!(
+            ts[1].state.reason,
+            "Threshold Crossed: no datapoints were received for 1 period and 1 missing \
+             datapoint was treated as [NonBreaching]."
+        );
+    }
+
+    #[test]
+    fn samples_are_reduced_per_period_by_the_statistic() {
+        let t0 = t("2026-11-01T03:00:00Z");
+        let samples = [
+            (t0, 0.05),
+            (t0 + TimeDelta::minutes(30), 0.19),
+            (t0 + TimeDelta::minutes(59), 0.0),
+        ];
+        // Average 0.08 ≤ 0.1: OK; Maximum 0.19 > 0.1: ALARM
+        let avg = evaluate_alarm(&alarm(1, 1), &samples, None).unwrap();
+        assert_eq!(avg.len(), 1);
+        assert_eq!(avg[0].state.value, AlarmStateValue::Ok);
+        let mut max = alarm(1, 1);
+        max.statistic = Statistic::Maximum;
+        let ts = evaluate_alarm(&max, &samples, None).unwrap();
+        assert_eq!(ts[0].state.value, AlarmStateValue::Alarm);
+        assert_eq!(
+            ts[0].state.reason_data().unwrap().evaluated_datapoints[0].sample_count,
+            Some(3.0)
+        );
+        assert!(evaluate_alarm(&alarm(1, 1), &[], None).unwrap().is_empty());
+        let e = evaluate_alarm(&alarm(3, 2), &samples, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("datapoints_to_alarm") && e.contains("\"3\""),
+            "{e}"
+        );
+        let e = evaluate_alarm(&alarm(1, 1), &[(t0, f64::NAN)], None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("NaN"), "{e}");
+        assert!(ComparisonOperator::LessThanOrEqualToThreshold.breaches(0.1, 0.1));
+        assert!(!ComparisonOperator::LessThanThreshold.breaches(0.1, 0.1));
+        assert!(ComparisonOperator::GreaterThanOrEqualToThreshold.breaches(0.1, 0.1));
+    }
+
+    #[tokio::test]
+    async fn evaluated_transition_drives_the_use_case_like_eventbridge() {
+        // 1 of 1 over the fixture's numbers: 0.04 at 02:00 (OK), 0.37 at 03:00 (ALARM).
+        let def = alarm(1, 1);
+        let ts = evaluate_alarm(
+            &def,
+            &[
+                (t("2026-11-01T02:00:00Z"), 0.04),
+                (t("2026-11-01T03:00:00Z"), 0.37),
+            ],
+            None,
+        )
+        .unwrap();
+        assert_eq!(ts.len(), 2);
+        // the same reason text as the fixture event
+        assert_eq!(ts[1].state.reason, event().detail.state.reason);
+        let ev = alarm_state_change_event(&def, &ts[1], "123456789012", "us-east-1");
+        let json = serde_json::to_vec(&ev).unwrap();
+        let parsed = AlarmEvent::from_json(&json).unwrap();
+        assert_eq!(parsed, ev);
+        assert_eq!(ev.detail_type, ALARM_STATE_CHANGE);
+        assert_eq!(ev.source, "aws.cloudwatch");
+        assert_eq!(
+            ev.resources,
+            vec!["arn:aws:cloudwatch:us-east-1:123456789012:alarm:churn-dq-balance-drift"]
+        );
+        assert_eq!(ev.id.len(), 36);
+        assert_eq!(
+            ev,
+            alarm_state_change_event(&def, &ts[1], "123456789012", "us-east-1")
+        );
+        assert_eq!(
+            ev.detail.previous_state.as_ref().unwrap().value,
+            AlarmStateValue::Ok
+        );
+        assert_eq!(
+            alarm_window(&ev.detail, Some(60)),
+            alarm_window(&event().detail, Some(60))
+        );
+
+        let store = store_with(config_json(false), true).await;
+        let launcher = FileLauncher::new(store.clone());
+        let ok = alarm_state_change_event(&def, &ts[0], "123456789012", "us-east-1");
+        let s0 = run(&store, &launcher, &ok, ts[0].state.timestamp, &opts())
+            .await
+            .unwrap();
+        assert_eq!(s0.decision.kind(), "ignored");
+        let s1 = run(&store, &launcher, &parsed, ts[1].state.timestamp, &opts())
+            .await
+            .unwrap();
+        assert_eq!(s1.decision.kind(), "started");
+        assert_eq!(
+            param(&s1.parameters, "ViolationsUri"),
+            format!("s3://mw-bucket/{VIOLATIONS}")
+        );
     }
 }

@@ -307,7 +307,11 @@ impl SageMakerLauncher {
                 }
             }
         }
-        tracing::debug!(pipeline, executing = out.len(), "pipeline executions listed");
+        tracing::debug!(
+            pipeline,
+            executing = out.len(),
+            "pipeline executions listed"
+        );
         Ok(out)
     }
 
@@ -345,7 +349,12 @@ impl SageMakerLauncher {
                 kind: ErrorKind::Other,
                 message: "the response has no PipelineExecutionArn".into(),
             })?;
-        tracing::info!(pipeline, execution = arn, display_name, "pipeline execution started");
+        tracing::info!(
+            pipeline,
+            execution = arn,
+            display_name,
+            "pipeline execution started"
+        );
         Ok(arn.to_string())
     }
 }

@@ -296,12 +296,16 @@ impl Serialize for ScalarMetric {
     }
 }
 
+/// One confusion-matrix row: the actual label and its `(predicted label, count)` cells in
+/// file order.
+pub type ConfusionRow = (String, Vec<(String, u64)>);
+
 /// A confusion matrix `{"<actual>": {"<predicted>": count}}` (outer key = actual label, inner =
 /// predicted, spec §8.2), rows and columns in file order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ConfusionMatrix {
     /// `(actual label, [(predicted label, count)])` in file order
-    pub rows: Vec<(String, Vec<(String, u64)>)>,
+    pub rows: Vec<ConfusionRow>,
 }
 
 impl ConfusionMatrix {
@@ -415,7 +419,7 @@ impl MetricEntry {
             }
         }
         if !obj.is_empty() {
-            let rows: Option<Vec<(String, Vec<(String, u64)>)>> = obj
+            let rows: Option<Vec<ConfusionRow>> = obj
                 .iter()
                 .map(|(actual, row)| {
                     let cells = row
