@@ -156,6 +156,7 @@ fn monitor() -> MonitorConfig {
         window_minutes: 60,
         capture: CaptureOptions::default(),
         publish_metrics: false,
+        model_quality: None,
     }
 }
 

@@ -97,6 +97,7 @@ pub async fn run_scenario(
             window_minutes: 60,
             capture: CaptureOptions::default(),
             publish_metrics: true,
+            model_quality: None,
         },
     )
     .await?;

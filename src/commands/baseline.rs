@@ -35,10 +35,67 @@ pub struct Args {
     /// Output directory for statistics.json and constraints.json.
     #[arg(long)]
     out: PathBuf,
+    /// Model-quality baseline: BinaryClassification | MulticlassClassification | Regression
+    /// (needs --ground-truth-attribute and --inference-attribute or --probability-attribute).
+    #[arg(long)]
+    problem_type: Option<String>,
+    /// Column with the ground-truth label (model quality).
+    #[arg(long)]
+    ground_truth_attribute: Option<String>,
+    /// Column with the predicted label (model quality).
+    #[arg(long)]
+    inference_attribute: Option<String>,
+    /// Column with the predicted probability (model quality).
+    #[arg(long)]
+    probability_attribute: Option<String>,
+    /// Predicted label is 1 when probability > threshold (model quality).
+    #[arg(long, default_value_t = 0.5)]
+    probability_threshold: f64,
+    /// Positive label of binary classification.
+    #[arg(long, default_value = "1")]
+    positive_label: String,
+}
+
+async fn run_model_quality(args: Args, problem_type: &str) -> anyhow::Result<()> {
+    use monitor_core::formats::model_quality::ProblemType;
+    let problem_type: ProblemType = problem_type.parse()?;
+    let req = baseline::QualityBaselineRequest {
+        quality: monitor_core::model_quality::QualityOptions {
+            problem_type,
+            positive_label: args.positive_label.clone(),
+        },
+        ground_truth_attribute: args
+            .ground_truth_attribute
+            .clone()
+            .context("--ground-truth-attribute is required with --problem-type")?,
+        inference_attribute: args.inference_attribute.clone(),
+        probability_attribute: args.probability_attribute.clone(),
+        probability_threshold: args.probability_threshold,
+    };
+    let source = args.dataset.display().to_string();
+    let file = std::fs::File::open(&args.dataset)
+        .with_context(|| format!("cannot open dataset {source}"))?;
+    let out = baseline::build_model_quality(std::io::BufReader::new(file), &source, &req)?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let stats_path = args.out.join("statistics.json");
+    let cons_path = args.out.join("constraints.json");
+    std::fs::write(&stats_path, out.statistics.to_json())?;
+    std::fs::write(&cons_path, out.constraints.to_json())?;
+    println!("model-quality baseline ({problem_type}): {} rows", out.rows);
+    for (name, c) in out.constraints.constraints() {
+        println!("  {name:<22} {} {}", c.comparison_operator.as_str(), c.threshold);
+    }
+    println!("wrote {}", stats_path.display());
+    println!("wrote {}", cons_path.display());
+    Ok(())
 }
 
 /// Runs the command.
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(pt) = args.problem_type.clone() {
+        return run_model_quality(args, &pt).await;
+    }
     let format = match args.format {
         Format::Csv => DatasetFormat::Csv {
             header: !args.no_header,

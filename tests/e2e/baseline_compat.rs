@@ -164,3 +164,36 @@ fn constraints_match_sagemaker() {
     // And the whole file, byte for byte.
     assert_eq!(ours.to_json(), expected);
 }
+
+#[test]
+fn model_quality_regression_baseline_matches_sagemaker_byte_for_byte() {
+    // The SDK's pipeline test ran the model-quality baseline on this CSV with
+    // inference_attribute="Label" and ground_truth_attribute="Prediction" (see PROVENANCE).
+    use monitor_core::formats::model_quality::ProblemType;
+    use monitor_core::model_quality::QualityOptions;
+    let csv = read_fixture("sagemaker/datasets/sdk-pipeline-mq-baseline_dataset.csv");
+    let out = baseline::build_model_quality(
+        &csv[..],
+        "baseline_dataset.csv",
+        &baseline::QualityBaselineRequest {
+            quality: QualityOptions {
+                problem_type: ProblemType::Regression,
+                positive_label: "1".into(),
+            },
+            ground_truth_attribute: "Prediction".into(),
+            inference_attribute: Some("Label".into()),
+            probability_attribute: None,
+            probability_threshold: 0.5,
+        },
+    )
+    .expect("baseline");
+    assert_eq!(out.rows, 100);
+    assert_eq!(
+        out.statistics.to_json(),
+        fixture_text("sagemaker/model-quality/sdk-pipeline-mq-regression-statistics.json")
+    );
+    assert_eq!(
+        out.constraints.to_json(),
+        fixture_text("sagemaker/model-quality/sdk-pipeline-mq-regression-constraints.json")
+    );
+}

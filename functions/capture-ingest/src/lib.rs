@@ -6,8 +6,8 @@
 //! Every record of the event appears in the summary, in event order: ingested objects with
 //! their record counts and partial-profile keys, skipped ones with `ignored` set to the reason.
 
-use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
-use lambda_kit::{decode_s3_key, FunctionError};
+use aws_lambda_events::event::s3::S3Event;
+use lambda_kit::FunctionError;
 use lambda_runtime::LambdaEvent;
 use monitor_core::app::ingest::{self, IngestSummary, ObjectSummary};
 use monitor_core::store::ObjectStore;
@@ -21,69 +21,7 @@ pub struct Deps<S> {
     pub bucket: Option<String>,
 }
 
-/// One record of an S3 event, decoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordKey {
-    /// 0-based position of the record in the event's `Records`
-    pub index: usize,
-    /// the URL-decoded object key (a store key)
-    pub key: String,
-    /// why the record is skipped, if it is
-    pub ignored: Option<String>,
-}
-
-/// Decodes every record's object key and decides which records to ingest.
-///
-/// A record is skipped (with the reason) when its `eventName` is present but not an
-/// `ObjectCreated:*` event, or when `bucket` is set and the record names another bucket (or
-/// none).
-///
-/// # Errors
-/// [`FunctionError::InvalidEvent`] naming the record index when a record has no (or an
-/// empty) `s3.object.key`.
-pub fn record_keys(event: &S3Event, bucket: Option<&str>) -> Result<Vec<RecordKey>, FunctionError> {
-    event
-        .records
-        .iter()
-        .enumerate()
-        .map(|(index, record)| {
-            let raw = record
-                .s3
-                .object
-                .key
-                .as_deref()
-                .filter(|k| !k.is_empty())
-                .ok_or_else(|| {
-                    FunctionError::InvalidEvent(format!(
-                        "record {index}: s3.object.key is missing or empty"
-                    ))
-                })?;
-            Ok(RecordKey {
-                index,
-                key: decode_s3_key(raw),
-                ignored: skip_reason(record, bucket),
-            })
-        })
-        .collect()
-}
-
-fn skip_reason(record: &S3EventRecord, bucket: Option<&str>) -> Option<String> {
-    if let Some(name) = record.event_name.as_deref() {
-        if !name.starts_with("ObjectCreated:") {
-            return Some(format!("event {name} is not an ObjectCreated event"));
-        }
-    }
-    let expected = bucket?;
-    match record.s3.bucket.name.as_deref() {
-        Some(name) if name == expected => None,
-        Some(name) => Some(format!(
-            "bucket {name} is not the configured bucket {expected}"
-        )),
-        None => Some(format!(
-            "the record names no bucket (the configured bucket is {expected})"
-        )),
-    }
-}
+pub use lambda_kit::s3_event::{record_keys, RecordKey};
 
 fn ignored_object(key: String, reason: String) -> ObjectSummary {
     ObjectSummary {

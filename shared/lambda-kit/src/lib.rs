@@ -4,6 +4,8 @@
 //! `Permanent`) so retries, on-failure destinations and alarms can key on it.
 #![forbid(unsafe_code)]
 
+pub mod s3_event;
+
 use lambda_runtime::Diagnostic;
 use monitor_aws::{PutMetricDataSink, S3Store};
 use monitor_core::metrics::{EmfStdoutSink, FileMetricSink, MetricDatum, MetricSink};

@@ -14,6 +14,7 @@ pub mod error;
 pub mod formats;
 pub mod layout;
 pub mod metrics;
+pub mod model_quality;
 pub mod monitor;
 pub mod predictions;
 pub mod profile;

@@ -18,6 +18,35 @@ pub enum MonitorKind {
     /// data quality (statistics.json / constraints.json)
     #[default]
     DataQuality,
+    /// model quality: predictions joined to ground truth
+    ModelQuality,
+}
+
+/// Settings of a model-quality monitor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelQualitySettings {
+    /// problem type and positive label
+    #[serde(flatten)]
+    pub quality: crate::model_quality::QualityOptions,
+    /// where the prediction is in the endpoint output
+    #[serde(flatten)]
+    pub attributes: crate::predictions::PredictionAttributes,
+    /// key prefix of this endpoint's ground truth (`{prefix}yyyy/mm/dd/HH/*.jsonl`); default
+    /// `ground-truth/{endpoint}/`
+    #[serde(default)]
+    pub ground_truth_prefix: Option<String>,
+    /// how long a label may wait for its prediction, and how far back a label's prediction
+    /// is searched (default 24 h, SageMaker's usual offset)
+    #[serde(default = "default_lookback")]
+    pub lookback_hours: u32,
+    /// evaluate the window that ended this long before the tick (late labels; SageMaker's
+    /// `EndTimeOffset`), default 0
+    #[serde(default)]
+    pub offset_minutes: u32,
+}
+
+fn default_lookback() -> u32 {
+    24
 }
 
 /// One monitor.
@@ -47,6 +76,9 @@ pub struct MonitorConfig {
     /// publish CloudWatch metrics (SageMaker's `publish_cloudwatch_metrics`)
     #[serde(default = "yes")]
     pub publish_metrics: bool,
+    /// model-quality settings (required when `kind` is `ModelQuality`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_quality: Option<ModelQualitySettings>,
 }
 
 /// Mapping options beyond the defaults (output columns first, then inputs, by position or key).
@@ -108,6 +140,13 @@ impl MonitorConfig {
                 "an endpoint name without /",
             ));
         }
+        if self.kind == MonitorKind::ModelQuality && self.model_quality.is_none() {
+            return Err(bad(
+                "model_quality",
+                String::new(),
+                "a ModelQuality monitor needs model_quality settings (problem_type, …)",
+            ));
+        }
         if self.window_minutes == 0 || self.window_minutes > 24 * 60 {
             return Err(bad(
                 "window_minutes",
@@ -126,6 +165,14 @@ impl MonitorConfig {
     /// Key of the baseline constraints.
     pub fn constraints_key(&self) -> String {
         crate::app::baseline::join_key(&self.baseline_prefix, "constraints.json")
+    }
+
+    /// The ground-truth prefix of a model-quality monitor.
+    pub fn ground_truth_prefix(&self) -> String {
+        self.model_quality
+            .as_ref()
+            .and_then(|m| m.ground_truth_prefix.clone())
+            .unwrap_or_else(|| format!("ground-truth/{}/", self.endpoint))
     }
 
     /// Whether a capture of this endpoint/variant belongs to the monitor.

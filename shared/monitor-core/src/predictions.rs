@@ -18,6 +18,32 @@ pub const PREDICTION_INDEX_FORMAT: &str = "modelwatch.prediction-index";
 /// Version of the prediction index layout.
 pub const PREDICTION_INDEX_VERSION: u32 = 1;
 
+impl PredictionIndex {
+    /// Decodes an index file, checking its format and version.
+    pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, crate::CoreError> {
+        let p: PredictionIndex =
+            serde_json::from_slice(bytes).map_err(|e| crate::CoreError::State {
+                key: key.into(),
+                message: e.to_string(),
+            })?;
+        if p.format != PREDICTION_INDEX_FORMAT || p.version != PREDICTION_INDEX_VERSION {
+            return Err(crate::CoreError::State {
+                key: key.into(),
+                message: format!("format {} version {}", p.format, p.version),
+            });
+        }
+        Ok(p)
+    }
+
+    /// Encodes it (compact JSON).
+    pub fn to_json(&self) -> Result<Vec<u8>, crate::CoreError> {
+        serde_json::to_vec(self).map_err(|e| crate::CoreError::State {
+            key: self.source.clone(),
+            message: e.to_string(),
+        })
+    }
+}
+
 /// Where the predicted label and probability are in the endpoint output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PredictionAttributes {

@@ -197,3 +197,153 @@ mod tests {
         assert!(matches!(err, CoreError::NotFound { .. }), "{err}");
     }
 }
+
+/// Columns and rules of a model-quality baseline dataset (SageMaker's
+/// `ground_truth_attribute`, `inference_attribute`, `probability_attribute`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualityBaselineRequest {
+    /// problem type and positive label
+    #[serde(flatten)]
+    pub quality: crate::model_quality::QualityOptions,
+    /// column holding the ground-truth label
+    pub ground_truth_attribute: String,
+    /// column holding the predicted label (optional for binary classification with a
+    /// probability column)
+    #[serde(default)]
+    pub inference_attribute: Option<String>,
+    /// column holding the probability / score
+    #[serde(default)]
+    pub probability_attribute: Option<String>,
+    /// predicted label is 1 when probability > threshold
+    #[serde(default = "half")]
+    pub probability_threshold: f64,
+}
+
+fn half() -> f64 {
+    0.5
+}
+
+/// The files of a model-quality baseline.
+#[derive(Debug, Clone)]
+pub struct QualityBaselineOutput {
+    /// rows used
+    pub rows: u64,
+    /// statistics.json (model-quality layout)
+    pub statistics: crate::formats::model_quality::ModelQualityStatistics,
+    /// suggested constraints.json
+    pub constraints: crate::formats::model_quality::ModelQualityConstraints,
+}
+
+/// Builds a model-quality baseline from a CSV with header (`source` names it in errors).
+pub fn build_model_quality<R: Read>(
+    reader: R,
+    source: &str,
+    req: &QualityBaselineRequest,
+) -> Result<QualityBaselineOutput, CoreError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(reader);
+    let headers = rdr
+        .headers()
+        .map_err(|e| CoreError::Dataset {
+            file: source.into(),
+            line: 1,
+            column: "-".into(),
+            message: e.to_string(),
+        })?
+        .clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| CoreError::Dataset {
+                file: source.into(),
+                line: 1,
+                column: name.into(),
+                message: format!(
+                    "no such column (columns: {})",
+                    headers.iter().collect::<Vec<_>>().join(", ")
+                ),
+            })
+    };
+    let gt = col(&req.ground_truth_attribute)?;
+    let inf = req.inference_attribute.as_deref().map(col).transpose()?;
+    let prob = req.probability_attribute.as_deref().map(col).transpose()?;
+    if inf.is_none() && prob.is_none() {
+        return Err(CoreError::Config {
+            field: "inference_attribute".into(),
+            value: String::new(),
+            message: "give an inference attribute or a probability attribute".into(),
+        });
+    }
+    let mut state = crate::model_quality::QualityState::new(req.quality.problem_type);
+    let mut rows = 0u64;
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i as u64 + 2;
+        let rec = rec.map_err(|e| CoreError::Dataset {
+            file: source.into(),
+            line,
+            column: "-".into(),
+            message: e.to_string(),
+        })?;
+        let field = |c: usize, name: &str| {
+            rec.get(c).ok_or_else(|| CoreError::Dataset {
+                file: source.into(),
+                line,
+                column: name.into(),
+                message: "missing value".into(),
+            })
+        };
+        let actual = field(gt, &req.ground_truth_attribute)?;
+        let probability = match prob {
+            Some(c) => {
+                let raw = field(c, req.probability_attribute.as_deref().unwrap_or(""))?;
+                Some(raw.trim().parse::<f64>().map_err(|_| CoreError::Dataset {
+                    file: source.into(),
+                    line,
+                    column: req.probability_attribute.clone().unwrap_or_default(),
+                    message: format!("{raw:?} is not a number"),
+                })?)
+            }
+            None => None,
+        };
+        let predicted = match inf {
+            Some(c) => field(c, req.inference_attribute.as_deref().unwrap_or(""))?.to_string(),
+            None => {
+                if probability.unwrap_or(0.0) > req.probability_threshold {
+                    "1".into()
+                } else {
+                    "0".into()
+                }
+            }
+        };
+        // Rows are keyed by their position: the replicate subsamples are reproducible.
+        state
+            .add(
+                &rows.to_string(),
+                actual,
+                Some(&predicted),
+                probability,
+                &req.quality,
+            )
+            .map_err(|message| CoreError::Dataset {
+                file: source.into(),
+                line,
+                column: req.ground_truth_attribute.clone(),
+                message,
+            })?;
+        rows += 1;
+    }
+    if rows == 0 {
+        return Err(CoreError::EmptyDataset {
+            file: source.into(),
+        });
+    }
+    let statistics = state.to_statistics();
+    let constraints = crate::formats::model_quality::suggest_constraints(&statistics);
+    Ok(QualityBaselineOutput {
+        rows,
+        statistics,
+        constraints,
+    })
+}

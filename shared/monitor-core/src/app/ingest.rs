@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::capture::{BadRecordKind, CaptureMapping, CaptureParser, RowBatch};
 use crate::checks::Baseline;
 use crate::layout::{parse_capture_key, profile_key, CaptureKey};
-use crate::monitor::{load_monitors, MonitorConfig};
+use crate::monitor::{load_monitors, MonitorConfig, MonitorKind};
+use crate::predictions::{prediction_of_line, PredictionError, PredictionIndex};
 use crate::profile::DatasetProfile;
 use crate::store::{Line, LineReader, ObjectStore};
 use crate::CoreError;
@@ -362,6 +363,17 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
                 ));
                 continue;
             }
+            if cfg.kind == MonitorKind::ModelQuality {
+                let reader = store.reader(key).await?;
+                let index = index_object(reader, &ck, key, cfg).await?;
+                let state_key = prediction_index_key(&cfg.name, &ck);
+                store.put(&state_key, index.to_json()?).await?;
+                obj.monitors.push(cfg.name.clone());
+                obj.records += index.predictions.len() as u64;
+                obj.bad_records += index.bad_records.total();
+                obj.state_keys.push(state_key);
+                continue;
+            }
             if !baselines.contains_key(&cfg.name) {
                 let b = load_baseline(store, cfg).await?;
                 baselines.insert(cfg.name.clone(), b);
@@ -417,4 +429,75 @@ pub async fn load_baseline<S: ObjectStore>(
 pub fn hour_floor(t: DateTime<Utc>) -> DateTime<Utc> {
     let s = t.timestamp().div_euclid(3600) * 3600;
     Utc.timestamp_opt(s, 0).single().unwrap_or(t)
+}
+
+/// Key of the prediction index of one capture object for one model-quality monitor.
+pub fn prediction_index_key(monitor: &str, capture: &CaptureKey) -> String {
+    let stem = capture
+        .file
+        .strip_suffix(".jsonl")
+        .unwrap_or(&capture.file);
+    format!(
+        "{}predictions/{monitor}/{}/{}/{stem}.json",
+        crate::layout::STATE_PREFIX,
+        crate::layout::hour_path(capture.hour),
+        capture.variant
+    )
+}
+
+/// Prefix of one hour of a monitor's prediction indexes.
+pub fn prediction_hour_prefix(monitor: &str, hour: DateTime<Utc>) -> String {
+    format!(
+        "{}predictions/{monitor}/{}/",
+        crate::layout::STATE_PREFIX,
+        crate::layout::hour_path(hour)
+    )
+}
+
+/// Builds the prediction index of one capture object (streamed line by line).
+pub async fn index_object<R: tokio::io::AsyncRead + Unpin>(
+    reader: R,
+    key: &CaptureKey,
+    source: &str,
+    cfg: &MonitorConfig,
+) -> Result<PredictionIndex, CoreError> {
+    let attrs = cfg
+        .model_quality
+        .as_ref()
+        .map(|m| m.attributes.clone())
+        .unwrap_or_default();
+    let mut lines = LineReader::new(reader);
+    let mut line_no = 0u64;
+    let mut index = PredictionIndex {
+        format: crate::predictions::PREDICTION_INDEX_FORMAT.into(),
+        version: crate::predictions::PREDICTION_INDEX_VERSION,
+        source: source.into(),
+        predictions: Vec::new(),
+        bad_records: BadRecords::default(),
+    };
+    while let Some(line) = lines.next_line().await.map_err(|e| CoreError::Io {
+        key: source.into(),
+        source: e,
+    })? {
+        line_no += 1;
+        let bytes = match line {
+            Line::TooLong { .. } => {
+                index.bad_records.add(BadRecordKind::LineTooLong, line_no);
+                continue;
+            }
+            Line::Ok(b) => b,
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match prediction_of_line(bytes, &attrs, &key.variant) {
+            Ok(p) => index.predictions.push(p),
+            Err(PredictionError::Shadow) => {}
+            Err(PredictionError::Bad(kind, message)) => {
+                tracing::debug!(source, line = line_no, %message, "no prediction in capture line");
+                index.bad_records.add(kind, line_no);
+            }
+        }
+    }
+    Ok(index)
 }

@@ -1,6 +1,8 @@
 //! One `run` per use case. Lambda handlers and CLI commands call exactly one of these.
 
 pub mod baseline;
+pub mod ground_truth;
 pub mod ingest;
 pub mod oneshot;
 pub mod tick;
+pub mod tick_quality;

@@ -142,6 +142,7 @@ pub fn one_shot_config(endpoint: &str, capture: CaptureOptions) -> MonitorConfig
         window_minutes: 60,
         capture,
         publish_metrics: true,
+        model_quality: None,
     }
 }
 

@@ -79,6 +79,25 @@ pub struct Execution {
     pub drift: Vec<FeatureDrift>,
     /// where the report files are
     pub report_prefix: String,
+    /// model-quality monitors: how many predictions of the window have labels
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_coverage: Option<LabelCoverage>,
+    /// model-quality monitors: the window's scalar metrics (value)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub model_metrics: Vec<(String, f64)>,
+}
+
+/// Label coverage of a model-quality window.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelCoverage {
+    /// predictions captured in the window
+    pub predictions: u64,
+    /// of those, joined to a label
+    pub matched: u64,
+    /// labels collected in the window still waiting for their prediction
+    pub pending_labels: u64,
+    /// labels collected in the window whose look-back passed with no prediction
+    pub expired_labels: u64,
 }
 
 /// What one tick did.
@@ -261,6 +280,8 @@ pub fn execution_of(
         violations_by_check: report.map(|r| r.counts_by_check()).unwrap_or_default(),
         drift,
         report_prefix: report_prefix(&cfg.endpoint, &cfg.name, end, cfg.window_minutes),
+        label_coverage: None,
+        model_metrics: Vec::new(),
     }
 }
 
@@ -304,6 +325,9 @@ pub async fn run_monitor<S: ObjectStore, M: MetricSink>(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<Execution, CoreError> {
+    if cfg.kind == crate::monitor::MonitorKind::ModelQuality {
+        return crate::app::tick_quality::run_model_quality(store, metrics, cfg, start, end).await;
+    }
     let prefix = report_prefix(&cfg.endpoint, &cfg.name, end, cfg.window_minutes);
     let empty_state = |profile| WindowState {
         profile,
@@ -369,7 +393,7 @@ pub async fn run_monitor<S: ObjectStore, M: MetricSink>(
     Ok(exec)
 }
 
-async fn write_files<S: ObjectStore>(
+pub(crate) async fn write_files<S: ObjectStore>(
     store: &S,
     files: &[(String, Vec<u8>)],
 ) -> Result<(), CoreError> {
@@ -391,13 +415,22 @@ pub async fn run<S: ObjectStore, M: MetricSink>(
         .iter()
         .filter(|m| req.monitor.as_deref().is_none_or(|n| n == m.name))
     {
+        // Model-quality windows may trail the tick (late labels: SageMaker's EndTimeOffset).
+        let offset = chrono::Duration::minutes(i64::from(
+            cfg.model_quality.as_ref().map_or(0, |m| m.offset_minutes),
+        ));
         let (start, end) = match req.window_end {
             Some(end) => (
                 end - chrono::Duration::minutes(i64::from(cfg.window_minutes)),
                 end,
             ),
-            None => window_before(req.now, cfg.window_minutes),
+            None => window_before(req.now - offset, cfg.window_minutes),
         };
+        if cfg.kind == crate::monitor::MonitorKind::ModelQuality {
+            // Labels that arrived before their predictions get another chance.
+            let retried = crate::app::ground_truth::retry_pending(store, cfg, req.now).await?;
+            tracing::debug!(monitor = %cfg.name, retried, "pending labels retried");
+        }
         let exec = run_monitor(store, metrics, cfg, start, end).await?;
         tracing::info!(
             monitor = %cfg.name,

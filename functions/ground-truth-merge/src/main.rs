@@ -1,0 +1,17 @@
+use ground_truth_merge::{handler, Deps};
+use lambda_kit::CommonConfig;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = CommonConfig::from_env()?;
+    let bucket = config.store.bucket().map(str::to_owned);
+    let store = lambda_kit::store_from(&config).await;
+    let deps = Deps {
+        store,
+        bucket,
+        now: chrono::Utc::now,
+    };
+    lambda_runtime::run(service_fn(|ev: LambdaEvent<_>| handler(ev, &deps))).await
+}

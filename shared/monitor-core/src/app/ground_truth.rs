@@ -1,0 +1,387 @@
+//! Ground-truth merge: labels joined to predictions as they arrive.
+//!
+//! For a ground-truth object `{prefix}yyyy/mm/dd/HH/{file}.jsonl` (the hour is the label
+//! collection time, spec §2.1) each label is looked up among the prediction indexes that
+//! capture-ingest wrote for the hours `[HH − lookback, HH + 1]`, newest first, stopping as
+//! soon as every label is matched — the cost per label is bounded by the look-back, never by
+//! the whole history. Memory holds the object's labels plus one index at a time.
+//!
+//! Output, at keys derived from the ground-truth key alone (so a replay rewrites the same
+//! bytes and nothing is counted twice):
+//! - `state/mq/{monitor}/yyyy/mm/dd/HH/{file}.json`: the merged model-quality state per
+//!   inference minute, and the label coverage (matched, pending, expired);
+//! - `state/merged/{monitor}/{endpoint}/{variant}/yyyy/mm/dd/HH/{label-hour}-{file}.jsonl`:
+//!   the matched records in SageMaker's merge layout (`captureData.endpointOutput` +
+//!   `groundTruthData` + `eventMetadata`), one file per inference hour.
+//!
+//! Labels without a prediction yet stay pending; [`retry_pending`] (called by the tick)
+//! re-joins their objects until the look-back expires, after which they count as expired.
+//! Because every (re-)join recomputes the whole object, matches only grow and nothing is
+//! counted twice.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::app::ingest::{hour_floor, prediction_hour_prefix, BadRecords};
+use crate::capture::BadRecordKind;
+use crate::layout::{hour_path, STATE_PREFIX};
+use crate::model_quality::QualityState;
+use crate::monitor::{load_monitors, MonitorConfig, MonitorKind};
+use crate::predictions::{parse_label, PredictionIndex};
+use crate::store::{Line, LineReader, ObjectStore};
+use crate::CoreError;
+
+/// Format tag of merged model-quality state files.
+pub const MQ_STATE_FORMAT: &str = "modelwatch.model-quality-state";
+
+/// Model-quality state of the records of one inference minute.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MinuteQuality {
+    /// inference minute (UTC)
+    pub minute: DateTime<Utc>,
+    /// merged metric state
+    pub state: QualityState,
+}
+
+/// Everything one ground-truth object contributed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LabelObjectState {
+    /// always [`MQ_STATE_FORMAT`]
+    pub format: String,
+    /// the ground-truth object
+    pub source: String,
+    /// its label collection hour
+    pub label_hour: DateTime<Utc>,
+    /// labels read
+    pub labels: u64,
+    /// labels joined to a prediction
+    pub matched: u64,
+    /// labels still waiting for their prediction
+    pub pending: u64,
+    /// the look-back has passed: pending labels are final (unmatched)
+    pub expired: bool,
+    /// labels whose joined record could not be scored (e.g. non-numeric regression label)
+    pub unscorable: u64,
+    /// bad ground-truth lines
+    pub bad_records: BadRecords,
+    /// metric state per inference minute, ascending
+    pub minutes: Vec<MinuteQuality>,
+}
+
+impl LabelObjectState {
+    /// Decodes a state file.
+    pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, CoreError> {
+        let s: LabelObjectState = serde_json::from_slice(bytes).map_err(|e| CoreError::State {
+            key: key.into(),
+            message: e.to_string(),
+        })?;
+        if s.format != MQ_STATE_FORMAT {
+            return Err(CoreError::State {
+                key: key.into(),
+                message: format!("format {} (expected {MQ_STATE_FORMAT})", s.format),
+            });
+        }
+        Ok(s)
+    }
+}
+
+/// Prefix of the model-quality states of one label hour.
+pub fn mq_hour_prefix(monitor: &str, hour: DateTime<Utc>) -> String {
+    format!("{STATE_PREFIX}mq/{monitor}/{}/", hour_path(hour))
+}
+
+/// Decodes `{prefix}yyyy/mm/dd/HH/{file}` into the label hour and the file name.
+pub fn parse_label_key(key: &str, prefix: &str) -> Option<(DateTime<Utc>, String)> {
+    let rest = key.strip_prefix(prefix)?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    if parts.len() != 5 || parts[4].is_empty() {
+        return None;
+    }
+    let n = |s: &str| s.parse::<u32>().ok();
+    let date = NaiveDate::from_ymd_opt(n(parts[0])? as i32, n(parts[1])?, n(parts[2])?)?;
+    let t = date.and_hms_opt(n(parts[3])?, 0, 0)?;
+    Some((Utc.from_utc_datetime(&t), parts[4].to_string()))
+}
+
+fn stem(file: &str) -> &str {
+    file.strip_suffix(".jsonl").unwrap_or(file)
+}
+
+/// What merging one ground-truth object did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelObjectSummary {
+    /// the ground-truth object
+    pub key: String,
+    /// the monitor it was merged for
+    pub monitor: String,
+    /// labels read
+    pub labels: u64,
+    /// joined to a prediction
+    pub matched: u64,
+    /// waiting for their prediction
+    pub pending: u64,
+    /// look-back passed with no prediction
+    pub expired: u64,
+    /// bad lines
+    pub bad_records: u64,
+    /// the state file written
+    pub state_key: String,
+}
+
+/// Joins the labels of one ground-truth object and writes its state (and merged records).
+pub async fn merge_object<S: ObjectStore>(
+    store: &S,
+    cfg: &MonitorConfig,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<LabelObjectSummary, CoreError> {
+    let settings = cfg.model_quality.as_ref().ok_or_else(|| CoreError::Config {
+        field: format!("monitor {}", cfg.name),
+        value: String::new(),
+        message: "not a model-quality monitor".into(),
+    })?;
+    let prefix = cfg.ground_truth_prefix();
+    let (label_hour, file) = parse_label_key(key, &prefix).ok_or_else(|| CoreError::Config {
+        field: "ground-truth key".into(),
+        value: key.into(),
+        message: format!("expected {prefix}yyyy/mm/dd/HH/<file>.jsonl"),
+    })?;
+
+    // 1. the labels of the object (last one wins for a repeated key)
+    let mut labels: HashMap<String, String> = HashMap::new();
+    let mut bad = BadRecords::default();
+    let mut reader = LineReader::new(store.reader(key).await?);
+    let mut line_no = 0u64;
+    while let Some(line) = reader.next_line().await.map_err(|e| CoreError::Io {
+        key: key.into(),
+        source: e,
+    })? {
+        line_no += 1;
+        match line {
+            Line::TooLong { .. } => bad.add(BadRecordKind::LineTooLong, line_no),
+            Line::Ok(b) if b.iter().all(u8::is_ascii_whitespace) => {}
+            Line::Ok(b) => match parse_label(b) {
+                Ok(l) => {
+                    labels.insert(l.key, l.label);
+                }
+                Err((kind, message)) => {
+                    tracing::debug!(key, line = line_no, %message, "bad ground-truth line");
+                    bad.add(kind, line_no);
+                }
+            },
+        }
+    }
+    let total = labels.len() as u64;
+
+    // 2. probe the prediction indexes of the look-back, newest hour first
+    let lookback = chrono::Duration::hours(i64::from(settings.lookback_hours));
+    let mut minutes: BTreeMap<DateTime<Utc>, QualityState> = BTreeMap::new();
+    let mut merged: BTreeMap<(String, DateTime<Utc>), Vec<u8>> = BTreeMap::new();
+    let mut matched = 0u64;
+    let mut unscorable = 0u64;
+    let mut hour = label_hour + chrono::Duration::hours(1);
+    let oldest = label_hour - lookback;
+    while hour >= oldest && !labels.is_empty() {
+        for index_key in store.list(&prediction_hour_prefix(&cfg.name, hour)).await? {
+            let index = PredictionIndex::from_json(&index_key, &store.get(&index_key).await?)?;
+            for p in &index.predictions {
+                let Some(label) = labels.remove(&p.key) else {
+                    continue;
+                };
+                matched += 1;
+                let minute = Utc
+                    .timestamp_opt(p.time.div_euclid(60) * 60, 0)
+                    .single()
+                    .unwrap_or(label_hour);
+                let state = minutes
+                    .entry(minute)
+                    .or_insert_with(|| QualityState::new(settings.quality.problem_type));
+                if let Err(e) = state.add(
+                    &p.key,
+                    &label,
+                    p.label.as_deref(),
+                    p.probability,
+                    &settings.quality,
+                ) {
+                    tracing::debug!(key = %p.key, error = %e, "joined record not scorable");
+                    unscorable += 1;
+                }
+                let line = merged_line(p, &label);
+                let out = merged
+                    .entry((p.variant.clone(), hour_floor(minute)))
+                    .or_default();
+                out.extend_from_slice(line.as_bytes());
+                out.push(b'\n');
+            }
+            if labels.is_empty() {
+                break;
+            }
+        }
+        hour -= chrono::Duration::hours(1);
+    }
+    let pending = labels.len() as u64;
+    let expired = now >= label_hour + chrono::Duration::hours(1) + lookback;
+
+    // 3. write the state and the merged records
+    let state = LabelObjectState {
+        format: MQ_STATE_FORMAT.into(),
+        source: key.into(),
+        label_hour,
+        labels: total,
+        matched,
+        pending,
+        expired: expired && pending > 0,
+        unscorable,
+        bad_records: bad,
+        minutes: minutes
+            .into_iter()
+            .map(|(minute, state)| MinuteQuality { minute, state })
+            .collect(),
+    };
+    let state_key = format!(
+        "{}{}.json",
+        mq_hour_prefix(&cfg.name, label_hour),
+        stem(&file)
+    );
+    let body = serde_json::to_vec(&state).map_err(|e| CoreError::State {
+        key: state_key.clone(),
+        message: e.to_string(),
+    })?;
+    store.put(&state_key, body).await?;
+    let tag = label_hour.format("%Y%m%d%H");
+    for ((variant, hour), body) in merged {
+        let k = format!(
+            "{STATE_PREFIX}merged/{}/{}/{variant}/{}/{tag}-{}.jsonl",
+            cfg.name,
+            cfg.endpoint,
+            hour_path(hour),
+            stem(&file)
+        );
+        store.put(&k, body).await?;
+    }
+    Ok(LabelObjectSummary {
+        key: key.into(),
+        monitor: cfg.name.clone(),
+        labels: total,
+        matched,
+        pending: if state.expired { 0 } else { pending },
+        expired: if state.expired { pending } else { 0 },
+        bad_records: state.bad_records.total(),
+        state_key,
+    })
+}
+
+/// One matched record in SageMaker's merge layout (spec §2.3; the analyzer reads
+/// `captureData.endpointOutput`).
+fn merged_line(p: &crate::predictions::Prediction, label: &str) -> String {
+    let mut meta = serde_json::Map::new();
+    meta.insert("eventId".into(), p.event_id.clone().into());
+    if let Some(i) = &p.inference_id {
+        meta.insert("inferenceId".into(), i.clone().into());
+    }
+    meta.insert("inferenceTime".into(), p.inference_time.clone().into());
+    serde_json::json!({
+        "captureData": {"endpointOutput": p.output},
+        "eventMetadata": meta,
+        "eventVersion": "0",
+        "groundTruthData": {"data": label, "encoding": "CSV"},
+    })
+    .to_string()
+}
+
+/// What one ground-truth-merge invocation did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeSummary {
+    /// per (object, monitor)
+    pub objects: Vec<LabelObjectSummary>,
+    /// keys no model-quality monitor claims, with the reason
+    pub ignored: Vec<(String, String)>,
+}
+
+/// Merges ground-truth objects (URL-decoded keys) for every model-quality monitor whose
+/// ground-truth prefix holds them.
+pub async fn run<S: ObjectStore>(
+    store: &S,
+    keys: &[String],
+    now: DateTime<Utc>,
+) -> Result<MergeSummary, CoreError> {
+    let monitors: Vec<MonitorConfig> = load_monitors(store)
+        .await?
+        .into_iter()
+        .filter(|m| m.kind == MonitorKind::ModelQuality)
+        .collect();
+    let mut summary = MergeSummary::default();
+    for key in keys {
+        let mut claimed = false;
+        for cfg in &monitors {
+            if key.starts_with(&cfg.ground_truth_prefix()) {
+                claimed = true;
+                let s = merge_object(store, cfg, key, now).await?;
+                tracing::info!(key = %key, monitor = %cfg.name, matched = s.matched, pending = s.pending, "ground truth merged");
+                summary.objects.push(s);
+            }
+        }
+        if !claimed {
+            let reason = if monitors.is_empty() {
+                "no model-quality monitors configured".to_string()
+            } else {
+                format!(
+                    "outside every ground-truth prefix ({})",
+                    monitors
+                        .iter()
+                        .map(|m| m.ground_truth_prefix())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            tracing::info!(key = %key, %reason, "ground-truth object ignored");
+            summary.ignored.push((key.clone(), reason));
+        }
+    }
+    Ok(summary)
+}
+
+/// Re-joins the ground-truth objects of `cfg` that still have pending labels and whose
+/// look-back has not expired (or has just expired: they are rewritten once as expired).
+pub async fn retry_pending<S: ObjectStore>(
+    store: &S,
+    cfg: &MonitorConfig,
+    now: DateTime<Utc>,
+) -> Result<u64, CoreError> {
+    let Some(settings) = &cfg.model_quality else {
+        return Ok(0);
+    };
+    let lookback = chrono::Duration::hours(i64::from(settings.lookback_hours));
+    let mut hour = hour_floor(now) - lookback - chrono::Duration::hours(2);
+    let mut retried = 0;
+    while hour <= hour_floor(now) {
+        for key in store.list(&mq_hour_prefix(&cfg.name, hour)).await? {
+            let state = LabelObjectState::from_json(&key, &store.get(&key).await?)?;
+            if state.pending > 0 && !state.expired {
+                merge_object(store, cfg, &state.source, now).await?;
+                retried += 1;
+            }
+        }
+        hour += chrono::Duration::hours(1);
+    }
+    Ok(retried)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_keys() {
+        let (h, f) =
+            parse_label_key("ground-truth/ep/2026/11/01/05/labels.jsonl", "ground-truth/ep/")
+                .unwrap();
+        assert_eq!(h.to_rfc3339(), "2026-11-01T05:00:00+00:00");
+        assert_eq!(f, "labels.jsonl");
+        assert!(parse_label_key("ground-truth/ep/2026/11/01/labels.jsonl", "ground-truth/ep/")
+            .is_none());
+        assert!(parse_label_key("other/x", "ground-truth/ep/").is_none());
+    }
+}

@@ -1,0 +1,202 @@
+//! The tick of a model-quality monitor: merge the joined state of the window's inferences,
+//! compute SageMaker's model-quality metrics, check them against the baseline constraints,
+//! and write `statistics.json`, `constraint_violations.json` (model-quality layouts) and
+//! `execution.json` with the label coverage. Metrics go to `aws/sagemaker/Endpoints/model-metrics`.
+
+use chrono::{DateTime, Utc};
+
+use crate::app::ground_truth::{mq_hour_prefix, LabelObjectState};
+use crate::app::ingest::{hour_floor, prediction_hour_prefix, BadRecords};
+use crate::app::tick::{
+    exit_message, write_files, Execution, ExecutionStatus, LabelCoverage,
+};
+use crate::formats::model_quality::{
+    MetricEntry, ModelQualityConstraints, ModelQualityStatistics, ModelQualityViolations,
+};
+use crate::layout::report_prefix;
+use crate::metrics::{model_quality_metrics, MetricSink};
+use crate::model_quality::{check_model_quality, QualityState};
+use crate::monitor::MonitorConfig;
+use crate::predictions::PredictionIndex;
+use crate::store::ObjectStore;
+use crate::CoreError;
+
+/// Loads a model-quality baseline (its constraints are required, its statistics optional).
+pub async fn load_quality_baseline<S: ObjectStore>(
+    store: &S,
+    cfg: &MonitorConfig,
+) -> Result<ModelQualityConstraints, CoreError> {
+    let key = cfg.constraints_key();
+    let bytes = store.get(&key).await?;
+    ModelQualityConstraints::from_json(&bytes).map_err(|source| CoreError::Format { key, source })
+}
+
+/// Evaluates one model-quality window and writes its files.
+pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
+    store: &S,
+    metrics: &M,
+    cfg: &MonitorConfig,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Execution, CoreError> {
+    let prefix = report_prefix(&cfg.endpoint, &cfg.name, end, cfg.window_minutes);
+    let settings = cfg.model_quality.as_ref().ok_or_else(|| CoreError::Config {
+        field: format!("monitor {}", cfg.name),
+        value: String::new(),
+        message: "model_quality settings missing".into(),
+    })?;
+    let lookback = chrono::Duration::hours(i64::from(settings.lookback_hours));
+
+    // joined state of inferences in [start, end): label hours from the window start up to
+    // the window end plus the look-back
+    let mut state = QualityState::new(settings.quality.problem_type);
+    let mut coverage = LabelCoverage::default();
+    let mut bad = BadRecords::default();
+    let mut objects = 0usize;
+    let mut hour = hour_floor(start);
+    let last = hour_floor(end - chrono::Duration::seconds(1)) + lookback + chrono::Duration::hours(1);
+    while hour <= last {
+        for key in store.list(&mq_hour_prefix(&cfg.name, hour)).await? {
+            let s = LabelObjectState::from_json(&key, &store.get(&key).await?)?;
+            let mut used = false;
+            for m in &s.minutes {
+                if m.minute >= start && m.minute < end {
+                    used |= state.merge(&m.state);
+                }
+            }
+            if s.label_hour >= start && s.label_hour < end {
+                if s.expired {
+                    coverage.expired_labels += s.pending;
+                } else {
+                    coverage.pending_labels += s.pending;
+                }
+                bad.merge(&s.bad_records);
+            }
+            objects += usize::from(used);
+        }
+        hour += chrono::Duration::hours(1);
+    }
+    coverage.matched = state.count();
+    // predictions captured in the window (their indexes sit in the capture hour folders)
+    let mut hour = hour_floor(start) - chrono::Duration::hours(1);
+    while hour <= hour_floor(end - chrono::Duration::seconds(1)) + chrono::Duration::hours(1) {
+        for key in store.list(&prediction_hour_prefix(&cfg.name, hour)).await? {
+            let index = PredictionIndex::from_json(&key, &store.get(&key).await?)?;
+            coverage.predictions += index
+                .predictions
+                .iter()
+                .filter(|p| p.time >= start.timestamp() && p.time < end.timestamp())
+                .count() as u64;
+        }
+        hour += chrono::Duration::hours(1);
+    }
+
+    let mut exec = Execution {
+        monitoring_schedule_name: cfg.name.clone(),
+        endpoint_name: cfg.endpoint.clone(),
+        window_start: start,
+        window_end: end,
+        status: ExecutionStatus::Failed,
+        exit_message: String::new(),
+        records: state.count(),
+        bad_records: bad.total(),
+        bad_records_by_kind: bad
+            .by_kind
+            .iter()
+            .map(|(k, v)| (k.clone(), v.count))
+            .collect(),
+        shadow_skipped: 0,
+        partial_profiles: objects,
+        violations: 0,
+        violations_by_check: Default::default(),
+        drift: Vec::new(),
+        report_prefix: prefix.clone(),
+        label_coverage: Some(coverage),
+        model_metrics: Vec::new(),
+    };
+    let constraints = match load_quality_baseline(store, cfg).await {
+        Ok(c) => c,
+        Err(e @ (CoreError::Io { .. } | CoreError::Transient { .. })) => return Err(e),
+        Err(e) => {
+            exec.exit_message = exit_message(
+                ExecutionStatus::Failed,
+                0,
+                &format!("Baseline constraints missing or unreadable: {e}"),
+            );
+            write_execution(store, &prefix, &exec).await?;
+            return Ok(exec);
+        }
+    };
+    if state.count() == 0 {
+        exec.exit_message = exit_message(
+            ExecutionStatus::Failed,
+            0,
+            &format!(
+                "No ground truth joined to predictions in the window {} to {}.",
+                start.format("%Y-%m-%dT%H:%M:%SZ"),
+                end.format("%Y-%m-%dT%H:%M:%SZ")
+            ),
+        );
+        write_execution(store, &prefix, &exec).await?;
+        return Ok(exec);
+    }
+    let stats: ModelQualityStatistics = state.to_statistics();
+    let violations: ModelQualityViolations = check_model_quality(&stats, &constraints);
+    exec.violations = violations.violations.len();
+    for v in &violations.violations {
+        *exec
+            .violations_by_check
+            .entry(v.constraint_check_type.as_str().to_string())
+            .or_default() += 1;
+    }
+    exec.status = if exec.violations == 0 {
+        ExecutionStatus::Completed
+    } else {
+        ExecutionStatus::CompletedWithViolations
+    };
+    exec.exit_message = exit_message(exec.status, exec.violations, "");
+    exec.model_metrics = stats
+        .metrics()
+        .iter()
+        .filter_map(|(k, e)| match e {
+            MetricEntry::Scalar(s) => Some((k.clone(), s.value)),
+            _ => None,
+        })
+        .collect();
+    write_files(
+        store,
+        &[
+            (format!("{prefix}statistics.json"), stats.to_json().into_bytes()),
+            (
+                format!("{prefix}constraint_violations.json"),
+                violations.to_json().into_bytes(),
+            ),
+        ],
+    )
+    .await?;
+    write_execution(store, &prefix, &exec).await?;
+    if cfg.publish_metrics {
+        let finite: Vec<(String, f64)> = exec
+            .model_metrics
+            .iter()
+            .filter(|(_, v)| v.is_finite())
+            .cloned()
+            .collect();
+        metrics
+            .publish(&model_quality_metrics(&cfg.endpoint, &cfg.name, start, &finite))
+            .await?;
+    }
+    Ok(exec)
+}
+
+async fn write_execution<S: ObjectStore>(
+    store: &S,
+    prefix: &str,
+    exec: &Execution,
+) -> Result<(), CoreError> {
+    let body = serde_json::to_vec_pretty(exec).map_err(|e| CoreError::State {
+        key: format!("{prefix}execution.json"),
+        message: e.to_string(),
+    })?;
+    write_files(store, &[(format!("{prefix}execution.json"), body)]).await
+}
