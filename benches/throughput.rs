@@ -219,6 +219,94 @@ async fn make_partials(dir: &Path, n: usize, records: usize) {
     }
 }
 
+fn join_monitor() -> MonitorConfig {
+    use monitor_core::formats::model_quality::ProblemType;
+    MonitorConfig {
+        name: "bench-mq".into(),
+        kind: MonitorKind::ModelQuality,
+        endpoint: "bench-endpoint".into(),
+        variant: None,
+        baseline_prefix: "baselines/bench-mq".into(),
+        capture_prefix: "data-capture/".into(),
+        window_minutes: 60,
+        capture: CaptureOptions::default(),
+        publish_metrics: false,
+        model_quality: Some(monitor_core::monitor::ModelQualitySettings {
+            quality: monitor_core::model_quality::QualityOptions {
+                problem_type: ProblemType::BinaryClassification,
+                positive_label: "1".into(),
+            },
+            attributes: monitor_core::predictions::PredictionAttributes::default(),
+            ground_truth_prefix: None,
+            lookback_hours: 24,
+            offset_minutes: 0,
+        }),
+    }
+}
+
+const JOIN_FILES: usize = 100;
+const JOIN_LABELS_KEY: &str = "ground-truth/bench-endpoint/2026/11/01/05/labels.jsonl";
+
+/// Prediction indexes for `n` captured inferences (in 100 capture objects of hour 03) and
+/// one ground-truth object with a label for each, in a local store under `dir/join-{n}`.
+async fn make_join_data(dir: &Path, n: usize) -> PathBuf {
+    use monitor_core::store::{LocalStore, ObjectStore};
+    let root = dir.join(format!("join-{n}"));
+    if root.join(JOIN_LABELS_KEY).exists() {
+        return root;
+    }
+    let store = LocalStore::new(&root);
+    monitor_core::monitor::save_monitor(&store, &join_monitor())
+        .await
+        .expect("monitor");
+    let per = n / JOIN_FILES;
+    let mut rng = Rng(99);
+    for f in 0..JOIN_FILES {
+        let mut body = String::with_capacity(per * 330);
+        for j in 0..per {
+            let i = f * per + j;
+            let _ = std::fmt::Write::write_fmt(&mut body, format_args!(
+                "{{\"captureData\":{{\"endpointOutput\":{{\"observedContentType\":\"text/csv\",\"mode\":\"OUTPUT\",\"data\":\"{:.6}\",\"encoding\":\"CSV\"}}}},\"eventMetadata\":{{\"eventId\":\"ev-{i}\",\"inferenceId\":\"{i}\",\"inferenceTime\":\"2026-11-01T03:{:02}:{:02}Z\"}},\"eventVersion\":\"0\"}}\n",
+                rng.unit(), (i / 60) % 60, i % 60
+            ));
+        }
+        let key = format!(
+            "data-capture/bench-endpoint/AllTraffic/2026/11/01/03/{f:02}-00-000-bench.jsonl"
+        );
+        store.put(&key, body.into_bytes()).await.expect("put");
+        monitor_core::app::ingest::run(&store, &[key])
+            .await
+            .expect("ingest");
+    }
+    let mut labels = String::with_capacity(n * 110);
+    for i in 0..n {
+        let _ = std::fmt::Write::write_fmt(&mut labels, format_args!(
+            "{{\"groundTruthData\":{{\"data\":\"{}\",\"encoding\":\"CSV\"}},\"eventMetadata\":{{\"eventId\":\"{i}\"}},\"eventVersion\":\"0\"}}\n",
+            rng.next() % 2
+        ));
+    }
+    store
+        .put(JOIN_LABELS_KEY, labels.into_bytes())
+        .await
+        .expect("labels");
+    root
+}
+
+async fn bench_join(root: &Path) -> (u64, u64, f64) {
+    let store = monitor_core::store::LocalStore::new(root);
+    let now = chrono::DateTime::from_timestamp(1_793_520_000, 0).expect("time");
+    let t = Instant::now();
+    let s = monitor_core::app::ground_truth::merge_object(
+        &store,
+        &join_monitor(),
+        JOIN_LABELS_KEY,
+        now,
+    )
+    .await
+    .expect("merge");
+    (s.labels, s.matched, t.elapsed().as_secs_f64())
+}
+
 fn data_dir() -> PathBuf {
     let d = std::env::var_os("MODELWATCH_BENCH_DIR")
         .map(PathBuf::from)
@@ -279,6 +367,15 @@ async fn main() {
                     peak_rss_kib() / 1024
                 )
             }
+            "join" => {
+                let n: usize = arg.parse().expect("n");
+                let (labels, matched, secs) = bench_join(&dir.join(format!("join-{n}"))).await;
+                format!(
+                    "ground-truth join of {labels} labels against {n} predictions: {matched} matched in {secs:.2} s = {:.0} labels/s, peak RSS {} MiB",
+                    labels as f64 / secs,
+                    peak_rss_kib() / 1024
+                )
+            }
             other => panic!("unknown case {other}"),
         };
         println!("{line}");
@@ -316,6 +413,8 @@ async fn main() {
         }
     }
     make_partials(&dir, merges, 1_000).await;
+    let joins: usize = if quick { 100_000 } else { 1_000_000 };
+    make_join_data(&dir, joins).await;
     let machine = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
@@ -337,4 +436,5 @@ async fn main() {
         println!("{}", child("ingest", name));
     }
     println!("{}", child("merge", &merges.to_string()));
+    println!("{}", child("join", &joins.to_string()));
 }

@@ -97,10 +97,8 @@ impl Moto {
     /// One attempt on `port`: `Err` with the reason when the server exits early.
     fn launch(port: u16) -> Result<Moto, String> {
         let root = repo_root();
-        let log = std::env::temp_dir().join(format!(
-            "modelwatch-moto-{}-{port}.log",
-            std::process::id()
-        ));
+        let log =
+            std::env::temp_dir().join(format!("modelwatch-moto-{}-{port}.log", std::process::id()));
         let log_file = std::fs::File::create(&log)
             .unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
         let log_err = log_file
