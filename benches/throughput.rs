@@ -82,7 +82,8 @@ fn write_csv(path: &Path, rows: usize) -> std::io::Result<u64> {
 }
 
 /// Capture JSONL; records spread over the hour, or all in one `minute` (as SageMaker's
-/// roughly once-a-minute capture files are).
+/// roughly once-a-minute capture files are; ingest keeps one profile per minute an object
+/// spans, so an object spread over an hour holds up to 60 profiles).
 fn write_capture(
     path: &Path,
     records: usize,
@@ -409,7 +410,7 @@ async fn main() {
     for (name, n) in caps {
         let p = dir.join(format!("capture-{name}.jsonl"));
         if !p.exists() {
-            write_capture(&p, *n, 11, None).expect("capture");
+            write_capture(&p, *n, 11, Some(3)).expect("capture");
         }
     }
     make_partials(&dir, merges, 1_000).await;

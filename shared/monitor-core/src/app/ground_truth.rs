@@ -137,11 +137,14 @@ pub async fn merge_object<S: ObjectStore>(
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<LabelObjectSummary, CoreError> {
-    let settings = cfg.model_quality.as_ref().ok_or_else(|| CoreError::Config {
-        field: format!("monitor {}", cfg.name),
-        value: String::new(),
-        message: "not a model-quality monitor".into(),
-    })?;
+    let settings = cfg
+        .model_quality
+        .as_ref()
+        .ok_or_else(|| CoreError::Config {
+            field: format!("monitor {}", cfg.name),
+            value: String::new(),
+            message: "not a model-quality monitor".into(),
+        })?;
     let prefix = cfg.ground_truth_prefix();
     let (label_hour, file) = parse_label_key(key, &prefix).ok_or_else(|| CoreError::Config {
         field: "ground-truth key".into(),
@@ -178,7 +181,7 @@ pub async fn merge_object<S: ObjectStore>(
     // 2. probe the prediction indexes of the look-back, newest hour first
     let lookback = chrono::Duration::hours(i64::from(settings.lookback_hours));
     let mut minutes: BTreeMap<DateTime<Utc>, QualityState> = BTreeMap::new();
-    let mut merged: BTreeMap<(String, DateTime<Utc>), Vec<u8>> = BTreeMap::new();
+    let mut merged: BTreeMap<(String, DateTime<Utc>), MergedParts> = BTreeMap::new();
     let mut matched = 0u64;
     let mut unscorable = 0u64;
     let mut hour = label_hour + chrono::Duration::hours(1);
@@ -209,11 +212,18 @@ pub async fn merge_object<S: ObjectStore>(
                     unscorable += 1;
                 }
                 let line = merged_line(p, &label);
-                let out = merged
-                    .entry((p.variant.clone(), hour_floor(minute)))
-                    .or_default();
-                out.extend_from_slice(line.as_bytes());
-                out.push(b'\n');
+                let (variant, inference_hour) = (p.variant.clone(), hour_floor(minute));
+                let out = merged.entry((variant.clone(), inference_hour)).or_default();
+                out.current.extend_from_slice(line.as_bytes());
+                out.current.push(b'\n');
+                out.lines += 1;
+                if out.lines % MERGED_PART_LINES == 0 {
+                    // Bounded memory: full parts are written as they fill, like Spark's
+                    // part-NNNNN files.
+                    let k = merged_key(cfg, &variant, inference_hour, label_hour, &file, out.parts);
+                    store.put(&k, std::mem::take(&mut out.current)).await?;
+                    out.parts += 1;
+                }
             }
             if labels.is_empty() {
                 break;
@@ -250,16 +260,11 @@ pub async fn merge_object<S: ObjectStore>(
         message: e.to_string(),
     })?;
     store.put(&state_key, body).await?;
-    let tag = label_hour.format("%Y%m%d%H");
-    for ((variant, hour), body) in merged {
-        let k = format!(
-            "{STATE_PREFIX}merged/{}/{}/{variant}/{}/{tag}-{}.jsonl",
-            cfg.name,
-            cfg.endpoint,
-            hour_path(hour),
-            stem(&file)
-        );
-        store.put(&k, body).await?;
+    for ((variant, hour), out) in merged {
+        if !out.current.is_empty() {
+            let k = merged_key(cfg, &variant, hour, label_hour, &file, out.parts);
+            store.put(&k, out.current).await?;
+        }
     }
     Ok(LabelObjectSummary {
         key: key.into(),
@@ -271,6 +276,34 @@ pub async fn merge_object<S: ObjectStore>(
         bad_records: state.bad_records.total(),
         state_key,
     })
+}
+
+/// Matched records per merged part file.
+pub const MERGED_PART_LINES: u64 = 100_000;
+
+#[derive(Default)]
+struct MergedParts {
+    current: Vec<u8>,
+    lines: u64,
+    parts: u32,
+}
+
+fn merged_key(
+    cfg: &MonitorConfig,
+    variant: &str,
+    inference_hour: DateTime<Utc>,
+    label_hour: DateTime<Utc>,
+    file: &str,
+    part: u32,
+) -> String {
+    format!(
+        "{STATE_PREFIX}merged/{}/{}/{variant}/{}/{}-{}-part-{part:05}.jsonl",
+        cfg.name,
+        cfg.endpoint,
+        hour_path(inference_hour),
+        label_hour.format("%Y%m%d%H"),
+        stem(file)
+    )
 }
 
 /// One matched record in SageMaker's merge layout (spec §2.3; the analyzer reads
@@ -375,13 +408,18 @@ mod tests {
 
     #[test]
     fn label_keys() {
-        let (h, f) =
-            parse_label_key("ground-truth/ep/2026/11/01/05/labels.jsonl", "ground-truth/ep/")
-                .unwrap();
+        let (h, f) = parse_label_key(
+            "ground-truth/ep/2026/11/01/05/labels.jsonl",
+            "ground-truth/ep/",
+        )
+        .unwrap();
         assert_eq!(h.to_rfc3339(), "2026-11-01T05:00:00+00:00");
         assert_eq!(f, "labels.jsonl");
-        assert!(parse_label_key("ground-truth/ep/2026/11/01/labels.jsonl", "ground-truth/ep/")
-            .is_none());
+        assert!(parse_label_key(
+            "ground-truth/ep/2026/11/01/labels.jsonl",
+            "ground-truth/ep/"
+        )
+        .is_none());
         assert!(parse_label_key("other/x", "ground-truth/ep/").is_none());
     }
 }

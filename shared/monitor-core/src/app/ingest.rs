@@ -433,10 +433,7 @@ pub fn hour_floor(t: DateTime<Utc>) -> DateTime<Utc> {
 
 /// Key of the prediction index of one capture object for one model-quality monitor.
 pub fn prediction_index_key(monitor: &str, capture: &CaptureKey) -> String {
-    let stem = capture
-        .file
-        .strip_suffix(".jsonl")
-        .unwrap_or(&capture.file);
+    let stem = capture.file.strip_suffix(".jsonl").unwrap_or(&capture.file);
     format!(
         "{}predictions/{monitor}/{}/{}/{stem}.json",
         crate::layout::STATE_PREFIX,

@@ -7,9 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::app::ground_truth::{mq_hour_prefix, LabelObjectState};
 use crate::app::ingest::{hour_floor, prediction_hour_prefix, BadRecords};
-use crate::app::tick::{
-    exit_message, write_files, Execution, ExecutionStatus, LabelCoverage,
-};
+use crate::app::tick::{exit_message, write_files, Execution, ExecutionStatus, LabelCoverage};
 use crate::formats::model_quality::{
     MetricEntry, ModelQualityConstraints, ModelQualityStatistics, ModelQualityViolations,
 };
@@ -40,11 +38,14 @@ pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
     end: DateTime<Utc>,
 ) -> Result<Execution, CoreError> {
     let prefix = report_prefix(&cfg.endpoint, &cfg.name, end, cfg.window_minutes);
-    let settings = cfg.model_quality.as_ref().ok_or_else(|| CoreError::Config {
-        field: format!("monitor {}", cfg.name),
-        value: String::new(),
-        message: "model_quality settings missing".into(),
-    })?;
+    let settings = cfg
+        .model_quality
+        .as_ref()
+        .ok_or_else(|| CoreError::Config {
+            field: format!("monitor {}", cfg.name),
+            value: String::new(),
+            message: "model_quality settings missing".into(),
+        })?;
     let lookback = chrono::Duration::hours(i64::from(settings.lookback_hours));
 
     // joined state of inferences in [start, end): label hours from the window start up to
@@ -54,7 +55,8 @@ pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
     let mut bad = BadRecords::default();
     let mut objects = 0usize;
     let mut hour = hour_floor(start);
-    let last = hour_floor(end - chrono::Duration::seconds(1)) + lookback + chrono::Duration::hours(1);
+    let last =
+        hour_floor(end - chrono::Duration::seconds(1)) + lookback + chrono::Duration::hours(1);
     while hour <= last {
         for key in store.list(&mq_hour_prefix(&cfg.name, hour)).await? {
             let s = LabelObjectState::from_json(&key, &store.get(&key).await?)?;
@@ -166,7 +168,10 @@ pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
     write_files(
         store,
         &[
-            (format!("{prefix}statistics.json"), stats.to_json().into_bytes()),
+            (
+                format!("{prefix}statistics.json"),
+                stats.to_json().into_bytes(),
+            ),
             (
                 format!("{prefix}constraint_violations.json"),
                 violations.to_json().into_bytes(),
@@ -183,7 +188,12 @@ pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
             .cloned()
             .collect();
         metrics
-            .publish(&model_quality_metrics(&cfg.endpoint, &cfg.name, start, &finite))
+            .publish(&model_quality_metrics(
+                &cfg.endpoint,
+                &cfg.name,
+                start,
+                &finite,
+            ))
             .await?;
     }
     Ok(exec)
