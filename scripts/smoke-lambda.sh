@@ -30,7 +30,8 @@ INVOKE_TIMEOUT="${SMOKE_INVOKE_TIMEOUT:-1500}"
 BUCKET=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["Records"][0]["s3"]["bucket"]["name"])' events/s3-capture-put.json)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/modelwatch-smoke.XXXXXX")
 MOTO_PID=""
-WATCH_PID=""
+WATCH_PIDS=()
+INVOKE_PID=""
 PASSED=0
 FAILED=0
 
@@ -48,7 +49,8 @@ stop_group() {
 
 cleanup() {
   local rc=$?
-  stop_group "$WATCH_PID"
+  [[ -n $INVOKE_PID ]] && kill "$INVOKE_PID" 2>/dev/null
+  for pid in "${WATCH_PIDS[@]}"; do stop_group "$pid"; done
   stop_group "$MOTO_PID"
   wait 2>/dev/null || true
   if [[ $rc -ne 0 || -n ${SMOKE_KEEP:-} ]]; then
@@ -174,8 +176,10 @@ print(f"seeded s3://{bucket}: {dataset} ({len(rows)} rows), {capture_key!r} (6 r
       f"config/monitors/{monitor}.json")
 EOF
 
-# ---- 3. cargo lambda watch -----------------------------------------------------------------
-INVOKE_PORT=$(free_port)
+# ---- 3. cargo lambda watch, one per function ---------------------------------------------
+# One watch per function, each on its own manifest: the workspace root is also a package
+# (the CLI), so `cargo run --bin <fn>` at the root - what a single watch would run - finds
+# only the CLI's binaries.
 ENV_VARS=(
   "MODELWATCH_BUCKET=$BUCKET"
   "MODELWATCH_AWS_ENDPOINT_URL=$MOTO_URL"
@@ -185,29 +189,39 @@ ENV_VARS=(
   "AWS_REGION=us-east-1"
   "AWS_EC2_METADATA_DISABLED=true"
 )
-WATCH_ARGS=(--invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" --ignore-changes
-  --timeout "$INVOKE_TIMEOUT")
-for kv in "${ENV_VARS[@]}"; do WATCH_ARGS+=(--env-var "$kv"); done
-# The functions get their configuration only through --env-var (env -u: nothing inherited
-# from the caller's shell could make the check pass by accident).
-setsid env -u MODELWATCH_BUCKET -u MODELWATCH_AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL \
-  cargo lambda watch "${WATCH_ARGS[@]}" >"$WORK/watch.log" 2>&1 &
-WATCH_PID=$!
-wait_for "http://127.0.0.1:$INVOKE_PORT/" 120 "$WATCH_PID" || { tail -40 "$WORK/watch.log" >&2; exit 1; }
-echo "cargo lambda watch on 127.0.0.1:$INVOKE_PORT (pid $WATCH_PID); the first invoke of each function compiles it"
+declare -A INVOKE_PORT
+for fn in baseline capture-ingest monitor-tick; do
+  port=$(free_port)
+  INVOKE_PORT[$fn]=$port
+  args=(--manifest-path "functions/$fn/Cargo.toml" --invoke-address 127.0.0.1
+    --invoke-port "$port" --ignore-changes --timeout "$INVOKE_TIMEOUT")
+  for kv in "${ENV_VARS[@]}"; do args+=(--env-var "$kv"); done
+  # The functions get their configuration only through --env-var (env -u: nothing inherited
+  # from the caller's shell can make a check pass by accident).
+  setsid env -u MODELWATCH_BUCKET -u MODELWATCH_AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL \
+    cargo lambda watch "${args[@]}" >"$WORK/watch-$fn.log" 2>&1 &
+  WATCH_PIDS+=("$!")
+  wait_for "http://127.0.0.1:$port/" 120 "$!" || { tail -40 "$WORK/watch-$fn.log" >&2; exit 1; }
+  echo "cargo lambda watch for $fn on 127.0.0.1:$port (pid $!)"
+done
+echo "the first invoke of each function compiles it (cargo run; minutes on a cold target dir)"
 
 # invoke FN EVENT_FILE: the function's JSON answer in $WORK/FN.json, rc in $WORK/FN.rc
 invoke() {
   local fn=$1 file=$2 started rc=0
   started=$(date +%s)
-  timeout "$INVOKE_TIMEOUT" cargo lambda invoke "$fn" --invoke-address 127.0.0.1 \
-    --invoke-port "$INVOKE_PORT" --data-file "$file" --output-format json \
-    >"$WORK/$fn.json" 2>"$WORK/$fn.err" || rc=$?
+  # In the background and `wait`ed for, so that a signal to this script is handled at once.
+  timeout --foreground "$INVOKE_TIMEOUT" cargo lambda invoke "$fn" --invoke-address 127.0.0.1 \
+    --invoke-port "${INVOKE_PORT[$fn]}" --data-file "$file" --output-format json \
+    >"$WORK/$fn.json" 2>"$WORK/$fn.err" &
+  INVOKE_PID=$!
+  wait "$INVOKE_PID" || rc=$?
+  INVOKE_PID=""
   echo "$rc" >"$WORK/$fn.rc"
   echo "invoked $fn with $file: rc $rc in $(($(date +%s) - started)) s"
   if [[ $rc != 0 ]]; then
     sed 's/^/  | /' "$WORK/$fn.json" "$WORK/$fn.err" | tail -20
-    tail -30 "$WORK/watch.log" | sed 's/^/  watch| /'
+    tail -30 "$WORK/watch-$fn.log" | sed 's/^/  watch| /'
   fi
 }
 
@@ -278,7 +292,7 @@ assert monitor-tick \
   'sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=exp["report_prefix"])["Contents"]) == [exp["report_prefix"] + f for f in ("constraint_violations.json", "execution.json", "statistics.json")]'
 
 # EMF metrics went to the function's stdout (MODELWATCH_METRICS=emf), i.e. the watch log.
-if grep -q '"_aws"' "$WORK/watch.log"; then
+if grep -q '"_aws"' "$WORK/watch-monitor-tick.log"; then
   check monitor-tick 0 "EMF metric lines in the function log"
 else
   check monitor-tick 1 "EMF metric lines in the function log"

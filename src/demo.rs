@@ -1,25 +1,95 @@
-//! `modelwatch demo`: the whole data-quality pipeline on the local store, through the same
-//! library calls the Lambdas make: baseline → capture-ingest per object → tick per hour.
+//! `modelwatch demo`: the whole pipeline on the local store, through the same library calls
+//! the Lambdas make, on a simulated clock.
+//!
+//! 1. Baselines: data quality from the training CSV (`baseline`), model quality from a
+//!    validation CSV of scores and true labels (`build_model_quality`; its suggested
+//!    thresholds reviewed, see [`review_constraints`]). Two monitors watch the endpoint:
+//!    [`MONITOR`] (data quality) and [`MQ_MONITOR`] (model quality, binary classification,
+//!    probability = output column 0, threshold 0.5).
+//! 2. Hour by hour (simulated): the capture objects of the hour land and each is ingested
+//!    once (capture-ingest; the same call writes the data-quality profile and the
+//!    model-quality prediction index); the ground-truth objects collected in the hour land
+//!    and are merged (ground-truth-merge; labels arrive 2–3 hours after their inference and
+//!    10 % never do); at HH:05 the monitor tick runs: the data-quality monitor evaluates the
+//!    hour that just ended, the model-quality monitor — with an end-time offset of
+//!    [`MQ_OFFSET_MINUTES`] (SageMaker's `EndTimeOffset` `-PT3H`) — the hour that ended 3 h
+//!    earlier, whose labels are all in by then.
+//! 3. Alarms and retraining: `config/retrain.json` maps both monitors' alarms to one
+//!    pipeline ([`PIPELINE`], cooldown [`COOLDOWN_HOURS`] h). After the run the alarms are
+//!    evaluated with CloudWatch's M-of-N rule over the metric files the ticks wrote
+//!    ([`DQ_ALARM`]: `constraint_violations_total ≥ 1`, [`MQ_ALARM`]: `accuracy` below its
+//!    constraint threshold, both 2 of 3 hourly datapoints), and every state change, in time
+//!    order, is sent as its EventBridge event to retrain-trigger (`retrain::run`) with a
+//!    [`FileLauncher`] on the local store, at the transition's time (as CloudWatch would
+//!    have delivered it had each datapoint arrived on time).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 
 use anyhow::Context;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
+use monitor_core::app::baseline::{self, QualityBaselineRequest};
 use monitor_core::app::tick::{Execution, ExecutionStatus, TickRequest};
-use monitor_core::app::{baseline, ingest, tick};
+use monitor_core::app::{ground_truth, ingest, tick};
 use monitor_core::dataset::DatasetFormat;
-use monitor_core::metrics::FileMetricSink;
-use monitor_core::monitor::{save_monitor, CaptureOptions, MonitorConfig, MonitorKind};
+use monitor_core::formats::model_quality::{
+    ComparisonOperator as MqOperator, MetricConstraint, ModelQualityConstraints,
+    ModelQualityViolations, ProblemType,
+};
+use monitor_core::formats::violations::ConstraintViolations;
+use monitor_core::metrics::{dimensions, names, namespaces, parse_byoc_jsonl, FileMetricSink};
+use monitor_core::model_quality::QualityOptions;
+use monitor_core::monitor::{
+    save_monitor, CaptureOptions, ModelQualitySettings, MonitorConfig, MonitorKind,
+};
+use monitor_core::predictions::PredictionAttributes;
+use monitor_core::retrain::{
+    self, alarm_state_change_event, evaluate_alarm, AlarmDefinition, AlarmStateValue,
+    AlarmTransition, ComparisonOperator, Decision, FileLauncher, PipelineConfig, PipelineRun,
+    RetrainConfig, RetrainSummary, RunOptions, Statistic, RETRAIN_CONFIG_KEY,
+};
 use monitor_core::store::{LocalStore, ObjectStore};
 
 use crate::scenario::{Drift, Scenario};
 
 /// Endpoint name of the demo.
 pub const ENDPOINT: &str = "demo-endpoint";
-/// Monitor (schedule) name of the demo.
+/// Data-quality monitor (schedule) name of the demo.
 pub const MONITOR: &str = "demo-data-quality";
+/// Model-quality monitor (schedule) name of the demo.
+pub const MQ_MONITOR: &str = "demo-model-quality";
+/// The model-quality monitor evaluates the window that ended this many minutes before the
+/// tick: labels are collected 2–3 hours after inference, so a window's last labels land
+/// before `window end + 3 h`, and the tick at `window end + 3 h 5 min` sees them all.
+pub const MQ_OFFSET_MINUTES: u32 = 180;
+/// How far a model-quality metric may move past its baseline value before it violates
+/// ([`review_constraints`]).
+pub const MQ_TOLERANCE: f64 = 0.1;
+/// The retraining pipeline both alarms start.
+pub const PIPELINE: &str = "demo-retrain-pipeline";
+/// The model the pipeline retrains (its `Model` parameter).
+pub const MODEL: &str = "demo-churn-model";
+/// No second start of [`PIPELINE`] within this many hours of the last one.
+pub const COOLDOWN_HOURS: f64 = 6.0;
+/// Alarm on the data-quality monitor's violations (the template's naming:
+/// `{stack}/{monitor}/constraint-violations`).
+pub const DQ_ALARM: &str = "modelwatch-demo/demo-data-quality/constraint-violations";
+/// Alarm on the model-quality monitor's accuracy.
+pub const MQ_ALARM: &str = "modelwatch-demo/demo-model-quality/accuracy";
+/// `DatapointsToAlarm` (M) of both alarms.
+pub const DATAPOINTS_TO_ALARM: u32 = 2;
+/// `EvaluationPeriods` (N) of both alarms.
+pub const EVALUATION_PERIODS: u32 = 3;
+/// How long a started pipeline run stays `Executing` on the file launcher.
+const PIPELINE_RUN_HOURS: i64 = 2;
+/// Minutes after the hour at which the hourly tick runs.
+const TICK_MINUTE: i64 = 5;
+/// Account and region of the simulated alarm events.
+const ACCOUNT: &str = "000000000000";
+const REGION: &str = "local";
 
 /// Arguments of `modelwatch demo`.
 #[derive(clap::Args, Debug)]
@@ -33,22 +103,71 @@ pub struct Args {
     /// Hours of capture.
     #[arg(long, default_value_t = 8)]
     hours: usize,
+    /// Retrain-trigger decides and records, but starts no pipeline run.
+    #[arg(long)]
+    dry_run: bool,
 }
 
-/// What the demo produced, for tests and the table.
+/// Options of [`run_demo`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DemoOptions {
+    /// draw progress bars
+    pub progress: bool,
+    /// `dry_run` of `config/retrain.json`
+    pub dry_run: bool,
+}
+
+/// One alarm state change and what retrain-trigger did with its event.
+#[derive(Clone, Debug)]
+pub struct AlarmOutcome {
+    /// the alarm
+    pub alarm: AlarmDefinition,
+    /// the monitor it watches
+    pub monitor: String,
+    /// the state change (its `state.timestamp` is when it happened)
+    pub transition: AlarmTransition,
+    /// retrain-trigger's answer to the event
+    pub retrain: RetrainSummary,
+}
+
+/// What the demo produced, for tests and the tables.
 pub struct DemoOutcome {
-    /// the drift injected per hour
+    /// the input drift injected per hour
     pub plan: Vec<Vec<Drift>>,
-    /// one execution per hour
+    /// hours whose labels follow the drifted concept
+    pub concept_drift: Vec<usize>,
+    /// data-quality executions, one per hour, in hour order
     pub executions: Vec<Execution>,
+    /// model-quality executions, one per hour, in hour order
+    pub quality: Vec<Execution>,
+    /// per hour: the data-quality violations as `feature check` (from the report)
+    pub dq_flagged: Vec<Vec<String>>,
+    /// per hour: the violated model-quality metrics (from the report)
+    pub mq_flagged: Vec<Vec<String>>,
     /// capture objects ingested
     pub objects: usize,
+    /// ground-truth objects merged
+    pub label_objects: usize,
+    /// labels read from them
+    pub labels: u64,
+    /// rows of the data-quality baseline
+    pub baseline_rows: u64,
+    /// rows of the model-quality baseline (the validation set)
+    pub quality_baseline_rows: u64,
+    /// the model-quality constraints the monitor checks
+    pub quality_constraints: ModelQualityConstraints,
+    /// the alarms evaluated
+    pub alarm_definitions: Vec<AlarmDefinition>,
+    /// every alarm state change, in time order
+    pub alarms: Vec<AlarmOutcome>,
+    /// the pipeline runs the file launcher recorded
+    pub runs: Vec<PipelineRun>,
 }
 
 fn bar(len: u64, what: &str) -> ProgressBar {
     let b = ProgressBar::new(len);
     b.set_style(
-        ProgressStyle::with_template("{msg:<22} [{bar:30}] {pos}/{len}")
+        ProgressStyle::with_template("{msg:<28} [{bar:30}] {pos}/{len}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
@@ -56,19 +175,181 @@ fn bar(len: u64, what: &str) -> ProgressBar {
     b
 }
 
-/// Runs the scenario on `store` (which should be empty).
+fn at(secs: i64) -> anyhow::Result<DateTime<Utc>> {
+    Utc.timestamp_opt(secs, 0)
+        .single()
+        .with_context(|| format!("time {secs} out of range"))
+}
+
+/// The monitors of the demo.
+pub fn monitors() -> [MonitorConfig; 2] {
+    let base = |name: &str, kind| MonitorConfig {
+        name: name.into(),
+        kind,
+        endpoint: ENDPOINT.into(),
+        variant: None,
+        baseline_prefix: format!("baselines/{name}"),
+        capture_prefix: "data-capture/".into(),
+        window_minutes: 60,
+        capture: CaptureOptions::default(),
+        publish_metrics: true,
+        model_quality: None,
+    };
+    let mut mq = base(MQ_MONITOR, MonitorKind::ModelQuality);
+    mq.model_quality = Some(ModelQualitySettings {
+        quality: QualityOptions {
+            problem_type: ProblemType::BinaryClassification,
+            positive_label: "1".into(),
+        },
+        // the endpoint answers with the churn probability as its only CSV column
+        attributes: PredictionAttributes {
+            inference_attribute: None,
+            probability_attribute: Some("0".into()),
+            probability_threshold: 0.5,
+        },
+        ground_truth_prefix: None,
+        lookback_hours: 24,
+        offset_minutes: MQ_OFFSET_MINUTES,
+    });
+    [base(MONITOR, MonitorKind::DataQuality), mq]
+}
+
+/// The demo's review of SageMaker's suggested model-quality constraints.
+///
+/// SageMaker suggests each threshold equal to the baseline value itself (spec §4.3), which
+/// about half of all windows of an unchanged model breach by sampling noise alone; its
+/// documentation asks users to review the suggestion. The demo keeps every suggested metric
+/// and operator and moves the threshold by `tolerance` away from the baseline value (a
+/// higher-is-better metric may drop by `tolerance`, an error rate may rise by it), clamped
+/// to [0, 1] and rounded to 4 decimals.
+pub fn review_constraints(
+    suggested: &ModelQualityConstraints,
+    tolerance: f64,
+) -> ModelQualityConstraints {
+    let constraints = suggested
+        .constraints
+        .iter()
+        .map(|(name, c)| {
+            let moved = match c.comparison_operator {
+                MqOperator::LessThanThreshold => c.threshold - tolerance,
+                MqOperator::GreaterThanThreshold => c.threshold + tolerance,
+            };
+            let threshold = ((moved.clamp(0.0, 1.0)) * 1e4).round() / 1e4;
+            (
+                name.clone(),
+                MetricConstraint {
+                    threshold,
+                    ..c.clone()
+                },
+            )
+        })
+        .collect();
+    ModelQualityConstraints {
+        constraints,
+        ..suggested.clone()
+    }
+}
+
+/// The demo's `config/retrain.json`: both monitors' alarms start [`PIPELINE`].
+pub fn retrain_config(dry_run: bool) -> RetrainConfig {
+    let entry = |alarm: &str, monitor: &str| PipelineConfig {
+        alarms: vec![alarm.into()],
+        alarm_name_prefix: None,
+        monitor: monitor.into(),
+        model: MODEL.into(),
+        pipeline: PIPELINE.into(),
+        cooldown_hours: COOLDOWN_HOURS,
+        parameters: BTreeMap::new(),
+        evidence_parameters: None,
+    };
+    RetrainConfig {
+        dry_run,
+        pipelines: vec![entry(DQ_ALARM, MONITOR), entry(MQ_ALARM, MQ_MONITOR)],
+    }
+}
+
+/// The demo's two alarms, as the template would define them (M of N hourly datapoints):
+/// data-quality violations (`Maximum` of `constraint_violations_total` ≥ 1) and model-quality
+/// accuracy (`Minimum` of `accuracy` < `accuracy_threshold`).
+pub fn alarm_definitions(accuracy_threshold: f64) -> [(AlarmDefinition, &'static str); 2] {
+    let dims = |monitor: &str| {
+        BTreeMap::from([
+            (dimensions::ENDPOINT.to_string(), ENDPOINT.to_string()),
+            (
+                dimensions::MONITORING_SCHEDULE.to_string(),
+                monitor.to_string(),
+            ),
+        ])
+    };
+    let dq = AlarmDefinition {
+        name: DQ_ALARM.into(),
+        description: Some(format!(
+            "constraint violations of {MONITOR} in {DATAPOINTS_TO_ALARM} of the last \
+             {EVALUATION_PERIODS} hourly windows"
+        )),
+        namespace: namespaces::DATA_ENDPOINT.into(),
+        metric_name: names::CONSTRAINT_VIOLATIONS_TOTAL.into(),
+        dimensions: dims(MONITOR),
+        statistic: Statistic::Maximum,
+        period_seconds: 3600,
+        threshold: 1.0,
+        comparison: ComparisonOperator::GreaterThanOrEqualToThreshold,
+        evaluation_periods: EVALUATION_PERIODS,
+        datapoints_to_alarm: DATAPOINTS_TO_ALARM,
+    };
+    let mq = AlarmDefinition {
+        name: MQ_ALARM.into(),
+        description: Some(format!(
+            "accuracy of {MQ_MONITOR} below {accuracy_threshold} in {DATAPOINTS_TO_ALARM} of \
+             the last {EVALUATION_PERIODS} hourly windows"
+        )),
+        namespace: namespaces::MODEL_ENDPOINT.into(),
+        metric_name: "accuracy".into(),
+        dimensions: dims(MQ_MONITOR),
+        statistic: Statistic::Minimum,
+        period_seconds: 3600,
+        threshold: accuracy_threshold,
+        comparison: ComparisonOperator::LessThanThreshold,
+        evaluation_periods: EVALUATION_PERIODS,
+        datapoints_to_alarm: DATAPOINTS_TO_ALARM,
+    };
+    [(dq, MONITOR), (mq, MQ_MONITOR)]
+}
+
+/// Runs the scenario on `store` (which should be empty): [`run_demo`] with `progress` and a
+/// live (not dry-run) retrain configuration.
 pub async fn run_scenario(
     store: &LocalStore,
     scenario: &Scenario,
     progress: bool,
 ) -> anyhow::Result<DemoOutcome> {
+    run_demo(
+        store,
+        scenario,
+        &DemoOptions {
+            progress,
+            dry_run: false,
+        },
+    )
+    .await
+}
+
+/// Runs the scenario on `store` (which should be empty): baselines, the simulated hours,
+/// then the alarms and retrain-trigger (module docs).
+pub async fn run_demo(
+    store: &LocalStore,
+    scenario: &Scenario,
+    options: &DemoOptions,
+) -> anyhow::Result<DemoOutcome> {
     let hidden = |b: ProgressBar| {
-        if !progress {
+        if !options.progress {
             b.set_draw_target(indicatif::ProgressDrawTarget::hidden());
         }
         b
     };
-    // 1. baseline from the training set
+    let [dq_cfg, mq_cfg] = monitors();
+
+    // 1. baselines and monitors
     let mut csv = Vec::new();
     scenario.write_baseline_csv(&mut csv)?;
     store.put("datasets/train.csv", csv).await?;
@@ -77,36 +358,65 @@ pub async fn run_scenario(
         &baseline::BaselineRequest {
             dataset: "datasets/train.csv".into(),
             format: DatasetFormat::Csv { header: true },
-            output_prefix: format!("baselines/{MONITOR}"),
+            output_prefix: dq_cfg.baseline_prefix.clone(),
         },
     )
     .await?;
-    println!(
-        "baseline: {} rows, {} features -> {}",
-        summary.rows, summary.features, summary.statistics_key
-    );
-    save_monitor(
-        store,
-        &MonitorConfig {
-            name: MONITOR.into(),
-            kind: MonitorKind::DataQuality,
-            endpoint: ENDPOINT.into(),
-            variant: None,
-            baseline_prefix: format!("baselines/{MONITOR}"),
-            capture_prefix: "data-capture/".into(),
-            window_minutes: 60,
-            capture: CaptureOptions::default(),
-            publish_metrics: true,
-            model_quality: None,
+    let mut csv = Vec::new();
+    scenario.write_validation_csv(&mut csv)?;
+    store.put("datasets/validation.csv", csv.clone()).await?;
+    let quality = baseline::build_model_quality(
+        &csv[..],
+        "datasets/validation.csv",
+        &QualityBaselineRequest {
+            quality: QualityOptions {
+                problem_type: ProblemType::BinaryClassification,
+                positive_label: "1".into(),
+            },
+            ground_truth_attribute: "label".into(),
+            inference_attribute: None,
+            probability_attribute: Some("score".into()),
+            probability_threshold: 0.5,
         },
-    )
-    .await?;
+    )?;
+    let constraints = review_constraints(&quality.constraints, MQ_TOLERANCE);
+    store
+        .put(
+            &mq_cfg.statistics_key(),
+            quality.statistics.to_json().into_bytes(),
+        )
+        .await?;
+    store
+        .put(
+            &mq_cfg.constraints_key(),
+            constraints.to_json().into_bytes(),
+        )
+        .await?;
+    save_monitor(store, &dq_cfg).await?;
+    save_monitor(store, &mq_cfg).await?;
+    let retrain_cfg = retrain_config(options.dry_run);
+    retrain_cfg.validate(RETRAIN_CONFIG_KEY)?;
+    store
+        .put(RETRAIN_CONFIG_KEY, serde_json::to_vec_pretty(&retrain_cfg)?)
+        .await?;
 
-    // 2. capture objects land one by one; each is ingested as its S3 event would be
-    let plan = scenario.drift_plan();
-    let mut objects = 0usize;
-    let b = hidden(bar(scenario.hours as u64, "ingesting capture"));
-    for hour in 0..scenario.hours {
+    // 2. the simulated hours: capture, late labels, the hourly tick
+    let metrics = FileMetricSink::new(store.clone());
+    let mut executions = Vec::new();
+    let mut quality_execs = Vec::new();
+    let (mut objects, mut label_objects, mut labels) = (0usize, 0usize, 0u64);
+    let lag_hours = (MQ_OFFSET_MINUTES / 60) as usize;
+    // until the last labels are collected and the last model-quality window is evaluated
+    let sim_hours = scenario
+        .label_collection_hours()
+        .end
+        .max(scenario.hours + lag_hours);
+    let b = hidden(bar(sim_hours as u64, "simulating hours"));
+    for hour in 0..sim_hours {
+        b.set_message(format!(
+            "hour {} (capture, labels, tick)",
+            at(scenario.hour_start(hour))?.format("%H:%M")
+        ));
         for (key, bytes) in scenario.capture_files(ENDPOINT, hour) {
             store.put(&key, bytes).await?;
             let s = ingest::run(store, std::slice::from_ref(&key)).await?;
@@ -116,38 +426,179 @@ pub async fn run_scenario(
             );
             objects += 1;
         }
+        let hour_end = at(scenario.hour_start(hour) + 3600)?;
+        for (key, bytes) in scenario.ground_truth_files(ENDPOINT, hour) {
+            store.put(&key, bytes).await?;
+            let s = ground_truth::run(store, std::slice::from_ref(&key), hour_end).await?;
+            anyhow::ensure!(s.ignored.is_empty(), "ground truth {key} was ignored");
+            labels += s.objects.iter().map(|o| o.labels).sum::<u64>();
+            label_objects += 1;
+        }
+        let now = at(scenario.hour_start(hour) + 3600 + TICK_MINUTE * 60)?;
+        if hour < scenario.hours {
+            executions.extend(tick_one(store, &metrics, MONITOR, now).await?);
+        }
+        if hour >= lag_hours && hour - lag_hours < scenario.hours {
+            quality_execs.extend(tick_one(store, &metrics, MQ_MONITOR, now).await?);
+        }
         b.inc(1);
     }
     b.finish_and_clear();
 
-    // 3. the hourly tick, a few minutes after each hour ends
-    let metrics = FileMetricSink::new(store.clone());
-    let mut executions = Vec::new();
-    let b = hidden(bar(scenario.hours as u64, "monitoring windows"));
-    for hour in 0..scenario.hours {
-        let end = Utc
-            .timestamp_opt(scenario.hour_start(hour) + 3600 + 300, 0)
-            .single()
-            .context("tick time out of range")?;
-        let s = tick::run(
-            store,
-            &metrics,
-            &TickRequest {
-                now: end,
-                monitor: Some(MONITOR.into()),
-                window_end: None,
-            },
-        )
-        .await?;
-        executions.extend(s.executions);
-        b.inc(1);
+    let mut dq_flagged = Vec::new();
+    for e in &executions {
+        dq_flagged.push(dq_violations(store, e).await?);
     }
-    b.finish_and_clear();
+    let mut mq_flagged = Vec::new();
+    for e in &quality_execs {
+        mq_flagged.push(mq_violations(store, e).await?);
+    }
+
+    // 3. alarms over the metric files → retrain-trigger
+    let accuracy_threshold = constraints
+        .get("accuracy")
+        .map(|c| c.threshold)
+        .context("the model-quality constraints have no accuracy")?;
+    let definitions = alarm_definitions(accuracy_threshold);
+    let (alarms, runs) = alarms_and_retraining(store, &definitions).await?;
+
     Ok(DemoOutcome {
-        plan,
+        plan: scenario.drift_plan(),
+        concept_drift: scenario.concept_drift_hours(),
         executions,
+        quality: quality_execs,
+        dq_flagged,
+        mq_flagged,
         objects,
+        label_objects,
+        labels,
+        baseline_rows: summary.rows,
+        quality_baseline_rows: quality.rows,
+        quality_constraints: constraints,
+        alarm_definitions: definitions.into_iter().map(|(d, _)| d).collect(),
+        alarms,
+        runs,
     })
+}
+
+async fn tick_one(
+    store: &LocalStore,
+    metrics: &FileMetricSink<LocalStore>,
+    monitor: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<Execution>> {
+    Ok(tick::run(
+        store,
+        metrics,
+        &TickRequest {
+            now,
+            monitor: Some(monitor.into()),
+            window_end: None,
+        },
+    )
+    .await?
+    .executions)
+}
+
+/// The data-quality violations of an execution's report as `feature check`.
+async fn dq_violations(store: &LocalStore, e: &Execution) -> anyhow::Result<Vec<String>> {
+    if e.status != ExecutionStatus::CompletedWithViolations {
+        return Ok(Vec::new());
+    }
+    let key = format!("{}constraint_violations.json", e.report_prefix);
+    let v = ConstraintViolations::from_json(&store.get(&key).await?)
+        .with_context(|| format!("reading {key}"))?;
+    Ok(v.violations
+        .iter()
+        .map(|v| {
+            let check = short_check(v.constraint_check_type.as_str());
+            match e.drift.iter().find(|d| d.feature == v.feature_name) {
+                Some(d) if check == "drift" => {
+                    format!("{} {check} {:.2}", v.feature_name, d.distance)
+                }
+                _ => format!("{} {check}", v.feature_name),
+            }
+        })
+        .collect())
+}
+
+/// The violated metrics of a model-quality execution's report (SageMaker's names).
+async fn mq_violations(store: &LocalStore, e: &Execution) -> anyhow::Result<Vec<String>> {
+    if e.status != ExecutionStatus::CompletedWithViolations {
+        return Ok(Vec::new());
+    }
+    let key = format!("{}constraint_violations.json", e.report_prefix);
+    let v = ModelQualityViolations::from_json(&store.get(&key).await?)
+        .with_context(|| format!("reading {key}"))?;
+    Ok(v.violations.into_iter().map(|v| v.metric_name).collect())
+}
+
+/// Reads the metric files back and returns the samples of `def`'s metric (namespace, name
+/// and dimensions equal), in time order.
+async fn metric_samples(
+    store: &LocalStore,
+    def: &AlarmDefinition,
+) -> anyhow::Result<Vec<(DateTime<Utc>, f64)>> {
+    let mut out = Vec::new();
+    for key in store.list(monitor_core::metrics::METRICS_PREFIX).await? {
+        if !key.ends_with(".jsonl") {
+            continue;
+        }
+        for d in parse_byoc_jsonl(&key, &store.get(&key).await?, None)? {
+            let dims: BTreeMap<String, String> = d.dimensions.iter().cloned().collect();
+            if d.namespace == def.namespace && d.name == def.metric_name && dims == def.dimensions {
+                if let Some(v) = d.value.mean() {
+                    out.push((d.timestamp, v));
+                }
+            }
+        }
+    }
+    out.sort_by_key(|(t, _)| *t);
+    Ok(out)
+}
+
+async fn alarms_and_retraining(
+    store: &LocalStore,
+    definitions: &[(AlarmDefinition, &str)],
+) -> anyhow::Result<(Vec<AlarmOutcome>, Vec<PipelineRun>)> {
+    let mut changes: Vec<(AlarmDefinition, &str, AlarmTransition)> = Vec::new();
+    for (def, monitor) in definitions {
+        let samples = metric_samples(store, def).await?;
+        for t in evaluate_alarm(def, &samples, None)? {
+            changes.push((def.clone(), monitor, t));
+        }
+    }
+    // time order; at the same time, the order of the definitions (stable sort)
+    changes.sort_by_key(|(_, _, t)| t.state.timestamp);
+
+    // The launcher's clock is the simulated time of the event being handled.
+    let clock = Arc::new(AtomicI64::new(0));
+    let read = Arc::clone(&clock);
+    let launcher = FileLauncher::new(store.clone())
+        .with_run_duration(Some(TimeDelta::hours(PIPELINE_RUN_HOURS)))
+        .with_clock(Arc::new(move || {
+            Utc.timestamp_opt(read.load(Ordering::SeqCst), 0)
+                .single()
+                .unwrap_or_default()
+        }));
+    let run_options = RunOptions {
+        dry_run: None,
+        store_uri: format!("{}/", store.root().display()),
+    };
+    let mut out = Vec::new();
+    for (alarm, monitor, transition) in changes {
+        let event = alarm_state_change_event(&alarm, &transition, ACCOUNT, REGION);
+        clock.store(event.time.timestamp(), Ordering::SeqCst);
+        let retrain = retrain::run(store, &launcher, &event, event.time, &run_options).await?;
+        out.push(AlarmOutcome {
+            alarm,
+            monitor: monitor.to_string(),
+            transition,
+            retrain,
+        });
+    }
+    let runs = launcher.runs(PIPELINE).await?;
+    Ok((out, runs))
 }
 
 fn short_check(name: &str) -> &str {
@@ -162,47 +613,78 @@ fn short_check(name: &str) -> &str {
     }
 }
 
-/// Prints the per-hour table.
-pub fn print_table(outcome: &DemoOutcome) {
-    let checks = [
-        "data_type_check",
-        "completeness_check",
-        "baseline_drift_check",
-        "categorical_values_check",
-        "missing_column_check",
-        "extra_column_check",
-    ];
-    print!(
-        "\n{:<17} {:<24} {:>7} {:>4}",
-        "window (UTC)", "status", "records", "bad"
-    );
-    for c in checks {
-        print!(" {:>5}", short_check(c));
+fn status_name(s: ExecutionStatus) -> &'static str {
+    match s {
+        ExecutionStatus::Completed => "Completed",
+        ExecutionStatus::CompletedWithViolations => "CompletedWithViolations",
+        ExecutionStatus::Failed => "Failed",
     }
-    println!("  drifted features (distance)          injected");
+}
+
+fn metric(e: &Execution, name: &str) -> String {
+    e.model_metrics
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or_else(|| "-".to_string(), |(_, v)| format!("{v:.3}"))
+}
+
+fn or_dash(items: &[String], sep: &str) -> String {
+    if items.is_empty() {
+        "-".to_string()
+    } else {
+        items.join(sep)
+    }
+}
+
+/// Prints the per-hour table: data quality and model quality side by side, then what was
+/// flagged and injected per hour.
+pub fn print_table(outcome: &DemoOutcome) {
+    println!(
+        "\n{:<17} | {:<41} | model quality (labels 2-3 h late, so each window is",
+        "", "data quality (evaluated at window end)"
+    );
+    println!(
+        "{:<17} | {:<41} | evaluated {} h after it ends)",
+        "",
+        "",
+        MQ_OFFSET_MINUTES / 60
+    );
+    println!(
+        "{:<17} | {:<23} {:>7} {:>4} {:>4} | {:<23} {:>11} {:>8} {:>6} {:>4}",
+        "window (UTC)",
+        "status",
+        "records",
+        "bad",
+        "viol",
+        "status",
+        "labels",
+        "accuracy",
+        "auc",
+        "viol"
+    );
     for (i, e) in outcome.executions.iter().enumerate() {
-        let status = match e.status {
-            ExecutionStatus::Completed => "Completed",
-            ExecutionStatus::CompletedWithViolations => "CompletedWithViolations",
-            ExecutionStatus::Failed => "Failed",
-        };
-        print!(
-            "{:<17} {:<24} {:>7} {:>4}",
-            fmt_window(e.window_start),
-            status,
-            e.records,
-            e.bad_records
+        let q = outcome.quality.get(i);
+        let labels = q.and_then(|q| q.label_coverage.as_ref()).map_or_else(
+            || "-".into(),
+            |c| format!("{}/{}", c.matched, c.predictions),
         );
-        for c in checks {
-            print!(" {:>5}", e.violations_by_check.get(c).copied().unwrap_or(0));
-        }
-        let drifted: Vec<String> = e
-            .drift
-            .iter()
-            .filter(|d| d.violated)
-            .map(|d| format!("{} {:.3}", d.feature, d.distance))
-            .collect();
-        let injected: Vec<String> = outcome
+        println!(
+            "{:<17} | {:<23} {:>7} {:>4} {:>4} | {:<23} {:>11} {:>8} {:>6} {:>4}",
+            fmt_window(e.window_start),
+            status_name(e.status),
+            e.records,
+            e.bad_records,
+            e.violations,
+            q.map_or("-", |q| status_name(q.status)),
+            labels,
+            q.map_or_else(|| "-".into(), |q| metric(q, "accuracy")),
+            q.map_or_else(|| "-".into(), |q| metric(q, "auc")),
+            q.map_or_else(|| "-".into(), |q| q.violations.to_string()),
+        );
+    }
+    println!("\nwhat happened per hour (injected → flagged)");
+    for (i, e) in outcome.executions.iter().enumerate() {
+        let mut injected: Vec<String> = outcome
             .plan
             .get(i)
             .map(|p| {
@@ -212,19 +694,117 @@ pub fn print_table(outcome: &DemoOutcome) {
                     .collect()
             })
             .unwrap_or_default();
+        if outcome.concept_drift.contains(&i) {
+            injected.push("concept drift (labels follow a new relationship)".into());
+        }
+        let dq = outcome.dq_flagged.get(i).map_or(&[][..], Vec::as_slice);
+        let mq = outcome.mq_flagged.get(i).map_or(&[][..], Vec::as_slice);
         println!(
-            "  {:<36} {}",
-            if drifted.is_empty() {
-                "-".to_string()
-            } else {
-                drifted.join(", ")
-            },
-            if injected.is_empty() {
-                "-".to_string()
-            } else {
-                injected.join("; ")
-            }
+            "{}  injected: {}\n       data quality:  {}\n       model quality: {}",
+            e.window_start.format("%H:%M"),
+            or_dash(&injected, "; "),
+            or_dash(dq, ", "),
+            or_dash(mq, ", ")
         );
+    }
+}
+
+/// Prints the alarm and retraining table.
+pub fn print_alarms(outcome: &DemoOutcome) {
+    println!(
+        "\nalarms: CloudWatch M-of-N ({DATAPOINTS_TO_ALARM} of {EVALUATION_PERIODS} hourly \
+         datapoints) over metrics/ -> retrain-trigger (pipeline {PIPELINE}, cooldown \
+         {COOLDOWN_HOURS} h)"
+    );
+    for def in &outcome.alarm_definitions {
+        let op = match def.comparison {
+            ComparisonOperator::GreaterThanThreshold => ">",
+            ComparisonOperator::GreaterThanOrEqualToThreshold => ">=",
+            ComparisonOperator::LessThanThreshold => "<",
+            ComparisonOperator::LessThanOrEqualToThreshold => "<=",
+        };
+        println!(
+            "  {}: {}({}) {} {}",
+            def.name,
+            statistic_name(def.statistic),
+            def.metric_name,
+            op,
+            def.threshold
+        );
+    }
+    println!(
+        "\n{:<17} {:<56} {:<26} {:<17} details",
+        "time (UTC)", "alarm", "state change", "retraining"
+    );
+    for o in &outcome.alarms {
+        let change = format!(
+            "{} -> {}",
+            o.transition.previous.value, o.transition.state.value
+        );
+        let details = match &o.retrain.decision {
+            Decision::Started { execution_arn } => format!("run {execution_arn}"),
+            Decision::SkippedCooldown {
+                last_started,
+                until,
+            } => format!(
+                "last start {}, no start before {}",
+                fmt_window(*last_started),
+                fmt_window(*until)
+            ),
+            Decision::SkippedRunning { running_execution } => {
+                format!("{running_execution} is still executing")
+            }
+            Decision::SkippedDuplicate { previous } => format!("already {}", previous.kind()),
+            Decision::DryRun => "would have started a run".into(),
+            Decision::Ignored { .. } if o.transition.state.value != AlarmStateValue::Alarm => {
+                "logged; only ALARM starts retraining".into()
+            }
+            Decision::Ignored { reason } => reason.clone(),
+        };
+        println!(
+            "{:<17} {:<56} {:<26} {:<17} {}",
+            fmt_window(o.transition.state.timestamp),
+            o.alarm.name,
+            change,
+            o.retrain.decision.kind(),
+            details
+        );
+    }
+    let fired = outcome
+        .alarms
+        .iter()
+        .filter(|o| o.transition.state.value == AlarmStateValue::Alarm)
+        .count();
+    println!(
+        "\n{fired} alarm(s) fired; {} pipeline run(s) recorded",
+        outcome.runs.len()
+    );
+    for r in &outcome.runs {
+        let param = |n: &str| {
+            r.parameters
+                .iter()
+                .find(|p| p.name == n)
+                .map_or("", |p| p.value.as_str())
+        };
+        println!(
+            "  {} started {} by {} (window {} .. {}), evidence {}",
+            r.execution_arn,
+            fmt_window(r.started_at),
+            param("AlarmName"),
+            param("WindowStart"),
+            param("WindowEnd"),
+            param("ViolationsUri")
+        );
+    }
+}
+
+fn statistic_name(s: Statistic) -> &'static str {
+    match s {
+        Statistic::Average => "Average",
+        Statistic::Sum => "Sum",
+        Statistic::Minimum => "Minimum",
+        Statistic::Maximum => "Maximum",
+        Statistic::SampleCount => "SampleCount",
     }
 }
 
@@ -245,23 +825,53 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         ..Scenario::new(args.seed)
     };
     let started = std::time::Instant::now();
-    let outcome = run_scenario(&store, &scenario, true).await?;
+    let outcome = run_demo(
+        &store,
+        &scenario,
+        &DemoOptions {
+            progress: true,
+            dry_run: args.dry_run,
+        },
+    )
+    .await?;
+    let accuracy = outcome
+        .quality_constraints
+        .get("accuracy")
+        .map_or(f64::NAN, |c| c.threshold);
+    let auc = outcome
+        .quality_constraints
+        .get("auc")
+        .map_or(f64::NAN, |c| c.threshold);
+    println!(
+        "data-quality baseline: {} training rows; model-quality baseline: {} validation rows, \
+         thresholds moved {MQ_TOLERANCE} past the baseline values (e.g. accuracy < \
+         {accuracy}, auc < {auc} violate)",
+        outcome.baseline_rows, outcome.quality_baseline_rows
+    );
     print_table(&outcome);
+    print_alarms(&outcome);
     let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
-    for e in &outcome.executions {
-        *by_status.entry(format!("{:?}", e.status)).or_default() += 1;
+    for e in outcome.executions.iter().chain(&outcome.quality) {
+        *by_status
+            .entry(format!("{} {:?}", e.monitoring_schedule_name, e.status))
+            .or_default() += 1;
     }
     println!(
-        "\n{} capture objects, {} windows {:?} in {:.2?}",
+        "\n{} capture objects, {} ground-truth objects ({} labels), {} windows {:?} in {:.2?}",
         outcome.objects,
-        outcome.executions.len(),
+        outcome.label_objects,
+        outcome.labels,
+        outcome.executions.len() + outcome.quality.len(),
         by_status,
         started.elapsed()
     );
     let root = args.out.display();
-    println!("reports:  {root}/reports/{ENDPOINT}/{MONITOR}/yyyy/mm/dd/HH/ (statistics.json, constraint_violations.json, execution.json)");
-    println!("baseline: {root}/baselines/{MONITOR}/ (statistics.json, constraints.json)");
-    println!("state:    {root}/state/profiles/{MONITOR}/ (one mergeable partial profile per capture object)");
-    println!("metrics:  {root}/metrics/ (CloudWatch metrics, SageMaker's container file format)");
+    println!("reports:   {root}/reports/{ENDPOINT}/{{{MONITOR},{MQ_MONITOR}}}/yyyy/mm/dd/HH/ (statistics.json, constraint_violations.json, execution.json)");
+    println!("baselines: {root}/baselines/{{{MONITOR},{MQ_MONITOR}}}/ (statistics.json, constraints.json); datasets in {root}/datasets/");
+    println!("labels:    {root}/ground-truth/{ENDPOINT}/yyyy/mm/dd/HH/MMSS.jsonl (uploads, by collection hour)");
+    println!("merged:    {root}/state/merged/{MQ_MONITOR}/{ENDPOINT}/AllTraffic/yyyy/mm/dd/HH/ (predictions joined to labels, SageMaker's merge layout)");
+    println!("state:     {root}/state/profiles/{MONITOR}/, {root}/state/predictions/{MQ_MONITOR}/, {root}/state/mq/{MQ_MONITOR}/ (mergeable per-object state)");
+    println!("metrics:   {root}/metrics/ (CloudWatch metrics, SageMaker's BYOC file format)");
+    println!("retrain:   {root}/{RETRAIN_CONFIG_KEY}; audit records {root}/state/retrain/audit/{PIPELINE}/; runs {root}/state/retrain/runs/{PIPELINE}/");
     Ok(())
 }

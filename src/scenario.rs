@@ -6,7 +6,11 @@
 //! * a baseline training CSV (header, output column first, as SageMaker expects: spec §3.7),
 //! * hourly endpoint data-capture files in SageMaker's key layout and record layout
 //!   (spec §1.2 and §1.3), with drift injected in the later hours ([`drift_plan`]),
-//! * the ground-truth label of every inference ([`Scenario::ground_truth`]).
+//! * the ground-truth label of every inference ([`Scenario::ground_truth`]), uploaded late
+//!   as SageMaker ground-truth objects ([`Scenario::ground_truth_files`], spec §2.1): each
+//!   label is collected 2–3 hours after its inference, and 10 % never arrive,
+//! * a model-quality validation CSV of scores and true labels
+//!   ([`Scenario::write_validation_csv`]) for the model-quality baseline.
 //!
 //! Everything is a pure function of the [`Scenario`] fields: the same seed gives the same
 //! bytes. Randomness comes from a self-contained xoshiro256** generator seeded through
@@ -22,8 +26,17 @@
 //! changes only the observed values. The model scores the observed values (missing or
 //! unparseable numbers imputed with the training mean, unknown categories contribute 0);
 //! the ground-truth label is a Bernoulli draw of the probability of the true values
-//! ([`true_probability`], today the same formula as the model: no concept drift yet). Late
-//! labels and concept drift plug in at [`true_probability`] and [`Scenario::ground_truth`].
+//! ([`true_probability`]).
+//!
+//! Concept drift is a separate axis from the input drift of [`drift_plan`]: from capture
+//! hour [`CONCEPT_DRIFT_FROM`] on ([`concept_drift_hours`]) the true relationship between
+//! inputs and churn changes (a competitor's offer: long-tenure, active customers on
+//! expensive plans leave, and recent logins stop signalling loyalty), while the model keeps
+//! scoring with the old one. Capture files do not depend on it at all (same bytes with or
+//! without concept drift); only the labels do, so model quality degrades strongly (accuracy
+//! and AUC drop) in hours whose inputs look like any other. In the default 8-hour scenario
+//! the concept drift (hours 5–7) coincides with input drift stages of [`drift_plan`] (an
+//! observation drift in hour 5: `income` missing, which leaves the true inputs unchanged).
 
 use std::fmt::{self, Write as _};
 use std::io::{self, Write};
@@ -36,6 +49,23 @@ pub const VARIANT: &str = "AllTraffic";
 pub const CORRUPTION_TOKEN: &str = "N/A";
 /// Hours `0..CLEAN_HOURS` of [`drift_plan`] carry no drift.
 pub const CLEAN_HOURS: usize = 3;
+/// Root of the ground-truth keys: `{GroundTruthS3Input.S3Uri}` relative to the bucket is
+/// `ground-truth/{endpoint}/` (spec §2.1; modelwatch's default ground-truth prefix).
+pub const GROUND_TRUTH_ROOT: &str = "ground-truth";
+/// First capture hour (0-based) whose labels follow the drifted concept; it lasts to the end
+/// of the scenario (see [`concept_drift_hours`]).
+pub const CONCEPT_DRIFT_FROM: usize = 5;
+/// Shortest delay between an inference and the collection of its label, seconds (2 h).
+pub const LABEL_DELAY_MIN_SECS: i64 = 2 * 3600;
+/// Longest delay (exclusive) between an inference and the collection of its label, seconds
+/// (3 h): a label is collected in the hour folder of its inference hour + 2 or + 3.
+pub const LABEL_DELAY_MAX_SECS: i64 = 3 * 3600;
+/// Fraction of labels that never arrive.
+pub const LABEL_LOSS_SHARE: f64 = 0.1;
+/// The labelling system uploads what it collected every this many seconds (20 minutes): one
+/// ground-truth object per batch, named after the batch start `{MM}{SS}.jsonl` as in
+/// SageMaker's example uploads (spec §2.1).
+pub const LABEL_BATCH_SECS: i64 = 20 * 60;
 /// 2026-11-01T00:00:00Z, the default [`Scenario::start_unix_secs`].
 pub const DEFAULT_START_UNIX_SECS: i64 = days_from_civil(2026, 11, 1) * 86_400;
 
@@ -306,6 +336,12 @@ pub fn drift_plan(hours: usize) -> Vec<Vec<Drift>> {
         .collect()
 }
 
+/// Capture hours (0-based) of a scenario of `hours` hours whose labels follow the drifted
+/// concept: `CONCEPT_DRIFT_FROM..hours` (a concept drift lasts until the model is retrained).
+pub fn concept_drift_hours(hours: usize) -> Vec<usize> {
+    (CONCEPT_DRIFT_FROM..hours).collect()
+}
+
 /// The label of one inference, as SageMaker ground truth would carry it (spec §2.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroundTruth {
@@ -315,6 +351,10 @@ pub struct GroundTruth {
     pub inference_time_unix_secs: i64,
     /// 1 = the customer churned, 0 = stayed.
     pub label: u8,
+    /// When the label is collected (uploaded), Unix seconds (UTC): the inference time plus a
+    /// delay in [[`LABEL_DELAY_MIN_SECS`], [`LABEL_DELAY_MAX_SECS`]); `None` for the
+    /// [`LABEL_LOSS_SHARE`] of labels that never arrive.
+    pub collected_unix_secs: Option<i64>,
 }
 
 /// A reproducible demo: baseline, hourly capture and labels.
@@ -324,6 +364,8 @@ pub struct Scenario {
     pub seed: u64,
     /// Rows of the baseline CSV.
     pub baseline_rows: usize,
+    /// Rows of the model-quality validation CSV ([`Scenario::write_validation_csv`]).
+    pub validation_rows: usize,
     /// Hours of capture.
     pub hours: usize,
     /// Inferences per hour.
@@ -341,12 +383,13 @@ impl Default for Scenario {
 }
 
 impl Scenario {
-    /// The standard demo with `seed`: 20 000 baseline rows, 8 hours of 6 000 records in
-    /// files of 2 000, starting 2026-11-01T00:00:00Z.
+    /// The standard demo with `seed`: 20 000 baseline rows, 5 000 validation rows, 8 hours
+    /// of 6 000 records in files of 2 000, starting 2026-11-01T00:00:00Z.
     pub fn new(seed: u64) -> Self {
         Self {
             seed,
             baseline_rows: 20_000,
+            validation_rows: 5_000,
             hours: 8,
             records_per_hour: 6_000,
             records_per_file: 2_000,
@@ -357,6 +400,11 @@ impl Scenario {
     /// The drift of every hour: `drift_plan(self.hours)`.
     pub fn drift_plan(&self) -> Vec<Vec<Drift>> {
         drift_plan(self.hours)
+    }
+
+    /// The hours whose labels follow the drifted concept: `concept_drift_hours(self.hours)`.
+    pub fn concept_drift_hours(&self) -> Vec<usize> {
+        concept_drift_hours(self.hours)
     }
 
     /// Start of capture hour `hour`, Unix seconds (UTC).
@@ -395,6 +443,27 @@ impl Scenario {
         }
         out.flush()?;
         Ok(self.baseline_rows as u64)
+    }
+
+    /// Writes the model-quality validation CSV: a header `score,label`, then
+    /// `validation_rows` clean rows (a hold-out set from before any drift, its own random
+    /// stream): the model's score and a label drawn from the true probability of the row.
+    /// Returns the number of data rows written.
+    ///
+    /// # Errors
+    /// Any error of `w`.
+    pub fn write_validation_csv(&self, w: &mut impl Write) -> io::Result<u64> {
+        let mut out = io::BufWriter::with_capacity(1 << 16, w);
+        writeln!(out, "score,label")?;
+        let mut rng = Rng::stream(self.seed, STREAM_VALIDATION, 0);
+        for _ in 0..self.validation_rows {
+            let row = sample_row(&mut rng);
+            let score = model_probability(&row);
+            let label = u8::from(rng.unit() < true_probability(&row, 0));
+            writeln!(out, "{score:.prec$},{label}", prec = DECIMALS[SCORE])?;
+        }
+        out.flush()?;
+        Ok(self.validation_rows as u64)
     }
 
     /// The capture files of `hour` with the drift of [`drift_plan`]; empty when
@@ -455,16 +524,93 @@ impl Scenario {
 
     /// The label of every inference of `hour` generated with `drifts`: 1 with probability
     /// [`true_probability`] of the record's true values, drawn from a uniform keyed by
-    /// `(seed, inference id)` so that a label never depends on generation order.
+    /// `(seed, inference id)` so that a label never depends on generation order. Whether and
+    /// when it is collected comes from two more uniforms keyed the same way.
     pub fn ground_truth_with(&self, hour: usize, drifts: &[Drift]) -> Vec<GroundTruth> {
         self.hour_events(hour, drifts)
             .into_iter()
             .map(|e| GroundTruth {
                 inference_id: e.inference_id.to_string(),
                 inference_time_unix_secs: e.time,
-                label: u8::from(label_uniform(self.seed, e.inference_id) < e.p_true),
+                label: u8::from(keyed_uniform(self.seed, STREAM_LABELS, e.inference_id) < e.p_true),
+                collected_unix_secs: label_collection_time(self.seed, e.inference_id, e.time),
             })
             .collect()
+    }
+
+    /// The ground-truth folder of scenario hour `hour` (the label *collection* hour, spec
+    /// §2.1): `ground-truth/{endpoint}/{yyyy}/{mm}/{dd}/{HH}/`.
+    pub fn ground_truth_hour_prefix(&self, endpoint: &str, hour: usize) -> String {
+        let t = Civil::from_unix(self.hour_start(hour));
+        format!(
+            "{GROUND_TRUTH_ROOT}/{endpoint}/{:04}/{:02}/{:02}/{:02}/",
+            t.year, t.month, t.day, t.hour
+        )
+    }
+
+    /// The hours (0-based, counted like capture hours) in which some label may be collected:
+    /// from `LABEL_DELAY_MIN_SECS / 3600` (2) to `hours + 2` inclusive; empty without capture.
+    pub fn label_collection_hours(&self) -> std::ops::Range<usize> {
+        if self.hours == 0 {
+            return 0..0;
+        }
+        let first = (LABEL_DELAY_MIN_SECS / 3600) as usize;
+        // an inference at the last second of hour h, delayed just under the maximum
+        let last = ((3599 + LABEL_DELAY_MAX_SECS - 1) / 3600) as usize + self.hours - 1;
+        first..last + 1
+    }
+
+    /// The ground-truth objects uploaded during scenario hour `hour`, as `(key, JSON Lines
+    /// bytes)` in upload order.
+    ///
+    /// Each label collected in `[hour start, hour end)` (see
+    /// [`GroundTruth::collected_unix_secs`]; labels come from the inference hours 2–3 hours
+    /// earlier, with the concept and input drift of their hour) goes into the batch of
+    /// [`LABEL_BATCH_SECS`] it was collected in. Keys follow spec §2.1:
+    /// `ground-truth/{endpoint}/{yyyy}/{mm}/{dd}/{HH}/{MM}{SS}.jsonl` with `HH` the collection
+    /// hour and `MMSS` the batch start. Records, in collection order:
+    /// `{"groundTruthData":{"data":"1","encoding":"CSV"},"eventMetadata":{"eventId":"<inferenceId>"},"eventVersion":"0"}`.
+    pub fn ground_truth_files(&self, endpoint: &str, hour: usize) -> Vec<(String, Vec<u8>)> {
+        let start = self.hour_start(hour);
+        let end = start + 3600;
+        let mut labels: Vec<(i64, GroundTruth)> = Vec::new();
+        for h in 0..self.hours {
+            let first = self.hour_start(h) + LABEL_DELAY_MIN_SECS;
+            let last = self.hour_start(h) + 3599 + LABEL_DELAY_MAX_SECS;
+            if first >= end || last < start {
+                continue;
+            }
+            labels.extend(self.ground_truth(h).into_iter().filter_map(|g| {
+                g.collected_unix_secs
+                    .filter(|t| (start..end).contains(t))
+                    .map(|t| (t, g))
+            }));
+        }
+        // stable: equal collection times keep inference order
+        labels.sort_by_key(|(t, _)| *t);
+        let prefix = self.ground_truth_hour_prefix(endpoint, hour);
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut current_batch = None;
+        for (t, g) in labels {
+            let batch = (t - start) / LABEL_BATCH_SECS;
+            if current_batch != Some(batch) {
+                current_batch = Some(batch);
+                let b = Civil::from_unix(start + batch * LABEL_BATCH_SECS);
+                files.push((
+                    format!("{prefix}{:02}{:02}.jsonl", b.minute, b.second),
+                    Vec::new(),
+                ));
+            }
+            if let Some((_, body)) = files.last_mut() {
+                let line = format!(
+                    r#"{{"groundTruthData":{{"data":"{}","encoding":"CSV"}},"eventMetadata":{{"eventId":"{}"}},"eventVersion":"0"}}"#,
+                    g.label, g.inference_id
+                );
+                body.extend_from_slice(line.as_bytes());
+                body.push(b'\n');
+            }
+        }
+        files
     }
 
     /// The records of `hour`, in time order.
@@ -638,11 +784,21 @@ fn level_effect(row: &Row, col: usize, levels: &[&str], effects: &[f64]) -> f64 
     }
 }
 
-/// The model: churn probability `1 / (1 + e^(−η))` with η a linear combination of the
-/// standardised inputs and categorical effects, clamped to [−8, 8] so the score stays in
-/// (0.0003, 0.9997) and always prints with six meaningful decimals.
+/// The model: churn probability `1 / (1 + e^(−η))` with η ([`model_eta`]) a linear
+/// combination of the standardised inputs and categorical effects, clamped to [−8, 8] so the
+/// score stays in (0.0003, 0.9997) and always prints with six meaningful decimals.
 fn model_probability(row: &Row) -> f64 {
-    let eta = -1.3 + 0.9 * z(row, LAST_LOGIN) + 0.5 * z(row, SUPPORT_CALLS) - 0.7 * z(row, TENURE)
+    logistic(model_eta(row))
+}
+
+/// `1 / (1 + e^(−η))` with η clamped to [−8, 8], rounded to the score's decimals.
+fn logistic(eta: f64) -> f64 {
+    round_to(1.0 / (1.0 + (-eta.clamp(-8.0, 8.0)).exp()), DECIMALS[SCORE])
+}
+
+/// The model's log-odds of churn.
+fn model_eta(row: &Row) -> f64 {
+    -1.3 + 0.9 * z(row, LAST_LOGIN) + 0.5 * z(row, SUPPORT_CALLS) - 0.7 * z(row, TENURE)
         + 0.5 * z(row, MONTHLY)
         - 0.6 * z(row, IS_ACTIVE)
         - 0.3 * z(row, CREDIT_SCORE)
@@ -654,22 +810,48 @@ fn model_probability(row: &Row) -> f64 {
         + level_effect(row, PLAN, &PLANS, &PLAN_EFFECT)
         + level_effect(row, PAYMENT, &PAYMENTS, &PAYMENT_EFFECT)
         + level_effect(row, DEVICE, &DEVICES, &DEVICE_EFFECT)
-        + level_effect(row, REGION, &REGIONS, &REGION_EFFECT);
-    round_to(1.0 / (1.0 + (-eta.clamp(-8.0, 8.0)).exp()), DECIMALS[SCORE])
+        + level_effect(row, REGION, &REGIONS, &REGION_EFFECT)
 }
 
 /// Probability that the customer of `row` (true values) churns in capture hour `hour`.
-/// Today the model is right (no concept drift), so this is the model's formula; a concept
-/// drift issue changes it per hour.
-fn true_probability(row: &Row, _hour: usize) -> f64 {
-    model_probability(row)
+///
+/// Before [`CONCEPT_DRIFT_FROM`] the model is right: this is the model's formula. From that
+/// hour on the concept has drifted: the log-odds are the model's plus
+/// `−1.2·z(last_login_days) + 1.0·z(tenure_months) + 0.8·z(is_active)
+/// + 0.4·z(monthly_charges) − 0.2`: the login, tenure and activity effects are reversed and
+/// price matters more (a competitor's offer takes long-standing, active, high-paying
+/// customers), with the intercept lowered a little to keep the churn rate near its old
+/// level.
+fn true_probability(row: &Row, hour: usize) -> f64 {
+    if hour < CONCEPT_DRIFT_FROM {
+        return model_probability(row);
+    }
+    logistic(
+        model_eta(row) - 0.2 - 1.2 * z(row, LAST_LOGIN)
+            + 1.0 * z(row, TENURE)
+            + 0.8 * z(row, IS_ACTIVE)
+            + 0.4 * z(row, MONTHLY),
+    )
 }
 
-/// Uniform in [0, 1) keyed by `(seed, inference id)`: SplitMix64's output mix of the pair.
-fn label_uniform(seed: u64, inference_id: u64) -> f64 {
-    let mut sm = SplitMix64(seed ^ STREAM_LABELS.wrapping_mul(GOLDEN));
+/// Uniform in [0, 1) keyed by `(seed, stream tag, inference id)`: SplitMix64's output mix
+/// of the triple.
+fn keyed_uniform(seed: u64, tag: u64, inference_id: u64) -> f64 {
+    let mut sm = SplitMix64(seed ^ tag.wrapping_mul(GOLDEN));
     let key = sm.next() ^ inference_id.wrapping_mul(0xD1B5_4A32_D192_ED03);
     to_unit(SplitMix64(key).next())
+}
+
+/// When the label of an inference at `time` is collected: `None` with probability
+/// [`LABEL_LOSS_SHARE`], else `time` + a delay uniform in
+/// [[`LABEL_DELAY_MIN_SECS`], [`LABEL_DELAY_MAX_SECS`]) (whole seconds).
+fn label_collection_time(seed: u64, inference_id: u64, time: i64) -> Option<i64> {
+    if keyed_uniform(seed, STREAM_LABEL_LOSS, inference_id) < LABEL_LOSS_SHARE {
+        return None;
+    }
+    let span = (LABEL_DELAY_MAX_SECS - LABEL_DELAY_MIN_SECS) as f64;
+    let delay = (keyed_uniform(seed, STREAM_LABEL_DELAY, inference_id) * span) as i64;
+    Some(time + LABEL_DELAY_MIN_SECS + delay.clamp(0, span as i64 - 1))
 }
 
 /// Writes the cells `from..` comma-separated.
@@ -806,6 +988,9 @@ const STREAM_DRIFT: u64 = 3;
 const STREAM_EVENTS: u64 = 4;
 const STREAM_FILES: u64 = 5;
 const STREAM_LABELS: u64 = 6;
+const STREAM_VALIDATION: u64 = 7;
+const STREAM_LABEL_LOSS: u64 = 8;
+const STREAM_LABEL_DELAY: u64 = 9;
 
 /// SplitMix64 (Steele, Lea & Flood 2014; constants from Vigna's reference `splitmix64.c`).
 struct SplitMix64(u64);
@@ -1548,5 +1733,221 @@ mod tests {
         };
         let got: Vec<u64> = (0..4).map(|_| rng.next_u64()).collect();
         assert_eq!(got, [11_520, 0, 1_509_978_240, 1_215_971_899_390_074_240]);
+    }
+
+    /// AUC of `scores` against 0/1 `labels`: the Mann–Whitney statistic with average ranks
+    /// for ties, `(Σ ranks of positives − n₊(n₊+1)/2) / (n₊·n₋)` (Hanley & McNeil 1982).
+    fn auc(scores: &[f64], labels: &[u8]) -> f64 {
+        let mut order: Vec<usize> = (0..scores.len()).collect();
+        order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+        let mut ranks = vec![0.0; scores.len()];
+        let mut i = 0;
+        while i < order.len() {
+            let mut j = i;
+            while j + 1 < order.len() && scores[order[j + 1]] == scores[order[i]] {
+                j += 1;
+            }
+            let avg = (i + j) as f64 / 2.0 + 1.0;
+            for k in &order[i..=j] {
+                ranks[*k] = avg;
+            }
+            i = j + 1;
+        }
+        let pos = labels.iter().filter(|l| **l == 1).count() as f64;
+        let neg = labels.len() as f64 - pos;
+        let rank_sum: f64 = labels
+            .iter()
+            .zip(&ranks)
+            .filter(|(l, _)| **l == 1)
+            .map(|(_, r)| r)
+            .sum();
+        (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg)
+    }
+
+    /// (accuracy at threshold 0.5 with `score > 0.5` → 1, AUC, positive rate) of an hour's
+    /// scores against its labels.
+    fn quality(s: &Scenario, hour: usize, drifts: &[Drift]) -> (f64, f64, f64) {
+        let records = parse_files(&s.capture_files_with(ENDPOINT, hour, drifts));
+        let labels: Vec<u8> = s
+            .ground_truth_with(hour, drifts)
+            .iter()
+            .map(|g| g.label)
+            .collect();
+        let scores: Vec<f64> = records
+            .iter()
+            .map(|r| r.fields[SCORE].parse().unwrap())
+            .collect();
+        let right = scores
+            .iter()
+            .zip(&labels)
+            .filter(|(p, l)| u8::from(**p > 0.5) == **l)
+            .count();
+        let n = labels.len() as f64;
+        let positives = labels.iter().filter(|l| **l == 1).count() as f64;
+        (right as f64 / n, auc(&scores, &labels), positives / n)
+    }
+
+    #[test]
+    fn concept_drift_degrades_the_model_from_its_hour_on_with_the_same_inputs() {
+        let s = Scenario::new(42);
+        assert_eq!(s.concept_drift_hours(), vec![5, 6, 7]);
+        assert_eq!(concept_drift_hours(4), Vec::<usize>::new());
+        // Capture bytes do not depend on the concept: hour 5 without input drift is generated
+        // exactly like a clean hour (same streams), only its labels differ.
+        let clean: Vec<_> = (0..CONCEPT_DRIFT_FROM)
+            .map(|h| quality(&s, h, &[]))
+            .collect();
+        let drifted: Vec<_> = (CONCEPT_DRIFT_FROM..s.hours)
+            .map(|h| quality(&s, h, &[]))
+            .collect();
+        // Clean hours: labels are Bernoulli(score) — accuracy ≈ E[max(p, 1−p)] ≈ 0.80 and
+        // AUC ≈ 0.84 on this population (measured: 0.795–0.806 and 0.834–0.847).
+        for (acc, auc, _) in &clean {
+            assert!((0.78..0.83).contains(acc), "{acc}");
+            assert!((0.82..0.87).contains(auc), "{auc}");
+        }
+        // Concept drift: accuracy drops by more than 0.1 and AUC to near chance, while the
+        // churn rate stays in the same range (the label *relationship* changed, not the base
+        // rate).
+        for ((acc, auc, rate), (clean_acc, clean_auc, clean_rate)) in drifted.iter().zip(&clean) {
+            assert!(acc + 0.1 < *clean_acc, "accuracy {acc} vs {clean_acc}");
+            assert!(
+                *auc < 0.62 && auc + 0.2 < *clean_auc,
+                "auc {auc} vs {clean_auc}"
+            );
+            assert!(
+                (rate - clean_rate).abs() < 0.06,
+                "rate {rate} vs {clean_rate}"
+            );
+        }
+        // What the model sees is unchanged: the mean score of a concept-drift hour without
+        // input drift is that of a clean hour (σ of a mean of 6000 scores ≈ 0.26/√6000 ≈ 0.003).
+        let mean_score = |h: usize| {
+            let records = parse_files(&s.capture_files_with(ENDPOINT, h, &[]));
+            mean(&numbers(&column(&records, SCORE)))
+        };
+        assert!((mean_score(CONCEPT_DRIFT_FROM) - mean_score(1)).abs() < 0.015);
+    }
+
+    #[test]
+    fn ground_truth_files_arrive_late_in_sagemaker_layout() {
+        let s = Scenario {
+            hours: 4,
+            ..small(11)
+        };
+        assert_eq!(s.label_collection_hours(), 2..7);
+        assert_eq!(
+            s.ground_truth_hour_prefix(ENDPOINT, 3),
+            "ground-truth/churn-endpoint/2026/11/01/03/"
+        );
+        // Nothing is collected outside the announced hours.
+        for hour in [0, 1, 7, 8] {
+            assert!(s.ground_truth_files(ENDPOINT, hour).is_empty(), "{hour}");
+        }
+        let truth: BTreeMap<String, GroundTruth> = (0..s.hours)
+            .flat_map(|h| s.ground_truth(h))
+            .map(|g| (g.inference_id.clone(), g))
+            .collect();
+        let mut seen = BTreeSet::new();
+        for hour in s.label_collection_hours() {
+            let files = s.ground_truth_files(ENDPOINT, hour);
+            assert!(!files.is_empty(), "hour {hour}");
+            let prefix = s.ground_truth_hour_prefix(ENDPOINT, hour);
+            let mut names = Vec::new();
+            for (key, bytes) in &files {
+                let name = key.strip_prefix(&prefix).unwrap();
+                // {MM}{SS}.jsonl of the 20-minute batch start
+                assert!(
+                    ["0000.jsonl", "2000.jsonl", "4000.jsonl"].contains(&name),
+                    "{key}"
+                );
+                names.push(name.to_string());
+                let text = std::str::from_utf8(bytes).unwrap();
+                assert!(text.ends_with('\n'));
+                let mut last_collected = i64::MIN;
+                for line in text.lines() {
+                    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                    assert_eq!(
+                        key_paths(&v),
+                        [
+                            "/groundTruthData",
+                            "/groundTruthData/data",
+                            "/groundTruthData/encoding",
+                            "/eventMetadata",
+                            "/eventMetadata/eventId",
+                            "/eventVersion"
+                        ]
+                    );
+                    assert_eq!(v["groundTruthData"]["encoding"], "CSV");
+                    assert_eq!(v["eventVersion"], "0");
+                    let id = v["eventMetadata"]["eventId"].as_str().unwrap();
+                    let g = &truth[id];
+                    assert_eq!(v["groundTruthData"]["data"], g.label.to_string());
+                    let collected = g.collected_unix_secs.unwrap();
+                    // in this folder's hour, in upload order, 2 to 3 hours after inference
+                    assert!((s.hour_start(hour)..s.hour_start(hour) + 3600).contains(&collected));
+                    assert!(collected >= last_collected);
+                    last_collected = collected;
+                    let delay = collected - g.inference_time_unix_secs;
+                    assert!((LABEL_DELAY_MIN_SECS..LABEL_DELAY_MAX_SECS).contains(&delay));
+                    let inference_hour = (g.inference_time_unix_secs - s.hour_start(0)) / 3600;
+                    assert!([2, 3].contains(&(hour as i64 - inference_hour)), "{id}");
+                    assert!(seen.insert(id.to_string()), "{id} uploaded twice");
+                }
+            }
+            let mut sorted = names.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(sorted, names, "batches in upload order, one object each");
+        }
+        // About 10 % of the labels never arrive; exactly those without a collection time.
+        let lost = truth.len() - seen.len();
+        let share = lost as f64 / truth.len() as f64;
+        assert!((share - LABEL_LOSS_SHARE).abs() < 0.015, "{share}");
+        for (id, g) in &truth {
+            assert_eq!(g.collected_unix_secs.is_some(), seen.contains(id), "{id}");
+        }
+        // Deterministic.
+        assert_eq!(
+            s.ground_truth_files(ENDPOINT, 4),
+            s.clone().ground_truth_files(ENDPOINT, 4)
+        );
+    }
+
+    #[test]
+    fn validation_csv_is_clean_scores_and_labels() {
+        let s = small(5);
+        let mut out = Vec::new();
+        assert_eq!(s.write_validation_csv(&mut out).unwrap(), 5_000);
+        let text = String::from_utf8(out).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("score,label"));
+        let rows: Vec<(f64, u8)> = lines
+            .map(|l| {
+                let (p, y) = l.split_once(',').unwrap();
+                assert!(is_fractional(p), "{l}");
+                (p.parse().unwrap(), y.parse().unwrap())
+            })
+            .collect();
+        assert_eq!(rows.len(), 5_000);
+        assert!(rows.iter().all(|(p, y)| *p > 0.0 && *p < 1.0 && *y <= 1));
+        // Labels are Bernoulli(score) before concept drift: the positive rate matches the
+        // mean score (binomial σ ≈ √(0.2·0.8/5000) ≈ 0.006) and the model separates well.
+        let scores: Vec<f64> = rows.iter().map(|r| r.0).collect();
+        let labels: Vec<u8> = rows.iter().map(|r| r.1).collect();
+        let rate = labels.iter().filter(|y| **y == 1).count() as f64 / 5_000.0;
+        assert!((rate - mean(&scores)).abs() < 0.025, "{rate}");
+        assert!(auc(&scores, &labels) > 0.8);
+        // Its own stream: not the baseline's rows.
+        let baseline_scores: Vec<String> = baseline_rows(&s).iter().map(|r| r[0].clone()).collect();
+        assert_ne!(baseline_scores[0], format!("{:.6}", scores[0]));
+    }
+
+    #[test]
+    fn auc_helper_matches_scikit_learn() {
+        // refvenv python: sklearn.metrics.roc_auc_score([0, 0, 1, 1, 1, 0],
+        //     [0.1, 0.4, 0.35, 0.8, 0.4, 0.2]) → 0.8333333333333334 (the tie at 0.4 counts ½)
+        let got = auc(&[0.1, 0.4, 0.35, 0.8, 0.4, 0.2], &[0, 0, 1, 1, 1, 0]);
+        assert!((got - 0.833_333_333_333_333_4).abs() < 1e-12, "{got}");
     }
 }

@@ -217,7 +217,7 @@ pub async fn merge_object<S: ObjectStore>(
                 out.current.extend_from_slice(line.as_bytes());
                 out.current.push(b'\n');
                 out.lines += 1;
-                if out.lines % MERGED_PART_LINES == 0 {
+                if out.lines.is_multiple_of(MERGED_PART_LINES) {
                     // Bounded memory: full parts are written as they fill, like Spark's
                     // part-NNNNN files.
                     let k = merged_key(cfg, &variant, inference_hour, label_hour, &file, out.parts);

@@ -1,0 +1,272 @@
+//! Issue 5 (item 7) and issue 6 (item 4), end to end over the local store: the demo with
+//! labels that arrive hours late, a concept drift, CloudWatch alarms over the metric files
+//! and the retraining trigger with the file launcher (deterministic, seed 42, small sizes).
+
+use chrono::{DateTime, Duration, Utc};
+use modelwatch::demo::{
+    retrain_config, run_demo, run_scenario, DemoOptions, DemoOutcome, COOLDOWN_HOURS, DQ_ALARM,
+    ENDPOINT, MONITOR, MQ_ALARM, MQ_MONITOR, PIPELINE,
+};
+use modelwatch::scenario::{Drift, Scenario, CONCEPT_DRIFT_FROM};
+use modelwatch_e2e::temp_dir;
+use monitor_core::app::tick::ExecutionStatus;
+use monitor_core::formats::model_quality::ModelQualityViolations;
+use monitor_core::retrain::{self, AlarmStateValue, AuditRecord, Decision};
+use monitor_core::store::{LocalStore, ObjectStore};
+
+fn small_scenario() -> Scenario {
+    Scenario {
+        baseline_rows: 5_000,
+        validation_rows: 3_000,
+        records_per_hour: 3_000,
+        records_per_file: 1_000,
+        ..Scenario::new(42)
+    }
+}
+
+fn metric(exec: &monitor_core::app::tick::Execution, name: &str) -> f64 {
+    exec.model_metrics
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| *v)
+        .unwrap_or_else(|| panic!("{name} missing from {:?}", exec.model_metrics))
+}
+
+/// ALARM transitions, in time order.
+fn fired(outcome: &DemoOutcome) -> Vec<&modelwatch::demo::AlarmOutcome> {
+    outcome
+        .alarms
+        .iter()
+        .filter(|a| a.transition.state.value == AlarmStateValue::Alarm)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn late_labels_concept_drift_alarms_and_exactly_one_retraining_run() {
+    let dir = temp_dir("demo-e2e");
+    let store = LocalStore::new(&dir);
+    let scenario = small_scenario();
+    let outcome = run_scenario(&store, &scenario, false).await.unwrap();
+    assert_eq!(outcome.executions.len(), scenario.hours);
+    assert_eq!(outcome.quality.len(), scenario.hours);
+    assert_eq!(outcome.concept_drift, vec![5, 6, 7]);
+    let accuracy_threshold = outcome
+        .quality_constraints
+        .get("accuracy")
+        .unwrap()
+        .threshold;
+
+    for hour in 0..scenario.hours {
+        let (dq, mq) = (&outcome.executions[hour], &outcome.quality[hour]);
+        assert_eq!(dq.monitoring_schedule_name, MONITOR);
+        assert_eq!(mq.monitoring_schedule_name, MQ_MONITOR);
+        // Both monitors report on the same hour (the model-quality one 3 h later).
+        assert_eq!(mq.window_start, dq.window_start);
+        assert_eq!(mq.window_start.timestamp(), scenario.hour_start(hour));
+
+        // Every label of the window landed before the window was evaluated; the 10 % lost
+        // labels are the only unmatched predictions.
+        let cov = mq.label_coverage.as_ref().unwrap();
+        let collected = scenario
+            .ground_truth(hour)
+            .iter()
+            .filter(|g| g.collected_unix_secs.is_some())
+            .count() as u64;
+        assert_eq!(cov.predictions, 3_000, "hour {hour}");
+        assert_eq!(cov.matched, collected, "hour {hour}");
+        let share = cov.matched as f64 / cov.predictions as f64;
+        assert!((0.87..0.93).contains(&share), "hour {hour}: {share}");
+        assert_eq!(mq.records, cov.matched);
+
+        let input_drift = outcome.plan[hour].iter().any(|d| *d != Drift::None);
+        let concept = outcome.concept_drift.contains(&hour);
+        if !input_drift && !concept {
+            assert_eq!(dq.status, ExecutionStatus::Completed, "hour {hour}");
+            assert_eq!(mq.status, ExecutionStatus::Completed, "hour {hour}");
+        }
+        let accuracy = metric(mq, "accuracy");
+        if concept {
+            // Same inputs, new labels: model quality breaks, whatever data quality says.
+            assert_eq!(
+                mq.status,
+                ExecutionStatus::CompletedWithViolations,
+                "hour {hour}"
+            );
+            let violations = ModelQualityViolations::from_json(
+                &store
+                    .get(&format!("{}constraint_violations.json", mq.report_prefix))
+                    .await
+                    .unwrap(),
+            )
+            .unwrap();
+            let names: Vec<&str> = violations
+                .violations
+                .iter()
+                .map(|v| v.metric_name.as_str())
+                .collect();
+            assert!(names.contains(&"auc"), "hour {hour}: {names:?}");
+            assert!(metric(mq, "auc") < 0.65, "hour {hour}");
+            if hour == CONCEPT_DRIFT_FROM {
+                assert!(accuracy < accuracy_threshold, "hour {hour}: {accuracy}");
+                assert!(names.contains(&"accuracy"), "hour {hour}: {names:?}");
+            }
+        } else {
+            // Input drift alone leaves the (still right) model above its accuracy threshold.
+            assert!(accuracy >= accuracy_threshold, "hour {hour}: {accuracy}");
+        }
+    }
+
+    // The merged records of the first concept-drift hour, in SageMaker's merge layout.
+    let hour = CONCEPT_DRIFT_FROM;
+    let merged = store
+        .list(&format!(
+            "state/merged/{MQ_MONITOR}/{ENDPOINT}/AllTraffic/2026/11/01/{hour:02}/"
+        ))
+        .await
+        .unwrap();
+    let mut lines = 0;
+    for key in &merged {
+        let body = store.get(key).await.unwrap();
+        for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let v: serde_json::Value = serde_json::from_slice(line).unwrap();
+            assert!(v["groundTruthData"]["data"].is_string());
+            assert!(v["captureData"]["endpointOutput"]["data"].is_string());
+            lines += 1;
+        }
+    }
+    assert_eq!(lines, outcome.quality[hour].records);
+
+    // Alarms: the data-quality alarm fires first (violations in hours 3 and 4: 2 of 3) and
+    // starts the one run; the accuracy alarm fires inside the cooldown and is skipped.
+    let fired = fired(&outcome);
+    assert!(!fired.is_empty());
+    assert_eq!(fired[0].alarm.name, DQ_ALARM);
+    assert_eq!(
+        fired[0].transition.state.timestamp,
+        DateTime::<Utc>::from_timestamp(scenario.hour_start(5), 0).unwrap()
+    );
+    let started: Vec<_> = outcome
+        .alarms
+        .iter()
+        .filter(|a| matches!(a.retrain.decision, Decision::Started { .. }))
+        .collect();
+    assert_eq!(started.len(), 1, "exactly one retraining run");
+    assert_eq!(started[0].alarm.name, fired[0].alarm.name);
+    let start = fired[0].transition.state.timestamp;
+    let cooldown = Duration::milliseconds((COOLDOWN_HOURS * 3_600_000.0) as i64);
+    for a in &fired[1..] {
+        if a.transition.state.timestamp < start + cooldown {
+            assert_eq!(
+                a.retrain.decision.kind(),
+                "skipped-cooldown",
+                "{}",
+                a.alarm.name
+            );
+        }
+    }
+    assert!(
+        fired
+            .iter()
+            .any(|a| a.alarm.name == MQ_ALARM && a.retrain.decision.kind() == "skipped-cooldown"),
+        "the accuracy alarm fired inside the cooldown: {:?}",
+        outcome
+            .alarms
+            .iter()
+            .map(|a| (&a.alarm.name, a.transition.state.timestamp))
+            .collect::<Vec<_>>()
+    );
+    // OK / INSUFFICIENT_DATA transitions are logged and start nothing.
+    for a in &outcome.alarms {
+        if a.transition.state.value != AlarmStateValue::Alarm {
+            assert_eq!(a.retrain.decision.kind(), "ignored");
+            assert!(a.retrain.audit_key.is_none());
+        }
+    }
+
+    // The file launcher recorded exactly that run, with the evidence of the window that
+    // tripped the alarm (04:00–05:00).
+    assert_eq!(outcome.runs.len(), 1);
+    let run = &outcome.runs[0];
+    assert_eq!(
+        Some(run.execution_arn.as_str()),
+        started[0].retrain.decision.execution_arn()
+    );
+    let param = |n: &str| {
+        run.parameters
+            .iter()
+            .find(|p| p.name == n)
+            .map(|p| p.value.clone())
+            .unwrap()
+    };
+    assert_eq!(param("AlarmName"), DQ_ALARM);
+    assert_eq!(param("Monitor"), MONITOR);
+    assert_eq!(param("WindowStart"), "2026-11-01T04:00:00Z");
+    let uri = param("ViolationsUri");
+    let key = format!("reports/{ENDPOINT}/{MONITOR}/2026/11/01/05/constraint_violations.json");
+    assert_eq!(uri, format!("{}/{key}", dir.display()));
+    assert!(std::path::Path::new(&uri).exists());
+
+    // One audit record per ALARM event, each where the summary says.
+    let audits = store
+        .list(&format!("state/retrain/audit/{PIPELINE}/"))
+        .await
+        .unwrap();
+    assert_eq!(audits.len(), fired.len(), "{audits:?}");
+    for a in &fired {
+        let key = a.retrain.audit_key.clone().unwrap();
+        let record: AuditRecord = serde_json::from_slice(&store.get(&key).await.unwrap()).unwrap();
+        assert_eq!(record.alarm_name, a.alarm.name);
+        assert_eq!(record.decision, a.retrain.decision);
+        assert!(!record.dry_run);
+    }
+    assert_eq!(
+        retrain::load_config(&store).await.unwrap(),
+        retrain_config(false)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_decides_and_records_but_starts_nothing() {
+    let dir = temp_dir("demo-e2e-dry");
+    let store = LocalStore::new(&dir);
+    let scenario = Scenario {
+        hours: 6,
+        records_per_hour: 1_500,
+        records_per_file: 500,
+        ..small_scenario()
+    };
+    let outcome = run_demo(
+        &store,
+        &scenario,
+        &DemoOptions {
+            progress: false,
+            dry_run: true,
+        },
+    )
+    .await
+    .unwrap();
+    let fired = fired(&outcome);
+    assert_eq!(fired[0].alarm.name, DQ_ALARM);
+    assert_eq!(fired[0].retrain.decision, Decision::DryRun);
+    assert!(fired[0].retrain.dry_run);
+    // A dry run's cooldown counts dry-run starts, so it shows what storm control would do.
+    for a in &fired[1..] {
+        assert_eq!(a.retrain.decision.kind(), "skipped-cooldown");
+    }
+    assert!(outcome.runs.is_empty());
+    assert!(store
+        .list(&format!("state/retrain/runs/{PIPELINE}/"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .list(&format!("state/retrain/dry-run-starts/{PIPELINE}/"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
