@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod bias;
 pub mod capture;
 pub mod checks;
 pub mod dataset;

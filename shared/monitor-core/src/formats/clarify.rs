@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::ser::{Formatter, PrettyFormatter};
 use serde_json::{Map, Number, Value};
 
-pub use super::statistics::FormatError;
 use super::statistics::parse;
+pub use super::statistics::FormatError;
 
 const CONFIG_KIND: &str = "analysis_config.json";
 const ANALYSIS_KIND: &str = "analysis.json";
@@ -127,7 +127,11 @@ impl Formatter for PyFormatter {
     fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
         self.inner.end_array(w)
     }
-    fn begin_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         self.inner.begin_array_value(w, first)
     }
     fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
@@ -139,7 +143,11 @@ impl Formatter for PyFormatter {
     fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
         self.inner.end_object(w)
     }
-    fn begin_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         self.inner.begin_object_key(w, first)
     }
     fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
@@ -317,14 +325,22 @@ impl AnalysisConfig {
         if let Some(h) = &self.headers {
             for (i, name) in h.iter().enumerate() {
                 if h[..i].contains(name) {
-                    return Err(invalid(k, format!("headers[{i}]"), format!("{name:?} (duplicate)")));
+                    return Err(invalid(
+                        k,
+                        format!("headers[{i}]"),
+                        format!("{name:?} (duplicate)"),
+                    ));
                 }
             }
         }
         let check_col = |field: &str, c: &NameOrIndex| -> Result<(), FormatError> {
             if let Some(h) = &self.headers {
                 if c.resolve(h).is_none() {
-                    return Err(invalid(k, field, format!("{c:?} is not a column of headers")));
+                    return Err(invalid(
+                        k,
+                        field,
+                        format!("{c:?} is not a column of headers"),
+                    ));
                 }
             }
             Ok(())
@@ -335,7 +351,11 @@ impl AnalysisConfig {
         }
         for (i, v) in self.label_values_or_threshold.iter().enumerate() {
             if !scalar_ok(v) {
-                return Err(invalid(k, format!("label_values_or_threshold[{i}]"), v.to_string()));
+                return Err(invalid(
+                    k,
+                    format!("label_values_or_threshold[{i}]"),
+                    v.to_string(),
+                ));
             }
         }
         if self.facet.is_empty() {
@@ -345,7 +365,11 @@ impl AnalysisConfig {
             check_col(&format!("facet[{i}].name_or_index"), &f.name_or_index)?;
             if let Some(vals) = &f.value_or_threshold {
                 if vals.is_empty() {
-                    return Err(invalid(k, format!("facet[{i}].value_or_threshold"), "[] (empty)"));
+                    return Err(invalid(
+                        k,
+                        format!("facet[{i}].value_or_threshold"),
+                        "[] (empty)",
+                    ));
                 }
                 for (j, v) in vals.iter().enumerate() {
                     if !scalar_ok(v) {
@@ -416,14 +440,20 @@ impl<'de> Deserialize<'de> for MetricValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match Value::deserialize(d)? {
             Value::Null => Ok(MetricValue::Null),
-            Value::Number(n) => number_value(&n).ok_or_else(|| de::Error::custom(format!("bad number {n}"))),
+            Value::Number(n) => {
+                number_value(&n).ok_or_else(|| de::Error::custom(format!("bad number {n}")))
+            }
             Value::String(s) => match s.as_str() {
                 "Infinity" => Ok(MetricValue::Float(f64::INFINITY)),
                 "-Infinity" => Ok(MetricValue::Float(f64::NEG_INFINITY)),
                 "NaN" => Ok(MetricValue::Float(f64::NAN)),
-                other => Err(de::Error::custom(format!("metric value {other:?} is not a number"))),
+                other => Err(de::Error::custom(format!(
+                    "metric value {other:?} is not a number"
+                ))),
             },
-            other => Err(de::Error::custom(format!("metric value {other} is not a number"))),
+            other => Err(de::Error::custom(format!(
+                "metric value {other} is not a number"
+            ))),
         }
     }
 }
@@ -659,7 +689,13 @@ impl ExplainabilityAnalysis {
             .map(|(k, v)| {
                 LabelExplanation::deserialize(v)
                     .map(|e| (k.clone(), e))
-                    .map_err(|e| invalid(ANALYSIS_KIND, format!("explanations.kernel_shap.{k}"), e.to_string()))
+                    .map_err(|e| {
+                        invalid(
+                            ANALYSIS_KIND,
+                            format!("explanations.kernel_shap.{k}"),
+                            e.to_string(),
+                        )
+                    })
             })
             .collect()
     }
