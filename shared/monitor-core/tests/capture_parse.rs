@@ -799,47 +799,6 @@ fn mapping_validation() {
     );
 }
 
-/// Hot-path throughput for a 20-feature CSV capture line (target: >= 300 MB/s per core). Only
-/// meaningful in an optimised build:
-/// `cargo test --release -p monitor-core --test capture_parse -- --ignored csv_throughput --nocapture`.
-#[test]
-#[ignore = "throughput check; run in release with --ignored"]
-fn csv_throughput() {
-    // 1 output + 19 input columns, shaped like the churn capture.
-    let input: Vec<String> = (0..19)
-        .map(|i| format!("{}.{}", 100 + i * 7, i % 10))
-        .collect();
-    let l = line(
-        json!({
-            "endpointInput": side("text/csv", &input.join(","), "CSV"),
-            "endpointOutput": side("text/csv; charset=utf-8", "0.3791300654411316", "CSV"),
-        }),
-        json!({"eventId": "1eb12989-4b21-488f-85cd-76c31ee4570f", "inferenceTime": "2022-03-24T00:23:04Z"}),
-    );
-    let mut p = parser(spark_names(20)).collect_ids(false);
-    let mut row = Row::new();
-    let n = if cfg!(debug_assertions) {
-        20_000
-    } else {
-        1_000_000
-    };
-    let start = std::time::Instant::now();
-    for _ in 0..n {
-        p.parse_line(&l, &mut row).unwrap();
-    }
-    let secs = start.elapsed().as_secs_f64();
-    let mb_per_s = (l.len() * n) as f64 / secs / 1e6;
-    eprintln!(
-        "{n} lines of {} bytes in {secs:.3} s: {mb_per_s:.0} MB/s",
-        l.len()
-    );
-    assert_eq!(row.get(0), Some("0.3791300654411316"));
-    assert_eq!(row.get(19), Some("226.8"));
-    if !cfg!(debug_assertions) {
-        assert!(mb_per_s >= 300.0, "{mb_per_s:.0} MB/s is below 300 MB/s");
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Properties
 // ---------------------------------------------------------------------------------------------
