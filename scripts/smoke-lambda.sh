@@ -194,7 +194,7 @@ for fn in baseline capture-ingest monitor-tick; do
   port=$(free_port)
   INVOKE_PORT[$fn]=$port
   args=(--manifest-path "functions/$fn/Cargo.toml" --invoke-address 127.0.0.1
-    --invoke-port "$port" --ignore-changes --timeout "$INVOKE_TIMEOUT")
+    --invoke-port "$port" --ignore-changes --timeout "$INVOKE_TIMEOUT" --locked)
   for kv in "${ENV_VARS[@]}"; do args+=(--env-var "$kv"); done
   # The functions get their configuration only through --env-var (env -u: nothing inherited
   # from the caller's shell can make a check pass by accident).

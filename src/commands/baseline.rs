@@ -54,6 +54,37 @@ pub struct Args {
     /// Positive label of binary classification.
     #[arg(long, default_value = "1")]
     positive_label: String,
+    /// Bias baseline: a Clarify analysis_config.json (label, facet, group variable…); writes
+    /// Clarify's analysis.json with pre-training (and, when predictions are present,
+    /// post-training) bias metrics.
+    #[arg(long)]
+    bias_config: Option<PathBuf>,
+}
+
+fn run_bias(args: &Args, config_path: &std::path::Path) -> anyhow::Result<()> {
+    use monitor_core::bias::{bias_baseline, read_bias_dataset, BiasDataFormat};
+    use monitor_core::formats::clarify::AnalysisConfig;
+    let cfg_bytes = std::fs::read(config_path)
+        .with_context(|| format!("cannot read {}", config_path.display()))?;
+    let config = AnalysisConfig::from_json(&cfg_bytes)
+        .with_context(|| format!("invalid bias config {}", config_path.display()))?;
+    let source = args.dataset.display().to_string();
+    let file = std::fs::File::open(&args.dataset)
+        .with_context(|| format!("cannot open dataset {source}"))?;
+    let format = match args.format {
+        Format::Csv => BiasDataFormat::Csv,
+        Format::Jsonl => BiasDataFormat::JsonLines,
+    };
+    let rows = read_bias_dataset(std::io::BufReader::new(file), format, &config, &source)?;
+    let n = rows.len();
+    let analysis = bias_baseline(rows.into_iter(), &config)?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let path = args.out.join("analysis.json");
+    std::fs::write(&path, analysis.to_json())?;
+    println!("bias baseline: {n} rows");
+    println!("wrote {}", path.display());
+    Ok(())
 }
 
 async fn run_model_quality(args: Args, problem_type: &str) -> anyhow::Result<()> {
@@ -93,6 +124,9 @@ async fn run_model_quality(args: Args, problem_type: &str) -> anyhow::Result<()>
 
 /// Runs the command.
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(cfg) = args.bias_config.clone() {
+        return run_bias(&args, &cfg);
+    }
     if let Some(pt) = args.problem_type.clone() {
         return run_model_quality(args, &pt).await;
     }

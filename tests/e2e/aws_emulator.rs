@@ -191,6 +191,9 @@ where
 
     let objects = capture_objects(&s);
     assert_eq!(objects.len(), OBJECTS);
+    for needs_encoding in [" ", "+", "%", "€"] {
+        assert!(objects.iter().any(|(k, _)| k.contains(needs_encoding)));
+    }
     // Capture objects land (concurrently, as SageMaker writes them) …
     let mut puts = JoinSet::new();
     for chunk in objects.chunks(OBJECTS.div_ceil(CONCURRENCY)) {
