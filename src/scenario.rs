@@ -817,8 +817,8 @@ fn model_eta(row: &Row) -> f64 {
 ///
 /// Before [`CONCEPT_DRIFT_FROM`] the model is right: this is the model's formula. From that
 /// hour on the concept has drifted: the log-odds are the model's plus
-/// `−1.2·z(last_login_days) + 1.0·z(tenure_months) + 0.8·z(is_active)
-/// + 0.4·z(monthly_charges) − 0.2`: the login, tenure and activity effects are reversed and
+/// `−1.2·z(last_login_days) + 1.0·z(tenure_months) + 0.8·z(is_active) + 0.4·z(monthly_charges) − 0.2`:
+/// the login, tenure and activity effects are reversed and
 /// price matters more (a competitor's offer takes long-standing, active, high-paying
 /// customers), with the intercept lowered a little to keep the churn rate near its old
 /// level.

@@ -115,7 +115,11 @@ async fn run_model_quality(args: Args, problem_type: &str) -> anyhow::Result<()>
     std::fs::write(&cons_path, out.constraints.to_json())?;
     println!("model-quality baseline ({problem_type}): {} rows", out.rows);
     for (name, c) in out.constraints.constraints() {
-        println!("  {name:<22} {} {}", c.comparison_operator.as_str(), c.threshold);
+        println!(
+            "  {name:<22} {} {}",
+            c.comparison_operator.as_str(),
+            c.threshold
+        );
     }
     println!("wrote {}", stats_path.display());
     println!("wrote {}", cons_path.display());

@@ -68,7 +68,7 @@ fn score(i: usize) -> f64 {
 }
 fn truth(i: usize) -> u8 {
     let positive = (i * 37) % 100 >= 40;
-    u8::from(positive != (i % 7 == 0))
+    u8::from(positive != i.is_multiple_of(7))
 }
 
 async fn put_capture(

@@ -3,8 +3,9 @@
 //! [`Moto::start`] installs the test tools if needed (`scripts/tools.sh`, `ensure_venv
 //! test`), starts `moto_server` on a free loopback port in its own process group and waits
 //! until `GET /moto-api/` answers. Dropping the [`Moto`] kills that process group. A
-//! watchdog in the launching shell also stops the server when the test process dies
-//! without running destructors (killed by a timeout), so no emulator outlives its test.
+//! watchdog in the launching shell (end-of-file on its stdin pipe) also stops the server
+//! when the test process dies without running destructors (killed by a timeout), so no
+//! emulator outlives its test.
 //!
 //! With `MODELWATCH_MOTO_URL` set (e.g. `http://127.0.0.1:5000`), that server is used and
 //! nothing is started. There is no skip: when the emulator cannot be started the test
@@ -14,7 +15,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Environment variable naming an already running moto server to use instead of starting one.
@@ -35,6 +36,9 @@ pub struct Moto {
     /// The launched process (the leader of its own process group); `None` for an external
     /// server named by [`MOTO_URL_ENV`].
     child: Option<Child>,
+    /// The write end of the launcher's stdin: its end-of-file stops moto when this process
+    /// dies without running `Drop`.
+    lifeline: Option<ChildStdin>,
     /// The server's log file (stdout and stderr, including a first venv install).
     log: Option<PathBuf>,
 }
@@ -81,6 +85,7 @@ impl Moto {
             return Moto {
                 url,
                 child: None,
+                lifeline: None,
                 log: None,
             };
         }
@@ -105,16 +110,22 @@ impl Moto {
             .try_clone()
             .unwrap_or_else(|e| panic!("cannot clone the handle of {}: {e}", log.display()));
         // The shell installs the tools if needed, starts moto in the background and then
-        // watches the test process: when it is gone (even killed with SIGKILL), moto is
-        // stopped. Drop kills the whole process group first in the normal case.
+        // waits for end-of-file on its stdin, a pipe whose write end only this process holds:
+        // it closes when the test process is gone, even killed with SIGKILL (and even while
+        // it is a zombie), and then moto is stopped. Drop kills the whole process group
+        // first in the normal case.
         let script = r#"
 source scripts/tools.sh
 ensure_venv test
-"$MW_VENV_test/bin/moto_server" -H 127.0.0.1 -p "$MW_MOTO_PORT" &
+"$MW_VENV_test/bin/moto_server" -H 127.0.0.1 -p "$MW_MOTO_PORT" </dev/null &
 moto=$!
-trap 'kill "$moto" 2>/dev/null; exit 0' TERM INT HUP
-while kill -0 "$MW_TEST_PID" 2>/dev/null && kill -0 "$moto" 2>/dev/null; do sleep 1; done
-kill "$moto" 2>/dev/null
+trap 'kill "$moto" 2>/dev/null; wait "$moto"; exit 0' TERM INT HUP
+while kill -0 "$moto" 2>/dev/null; do
+  rc=0
+  read -r -t 1 _ || rc=$?
+  if [[ $rc -ne 0 && $rc -le 128 ]]; then break; fi
+done
+kill "$moto" 2>/dev/null || true
 wait "$moto"
 "#;
         let mut child = Command::new("bash")
@@ -122,13 +133,14 @@ wait "$moto"
             .arg(script)
             .current_dir(&root)
             .env("MW_MOTO_PORT", port.to_string())
-            .env("MW_TEST_PID", std::process::id().to_string())
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::from(log_file))
             .stderr(Stdio::from(log_err))
             .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot spawn bash to start moto: {e}"));
+        // Held (never written) until the Moto is dropped: see the script.
+        let lifeline = child.stdin.take();
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
@@ -136,6 +148,7 @@ wait "$moto"
                 return Ok(Moto {
                     url,
                     child: Some(child),
+                    lifeline,
                     log: Some(log),
                 });
             }
@@ -174,6 +187,12 @@ wait "$moto"
         );
     }
 
+    /// Whether this test started the server (false for `MODELWATCH_MOTO_URL`): only then
+    /// may it [`reset`](Moto::reset) without disturbing other users.
+    pub fn owned(&self) -> bool {
+        self.child.is_some()
+    }
+
     /// The server's log so far (empty for an external server).
     pub fn log(&self) -> String {
         self.log.as_deref().map(tail).unwrap_or_default()
@@ -183,6 +202,7 @@ wait "$moto"
 impl Drop for Moto {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
+            drop(self.lifeline.take());
             kill_group(&child);
             let _ = child.wait();
         }

@@ -151,7 +151,10 @@ impl QualityState {
         let mut metrics: Vec<(String, MetricEntry)> = Vec::new();
         match self {
             QualityState::BinaryClassification(s) => {
-                metrics.push(("confusion_matrix".into(), confusion(s.full().confusion_matrix())));
+                metrics.push((
+                    "confusion_matrix".into(),
+                    confusion(s.full().confusion_matrix()),
+                ));
                 for m in BinaryMetric::ALL {
                     metrics.push((m.key().to_string(), scalar(s.metric(m))));
                 }
@@ -173,7 +176,10 @@ impl QualityState {
                 ));
             }
             QualityState::MulticlassClassification(s) => {
-                metrics.push(("confusion_matrix".into(), confusion(s.full().confusion_matrix())));
+                metrics.push((
+                    "confusion_matrix".into(),
+                    confusion(s.full().confusion_matrix()),
+                ));
                 for m in MulticlassMetric::ALL {
                     metrics.push((m.key().to_string(), scalar(s.metric(m))));
                 }
@@ -192,8 +198,7 @@ impl QualityState {
 /// `1.0` matches `1`).
 pub fn label_matches(label: &str, positive: &str) -> bool {
     let (a, b) = (label.trim(), positive.trim());
-    a == b
-        || matches!((a.parse::<f64>(), b.parse::<f64>()), (Ok(x), Ok(y)) if x == y)
+    a == b || matches!((a.parse::<f64>(), b.parse::<f64>()), (Ok(x), Ok(y)) if x == y)
 }
 
 fn confusion(
@@ -253,7 +258,12 @@ mod tests {
     fn binary_state_writes_sagemaker_metrics_and_checks() {
         // The DG example: TN=1, FP=2, FN=0, TP=1 (spec §8.3).
         let mut s = QualityState::new(ProblemType::BinaryClassification);
-        let rows = [("a", "0", "0"), ("b", "0", "1"), ("c", "0", "1"), ("d", "1", "1")];
+        let rows = [
+            ("a", "0", "0"),
+            ("b", "0", "1"),
+            ("c", "0", "1"),
+            ("d", "1", "1"),
+        ];
         for (k, y, p) in rows {
             s.add(k, y, Some(p), None, &binary()).unwrap();
         }
@@ -261,16 +271,31 @@ mod tests {
         assert_eq!(stats.scalar("accuracy").unwrap().value, 0.5);
         assert_eq!(stats.scalar("precision").unwrap().value, 1.0 / 3.0);
         assert_eq!(stats.scalar("recall").unwrap().value, 1.0);
-        assert!(stats.scalar("accuracy").unwrap().standard_deviation.unwrap().is_nan());
+        assert!(stats
+            .scalar("accuracy")
+            .unwrap()
+            .standard_deviation
+            .unwrap()
+            .is_nan());
         let constraints = suggest_constraints(&stats);
-        assert!(check_model_quality(&stats, &constraints).violations.is_empty());
+        assert!(check_model_quality(&stats, &constraints)
+            .violations
+            .is_empty());
 
         let mut worse = QualityState::new(ProblemType::BinaryClassification);
-        for (k, y, p) in [("a", "1", "0"), ("b", "0", "1"), ("c", "1", "1"), ("d", "0", "1")] {
+        for (k, y, p) in [
+            ("a", "1", "0"),
+            ("b", "0", "1"),
+            ("c", "1", "1"),
+            ("d", "0", "1"),
+        ] {
             worse.add(k, y, Some(p), None, &binary()).unwrap();
         }
         let v = check_model_quality(&worse.to_statistics(), &constraints);
-        assert!(v.violations.iter().any(|v| v.metric_name == "accuracy"), "{v:?}");
+        assert!(
+            v.violations.iter().any(|v| v.metric_name == "accuracy"),
+            "{v:?}"
+        );
     }
 
     #[test]

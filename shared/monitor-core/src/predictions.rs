@@ -152,10 +152,12 @@ pub enum PredictionError {
 /// Decodes the endpoint output payload of a capture record to text.
 fn output_text(output: &serde_json::Value) -> Result<(String, String), PredictionError> {
     let bad = |k, m: &str| PredictionError::Bad(k, m.to_string());
-    let data = output
-        .get("data")
-        .and_then(|d| d.as_str())
-        .ok_or_else(|| bad(BadRecordKind::MissingField, "captureData.endpointOutput.data"))?;
+    let data = output.get("data").and_then(|d| d.as_str()).ok_or_else(|| {
+        bad(
+            BadRecordKind::MissingField,
+            "captureData.endpointOutput.data",
+        )
+    })?;
     let encoding = output
         .get("encoding")
         .and_then(|d| d.as_str())
@@ -240,8 +242,8 @@ pub fn prediction_of_line(
     let bad = |k, m: String| PredictionError::Bad(k, m);
     let text = std::str::from_utf8(line)
         .map_err(|e| bad(BadRecordKind::NonUtf8, format!("byte {}", e.valid_up_to())))?;
-    let rec: CaptureLine = serde_json::from_str(text)
-        .map_err(|e| bad(BadRecordKind::InvalidJson, e.to_string()))?;
+    let rec: CaptureLine =
+        serde_json::from_str(text).map_err(|e| bad(BadRecordKind::InvalidJson, e.to_string()))?;
     let meta = rec
         .event_metadata
         .ok_or_else(|| bad(BadRecordKind::MissingField, "eventMetadata".into()))?;
@@ -266,7 +268,12 @@ pub fn prediction_of_line(
     let output = rec
         .capture_data
         .and_then(|c| c.endpoint_output)
-        .ok_or_else(|| bad(BadRecordKind::MissingField, "captureData.endpointOutput".into()))?;
+        .ok_or_else(|| {
+            bad(
+                BadRecordKind::MissingField,
+                "captureData.endpointOutput".into(),
+            )
+        })?;
     let (payload, kind) = output_text(&output)?;
     let probability = match &attrs.probability_attribute {
         Some(a) => {
@@ -301,7 +308,10 @@ pub fn prediction_of_line(
         }),
     };
     Ok(Prediction {
-        key: meta.inference_id.clone().unwrap_or_else(|| event_id.clone()),
+        key: meta
+            .inference_id
+            .clone()
+            .unwrap_or_else(|| event_id.clone()),
         event_id,
         inference_id: meta.inference_id,
         inference_time,
@@ -348,8 +358,8 @@ struct GtMeta {
 pub fn parse_label(line: &[u8]) -> Result<Label, (BadRecordKind, String)> {
     let text = std::str::from_utf8(line)
         .map_err(|e| (BadRecordKind::NonUtf8, format!("byte {}", e.valid_up_to())))?;
-    let rec: GroundTruthLine = serde_json::from_str(text)
-        .map_err(|e| (BadRecordKind::InvalidJson, e.to_string()))?;
+    let rec: GroundTruthLine =
+        serde_json::from_str(text).map_err(|e| (BadRecordKind::InvalidJson, e.to_string()))?;
     let key = rec
         .event_metadata
         .and_then(|m| m.event_id)
@@ -388,7 +398,10 @@ pub fn parse_label(line: &[u8]) -> Result<Label, (BadRecordKind, String)> {
         }
     }
     .filter(|l| !l.is_empty())
-    .ok_or((BadRecordKind::BadPayload, "groundTruthData.data has no label".into()))?;
+    .ok_or((
+        BadRecordKind::BadPayload,
+        "groundTruthData.data has no label".into(),
+    ))?;
     Ok(Label { key, label })
 }
 
@@ -400,8 +413,12 @@ mod tests {
 
     #[test]
     fn prediction_from_csv_output_with_threshold() {
-        let p = prediction_of_line(CSV_LINE.as_bytes(), &PredictionAttributes::default(), "AllTraffic")
-            .unwrap();
+        let p = prediction_of_line(
+            CSV_LINE.as_bytes(),
+            &PredictionAttributes::default(),
+            "AllTraffic",
+        )
+        .unwrap();
         assert_eq!(p.key, "57");
         assert_eq!(p.probability, Some(0.7));
         assert_eq!(p.label.as_deref(), Some("1"));
@@ -425,11 +442,16 @@ mod tests {
     #[test]
     fn bad_prediction_lines_name_the_field() {
         let e = prediction_of_line(b"{oops", &PredictionAttributes::default(), "v").unwrap_err();
-        assert!(matches!(e, PredictionError::Bad(BadRecordKind::InvalidJson, _)));
+        assert!(matches!(
+            e,
+            PredictionError::Bad(BadRecordKind::InvalidJson, _)
+        ));
         let no_out = CSV_LINE.replace("\"data\":\"0.7\"", "\"data\":\"abc\"");
         let e = prediction_of_line(no_out.as_bytes(), &PredictionAttributes::default(), "v")
             .unwrap_err();
-        assert!(matches!(e, PredictionError::Bad(BadRecordKind::UnparsableNumber, ref m) if m.contains("abc")));
+        assert!(
+            matches!(e, PredictionError::Bad(BadRecordKind::UnparsableNumber, ref m) if m.contains("abc"))
+        );
     }
 
     #[test]
@@ -438,7 +460,13 @@ mod tests {
             br#"{"groundTruthData":{"data":"1","encoding":"CSV"},"eventMetadata":{"eventId":"57"},"eventVersion":"0"}"#,
         )
         .unwrap();
-        assert_eq!(l, Label { key: "57".into(), label: "1".into() });
+        assert_eq!(
+            l,
+            Label {
+                key: "57".into(),
+                label: "1".into()
+            }
+        );
         let l = parse_label(
             br#"{"groundTruthData":{"data":"{\"label\": 0}","encoding":"JSON"},"eventMetadata":{"eventId":"95"},"eventVersion":"0"}"#,
         )
