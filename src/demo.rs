@@ -206,6 +206,7 @@ pub fn monitors() -> [MonitorConfig; 2] {
             inference_attribute: None,
             probability_attribute: Some("0".into()),
             probability_threshold: 0.5,
+            facet_attributes: Default::default(),
         },
         ground_truth_prefix: None,
         lookback_hours: 24,

@@ -57,6 +57,11 @@ pub struct PredictionAttributes {
     /// predicted label is 1 when probability > threshold (default 0.5, Clarify's rule)
     #[serde(default = "default_threshold")]
     pub probability_threshold: f64,
+    /// input values to keep with each prediction (facets and group variables the bias
+    /// monitor needs): name → CSV column index (`"3"`) or JSON pointer (`"/sex"`) into the
+    /// endpoint input payload
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub facet_attributes: std::collections::BTreeMap<String, String>,
 }
 
 fn default_threshold() -> f64 {
@@ -69,6 +74,7 @@ impl Default for PredictionAttributes {
             inference_attribute: None,
             probability_attribute: Some("0".into()),
             probability_threshold: 0.5,
+            facet_attributes: Default::default(),
         }
     }
 }
@@ -97,6 +103,9 @@ pub struct Prediction {
     pub variant: String,
     /// the raw `captureData.endpointOutput` object
     pub output: serde_json::Value,
+    /// facet / group values read from the endpoint input (see `facet_attributes`)
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub facets: std::collections::BTreeMap<String, String>,
 }
 
 /// The prediction index of one capture object.
@@ -126,6 +135,8 @@ struct CaptureLine {
 struct CaptureData {
     #[serde(rename = "endpointOutput")]
     endpoint_output: Option<serde_json::Value>,
+    #[serde(rename = "endpointInput")]
+    endpoint_input: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -151,6 +162,14 @@ pub enum PredictionError {
 
 /// Decodes the endpoint output payload of a capture record to text.
 fn output_text(output: &serde_json::Value) -> Result<(String, String), PredictionError> {
+    output_text_of(output, "endpointOutput")
+}
+
+/// Decodes one side's payload (`data` by `encoding`) to text, with its kind (`csv`/`json`).
+fn output_text_of(
+    output: &serde_json::Value,
+    side: &str,
+) -> Result<(String, String), PredictionError> {
     let bad = |k, m: &str| PredictionError::Bad(k, m.to_string());
     let data = output.get("data").and_then(|d| d.as_str()).ok_or_else(|| {
         bad(
@@ -173,14 +192,19 @@ fn output_text(output: &serde_json::Value) -> Result<(String, String), Predictio
             use base64::Engine;
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(data.trim())
-                .map_err(|_| bad(BadRecordKind::BadBase64, "captureData.endpointOutput.data"))?;
+                .map_err(|_| {
+                    bad(
+                        BadRecordKind::BadBase64,
+                        &format!("captureData.{side}.data"),
+                    )
+                })?;
             String::from_utf8(bytes)
-                .map_err(|_| bad(BadRecordKind::NonUtf8, "captureData.endpointOutput.data"))?
+                .map_err(|_| bad(BadRecordKind::NonUtf8, &format!("captureData.{side}.data")))?
         }
         other => {
             return Err(bad(
                 BadRecordKind::UnsupportedEncoding,
-                &format!("captureData.endpointOutput.encoding {other:?}"),
+                &format!("captureData.{side}.encoding {other:?}"),
             ))
         }
     };
@@ -265,15 +289,31 @@ pub fn prediction_of_line(
             format!("eventMetadata.inferenceTime {inference_time:?}"),
         )
     })?;
-    let output = rec
-        .capture_data
-        .and_then(|c| c.endpoint_output)
-        .ok_or_else(|| {
+    let (output, input) = match rec.capture_data {
+        Some(c) => (c.endpoint_output, c.endpoint_input),
+        None => (None, None),
+    };
+    let mut facets = std::collections::BTreeMap::new();
+    if !attrs.facet_attributes.is_empty() {
+        let input = input.ok_or_else(|| {
             bad(
                 BadRecordKind::MissingField,
-                "captureData.endpointOutput".into(),
+                "captureData.endpointInput".into(),
             )
         })?;
+        let (payload, kind) = output_text_of(&input, "endpointInput")?;
+        for (name, attribute) in &attrs.facet_attributes {
+            if let Some(v) = read_attribute(&payload, &kind, attribute) {
+                facets.insert(name.clone(), v);
+            }
+        }
+    }
+    let output = output.ok_or_else(|| {
+        bad(
+            BadRecordKind::MissingField,
+            "captureData.endpointOutput".into(),
+        )
+    })?;
     let (payload, kind) = output_text(&output)?;
     let probability = match &attrs.probability_attribute {
         Some(a) => {
@@ -320,6 +360,7 @@ pub fn prediction_of_line(
         probability,
         variant: variant.to_string(),
         output,
+        facets,
     })
 }
 
@@ -426,12 +467,29 @@ mod tests {
     }
 
     #[test]
+    fn facet_values_from_the_input() {
+        let attrs = PredictionAttributes {
+            facet_attributes: [
+                ("f0".to_string(), "0".to_string()),
+                ("f1".to_string(), "1".to_string()),
+            ]
+            .into_iter()
+            .collect(),
+            ..PredictionAttributes::default()
+        };
+        let p = prediction_of_line(CSV_LINE.as_bytes(), &attrs, "v").unwrap();
+        assert_eq!(p.facets.get("f0").map(String::as_str), Some("1"));
+        assert_eq!(p.facets.get("f1").map(String::as_str), Some("2"));
+    }
+
+    #[test]
     fn prediction_from_json_pointer() {
         let line = r#"{"captureData":{"endpointOutput":{"observedContentType":"application/json","mode":"OUTPUT","data":"{\"predicted_label\":1,\"score\":0.81}","encoding":"JSON"}},"eventMetadata":{"eventId":"e2","inferenceTime":"2021-02-05T17:23:35Z"},"eventVersion":"0"}"#;
         let attrs = PredictionAttributes {
             inference_attribute: Some("/predicted_label".into()),
             probability_attribute: Some("/score".into()),
             probability_threshold: 0.5,
+            facet_attributes: Default::default(),
         };
         let p = prediction_of_line(line.as_bytes(), &attrs, "v").unwrap();
         assert_eq!(p.key, "e2");
