@@ -443,7 +443,7 @@ mod tests {
         assert_eq!(e.name, "MODELWATCH_METRICS");
         assert_eq!(
             e.to_string(),
-            "environment variable MODELWATCH_METRICS: \"statsd\" is not one of emf, file, none"
+            "environment variable MODELWATCH_METRICS: \"statsd\" is not one of emf, file, cloudwatch, none"
         );
         assert_eq!(s3.bucket(), Some("b"));
         assert_eq!(local.bucket(), None);
@@ -466,9 +466,9 @@ mod tests {
         // UTF-8: é = C3 A9, € = E2 82 AC.
         assert_eq!(decode_s3_key("caf%C3%A9/%E2%82%AC.csv"), "café/€.csv");
         assert_eq!(decode_s3_key("100%25+sure"), "100% sure");
-        // Malformed escapes pass through; non-UTF-8 bytes become U+FFFD.
+        // Malformed escapes pass through; escapes that are not UTF-8 stay literal.
         assert_eq!(decode_s3_key("50%zz%4"), "50%zz%4");
-        assert_eq!(decode_s3_key("x%FFy"), "x\u{FFFD}y");
+        assert_eq!(decode_s3_key("x%FFy"), "x%FFy");
         assert_eq!(decode_s3_key(""), "");
     }
 
