@@ -43,11 +43,13 @@ pub struct Moto {
     log: Option<PathBuf>,
 }
 
-/// The repository root (the parent of the `tests` crate).
+/// The repository root: the nearest ancestor of the including crate's manifest directory
+/// that holds `scripts/tools.sh` (this file is also included by other crates' tests).
 pub fn repo_root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest
-        .parent()
+        .ancestors()
+        .find(|d| d.join("scripts/tools.sh").is_file())
         .map(Path::to_path_buf)
         .unwrap_or_else(|| manifest.to_path_buf())
 }

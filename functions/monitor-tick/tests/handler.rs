@@ -310,16 +310,19 @@ fn config_defaults_metrics_by_store_and_names_the_bad_variable() {
     let c = config(&[("MODELWATCH_BUCKET", "b"), ("MODELWATCH_METRICS", "File")]).unwrap();
     assert_eq!(c.metrics, MetricsMode::File);
 
-    // bad MODELWATCH_METRICS
-    let e = config(&[
+    // the PutMetricData option
+    let c = config(&[
         ("MODELWATCH_BUCKET", "b"),
-        ("MODELWATCH_METRICS", "cloudwatch"),
+        ("MODELWATCH_METRICS", "CloudWatch"),
     ])
-    .unwrap_err();
+    .unwrap();
+    assert_eq!(c.metrics, MetricsMode::CloudWatch);
+    // bad MODELWATCH_METRICS
+    let e = config(&[("MODELWATCH_BUCKET", "b"), ("MODELWATCH_METRICS", "statsd")]).unwrap_err();
     assert_eq!(e.name, "MODELWATCH_METRICS");
     assert_eq!(
         e.to_string(),
-        "environment variable MODELWATCH_METRICS: \"cloudwatch\" is not one of emf, file, none"
+        "environment variable MODELWATCH_METRICS: \"statsd\" is not one of emf, file, cloudwatch, none"
     );
     // the store variables: missing bucket, missing root, bad store kind
     assert_eq!(

@@ -2,20 +2,15 @@
 //! (moto; tooling notes §2: CreatePipeline, StartPipelineExecution, ListPipelineExecutions
 //! and ListPipelineParametersForExecution are supported; executions are `Succeeded` at once).
 //!
-//! The test starts its own `moto_server` on a free loopback port (installing the tools venv
-//! through `scripts/tools.sh` when needed) unless `MODELWATCH_MOTO_URL` points at a running
-//! one, and fails — never skips — when the emulator cannot be reached. moto does not
+//! The test starts its own `moto_server` on a free loopback port with the end-to-end tests'
+//! launcher (`tests/e2e/moto.rs`: installs the tools venv through `scripts/tools.sh` when
+//! needed) unless `MODELWATCH_MOTO_URL` points at a running one, and fails — never skips —
+//! when the emulator cannot be reached. moto does not
 //! implement `ClientRequestToken` idempotency, so "same event again → still one execution"
 //! exercises the trigger's own duplicate check.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_sagemaker::config::{Credentials, Region, SharedCredentialsProvider};
@@ -29,118 +24,15 @@ use monitor_core::store::{MemoryStore, ObjectStore};
 use monitor_sagemaker::{sagemaker_config, SageMakerLauncher};
 use serde_json::json;
 
+/// The project's one moto launcher (process group, watchdog, no skip), shared with the
+/// end-to-end tests.
+#[allow(dead_code)]
+#[path = "../../../tests/e2e/moto.rs"]
+mod emulator;
+use emulator::Moto;
+
 const ALARM: &str = include_str!("../../../events/alarm-state-change.json");
 const VIOLATIONS: &str = "reports/churn-endpoint/churn-dq/2026/11/01/04/constraint_violations.json";
-/// Installing the venv from scratch (moto, cargo-lambda) takes about a minute on this box.
-const STARTUP_LIMIT: Duration = Duration::from_secs(600);
-
-/// A moto server for the test: ours (killed on drop) or the one `MODELWATCH_MOTO_URL` names.
-struct Moto {
-    url: String,
-    child: Option<Child>,
-    log: PathBuf,
-}
-
-fn answers(host_port: &str) -> bool {
-    let Ok(addr) = host_port.parse() else {
-        return false;
-    };
-    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    let req = format!("GET /moto-api/ HTTP/1.1\r\nHost: {host_port}\r\nConnection: close\r\n\r\n");
-    if s.write_all(req.as_bytes()).is_err() {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    s.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
-}
-
-impl Moto {
-    fn start() -> Moto {
-        if let Ok(url) = std::env::var("MODELWATCH_MOTO_URL") {
-            let host_port = url.trim_start_matches("http://").trim_end_matches('/');
-            assert!(
-                answers(host_port),
-                "MODELWATCH_MOTO_URL={url} does not answer GET /moto-api/"
-            );
-            return Moto {
-                url,
-                child: None,
-                log: PathBuf::new(),
-            };
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free loopback port")
-            .port();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let log = std::env::temp_dir().join(format!("mw-moto-{}-{port}.log", std::process::id()));
-        let out = File::create(&log).expect("moto log file");
-        let err = out.try_clone().expect("moto log file");
-        let child = Command::new("bash")
-            .arg("-c")
-            .arg(
-                r#"source scripts/tools.sh && ensure_venv test && exec "$MW_VENV_test/bin/moto_server" -H 127.0.0.1 -p "$0""#,
-            )
-            .arg(port.to_string())
-            .current_dir(&root)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot spawn bash to start moto_server: {e}"));
-        let mut moto = Moto {
-            url: format!("http://127.0.0.1:{port}"),
-            child: Some(child),
-            log,
-        };
-        let deadline = Instant::now() + STARTUP_LIMIT;
-        let host_port = format!("127.0.0.1:{port}");
-        loop {
-            if answers(&host_port) {
-                return moto;
-            }
-            if let Some(status) = moto
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                panic!(
-                    "moto_server exited ({status}) before answering on {host_port}; log {}:\n{}",
-                    moto.log.display(),
-                    std::fs::read_to_string(&moto.log).unwrap_or_default()
-                );
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "moto_server did not answer on {host_port} within {STARTUP_LIMIT:?}; log {}:\n{}",
-                    moto.log.display(),
-                    std::fs::read_to_string(&moto.log).unwrap_or_default()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        if let Some(child) = self.child.as_mut() {
-            // the whole process group we created: bash (or moto_server after exec), pip
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(format!("-{}", child.id()))
-                .status();
-            let _ = child.kill();
-            let _ = child.wait();
-            let _ = std::fs::remove_file(&self.log);
-        }
-    }
-}
-
 fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
