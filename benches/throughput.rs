@@ -158,6 +158,8 @@ fn monitor() -> MonitorConfig {
         capture: CaptureOptions::default(),
         publish_metrics: false,
         model_quality: None,
+        bias: None,
+        explainability: None,
     }
 }
 
@@ -242,6 +244,8 @@ fn join_monitor() -> MonitorConfig {
             lookback_hours: 24,
             offset_minutes: 0,
         }),
+        bias: None,
+        explainability: None,
     }
 }
 

@@ -194,6 +194,8 @@ pub fn monitors() -> [MonitorConfig; 2] {
         capture: CaptureOptions::default(),
         publish_metrics: true,
         model_quality: None,
+        bias: None,
+        explainability: None,
     };
     let mut mq = base(MQ_MONITOR, MonitorKind::ModelQuality);
     mq.model_quality = Some(ModelQualitySettings {
@@ -207,6 +209,7 @@ pub fn monitors() -> [MonitorConfig; 2] {
             probability_attribute: Some("0".into()),
             probability_threshold: 0.5,
             facet_attributes: Default::default(),
+            keep_input_features: false,
         },
         ground_truth_prefix: None,
         lookback_hours: 24,

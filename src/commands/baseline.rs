@@ -59,6 +59,64 @@ pub struct Args {
     /// post-training) bias metrics.
     #[arg(long)]
     bias_config: Option<PathBuf>,
+    /// Feature-attribution baseline: a Clarify analysis_config.json with `headers`, `label`
+    /// and `methods.shap`; writes Clarify's analysis.json (global SHAP values) and the
+    /// analysis_config.json to monitor with. Needs --model.
+    #[arg(long, requires = "model")]
+    explainability_config: Option<PathBuf>,
+    /// The model to explain (attribution baseline): a JSON file
+    /// `{"linear": {"intercept": b, "coefficients": {"feature": w, …}}}` or `{"logistic": …}`.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Attribution baseline: explain at most this many rows (a fixed pseudo-random subset).
+    #[arg(long)]
+    max_records: Option<usize>,
+}
+
+fn run_explainability(args: &Args, config_path: &std::path::Path) -> anyhow::Result<()> {
+    use monitor_core::explain::{
+        explainability_baseline, read_feature_rows, ExplainabilityConfig, ModelSpec,
+    };
+    let config_key = config_path.display().to_string();
+    let cfg_bytes =
+        std::fs::read(config_path).with_context(|| format!("cannot read {config_key}"))?;
+    let config = ExplainabilityConfig::from_json(&config_key, &cfg_bytes)?;
+    let model_path = args
+        .model
+        .as_ref()
+        .context("--model is required with --explainability-config")?;
+    let model: ModelSpec = serde_json::from_slice(
+        &std::fs::read(model_path)
+            .with_context(|| format!("cannot read {}", model_path.display()))?,
+    )
+    .with_context(|| format!("invalid model {}", model_path.display()))?;
+    let source = args.dataset.display().to_string();
+    let file = std::fs::File::open(&args.dataset)
+        .with_context(|| format!("cannot open dataset {source}"))?;
+    let rows = read_feature_rows(std::io::BufReader::new(file), &config, &config_key, &source)?;
+    let out = explainability_baseline(&rows, &config, &config_key, &model, args.max_records)?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let analysis_path = args.out.join("analysis.json");
+    let config_path = args.out.join("analysis_config.json");
+    std::fs::write(&analysis_path, out.analysis.to_json())?;
+    std::fs::write(&config_path, out.config.to_json())?;
+    println!(
+        "attribution baseline: {} rows, {} explained",
+        rows.len(),
+        out.records
+    );
+    for (label, e) in out.analysis.labels()? {
+        let mut values = e.values();
+        values.sort_by(|a, b| b.1.total_cmp(&a.1));
+        println!("  {label}: expected value {}", e.expected_value);
+        for (f, v) in values {
+            println!("    {f:<24} {v:.6}");
+        }
+    }
+    println!("wrote {}", analysis_path.display());
+    println!("wrote {}", config_path.display());
+    Ok(())
 }
 
 fn run_bias(args: &Args, config_path: &std::path::Path) -> anyhow::Result<()> {
@@ -82,8 +140,13 @@ fn run_bias(args: &Args, config_path: &std::path::Path) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let path = args.out.join("analysis.json");
     std::fs::write(&path, analysis.to_json())?;
+    // the monitor reads its bias configuration next to the baseline, as Clarify's
+    // monitoring job reads analysis_config.json from its ConfigUri
+    let config_out = args.out.join("analysis_config.json");
+    std::fs::write(&config_out, config.to_json())?;
     println!("bias baseline: {n} rows");
     println!("wrote {}", path.display());
+    println!("wrote {}", config_out.display());
     Ok(())
 }
 
@@ -130,6 +193,9 @@ async fn run_model_quality(args: Args, problem_type: &str) -> anyhow::Result<()>
 pub async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(cfg) = args.bias_config.clone() {
         return run_bias(&args, &cfg);
+    }
+    if let Some(cfg) = args.explainability_config.clone() {
+        return run_explainability(&args, &cfg);
     }
     if let Some(pt) = args.problem_type.clone() {
         return run_model_quality(args, &pt).await;

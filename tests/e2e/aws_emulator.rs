@@ -246,6 +246,7 @@ where
         &monitor_tick::Deps {
             store: store.clone(),
             metrics: ConfiguredMetrics::new(MetricsMode::File, store.clone()),
+            invokers: monitor_core::explain::LocalModels,
         },
     )
     .await

@@ -44,6 +44,8 @@ fn monitor() -> MonitorConfig {
             lookback_hours: 24,
             offset_minutes: 0,
         }),
+        bias: None,
+        explainability: None,
     }
 }
 

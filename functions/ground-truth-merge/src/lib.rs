@@ -91,6 +91,8 @@ mod tests {
                     lookback_hours: 24,
                     offset_minutes: 0,
                 }),
+                bias: None,
+                explainability: None,
             },
         )
         .await

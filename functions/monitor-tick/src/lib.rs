@@ -1,6 +1,6 @@
 //! The monitor-tick Lambda: an EventBridge schedule (for example `cron(5 * * * ? *)`) fires
 //! it; the handler turns the event into a [`TickRequest`], makes one
-//! `monitor_core::app::tick::run` call and returns the [`TickSummary`] (one execution per
+//! `monitor_core::app::tick::run_with` call and returns the [`TickSummary`] (one execution per
 //! monitor evaluated, with its status, window and report prefix).
 //!
 //! # The event
@@ -35,17 +35,21 @@ use chrono::{DateTime, Utc};
 use lambda_kit::{CommonConfig, ConfigError, FunctionError, MetricsMode};
 use lambda_runtime::LambdaEvent;
 use monitor_core::app::tick::{self, TickRequest, TickSummary};
+use monitor_core::explain::{InvokerFactory, LocalModels};
 use monitor_core::metrics::MetricSink;
 use monitor_core::store::ObjectStore;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// What the handler needs, built once at cold start.
-pub struct Deps<S, M> {
+pub struct Deps<S, M, F = LocalModels> {
     /// the object store holding monitors, baselines, state and reports
     pub store: S,
     /// where metrics go (see [`lambda_kit::ConfiguredMetrics`])
     pub metrics: M,
+    /// the models Kernel SHAP explainers score with (local models, and SageMaker endpoints
+    /// through [`monitor_aws::AwsModels`] in the Lambda)
+    pub invokers: F,
 }
 
 /// The function's configuration, read once at cold start.
@@ -141,9 +145,9 @@ impl TryFrom<&EventBridgeEvent<Value>> for TickInput {
 /// [`FunctionError::InvalidEvent`] for an event without `time` or with a bad `detail`;
 /// otherwise the tick error mapped to `Transient` (I/O, throttling) or `Permanent` (bad
 /// monitor configuration, unknown `detail.monitor`).
-pub async fn handler<S: ObjectStore, M: MetricSink>(
+pub async fn handler<S: ObjectStore, M: MetricSink, F: InvokerFactory>(
     event: LambdaEvent<EventBridgeEvent<Value>>,
-    deps: &Deps<S, M>,
+    deps: &Deps<S, M, F>,
 ) -> Result<TickSummary, FunctionError> {
     let TickInput(req) = TickInput::try_from(&event.payload)?;
     tracing::info!(
@@ -154,7 +158,7 @@ pub async fn handler<S: ObjectStore, M: MetricSink>(
         detail_type = %event.payload.detail_type,
         "tick"
     );
-    let summary = tick::run(&deps.store, &deps.metrics, &req).await?;
+    let summary = tick::run_with(&deps.store, &deps.metrics, &deps.invokers, &req).await?;
     tracing::info!(executions = summary.executions.len(), "tick done");
     Ok(summary)
 }

@@ -9,6 +9,11 @@ async fn main() -> Result<(), Error> {
     let store = lambda_kit::store_from(&config.common).await;
     let metrics =
         ConfiguredMetrics::from_config(config.metrics, store.clone(), &config.common).await;
-    let deps = Deps { store, metrics };
+    let invokers = lambda_kit::models_from(&config.common).await;
+    let deps = Deps {
+        store,
+        metrics,
+        invokers,
+    };
     lambda_runtime::run(service_fn(|ev: LambdaEvent<_>| handler(ev, &deps))).await
 }

@@ -115,6 +115,7 @@ async fn scheduled_tick_evaluates_the_previous_hour_and_writes_the_report() {
     let deps = Deps {
         store: ingested_store().await,
         metrics: MemoryMetricSink::new(),
+        invokers: monitor_core::explain::LocalModels,
     };
     let summary = handler(invoke(event(SCHEDULE_TICK)), &deps).await.unwrap();
     assert_eq!(summary.executions.len(), 1);
@@ -155,6 +156,7 @@ async fn file_metrics_mode_writes_metrics_files_and_none_writes_nothing() {
     let store = ingested_store().await;
     let deps = Deps {
         metrics: ConfiguredMetrics::new(MetricsMode::File, store.clone()),
+        invokers: monitor_core::explain::LocalModels,
         store,
     };
     handler(invoke(event(SCHEDULE_TICK)), &deps).await.unwrap();
@@ -166,6 +168,7 @@ async fn file_metrics_mode_writes_metrics_files_and_none_writes_nothing() {
     let store = ingested_store().await;
     let deps = Deps {
         metrics: ConfiguredMetrics::new(MetricsMode::None, store.clone()),
+        invokers: monitor_core::explain::LocalModels,
         store,
     };
     assert_eq!(deps.metrics.mode(), MetricsMode::None);
@@ -179,6 +182,7 @@ async fn detail_window_end_evaluates_that_window() {
     let deps = Deps {
         store: ingested_store().await,
         metrics: MemoryMetricSink::new(),
+        invokers: monitor_core::explain::LocalModels,
     };
     // Two days later, a backfill of the window ending 04:00Z, written with an offset.
     let mut v = event(SCHEDULE_TICK);
@@ -211,6 +215,7 @@ async fn unknown_monitor_is_a_permanent_error() {
     let deps = Deps {
         store: ingested_store().await,
         metrics: MemoryMetricSink::new(),
+        invokers: monitor_core::explain::LocalModels,
     };
     let mut v = event(SCHEDULE_TICK);
     v["detail"] = json!({"monitor": "no-such-monitor"});
@@ -223,6 +228,7 @@ async fn invalid_event_message(v: Value) -> String {
     let deps = Deps {
         store: MemoryStore::new(),
         metrics: MemoryMetricSink::new(),
+        invokers: monitor_core::explain::LocalModels,
     };
     match handler(invoke(v), &deps).await {
         Err(FunctionError::InvalidEvent(m)) => {

@@ -219,6 +219,17 @@ pub async fn aws_config(config: &CommonConfig) -> aws_config::SdkConfig {
     monitor_aws::sdk_config(config.endpoint_url.as_deref()).await
 }
 
+/// The models explainability monitors score with: local models in process, SageMaker
+/// endpoints through SageMaker Runtime (a client created once, here, at cold start; it
+/// blocks on the current runtime, from the tick's blocking threads).
+pub async fn models_from(config: &CommonConfig) -> monitor_aws::AwsModels {
+    let sdk = aws_config(config).await;
+    monitor_aws::AwsModels::new(
+        monitor_aws::runtime_client(&sdk),
+        tokio::runtime::Handle::current(),
+    )
+}
+
 /// Builds the configured store (S3 clients are created once, here, at cold start).
 pub async fn store_from(config: &CommonConfig) -> AnyStore {
     match &config.store {

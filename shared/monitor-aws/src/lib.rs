@@ -4,6 +4,7 @@
 //! | --- | --- | --- |
 //! | [`monitor_core::store::ObjectStore`] | [`S3Store`] | S3 `GetObject` (streamed), `PutObject`, `ListObjectsV2` |
 //! | [`monitor_core::metrics::MetricSink`] | [`PutMetricDataSink`] | CloudWatch `PutMetricData` |
+//! | [`monitor_core::explain::ModelInvoker`] | [`EndpointInvoker`] (via [`AwsModels`]) | SageMaker Runtime `InvokeEndpoint` |
 //!
 //! Wiring, once per process (a Lambda's `main`):
 //!
@@ -32,8 +33,10 @@
 pub mod cloudwatch;
 pub mod config;
 mod error;
+pub mod runtime;
 pub mod s3;
 
 pub use cloudwatch::{cloudwatch_client, cloudwatch_config, PutMetricDataSink};
 pub use config::{retry_config, sdk_config, MAX_ATTEMPTS};
+pub use runtime::{runtime_client, runtime_config, AwsModels, EndpointInvoker};
 pub use s3::{decode_event_key, s3_client, s3_config, S3Store};

@@ -244,8 +244,7 @@ pub fn bias_baseline(
         }
     };
 
-    let mut pre_facets = Vec::new();
-    let mut post_facets = Vec::new();
+    let mut states = Vec::with_capacity(config.facet.len());
     for (i, facet) in config.facet.iter().enumerate() {
         let Some(values) = &facet.value_or_threshold else {
             return Err(config_err(
@@ -285,10 +284,45 @@ pub fn bias_baseline(
                 message: e.to_string(),
             })?;
         }
-        let name = facet.name_or_index.display_name(&headers);
+        states.push(FacetState {
+            name: facet.name_or_index.display_name(&headers),
+            value_text,
+            state,
+        });
+    }
+    analysis_of(config, &label_text, &states, has_predictions)
+}
+
+/// One facet split's state with the texts analysis.json names it by.
+#[derive(Debug, Clone)]
+pub struct FacetState {
+    /// the facet column's name
+    pub name: String,
+    /// Clarify's `value_or_threshold` text (`"0"`, `"a,b"`, `"(t, max]"`)
+    pub value_text: String,
+    /// the counts
+    pub state: BiasState,
+}
+
+/// Clarify's `analysis.json` of facet states (spec §9.2): the pre-training block (unless
+/// `methods` leaves it out) and, when `has_predictions`, the post-training block.
+///
+/// # Errors
+/// [`CoreError::Format`] if a block cannot be represented (should not happen).
+pub fn analysis_of(
+    config: &AnalysisConfig,
+    label_text: &str,
+    facets: &[FacetState],
+    has_predictions: bool,
+) -> Result<BiasAnalysis, CoreError> {
+    let headers = config.headers.clone().unwrap_or_default();
+    let mut pre_facets = Vec::new();
+    let mut post_facets = Vec::new();
+    for f in facets {
         let entry = |codes: &[MetricCode]| FacetMetrics {
-            value_or_threshold: value_text.clone(),
-            metrics: state
+            value_or_threshold: f.value_text.clone(),
+            metrics: f
+                .state
                 .metrics(codes)
                 .into_iter()
                 .map(|(c, r)| metric_entry(c, r))
@@ -296,12 +330,12 @@ pub fn bias_baseline(
             extra: Map::new(),
         };
         if let Some(codes) = selected(config, "pre_training_bias", &MetricCode::PRE_TRAINING) {
-            pre_facets.push((name.clone(), vec![entry(&codes)]));
+            pre_facets.push((f.name.clone(), vec![entry(&codes)]));
         }
         if has_predictions {
             if let Some(codes) = selected(config, "post_training_bias", &MetricCode::POST_TRAINING)
             {
-                post_facets.push((name, vec![entry(&codes)]));
+                post_facets.push((f.name.clone(), vec![entry(&codes)]));
             }
         }
     }
@@ -311,7 +345,7 @@ pub fn bias_baseline(
             if facets.is_empty() {
                 return Ok(None);
             }
-            BiasMetricsBlock::new(label_name.clone(), Some(label_text.clone()), facets)
+            BiasMetricsBlock::new(label_name.clone(), Some(label_text.to_owned()), facets)
                 .map(Some)
                 .map_err(|source| CoreError::Format {
                     key: "analysis.json".to_owned(),
@@ -592,4 +626,282 @@ pub fn bias_drift_violations(baseline: &BiasAnalysis, current: &BiasAnalysis) ->
         }
     }
     out
+}
+
+// ---- monitoring windows -------------------------------------------------------------------
+
+impl Rule {
+    /// The rule the baseline used: a threshold when the baseline wrote an interval
+    /// (`"(t, max]"`) for a single numeric value, else a value set. Windows are then split
+    /// exactly as the baseline was, whatever values a window happens to hold.
+    fn from_baseline(values: &[Value], baseline_text: Option<&str>) -> Rule {
+        if let ([v @ Value::Number(n)], Some(text)) = (values, baseline_text) {
+            if let (Some(t), true) = (n.as_f64(), text.starts_with('(')) {
+                return Rule::Threshold {
+                    t,
+                    text: py_value_text(v),
+                };
+            }
+        }
+        Rule::Values(values.to_vec())
+    }
+}
+
+/// One facet split of a bias monitor, resolved.
+#[derive(Debug, Clone)]
+struct FacetRule {
+    name: String,
+    rule: Rule,
+    value_text: String,
+}
+
+/// The analysis config of a bias monitor resolved against its baseline `analysis.json`:
+/// how each joined record (a prediction with its label) becomes a [`BiasRow`] per facet.
+///
+/// * observed label: `label_values_or_threshold` (a threshold if the baseline wrote one);
+/// * predicted label: a probability `p` becomes `1` if `p > probability_threshold` (the
+///   config's, else the monitor's), then goes through the label rule; a predicted label
+///   (inference attribute) goes through the label rule directly;
+/// * facet side: `facet[i].value_or_threshold`, again as the baseline split it;
+/// * group: the `group_variable` value as text (numbers in Python's `repr`).
+///
+/// The texts (`label_value_or_threshold`, facet `value_or_threshold`) are the baseline's,
+/// so every window's entries pair with the baseline's for the drift check.
+#[derive(Debug, Clone)]
+pub struct BiasRules {
+    label: Rule,
+    label_text: String,
+    facets: Vec<FacetRule>,
+    group: Option<String>,
+    probability_threshold: f64,
+    from_probability: bool,
+}
+
+/// The mergeable bias state of some joined records: one [`BiasState`] per configured facet.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BiasWindowState {
+    /// per facet of the analysis config, in config order
+    pub facets: Vec<BiasState>,
+}
+
+impl BiasWindowState {
+    /// Adds another state of the same monitor.
+    ///
+    /// # Errors
+    /// [`CoreError::State`] when the facet counts or feature dimensions differ.
+    pub fn merge(&mut self, other: &BiasWindowState) -> Result<(), CoreError> {
+        if self.facets.len() != other.facets.len() {
+            return Err(CoreError::State {
+                key: "bias state".into(),
+                message: format!(
+                    "{} facets merged into {} (the analysis config changed?)",
+                    other.facets.len(),
+                    self.facets.len()
+                ),
+            });
+        }
+        for (a, b) in self.facets.iter_mut().zip(&other.facets) {
+            a.merge(b).map_err(|e| CoreError::State {
+                key: "bias state".into(),
+                message: e.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Records counted (of the first facet; every facet sees every record).
+    #[must_use]
+    pub fn rows(&self) -> u64 {
+        self.facets.first().map_or(0, BiasState::rows)
+    }
+}
+
+impl BiasRules {
+    /// Resolves `config` against the baseline `analysis.json`; `default_threshold` is the
+    /// monitor's probability threshold, used when the config has none.
+    ///
+    /// # Errors
+    /// [`CoreError::Config`] for a facet without `value_or_threshold`.
+    pub fn new(
+        config: &AnalysisConfig,
+        baseline: &BiasAnalysis,
+        default_threshold: f64,
+        from_probability: bool,
+    ) -> Result<Self, CoreError> {
+        let headers = config.headers.clone().unwrap_or_default();
+        let blocks: Vec<&BiasMetricsBlock> = [
+            &baseline.pre_training_bias_metrics,
+            &baseline.post_training_bias_metrics,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let label_text_of_baseline = blocks
+            .iter()
+            .find_map(|b| b.label_value_or_threshold.clone());
+        let label = Rule::from_baseline(
+            &config.label_values_or_threshold,
+            label_text_of_baseline.as_deref(),
+        );
+        let label_text = label_text_of_baseline.unwrap_or_else(|| label.text(std::iter::empty()));
+        let mut facets = Vec::with_capacity(config.facet.len());
+        for (i, f) in config.facet.iter().enumerate() {
+            let Some(values) = &f.value_or_threshold else {
+                return Err(config_err(
+                    &format!("facet[{i}].value_or_threshold"),
+                    "null",
+                    "one-vs-rest facets are not supported; give the sensitive values",
+                ));
+            };
+            let name = f.name_or_index.display_name(&headers);
+            let baseline_text = blocks
+                .iter()
+                .find_map(|b| b.facet(&name).ok().flatten())
+                .and_then(|entries| entries.first().map(|e| e.value_or_threshold.clone()));
+            let rule = Rule::from_baseline(values, baseline_text.as_deref());
+            let value_text = baseline_text.unwrap_or_else(|| rule.text(std::iter::empty()));
+            facets.push(FacetRule {
+                name,
+                rule,
+                value_text,
+            });
+        }
+        Ok(BiasRules {
+            label,
+            label_text,
+            facets,
+            group: config
+                .group_variable
+                .as_ref()
+                .map(|g| g.display_name(&headers)),
+            probability_threshold: config.probability_threshold.unwrap_or(default_threshold),
+            from_probability,
+        })
+    }
+
+    /// An empty state (FT samples of at most `flip_cap` rows per side).
+    #[must_use]
+    pub fn empty_state(&self, flip_cap: usize) -> BiasWindowState {
+        let one = BiasState::with_flip_cap(flip_cap.max(1)).unwrap_or_default();
+        BiasWindowState {
+            facets: vec![one; self.facets.len()],
+        }
+    }
+
+    /// Counts one joined record: its observed `label` text and its prediction.
+    ///
+    /// # Errors
+    /// [`drift_math::bias::BiasError::FeatureDimension`] when the record's input features
+    /// differ in length from earlier records'.
+    pub fn add(
+        &self,
+        state: &mut BiasWindowState,
+        label: &str,
+        prediction: &crate::predictions::Prediction,
+    ) -> Result<(), drift_math::bias::BiasError> {
+        let observed = self.label.matches(&Cell::from_text(label));
+        let predicted = match (self.from_probability, prediction.probability) {
+            (true, Some(p)) => Some(self.label.matches(&Cell::Number(
+                if p > self.probability_threshold {
+                    1.0
+                } else {
+                    0.0
+                },
+            ))),
+            _ => prediction
+                .label
+                .as_deref()
+                .map(|l| self.label.matches(&Cell::from_text(l))),
+        };
+        let group = self
+            .group
+            .as_ref()
+            .and_then(|g| prediction.facets.get(g))
+            .and_then(|v| Cell::from_text(v).key());
+        for (rule, st) in self.facets.iter().zip(state.facets.iter_mut()) {
+            let cell = prediction
+                .facets
+                .get(&rule.name)
+                .map_or(Cell::Missing, |v| Cell::from_text(v));
+            st.update(&BiasRow {
+                sensitive: rule.rule.matches(&cell),
+                label: observed,
+                predicted,
+                group: group.as_deref(),
+                features: prediction.features.as_deref(),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The window's `analysis.json` (post-training block when every record had a prediction).
+    ///
+    /// # Errors
+    /// As [`analysis_of`].
+    pub fn analysis(
+        &self,
+        config: &AnalysisConfig,
+        state: &BiasWindowState,
+    ) -> Result<BiasAnalysis, CoreError> {
+        let facets: Vec<FacetState> = self
+            .facets
+            .iter()
+            .zip(&state.facets)
+            .map(|(r, s)| FacetState {
+                name: r.name.clone(),
+                value_text: r.value_text.clone(),
+                state: s.clone(),
+            })
+            .collect();
+        let has_predictions = state
+            .facets
+            .first()
+            .is_some_and(|s| s.complement().unpredicted() + s.sensitive().unpredicted() == 0);
+        analysis_of(config, &self.label_text, &facets, has_predictions)
+    }
+}
+
+/// Where each facet and the group variable are in the endpoint input: the monitor's
+/// `facet_attributes`, else the column's position among the analysis config's `headers`
+/// without the label and predicted-label columns (an endpoint receives the features only).
+///
+/// # Errors
+/// [`CoreError::Config`] naming a column that is neither configured nor in `headers`.
+pub fn facet_attributes(
+    config: &AnalysisConfig,
+    configured: &std::collections::BTreeMap<String, String>,
+) -> Result<std::collections::BTreeMap<String, String>, CoreError> {
+    let headers = config.headers.clone().unwrap_or_default();
+    let skip: Vec<usize> = [Some(&config.label), config.predicted_label.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.resolve(&headers))
+        .collect();
+    let inputs: Vec<&String> = headers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !skip.contains(i))
+        .map(|(_, h)| h)
+        .collect();
+    let mut out = configured.clone();
+    let wanted = config
+        .facet
+        .iter()
+        .map(|f| &f.name_or_index)
+        .chain(config.group_variable.as_ref());
+    for col in wanted {
+        let name = col.display_name(&headers);
+        if out.contains_key(&name) {
+            continue;
+        }
+        let pos = inputs.iter().position(|h| **h == name).ok_or_else(|| {
+            config_err(
+                "bias.facet_attributes",
+                name.clone(),
+                "not configured, and not an input column of the analysis config's headers",
+            )
+        })?;
+        out.insert(name, pos.to_string());
+    }
+    Ok(out)
 }

@@ -12,6 +12,7 @@ pub mod capture;
 pub mod checks;
 pub mod dataset;
 pub mod error;
+pub mod explain;
 pub mod formats;
 pub mod layout;
 pub mod metrics;

@@ -20,6 +20,17 @@ pub enum MonitorKind {
     DataQuality,
     /// model quality: predictions joined to ground truth
     ModelQuality,
+    /// Clarify bias drift: predictions joined to ground truth, split by facet
+    ModelBias,
+    /// Clarify feature-attribution drift: global SHAP values of the captured inputs
+    ModelExplainability,
+}
+
+impl MonitorKind {
+    /// Whether the monitor joins ground truth to predictions (model quality and bias).
+    pub fn joins_ground_truth(self) -> bool {
+        matches!(self, MonitorKind::ModelQuality | MonitorKind::ModelBias)
+    }
 }
 
 /// Settings of a model-quality monitor.
@@ -47,6 +58,109 @@ pub struct ModelQualitySettings {
 
 fn default_lookback() -> u32 {
     24
+}
+
+/// Settings of a bias-drift monitor (Clarify's `ModelBiasJobDefinition`).
+///
+/// The bias configuration itself is Clarify's `analysis_config.json` (label, label values or
+/// threshold, facets, group variable, probability threshold), read from
+/// `analysis_config_key` (default `{baseline_prefix}/analysis_config.json`); the baseline is
+/// the `analysis.json` that `modelwatch baseline --bias-config` wrote next to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BiasSettings {
+    /// where the prediction is in the endpoint output, and where each facet / group value is
+    /// in the endpoint input (`facet_attributes`; default: the column's position among the
+    /// analysis config's `headers` without the label)
+    #[serde(flatten)]
+    pub attributes: crate::predictions::PredictionAttributes,
+    /// key of Clarify's analysis_config.json (default `{baseline_prefix}/analysis_config.json`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis_config_key: Option<String>,
+    /// key prefix of this endpoint's ground truth; default `ground-truth/{endpoint}/`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ground_truth_prefix: Option<String>,
+    /// how long a label may wait for its prediction (default 24 h)
+    #[serde(default = "default_lookback")]
+    pub lookback_hours: u32,
+    /// evaluate the window that ended this long before the tick (late labels), default 0
+    #[serde(default)]
+    pub offset_minutes: u32,
+    /// rows per facet side kept for the flip test (FT): a deterministic sample that merges
+    /// exactly; FT needs the numeric input features (`keep_input_features: true`)
+    #[serde(default = "default_flip_sample")]
+    pub flip_sample: usize,
+}
+
+fn default_flip_sample() -> usize {
+    drift_math::bias::DEFAULT_FLIP_SAMPLE_CAP
+}
+
+/// How a feature-attribution monitor obtains each record's SHAP values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Explainer {
+    /// The model returns its attributions in the endpoint output: a JSON pointer to an
+    /// object (feature → value) or an array (feature order) inside the output payload.
+    Captured {
+        /// JSON pointer into the decoded `endpointOutput` payload, e.g. `/shap`
+        pointer: String,
+    },
+    /// Exact SHAP of a linear model `b + Σ w_j·x_j` against the SHAP baseline rows:
+    /// `φ_j = w_j·(x_j − mean_bg x_j)`, computed for every captured record at ingest.
+    Linear {
+        /// `b`
+        intercept: f64,
+        /// `w_j` by feature name (a feature without a weight has weight 0)
+        coefficients: BTreeMap<String, f64>,
+    },
+    /// Kernel SHAP through a model invoker, over a deterministic sample of at most
+    /// `max_records` records per window (Clarify explains a sample too: every record costs
+    /// `num_samples × baseline rows` model calls).
+    Kernel {
+        /// the model that scores the synthetic rows
+        model: crate::explain::ModelSpec,
+        /// records explained per window (bottom-k by a hash of the join key)
+        #[serde(default = "default_kernel_records")]
+        max_records: usize,
+    },
+}
+
+fn default_kernel_records() -> usize {
+    100
+}
+
+/// Settings of a feature-attribution-drift monitor (Clarify's
+/// `ModelExplainabilityJobDefinition`).
+///
+/// Clarify's analysis config (`headers`, `label`, `methods.shap` with `baseline`,
+/// `num_samples`, `agg_method`, `use_logit`, `seed`) is read from `analysis_config_key`
+/// (default `{baseline_prefix}/analysis_config.json`); the attribution baseline is the
+/// `analysis.json` next to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExplainabilitySettings {
+    /// how each record's SHAP values are obtained
+    pub explainer: Explainer,
+    /// key of Clarify's analysis_config.json (default `{baseline_prefix}/analysis_config.json`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis_config_key: Option<String>,
+    /// nDCG below which the window violates (Clarify's fixed 0.9)
+    #[serde(default = "default_ndcg_threshold")]
+    pub ndcg_threshold: f64,
+}
+
+fn default_ndcg_threshold() -> f64 {
+    drift_math::shap::NDCG_THRESHOLD
+}
+
+/// What joins ground truth to predictions, common to model-quality and bias monitors.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct JoinSettings<'a> {
+    /// where the prediction (and the facets) are in the capture
+    pub attributes: &'a crate::predictions::PredictionAttributes,
+    /// look-back in hours
+    pub lookback_hours: u32,
+    /// end-time offset of the evaluated window, in minutes
+    pub offset_minutes: u32,
 }
 
 /// One monitor.
@@ -79,6 +193,12 @@ pub struct MonitorConfig {
     /// model-quality settings (required when `kind` is `ModelQuality`)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_quality: Option<ModelQualitySettings>,
+    /// bias-drift settings (required when `kind` is `ModelBias`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bias: Option<BiasSettings>,
+    /// feature-attribution settings (required when `kind` is `ModelExplainability`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explainability: Option<ExplainabilitySettings>,
 }
 
 /// Mapping options beyond the defaults (output columns first, then inputs, by position or key).
@@ -147,6 +267,41 @@ impl MonitorConfig {
                 "a ModelQuality monitor needs model_quality settings (problem_type, …)",
             ));
         }
+        if self.kind == MonitorKind::ModelBias && self.bias.is_none() {
+            return Err(bad(
+                "bias",
+                String::new(),
+                "a ModelBias monitor needs bias settings (probability_attribute, facet_attributes, …)",
+            ));
+        }
+        if let Some(b) = &self.bias {
+            if b.flip_sample == 0 {
+                return Err(bad("bias.flip_sample", "0".into(), "at least 1"));
+            }
+        }
+        if self.kind == MonitorKind::ModelExplainability {
+            let Some(x) = &self.explainability else {
+                return Err(bad(
+                    "explainability",
+                    String::new(),
+                    "a ModelExplainability monitor needs explainability settings (explainer)",
+                ));
+            };
+            if !(x.ndcg_threshold > 0.0 && x.ndcg_threshold <= 1.0) {
+                return Err(bad(
+                    "explainability.ndcg_threshold",
+                    x.ndcg_threshold.to_string(),
+                    "in (0, 1]",
+                ));
+            }
+            if let Explainer::Kernel { max_records: 0, .. } = &x.explainer {
+                return Err(bad(
+                    "explainability.explainer.kernel.max_records",
+                    "0".into(),
+                    "at least 1",
+                ));
+            }
+        }
         if self.window_minutes == 0 || self.window_minutes > 24 * 60 {
             return Err(bad(
                 "window_minutes",
@@ -167,12 +322,64 @@ impl MonitorConfig {
         crate::app::baseline::join_key(&self.baseline_prefix, "constraints.json")
     }
 
-    /// The ground-truth prefix of a model-quality monitor.
+    /// The ground-truth prefix of a model-quality or bias monitor.
     pub fn ground_truth_prefix(&self) -> String {
-        self.model_quality
-            .as_ref()
-            .and_then(|m| m.ground_truth_prefix.clone())
-            .unwrap_or_else(|| format!("ground-truth/{}/", self.endpoint))
+        let configured = match self.kind {
+            MonitorKind::ModelBias => self
+                .bias
+                .as_ref()
+                .and_then(|b| b.ground_truth_prefix.clone()),
+            _ => self
+                .model_quality
+                .as_ref()
+                .and_then(|m| m.ground_truth_prefix.clone()),
+        };
+        configured.unwrap_or_else(|| format!("ground-truth/{}/", self.endpoint))
+    }
+
+    /// The join settings of a monitor that joins ground truth (model quality, bias).
+    pub fn join(&self) -> Option<JoinSettings<'_>> {
+        match self.kind {
+            MonitorKind::ModelQuality => self.model_quality.as_ref().map(|m| JoinSettings {
+                attributes: &m.attributes,
+                lookback_hours: m.lookback_hours,
+                offset_minutes: m.offset_minutes,
+            }),
+            MonitorKind::ModelBias => self.bias.as_ref().map(|b| JoinSettings {
+                attributes: &b.attributes,
+                lookback_hours: b.lookback_hours,
+                offset_minutes: b.offset_minutes,
+            }),
+            _ => None,
+        }
+    }
+
+    /// End-time offset of the evaluated window (late labels), in minutes.
+    pub fn offset_minutes(&self) -> u32 {
+        self.join().map_or(0, |j| j.offset_minutes)
+    }
+
+    /// Key of Clarify's analysis_config.json of a bias or explainability monitor.
+    pub fn analysis_config_key(&self) -> String {
+        let configured = match self.kind {
+            MonitorKind::ModelBias => self
+                .bias
+                .as_ref()
+                .and_then(|b| b.analysis_config_key.clone()),
+            MonitorKind::ModelExplainability => self
+                .explainability
+                .as_ref()
+                .and_then(|x| x.analysis_config_key.clone()),
+            _ => None,
+        };
+        configured.unwrap_or_else(|| {
+            crate::app::baseline::join_key(&self.baseline_prefix, "analysis_config.json")
+        })
+    }
+
+    /// Key of the Clarify baseline `analysis.json` (bias and explainability monitors).
+    pub fn analysis_key(&self) -> String {
+        crate::app::baseline::join_key(&self.baseline_prefix, "analysis.json")
     }
 
     /// Whether a capture of this endpoint/variant belongs to the monitor.

@@ -62,6 +62,10 @@ pub struct PredictionAttributes {
     /// endpoint input payload
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub facet_attributes: std::collections::BTreeMap<String, String>,
+    /// keep every input value as a number with each prediction (CSV columns or a JSON
+    /// array): the features the bias monitor's flip test (FT) needs
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_input_features: bool,
 }
 
 fn default_threshold() -> f64 {
@@ -75,6 +79,7 @@ impl Default for PredictionAttributes {
             probability_attribute: Some("0".into()),
             probability_threshold: 0.5,
             facet_attributes: Default::default(),
+            keep_input_features: false,
         }
     }
 }
@@ -106,6 +111,10 @@ pub struct Prediction {
     /// facet / group values read from the endpoint input (see `facet_attributes`)
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub facets: std::collections::BTreeMap<String, String>,
+    /// every input value as a number (see `keep_input_features`); `None` when not kept or
+    /// when some input value is not numeric
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<f64>>,
 }
 
 /// The prediction index of one capture object.
@@ -216,6 +225,60 @@ fn output_text_of(
     Ok((text, kind.to_string()))
 }
 
+/// Decodes one side's payload (`captureData.{side}`: `data` by `encoding`) to text, with
+/// its kind (`csv` or `json`); the error names the kind of bad record and the field.
+pub fn payload_text(
+    side_value: &serde_json::Value,
+    side: &str,
+) -> Result<(String, String), (BadRecordKind, String)> {
+    output_text_of(side_value, side).map_err(|e| match e {
+        PredictionError::Bad(k, m) => (k, m),
+        PredictionError::Shadow => (BadRecordKind::BadPayload, "shadow record".into()),
+    })
+}
+
+/// The JSON type name of a value, for messages.
+pub fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// Every value of an input payload as a number: the first CSV line's fields, or a JSON
+/// array (also `{"features": [...]}` / `{"instances": [[...]]}`); `None` if any is not numeric.
+pub fn numeric_inputs(payload: &str, kind: &str) -> Option<Vec<f64>> {
+    let finite = |x: f64| x.is_finite().then_some(x);
+    if kind == "json" {
+        let v: serde_json::Value = serde_json::from_str(payload.trim()).ok()?;
+        let arr = match &v {
+            serde_json::Value::Array(a) => a,
+            serde_json::Value::Object(o) => match (o.get("features"), o.get("instances")) {
+                (Some(serde_json::Value::Array(a)), _) => a,
+                (_, Some(serde_json::Value::Array(rows))) => rows.first()?.as_array()?,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        return arr.iter().map(|x| x.as_f64().and_then(finite)).collect();
+    }
+    let first_line = payload.trim().lines().next()?;
+    first_line
+        .split(',')
+        .map(|s| {
+            s.trim()
+                .trim_matches('"')
+                .parse::<f64>()
+                .ok()
+                .and_then(finite)
+        })
+        .collect()
+}
+
 /// Reads one attribute (`"0"`-style CSV index or `/json/pointer`) from an output payload.
 pub fn read_attribute(payload: &str, kind: &str, attribute: &str) -> Option<String> {
     if let Some(pointer) = attribute.strip_prefix('/').map(|_| attribute) {
@@ -294,7 +357,8 @@ pub fn prediction_of_line(
         None => (None, None),
     };
     let mut facets = std::collections::BTreeMap::new();
-    if !attrs.facet_attributes.is_empty() {
+    let mut features = None;
+    if !attrs.facet_attributes.is_empty() || attrs.keep_input_features {
         let input = input.ok_or_else(|| {
             bad(
                 BadRecordKind::MissingField,
@@ -306,6 +370,9 @@ pub fn prediction_of_line(
             if let Some(v) = read_attribute(&payload, &kind, attribute) {
                 facets.insert(name.clone(), v);
             }
+        }
+        if attrs.keep_input_features {
+            features = numeric_inputs(&payload, &kind);
         }
     }
     let output = output.ok_or_else(|| {
@@ -361,6 +428,7 @@ pub fn prediction_of_line(
         variant: variant.to_string(),
         output,
         facets,
+        features,
     })
 }
 
@@ -490,6 +558,7 @@ mod tests {
             probability_attribute: Some("/score".into()),
             probability_threshold: 0.5,
             facet_attributes: Default::default(),
+            keep_input_features: false,
         };
         let p = prediction_of_line(line.as_bytes(), &attrs, "v").unwrap();
         assert_eq!(p.key, "e2");

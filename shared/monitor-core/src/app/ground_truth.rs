@@ -25,7 +25,9 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::ingest::{hour_floor, prediction_hour_prefix, BadRecords};
+use crate::bias::{BiasRules, BiasWindowState};
 use crate::capture::BadRecordKind;
+use crate::formats::clarify::{AnalysisConfig, BiasAnalysis};
 use crate::layout::{hour_path, STATE_PREFIX};
 use crate::model_quality::QualityState;
 use crate::monitor::{load_monitors, MonitorConfig, MonitorKind};
@@ -35,6 +37,15 @@ use crate::CoreError;
 
 /// Format tag of merged model-quality state files.
 pub const MQ_STATE_FORMAT: &str = "modelwatch.model-quality-state";
+
+/// Bias state of the records of one inference minute (bias monitors).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MinuteBias {
+    /// inference minute (UTC)
+    pub minute: DateTime<Utc>,
+    /// merged bias state, one per configured facet
+    pub state: BiasWindowState,
+}
 
 /// Model-quality state of the records of one inference minute.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,8 +77,11 @@ pub struct LabelObjectState {
     pub unscorable: u64,
     /// bad ground-truth lines
     pub bad_records: BadRecords,
-    /// metric state per inference minute, ascending
+    /// metric state per inference minute, ascending (model-quality monitors)
     pub minutes: Vec<MinuteQuality>,
+    /// bias state per inference minute, ascending (bias monitors)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bias_minutes: Vec<MinuteBias>,
 }
 
 impl LabelObjectState {
@@ -130,6 +144,70 @@ pub struct LabelObjectSummary {
     pub state_key: String,
 }
 
+/// What a joined record is scored into.
+enum JoinTarget {
+    Quality(crate::model_quality::QualityOptions),
+    Bias { rules: BiasRules, flip_cap: usize },
+}
+
+/// Loads a bias monitor's Clarify analysis config and baseline `analysis.json`.
+///
+/// # Errors
+/// [`CoreError::NotFound`] / [`CoreError::Format`] naming the missing or malformed file.
+pub async fn load_bias_files<S: ObjectStore>(
+    store: &S,
+    cfg: &MonitorConfig,
+) -> Result<(AnalysisConfig, BiasAnalysis), CoreError> {
+    let ck = cfg.analysis_config_key();
+    let config = AnalysisConfig::from_json(&store.get(&ck).await?)
+        .map_err(|source| CoreError::Format { key: ck, source })?;
+    let bk = cfg.analysis_key();
+    let baseline = BiasAnalysis::from_json(&store.get(&bk).await?)
+        .map_err(|source| CoreError::Format { key: bk, source })?;
+    Ok((config, baseline))
+}
+
+/// The bias rules of a bias monitor (its analysis config against its baseline).
+///
+/// # Errors
+/// As [`load_bias_files`], and [`CoreError::Config`] for an unsupported facet.
+pub async fn bias_rules<S: ObjectStore>(
+    store: &S,
+    cfg: &MonitorConfig,
+) -> Result<(AnalysisConfig, BiasAnalysis, BiasRules), CoreError> {
+    let settings = cfg.bias.as_ref().ok_or_else(|| CoreError::Config {
+        field: format!("monitor {}", cfg.name),
+        value: String::new(),
+        message: "not a bias monitor".into(),
+    })?;
+    let (config, baseline) = load_bias_files(store, cfg).await?;
+    let rules = BiasRules::new(
+        &config,
+        &baseline,
+        settings.attributes.probability_threshold,
+        settings.attributes.inference_attribute.is_none(),
+    )?;
+    Ok((config, baseline, rules))
+}
+
+async fn join_target<S: ObjectStore>(
+    store: &S,
+    cfg: &MonitorConfig,
+) -> Result<JoinTarget, CoreError> {
+    match (&cfg.model_quality, &cfg.bias, cfg.kind) {
+        (Some(m), _, MonitorKind::ModelQuality) => Ok(JoinTarget::Quality(m.quality.clone())),
+        (_, Some(b), MonitorKind::ModelBias) => Ok(JoinTarget::Bias {
+            rules: bias_rules(store, cfg).await?.2,
+            flip_cap: b.flip_sample,
+        }),
+        _ => Err(CoreError::Config {
+            field: format!("monitor {}", cfg.name),
+            value: String::new(),
+            message: "not a model-quality or bias monitor".into(),
+        }),
+    }
+}
+
 /// Joins the labels of one ground-truth object and writes its state (and merged records).
 pub async fn merge_object<S: ObjectStore>(
     store: &S,
@@ -137,14 +215,12 @@ pub async fn merge_object<S: ObjectStore>(
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<LabelObjectSummary, CoreError> {
-    let settings = cfg
-        .model_quality
-        .as_ref()
-        .ok_or_else(|| CoreError::Config {
-            field: format!("monitor {}", cfg.name),
-            value: String::new(),
-            message: "not a model-quality monitor".into(),
-        })?;
+    let target = join_target(store, cfg).await?;
+    let settings = cfg.join().ok_or_else(|| CoreError::Config {
+        field: format!("monitor {}", cfg.name),
+        value: String::new(),
+        message: "not a model-quality or bias monitor".into(),
+    })?;
     let prefix = cfg.ground_truth_prefix();
     let (label_hour, file) = parse_label_key(key, &prefix).ok_or_else(|| CoreError::Config {
         field: "ground-truth key".into(),
@@ -181,6 +257,7 @@ pub async fn merge_object<S: ObjectStore>(
     // 2. probe the prediction indexes of the look-back, newest hour first
     let lookback = chrono::Duration::hours(i64::from(settings.lookback_hours));
     let mut minutes: BTreeMap<DateTime<Utc>, QualityState> = BTreeMap::new();
+    let mut bias_minutes: BTreeMap<DateTime<Utc>, BiasWindowState> = BTreeMap::new();
     let mut merged: BTreeMap<(String, DateTime<Utc>), MergedParts> = BTreeMap::new();
     let mut matched = 0u64;
     let mut unscorable = 0u64;
@@ -198,16 +275,23 @@ pub async fn merge_object<S: ObjectStore>(
                     .timestamp_opt(p.time.div_euclid(60) * 60, 0)
                     .single()
                     .unwrap_or(label_hour);
-                let state = minutes
-                    .entry(minute)
-                    .or_insert_with(|| QualityState::new(settings.quality.problem_type));
-                if let Err(e) = state.add(
-                    &p.key,
-                    &label,
-                    p.label.as_deref(),
-                    p.probability,
-                    &settings.quality,
-                ) {
+                let scored = match &target {
+                    JoinTarget::Quality(quality) => minutes
+                        .entry(minute)
+                        .or_insert_with(|| QualityState::new(quality.problem_type))
+                        .add(&p.key, &label, p.label.as_deref(), p.probability, quality)
+                        .map_err(|e| e.to_string()),
+                    JoinTarget::Bias { rules, flip_cap } => rules
+                        .add(
+                            bias_minutes
+                                .entry(minute)
+                                .or_insert_with(|| rules.empty_state(*flip_cap)),
+                            &label,
+                            p,
+                        )
+                        .map_err(|e| e.to_string()),
+                };
+                if let Err(e) = scored {
                     tracing::debug!(key = %p.key, error = %e, "joined record not scorable");
                     unscorable += 1;
                 }
@@ -248,6 +332,10 @@ pub async fn merge_object<S: ObjectStore>(
         minutes: minutes
             .into_iter()
             .map(|(minute, state)| MinuteQuality { minute, state })
+            .collect(),
+        bias_minutes: bias_minutes
+            .into_iter()
+            .map(|(minute, state)| MinuteBias { minute, state })
             .collect(),
     };
     let state_key = format!(
@@ -343,7 +431,7 @@ pub async fn run<S: ObjectStore>(
     let monitors: Vec<MonitorConfig> = load_monitors(store)
         .await?
         .into_iter()
-        .filter(|m| m.kind == MonitorKind::ModelQuality)
+        .filter(|m| m.kind.joins_ground_truth())
         .collect();
     let mut summary = MergeSummary::default();
     for key in keys {
@@ -358,7 +446,7 @@ pub async fn run<S: ObjectStore>(
         }
         if !claimed {
             let reason = if monitors.is_empty() {
-                "no model-quality monitors configured".to_string()
+                "no model-quality or bias monitors configured".to_string()
             } else {
                 format!(
                     "outside every ground-truth prefix ({})",
@@ -383,7 +471,7 @@ pub async fn retry_pending<S: ObjectStore>(
     cfg: &MonitorConfig,
     now: DateTime<Utc>,
 ) -> Result<u64, CoreError> {
-    let Some(settings) = &cfg.model_quality else {
+    let Some(settings) = cfg.join() else {
         return Ok(0);
     };
     let lookback = chrono::Duration::hours(i64::from(settings.lookback_hours));

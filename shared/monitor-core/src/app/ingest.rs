@@ -15,9 +15,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::capture::{BadRecordKind, CaptureMapping, CaptureParser, RowBatch};
 use crate::checks::Baseline;
+use crate::explain::{
+    explain_object, parse_baseline_csv, AttributionContext, ExplainabilityConfig,
+};
+use crate::formats::clarify::AnalysisConfig;
 use crate::layout::{parse_capture_key, profile_key, CaptureKey};
 use crate::monitor::{load_monitors, MonitorConfig, MonitorKind};
-use crate::predictions::{prediction_of_line, PredictionError, PredictionIndex};
+use crate::predictions::{
+    prediction_of_line, PredictionAttributes, PredictionError, PredictionIndex,
+};
 use crate::profile::DatasetProfile;
 use crate::store::{Line, LineReader, ObjectStore};
 use crate::CoreError;
@@ -336,6 +342,8 @@ pub struct IngestSummary {
 pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSummary, CoreError> {
     let monitors = load_monitors(store).await?;
     let mut baselines: BTreeMap<String, Baseline> = BTreeMap::new();
+    let mut attributes: BTreeMap<String, PredictionAttributes> = BTreeMap::new();
+    let mut explainers: BTreeMap<String, AttributionContext> = BTreeMap::new();
     let mut summary = IngestSummary::default();
     for key in keys {
         let mut obj = ObjectSummary {
@@ -363,9 +371,28 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
                 ));
                 continue;
             }
-            if cfg.kind == MonitorKind::ModelQuality {
+            if cfg.kind == MonitorKind::ModelExplainability {
+                if !explainers.contains_key(&cfg.name) {
+                    let ctx = attribution_context(store, cfg).await?;
+                    explainers.insert(cfg.name.clone(), ctx);
+                }
                 let reader = store.reader(key).await?;
-                let index = index_object(reader, &ck, key, cfg).await?;
+                let state = explain_object(reader, &ck, key, cfg, &explainers[&cfg.name]).await?;
+                let state_key = attribution_key(&cfg.name, &ck);
+                store.put(&state_key, state.to_json()?).await?;
+                obj.monitors.push(cfg.name.clone());
+                obj.records += state.records();
+                obj.bad_records += state.bad_records();
+                obj.state_keys.push(state_key);
+                continue;
+            }
+            if cfg.kind.joins_ground_truth() {
+                if !attributes.contains_key(&cfg.name) {
+                    let a = prediction_attributes(store, cfg).await?;
+                    attributes.insert(cfg.name.clone(), a);
+                }
+                let reader = store.reader(key).await?;
+                let index = index_object(reader, &ck, key, &attributes[&cfg.name]).await?;
                 let state_key = prediction_index_key(&cfg.name, &ck);
                 store.put(&state_key, index.to_json()?).await?;
                 obj.monitors.push(cfg.name.clone());
@@ -451,18 +478,86 @@ pub fn prediction_hour_prefix(monitor: &str, hour: DateTime<Utc>) -> String {
     )
 }
 
+/// Where a model-quality or bias monitor finds the prediction (and, for bias, the facets)
+/// in the capture: its configured attributes, with the facet and group columns of its
+/// Clarify analysis config added where not configured ([`crate::bias::facet_attributes`]).
+///
+/// # Errors
+/// [`CoreError::NotFound`] / [`CoreError::Format`] for a bias monitor whose analysis config
+/// is missing or malformed; [`CoreError::Config`] for a facet column that cannot be located.
+pub async fn prediction_attributes<S: ObjectStore>(
+    store: &S,
+    cfg: &MonitorConfig,
+) -> Result<PredictionAttributes, CoreError> {
+    let mut attrs = cfg.join().map(|j| j.attributes.clone()).unwrap_or_default();
+    if cfg.kind == MonitorKind::ModelBias {
+        let key = cfg.analysis_config_key();
+        let config = AnalysisConfig::from_json(&store.get(&key).await?)
+            .map_err(|source| CoreError::Format { key, source })?;
+        attrs.facet_attributes = crate::bias::facet_attributes(&config, &attrs.facet_attributes)?;
+    }
+    Ok(attrs)
+}
+
+/// Resolves an explainability monitor's analysis config and SHAP baseline rows.
+///
+/// # Errors
+/// [`CoreError::NotFound`] / [`CoreError::Config`] / [`CoreError::Dataset`] naming the
+/// missing or bad file or field.
+pub async fn attribution_context<S: ObjectStore>(
+    store: &S,
+    cfg: &MonitorConfig,
+) -> Result<AttributionContext, CoreError> {
+    let key = cfg.analysis_config_key();
+    let config = ExplainabilityConfig::from_json(&key, &store.get(&key).await?)?;
+    let features = config.features(&key)?;
+    let background = match config.inline_baseline(&key)? {
+        Some(rows) => rows,
+        None => match config.baseline_key() {
+            Some(k) => parse_baseline_csv(&k, &store.get(&k).await?, features.len())?,
+            None => {
+                return Err(CoreError::Config {
+                    field: format!("{key}: methods.shap.baseline"),
+                    value: String::new(),
+                    message: "a SHAP baseline is required (rows, or the key of a CSV of rows); \
+                              `modelwatch baseline --explainability-config` writes one"
+                        .into(),
+                })
+            }
+        },
+    };
+    AttributionContext::new(cfg, &config, &key, background)
+}
+
+/// Key of the attribution state of one capture object for one explainability monitor.
+pub fn attribution_key(monitor: &str, capture: &CaptureKey) -> String {
+    let stem = capture.file.strip_suffix(".jsonl").unwrap_or(&capture.file);
+    format!(
+        "{}{stem}.json",
+        attribution_hour_variant_prefix(monitor, capture.hour, &capture.variant)
+    )
+}
+
+fn attribution_hour_variant_prefix(monitor: &str, hour: DateTime<Utc>, variant: &str) -> String {
+    format!("{}{variant}/", attribution_hour_prefix(monitor, hour))
+}
+
+/// Prefix of one hour of a monitor's attribution states.
+pub fn attribution_hour_prefix(monitor: &str, hour: DateTime<Utc>) -> String {
+    format!(
+        "{}attributions/{monitor}/{}/",
+        crate::layout::STATE_PREFIX,
+        crate::layout::hour_path(hour)
+    )
+}
+
 /// Builds the prediction index of one capture object (streamed line by line).
 pub async fn index_object<R: tokio::io::AsyncRead + Unpin>(
     reader: R,
     key: &CaptureKey,
     source: &str,
-    cfg: &MonitorConfig,
+    attrs: &PredictionAttributes,
 ) -> Result<PredictionIndex, CoreError> {
-    let attrs = cfg
-        .model_quality
-        .as_ref()
-        .map(|m| m.attributes.clone())
-        .unwrap_or_default();
     let mut lines = LineReader::new(reader);
     let mut line_no = 0u64;
     let mut index = PredictionIndex {
@@ -487,7 +582,7 @@ pub async fn index_object<R: tokio::io::AsyncRead + Unpin>(
         if bytes.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match prediction_of_line(bytes, &attrs, &key.variant) {
+        match prediction_of_line(bytes, attrs, &key.variant) {
             Ok(p) => index.predictions.push(p),
             Err(PredictionError::Shadow) => {}
             Err(PredictionError::Bad(kind, message)) => {

@@ -5,4 +5,6 @@ pub mod ground_truth;
 pub mod ingest;
 pub mod oneshot;
 pub mod tick;
+pub mod tick_bias;
+pub mod tick_explain;
 pub mod tick_quality;

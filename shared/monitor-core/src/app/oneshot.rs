@@ -143,6 +143,8 @@ pub fn one_shot_config(endpoint: &str, capture: CaptureOptions) -> MonitorConfig
         capture,
         publish_metrics: true,
         model_quality: None,
+        bias: None,
+        explainability: None,
     }
 }
 

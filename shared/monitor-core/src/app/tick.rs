@@ -14,12 +14,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::ingest::{hour_floor, load_baseline, BadRecords, PartialProfile};
 use crate::checks::{check_data_quality, Baseline, CheckReport};
+use crate::explain::{InvokerFactory, LocalModels};
 use crate::formats::statistics::Statistics;
 use crate::layout::{profile_hour_prefix, report_prefix, window_before};
 use crate::metrics::{
     data_quality_metrics, DataQualityMetricsInput, FeatureMetrics, MetricSink, MonitorTotals,
 };
-use crate::monitor::{load_monitors, MonitorConfig};
+use crate::monitor::{load_monitors, MonitorConfig, MonitorKind};
 use crate::profile::DatasetProfile;
 use crate::store::ObjectStore;
 use crate::CoreError;
@@ -85,6 +86,37 @@ pub struct Execution {
     /// model-quality monitors: the window's scalar metrics (value)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub model_metrics: Vec<(String, f64)>,
+}
+
+impl Execution {
+    /// A `Failed` execution of `cfg` for `[start, end)` with nothing counted yet (the
+    /// caller fills in the counts and the message).
+    pub fn failed(
+        cfg: &MonitorConfig,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        report_prefix: &str,
+    ) -> Execution {
+        Execution {
+            monitoring_schedule_name: cfg.name.clone(),
+            endpoint_name: cfg.endpoint.clone(),
+            window_start: start,
+            window_end: end,
+            status: ExecutionStatus::Failed,
+            exit_message: String::new(),
+            records: 0,
+            bad_records: 0,
+            bad_records_by_kind: BTreeMap::new(),
+            shadow_skipped: 0,
+            partial_profiles: 0,
+            violations: 0,
+            violations_by_check: BTreeMap::new(),
+            drift: Vec::new(),
+            report_prefix: report_prefix.to_owned(),
+            label_coverage: None,
+            model_metrics: Vec::new(),
+        }
+    }
 }
 
 /// Label coverage of a model-quality window.
@@ -318,6 +350,7 @@ pub fn window_metrics(
 }
 
 /// Evaluates one monitor for one window and writes its files; returns the execution.
+/// Kernel SHAP models of explainability monitors are local models ([`LocalModels`]).
 pub async fn run_monitor<S: ObjectStore, M: MetricSink>(
     store: &S,
     metrics: &M,
@@ -325,8 +358,38 @@ pub async fn run_monitor<S: ObjectStore, M: MetricSink>(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<Execution, CoreError> {
-    if cfg.kind == crate::monitor::MonitorKind::ModelQuality {
-        return crate::app::tick_quality::run_model_quality(store, metrics, cfg, start, end).await;
+    run_monitor_with(store, metrics, &LocalModels, cfg, start, end).await
+}
+
+/// [`run_monitor`] with the models of explainability monitors served by `invokers`.
+pub async fn run_monitor_with<S, M, F>(
+    store: &S,
+    metrics: &M,
+    invokers: &F,
+    cfg: &MonitorConfig,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Execution, CoreError>
+where
+    S: ObjectStore,
+    M: MetricSink,
+    F: InvokerFactory + ?Sized,
+{
+    match cfg.kind {
+        MonitorKind::ModelQuality => {
+            return crate::app::tick_quality::run_model_quality(store, metrics, cfg, start, end)
+                .await
+        }
+        MonitorKind::ModelBias => {
+            return crate::app::tick_bias::run_bias(store, metrics, cfg, start, end).await
+        }
+        MonitorKind::ModelExplainability => {
+            return crate::app::tick_explain::run_explainability(
+                store, metrics, invokers, cfg, start, end,
+            )
+            .await
+        }
+        MonitorKind::DataQuality => {}
     }
     let prefix = report_prefix(&cfg.endpoint, &cfg.name, end, cfg.window_minutes);
     let empty_state = |profile| WindowState {
@@ -403,22 +466,38 @@ pub(crate) async fn write_files<S: ObjectStore>(
     Ok(())
 }
 
-/// Runs every monitor (or the one requested) for its window.
+/// Runs every monitor (or the one requested) for its window (local models only; see
+/// [`run_with`]).
 pub async fn run<S: ObjectStore, M: MetricSink>(
     store: &S,
     metrics: &M,
     req: &TickRequest,
 ) -> Result<TickSummary, CoreError> {
+    run_with(store, metrics, &LocalModels, req).await
+}
+
+/// Runs every monitor (or the one requested) for its window; explainability monitors reach
+/// their models through `invokers`.
+pub async fn run_with<S, M, F>(
+    store: &S,
+    metrics: &M,
+    invokers: &F,
+    req: &TickRequest,
+) -> Result<TickSummary, CoreError>
+where
+    S: ObjectStore,
+    M: MetricSink,
+    F: InvokerFactory + ?Sized,
+{
     let monitors = load_monitors(store).await?;
     let mut summary = TickSummary::default();
     for cfg in monitors
         .iter()
         .filter(|m| req.monitor.as_deref().is_none_or(|n| n == m.name))
     {
-        // Model-quality windows may trail the tick (late labels: SageMaker's EndTimeOffset).
-        let offset = chrono::Duration::minutes(i64::from(
-            cfg.model_quality.as_ref().map_or(0, |m| m.offset_minutes),
-        ));
+        // Model-quality and bias windows may trail the tick (late labels: SageMaker's
+        // EndTimeOffset).
+        let offset = chrono::Duration::minutes(i64::from(cfg.offset_minutes()));
         let (start, end) = match req.window_end {
             Some(end) => (
                 end - chrono::Duration::minutes(i64::from(cfg.window_minutes)),
@@ -426,12 +505,12 @@ pub async fn run<S: ObjectStore, M: MetricSink>(
             ),
             None => window_before(req.now - offset, cfg.window_minutes),
         };
-        if cfg.kind == crate::monitor::MonitorKind::ModelQuality {
+        if cfg.kind.joins_ground_truth() {
             // Labels that arrived before their predictions get another chance.
             let retried = crate::app::ground_truth::retry_pending(store, cfg, req.now).await?;
             tracing::debug!(monitor = %cfg.name, retried, "pending labels retried");
         }
-        let exec = run_monitor(store, metrics, cfg, start, end).await?;
+        let exec = run_monitor_with(store, metrics, invokers, cfg, start, end).await?;
         tracing::info!(
             monitor = %cfg.name,
             status = ?exec.status,

@@ -46,52 +46,21 @@ pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
             value: String::new(),
             message: "model_quality settings missing".into(),
         })?;
-    let lookback = chrono::Duration::hours(i64::from(settings.lookback_hours));
-
-    // joined state of inferences in [start, end): label hours from the window start up to
-    // the window end plus the look-back
+    // joined state of inferences in [start, end)
     let mut state = QualityState::new(settings.quality.problem_type);
-    let mut coverage = LabelCoverage::default();
-    let mut bad = BadRecords::default();
-    let mut objects = 0usize;
-    let mut hour = hour_floor(start);
-    let last =
-        hour_floor(end - chrono::Duration::seconds(1)) + lookback + chrono::Duration::hours(1);
-    while hour <= last {
-        for key in store.list(&mq_hour_prefix(&cfg.name, hour)).await? {
-            let s = LabelObjectState::from_json(&key, &store.get(&key).await?)?;
-            let mut used = false;
-            for m in &s.minutes {
-                if m.minute >= start && m.minute < end {
-                    used |= state.merge(&m.state);
-                }
+    let scan = scan_joined_window(store, cfg, start, end, |s| {
+        let mut used = false;
+        for m in &s.minutes {
+            if m.minute >= start && m.minute < end {
+                used |= state.merge(&m.state);
             }
-            if s.label_hour >= start && s.label_hour < end {
-                if s.expired {
-                    coverage.expired_labels += s.pending;
-                } else {
-                    coverage.pending_labels += s.pending;
-                }
-                bad.merge(&s.bad_records);
-            }
-            objects += usize::from(used);
         }
-        hour += chrono::Duration::hours(1);
-    }
+        Ok(used)
+    })
+    .await?;
+    let mut coverage = scan.coverage;
     coverage.matched = state.count();
-    // predictions captured in the window (their indexes sit in the capture hour folders)
-    let mut hour = hour_floor(start) - chrono::Duration::hours(1);
-    while hour <= hour_floor(end - chrono::Duration::seconds(1)) + chrono::Duration::hours(1) {
-        for key in store.list(&prediction_hour_prefix(&cfg.name, hour)).await? {
-            let index = PredictionIndex::from_json(&key, &store.get(&key).await?)?;
-            coverage.predictions += index
-                .predictions
-                .iter()
-                .filter(|p| p.time >= start.timestamp() && p.time < end.timestamp())
-                .count() as u64;
-        }
-        hour += chrono::Duration::hours(1);
-    }
+    let (bad, objects) = (scan.bad, scan.objects);
 
     let mut exec = Execution {
         monitoring_schedule_name: cfg.name.clone(),
@@ -199,7 +168,76 @@ pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
     Ok(exec)
 }
 
-async fn write_execution<S: ObjectStore>(
+/// What [`scan_joined_window`] found besides the states it visited.
+pub(crate) struct JoinedScan {
+    /// predictions of the window, pending and expired labels (`matched` is the caller's)
+    pub coverage: LabelCoverage,
+    /// bad ground-truth lines of the labels collected in the window
+    pub bad: BadRecords,
+    /// label objects that contributed
+    pub objects: usize,
+}
+
+/// Visits every label-object state of a model-quality or bias monitor that can hold
+/// inferences of `[start, end)` (label hours from the window start up to its end plus the
+/// look-back); `visit` merges the minutes it wants and says whether it used any. Also counts
+/// the window's predictions and the coverage of the labels collected in it.
+pub(crate) async fn scan_joined_window<S, F>(
+    store: &S,
+    cfg: &MonitorConfig,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    mut visit: F,
+) -> Result<JoinedScan, CoreError>
+where
+    S: ObjectStore,
+    F: FnMut(&LabelObjectState) -> Result<bool, CoreError>,
+{
+    let lookback_hours = cfg.join().map_or(24, |j| j.lookback_hours);
+    let lookback = chrono::Duration::hours(i64::from(lookback_hours));
+    let mut coverage = LabelCoverage::default();
+    let mut bad = BadRecords::default();
+    let mut objects = 0usize;
+    let mut hour = hour_floor(start);
+    let last =
+        hour_floor(end - chrono::Duration::seconds(1)) + lookback + chrono::Duration::hours(1);
+    while hour <= last {
+        for key in store.list(&mq_hour_prefix(&cfg.name, hour)).await? {
+            let s = LabelObjectState::from_json(&key, &store.get(&key).await?)?;
+            let used = visit(&s)?;
+            if s.label_hour >= start && s.label_hour < end {
+                if s.expired {
+                    coverage.expired_labels += s.pending;
+                } else {
+                    coverage.pending_labels += s.pending;
+                }
+                bad.merge(&s.bad_records);
+            }
+            objects += usize::from(used);
+        }
+        hour += chrono::Duration::hours(1);
+    }
+    // predictions captured in the window (their indexes sit in the capture hour folders)
+    let mut hour = hour_floor(start) - chrono::Duration::hours(1);
+    while hour <= hour_floor(end - chrono::Duration::seconds(1)) + chrono::Duration::hours(1) {
+        for key in store.list(&prediction_hour_prefix(&cfg.name, hour)).await? {
+            let index = PredictionIndex::from_json(&key, &store.get(&key).await?)?;
+            coverage.predictions += index
+                .predictions
+                .iter()
+                .filter(|p| p.time >= start.timestamp() && p.time < end.timestamp())
+                .count() as u64;
+        }
+        hour += chrono::Duration::hours(1);
+    }
+    Ok(JoinedScan {
+        coverage,
+        bad,
+        objects,
+    })
+}
+
+pub(crate) async fn write_execution<S: ObjectStore>(
     store: &S,
     prefix: &str,
     exec: &Execution,

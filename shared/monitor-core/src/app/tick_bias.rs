@@ -1,0 +1,168 @@
+//! The tick of a bias-drift monitor (Clarify's model-bias monitor, spec §5.3, §7.4, §9):
+//! merge the bias state of the window's joined records (written per ground-truth object by
+//! ground-truth-merge), compute Clarify's pre- and post-training metrics, compare them with
+//! the baseline `analysis.json` by Clarify's rule, and write `analysis.json`,
+//! `constraint_violations.json` (`bias_drift_check`) and `execution.json` to the report folder.
+//! Metrics go to `aws/sagemaker/Endpoints/bias-metrics`.
+
+use chrono::{DateTime, Utc};
+
+use crate::app::ground_truth::bias_rules;
+use crate::app::tick::{exit_message, write_files, Execution, ExecutionStatus};
+use crate::app::tick_quality::{scan_joined_window, write_execution};
+use crate::bias::bias_drift_violations;
+use crate::formats::clarify::{BiasAnalysis, BIAS_DRIFT_CHECK};
+use crate::layout::report_prefix;
+use crate::metrics::{bias_metrics, BiasMetricValue, MetricSink};
+use crate::monitor::MonitorConfig;
+use crate::store::ObjectStore;
+use crate::CoreError;
+
+/// Every metric value of an analysis, with its CloudWatch names (post-training first).
+pub fn bias_metric_values(analysis: &BiasAnalysis) -> Vec<BiasMetricValue> {
+    let mut out = Vec::new();
+    for (stage, block) in [
+        ("Post-Training", &analysis.post_training_bias_metrics),
+        ("Pre-training", &analysis.pre_training_bias_metrics),
+    ] {
+        let Some(block) = block else { continue };
+        for (facet, entry) in block.entries().unwrap_or_default() {
+            for m in &entry.metrics {
+                out.push(BiasMetricValue {
+                    stage,
+                    label: block.label.clone(),
+                    label_value: block.label_value_or_threshold.clone().unwrap_or_default(),
+                    facet: facet.clone(),
+                    facet_value: entry.value_or_threshold.clone(),
+                    code: m.name.clone(),
+                    value: m.value.as_f64().unwrap_or(f64::NAN),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Evaluates one bias-drift window and writes its files.
+///
+/// # Errors
+/// Store failures ([`CoreError::Io`], [`CoreError::Transient`]); every other problem (no
+/// analysis config or baseline, unreadable state, no joined records) is a `Failed` execution.
+pub async fn run_bias<S: ObjectStore, M: MetricSink>(
+    store: &S,
+    metrics: &M,
+    cfg: &MonitorConfig,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Execution, CoreError> {
+    let prefix = report_prefix(&cfg.endpoint, &cfg.name, end, cfg.window_minutes);
+    let mut exec = Execution::failed(cfg, start, end, &prefix);
+    let fail = |exec: &mut Execution, reason: String| {
+        exec.status = ExecutionStatus::Failed;
+        exec.exit_message = exit_message(ExecutionStatus::Failed, 0, &reason);
+    };
+    let (config, baseline, rules) = match bias_rules(store, cfg).await {
+        Ok(x) => x,
+        Err(e @ (CoreError::Io { .. } | CoreError::Transient { .. })) => return Err(e),
+        Err(e) => {
+            fail(
+                &mut exec,
+                format!("Bias analysis config or baseline missing or unreadable: {e}"),
+            );
+            write_execution(store, &prefix, &exec).await?;
+            return Ok(exec);
+        }
+    };
+    let flip_cap = cfg.bias.as_ref().map_or(1, |b| b.flip_sample);
+    let mut state = rules.empty_state(flip_cap);
+    let scan = scan_joined_window(store, cfg, start, end, |s| {
+        let mut used = false;
+        for m in &s.bias_minutes {
+            if m.minute >= start && m.minute < end {
+                state.merge(&m.state)?;
+                used = true;
+            }
+        }
+        Ok(used)
+    })
+    .await;
+    let scan = match scan {
+        Ok(s) => s,
+        Err(e @ (CoreError::Io { .. } | CoreError::Transient { .. })) => return Err(e),
+        Err(e) => {
+            fail(&mut exec, format!("Unreadable state: {e}"));
+            write_execution(store, &prefix, &exec).await?;
+            return Ok(exec);
+        }
+    };
+    let mut coverage = scan.coverage;
+    coverage.matched = state.rows();
+    exec.records = state.rows();
+    exec.bad_records = scan.bad.total();
+    exec.bad_records_by_kind = scan
+        .bad
+        .by_kind
+        .iter()
+        .map(|(k, v)| (k.clone(), v.count))
+        .collect();
+    exec.partial_profiles = scan.objects;
+    exec.label_coverage = Some(coverage);
+    if state.rows() == 0 {
+        fail(
+            &mut exec,
+            format!(
+                "No ground truth joined to predictions in the window {} to {}.",
+                start.format("%Y-%m-%dT%H:%M:%SZ"),
+                end.format("%Y-%m-%dT%H:%M:%SZ")
+            ),
+        );
+        write_execution(store, &prefix, &exec).await?;
+        return Ok(exec);
+    }
+    let analysis = rules.analysis(&config, &state)?;
+    let violations = bias_drift_violations(&baseline, &analysis);
+    exec.violations = violations.violations.len();
+    if exec.violations > 0 {
+        exec.violations_by_check
+            .insert(BIAS_DRIFT_CHECK.to_owned(), exec.violations as u64);
+    }
+    exec.status = if exec.violations == 0 {
+        ExecutionStatus::Completed
+    } else {
+        ExecutionStatus::CompletedWithViolations
+    };
+    exec.exit_message = exit_message(exec.status, exec.violations, "");
+    let values = bias_metric_values(&analysis);
+    // (±∞ stays in analysis.json as "Infinity"; execution.json keeps finite values)
+    exec.model_metrics = values
+        .iter()
+        .filter(|v| v.value.is_finite())
+        .map(|v| {
+            (
+                format!("{}({}={})", v.code, v.facet, v.facet_value),
+                v.value,
+            )
+        })
+        .collect();
+    write_files(
+        store,
+        &[
+            (
+                format!("{prefix}analysis.json"),
+                analysis.to_json().into_bytes(),
+            ),
+            (
+                format!("{prefix}constraint_violations.json"),
+                violations.to_json().into_bytes(),
+            ),
+        ],
+    )
+    .await?;
+    write_execution(store, &prefix, &exec).await?;
+    if cfg.publish_metrics {
+        metrics
+            .publish(&bias_metrics(&cfg.endpoint, &cfg.name, start, &values))
+            .await?;
+    }
+    Ok(exec)
+}
