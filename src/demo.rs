@@ -34,7 +34,15 @@ use indicatif::{ProgressBar, ProgressStyle};
 use monitor_core::app::baseline::{self, QualityBaselineRequest};
 use monitor_core::app::tick::{Execution, ExecutionStatus, TickRequest};
 use monitor_core::app::{ground_truth, ingest, tick};
+use monitor_core::bias::{bias_baseline, read_bias_dataset, BiasDataFormat};
 use monitor_core::dataset::DatasetFormat;
+use monitor_core::explain::{
+    explainability_baseline, read_feature_rows, ExplainMethods, ExplainabilityConfig, ModelSpec,
+    ShapMethod,
+};
+use monitor_core::formats::clarify::{
+    AnalysisConfig, AttributionViolations, BiasAnalysis, BiasViolations, MetricValue,
+};
 use monitor_core::formats::model_quality::{
     ComparisonOperator as MqOperator, MetricConstraint, ModelQualityConstraints,
     ModelQualityViolations, ProblemType,
@@ -43,7 +51,8 @@ use monitor_core::formats::violations::ConstraintViolations;
 use monitor_core::metrics::{dimensions, names, namespaces, parse_byoc_jsonl, FileMetricSink};
 use monitor_core::model_quality::QualityOptions;
 use monitor_core::monitor::{
-    save_monitor, CaptureOptions, ModelQualitySettings, MonitorConfig, MonitorKind,
+    save_monitor, BiasSettings, CaptureOptions, ExplainabilitySettings, Explainer,
+    ModelQualitySettings, MonitorConfig, MonitorKind,
 };
 use monitor_core::predictions::PredictionAttributes;
 use monitor_core::retrain::{
@@ -53,7 +62,7 @@ use monitor_core::retrain::{
 };
 use monitor_core::store::{LocalStore, ObjectStore};
 
-use crate::scenario::{Drift, Scenario};
+use crate::scenario::{margin_weights, Drift, Scenario, BIAS_FACET_REGION};
 
 /// Endpoint name of the demo.
 pub const ENDPOINT: &str = "demo-endpoint";
@@ -61,6 +70,24 @@ pub const ENDPOINT: &str = "demo-endpoint";
 pub const MONITOR: &str = "demo-data-quality";
 /// Model-quality monitor (schedule) name of the demo.
 pub const MQ_MONITOR: &str = "demo-model-quality";
+/// Bias-drift monitor (schedule) name of the demo: facet `region` = `central`
+/// ([`BIAS_FACET_REGION`]), groups by `plan`, evaluated with the model-quality offset.
+pub const BIAS_MONITOR: &str = "demo-model-bias";
+/// Feature-attribution monitor (schedule) name of the demo: exact SHAP of the model's
+/// log-odds over [`XAI_FEATURES`], evaluated at window end like data quality.
+pub const XAI_MONITOR: &str = "demo-feature-attribution";
+/// The inputs whose attributions the demo monitors (`methods.shap.features_to_explain`).
+pub const XAI_FEATURES: [&str; 3] = ["last_login_days", "num_support_calls", "age"];
+/// How far a bias metric may move past its baseline value before it violates
+/// ([`review_bias_baseline`]).
+pub const BIAS_TOLERANCE: f64 = 0.1;
+/// The tolerance of the ratio metrics DI, DCA and DCR ([`review_bias_baseline`]): ratios
+/// of counts of a group of a few hundred labelled records move by 0.1–0.2 between
+/// unchanged hours.
+pub const RATIO_TOLERANCE: f64 = 0.3;
+/// The tolerance of TE ([`review_bias_baseline`]): a difference of two ratios of error
+/// counts (FN/FP per group), it swings by more than 0.3 between unchanged hours.
+pub const TE_TOLERANCE: f64 = 0.5;
 /// The model-quality monitor evaluates the window that ended this many minutes before the
 /// tick: labels are collected 2–3 hours after inference, so a window's last labels land
 /// before `window end + 3 h`, and the tick at `window end + 3 h 5 min` sees them all.
@@ -144,6 +171,16 @@ pub struct DemoOutcome {
     pub dq_flagged: Vec<Vec<String>>,
     /// per hour: the violated model-quality metrics (from the report)
     pub mq_flagged: Vec<Vec<String>>,
+    /// bias-drift executions, one per hour, in hour order
+    pub bias: Vec<Execution>,
+    /// per hour: the violated bias metrics as `METRIC facet=value` (from the report)
+    pub bias_flagged: Vec<Vec<String>>,
+    /// the hour whose labels show the group-specific change
+    pub bias_drift_hour: usize,
+    /// feature-attribution executions, one per hour, in hour order
+    pub attribution: Vec<Execution>,
+    /// per hour: the attribution violations as `label nDCG` (from the report)
+    pub attribution_flagged: Vec<Vec<String>>,
     /// capture objects ingested
     pub objects: usize,
     /// ground-truth objects merged
@@ -182,7 +219,7 @@ fn at(secs: i64) -> anyhow::Result<DateTime<Utc>> {
 }
 
 /// The monitors of the demo.
-pub fn monitors() -> [MonitorConfig; 2] {
+pub fn monitors() -> [MonitorConfig; 4] {
     let base = |name: &str, kind| MonitorConfig {
         name: name.into(),
         kind,
@@ -197,6 +234,26 @@ pub fn monitors() -> [MonitorConfig; 2] {
         bias: None,
         explainability: None,
     };
+    let mut bias = base(BIAS_MONITOR, MonitorKind::ModelBias);
+    bias.bias = Some(BiasSettings {
+        // the probability in output column 0; facets located by the analysis config's
+        // headers (region is the 11th input column)
+        attributes: PredictionAttributes::default(),
+        analysis_config_key: None,
+        ground_truth_prefix: None,
+        lookback_hours: 24,
+        offset_minutes: MQ_OFFSET_MINUTES,
+        flip_sample: drift_math::bias::DEFAULT_FLIP_SAMPLE_CAP,
+    });
+    let mut xai = base(XAI_MONITOR, MonitorKind::ModelExplainability);
+    xai.explainability = Some(ExplainabilitySettings {
+        explainer: Explainer::Linear {
+            intercept: 0.0,
+            coefficients: xai_coefficients(),
+        },
+        analysis_config_key: None,
+        ndcg_threshold: drift_math::shap::NDCG_THRESHOLD,
+    });
     let mut mq = base(MQ_MONITOR, MonitorKind::ModelQuality);
     mq.model_quality = Some(ModelQualitySettings {
         quality: QualityOptions {
@@ -215,7 +272,118 @@ pub fn monitors() -> [MonitorConfig; 2] {
         lookback_hours: 24,
         offset_minutes: MQ_OFFSET_MINUTES,
     });
-    [base(MONITOR, MonitorKind::DataQuality), mq]
+    [base(MONITOR, MonitorKind::DataQuality), mq, bias, xai]
+}
+
+/// The model's log-odds weights of [`XAI_FEATURES`] (per raw unit).
+pub fn xai_coefficients() -> BTreeMap<String, f64> {
+    margin_weights()
+        .into_iter()
+        .filter(|(f, _)| XAI_FEATURES.contains(f))
+        .map(|(f, w)| (f.to_string(), w))
+        .collect()
+}
+
+/// Clarify's analysis config of the demo's bias monitor: label `churn` (positive 1), facet
+/// `region` = [`BIAS_FACET_REGION`], groups by `plan`, predicted label = `score` > 0.5.
+pub fn bias_analysis_config() -> anyhow::Result<AnalysisConfig> {
+    let mut headers = vec!["churn".to_string()];
+    headers.extend(
+        crate::scenario::features()
+            .iter()
+            .map(|f| f.name.to_string()),
+    );
+    let cfg = serde_json::json!({
+        "version": "1.0",
+        "headers": headers,
+        "label": "churn",
+        "label_values_or_threshold": [1],
+        "facet": [{"name_or_index": "region", "value_or_threshold": [BIAS_FACET_REGION]}],
+        "group_variable": "plan",
+        "probability_threshold": 0.5,
+        "predicted_label": "score"
+    });
+    Ok(AnalysisConfig::from_json(cfg.to_string().as_bytes())?)
+}
+
+/// Clarify's analysis config of the demo's attribution monitor: the training CSV's columns
+/// (`score` is the model output, the rest the endpoint's inputs), SHAP over [`XAI_FEATURES`]
+/// by `mean_abs`, the SHAP baseline left to `modelwatch baseline` (the training means).
+pub fn xai_analysis_config() -> ExplainabilityConfig {
+    ExplainabilityConfig {
+        version: Some("1.0".into()),
+        headers: crate::scenario::features()
+            .iter()
+            .map(|f| f.name.to_string())
+            .collect(),
+        label: Some(monitor_core::formats::clarify::NameOrIndex::Name(
+            "score".into(),
+        )),
+        methods: ExplainMethods {
+            shap: ShapMethod {
+                agg_method: Some("mean_abs".into()),
+                features_to_explain: Some(XAI_FEATURES.iter().map(|f| f.to_string()).collect()),
+                ..ShapMethod::default()
+            },
+            extra: Default::default(),
+        },
+        predictor: Some(
+            serde_json::json!({"model_name": "demo-churn-model", "label_headers": ["churn_log_odds"]})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        ),
+        extra: Default::default(),
+    }
+}
+
+/// The demo's review of a bias baseline.
+///
+/// Clarify flags a metric whenever the window's value is farther from neutral (0; DI: 1)
+/// than the baseline's (spec §9.4), so with a baseline and windows of a few thousand
+/// records sampling noise alone breaches about half of all metrics every hour. As for the
+/// model-quality thresholds, the demo reviews the baseline: every metric value moves
+/// `tolerance` farther from neutral (at least [`RATIO_TOLERANCE`] for DI, DCA and DCR and
+/// [`TE_TOLERANCE`] for TE), rounded to 4 decimals.
+/// Failed (null) metrics stay.
+pub fn review_bias_baseline(
+    baseline: &BiasAnalysis,
+    tolerance: f64,
+) -> anyhow::Result<BiasAnalysis> {
+    let mut out = baseline.clone();
+    for block in [
+        &mut out.pre_training_bias_metrics,
+        &mut out.post_training_bias_metrics,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let mut facets = Vec::new();
+        for name in block.facets.keys().cloned().collect::<Vec<_>>() {
+            let mut entries = block.facet(&name)?.unwrap_or_default();
+            for e in &mut entries {
+                for m in &mut e.metrics {
+                    let Some(v) = m.value.as_f64().filter(|v| v.is_finite()) else {
+                        continue;
+                    };
+                    let neutral = if m.name == "DI" { 1.0 } else { 0.0 };
+                    let tol = match m.name.as_str() {
+                        "TE" => tolerance.max(TE_TOLERANCE),
+                        "DI" | "DCA" | "DCR" => tolerance.max(RATIO_TOLERANCE),
+                        _ => tolerance,
+                    };
+                    let d = v - neutral;
+                    let widened = neutral + d.signum() * (d.abs() + tol);
+                    m.value = MetricValue::Float((widened * 1e4).round() / 1e4);
+                }
+            }
+            facets.push((name, serde_json::to_value(entries)?));
+        }
+        for (name, v) in facets {
+            block.facets.insert(name, v);
+        }
+    }
+    Ok(out)
 }
 
 /// The demo's review of SageMaker's suggested model-quality constraints.
@@ -351,7 +519,7 @@ pub async fn run_demo(
         }
         b
     };
-    let [dq_cfg, mq_cfg] = monitors();
+    let [dq_cfg, mq_cfg, bias_cfg, xai_cfg] = monitors();
 
     // 1. baselines and monitors
     let mut csv = Vec::new();
@@ -396,8 +564,67 @@ pub async fn run_demo(
             constraints.to_json().into_bytes(),
         )
         .await?;
+    // bias: Clarify's baseline of the labelled validation set, reviewed
+    let mut csv = Vec::new();
+    scenario.write_labeled_validation_csv(&mut csv)?;
+    store
+        .put("datasets/validation-labeled.csv", csv.clone())
+        .await?;
+    let bias_config = bias_analysis_config()?;
+    let rows = read_bias_dataset(
+        &csv[..],
+        BiasDataFormat::Csv,
+        &bias_config,
+        "datasets/validation-labeled.csv",
+    )?;
+    let bias_base = review_bias_baseline(
+        &bias_baseline(rows.into_iter(), &bias_config)?,
+        BIAS_TOLERANCE,
+    )?;
+    store
+        .put(&bias_cfg.analysis_key(), bias_base.to_json().into_bytes())
+        .await?;
+    store
+        .put(
+            &bias_cfg.analysis_config_key(),
+            bias_config.to_json().into_bytes(),
+        )
+        .await?;
+    // attributions: global SHAP of the training set (linear model of the log-odds)
+    let train = store.get("datasets/train.csv").await?;
+    let xai_config = xai_analysis_config();
+    let xai_rows = read_feature_rows(
+        &train[..],
+        &xai_config,
+        "analysis_config.json",
+        "datasets/train.csv",
+    )?;
+    let xai_base = explainability_baseline(
+        &xai_rows,
+        &xai_config,
+        "analysis_config.json",
+        &ModelSpec::Linear {
+            intercept: 0.0,
+            coefficients: xai_coefficients(),
+        },
+        None,
+    )?;
+    store
+        .put(
+            &xai_cfg.analysis_key(),
+            xai_base.analysis.to_json().into_bytes(),
+        )
+        .await?;
+    store
+        .put(
+            &xai_cfg.analysis_config_key(),
+            xai_base.config.to_json().into_bytes(),
+        )
+        .await?;
     save_monitor(store, &dq_cfg).await?;
     save_monitor(store, &mq_cfg).await?;
+    save_monitor(store, &bias_cfg).await?;
+    save_monitor(store, &xai_cfg).await?;
     let retrain_cfg = retrain_config(options.dry_run);
     retrain_cfg.validate(RETRAIN_CONFIG_KEY)?;
     store
@@ -408,6 +635,8 @@ pub async fn run_demo(
     let metrics = FileMetricSink::new(store.clone());
     let mut executions = Vec::new();
     let mut quality_execs = Vec::new();
+    let mut bias_execs = Vec::new();
+    let mut xai_execs = Vec::new();
     let (mut objects, mut label_objects, mut labels) = (0usize, 0usize, 0u64);
     let lag_hours = (MQ_OFFSET_MINUTES / 60) as usize;
     // until the last labels are collected and the last model-quality window is evaluated
@@ -441,9 +670,11 @@ pub async fn run_demo(
         let now = at(scenario.hour_start(hour) + 3600 + TICK_MINUTE * 60)?;
         if hour < scenario.hours {
             executions.extend(tick_one(store, &metrics, MONITOR, now).await?);
+            xai_execs.extend(tick_one(store, &metrics, XAI_MONITOR, now).await?);
         }
         if hour >= lag_hours && hour - lag_hours < scenario.hours {
             quality_execs.extend(tick_one(store, &metrics, MQ_MONITOR, now).await?);
+            bias_execs.extend(tick_one(store, &metrics, BIAS_MONITOR, now).await?);
         }
         b.inc(1);
     }
@@ -456,6 +687,14 @@ pub async fn run_demo(
     let mut mq_flagged = Vec::new();
     for e in &quality_execs {
         mq_flagged.push(mq_violations(store, e).await?);
+    }
+    let mut bias_flagged = Vec::new();
+    for e in &bias_execs {
+        bias_flagged.push(bias_violations(store, e).await?);
+    }
+    let mut attribution_flagged = Vec::new();
+    for e in &xai_execs {
+        attribution_flagged.push(attribution_violations(store, e).await?);
     }
 
     // 3. alarms over the metric files → retrain-trigger
@@ -473,6 +712,11 @@ pub async fn run_demo(
         quality: quality_execs,
         dq_flagged,
         mq_flagged,
+        bias: bias_execs,
+        bias_flagged,
+        bias_drift_hour: crate::scenario::BIAS_DRIFT_HOUR,
+        attribution: xai_execs,
+        attribution_flagged,
         objects,
         label_objects,
         labels,
@@ -535,6 +779,34 @@ async fn mq_violations(store: &LocalStore, e: &Execution) -> anyhow::Result<Vec<
     let v = ModelQualityViolations::from_json(&store.get(&key).await?)
         .with_context(|| format!("reading {key}"))?;
     Ok(v.violations.into_iter().map(|v| v.metric_name).collect())
+}
+
+/// The violated bias metrics of a bias-drift execution's report as `METRIC facet=value`.
+async fn bias_violations(store: &LocalStore, e: &Execution) -> anyhow::Result<Vec<String>> {
+    if e.status != ExecutionStatus::CompletedWithViolations {
+        return Ok(Vec::new());
+    }
+    let key = format!("{}constraint_violations.json", e.report_prefix);
+    let v = BiasViolations::from_json(&store.get(&key).await?)
+        .with_context(|| format!("reading {key}"))?;
+    Ok(v.violations
+        .into_iter()
+        .map(|v| format!("{} {}={}", v.metric_name, v.facet, v.facet_value))
+        .collect())
+}
+
+/// The attribution violations of an execution's report as `label nDCG`.
+async fn attribution_violations(store: &LocalStore, e: &Execution) -> anyhow::Result<Vec<String>> {
+    if e.status != ExecutionStatus::CompletedWithViolations {
+        return Ok(Vec::new());
+    }
+    let key = format!("{}constraint_violations.json", e.report_prefix);
+    let v = AttributionViolations::from_json(&store.get(&key).await?)
+        .with_context(|| format!("reading {key}"))?;
+    Ok(v.violations
+        .into_iter()
+        .map(|v| format!("{} nDCG {}", v.label, metric(e, "ndcg")))
+        .collect())
 }
 
 /// Reads the metric files back and returns the samples of `def`'s metric (namespace, name
@@ -686,6 +958,40 @@ pub fn print_table(outcome: &DemoOutcome) {
             q.map_or_else(|| "-".into(), |q| q.violations.to_string()),
         );
     }
+    println!(
+        "\n{:<17} | {:<47} | feature attribution (SHAP of the log-odds)",
+        "",
+        format!(
+            "bias drift (facet region={BIAS_FACET_REGION}, evaluated {} h late)",
+            MQ_OFFSET_MINUTES / 60
+        ),
+    );
+    println!(
+        "{:<17} | {:<23} {:>6} {:>6} {:>5} {:>4} | {:<23} {:>6} {:>4}",
+        "window (UTC)", "status", "DPPL", "DCA", "DI", "viol", "status", "nDCG", "viol"
+    );
+    for (i, e) in outcome.executions.iter().enumerate() {
+        let b = outcome.bias.get(i);
+        let x = outcome.attribution.get(i);
+        let bias_metric = |name: &str| {
+            b.map_or_else(
+                || "-".into(),
+                |b| metric(b, &format!("{name}(region={BIAS_FACET_REGION})")),
+            )
+        };
+        println!(
+            "{:<17} | {:<23} {:>6} {:>6} {:>5} {:>4} | {:<23} {:>6} {:>4}",
+            fmt_window(e.window_start),
+            b.map_or("-", |b| status_name(b.status)),
+            bias_metric("DPPL"),
+            bias_metric("DCA"),
+            bias_metric("DI"),
+            b.map_or_else(|| "-".into(), |b| b.violations.to_string()),
+            x.map_or("-", |x| status_name(x.status)),
+            x.map_or_else(|| "-".into(), |x| metric(x, "ndcg")),
+            x.map_or_else(|| "-".into(), |x| x.violations.to_string()),
+        );
+    }
     println!("\nwhat happened per hour (injected → flagged)");
     for (i, e) in outcome.executions.iter().enumerate() {
         let mut injected: Vec<String> = outcome
@@ -701,14 +1007,26 @@ pub fn print_table(outcome: &DemoOutcome) {
         if outcome.concept_drift.contains(&i) {
             injected.push("concept drift (labels follow a new relationship)".into());
         }
+        if outcome.bias_drift_hour == i {
+            injected.push(format!(
+                "region={BIAS_FACET_REGION} customers churn far less than predicted (labels only)"
+            ));
+        }
         let dq = outcome.dq_flagged.get(i).map_or(&[][..], Vec::as_slice);
         let mq = outcome.mq_flagged.get(i).map_or(&[][..], Vec::as_slice);
+        let bias = outcome.bias_flagged.get(i).map_or(&[][..], Vec::as_slice);
+        let xai = outcome
+            .attribution_flagged
+            .get(i)
+            .map_or(&[][..], Vec::as_slice);
         println!(
-            "{}  injected: {}\n       data quality:  {}\n       model quality: {}",
+            "{}  injected: {}\n       data quality:  {}\n       model quality: {}\n       bias drift:    {}\n       attribution:   {}",
             e.window_start.format("%H:%M"),
             or_dash(&injected, "; "),
             or_dash(dq, ", "),
-            or_dash(mq, ", ")
+            or_dash(mq, ", "),
+            or_dash(bias, ", "),
+            or_dash(xai, ", ")
         );
     }
 }
@@ -855,7 +1173,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     print_table(&outcome);
     print_alarms(&outcome);
     let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
-    for e in outcome.executions.iter().chain(&outcome.quality) {
+    for e in outcome
+        .executions
+        .iter()
+        .chain(&outcome.quality)
+        .chain(&outcome.bias)
+        .chain(&outcome.attribution)
+    {
         *by_status
             .entry(format!("{} {:?}", e.monitoring_schedule_name, e.status))
             .or_default() += 1;
@@ -865,13 +1189,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         outcome.objects,
         outcome.label_objects,
         outcome.labels,
-        outcome.executions.len() + outcome.quality.len(),
+        outcome.executions.len()
+            + outcome.quality.len()
+            + outcome.bias.len()
+            + outcome.attribution.len(),
         by_status,
         started.elapsed()
     );
     let root = args.out.display();
     println!("reports:   {root}/reports/{ENDPOINT}/{{{MONITOR},{MQ_MONITOR}}}/yyyy/mm/dd/HH/ (statistics.json, constraint_violations.json, execution.json)");
+    println!("           {root}/reports/{ENDPOINT}/{{{BIAS_MONITOR},{XAI_MONITOR}}}/yyyy/mm/dd/HH/ (Clarify's analysis.json, constraint_violations.json, execution.json)");
     println!("baselines: {root}/baselines/{{{MONITOR},{MQ_MONITOR}}}/ (statistics.json, constraints.json); datasets in {root}/datasets/");
+    println!("           {root}/baselines/{{{BIAS_MONITOR},{XAI_MONITOR}}}/ (analysis_config.json, analysis.json)");
     println!("labels:    {root}/ground-truth/{ENDPOINT}/yyyy/mm/dd/HH/MMSS.jsonl (uploads, by collection hour)");
     println!("merged:    {root}/state/merged/{MQ_MONITOR}/{ENDPOINT}/AllTraffic/yyyy/mm/dd/HH/ (predictions joined to labels, SageMaker's merge layout)");
     println!("state:     {root}/state/profiles/{MONITOR}/, {root}/state/predictions/{MQ_MONITOR}/, {root}/state/mq/{MQ_MONITOR}/ (mergeable per-object state)");

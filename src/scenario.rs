@@ -242,6 +242,14 @@ pub enum Drift {
         /// Fraction of records, in [0, 1].
         share: f64,
     },
+    /// Observation drift: every record reports the same value of an Integral column (an
+    /// upstream outage fills in a default); the column stops explaining any prediction.
+    StuckValue {
+        /// Column name.
+        feature: &'static str,
+        /// The value every record carries.
+        value: i64,
+    },
 }
 
 impl Drift {
@@ -252,7 +260,8 @@ impl Drift {
             Drift::NumericShift { feature, .. }
             | Drift::NewCategory { feature, .. }
             | Drift::MissingSpike { feature, .. }
-            | Drift::TypeCorruption { feature, .. } => Some(feature),
+            | Drift::TypeCorruption { feature, .. }
+            | Drift::StuckValue { feature, .. } => Some(feature),
         }
     }
 }
@@ -287,6 +296,9 @@ impl fmt::Display for Drift {
                 "{feature} is {CORRUPTION_TOKEN:?} in {:.0}% of records",
                 share * 100.0
             ),
+            Drift::StuckValue { feature, value } => {
+                write!(f, "{feature} stuck at {value} in every record")
+            }
         }
     }
 }
@@ -296,7 +308,10 @@ impl fmt::Display for Drift {
 /// Hours `0..3` are clean (`[Drift::None]`). Then, one stage per hour:
 /// 3: `monthly_charges` +1.5 std; 4: new `payment_method` `"digital_wallet"` in 25 %;
 /// 5: `income` missing in 40 %; 6: `credit_score` `"N/A"` in 15 % together with `age`
-/// +1.2 std; 7 and later: all four of hours 3–6's single drifts at once.
+/// +1.2 std; 7 and later: all four of hours 3–6's single drifts at once, and
+/// `last_login_days` stuck at 7 in every record (an outage of the login tracker: the
+/// model's strongest input stops separating customers, so the feature attributions
+/// re-rank).
 pub fn drift_plan(hours: usize) -> Vec<Vec<Drift>> {
     let shift = Drift::NumericShift {
         feature: "monthly_charges",
@@ -326,7 +341,16 @@ pub fn drift_plan(hours: usize) -> Vec<Vec<Drift>> {
                 shift_in_std: 1.2,
             },
         ],
-        vec![shift, new_category, missing, corruption],
+        vec![
+            shift,
+            new_category,
+            missing,
+            corruption,
+            Drift::StuckValue {
+                feature: "last_login_days",
+                value: 7,
+            },
+        ],
     ];
     (0..hours)
         .map(|h| match h.checked_sub(CLEAN_HOURS) {
@@ -461,6 +485,33 @@ impl Scenario {
             let score = model_probability(&row);
             let label = u8::from(rng.unit() < true_probability(&row, 0));
             writeln!(out, "{score:.prec$},{label}", prec = DECIMALS[SCORE])?;
+        }
+        out.flush()?;
+        Ok(self.validation_rows as u64)
+    }
+
+    /// Writes the labelled validation CSV of the bias baseline: the rows and labels of
+    /// [`Scenario::write_validation_csv`] with every column: header
+    /// `churn,score,{the 17 inputs}`, then `validation_rows` rows. Returns the number of data
+    /// rows written.
+    ///
+    /// # Errors
+    /// Any error of `w`.
+    pub fn write_labeled_validation_csv(&self, w: &mut impl Write) -> io::Result<u64> {
+        let mut out = io::BufWriter::with_capacity(1 << 16, w);
+        let header: Vec<&str> = FEATURES.iter().map(|f| f.name).collect();
+        writeln!(out, "churn,{}", header.join(","))?;
+        let mut rng = Rng::stream(self.seed, STREAM_VALIDATION, 0);
+        let mut line = String::with_capacity(256);
+        for _ in 0..self.validation_rows {
+            let mut row = sample_row(&mut rng);
+            row[SCORE] = Cell::Frac(model_probability(&row));
+            let label = u8::from(rng.unit() < true_probability(&row, 0));
+            line.clear();
+            let _ = write!(line, "{label},");
+            write_cells(&mut line, &row, 0);
+            line.push('\n');
+            out.write_all(line.as_bytes())?;
         }
         out.flush()?;
         Ok(self.validation_rows as u64)
@@ -741,9 +792,14 @@ fn apply_population_drift(row: &mut Row, drifts: &[(usize, &Drift)], rng: &mut R
     }
 }
 
-/// Applies the observation drifts (they change only what reaches the endpoint).
+/// Applies the observation drifts (they change only what reaches the endpoint). A stuck
+/// value draws nothing, so adding one leaves every other draw of the hour unchanged.
 fn apply_observation_drift(row: &mut Row, drifts: &[(usize, &Drift)], rng: &mut Rng) {
     for &(col, drift) in drifts {
+        if let Drift::StuckValue { value, .. } = *drift {
+            row[col] = Cell::Int(value);
+            continue;
+        }
         let u = rng.unit();
         match *drift {
             Drift::MissingSpike { missing_share, .. } if u < missing_share => {
@@ -813,6 +869,36 @@ fn model_eta(row: &Row) -> f64 {
         + level_effect(row, REGION, &REGIONS, &REGION_EFFECT)
 }
 
+/// Capture hour (0-based) whose labels show a group-specific change: customers of
+/// [`BIAS_FACET_REGION`] were offered a retention deal and churn far less than the model
+/// predicts (log-odds −2.5), while inputs, scores and every other customer's labels stay as
+/// they were. Overall accuracy barely moves (a tenth of the customers); the bias-drift
+/// monitor sees the group's outcomes part from its predictions.
+pub const BIAS_DRIFT_HOUR: usize = 2;
+/// The sensitive facet value of the demo's bias monitor (`region`).
+pub const BIAS_FACET_REGION: &str = "central";
+
+/// The inputs the model's log-odds ([`model_eta`]) is linear in, with the weight per raw
+/// unit (`coefficient / nominal σ`): `η = c + Σ w_j·x_j + (income, categorical terms)`. The
+/// demo's feature-attribution monitor explains the model's margin with these weights.
+pub fn margin_weights() -> Vec<(&'static str, f64)> {
+    [
+        (LAST_LOGIN, 0.9),
+        (SUPPORT_CALLS, 0.5),
+        (TENURE, -0.7),
+        (MONTHLY, 0.5),
+        (IS_ACTIVE, -0.6),
+        (CREDIT_SCORE, -0.3),
+        (AGE, -0.2),
+        (NUM_PRODUCTS, -0.25),
+        (DISCOUNT, -0.2),
+        (SESSION, -0.1),
+    ]
+    .into_iter()
+    .map(|(col, c)| (FEATURES[col].name, c / NOMINAL[col].1))
+    .collect()
+}
+
 /// Probability that the customer of `row` (true values) churns in capture hour `hour`.
 ///
 /// Before [`CONCEPT_DRIFT_FROM`] the model is right: this is the model's formula. From that
@@ -823,6 +909,9 @@ fn model_eta(row: &Row) -> f64 {
 /// customers), with the intercept lowered a little to keep the churn rate near its old
 /// level.
 fn true_probability(row: &Row, hour: usize) -> f64 {
+    if hour == BIAS_DRIFT_HOUR && row[REGION] == Cell::Cat(BIAS_FACET_REGION) {
+        return logistic(model_eta(row) - 2.5);
+    }
     if hour < CONCEPT_DRIFT_FROM {
         return model_probability(row);
     }
@@ -1492,6 +1581,23 @@ mod tests {
     }
 
     #[test]
+    fn margin_weights_are_the_models_slopes() {
+        let mut rng = Rng::stream(1, STREAM_BASELINE, 0);
+        let row = sample_row(&mut rng);
+        for (name, w) in margin_weights() {
+            let col = input_column(name).unwrap();
+            let mut moved = row;
+            moved[col] = match row[col] {
+                Cell::Int(v) => Cell::Frac(v as f64 + 1.0),
+                Cell::Frac(v) => Cell::Frac(v + 1.0),
+                other => panic!("{name}: {other:?}"),
+            };
+            let slope = model_eta(&moved) - model_eta(&row);
+            assert!((slope - w).abs() < 1e-9, "{name}: {slope} vs {w}");
+        }
+    }
+
+    #[test]
     fn drift_plan_covers_every_kind_after_clean_hours() {
         let plan = drift_plan(8);
         assert_eq!(plan.len(), 8);
@@ -1504,6 +1610,7 @@ mod tests {
                     Drift::NewCategory { .. } => "category",
                     Drift::MissingSpike { .. } => "missing",
                     Drift::TypeCorruption { .. } => "type",
+                    Drift::StuckValue { .. } => "stuck",
                 })
                 .collect()
         };
@@ -1516,7 +1623,7 @@ mod tests {
         let all: BTreeSet<_> = plan[3..].iter().flat_map(|h| kinds(h)).collect();
         assert_eq!(
             all,
-            BTreeSet::from(["shift", "category", "missing", "type"])
+            BTreeSet::from(["shift", "category", "missing", "type", "stuck"])
         );
         assert!(
             plan.iter().any(|h| h.len() >= 2),
@@ -1576,6 +1683,10 @@ mod tests {
                             .filter(|v| **v != CORRUPTION_TOKEN)
                             .all(|v| is_integral(v)));
                     }
+                    Drift::StuckValue { value, .. } => {
+                        let text = value.to_string();
+                        assert!(values.iter().all(|v| **v == text), "hour {hour}: {drift}");
+                    }
                     Drift::None => {}
                 }
             }
@@ -1626,7 +1737,7 @@ mod tests {
             .iter()
             .filter_map(|d| d.feature().and_then(input_column))
             .collect();
-        assert_eq!(touched.len(), 4);
+        assert_eq!(touched.len(), 5);
         assert_eq!(clean.len(), drifted.len());
         let mut score_changed = 0;
         for (a, b) in clean.iter().zip(&drifted) {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use modelwatch::demo::{run_scenario, ENDPOINT, MONITOR, MQ_MONITOR};
+use modelwatch::demo::{run_scenario, BIAS_MONITOR, ENDPOINT, MONITOR, MQ_MONITOR, XAI_MONITOR};
 use modelwatch::scenario::{Drift, Scenario};
 use modelwatch_e2e::temp_dir;
 use monitor_core::app::ingest;
@@ -86,6 +86,7 @@ async fn clean_hours_complete_and_drifted_hours_flag_the_injected_features() {
                 Drift::NewCategory { .. } => Some(CheckType::CategoricalValuesCheck),
                 Drift::MissingSpike { .. } => Some(CheckType::CompletenessCheck),
                 Drift::TypeCorruption { .. } => Some(CheckType::DataTypeCheck),
+                Drift::StuckValue { .. } => Some(CheckType::BaselineDriftCheck),
                 Drift::None => None,
             };
             if let (Some(check), Some(f)) = (want, d.feature()) {
@@ -215,9 +216,11 @@ async fn a_file_with_one_bad_line_of_each_kind_keeps_all_its_good_lines() {
         ..small_scenario()
     };
     run_scenario(&store, &scenario, false).await.unwrap();
-    // Only the data-quality monitor profiles the object here (the demo's model-quality
-    // monitor would add its prediction count to the object's summary).
-    std::fs::remove_file(dir.join(monitor_core::layout::monitor_config_key(MQ_MONITOR))).unwrap();
+    // Only the data-quality monitor profiles the object here (the demo's other monitors
+    // would add their record counts to the object's summary).
+    for other in [MQ_MONITOR, BIAS_MONITOR, XAI_MONITOR] {
+        std::fs::remove_file(dir.join(monitor_core::layout::monitor_config_key(other))).unwrap();
+    }
     let (key, clean) = scenario.capture_files(ENDPOINT, 0).remove(0);
     let good_lines = clean
         .split(|b| *b == b'\n')

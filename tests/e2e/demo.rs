@@ -4,10 +4,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 use modelwatch::demo::{
-    retrain_config, run_demo, run_scenario, DemoOptions, DemoOutcome, COOLDOWN_HOURS, DQ_ALARM,
-    ENDPOINT, MONITOR, MQ_ALARM, MQ_MONITOR, PIPELINE,
+    retrain_config, run_demo, run_scenario, DemoOptions, DemoOutcome, BIAS_MONITOR, COOLDOWN_HOURS,
+    DQ_ALARM, ENDPOINT, MONITOR, MQ_ALARM, MQ_MONITOR, PIPELINE, XAI_MONITOR,
 };
-use modelwatch::scenario::{Drift, Scenario, CONCEPT_DRIFT_FROM};
+use modelwatch::scenario::{Drift, Scenario, BIAS_DRIFT_HOUR, CONCEPT_DRIFT_FROM};
 use modelwatch_e2e::temp_dir;
 use monitor_core::app::tick::ExecutionStatus;
 use monitor_core::formats::model_quality::ModelQualityViolations;
@@ -117,6 +117,56 @@ async fn late_labels_concept_drift_alarms_and_exactly_one_retraining_run() {
     }
 
     // The merged records of the first concept-drift hour, in SageMaker's merge layout.
+    // bias drift and feature attribution: the group-specific label change of
+    // BIAS_DRIFT_HOUR is flagged for the facet (clean hours before it are not); the hour
+    // whose strongest explained input is stuck re-ranks the attributions (nDCG < 0.9), and
+    // no other hour does.
+    assert_eq!(outcome.bias.len(), scenario.hours);
+    assert_eq!(outcome.attribution.len(), scenario.hours);
+    for hour in 0..scenario.hours {
+        let (b, x) = (&outcome.bias[hour], &outcome.attribution[hour]);
+        assert_eq!(b.monitoring_schedule_name, BIAS_MONITOR);
+        assert_eq!(x.monitoring_schedule_name, XAI_MONITOR);
+        assert_eq!(b.window_start.timestamp(), scenario.hour_start(hour));
+        assert_eq!(x.window_start.timestamp(), scenario.hour_start(hour));
+        let flagged = &outcome.bias_flagged[hour];
+        if hour < BIAS_DRIFT_HOUR {
+            assert_eq!(
+                b.status,
+                ExecutionStatus::Completed,
+                "hour {hour}: {flagged:?}"
+            );
+        }
+        if hour == BIAS_DRIFT_HOUR {
+            assert_eq!(b.status, ExecutionStatus::CompletedWithViolations);
+            for m in ["DCA region=central", "DPL region=central"] {
+                assert!(
+                    flagged.iter().any(|f| f == m),
+                    "hour {hour}: {m} not in {flagged:?}"
+                );
+            }
+        }
+        assert_eq!(b.label_coverage.as_ref().unwrap().predictions, 3_000);
+        let stuck = outcome.plan[hour]
+            .iter()
+            .any(|d| matches!(d, Drift::StuckValue { .. }));
+        let ndcg = metric(x, "ndcg");
+        if stuck {
+            assert_eq!(
+                x.status,
+                ExecutionStatus::CompletedWithViolations,
+                "hour {hour}"
+            );
+            assert!(ndcg < 0.9, "hour {hour}: {ndcg}");
+        } else {
+            assert_eq!(x.status, ExecutionStatus::Completed, "hour {hour}: {ndcg}");
+        }
+        assert_eq!(x.records, 3_000);
+    }
+    assert!(outcome.plan[7]
+        .iter()
+        .any(|d| matches!(d, Drift::StuckValue { .. })));
+
     let hour = CONCEPT_DRIFT_FROM;
     let merged = store
         .list(&format!(

@@ -60,6 +60,9 @@ pub struct ShapMethod {
     /// seed of the coalition sampler
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// explain only these columns (names from `headers`); default every feature
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features_to_explain: Option<Vec<String>>,
     /// keys not known to this crate
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -128,11 +131,41 @@ impl ExplainabilityConfig {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// The explained features: `headers` without the label column.
+    /// The explained features: `headers` without the label column, restricted to
+    /// `methods.shap.features_to_explain` when given (in `headers` order).
+    ///
+    /// # Errors
+    /// [`CoreError::Config`] if the label or a feature to explain is not a column, or
+    /// nothing is left.
+    pub fn features(&self, key: &str) -> Result<Vec<String>, CoreError> {
+        let inputs = self.input_columns(key)?;
+        let Some(wanted) = &self.methods.shap.features_to_explain else {
+            return Ok(inputs);
+        };
+        if let Some(w) = wanted.iter().find(|w| !inputs.contains(w)) {
+            return Err(config_err(
+                format!("{key}: methods.shap.features_to_explain"),
+                w.clone(),
+                "not a feature column of headers",
+            ));
+        }
+        let out: Vec<String> = inputs.into_iter().filter(|c| wanted.contains(c)).collect();
+        if out.is_empty() {
+            return Err(config_err(
+                format!("{key}: methods.shap.features_to_explain"),
+                "[]",
+                "no feature to explain",
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The input columns, in order: `headers` without the label column (what the endpoint
+    /// receives).
     ///
     /// # Errors
     /// [`CoreError::Config`] if the label is not a column or nothing is left.
-    pub fn features(&self, key: &str) -> Result<Vec<String>, CoreError> {
+    pub fn input_columns(&self, key: &str) -> Result<Vec<String>, CoreError> {
         let label = match &self.label {
             Some(l) => Some(l.resolve(&self.headers).ok_or_else(|| {
                 config_err(
@@ -504,8 +537,12 @@ pub enum PreparedExplainer {
 /// What explaining a monitor needs, resolved once per invocation.
 #[derive(Debug, Clone)]
 pub struct AttributionContext {
+    /// every input column of the capture, in order
+    pub columns: Vec<String>,
     /// explained features, in order
     pub features: Vec<String>,
+    /// position of each explained feature among `columns`
+    pub positions: Vec<usize>,
     /// aggregation of the local values
     pub agg: AggMethod,
     /// the explainer
@@ -538,6 +575,11 @@ impl AttributionContext {
             )
         })?;
         let features = config.features(config_key)?;
+        let columns = config.input_columns(config_key)?;
+        let positions = features
+            .iter()
+            .filter_map(|f| columns.iter().position(|c| c == f))
+            .collect();
         let agg = config.agg_method(config_key)?;
         if let Some((i, r)) = background
             .iter()
@@ -577,7 +619,9 @@ impl AttributionContext {
             },
         };
         Ok(AttributionContext {
+            columns,
             features,
+            positions,
             agg,
             explainer,
             background,
@@ -860,13 +904,13 @@ pub async fn explain_object<R: tokio::io::AsyncRead + Unpin>(
     cfg: &MonitorConfig,
     ctx: &AttributionContext,
 ) -> Result<AttributionObjectState, CoreError> {
-    let mut mapping = CaptureMapping::new(ctx.features.clone());
+    let mut mapping = CaptureMapping::new(ctx.columns.clone());
     mapping.sides = vec![CaptureSide::EndpointInput];
     mapping.json_pointers = cfg
         .capture
         .json_pointers
         .iter()
-        .filter(|(f, p)| ctx.features.contains(f) && p.starts_with("/input"))
+        .filter(|(f, p)| ctx.columns.contains(f) && p.starts_with("/input"))
         .map(|(f, p)| (f.clone(), p.clone()))
         .collect();
     let mut parser = CaptureParser::new(&mapping)
@@ -949,8 +993,8 @@ pub async fn explain_object<R: tokio::io::AsyncRead + Unpin>(
         };
         for (r, row) in batch.iter().enumerate() {
             let mut ok = true;
-            for (j, v) in row.iter().enumerate().take(m) {
-                match v.and_then(|s| s.trim().parse::<f64>().ok()) {
+            for (j, &pos) in ctx.positions.iter().enumerate() {
+                match row.get(pos).and_then(|s| s.trim().parse::<f64>().ok()) {
                     Some(f) if f.is_finite() => x[j] = f,
                     _ => ok = false,
                 }
