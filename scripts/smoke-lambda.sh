@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Smoke test of the Lambda functions as Lambda runs them (issue 4, item 7), offline:
 #
-#   moto (S3 emulator, 127.0.0.1:<free port>)
-#     <- seeded with boto3 so that the objects named by events/*.json exist
+#   moto (S3 and SageMaker emulator, 127.0.0.1:<free port>)
+#     <- seeded with boto3 so that the objects named by events/*.json exist (and the
+#        retraining pipeline the alarm maps to)
 #   cargo lambda watch (the Lambda runtime API emulator; builds each function on first invoke)
 #     <- cargo lambda invoke <fn> --data-file events/<file>.json
 #
-# for baseline, capture-ingest and monitor-tick, asserting on the summaries they return and
-# on the reports left in the bucket. Prints one line per check, then "N passed, M failed";
+# for all five functions - baseline, capture-ingest, ground-truth-merge, monitor-tick and
+# retrain-trigger, in the order a deployment sees their events - asserting on the summaries
+# they return, on the reports and state left in the bucket and on the pipeline execution. Prints one line per check, then "N passed, M failed";
 # exits non-zero when a check fails. Everything it starts is stopped on exit (process
 # groups, by PID). Idempotent: every run uses a fresh emulator and temp dir.
 #
@@ -110,8 +112,8 @@ echo "moto on $MOTO_URL (pid $MOTO_PID)"
 
 # ---- 2. seed the bucket so the keys of events/*.json exist -----------------------------------
 "$PY" - "$MOTO_URL" "$BUCKET" "$WORK/expect.json" <<'EOF'
-"""Seeds the emulator for events/baseline-request.json, events/s3-capture-put.json and
-events/schedule-tick.json, and writes what the checks expect to the file in argv[3]."""
+"""Seeds the emulator for every events/*.json file, and writes what the checks expect to
+the file in argv[3]."""
 import json, random, sys
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote_plus
@@ -164,6 +166,42 @@ monitor_cfg = {"name": monitor, "endpoint": endpoint, "baseline_prefix": prefix}
 s3.put_object(Bucket=bucket, Key=f"config/monitors/{monitor}.json",
               Body=json.dumps(monitor_cfg, indent=2).encode())
 
+# model quality on the same endpoint: the output column is the predicted probability; its
+# constraint (accuracy >= 0.5) and the labels of the 6 captured inferences
+mq = "churn-mq"
+s3.put_object(Bucket=bucket, Key=f"config/monitors/{mq}.json", Body=json.dumps({
+    "name": mq, "kind": "ModelQuality", "endpoint": endpoint, "baseline_prefix": f"baselines/{mq}",
+    "model_quality": {"problem_type": "BinaryClassification", "positive_label": "1",
+                      "probability_attribute": "0"}}).encode())
+s3.put_object(Bucket=bucket, Key=f"baselines/{mq}/constraints.json", Body=json.dumps({
+    "version": 0.0, "binary_classification_constraints": {
+        "accuracy": {"threshold": 0.5, "comparison_operator": "LessThanThreshold"}}}).encode())
+gt = json.load(open("events/s3-ground-truth-put.json"))["Records"][0]
+gt_key = unquote_plus(gt["s3"]["object"]["key"])
+labels = "".join(json.dumps({"groundTruthData": {"data": str(c), "encoding": "CSV"},
+                             "eventMetadata": {"eventId": f"5f0c0000-0000-4000-8000-{i:012d}"},
+                             "eventVersion": "0"}) + "\n"
+                 for i, (c, _, _) in enumerate(rows[:6]))
+s3.put_object(Bucket=bucket, Key=gt_key, Body=labels.encode())
+
+# retraining: the alarm of events/alarm-state-change.json maps to a pipeline (moto looks
+# pipelines up by name) that declares every evidence parameter
+alarm = json.load(open("events/alarm-state-change.json"))
+pipeline = "churn-retrain"
+evidence = ["AlarmName", "AlarmReason", "AlarmTime", "MetricName", "MetricNamespace",
+            "MetricDimensions", "WindowStart", "WindowEnd", "ViolationsUri", "Monitor", "Model",
+            "TriggerEventId"]
+sm = boto3.client("sagemaker", endpoint_url=url, region_name="us-east-1",
+                  aws_access_key_id="test", aws_secret_access_key="test")
+sm.create_pipeline(
+    PipelineName=pipeline, RoleArn="arn:aws:iam::123456789012:role/modelwatch-smoke",
+    PipelineDefinition=json.dumps({"Version": "2020-12-01", "Metadata": {}, "Steps": [],
+                                   "Parameters": [{"Name": n, "Type": "String", "DefaultValue": ""}
+                                                  for n in evidence]}))
+s3.put_object(Bucket=bucket, Key="config/retrain.json", Body=json.dumps({"pipelines": [{
+    "alarms": [alarm["detail"]["alarmName"]], "monitor": monitor, "model": "churn-xgb",
+    "pipeline": pipeline, "cooldown_hours": 6}]}).encode())
+
 tick = json.load(open("events/schedule-tick.json"))
 now = datetime.fromisoformat(tick["time"].replace("Z", "+00:00"))
 window_end = now.replace(minute=0, second=0, microsecond=0)
@@ -171,6 +209,9 @@ json.dump({
     "rows": len(rows), "features": 3, "statistics_key": f"{prefix}/statistics.json",
     "capture_key": capture_key, "records": 6, "monitor": monitor, "endpoint": endpoint,
     "report_prefix": f"reports/{endpoint}/{monitor}/{window_end:%Y/%m/%d/%H}/",
+    "mq": mq, "mq_report_prefix": f"reports/{endpoint}/{mq}/{window_end:%Y/%m/%d/%H}/",
+    "gt_key": gt_key, "pipeline": pipeline, "alarm": alarm["detail"]["alarmName"],
+    "violations_uri": f"s3://{bucket}/reports/{endpoint}/{monitor}/{window_end:%Y/%m/%d/%H}/constraint_violations.json",
 }, open(expect_path, "w"))
 print(f"seeded s3://{bucket}: {dataset} ({len(rows)} rows), {capture_key!r} (6 records), "
       f"config/monitors/{monitor}.json")
@@ -190,7 +231,7 @@ ENV_VARS=(
   "AWS_EC2_METADATA_DISABLED=true"
 )
 declare -A INVOKE_PORT
-for fn in baseline capture-ingest monitor-tick; do
+for fn in baseline capture-ingest ground-truth-merge monitor-tick retrain-trigger; do
   port=$(free_port)
   INVOKE_PORT[$fn]=$port
   args=(--manifest-path "functions/$fn/Cargo.toml" --invoke-address 127.0.0.1
@@ -241,6 +282,8 @@ exp = json.load(open(expect_path))
 s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
                   aws_access_key_id="test", aws_secret_access_key="test",
                   config=Config(s3={"addressing_style": "path"}))
+sm = boto3.client("sagemaker", endpoint_url=url, region_name="us-east-1",
+                  aws_access_key_id="test", aws_secret_access_key="test")
 rc = open(rc_path).read().strip()
 try:
     out = json.load(open(path))
@@ -255,7 +298,7 @@ for expr in exprs:
         print(f"1\t{expr} (function error {out['errorType']}: {out.get('errorMessage', '')[:300]})")
         continue
     try:
-        ok = bool(eval(expr, {"out": out, "exp": exp, "s3": s3, "bucket": bucket}))
+        ok = bool(eval(expr, {"out": out, "exp": exp, "s3": s3, "sm": sm, "bucket": bucket}))
         print(f"{0 if ok else 1}\t{expr}" + ("" if ok else f" (answer: {json.dumps(out)[:400]})"))
     except Exception as e:
         print(f"1\t{expr} ({type(e).__name__}: {e})")
@@ -279,17 +322,28 @@ invoke capture-ingest events/s3-capture-put.json
 assert capture-ingest \
   'len(out["objects"]) == 1 and out["objects"][0]["key"] == exp["capture_key"]' \
   'out["objects"][0]["ignored"] is None' \
-  'out["objects"][0]["records"] == exp["records"] > 0' \
-  'out["objects"][0]["state_keys"] == ["state/profiles/" + exp["monitor"] + "/2026/11/01/03/AllTraffic/12-00-000-5f0c+demo file.json"]' \
-  's3.head_object(Bucket=bucket, Key=out["objects"][0]["state_keys"][0])["ContentLength"] > 0'
+  'out["objects"][0]["records"] == 2 * exp["records"] > 0' \
+  'out["objects"][0]["monitors"] == [exp["monitor"], exp["mq"]]' \
+  'out["objects"][0]["state_keys"] == ["state/profiles/" + exp["monitor"] + "/2026/11/01/03/AllTraffic/12-00-000-5f0c+demo file.json", "state/predictions/" + exp["mq"] + "/2026/11/01/03/AllTraffic/12-00-000-5f0c+demo file.json"]' \
+  'all(s3.head_object(Bucket=bucket, Key=k)["ContentLength"] > 0 for k in out["objects"][0]["state_keys"])'
+
+invoke ground-truth-merge events/s3-ground-truth-put.json
+assert ground-truth-merge \
+  'len(out["objects"]) == 1 and out["objects"][0]["key"] == exp["gt_key"]' \
+  'out["objects"][0]["monitor"] == exp["mq"]' \
+  '(out["objects"][0]["labels"], out["objects"][0]["matched"], out["objects"][0]["pending"]) == (6, 6, 0)' \
+  's3.head_object(Bucket=bucket, Key=out["objects"][0]["state_key"])["ContentLength"] > 0'
 
 invoke monitor-tick events/schedule-tick.json
 assert monitor-tick \
-  'len(out["executions"]) == 1' \
+  '[e["monitoring_schedule_name"] for e in out["executions"]] == [exp["monitor"], exp["mq"]]' \
   'out["executions"][0]["status"] in ("Completed", "CompletedWithViolations")' \
   'out["executions"][0]["records"] == exp["records"]' \
   'out["executions"][0]["report_prefix"] == exp["report_prefix"]' \
-  'sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=exp["report_prefix"])["Contents"]) == [exp["report_prefix"] + f for f in ("constraint_violations.json", "execution.json", "statistics.json")]'
+  'sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=exp["report_prefix"])["Contents"]) == [exp["report_prefix"] + f for f in ("constraint_violations.json", "execution.json", "statistics.json")]' \
+  'out["executions"][1]["status"] == "Completed" and out["executions"][1]["label_coverage"]["matched"] == 6' \
+  'dict(out["executions"][1]["model_metrics"])["accuracy"] == 1.0' \
+  'sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=exp["mq_report_prefix"])["Contents"]) == [exp["mq_report_prefix"] + f for f in ("constraint_violations.json", "execution.json", "statistics.json")]'
 
 # EMF metrics went to the function's stdout (MODELWATCH_METRICS=emf), i.e. the watch log.
 if grep -q '"_aws"' "$WORK/watch-monitor-tick.log"; then
@@ -297,6 +351,14 @@ if grep -q '"_aws"' "$WORK/watch-monitor-tick.log"; then
 else
   check monitor-tick 1 "EMF metric lines in the function log"
 fi
+
+invoke retrain-trigger events/alarm-state-change.json
+assert retrain-trigger \
+  'out["decision"]["decision"] == "started"' \
+  'out["pipeline"] == exp["pipeline"]' \
+  'dict((p["name"], p["value"]) for p in out["parameters"])["ViolationsUri"] == exp["violations_uri"]' \
+  '[e["PipelineExecutionArn"] for e in sm.list_pipeline_executions(PipelineName=exp["pipeline"])["PipelineExecutionSummaries"]] == [out["decision"]["execution_arn"]]' \
+  's3.head_object(Bucket=bucket, Key=out["audit_key"])["ContentLength"] > 0'
 
 echo "$PASSED passed, $FAILED failed"
 [[ $FAILED -eq 0 ]]
