@@ -347,6 +347,15 @@ async fn bias_window_of_the_baseline_records_reproduces_the_baseline_and_a_biase
     assert_eq!(dims["Label"], "repaid");
     assert_eq!(dims["LabelValue"], "1");
     assert_eq!(dims["MonitoringSchedule"], BIAS);
+    // the monitor's totals, which the template's per-monitor alarm watches
+    let totals: Vec<f64> = data
+        .iter()
+        .filter(|d| {
+            d.name == "constraint_violations_total" && d.namespace == namespaces::BIAS_ENDPOINT
+        })
+        .filter_map(|d| d.value.mean())
+        .collect();
+    assert_eq!(totals, vec![0.0, e5.violations as f64]);
 }
 
 #[tokio::test]

@@ -1271,6 +1271,36 @@ pub fn model_quality_metrics(
         .collect()
 }
 
+/// The per-monitor totals of a model-quality, bias or feature-attribution execution, in
+/// the monitor's own namespace with dimensions `Endpoint`, `MonitoringSchedule` (a
+/// modelwatch extension, as for data quality): `constraint_violations_total` and
+/// `records_analyzed` (unit `Count`). One alarm shape then serves every kind of monitor.
+pub fn monitor_totals(
+    namespace: &str,
+    endpoint: &str,
+    schedule: &str,
+    timestamp: DateTime<Utc>,
+    violations: u64,
+    records: u64,
+) -> Vec<MetricDatum> {
+    [
+        (names::CONSTRAINT_VIOLATIONS_TOTAL, violations),
+        (names::RECORDS_ANALYZED, records),
+    ]
+    .into_iter()
+    .map(|(name, n)| {
+        MetricDatum::new(
+            namespace,
+            name,
+            timestamp,
+            endpoint_dimensions(endpoint, schedule),
+            MetricValue::Value(n as f64),
+        )
+        .with_unit(UNIT_COUNT)
+    })
+    .collect()
+}
+
 /// One bias metric value of a window, with what names it (spec §7.4).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BiasMetricValue {

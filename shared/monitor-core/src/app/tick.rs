@@ -117,6 +117,59 @@ impl Execution {
             model_metrics: Vec::new(),
         }
     }
+
+    /// Marks the execution `Failed` with SageMaker's exit message for `reason`.
+    pub fn fail(&mut self, reason: &str) {
+        self.status = ExecutionStatus::Failed;
+        self.exit_message = exit_message(ExecutionStatus::Failed, 0, reason);
+    }
+
+    /// Counts the bad records of the window.
+    pub fn set_bad_records(&mut self, bad: &BadRecords) {
+        self.bad_records = bad.total();
+        self.bad_records_by_kind = bad
+            .by_kind
+            .iter()
+            .map(|(k, v)| (k.clone(), v.count))
+            .collect();
+    }
+
+    /// Concludes an evaluated window from the check type of each violation:
+    /// `Completed` without, `CompletedWithViolations` with, and SageMaker's exit message.
+    pub fn conclude<'a>(&mut self, check_types: impl IntoIterator<Item = &'a str>) {
+        self.violations = 0;
+        self.violations_by_check.clear();
+        for c in check_types {
+            self.violations += 1;
+            *self.violations_by_check.entry(c.to_owned()).or_default() += 1;
+        }
+        self.status = if self.violations == 0 {
+            ExecutionStatus::Completed
+        } else {
+            ExecutionStatus::CompletedWithViolations
+        };
+        self.exit_message = exit_message(self.status, self.violations, "");
+    }
+}
+
+/// Writes the report files of an evaluated window (`(file name, bytes)` under `prefix`)
+/// and its `execution.json`.
+pub(crate) async fn write_report<S: ObjectStore>(
+    store: &S,
+    prefix: &str,
+    files: Vec<(&str, Vec<u8>)>,
+    exec: &Execution,
+) -> Result<(), CoreError> {
+    let mut all: Vec<(String, Vec<u8>)> = files
+        .into_iter()
+        .map(|(name, bytes)| (format!("{prefix}{name}"), bytes))
+        .collect();
+    let body = serde_json::to_vec_pretty(exec).map_err(|e| CoreError::State {
+        key: format!("{prefix}execution.json"),
+        message: e.to_string(),
+    })?;
+    all.push((format!("{prefix}execution.json"), body));
+    write_files(store, &all).await
 }
 
 /// Label coverage of a model-quality window.

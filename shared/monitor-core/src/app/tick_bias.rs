@@ -8,12 +8,12 @@
 use chrono::{DateTime, Utc};
 
 use crate::app::ground_truth::bias_rules;
-use crate::app::tick::{exit_message, write_files, Execution, ExecutionStatus};
-use crate::app::tick_quality::{scan_joined_window, write_execution};
+use crate::app::tick::{write_report, Execution};
+use crate::app::tick_quality::{no_joined_records, scan_joined_window, write_execution};
 use crate::bias::bias_drift_violations;
-use crate::formats::clarify::{BiasAnalysis, BIAS_DRIFT_CHECK};
+use crate::formats::clarify::BiasAnalysis;
 use crate::layout::report_prefix;
-use crate::metrics::{bias_metrics, BiasMetricValue, MetricSink};
+use crate::metrics::{bias_metrics, monitor_totals, namespaces, BiasMetricValue, MetricSink};
 use crate::monitor::MonitorConfig;
 use crate::store::ObjectStore;
 use crate::CoreError;
@@ -57,18 +57,13 @@ pub async fn run_bias<S: ObjectStore, M: MetricSink>(
 ) -> Result<Execution, CoreError> {
     let prefix = report_prefix(&cfg.endpoint, &cfg.name, end, cfg.window_minutes);
     let mut exec = Execution::failed(cfg, start, end, &prefix);
-    let fail = |exec: &mut Execution, reason: String| {
-        exec.status = ExecutionStatus::Failed;
-        exec.exit_message = exit_message(ExecutionStatus::Failed, 0, &reason);
-    };
     let (config, baseline, rules) = match bias_rules(store, cfg).await {
         Ok(x) => x,
         Err(e @ (CoreError::Io { .. } | CoreError::Transient { .. })) => return Err(e),
         Err(e) => {
-            fail(
-                &mut exec,
-                format!("Bias analysis config or baseline missing or unreadable: {e}"),
-            );
+            exec.fail(&format!(
+                "Bias analysis config or baseline missing or unreadable: {e}"
+            ));
             write_execution(store, &prefix, &exec).await?;
             return Ok(exec);
         }
@@ -90,7 +85,7 @@ pub async fn run_bias<S: ObjectStore, M: MetricSink>(
         Ok(s) => s,
         Err(e @ (CoreError::Io { .. } | CoreError::Transient { .. })) => return Err(e),
         Err(e) => {
-            fail(&mut exec, format!("Unreadable state: {e}"));
+            exec.fail(&format!("Unreadable state: {e}"));
             write_execution(store, &prefix, &exec).await?;
             return Ok(exec);
         }
@@ -98,40 +93,22 @@ pub async fn run_bias<S: ObjectStore, M: MetricSink>(
     let mut coverage = scan.coverage;
     coverage.matched = state.rows();
     exec.records = state.rows();
-    exec.bad_records = scan.bad.total();
-    exec.bad_records_by_kind = scan
-        .bad
-        .by_kind
-        .iter()
-        .map(|(k, v)| (k.clone(), v.count))
-        .collect();
+    exec.set_bad_records(&scan.bad);
     exec.partial_profiles = scan.objects;
     exec.label_coverage = Some(coverage);
     if state.rows() == 0 {
-        fail(
-            &mut exec,
-            format!(
-                "No ground truth joined to predictions in the window {} to {}.",
-                start.format("%Y-%m-%dT%H:%M:%SZ"),
-                end.format("%Y-%m-%dT%H:%M:%SZ")
-            ),
-        );
+        exec.fail(&no_joined_records(start, end));
         write_execution(store, &prefix, &exec).await?;
         return Ok(exec);
     }
     let analysis = rules.analysis(&config, &state)?;
     let violations = bias_drift_violations(&baseline, &analysis);
-    exec.violations = violations.violations.len();
-    if exec.violations > 0 {
-        exec.violations_by_check
-            .insert(BIAS_DRIFT_CHECK.to_owned(), exec.violations as u64);
-    }
-    exec.status = if exec.violations == 0 {
-        ExecutionStatus::Completed
-    } else {
-        ExecutionStatus::CompletedWithViolations
-    };
-    exec.exit_message = exit_message(exec.status, exec.violations, "");
+    exec.conclude(
+        violations
+            .violations
+            .iter()
+            .map(|v| v.constraint_check_type.as_str()),
+    );
     let values = bias_metric_values(&analysis);
     // (±∞ stays in analysis.json as "Infinity"; execution.json keeps finite values)
     exec.model_metrics = values
@@ -144,25 +121,30 @@ pub async fn run_bias<S: ObjectStore, M: MetricSink>(
             )
         })
         .collect();
-    write_files(
+    write_report(
         store,
-        &[
+        &prefix,
+        vec![
+            ("analysis.json", analysis.to_json().into_bytes()),
             (
-                format!("{prefix}analysis.json"),
-                analysis.to_json().into_bytes(),
-            ),
-            (
-                format!("{prefix}constraint_violations.json"),
+                "constraint_violations.json",
                 violations.to_json().into_bytes(),
             ),
         ],
+        &exec,
     )
     .await?;
-    write_execution(store, &prefix, &exec).await?;
     if cfg.publish_metrics {
-        metrics
-            .publish(&bias_metrics(&cfg.endpoint, &cfg.name, start, &values))
-            .await?;
+        let mut data = bias_metrics(&cfg.endpoint, &cfg.name, start, &values);
+        data.extend(monitor_totals(
+            namespaces::BIAS_ENDPOINT,
+            &cfg.endpoint,
+            &cfg.name,
+            start,
+            exec.violations as u64,
+            exec.records,
+        ));
+        metrics.publish(&data).await?;
     }
     Ok(exec)
 }

@@ -10,7 +10,7 @@ use drift_math::shap::ndcg_by_name;
 use serde_json::{Map, Value};
 
 use crate::app::ingest::{attribution_context, attribution_hour_prefix, hour_floor, BadRecords};
-use crate::app::tick::{exit_message, write_files, Execution, ExecutionStatus};
+use crate::app::tick::{write_report, Execution};
 use crate::app::tick_quality::write_execution;
 use crate::explain::{
     keep_bottom_k, kernel_global, AttributionContext, AttributionObjectState, InvokerFactory,
@@ -18,10 +18,9 @@ use crate::explain::{
 };
 use crate::formats::clarify::{
     AttributionViolation, AttributionViolations, ExplainabilityAnalysis, LabelExplanation,
-    FEATURE_ATTRIBUTION_DRIFT_CHECK,
 };
 use crate::layout::report_prefix;
-use crate::metrics::{explainability_metrics, MetricSink};
+use crate::metrics::{explainability_metrics, monitor_totals, namespaces, MetricSink};
 use crate::monitor::{Explainer, MonitorConfig};
 use crate::store::ObjectStore;
 use crate::CoreError;
@@ -131,8 +130,7 @@ where
     let mut exec = Execution::failed(cfg, start, end, &prefix);
     macro_rules! fail {
         ($($arg:tt)*) => {{
-            exec.status = ExecutionStatus::Failed;
-            exec.exit_message = exit_message(ExecutionStatus::Failed, 0, &format!($($arg)*));
+            exec.fail(&format!($($arg)*));
             write_execution(store, &prefix, &exec).await?;
             return Ok(exec);
         }};
@@ -167,13 +165,7 @@ where
         Err(e) => fail!("Unreadable state: {e}"),
     };
     exec.records = window.records;
-    exec.bad_records = window.bad_records.total();
-    exec.bad_records_by_kind = window
-        .bad_records
-        .by_kind
-        .iter()
-        .map(|(k, v)| (k.clone(), v.count))
-        .collect();
+    exec.set_bad_records(&window.bad_records);
     exec.partial_profiles = window.objects;
     if window.records == 0 {
         fail!(
@@ -247,19 +239,12 @@ where
             .violations
             .push(AttributionViolation::new(label.clone(), score, threshold));
     }
-    exec.violations = violations.violations.len();
-    if exec.violations > 0 {
-        exec.violations_by_check.insert(
-            FEATURE_ATTRIBUTION_DRIFT_CHECK.to_owned(),
-            exec.violations as u64,
-        );
-    }
-    exec.status = if exec.violations == 0 {
-        ExecutionStatus::Completed
-    } else {
-        ExecutionStatus::CompletedWithViolations
-    };
-    exec.exit_message = exit_message(exec.status, exec.violations, "");
+    exec.conclude(
+        violations
+            .violations
+            .iter()
+            .map(|v| v.constraint_check_type.as_str()),
+    );
     exec.model_metrics = std::iter::once(("ndcg".to_owned(), score))
         .chain(
             current
@@ -284,32 +269,31 @@ where
             extra: Map::new(),
         },
     )]);
-    write_files(
+    write_report(
         store,
-        &[
+        &prefix,
+        vec![
+            ("analysis.json", analysis.to_json().into_bytes()),
             (
-                format!("{prefix}analysis.json"),
-                analysis.to_json().into_bytes(),
-            ),
-            (
-                format!("{prefix}constraint_violations.json"),
+                "constraint_violations.json",
                 violations.to_json().into_bytes(),
             ),
         ],
+        &exec,
     )
     .await?;
-    write_execution(store, &prefix, &exec).await?;
     if cfg.publish_metrics {
-        metrics
-            .publish(&explainability_metrics(
-                &cfg.endpoint,
-                &cfg.name,
-                start,
-                &label,
-                &current,
-                expected,
-            ))
-            .await?;
+        let mut data =
+            explainability_metrics(&cfg.endpoint, &cfg.name, start, &label, &current, expected);
+        data.extend(monitor_totals(
+            namespaces::EXPLAINABILITY_ENDPOINT,
+            &cfg.endpoint,
+            &cfg.name,
+            start,
+            exec.violations as u64,
+            exec.records,
+        ));
+        metrics.publish(&data).await?;
     }
     Ok(exec)
 }

@@ -7,12 +7,12 @@ use chrono::{DateTime, Utc};
 
 use crate::app::ground_truth::{mq_hour_prefix, LabelObjectState};
 use crate::app::ingest::{hour_floor, prediction_hour_prefix, BadRecords};
-use crate::app::tick::{exit_message, write_files, Execution, ExecutionStatus, LabelCoverage};
+use crate::app::tick::{write_files, write_report, Execution, LabelCoverage};
 use crate::formats::model_quality::{
     MetricEntry, ModelQualityConstraints, ModelQualityStatistics, ModelQualityViolations,
 };
 use crate::layout::report_prefix;
-use crate::metrics::{model_quality_metrics, MetricSink};
+use crate::metrics::{model_quality_metrics, monitor_totals, namespaces, MetricSink};
 use crate::model_quality::{check_model_quality, QualityState};
 use crate::monitor::MonitorConfig;
 use crate::predictions::PredictionIndex;
@@ -60,72 +60,34 @@ pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
     .await?;
     let mut coverage = scan.coverage;
     coverage.matched = state.count();
-    let (bad, objects) = (scan.bad, scan.objects);
 
-    let mut exec = Execution {
-        monitoring_schedule_name: cfg.name.clone(),
-        endpoint_name: cfg.endpoint.clone(),
-        window_start: start,
-        window_end: end,
-        status: ExecutionStatus::Failed,
-        exit_message: String::new(),
-        records: state.count(),
-        bad_records: bad.total(),
-        bad_records_by_kind: bad
-            .by_kind
-            .iter()
-            .map(|(k, v)| (k.clone(), v.count))
-            .collect(),
-        shadow_skipped: 0,
-        partial_profiles: objects,
-        violations: 0,
-        violations_by_check: Default::default(),
-        drift: Vec::new(),
-        report_prefix: prefix.clone(),
-        label_coverage: Some(coverage),
-        model_metrics: Vec::new(),
-    };
+    let mut exec = Execution::failed(cfg, start, end, &prefix);
+    exec.records = state.count();
+    exec.set_bad_records(&scan.bad);
+    exec.partial_profiles = scan.objects;
+    exec.label_coverage = Some(coverage);
     let constraints = match load_quality_baseline(store, cfg).await {
         Ok(c) => c,
         Err(e @ (CoreError::Io { .. } | CoreError::Transient { .. })) => return Err(e),
         Err(e) => {
-            exec.exit_message = exit_message(
-                ExecutionStatus::Failed,
-                0,
-                &format!("Baseline constraints missing or unreadable: {e}"),
-            );
+            exec.fail(&format!("Baseline constraints missing or unreadable: {e}"));
             write_execution(store, &prefix, &exec).await?;
             return Ok(exec);
         }
     };
     if state.count() == 0 {
-        exec.exit_message = exit_message(
-            ExecutionStatus::Failed,
-            0,
-            &format!(
-                "No ground truth joined to predictions in the window {} to {}.",
-                start.format("%Y-%m-%dT%H:%M:%SZ"),
-                end.format("%Y-%m-%dT%H:%M:%SZ")
-            ),
-        );
+        exec.fail(&no_joined_records(start, end));
         write_execution(store, &prefix, &exec).await?;
         return Ok(exec);
     }
     let stats: ModelQualityStatistics = state.to_statistics();
     let violations: ModelQualityViolations = check_model_quality(&stats, &constraints);
-    exec.violations = violations.violations.len();
-    for v in &violations.violations {
-        *exec
-            .violations_by_check
-            .entry(v.constraint_check_type.as_str().to_string())
-            .or_default() += 1;
-    }
-    exec.status = if exec.violations == 0 {
-        ExecutionStatus::Completed
-    } else {
-        ExecutionStatus::CompletedWithViolations
-    };
-    exec.exit_message = exit_message(exec.status, exec.violations, "");
+    exec.conclude(
+        violations
+            .violations
+            .iter()
+            .map(|v| v.constraint_check_type.as_str()),
+    );
     exec.model_metrics = stats
         .metrics()
         .iter()
@@ -134,21 +96,19 @@ pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
             _ => None,
         })
         .collect();
-    write_files(
+    write_report(
         store,
-        &[
+        &prefix,
+        vec![
+            ("statistics.json", stats.to_json().into_bytes()),
             (
-                format!("{prefix}statistics.json"),
-                stats.to_json().into_bytes(),
-            ),
-            (
-                format!("{prefix}constraint_violations.json"),
+                "constraint_violations.json",
                 violations.to_json().into_bytes(),
             ),
         ],
+        &exec,
     )
     .await?;
-    write_execution(store, &prefix, &exec).await?;
     if cfg.publish_metrics {
         let finite: Vec<(String, f64)> = exec
             .model_metrics
@@ -156,16 +116,27 @@ pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
             .filter(|(_, v)| v.is_finite())
             .cloned()
             .collect();
-        metrics
-            .publish(&model_quality_metrics(
-                &cfg.endpoint,
-                &cfg.name,
-                start,
-                &finite,
-            ))
-            .await?;
+        let mut data = model_quality_metrics(&cfg.endpoint, &cfg.name, start, &finite);
+        data.extend(monitor_totals(
+            namespaces::MODEL_ENDPOINT,
+            &cfg.endpoint,
+            &cfg.name,
+            start,
+            exec.violations as u64,
+            exec.records,
+        ));
+        metrics.publish(&data).await?;
     }
     Ok(exec)
+}
+
+/// The failure reason of a joined window without records.
+pub(crate) fn no_joined_records(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    format!(
+        "No ground truth joined to predictions in the window {} to {}.",
+        start.format("%Y-%m-%dT%H:%M:%SZ"),
+        end.format("%Y-%m-%dT%H:%M:%SZ")
+    )
 }
 
 /// What [`scan_joined_window`] found besides the states it visited.
