@@ -247,6 +247,11 @@ async fn a_file_with_one_bad_line_of_each_kind_keeps_all_its_good_lines() {
             .into_bytes(), // unsupported_encoding
         b"{\"eventMetadata\":{},\"eventVersion\":\"0\"}".to_vec(), // missing_field
         vec![b'x'; 17 << 20],  // line_too_long
+        // unparsable_number: `age` (Integral in the baseline) is "abc42"; the record still
+        // counts, its value as a String, which is what the data-type check measures
+        template
+            .replacen("\"data\":\"", "\"data\":\"abc", 1)
+            .into_bytes(),
     ];
     // Interleave the bad lines with the good ones.
     let mut mixed = Vec::new();
@@ -269,8 +274,12 @@ async fn a_file_with_one_bad_line_of_each_kind_keeps_all_its_good_lines() {
         .await
         .unwrap();
     let obj = &summary.objects[0];
-    assert_eq!(obj.records, good_lines, "every good line is profiled");
-    assert_eq!(obj.bad_records, 7, "one of each bad kind");
+    assert_eq!(
+        obj.records,
+        good_lines + 1,
+        "every good line is profiled, and the record with the unparsable number"
+    );
+    assert_eq!(obj.bad_records, 8, "one of each bad kind");
     let partial = ingest::PartialProfile::from_json(
         &obj.state_keys[0],
         &store.get(&obj.state_keys[0]).await.unwrap(),
@@ -291,6 +300,7 @@ async fn a_file_with_one_bad_line_of_each_kind_keeps_all_its_good_lines() {
         "unsupported_encoding",
         "missing_field",
         "line_too_long",
+        "unparsable_number",
     ]
     .into_iter()
     .map(String::from)
@@ -341,5 +351,93 @@ async fn one_shot_monitor_and_ingest_plus_tick_give_identical_statistics() {
         );
         assert_eq!(out.execution.status, exec.status);
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A 15-minute monitor: the report folder carries the minute, only the window's records are
+/// evaluated, and without a baseline the execution fails with the reason.
+#[tokio::test(flavor = "multi_thread")]
+async fn sub_hour_windows_and_a_missing_baseline() {
+    let dir = temp_dir("dq-15min");
+    let store = LocalStore::new(&dir);
+    let scenario = Scenario {
+        hours: 1,
+        ..small_scenario()
+    };
+    run_scenario(&store, &scenario, false).await.unwrap();
+    for other in [MQ_MONITOR, BIAS_MONITOR, XAI_MONITOR] {
+        std::fs::remove_file(dir.join(monitor_core::layout::monitor_config_key(other))).unwrap();
+    }
+    let key = monitor_core::layout::monitor_config_key(MONITOR);
+    let mut cfg: serde_json::Value =
+        serde_json::from_slice(&store.get(&key).await.unwrap()).unwrap();
+    cfg["window_minutes"] = 15.into();
+    store
+        .put(&key, serde_json::to_vec(&cfg).unwrap())
+        .await
+        .unwrap();
+
+    // records of the capture hour whose inference minute is in [15, 30)
+    let start = scenario.hour_start(0);
+    let in_window = scenario
+        .ground_truth(0)
+        .iter()
+        .filter(|g| (start + 900..start + 1800).contains(&g.inference_time_unix_secs))
+        .count() as u64;
+    let now = chrono::DateTime::from_timestamp(start + 1800 + 65, 0).unwrap();
+    let sink = MemoryMetricSink::new();
+    let req = TickRequest {
+        now,
+        monitor: Some(MONITOR.into()),
+        window_end: None,
+    };
+    let exec = tick::run(&store, &sink, &req)
+        .await
+        .unwrap()
+        .executions
+        .remove(0);
+    assert_eq!(exec.window_start.timestamp(), start + 900);
+    assert_eq!(exec.window_end.timestamp(), start + 1800);
+    assert!(
+        exec.report_prefix.ends_with("/00/30/"),
+        "{}",
+        exec.report_prefix
+    );
+    assert_eq!(exec.records, in_window);
+    assert!((600..900).contains(&in_window), "{in_window}");
+    assert_eq!(
+        exec.status,
+        ExecutionStatus::Completed,
+        "{}",
+        exec.exit_message
+    );
+
+    // the baseline disappears: Failed, with the reason, and no statistics
+    std::fs::remove_file(dir.join(format!("baselines/{MONITOR}/statistics.json"))).unwrap();
+    let next = TickRequest {
+        window_end: chrono::DateTime::from_timestamp(start + 2700, 0),
+        ..req
+    };
+    let exec = tick::run(&store, &sink, &next)
+        .await
+        .unwrap()
+        .executions
+        .remove(0);
+    assert!(
+        exec.report_prefix.ends_with("/00/45/"),
+        "{}",
+        exec.report_prefix
+    );
+    assert_eq!(exec.status, ExecutionStatus::Failed);
+    assert!(
+        exec.exit_message
+            .starts_with("Failed: Baseline missing or unreadable"),
+        "{}",
+        exec.exit_message
+    );
+    assert!(store
+        .get(&format!("{}statistics.json", exec.report_prefix))
+        .await
+        .is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }

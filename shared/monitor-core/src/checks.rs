@@ -501,6 +501,136 @@ mod tests {
         );
     }
 
+    /// The baseline of `base_rows()` with its suggested constraints edited as JSON.
+    fn baseline_with(edit: impl FnOnce(&mut serde_json::Value)) -> Baseline {
+        let p = profile(&base_rows());
+        let mut v: serde_json::Value =
+            serde_json::from_str(&suggest_constraints(&p).to_json()).unwrap();
+        edit(&mut v);
+        let c =
+            crate::formats::constraints::Constraints::from_json(v.to_string().as_bytes()).unwrap();
+        Baseline::new(p.to_statistics(), c, "mem").unwrap()
+    }
+
+    /// Every kind of fault of `each_check_fires_on_its_injected_fault`.
+    fn faulty() -> DatasetProfile {
+        let rows: Vec<[&str; 2]> = (0..200)
+            .map(|i| match i % 4 {
+                0 | 3 => ["9", "zzz"],
+                1 => ["1.5", "c"],
+                _ => ["", "b"],
+            })
+            .collect();
+        profile(&rows)
+    }
+
+    fn feature_mut<'a>(v: &'a mut serde_json::Value, name: &str) -> &'a mut serde_json::Value {
+        v["features"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|f| f["name"] == name)
+            .unwrap()
+    }
+
+    #[test]
+    fn evaluate_constraints_disabled_silences_every_check_but_keeps_the_figures() {
+        let b =
+            baseline_with(|v| v["monitoring_config"]["evaluate_constraints"] = "Disabled".into());
+        let r = check_data_quality(&b, &faulty());
+        assert!(r.violations.violations.is_empty(), "{:?}", r.violations);
+        // the drift is still computed, for the metrics
+        assert!(r.features[0].drift.unwrap() > 0.3);
+    }
+
+    #[test]
+    fn a_feature_override_disables_its_checks_and_metrics_only() {
+        let b = baseline_with(|v| {
+            feature_mut(v, "x")["monitoringConfigOverrides"] =
+                serde_json::json!({"evaluate_constraints": "Disabled", "emit_metrics": "Disabled"});
+        });
+        let r = check_data_quality(&b, &faulty());
+        assert!(r
+            .violations
+            .violations
+            .iter()
+            .all(|v| v.feature_name == "s"));
+        assert!(!r.violations.violations.is_empty());
+        let x = r.features.iter().find(|f| f.name == "x").unwrap();
+        let s = r.features.iter().find(|f| f.name == "s").unwrap();
+        assert!(!x.emit_metrics && s.emit_metrics);
+    }
+
+    #[test]
+    fn robust_comparison_allows_for_the_sample_size() {
+        // 30 of the 40 ones become fives: the CDFs differ by 0.15 at 1 (0.2 vs 0.05).
+        // Simple L∞ 0.15 > 0.1 violates; Robust subtracts 1.8·sqrt((200+200)/(200·200)) = 0.18
+        // (Deequ's margin) and does not.
+        let rows: Vec<[&str; 2]> = base_rows()
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                if i % 5 == 0 && i < 150 {
+                    ["5", r[1]]
+                } else {
+                    r
+                }
+            })
+            .collect();
+        let cur = profile(&rows);
+        let simple = check_data_quality(
+            &baseline_with(|v| {
+                v["monitoring_config"]["distribution_constraints"]["comparison_method"] =
+                    "Simple".into();
+            }),
+            &cur,
+        );
+        assert!((simple.features[0].drift.unwrap() - 0.15).abs() < 1e-12);
+        assert_eq!(simple.counts_by_check()["baseline_drift_check"], 1);
+        let robust = check_data_quality(
+            &baseline_with(|v| {
+                v["monitoring_config"]["distribution_constraints"]["comparison_method"] =
+                    "Robust".into();
+            }),
+            &cur,
+        );
+        assert_eq!(robust.features[0].drift, Some(0.0));
+        assert_eq!(robust.counts_by_check()["baseline_drift_check"], 0);
+    }
+
+    #[test]
+    fn chi_squared_categorical_drift_uses_the_p_value() {
+        let b = baseline_with(|v| {
+            v["monitoring_config"]["distribution_constraints"]["categorical_drift_method"] =
+                "ChiSquared".into();
+        });
+        // same mix (a/b half and half): p-value 1, no drift
+        let same = check_data_quality(&b, &profile(&base_rows()));
+        assert_eq!(same.features[1].drift, Some(1.0));
+        assert!(same.violations.violations.is_empty());
+        // 70/30: scipy.stats.chisquare([140, 60], [100, 100]) → statistic 32.0, p 1.54e-08
+        let rows: Vec<[&str; 2]> = (0..200)
+            .map(|i| ["1", if i < 140 { "a" } else { "b" }])
+            .collect();
+        let r = check_data_quality(&b, &profile(&rows));
+        let p = r.features[1].drift.unwrap();
+        assert!((p - 1.541_725_790_028_002e-8).abs() < 1e-12, "{p}");
+        let v = r
+            .violations
+            .violations
+            .iter()
+            .find(|v| {
+                v.feature_name == "s" && v.constraint_check_type == CheckType::BaselineDriftCheck
+            })
+            .unwrap();
+        assert!(
+            v.description
+                .starts_with("Categorical chi-squared p-value: "),
+            "{}",
+            v.description
+        );
+    }
+
     #[test]
     fn column_count_checks() {
         let mut p = profile(&base_rows());
