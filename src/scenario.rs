@@ -1480,9 +1480,9 @@ mod tests {
     #[test]
     fn capture_records_have_sagemaker_shape() {
         // The key structure of a real capture record (EX model-quality notebook output).
-        let fixture = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/sagemaker/data-capture/ex-mq-churn-endpoint-capture-csv-inferenceid-2021-02-05.jsonl"
+        let fixture = std::fs::read_to_string(format!(
+            "{}/tests/fixtures/sagemaker/data-capture/ex-mq-churn-endpoint-capture-csv-inferenceid-2021-02-05.jsonl",
+            std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
         ))
         .unwrap();
         let real: serde_json::Value =

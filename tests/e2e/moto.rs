@@ -46,12 +46,16 @@ pub struct Moto {
 /// The repository root: the nearest ancestor of the including crate's manifest directory
 /// that holds `scripts/tools.sh` (this file is also included by other crates' tests).
 pub fn repo_root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // at run time: test binaries may outlive the clone they were built in
+    let manifest = PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
+    );
     manifest
         .ancestors()
         .find(|d| d.join("scripts/tools.sh").is_file())
         .map(Path::to_path_buf)
-        .unwrap_or_else(|| manifest.to_path_buf())
+        .unwrap_or_else(|| manifest.clone())
 }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.

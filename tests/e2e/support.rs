@@ -6,9 +6,14 @@ pub mod moto;
 
 /// Path of a file under `tests/fixtures/`.
 pub fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(rel)
+    // the manifest directory at run time: test binaries may outlive the clone they were
+    // built in (a shared CARGO_TARGET_DIR across checkouts)
+    PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
+    )
+    .join("fixtures")
+    .join(rel)
 }
 
 /// Reads a fixture file.

@@ -15,18 +15,22 @@
 use drift_math::kll::{KllSketch, DEFAULT_NUMBER_OF_BUCKETS};
 use serde_json::Value;
 
-const CSV: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../tests/fixtures/sagemaker/datasets/ex-churn-training-dataset-with-header.csv"
-);
-const STATS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../tests/fixtures/sagemaker/data-quality/ex-intro-churn-baseline-statistics.partial.json"
-);
+/// A fixture, found through the manifest directory at run time (test binaries may outlive
+/// the clone they were built in, with a shared CARGO_TARGET_DIR).
+fn fixture(rel: &str) -> String {
+    format!(
+        "{}/../../tests/fixtures/sagemaker/{rel}",
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
+    )
+}
+
+const CSV: &str = "datasets/ex-churn-training-dataset-with-header.csv";
+const STATS: &str = "data-quality/ex-intro-churn-baseline-statistics.partial.json";
 
 /// Column name -> values in file order.
 fn read_columns() -> (Vec<String>, Vec<Vec<f64>>) {
-    let mut rdr = csv::Reader::from_path(CSV).unwrap();
+    let mut rdr = csv::Reader::from_path(fixture(CSV)).unwrap();
     let names: Vec<String> = rdr.headers().unwrap().iter().map(str::to_owned).collect();
     let mut cols = vec![Vec::new(); names.len()];
     for rec in rdr.records() {
@@ -54,7 +58,8 @@ fn bits(v: &[f64]) -> Vec<u64> {
 #[test]
 fn kll_sketches_and_buckets_match_real_sagemaker_baseline() {
     let (names, cols) = read_columns();
-    let stats: Value = serde_json::from_str(&std::fs::read_to_string(STATS).unwrap()).unwrap();
+    let stats: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture(STATS)).unwrap()).unwrap();
     let item_count = stats["dataset"]["item_count"].as_u64().unwrap();
     let features = stats["features"].as_array().unwrap();
     assert_eq!(features.len(), 29, "partial fixture holds 29 features");
@@ -154,7 +159,8 @@ fn kll_baseline_sketches_have_the_expected_shape() {
 fn kll_drift_between_two_real_columns_is_symmetric_and_bounded() {
     // linf between a real baseline sketch and itself (rebuilt from statistics.json) is 0, and
     // between two different real columns it lies in (0, 1].
-    let stats: Value = serde_json::from_str(&std::fs::read_to_string(STATS).unwrap()).unwrap();
+    let stats: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture(STATS)).unwrap()).unwrap();
     let sketch_of = |name: &str| {
         let f = stats["features"]
             .as_array()

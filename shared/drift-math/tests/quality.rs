@@ -26,9 +26,12 @@ use tol::{assert_rel, assert_scaled, REL_TIGHT};
 
 /// Path of a fixture under the workspace's `tests/fixtures/sagemaker/`.
 fn fixture(rel: &str) -> String {
+    // the manifest directory at run time: test binaries may outlive the clone they were
+    // built in (a shared CARGO_TARGET_DIR across checkouts)
     format!(
         "{}/../../tests/fixtures/sagemaker/{rel}",
-        env!("CARGO_MANIFEST_DIR")
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
     )
 }
 

@@ -31,7 +31,7 @@ use crate::capture::{BadRecordKind, CaptureMapping, CaptureParser, CaptureSide, 
 use crate::formats::clarify::NameOrIndex;
 use crate::layout::CaptureKey;
 use crate::monitor::{Explainer, MonitorConfig};
-use crate::store::{Line, LineReader};
+use crate::store::Line;
 use crate::CoreError;
 
 /// Identifies our attribution state files.
@@ -891,106 +891,127 @@ fn minute_of(secs: i64) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
 }
 
-/// Explains one capture object for one monitor (streamed line by line: memory holds one
-/// line, the per-minute sums and at most `max_records` sampled records per minute).
-///
-/// # Errors
-/// [`CoreError::Io`] when the object cannot be read; [`CoreError::Config`] when the capture
-/// mapping of the features is invalid. Bad lines are counted, never errors.
-pub async fn explain_object<R: tokio::io::AsyncRead + Unpin>(
-    reader: R,
-    key: &CaptureKey,
-    source: &str,
-    cfg: &MonitorConfig,
-    ctx: &AttributionContext,
-) -> Result<AttributionObjectState, CoreError> {
-    let mut mapping = CaptureMapping::new(ctx.columns.clone());
-    mapping.sides = vec![CaptureSide::EndpointInput];
-    mapping.json_pointers = cfg
-        .capture
-        .json_pointers
-        .iter()
-        .filter(|(f, p)| ctx.columns.contains(f) && p.starts_with("/input"))
-        .map(|(f, p)| (f.clone(), p.clone()))
-        .collect();
-    let mut parser = CaptureParser::new(&mapping)
-        .map_err(|e| {
-            config_err(
-                format!("monitor {} attribution mapping", cfg.name),
-                "",
-                &e.to_string(),
-            )
-        })?
-        .collect_ids(true);
-    let m = ctx.features.len();
-    let fallback = key.hour;
-    let mut minutes: BTreeMap<DateTime<Utc>, MinuteAttribution> = BTreeMap::new();
-    let mut current = fallback;
-    let mut batch = RowBatch::new();
-    let mut lines = LineReader::new(reader);
-    let mut line_no = 0u64;
-    let mut x = vec![0.0; m];
-    let empty = |minute| MinuteAttribution {
-        minute,
-        records: 0,
-        shap: ShapSums::new(m, ctx.agg),
-        sample: Vec::new(),
-        bad_records: BadRecords::default(),
-    };
-    while let Some(line) = lines.next_line().await.map_err(|e| CoreError::Io {
-        key: source.into(),
-        source: e,
-    })? {
-        line_no += 1;
+/// Explains one capture object for one monitor, line by line: the feature-attribution
+/// consumer of ingest's single pass. Memory holds the per-minute sums and at most
+/// `2 × max_records` sampled records per minute.
+pub struct Attributor<'a> {
+    ctx: &'a AttributionContext,
+    parser: CaptureParser,
+    minutes: BTreeMap<DateTime<Utc>, MinuteAttribution>,
+    current: DateTime<Utc>,
+    batch: RowBatch,
+    x: Vec<f64>,
+    lines: u64,
+    monitor: String,
+    source: String,
+}
+
+impl<'a> Attributor<'a> {
+    /// An explainer of the capture object `key` (named `source`) for monitor `cfg`.
+    ///
+    /// # Errors
+    /// [`CoreError::Config`] when the capture mapping of the features is invalid.
+    pub fn new(
+        key: &CaptureKey,
+        source: &str,
+        cfg: &MonitorConfig,
+        ctx: &'a AttributionContext,
+    ) -> Result<Self, CoreError> {
+        let mut mapping = CaptureMapping::new(ctx.columns.clone());
+        mapping.sides = vec![CaptureSide::EndpointInput];
+        mapping.json_pointers = cfg
+            .capture
+            .json_pointers
+            .iter()
+            .filter(|(f, p)| ctx.columns.contains(f) && p.starts_with("/input"))
+            .map(|(f, p)| (f.clone(), p.clone()))
+            .collect();
+        let parser = CaptureParser::new(&mapping)
+            .map_err(|e| {
+                config_err(
+                    format!("monitor {} attribution mapping", cfg.name),
+                    "",
+                    &e.to_string(),
+                )
+            })?
+            .collect_ids(true);
+        Ok(Attributor {
+            ctx,
+            parser,
+            minutes: BTreeMap::new(),
+            current: key.hour,
+            batch: RowBatch::new(),
+            x: vec![0.0; ctx.features.len()],
+            lines: 0,
+            monitor: cfg.name.clone(),
+            source: source.into(),
+        })
+    }
+
+    fn slot(&mut self) -> &mut MinuteAttribution {
+        let (m, agg, minute) = (self.ctx.features.len(), self.ctx.agg, self.current);
+        self.minutes
+            .entry(minute)
+            .or_insert_with(|| MinuteAttribution {
+                minute,
+                records: 0,
+                shap: ShapSums::new(m, agg),
+                sample: Vec::new(),
+                bad_records: BadRecords::default(),
+            })
+    }
+
+    /// Takes line `line_no` (1-based) of the object.
+    pub fn push(&mut self, line_no: u64, line: &Line<'_>) {
+        self.lines = self.lines.max(line_no);
         let bytes = match line {
             Line::TooLong { .. } => {
-                minutes
-                    .entry(current)
-                    .or_insert_with(|| empty(current))
+                self.slot()
                     .bad_records
                     .add(BadRecordKind::LineTooLong, line_no);
-                continue;
+                return;
             }
-            Line::Ok(b) => b,
+            Line::Ok(b) => *b,
         };
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            continue;
+            return;
         }
-        let meta = match parser.parse_line_multi(bytes, &mut batch) {
+        let meta = match self.parser.parse_line_multi(bytes, &mut self.batch) {
             Ok(meta) => meta,
             Err(bad) => {
-                minutes
-                    .entry(current)
-                    .or_insert_with(|| empty(current))
-                    .bad_records
-                    .add(bad.kind(), line_no);
-                continue;
+                self.slot().bad_records.add(bad.kind(), line_no);
+                return;
             }
         };
         if let Some(mm) = meta.inference_minute {
-            current = minute_of(mm * 60);
+            self.current = minute_of(mm * 60);
         }
         if meta.skipped_shadow {
-            continue;
+            return;
         }
-        let slot = minutes.entry(current).or_insert_with(|| empty(current));
+        let ctx = self.ctx;
         let captured = match &ctx.explainer {
-            PreparedExplainer::Captured { pointer } if batch.len() == 1 => {
+            PreparedExplainer::Captured { pointer } if self.batch.len() == 1 => {
                 match captured_attributions(bytes, pointer, &ctx.features) {
                     Ok(phi) => Some(phi),
                     Err((kind, message)) => {
-                        tracing::debug!(source, line = line_no, %message, "no attributions");
-                        slot.bad_records.add(kind, line_no);
-                        continue;
+                        tracing::debug!(source = %self.source, line = line_no, %message, "no attributions");
+                        self.slot().bad_records.add(kind, line_no);
+                        return;
                     }
                 }
             }
             PreparedExplainer::Captured { .. } => {
-                slot.bad_records.add(BadRecordKind::BadPayload, line_no);
-                continue;
+                self.slot()
+                    .bad_records
+                    .add(BadRecordKind::BadPayload, line_no);
+                return;
             }
             _ => None,
         };
+        let batch = std::mem::take(&mut self.batch);
+        let mut x = std::mem::take(&mut self.x);
+        let several = batch.len() > 1;
         for (r, row) in batch.iter().enumerate() {
             let mut ok = true;
             for (j, &pos) in ctx.positions.iter().enumerate() {
@@ -999,6 +1020,7 @@ pub async fn explain_object<R: tokio::io::AsyncRead + Unpin>(
                     _ => ok = false,
                 }
             }
+            let slot = self.slot();
             slot.records += 1;
             if let Some(phi) = &captured {
                 slot.shap.add(phi);
@@ -1018,7 +1040,7 @@ pub async fn explain_object<R: tokio::io::AsyncRead + Unpin>(
                 },
                 PreparedExplainer::Kernel { max_records } => {
                     let base = meta.join_key().unwrap_or_default();
-                    let key = if batch.len() > 1 {
+                    let key = if several {
                         format!("{base}#{r}")
                     } else {
                         base.to_owned()
@@ -1036,21 +1058,46 @@ pub async fn explain_object<R: tokio::io::AsyncRead + Unpin>(
                 PreparedExplainer::Captured { .. } => {}
             }
         }
+        self.batch = batch;
+        self.x = x;
     }
-    let mut out: Vec<MinuteAttribution> = minutes.into_values().collect();
-    if let PreparedExplainer::Kernel { max_records } = &ctx.explainer {
-        for mm in &mut out {
-            keep_bottom_k(&mut mm.sample, *max_records);
+
+    /// The attribution state of everything pushed.
+    pub fn finish(self) -> AttributionObjectState {
+        let mut out: Vec<MinuteAttribution> = self.minutes.into_values().collect();
+        if let PreparedExplainer::Kernel { max_records } = &self.ctx.explainer {
+            for mm in &mut out {
+                keep_bottom_k(&mut mm.sample, *max_records);
+            }
+        }
+        AttributionObjectState {
+            format: ATTRIBUTION_STATE_FORMAT.into(),
+            version: ATTRIBUTION_STATE_VERSION,
+            monitor: self.monitor,
+            source: self.source,
+            lines: self.lines,
+            minutes: out,
         }
     }
-    Ok(AttributionObjectState {
-        format: ATTRIBUTION_STATE_FORMAT.into(),
-        version: ATTRIBUTION_STATE_VERSION,
-        monitor: cfg.name.clone(),
-        source: source.into(),
-        lines: line_no,
-        minutes: out,
-    })
+}
+
+/// Explains one capture object for one monitor (streamed line by line).
+///
+/// # Errors
+/// [`CoreError::Io`] when the object cannot be read; [`CoreError::Config`] when the capture
+/// mapping of the features is invalid. Bad lines are counted, never errors.
+pub async fn explain_object<R: tokio::io::AsyncRead + Unpin>(
+    reader: R,
+    key: &CaptureKey,
+    source: &str,
+    cfg: &MonitorConfig,
+    ctx: &AttributionContext,
+) -> Result<AttributionObjectState, CoreError> {
+    let mut a = Attributor::new(key, source, cfg, ctx)?;
+    let lines = crate::app::ingest::for_each_line(reader, source, |n, l| a.push(n, l)).await?;
+    let mut out = a.finish();
+    out.lines = lines;
+    Ok(out)
 }
 
 /// What [`kernel_global`] computed.

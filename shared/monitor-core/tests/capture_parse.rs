@@ -12,13 +12,18 @@ use monitor_core::capture::{
 use proptest::prelude::*;
 use serde_json::json;
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../tests/fixtures/sagemaker/data-capture/"
-);
+/// The capture fixtures, found through the manifest directory at run time (test binaries may
+/// outlive the clone they were built in, with a shared CARGO_TARGET_DIR).
+fn fixtures_dir() -> String {
+    format!(
+        "{}/../../tests/fixtures/sagemaker/data-capture/",
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
+    )
+}
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{FIXTURES}{name}")).unwrap()
+    std::fs::read_to_string(format!("{}{name}", fixtures_dir())).unwrap()
 }
 
 /// `_c0`, `_c1`, ... (Spark's names for headerless CSV columns, spec §3.7).

@@ -15,12 +15,13 @@ use monitor_core::formats::clarify::{
 use serde_json::Value;
 
 fn fixture(rel: &str) -> String {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/fixtures/sagemaker/"
-    )
-    .to_string()
-        + rel;
+    // the manifest directory at run time: test binaries may outlive the clone they were
+    // built in (a shared CARGO_TARGET_DIR across checkouts)
+    let path = format!(
+        "{}/../../tests/fixtures/sagemaker/{rel}",
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
+    );
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 

@@ -11,8 +11,11 @@ mod types;
 
 /// Path of a fixture under the workspace's `tests/fixtures/sagemaker/`.
 pub fn fixture(rel: &str) -> String {
+    // the manifest directory at run time: test binaries may outlive the clone they were
+    // built in (a shared CARGO_TARGET_DIR across checkouts)
     format!(
         "{}/../../tests/fixtures/sagemaker/{rel}",
-        env!("CARGO_MANIFEST_DIR")
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
     )
 }

@@ -15,9 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::capture::{BadRecordKind, CaptureMapping, CaptureParser, RowBatch};
 use crate::checks::Baseline;
-use crate::explain::{
-    explain_object, parse_baseline_csv, AttributionContext, ExplainabilityConfig,
-};
+use crate::explain::{parse_baseline_csv, AttributionContext, Attributor, ExplainabilityConfig};
 use crate::formats::clarify::AnalysisConfig;
 use crate::layout::{parse_capture_key, profile_key, CaptureKey};
 use crate::monitor::{load_monitors, MonitorConfig, MonitorKind};
@@ -169,106 +167,134 @@ fn fallback_minute(key: &CaptureKey) -> DateTime<Utc> {
     key.hour + chrono::Duration::minutes(mm)
 }
 
-/// Profiles one capture object for one monitor (the pure part of ingest).
-pub async fn profile_object<R: tokio::io::AsyncRead + Unpin>(
-    reader: R,
-    key: &CaptureKey,
-    source: &str,
-    cfg: &MonitorConfig,
-    baseline: &Baseline,
-) -> Result<PartialProfile, CoreError> {
-    let mapping = capture_mapping(cfg, baseline);
-    let mut parser = CaptureParser::new(&mapping)
-        .map_err(|e| CoreError::Config {
-            field: format!("monitor {} capture mapping", cfg.name),
-            value: String::new(),
-            message: e.to_string(),
-        })?
-        .collect_ids(false);
-    let numeric: Vec<bool> = mapping
-        .features
-        .iter()
-        .map(|f| {
-            matches!(
-                baseline.inferred_type(f),
-                InferredType::Integral | InferredType::Fractional
-            )
-        })
-        .collect();
-    let n_features = mapping.features.len();
-    let empty = baseline.empty_profile();
-    let mut minutes: Vec<MinuteProfile> = Vec::new();
-    let mut current = fallback_minute(key);
-    let mut cur_idx: Option<usize> = None;
-    let mut current_minute = current.timestamp().div_euclid(60);
-    let mut batch = RowBatch::new();
-    let mut lines = LineReader::new(reader);
-    let mut line_count = 0u64;
+/// Builds the partial profile of one capture object for one monitor, line by line: the
+/// data-quality consumer of [`run`]'s single pass over the object.
+pub struct Profiler {
+    parser: CaptureParser,
+    numeric: Vec<bool>,
+    n_features: usize,
+    empty: DatasetProfile,
+    minutes: Vec<MinuteProfile>,
+    current: DateTime<Utc>,
+    cur_idx: Option<usize>,
+    current_minute: i64,
+    batch: RowBatch,
+    lines: u64,
+    monitor: String,
+    source: String,
+}
 
-    // Index of the minute profile for `m`, creating it if needed.
-    fn slot(minutes: &mut Vec<MinuteProfile>, empty: &DatasetProfile, m: DateTime<Utc>) -> usize {
-        match minutes.iter().position(|x| x.minute == m) {
+impl Profiler {
+    /// A profiler of the capture object `key` (named `source`) for monitor `cfg`.
+    ///
+    /// # Errors
+    /// [`CoreError::Config`] when the monitor's capture mapping is invalid.
+    pub fn new(
+        key: &CaptureKey,
+        source: &str,
+        cfg: &MonitorConfig,
+        baseline: &Baseline,
+    ) -> Result<Self, CoreError> {
+        let mapping = capture_mapping(cfg, baseline);
+        let parser = CaptureParser::new(&mapping)
+            .map_err(|e| CoreError::Config {
+                field: format!("monitor {} capture mapping", cfg.name),
+                value: String::new(),
+                message: e.to_string(),
+            })?
+            .collect_ids(false);
+        let numeric: Vec<bool> = mapping
+            .features
+            .iter()
+            .map(|f| {
+                matches!(
+                    baseline.inferred_type(f),
+                    InferredType::Integral | InferredType::Fractional
+                )
+            })
+            .collect();
+        let current = fallback_minute(key);
+        Ok(Profiler {
+            parser,
+            numeric,
+            n_features: mapping.features.len(),
+            empty: baseline.empty_profile(),
+            minutes: Vec::new(),
+            current,
+            cur_idx: None,
+            current_minute: current.timestamp().div_euclid(60),
+            batch: RowBatch::new(),
+            lines: 0,
+            monitor: cfg.name.clone(),
+            source: source.into(),
+        })
+    }
+
+    /// Index of the minute profile of the current minute, creating it if needed.
+    fn slot(&mut self) -> usize {
+        if let Some(i) = self.cur_idx {
+            return i;
+        }
+        let m = self.current;
+        let i = match self.minutes.iter().position(|x| x.minute == m) {
             Some(i) => i,
             None => {
-                minutes.push(MinuteProfile {
+                self.minutes.push(MinuteProfile {
                     minute: m,
-                    profile: empty.clone(),
+                    profile: self.empty.clone(),
                     bad_records: BadRecords::default(),
                     shadow_skipped: 0,
                 });
-                minutes.len() - 1
+                self.minutes.len() - 1
             }
-        }
+        };
+        self.cur_idx = Some(i);
+        i
     }
 
-    loop {
-        let line = lines.next_line().await.map_err(|e| CoreError::Io {
-            key: source.into(),
-            source: e,
-        })?;
-        let Some(line) = line else { break };
-        line_count += 1;
-        let line_no = line_count;
+    /// Takes line `line_no` (1-based) of the object.
+    pub fn push(&mut self, line_no: u64, line: &Line<'_>) {
+        self.lines = self.lines.max(line_no);
         let bytes = match line {
             Line::TooLong { .. } => {
-                let i = *cur_idx.get_or_insert_with(|| slot(&mut minutes, &empty, current));
-                minutes[i]
+                let i = self.slot();
+                self.minutes[i]
                     .bad_records
                     .add(BadRecordKind::LineTooLong, line_no);
-                continue;
+                return;
             }
-            Line::Ok(b) => b,
+            Line::Ok(b) => *b,
         };
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            continue;
+            return;
         }
-        match parser.parse_line_multi(bytes, &mut batch) {
+        match self.parser.parse_line_multi(bytes, &mut self.batch) {
             Ok(meta) => {
                 if let Some(m) = meta.inference_minute {
-                    if m != current_minute {
+                    if m != self.current_minute {
                         if let Some(t) = Utc.timestamp_opt(m * 60, 0).single() {
-                            current = t;
-                            current_minute = m;
-                            cur_idx = None;
+                            self.current = t;
+                            self.current_minute = m;
+                            self.cur_idx = None;
                         }
                     }
                 }
-                let i = *cur_idx.get_or_insert_with(|| slot(&mut minutes, &empty, current));
-                let mp = &mut minutes[i];
+                let i = self.slot();
+                let mp = &mut self.minutes[i];
                 if meta.skipped_shadow {
                     mp.shadow_skipped += 1;
-                    continue;
+                    return;
                 }
                 let mut unparsable = false;
-                for row in &batch {
+                for row in &self.batch {
                     let profile = &mut mp.profile;
-                    for (j, value) in row.iter().enumerate().take(n_features) {
+                    for (j, value) in row.iter().enumerate().take(self.n_features) {
                         let f = &mut profile.features[j];
                         match value {
                             None => f.observe_null(),
                             Some(v) => {
                                 let class = f.observe(v);
-                                if numeric[j]
+                                if self.numeric[j]
                                     && !matches!(
                                         class,
                                         ValueClass::Integral | ValueClass::Fractional
@@ -280,32 +306,72 @@ pub async fn profile_object<R: tokio::io::AsyncRead + Unpin>(
                         }
                     }
                     profile.item_count += 1;
-                    *profile.column_counts.entry(n_features).or_default() += 1;
+                    *profile.column_counts.entry(self.n_features).or_default() += 1;
                 }
                 if unparsable {
                     mp.bad_records.add(BadRecordKind::UnparsableNumber, line_no);
                 }
             }
             Err(bad) => {
-                let i = *cur_idx.get_or_insert_with(|| slot(&mut minutes, &empty, current));
-                let mp = &mut minutes[i];
+                let i = self.slot();
+                let mp = &mut self.minutes[i];
                 if let crate::capture::BadRecord::WrongColumnCount { found, .. } = &bad {
                     *mp.profile.column_counts.entry(*found).or_default() += 1;
                 }
                 mp.bad_records.add(bad.kind(), line_no);
-                tracing::debug!(source, line = line_no, error = %bad, "bad capture record");
+                tracing::debug!(source = %self.source, line = line_no, error = %bad, "bad capture record");
             }
         }
     }
-    minutes.sort_by_key(|m| m.minute);
-    Ok(PartialProfile {
-        format: PARTIAL_PROFILE_FORMAT.into(),
-        version: PARTIAL_PROFILE_VERSION,
-        monitor: cfg.name.clone(),
-        source: source.into(),
-        lines: line_count,
-        minutes,
-    })
+
+    /// The partial profile of everything pushed.
+    pub fn finish(mut self) -> PartialProfile {
+        self.minutes.sort_by_key(|m| m.minute);
+        PartialProfile {
+            format: PARTIAL_PROFILE_FORMAT.into(),
+            version: PARTIAL_PROFILE_VERSION,
+            monitor: self.monitor,
+            source: self.source,
+            lines: self.lines,
+            minutes: self.minutes,
+        }
+    }
+}
+
+/// Streams `reader` line by line into `push` (bounded memory); returns the line count.
+///
+/// # Errors
+/// [`CoreError::Io`] naming `source` when the stream fails.
+pub async fn for_each_line<R: tokio::io::AsyncRead + Unpin>(
+    reader: R,
+    source: &str,
+    mut push: impl FnMut(u64, &Line<'_>),
+) -> Result<u64, CoreError> {
+    let mut lines = LineReader::new(reader);
+    let mut line_no = 0u64;
+    while let Some(line) = lines.next_line().await.map_err(|e| CoreError::Io {
+        key: source.into(),
+        source: e,
+    })? {
+        line_no += 1;
+        push(line_no, &line);
+    }
+    Ok(line_no)
+}
+
+/// Profiles one capture object for one monitor (the pure part of ingest).
+pub async fn profile_object<R: tokio::io::AsyncRead + Unpin>(
+    reader: R,
+    key: &CaptureKey,
+    source: &str,
+    cfg: &MonitorConfig,
+    baseline: &Baseline,
+) -> Result<PartialProfile, CoreError> {
+    let mut p = Profiler::new(key, source, cfg, baseline)?;
+    let lines = for_each_line(reader, source, |n, l| p.push(n, l)).await?;
+    let mut out = p.finish();
+    out.lines = lines;
+    Ok(out)
 }
 
 /// What ingest did with one object.
@@ -336,6 +402,9 @@ pub struct IngestSummary {
 
 /// Ingests capture objects named by store keys (already URL-decoded).
 ///
+/// Each object is read once, whatever the number of monitors watching its endpoint: every
+/// line goes to each monitor's consumer ([`Profiler`], [`Indexer`], [`Attributor`]).
+///
 /// Keys outside a monitor's capture prefix, or of endpoints no monitor watches, are ignored
 /// with a logged reason. A missing baseline is an error (the event should be retried after
 /// the baseline exists).
@@ -355,7 +424,9 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
             state_keys: Vec::new(),
             ignored: None,
         };
+        // 1. the monitors that claim the object, with what each needs (loaded once per call)
         let mut reasons = Vec::new();
+        let mut claims: Vec<(&MonitorConfig, CaptureKey)> = Vec::new();
         for cfg in &monitors {
             let ck = match parse_capture_key(key, &cfg.capture_prefix) {
                 Ok(ck) => ck,
@@ -373,54 +444,18 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
             }
             if cfg.kind == MonitorKind::ModelExplainability {
                 if !explainers.contains_key(&cfg.name) {
-                    let ctx = attribution_context(store, cfg).await?;
-                    explainers.insert(cfg.name.clone(), ctx);
+                    explainers.insert(cfg.name.clone(), attribution_context(store, cfg).await?);
                 }
-                let reader = store.reader(key).await?;
-                let state = explain_object(reader, &ck, key, cfg, &explainers[&cfg.name]).await?;
-                let state_key = attribution_key(&cfg.name, &ck);
-                store.put(&state_key, state.to_json()?).await?;
-                obj.monitors.push(cfg.name.clone());
-                obj.records += state.records();
-                obj.bad_records += state.bad_records();
-                obj.state_keys.push(state_key);
-                continue;
-            }
-            if cfg.kind.joins_ground_truth() {
+            } else if cfg.kind.joins_ground_truth() {
                 if !attributes.contains_key(&cfg.name) {
-                    let a = prediction_attributes(store, cfg).await?;
-                    attributes.insert(cfg.name.clone(), a);
+                    attributes.insert(cfg.name.clone(), prediction_attributes(store, cfg).await?);
                 }
-                let reader = store.reader(key).await?;
-                let index = index_object(reader, &ck, key, &attributes[&cfg.name]).await?;
-                let state_key = prediction_index_key(&cfg.name, &ck);
-                store.put(&state_key, index.to_json()?).await?;
-                obj.monitors.push(cfg.name.clone());
-                obj.records += index.predictions.len() as u64;
-                obj.bad_records += index.bad_records.total();
-                obj.state_keys.push(state_key);
-                continue;
+            } else if !baselines.contains_key(&cfg.name) {
+                baselines.insert(cfg.name.clone(), load_baseline(store, cfg).await?);
             }
-            if !baselines.contains_key(&cfg.name) {
-                let b = load_baseline(store, cfg).await?;
-                baselines.insert(cfg.name.clone(), b);
-            }
-            let baseline = &baselines[&cfg.name];
-            let reader = store.reader(key).await?;
-            let partial = profile_object(reader, &ck, key, cfg, baseline).await?;
-            let state_key = profile_key(&cfg.name, &ck);
-            store.put(&state_key, partial.to_json()?).await?;
-            obj.monitors.push(cfg.name.clone());
-            obj.records += partial.records();
-            obj.bad_records += partial.bad_records();
-            obj.shadow_skipped += partial
-                .minutes
-                .iter()
-                .map(|m| m.shadow_skipped)
-                .sum::<u64>();
-            obj.state_keys.push(state_key);
+            claims.push((cfg, ck));
         }
-        if obj.monitors.is_empty() {
+        if claims.is_empty() {
             let reason = if monitors.is_empty() {
                 "no monitors configured under config/monitors/".to_string()
             } else {
@@ -428,17 +463,86 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
             };
             tracing::info!(key = %key, reason = %reason, "capture object ignored");
             obj.ignored = Some(reason);
-        } else {
-            tracing::info!(
-                key = %key,
-                records = obj.records,
-                bad_records = obj.bad_records,
-                "capture object ingested"
-            );
+            summary.objects.push(obj);
+            continue;
         }
+        // 2. one pass over the object feeds every monitor's consumer
+        let mut consumers = Vec::with_capacity(claims.len());
+        for (cfg, ck) in &claims {
+            consumers.push(match cfg.kind {
+                MonitorKind::ModelExplainability => {
+                    Consumer::Attributions(Attributor::new(ck, key, cfg, &explainers[&cfg.name])?)
+                }
+                kind if kind.joins_ground_truth() => {
+                    Consumer::Predictions(Indexer::new(ck, key, &attributes[&cfg.name]))
+                }
+                _ => Consumer::Profile(Profiler::new(ck, key, cfg, &baselines[&cfg.name])?),
+            });
+        }
+        let reader = store.reader(key).await?;
+        for_each_line(reader, key, |n, line| {
+            for c in &mut consumers {
+                c.push(n, line);
+            }
+        })
+        .await?;
+        // 3. each monitor's state, at a key derived from the object's key
+        for ((cfg, ck), consumer) in claims.iter().zip(consumers) {
+            let (state_key, body) = match consumer {
+                Consumer::Profile(p) => {
+                    let partial = p.finish();
+                    obj.records += partial.records();
+                    obj.bad_records += partial.bad_records();
+                    obj.shadow_skipped += partial
+                        .minutes
+                        .iter()
+                        .map(|m| m.shadow_skipped)
+                        .sum::<u64>();
+                    (profile_key(&cfg.name, ck), partial.to_json()?)
+                }
+                Consumer::Predictions(ix) => {
+                    let index = ix.finish();
+                    obj.records += index.predictions.len() as u64;
+                    obj.bad_records += index.bad_records.total();
+                    (prediction_index_key(&cfg.name, ck), index.to_json()?)
+                }
+                Consumer::Attributions(a) => {
+                    let state = a.finish();
+                    obj.records += state.records();
+                    obj.bad_records += state.bad_records();
+                    (attribution_key(&cfg.name, ck), state.to_json()?)
+                }
+            };
+            store.put(&state_key, body).await?;
+            obj.monitors.push(cfg.name.clone());
+            obj.state_keys.push(state_key);
+        }
+        tracing::info!(
+            key = %key,
+            records = obj.records,
+            bad_records = obj.bad_records,
+            "capture object ingested"
+        );
         summary.objects.push(obj);
     }
     Ok(summary)
+}
+
+/// One monitor's consumer of the single pass over a capture object.
+enum Consumer<'a> {
+    Profile(Profiler),
+    Predictions(Indexer<'a>),
+    Attributions(Attributor<'a>),
+}
+
+impl Consumer<'_> {
+    fn push(&mut self, line_no: u64, line: &Line<'_>) {
+        match self {
+            Consumer::Profile(p) => p.push(line_no, line),
+            Consumer::Predictions(ix) => ix.push(line_no, line),
+            Consumer::Attributions(a) => a.push(line_no, line),
+        }
+    }
 }
 
 /// Loads a monitor's baseline files.
@@ -551,6 +655,60 @@ pub fn attribution_hour_prefix(monitor: &str, hour: DateTime<Utc>) -> String {
     )
 }
 
+/// Builds the prediction index of one capture object, line by line: the model-quality and
+/// bias consumer of [`run`]'s single pass.
+pub struct Indexer<'a> {
+    attrs: &'a PredictionAttributes,
+    variant: String,
+    index: PredictionIndex,
+}
+
+impl<'a> Indexer<'a> {
+    /// An indexer of the capture object `key` (named `source`).
+    pub fn new(key: &CaptureKey, source: &str, attrs: &'a PredictionAttributes) -> Self {
+        Indexer {
+            attrs,
+            variant: key.variant.clone(),
+            index: PredictionIndex {
+                format: crate::predictions::PREDICTION_INDEX_FORMAT.into(),
+                version: crate::predictions::PREDICTION_INDEX_VERSION,
+                source: source.into(),
+                predictions: Vec::new(),
+                bad_records: BadRecords::default(),
+            },
+        }
+    }
+
+    /// Takes line `line_no` (1-based) of the object.
+    pub fn push(&mut self, line_no: u64, line: &Line<'_>) {
+        let bytes = match line {
+            Line::TooLong { .. } => {
+                self.index
+                    .bad_records
+                    .add(BadRecordKind::LineTooLong, line_no);
+                return;
+            }
+            Line::Ok(b) => *b,
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        match prediction_of_line(bytes, self.attrs, &self.variant) {
+            Ok(p) => self.index.predictions.push(p),
+            Err(PredictionError::Shadow) => {}
+            Err(PredictionError::Bad(kind, message)) => {
+                tracing::debug!(source = %self.index.source, line = line_no, %message, "no prediction in capture line");
+                self.index.bad_records.add(kind, line_no);
+            }
+        }
+    }
+
+    /// The index of everything pushed.
+    pub fn finish(self) -> PredictionIndex {
+        self.index
+    }
+}
+
 /// Builds the prediction index of one capture object (streamed line by line).
 pub async fn index_object<R: tokio::io::AsyncRead + Unpin>(
     reader: R,
@@ -558,38 +716,7 @@ pub async fn index_object<R: tokio::io::AsyncRead + Unpin>(
     source: &str,
     attrs: &PredictionAttributes,
 ) -> Result<PredictionIndex, CoreError> {
-    let mut lines = LineReader::new(reader);
-    let mut line_no = 0u64;
-    let mut index = PredictionIndex {
-        format: crate::predictions::PREDICTION_INDEX_FORMAT.into(),
-        version: crate::predictions::PREDICTION_INDEX_VERSION,
-        source: source.into(),
-        predictions: Vec::new(),
-        bad_records: BadRecords::default(),
-    };
-    while let Some(line) = lines.next_line().await.map_err(|e| CoreError::Io {
-        key: source.into(),
-        source: e,
-    })? {
-        line_no += 1;
-        let bytes = match line {
-            Line::TooLong { .. } => {
-                index.bad_records.add(BadRecordKind::LineTooLong, line_no);
-                continue;
-            }
-            Line::Ok(b) => b,
-        };
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match prediction_of_line(bytes, attrs, &key.variant) {
-            Ok(p) => index.predictions.push(p),
-            Err(PredictionError::Shadow) => {}
-            Err(PredictionError::Bad(kind, message)) => {
-                tracing::debug!(source, line = line_no, %message, "no prediction in capture line");
-                index.bad_records.add(kind, line_no);
-            }
-        }
-    }
-    Ok(index)
+    let mut ix = Indexer::new(key, source, attrs);
+    for_each_line(reader, source, |n, l| ix.push(n, l)).await?;
+    Ok(ix.finish())
 }
