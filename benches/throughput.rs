@@ -1,5 +1,6 @@
 //! Throughput and memory benchmarks (`cargo bench`): baseline over a CSV, capture ingest
-//! over SageMaker capture JSONL with CSV payloads, and the tick's merge of partial profiles.
+//! over SageMaker capture JSONL with CSV payloads (records in one minute, and spread over an
+//! hour), the tick's merge of partial profiles, and the ground-truth join.
 //!
 //! Each case runs in its own child process so that its peak RSS (VmHWM from
 //! /proc/self/status) is its own; the parent generates the input files first (streamed to
@@ -176,6 +177,35 @@ async fn bench_ingest(dir: &Path, capture: &Path) -> (u64, u64, f64) {
         .await
         .expect("ingest");
     (p.records(), p.bad_records(), t.elapsed().as_secs_f64())
+}
+
+/// The calibration floor of ingest: only what any reader of such a file must do — each
+/// line parsed by serde_json into a value, both payloads split at commas, every field
+/// parsed as a float where it is one — with no profile at all. Returns (records, secs).
+fn bench_bare_parse(capture: &Path) -> (u64, f64) {
+    use std::io::BufRead;
+    let file = std::fs::File::open(capture).expect("capture");
+    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let t = Instant::now();
+    let (mut records, mut numbers, mut sum) = (0u64, 0u64, 0.0f64);
+    for line in reader.split(b'\n') {
+        let line = line.expect("read");
+        let v: serde_json::Value = serde_json::from_slice(&line).expect("json");
+        for side in ["endpointOutput", "endpointInput"] {
+            if let Some(data) = v["captureData"][side]["data"].as_str() {
+                for field in data.split(',') {
+                    if let Ok(x) = field.parse::<f64>() {
+                        numbers += 1;
+                        sum += x;
+                    }
+                }
+            }
+        }
+        records += 1;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    std::hint::black_box((numbers, sum));
+    (records, secs)
 }
 
 async fn bench_merge(dir: &Path, n: usize) -> (u64, f64, f64) {
@@ -364,6 +394,16 @@ async fn main() {
                     peak_rss_kib() / 1024
                 )
             }
+            "bare" => {
+                let path = dir.join(format!("capture-{arg}.jsonl"));
+                let mb = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+                let (records, secs) = bench_bare_parse(&path);
+                format!(
+                    "bare parse (serde_json + split + f64, no profile) {arg:>6} records: {records} records, {mb:.0} MB in {secs:.2} s = {:.0} MB/s, peak RSS {} MiB",
+                    mb / secs,
+                    peak_rss_kib() / 1024
+                )
+            }
             "merge" => {
                 let n: usize = arg.parse().expect("n");
                 let (records, secs, decode) = bench_merge(&dir, n).await;
@@ -417,6 +457,14 @@ async fn main() {
             write_capture(&p, *n, 11, Some(3)).expect("capture");
         }
     }
+    // the largest object again, its records spread over a whole hour: one minute profile
+    // per minute (a capture object SageMaker writes spans about one)
+    let (spread_name, spread_n) = caps[caps.len() - 1];
+    let spread = format!("{spread_name}-hour");
+    let p = dir.join(format!("capture-{spread}.jsonl"));
+    if !p.exists() {
+        write_capture(&p, spread_n, 11, None).expect("capture");
+    }
     make_partials(&dir, merges, 1_000).await;
     let joins: usize = if quick { 100_000 } else { 1_000_000 };
     make_join_data(&dir, joins).await;
@@ -440,6 +488,8 @@ async fn main() {
     for (name, _) in caps {
         println!("{}", child("ingest", name));
     }
+    println!("{}", child("ingest", &spread));
+    println!("{}", child("bare", spread_name));
     println!("{}", child("merge", &merges.to_string()));
     println!("{}", child("join", &joins.to_string()));
 }
