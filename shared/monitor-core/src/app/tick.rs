@@ -152,6 +152,31 @@ impl Execution {
     }
 }
 
+/// Publishes the metrics of an evaluated window of a model-quality, bias or attribution
+/// monitor with its totals (`constraint_violations_total`, `records_analyzed`) in
+/// `namespace`, when the monitor publishes metrics.
+pub(crate) async fn publish_window<M: MetricSink>(
+    metrics: &M,
+    cfg: &MonitorConfig,
+    namespace: &str,
+    start: DateTime<Utc>,
+    exec: &Execution,
+    mut data: Vec<crate::metrics::MetricDatum>,
+) -> Result<(), CoreError> {
+    if !cfg.publish_metrics {
+        return Ok(());
+    }
+    data.extend(crate::metrics::monitor_totals(
+        namespace,
+        &cfg.endpoint,
+        &cfg.name,
+        start,
+        exec.violations as u64,
+        exec.records,
+    ));
+    metrics.publish(&data).await
+}
+
 /// Writes the report files of an evaluated window (`(file name, bytes)` under `prefix`)
 /// and its `execution.json`.
 pub(crate) async fn write_report<S: ObjectStore>(

@@ -8,12 +8,12 @@
 use chrono::{DateTime, Utc};
 
 use crate::app::ground_truth::bias_rules;
-use crate::app::tick::{write_report, Execution};
+use crate::app::tick::{publish_window, write_report, Execution};
 use crate::app::tick_quality::{no_joined_records, scan_joined_window, write_execution};
 use crate::bias::bias_drift_violations;
 use crate::formats::clarify::BiasAnalysis;
 use crate::layout::report_prefix;
-use crate::metrics::{bias_metrics, monitor_totals, namespaces, BiasMetricValue, MetricSink};
+use crate::metrics::{bias_metrics, namespaces, BiasMetricValue, MetricSink};
 use crate::monitor::MonitorConfig;
 use crate::store::ObjectStore;
 use crate::CoreError;
@@ -134,17 +134,14 @@ pub async fn run_bias<S: ObjectStore, M: MetricSink>(
         &exec,
     )
     .await?;
-    if cfg.publish_metrics {
-        let mut data = bias_metrics(&cfg.endpoint, &cfg.name, start, &values);
-        data.extend(monitor_totals(
-            namespaces::BIAS_ENDPOINT,
-            &cfg.endpoint,
-            &cfg.name,
-            start,
-            exec.violations as u64,
-            exec.records,
-        ));
-        metrics.publish(&data).await?;
-    }
+    publish_window(
+        metrics,
+        cfg,
+        namespaces::BIAS_ENDPOINT,
+        start,
+        &exec,
+        bias_metrics(&cfg.endpoint, &cfg.name, start, &values),
+    )
+    .await?;
     Ok(exec)
 }

@@ -10,7 +10,7 @@ use drift_math::shap::ndcg_by_name;
 use serde_json::{Map, Value};
 
 use crate::app::ingest::{attribution_context, attribution_hour_prefix, hour_floor, BadRecords};
-use crate::app::tick::{write_report, Execution};
+use crate::app::tick::{publish_window, write_report, Execution};
 use crate::app::tick_quality::write_execution;
 use crate::explain::{
     keep_bottom_k, kernel_global, AttributionContext, AttributionObjectState, InvokerFactory,
@@ -20,7 +20,7 @@ use crate::formats::clarify::{
     AttributionViolation, AttributionViolations, ExplainabilityAnalysis, LabelExplanation,
 };
 use crate::layout::report_prefix;
-use crate::metrics::{explainability_metrics, monitor_totals, namespaces, MetricSink};
+use crate::metrics::{explainability_metrics, namespaces, MetricSink};
 use crate::monitor::{Explainer, MonitorConfig};
 use crate::store::ObjectStore;
 use crate::CoreError;
@@ -282,18 +282,14 @@ where
         &exec,
     )
     .await?;
-    if cfg.publish_metrics {
-        let mut data =
-            explainability_metrics(&cfg.endpoint, &cfg.name, start, &label, &current, expected);
-        data.extend(monitor_totals(
-            namespaces::EXPLAINABILITY_ENDPOINT,
-            &cfg.endpoint,
-            &cfg.name,
-            start,
-            exec.violations as u64,
-            exec.records,
-        ));
-        metrics.publish(&data).await?;
-    }
+    publish_window(
+        metrics,
+        cfg,
+        namespaces::EXPLAINABILITY_ENDPOINT,
+        start,
+        &exec,
+        explainability_metrics(&cfg.endpoint, &cfg.name, start, &label, &current, expected),
+    )
+    .await?;
     Ok(exec)
 }

@@ -7,12 +7,12 @@ use chrono::{DateTime, Utc};
 
 use crate::app::ground_truth::{mq_hour_prefix, LabelObjectState};
 use crate::app::ingest::{hour_floor, prediction_hour_prefix, BadRecords};
-use crate::app::tick::{write_files, write_report, Execution, LabelCoverage};
+use crate::app::tick::{publish_window, write_files, write_report, Execution, LabelCoverage};
 use crate::formats::model_quality::{
     MetricEntry, ModelQualityConstraints, ModelQualityStatistics, ModelQualityViolations,
 };
 use crate::layout::report_prefix;
-use crate::metrics::{model_quality_metrics, monitor_totals, namespaces, MetricSink};
+use crate::metrics::{model_quality_metrics, namespaces, MetricSink};
 use crate::model_quality::{check_model_quality, QualityState};
 use crate::monitor::MonitorConfig;
 use crate::predictions::PredictionIndex;
@@ -109,24 +109,21 @@ pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
         &exec,
     )
     .await?;
-    if cfg.publish_metrics {
-        let finite: Vec<(String, f64)> = exec
-            .model_metrics
-            .iter()
-            .filter(|(_, v)| v.is_finite())
-            .cloned()
-            .collect();
-        let mut data = model_quality_metrics(&cfg.endpoint, &cfg.name, start, &finite);
-        data.extend(monitor_totals(
-            namespaces::MODEL_ENDPOINT,
-            &cfg.endpoint,
-            &cfg.name,
-            start,
-            exec.violations as u64,
-            exec.records,
-        ));
-        metrics.publish(&data).await?;
-    }
+    let finite: Vec<(String, f64)> = exec
+        .model_metrics
+        .iter()
+        .filter(|(_, v)| v.is_finite())
+        .cloned()
+        .collect();
+    publish_window(
+        metrics,
+        cfg,
+        namespaces::MODEL_ENDPOINT,
+        start,
+        &exec,
+        model_quality_metrics(&cfg.endpoint, &cfg.name, start, &finite),
+    )
+    .await?;
     Ok(exec)
 }
 
