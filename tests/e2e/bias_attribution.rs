@@ -753,31 +753,19 @@ async fn kernel_sample_is_bounded_and_the_same_for_any_split() {
     assert_eq!(wa.records, 500);
     assert_eq!(wa.sample.len(), 50);
     assert_eq!(wa.sample, wb.sample);
+    // the Kernel SHAP tick through the invoker port gives the same report either way
     let sink = MemoryMetricSink::new();
-    let ea = tick::run_with(
-        &store_a,
-        &sink,
-        &LocalModels,
-        &TickRequest {
-            now: t("2026-11-01T04:05:00Z"),
-            monitor: None,
-            window_end: None,
-        },
-    )
-    .await
-    .unwrap();
-    let eb = tick::run_with(
-        &store_b,
-        &sink,
-        &LocalModels,
-        &TickRequest {
-            now: t("2026-11-01T04:05:00Z"),
-            monitor: None,
-            window_end: None,
-        },
-    )
-    .await
-    .unwrap();
+    let req = TickRequest {
+        now: t("2026-11-01T04:05:00Z"),
+        monitor: None,
+        window_end: None,
+    };
+    let ea = tick::run_with(&store_a, &sink, &LocalModels, &req)
+        .await
+        .unwrap();
+    let eb = tick::run_with(&store_b, &sink, &LocalModels, &req)
+        .await
+        .unwrap();
     let pa = &ea.executions[0].report_prefix;
     assert_eq!(&eb.executions[0].report_prefix, pa);
     assert_eq!(ea.executions[0].status, eb.executions[0].status);

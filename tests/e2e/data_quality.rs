@@ -22,6 +22,13 @@ fn small_scenario() -> Scenario {
     }
 }
 
+/// Removes the demo's monitors other than data quality from the local store at `dir`.
+fn keep_only_data_quality(dir: &std::path::Path) {
+    for other in [MQ_MONITOR, BIAS_MONITOR, XAI_MONITOR] {
+        std::fs::remove_file(dir.join(monitor_core::layout::monitor_config_key(other))).unwrap();
+    }
+}
+
 /// Features each hour's injected drift touches, plus the model output `score`, which a
 /// shifted input legitimately moves.
 fn expected_features(plan: &[Drift]) -> BTreeSet<String> {
@@ -218,9 +225,7 @@ async fn a_file_with_one_bad_line_of_each_kind_keeps_all_its_good_lines() {
     run_scenario(&store, &scenario, false).await.unwrap();
     // Only the data-quality monitor profiles the object here (the demo's other monitors
     // would add their record counts to the object's summary).
-    for other in [MQ_MONITOR, BIAS_MONITOR, XAI_MONITOR] {
-        std::fs::remove_file(dir.join(monitor_core::layout::monitor_config_key(other))).unwrap();
-    }
+    keep_only_data_quality(&dir);
     let (key, clean) = scenario.capture_files(ENDPOINT, 0).remove(0);
     let good_lines = clean
         .split(|b| *b == b'\n')
@@ -365,9 +370,7 @@ async fn sub_hour_windows_and_a_missing_baseline() {
         ..small_scenario()
     };
     run_scenario(&store, &scenario, false).await.unwrap();
-    for other in [MQ_MONITOR, BIAS_MONITOR, XAI_MONITOR] {
-        std::fs::remove_file(dir.join(monitor_core::layout::monitor_config_key(other))).unwrap();
-    }
+    keep_only_data_quality(&dir);
     let key = monitor_core::layout::monitor_config_key(MONITOR);
     let mut cfg: serde_json::Value =
         serde_json::from_slice(&store.get(&key).await.unwrap()).unwrap();

@@ -781,21 +781,13 @@ impl AttributionObjectState {
     /// # Errors
     /// [`CoreError::State`] naming the key.
     pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, CoreError> {
-        let s: AttributionObjectState =
-            serde_json::from_slice(bytes).map_err(|e| CoreError::State {
-                key: key.into(),
-                message: e.to_string(),
-            })?;
-        if s.format != ATTRIBUTION_STATE_FORMAT || s.version != ATTRIBUTION_STATE_VERSION {
-            return Err(CoreError::State {
-                key: key.into(),
-                message: format!(
-                    "format {} version {} (expected {ATTRIBUTION_STATE_FORMAT} {ATTRIBUTION_STATE_VERSION})",
-                    s.format, s.version
-                ),
-            });
-        }
-        Ok(s)
+        crate::store::decode_state(
+            key,
+            bytes,
+            |s: &AttributionObjectState| (s.format.as_str(), s.version),
+            ATTRIBUTION_STATE_FORMAT,
+            Some(ATTRIBUTION_STATE_VERSION),
+        )
     }
 
     /// Encodes it (compact; the same bytes for the same input).

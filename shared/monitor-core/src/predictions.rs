@@ -21,18 +21,13 @@ pub const PREDICTION_INDEX_VERSION: u32 = 1;
 impl PredictionIndex {
     /// Decodes an index file, checking its format and version.
     pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, crate::CoreError> {
-        let p: PredictionIndex =
-            serde_json::from_slice(bytes).map_err(|e| crate::CoreError::State {
-                key: key.into(),
-                message: e.to_string(),
-            })?;
-        if p.format != PREDICTION_INDEX_FORMAT || p.version != PREDICTION_INDEX_VERSION {
-            return Err(crate::CoreError::State {
-                key: key.into(),
-                message: format!("format {} version {}", p.format, p.version),
-            });
-        }
-        Ok(p)
+        crate::store::decode_state(
+            key,
+            bytes,
+            |p: &PredictionIndex| (p.format.as_str(), p.version),
+            PREDICTION_INDEX_FORMAT,
+            Some(PREDICTION_INDEX_VERSION),
+        )
     }
 
     /// Encodes it (compact JSON).

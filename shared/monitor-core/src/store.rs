@@ -15,6 +15,33 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::CoreError;
 
+/// Decodes one of our state files (JSON) and checks its format tag and layout version:
+/// `tag` reads them from the decoded value; `version` `None` accepts any.
+///
+/// # Errors
+/// [`CoreError::State`] naming `key`, for malformed JSON or a foreign format or version.
+pub fn decode_state<T: serde::de::DeserializeOwned>(
+    key: &str,
+    bytes: &[u8],
+    tag: impl Fn(&T) -> (&str, u32),
+    format: &str,
+    version: Option<u32>,
+) -> Result<T, CoreError> {
+    let value: T = serde_json::from_slice(bytes).map_err(|e| CoreError::State {
+        key: key.into(),
+        message: e.to_string(),
+    })?;
+    let (found, found_version) = tag(&value);
+    if found != format || version.is_some_and(|v| v != found_version) {
+        let expected = version.map_or_else(|| format.to_owned(), |v| format!("{format} {v}"));
+        return Err(CoreError::State {
+            key: key.into(),
+            message: format!("format {found} version {found_version} (expected {expected})"),
+        });
+    }
+    Ok(value)
+}
+
 /// A streaming body: bytes arrive in bounded chunks, never the whole object at once.
 pub type ByteReader = Pin<Box<dyn AsyncRead + Send>>;
 

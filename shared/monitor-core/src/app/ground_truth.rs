@@ -87,17 +87,14 @@ pub struct LabelObjectState {
 impl LabelObjectState {
     /// Decodes a state file.
     pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, CoreError> {
-        let s: LabelObjectState = serde_json::from_slice(bytes).map_err(|e| CoreError::State {
-            key: key.into(),
-            message: e.to_string(),
-        })?;
-        if s.format != MQ_STATE_FORMAT {
-            return Err(CoreError::State {
-                key: key.into(),
-                message: format!("format {} (expected {MQ_STATE_FORMAT})", s.format),
-            });
-        }
-        Ok(s)
+        // (no layout version: the format tag alone identifies these files)
+        crate::store::decode_state(
+            key,
+            bytes,
+            |s: &LabelObjectState| (s.format.as_str(), 0),
+            MQ_STATE_FORMAT,
+            None,
+        )
     }
 }
 
@@ -216,6 +213,18 @@ pub async fn merge_object<S: ObjectStore>(
     now: DateTime<Utc>,
 ) -> Result<LabelObjectSummary, CoreError> {
     let target = join_target(store, cfg).await?;
+    merge_object_into(store, cfg, &target, key, now).await
+}
+
+/// [`merge_object`] with the monitor's join target already resolved (a bias monitor's
+/// config and baseline are read once per invocation, not once per object).
+async fn merge_object_into<S: ObjectStore>(
+    store: &S,
+    cfg: &MonitorConfig,
+    target: &JoinTarget,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<LabelObjectSummary, CoreError> {
     let settings = cfg.join().ok_or_else(|| CoreError::Config {
         field: format!("monitor {}", cfg.name),
         value: String::new(),
@@ -275,7 +284,7 @@ pub async fn merge_object<S: ObjectStore>(
                     .timestamp_opt(p.time.div_euclid(60) * 60, 0)
                     .single()
                     .unwrap_or(label_hour);
-                let scored = match &target {
+                let scored = match target {
                     JoinTarget::Quality(quality) => minutes
                         .entry(minute)
                         .or_insert_with(|| QualityState::new(quality.problem_type))
@@ -434,12 +443,16 @@ pub async fn run<S: ObjectStore>(
         .filter(|m| m.kind.joins_ground_truth())
         .collect();
     let mut summary = MergeSummary::default();
+    let mut targets: HashMap<String, JoinTarget> = HashMap::new();
     for key in keys {
         let mut claimed = false;
         for cfg in &monitors {
             if key.starts_with(&cfg.ground_truth_prefix()) {
                 claimed = true;
-                let s = merge_object(store, cfg, key, now).await?;
+                if !targets.contains_key(&cfg.name) {
+                    targets.insert(cfg.name.clone(), join_target(store, cfg).await?);
+                }
+                let s = merge_object_into(store, cfg, &targets[&cfg.name], key, now).await?;
                 tracing::info!(key = %key, monitor = %cfg.name, matched = s.matched, pending = s.pending, "ground truth merged");
                 summary.objects.push(s);
             }
@@ -477,11 +490,16 @@ pub async fn retry_pending<S: ObjectStore>(
     let lookback = chrono::Duration::hours(i64::from(settings.lookback_hours));
     let mut hour = hour_floor(now) - lookback - chrono::Duration::hours(2);
     let mut retried = 0;
+    let mut target = None;
     while hour <= hour_floor(now) {
         for key in store.list(&mq_hour_prefix(&cfg.name, hour)).await? {
             let state = LabelObjectState::from_json(&key, &store.get(&key).await?)?;
             if state.pending > 0 && !state.expired {
-                merge_object(store, cfg, &state.source, now).await?;
+                if target.is_none() {
+                    target = Some(join_target(store, cfg).await?);
+                }
+                let Some(t) = &target else { continue };
+                merge_object_into(store, cfg, t, &state.source, now).await?;
                 retried += 1;
             }
         }

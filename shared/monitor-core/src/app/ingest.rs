@@ -112,20 +112,13 @@ pub struct PartialProfile {
 impl PartialProfile {
     /// Decodes a partial profile, checking its format and version.
     pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, CoreError> {
-        let p: PartialProfile = serde_json::from_slice(bytes).map_err(|e| CoreError::State {
-            key: key.into(),
-            message: e.to_string(),
-        })?;
-        if p.format != PARTIAL_PROFILE_FORMAT || p.version != PARTIAL_PROFILE_VERSION {
-            return Err(CoreError::State {
-                key: key.into(),
-                message: format!(
-                    "format {} version {} (expected {PARTIAL_PROFILE_FORMAT} {PARTIAL_PROFILE_VERSION})",
-                    p.format, p.version
-                ),
-            });
-        }
-        Ok(p)
+        crate::store::decode_state(
+            key,
+            bytes,
+            |p: &PartialProfile| (p.format.as_str(), p.version),
+            PARTIAL_PROFILE_FORMAT,
+            Some(PARTIAL_PROFILE_VERSION),
+        )
     }
 
     /// Encodes it (compact JSON; deterministic for the same input).

@@ -177,18 +177,23 @@ pub(crate) async fn publish_window<M: MetricSink>(
     metrics.publish(&data).await
 }
 
-/// Writes the report files of an evaluated window (`(file name, bytes)` under `prefix`)
-/// and its `execution.json`.
+/// Writes the report of an evaluated window under `prefix`: the window's own file
+/// (`statistics.json` or `analysis.json`, with its text), `constraint_violations.json` and
+/// `execution.json`.
 pub(crate) async fn write_report<S: ObjectStore>(
     store: &S,
     prefix: &str,
-    files: Vec<(&str, Vec<u8>)>,
+    (name, report): (&str, String),
+    violations: String,
     exec: &Execution,
 ) -> Result<(), CoreError> {
-    let mut all: Vec<(String, Vec<u8>)> = files
-        .into_iter()
-        .map(|(name, bytes)| (format!("{prefix}{name}"), bytes))
-        .collect();
+    let mut all = vec![
+        (format!("{prefix}{name}"), report.into_bytes()),
+        (
+            format!("{prefix}constraint_violations.json"),
+            violations.into_bytes(),
+        ),
+    ];
     let body = serde_json::to_vec_pretty(exec).map_err(|e| CoreError::State {
         key: format!("{prefix}execution.json"),
         message: e.to_string(),

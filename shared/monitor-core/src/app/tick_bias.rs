@@ -124,13 +124,8 @@ pub async fn run_bias<S: ObjectStore, M: MetricSink>(
     write_report(
         store,
         &prefix,
-        vec![
-            ("analysis.json", analysis.to_json().into_bytes()),
-            (
-                "constraint_violations.json",
-                violations.to_json().into_bytes(),
-            ),
-        ],
+        ("analysis.json", analysis.to_json()),
+        violations.to_json(),
         &exec,
     )
     .await?;

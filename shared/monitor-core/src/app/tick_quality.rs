@@ -99,13 +99,8 @@ pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
     write_report(
         store,
         &prefix,
-        vec![
-            ("statistics.json", stats.to_json().into_bytes()),
-            (
-                "constraint_violations.json",
-                violations.to_json().into_bytes(),
-            ),
-        ],
+        ("statistics.json", stats.to_json()),
+        violations.to_json(),
         &exec,
     )
     .await?;
