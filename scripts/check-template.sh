@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Static checks of template.yaml, offline: cfn-lint, `sam validate --lint` and checkov.
+# Static checks of template.yaml and its nested templates/*.yaml, offline: cfn-lint,
+# `sam validate --lint`, checkov, and that the generated per-monitor alarm slots are current.
 # cfn-lint and sam validate must be clean (cfn-lint warnings fail too); checkov findings are
 # either fixed in the template or skipped below with a reason, the same list as the
 # "checkov findings we accept, and why" table in docs/deploy.md. Exits non-zero on any failure.
@@ -25,7 +26,7 @@ checkov_skips=(
   CKV_AWS_116
   # The functions call only S3 and SageMaker public endpoints; a VPC would add NAT or endpoints and cold-start latency for no isolation gain.
   CKV_AWS_117
-  # Reserved concurrency fails deployment on accounts at the default concurrency quota, and capture-ingest must scale with S3 writes.
+  # Only retrain-trigger reserves concurrency (1); capture-ingest and ground-truth-merge must scale with S3 writes, and reservations shrink the account's unreserved pool.
   CKV_AWS_115
   # The environment holds no secrets (bucket name, modes, pipeline ARN); Lambda encrypts it at rest with its service key.
   CKV_AWS_173
@@ -53,8 +54,18 @@ for name in $(sed -nE 's/^[[:space:]]+Binary: ([A-Za-z0-9_-]+)[[:space:]]*$/\1/p
   [[ -d functions/$name ]] || echo "note: the template builds '$name' but functions/$name does not exist yet (sam build will fail until it does)"
 done
 
+step "per-monitor alarm slots (scripts/alarm-slots.py --check)"
+if python3 scripts/alarm-slots.py --check --template "$template"; then
+  :
+else
+  echo "alarm slots: FAILED (run scripts/alarm-slots.py)"
+  failed=1
+fi
+
+nested=(templates/*.yaml)
+
 step "cfn-lint $("$MW_VENV_lint/bin/cfn-lint" --version 2>&1)"
-if "$MW_VENV_lint/bin/cfn-lint" "$template"; then
+if "$MW_VENV_lint/bin/cfn-lint" "$template" "${nested[@]}"; then
   echo "cfn-lint: clean"
 else
   echo "cfn-lint: FAILED (errors or warnings above)"
@@ -72,7 +83,7 @@ fi
 step "checkov $("$MW_VENV_lint/bin/checkov" --version 2>&1)"
 skip_list=$(IFS=,; echo "${checkov_skips[*]}")
 set +e
-checkov_out=$("$MW_VENV_lint/bin/checkov" -f "$template" --framework cloudformation \
+checkov_out=$("$MW_VENV_lint/bin/checkov" -f "$template" "${nested[@]}" --framework cloudformation \
   --compact --quiet --skip-download --skip-check "$skip_list" 2>&1)
 checkov_rc=$?
 set -e
