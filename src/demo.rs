@@ -32,14 +32,19 @@ use anyhow::Context;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use monitor_core::app::baseline::{self, QualityBaselineRequest};
-use monitor_core::app::tick::{Execution, ExecutionStatus, TickRequest};
+use monitor_core::app::tick::TickRequest;
 use monitor_core::app::{ground_truth, ingest, tick};
-use monitor_core::bias::{bias_baseline, read_bias_dataset, BiasDataFormat};
-use monitor_core::dataset::DatasetFormat;
-use monitor_core::explain::{
+use monitor_core::attribution::{
     explainability_baseline, read_feature_rows, ExplainMethods, ExplainabilityConfig, ModelSpec,
     ShapMethod,
 };
+use monitor_core::bias::{bias_baseline, read_bias_dataset, BiasDataFormat};
+use monitor_core::config::{
+    save_monitor, BiasSettings, CaptureOptions, ExplainabilitySettings, Explainer,
+    ModelQualitySettings, MonitorConfig, MonitorKind,
+};
+use monitor_core::data_quality::dataset::DatasetFormat;
+use monitor_core::execution::{Execution, ExecutionStatus};
 use monitor_core::formats::clarify::{
     AnalysisConfig, AttributionViolations, BiasAnalysis, BiasViolations, MetricValue,
 };
@@ -48,13 +53,9 @@ use monitor_core::formats::model_quality::{
     ModelQualityViolations, ProblemType,
 };
 use monitor_core::formats::violations::ConstraintViolations;
+use monitor_core::joined::predictions::PredictionAttributes;
 use monitor_core::metrics::{dimensions, names, namespaces, parse_byoc_jsonl, FileMetricSink};
 use monitor_core::model_quality::QualityOptions;
-use monitor_core::monitor::{
-    save_monitor, BiasSettings, CaptureOptions, ExplainabilitySettings, Explainer,
-    ModelQualitySettings, MonitorConfig, MonitorKind,
-};
-use monitor_core::predictions::PredictionAttributes;
 use monitor_core::retrain::{
     self, alarm_state_change_event, evaluate_alarm, AlarmDefinition, AlarmStateValue,
     AlarmTransition, ComparisonOperator, Decision, FileLauncher, PipelineConfig, PipelineRun,

@@ -171,9 +171,91 @@ pub fn parse_inference_minute(s: &str) -> Option<DateTime<Utc>> {
     )
 }
 
+/// Start of the hour containing `t`.
+pub fn hour_floor(t: DateTime<Utc>) -> DateTime<Utc> {
+    let s = t.timestamp().div_euclid(3600) * 3600;
+    Utc.timestamp_opt(s, 0).single().unwrap_or(t)
+}
+
+/// Key of the prediction index of one capture object for one model-quality monitor.
+pub fn prediction_index_key(monitor: &str, capture: &CaptureKey) -> String {
+    let stem = capture.file.strip_suffix(".jsonl").unwrap_or(&capture.file);
+    format!(
+        "{}predictions/{monitor}/{}/{}/{stem}.json",
+        crate::layout::STATE_PREFIX,
+        crate::layout::hour_path(capture.hour),
+        capture.variant
+    )
+}
+
+/// Prefix of one hour of a monitor's prediction indexes.
+pub fn prediction_hour_prefix(monitor: &str, hour: DateTime<Utc>) -> String {
+    format!(
+        "{}predictions/{monitor}/{}/",
+        crate::layout::STATE_PREFIX,
+        crate::layout::hour_path(hour)
+    )
+}
+
+/// Key of the attribution state of one capture object for one explainability monitor.
+pub fn attribution_key(monitor: &str, capture: &CaptureKey) -> String {
+    let stem = capture.file.strip_suffix(".jsonl").unwrap_or(&capture.file);
+    format!(
+        "{}{stem}.json",
+        attribution_hour_variant_prefix(monitor, capture.hour, &capture.variant)
+    )
+}
+
+fn attribution_hour_variant_prefix(monitor: &str, hour: DateTime<Utc>, variant: &str) -> String {
+    format!("{}{variant}/", attribution_hour_prefix(monitor, hour))
+}
+
+/// Prefix of one hour of a monitor's attribution states.
+pub fn attribution_hour_prefix(monitor: &str, hour: DateTime<Utc>) -> String {
+    format!(
+        "{}attributions/{monitor}/{}/",
+        crate::layout::STATE_PREFIX,
+        crate::layout::hour_path(hour)
+    )
+}
+
+/// Prefix of the model-quality states of one label hour.
+pub fn mq_hour_prefix(monitor: &str, hour: DateTime<Utc>) -> String {
+    format!("{STATE_PREFIX}mq/{monitor}/{}/", hour_path(hour))
+}
+
+/// Strips an `s3://bucket/` prefix, leaving the object key.
+pub fn key_of(uri_or_key: &str) -> &str {
+    match uri_or_key.strip_prefix("s3://") {
+        Some(rest) => rest.split_once('/').map(|(_, k)| k).unwrap_or(""),
+        None => uri_or_key,
+    }
+}
+
+/// Joins a prefix and a file name with exactly one `/`.
+pub fn join_key(prefix: &str, name: &str) -> String {
+    let p = key_of(prefix).trim_end_matches('/');
+    if p.is_empty() {
+        name.to_string()
+    } else {
+        format!("{p}/{name}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys() {
+        assert_eq!(key_of("s3://bucket/a/b.csv"), "a/b.csv");
+        assert_eq!(key_of("a/b.csv"), "a/b.csv");
+        assert_eq!(
+            join_key("baselines/m/", "statistics.json"),
+            "baselines/m/statistics.json"
+        );
+        assert_eq!(join_key("s3://b/baselines/m", "x"), "baselines/m/x");
+    }
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

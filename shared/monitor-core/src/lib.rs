@@ -7,21 +7,18 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod attribution;
 pub mod bias;
-pub mod capture;
-pub mod checks;
-pub mod dataset;
+pub mod config;
+pub mod data_quality;
 pub mod error;
-pub mod explain;
+pub mod execution;
 pub mod formats;
+pub mod joined;
 pub mod layout;
 pub mod metrics;
 pub mod model_quality;
-pub mod monitor;
-pub mod predictions;
-pub mod profile;
 pub mod retrain;
 pub mod store;
-pub mod suggest;
 
 pub use error::CoreError;

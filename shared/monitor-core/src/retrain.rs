@@ -124,8 +124,8 @@ use std::sync::Arc;
 use chrono::{DateTime, SecondsFormat, TimeDelta, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::config::MonitorConfig;
 use crate::layout::{monitor_config_key, report_prefix, window_before};
-use crate::monitor::MonitorConfig;
 use crate::store::{get_optional, ObjectStore};
 use crate::CoreError;
 

@@ -392,6 +392,27 @@ pub async fn read_all(mut reader: ByteReader) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Streams `reader` line by line into `push` (bounded memory); returns the line count.
+///
+/// # Errors
+/// [`CoreError::Io`] naming `source` when the stream fails.
+pub async fn for_each_line<R: tokio::io::AsyncRead + Unpin>(
+    reader: R,
+    source: &str,
+    mut push: impl FnMut(u64, &Line<'_>),
+) -> Result<u64, CoreError> {
+    let mut lines = LineReader::new(reader);
+    let mut line_no = 0u64;
+    while let Some(line) = lines.next_line().await.map_err(|e| CoreError::Io {
+        key: source.into(),
+        source: e,
+    })? {
+        line_no += 1;
+        push(line_no, &line);
+    }
+    Ok(line_no)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

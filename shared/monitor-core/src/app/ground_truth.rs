@@ -24,84 +24,16 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::app::ingest::{hour_floor, prediction_hour_prefix, BadRecords};
+use crate::bias::prepare::bias_rules;
 use crate::bias::{BiasRules, BiasWindowState};
-use crate::capture::BadRecordKind;
-use crate::formats::clarify::{AnalysisConfig, BiasAnalysis};
-use crate::layout::{hour_path, STATE_PREFIX};
+use crate::config::{load_monitors, MonitorConfig, MonitorKind};
+use crate::formats::capture::{BadRecordKind, BadRecords};
+use crate::joined::labels::{LabelObjectState, MinuteBias, MinuteQuality, MQ_STATE_FORMAT};
+use crate::joined::predictions::{parse_label, PredictionIndex};
+use crate::layout::{hour_floor, hour_path, mq_hour_prefix, prediction_hour_prefix, STATE_PREFIX};
 use crate::model_quality::QualityState;
-use crate::monitor::{load_monitors, MonitorConfig, MonitorKind};
-use crate::predictions::{parse_label, PredictionIndex};
 use crate::store::{Line, LineReader, ObjectStore};
 use crate::CoreError;
-
-/// Format tag of merged model-quality state files.
-pub const MQ_STATE_FORMAT: &str = "modelwatch.model-quality-state";
-
-/// Bias state of the records of one inference minute (bias monitors).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MinuteBias {
-    /// inference minute (UTC)
-    pub minute: DateTime<Utc>,
-    /// merged bias state, one per configured facet
-    pub state: BiasWindowState,
-}
-
-/// Model-quality state of the records of one inference minute.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MinuteQuality {
-    /// inference minute (UTC)
-    pub minute: DateTime<Utc>,
-    /// merged metric state
-    pub state: QualityState,
-}
-
-/// Everything one ground-truth object contributed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LabelObjectState {
-    /// always [`MQ_STATE_FORMAT`]
-    pub format: String,
-    /// the ground-truth object
-    pub source: String,
-    /// its label collection hour
-    pub label_hour: DateTime<Utc>,
-    /// labels read
-    pub labels: u64,
-    /// labels joined to a prediction
-    pub matched: u64,
-    /// labels still waiting for their prediction
-    pub pending: u64,
-    /// the look-back has passed: pending labels are final (unmatched)
-    pub expired: bool,
-    /// labels whose joined record could not be scored (e.g. non-numeric regression label)
-    pub unscorable: u64,
-    /// bad ground-truth lines
-    pub bad_records: BadRecords,
-    /// metric state per inference minute, ascending (model-quality monitors)
-    pub minutes: Vec<MinuteQuality>,
-    /// bias state per inference minute, ascending (bias monitors)
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub bias_minutes: Vec<MinuteBias>,
-}
-
-impl LabelObjectState {
-    /// Decodes a state file.
-    pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, CoreError> {
-        // (no layout version: the format tag alone identifies these files)
-        crate::store::decode_state(
-            key,
-            bytes,
-            |s: &LabelObjectState| (s.format.as_str(), 0),
-            MQ_STATE_FORMAT,
-            None,
-        )
-    }
-}
-
-/// Prefix of the model-quality states of one label hour.
-pub fn mq_hour_prefix(monitor: &str, hour: DateTime<Utc>) -> String {
-    format!("{STATE_PREFIX}mq/{monitor}/{}/", hour_path(hour))
-}
 
 /// Decodes `{prefix}yyyy/mm/dd/HH/{file}` into the label hour and the file name.
 pub fn parse_label_key(key: &str, prefix: &str) -> Option<(DateTime<Utc>, String)> {
@@ -145,46 +77,6 @@ pub struct LabelObjectSummary {
 enum JoinTarget {
     Quality(crate::model_quality::QualityOptions),
     Bias { rules: BiasRules, flip_cap: usize },
-}
-
-/// Loads a bias monitor's Clarify analysis config and baseline `analysis.json`.
-///
-/// # Errors
-/// [`CoreError::NotFound`] / [`CoreError::Format`] naming the missing or malformed file.
-pub async fn load_bias_files<S: ObjectStore>(
-    store: &S,
-    cfg: &MonitorConfig,
-) -> Result<(AnalysisConfig, BiasAnalysis), CoreError> {
-    let ck = cfg.analysis_config_key();
-    let config = AnalysisConfig::from_json(&store.get(&ck).await?)
-        .map_err(|source| CoreError::Format { key: ck, source })?;
-    let bk = cfg.analysis_key();
-    let baseline = BiasAnalysis::from_json(&store.get(&bk).await?)
-        .map_err(|source| CoreError::Format { key: bk, source })?;
-    Ok((config, baseline))
-}
-
-/// The bias rules of a bias monitor (its analysis config against its baseline).
-///
-/// # Errors
-/// As [`load_bias_files`], and [`CoreError::Config`] for an unsupported facet.
-pub async fn bias_rules<S: ObjectStore>(
-    store: &S,
-    cfg: &MonitorConfig,
-) -> Result<(AnalysisConfig, BiasAnalysis, BiasRules), CoreError> {
-    let settings = cfg.bias.as_ref().ok_or_else(|| CoreError::Config {
-        field: format!("monitor {}", cfg.name),
-        value: String::new(),
-        message: "not a bias monitor".into(),
-    })?;
-    let (config, baseline) = load_bias_files(store, cfg).await?;
-    let rules = BiasRules::new(
-        &config,
-        &baseline,
-        settings.attributes.probability_threshold,
-        settings.attributes.inference_attribute.is_none(),
-    )?;
-    Ok((config, baseline, rules))
 }
 
 async fn join_target<S: ObjectStore>(
@@ -405,7 +297,7 @@ fn merged_key(
 
 /// One matched record in SageMaker's merge layout (spec §2.3; the analyzer reads
 /// `captureData.endpointOutput`).
-fn merged_line(p: &crate::predictions::Prediction, label: &str) -> String {
+fn merged_line(p: &crate::joined::predictions::Prediction, label: &str) -> String {
     let mut meta = serde_json::Map::new();
     meta.insert("eventId".into(), p.event_id.clone().into());
     if let Some(i) = &p.inference_id {

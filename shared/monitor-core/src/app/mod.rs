@@ -5,6 +5,3 @@ pub mod ground_truth;
 pub mod ingest;
 pub mod oneshot;
 pub mod tick;
-pub mod tick_bias;
-pub mod tick_explain;
-pub mod tick_quality;

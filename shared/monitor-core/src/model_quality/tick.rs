@@ -5,17 +5,15 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::app::ground_truth::{mq_hour_prefix, LabelObjectState};
-use crate::app::ingest::{hour_floor, prediction_hour_prefix, BadRecords};
-use crate::app::tick::{publish_window, write_files, write_report, Execution, LabelCoverage};
+use crate::config::MonitorConfig;
+use crate::execution::{publish_window, write_execution, write_report, Execution};
 use crate::formats::model_quality::{
     MetricEntry, ModelQualityConstraints, ModelQualityStatistics, ModelQualityViolations,
 };
+use crate::joined::labels::{no_joined_records, scan_joined_window};
 use crate::layout::report_prefix;
 use crate::metrics::{model_quality_metrics, namespaces, MetricSink};
 use crate::model_quality::{check_model_quality, QualityState};
-use crate::monitor::MonitorConfig;
-use crate::predictions::PredictionIndex;
 use crate::store::ObjectStore;
 use crate::CoreError;
 
@@ -120,94 +118,4 @@ pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
     )
     .await?;
     Ok(exec)
-}
-
-/// The failure reason of a joined window without records.
-pub(crate) fn no_joined_records(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
-    format!(
-        "No ground truth joined to predictions in the window {} to {}.",
-        start.format("%Y-%m-%dT%H:%M:%SZ"),
-        end.format("%Y-%m-%dT%H:%M:%SZ")
-    )
-}
-
-/// What [`scan_joined_window`] found besides the states it visited.
-pub(crate) struct JoinedScan {
-    /// predictions of the window, pending and expired labels (`matched` is the caller's)
-    pub coverage: LabelCoverage,
-    /// bad ground-truth lines of the labels collected in the window
-    pub bad: BadRecords,
-    /// label objects that contributed
-    pub objects: usize,
-}
-
-/// Visits every label-object state of a model-quality or bias monitor that can hold
-/// inferences of `[start, end)` (label hours from the window start up to its end plus the
-/// look-back); `visit` merges the minutes it wants and says whether it used any. Also counts
-/// the window's predictions and the coverage of the labels collected in it.
-pub(crate) async fn scan_joined_window<S, F>(
-    store: &S,
-    cfg: &MonitorConfig,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    mut visit: F,
-) -> Result<JoinedScan, CoreError>
-where
-    S: ObjectStore,
-    F: FnMut(&LabelObjectState) -> Result<bool, CoreError>,
-{
-    let lookback_hours = cfg.join().map_or(24, |j| j.lookback_hours);
-    let lookback = chrono::Duration::hours(i64::from(lookback_hours));
-    let mut coverage = LabelCoverage::default();
-    let mut bad = BadRecords::default();
-    let mut objects = 0usize;
-    let mut hour = hour_floor(start);
-    let last =
-        hour_floor(end - chrono::Duration::seconds(1)) + lookback + chrono::Duration::hours(1);
-    while hour <= last {
-        for key in store.list(&mq_hour_prefix(&cfg.name, hour)).await? {
-            let s = LabelObjectState::from_json(&key, &store.get(&key).await?)?;
-            let used = visit(&s)?;
-            if s.label_hour >= start && s.label_hour < end {
-                if s.expired {
-                    coverage.expired_labels += s.pending;
-                } else {
-                    coverage.pending_labels += s.pending;
-                }
-                bad.merge(&s.bad_records);
-            }
-            objects += usize::from(used);
-        }
-        hour += chrono::Duration::hours(1);
-    }
-    // predictions captured in the window (their indexes sit in the capture hour folders)
-    let mut hour = hour_floor(start) - chrono::Duration::hours(1);
-    while hour <= hour_floor(end - chrono::Duration::seconds(1)) + chrono::Duration::hours(1) {
-        for key in store.list(&prediction_hour_prefix(&cfg.name, hour)).await? {
-            let index = PredictionIndex::from_json(&key, &store.get(&key).await?)?;
-            coverage.predictions += index
-                .predictions
-                .iter()
-                .filter(|p| p.time >= start.timestamp() && p.time < end.timestamp())
-                .count() as u64;
-        }
-        hour += chrono::Duration::hours(1);
-    }
-    Ok(JoinedScan {
-        coverage,
-        bad,
-        objects,
-    })
-}
-
-pub(crate) async fn write_execution<S: ObjectStore>(
-    store: &S,
-    prefix: &str,
-    exec: &Execution,
-) -> Result<(), CoreError> {
-    let body = serde_json::to_vec_pretty(exec).map_err(|e| CoreError::State {
-        key: format!("{prefix}execution.json"),
-        message: e.to_string(),
-    })?;
-    write_files(store, &[(format!("{prefix}execution.json"), body)]).await
 }

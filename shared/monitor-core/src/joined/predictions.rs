@@ -10,8 +10,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::app::ingest::BadRecords;
-use crate::capture::BadRecordKind;
+use crate::config::{MonitorConfig, MonitorKind};
+use crate::formats::capture::{BadRecordKind, BadRecords};
+use crate::formats::clarify::AnalysisConfig;
+use crate::layout::CaptureKey;
+use crate::store::{for_each_line, Line, ObjectStore};
+use crate::CoreError;
 
 /// Format tag of prediction index files.
 pub const PREDICTION_INDEX_FORMAT: &str = "modelwatch.prediction-index";
@@ -507,6 +511,93 @@ pub fn parse_label(line: &[u8]) -> Result<Label, (BadRecordKind, String)> {
         "groundTruthData.data has no label".into(),
     ))?;
     Ok(Label { key, label })
+}
+
+/// Where a model-quality or bias monitor finds the prediction (and, for bias, the facets)
+/// in the capture: its configured attributes, with the facet and group columns of its
+/// Clarify analysis config added where not configured ([`crate::bias::facet_attributes`]).
+///
+/// # Errors
+/// [`CoreError::NotFound`] / [`CoreError::Format`] for a bias monitor whose analysis config
+/// is missing or malformed; [`CoreError::Config`] for a facet column that cannot be located.
+pub async fn prediction_attributes<S: ObjectStore>(
+    store: &S,
+    cfg: &MonitorConfig,
+) -> Result<PredictionAttributes, CoreError> {
+    let mut attrs = cfg.join().map(|j| j.attributes.clone()).unwrap_or_default();
+    if cfg.kind == MonitorKind::ModelBias {
+        let key = cfg.analysis_config_key();
+        let config = AnalysisConfig::from_json(&store.get(&key).await?)
+            .map_err(|source| CoreError::Format { key, source })?;
+        attrs.facet_attributes = crate::bias::facet_attributes(&config, &attrs.facet_attributes)?;
+    }
+    Ok(attrs)
+}
+
+/// Builds the prediction index of one capture object, line by line: the model-quality and
+/// bias consumer of [`crate::app::ingest::run`]'s single pass.
+pub struct Indexer<'a> {
+    attrs: &'a PredictionAttributes,
+    variant: String,
+    index: PredictionIndex,
+}
+
+impl<'a> Indexer<'a> {
+    /// An indexer of the capture object `key` (named `source`).
+    pub fn new(key: &CaptureKey, source: &str, attrs: &'a PredictionAttributes) -> Self {
+        Indexer {
+            attrs,
+            variant: key.variant.clone(),
+            index: PredictionIndex {
+                format: crate::joined::predictions::PREDICTION_INDEX_FORMAT.into(),
+                version: crate::joined::predictions::PREDICTION_INDEX_VERSION,
+                source: source.into(),
+                predictions: Vec::new(),
+                bad_records: BadRecords::default(),
+            },
+        }
+    }
+
+    /// Takes line `line_no` (1-based) of the object.
+    pub fn push(&mut self, line_no: u64, line: &Line<'_>) {
+        let bytes = match line {
+            Line::TooLong { .. } => {
+                self.index
+                    .bad_records
+                    .add(BadRecordKind::LineTooLong, line_no);
+                return;
+            }
+            Line::Ok(b) => *b,
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        match prediction_of_line(bytes, self.attrs, &self.variant) {
+            Ok(p) => self.index.predictions.push(p),
+            Err(PredictionError::Shadow) => {}
+            Err(PredictionError::Bad(kind, message)) => {
+                tracing::debug!(source = %self.index.source, line = line_no, %message, "no prediction in capture line");
+                self.index.bad_records.add(kind, line_no);
+            }
+        }
+    }
+
+    /// The index of everything pushed.
+    pub fn finish(self) -> PredictionIndex {
+        self.index
+    }
+}
+
+/// Builds the prediction index of one capture object (streamed line by line).
+pub async fn index_object<R: tokio::io::AsyncRead + Unpin>(
+    reader: R,
+    key: &CaptureKey,
+    source: &str,
+    attrs: &PredictionAttributes,
+) -> Result<PredictionIndex, CoreError> {
+    let mut ix = Indexer::new(key, source, attrs);
+    for_each_line(reader, source, |n, l| ix.push(n, l)).await?;
+    Ok(ix.finish())
 }
 
 #[cfg(test)]

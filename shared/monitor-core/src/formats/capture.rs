@@ -2053,6 +2053,55 @@ mod json {
     }
 }
 
+/// How many line numbers are kept per bad-record kind.
+pub const FIRST_LINES_KEPT: usize = 5;
+
+/// Bad records of one kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadKind {
+    /// how many
+    pub count: u64,
+    /// the first line numbers (1-based) in their object
+    pub first_lines: Vec<u64>,
+}
+
+/// Bad records by kind (`invalid_json`, `wrong_column_count`, …).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadRecords {
+    /// per kind
+    pub by_kind: BTreeMap<String, BadKind>,
+}
+
+impl BadRecords {
+    /// Records one bad line.
+    pub fn add(&mut self, kind: BadRecordKind, line: u64) {
+        let e = self.by_kind.entry(kind.to_string()).or_default();
+        e.count += 1;
+        if e.first_lines.len() < FIRST_LINES_KEPT {
+            e.first_lines.push(line);
+        }
+    }
+
+    /// Adds another set (line numbers of another object are not meaningful here, so only
+    /// the counts add up; the first lines of `self` are kept).
+    pub fn merge(&mut self, other: &BadRecords) {
+        for (k, v) in &other.by_kind {
+            let e = self.by_kind.entry(k.clone()).or_default();
+            e.count += v.count;
+            for l in &v.first_lines {
+                if e.first_lines.len() < FIRST_LINES_KEPT {
+                    e.first_lines.push(*l);
+                }
+            }
+        }
+    }
+
+    /// Total bad records.
+    pub fn total(&self) -> u64 {
+        self.by_kind.values().map(|k| k.count).sum()
+    }
+}
+
 #[cfg(test)]
 mod minute_tests {
     use super::unix_minute;

@@ -9,19 +9,20 @@ use chrono::{DateTime, Utc};
 use drift_math::shap::ndcg_by_name;
 use serde_json::{Map, Value};
 
-use crate::app::ingest::{attribution_context, attribution_hour_prefix, hour_floor, BadRecords};
-use crate::app::tick::{publish_window, write_report, Execution};
-use crate::app::tick_quality::write_execution;
-use crate::explain::{
+use crate::attribution::prepare::attribution_context;
+use crate::attribution::{
     keep_bottom_k, kernel_global, AttributionContext, AttributionObjectState, InvokerFactory,
     PreparedExplainer, SampledRecord, ShapSums,
 };
+use crate::config::{Explainer, MonitorConfig};
+use crate::execution::{publish_window, write_execution, write_report, Execution};
+use crate::formats::capture::BadRecords;
 use crate::formats::clarify::{
     AttributionViolation, AttributionViolations, ExplainabilityAnalysis, LabelExplanation,
 };
 use crate::layout::report_prefix;
+use crate::layout::{attribution_hour_prefix, hour_floor};
 use crate::metrics::{explainability_metrics, namespaces, MetricSink};
-use crate::monitor::{Explainer, MonitorConfig};
 use crate::store::ObjectStore;
 use crate::CoreError;
 
@@ -180,7 +181,7 @@ where
     let (global, expected) = match (&ctx.explainer, cfg.explainability.as_ref()) {
         (
             PreparedExplainer::Kernel { .. },
-            Some(crate::monitor::ExplainabilitySettings {
+            Some(crate::config::ExplainabilitySettings {
                 explainer: Explainer::Kernel { model, .. },
                 ..
             }),

@@ -5,7 +5,7 @@
 //! Clarify scores every record of the window with Kernel SHAP against its SHAP baseline,
 //! aggregates the local values per feature (`agg_method`), and compares the ranking with the
 //! baseline's by nDCG. Here the local values come from one of three explainers
-//! ([`Explainer`](crate::monitor::Explainer)):
+//! ([`Explainer`](crate::config::Explainer)):
 //!
 //! * `captured`: the model returns its attributions in the endpoint output;
 //! * `linear`: exact SHAP of a linear model, `φ_j = w_j·(x_j − mean_bg x_j)`;
@@ -17,6 +17,9 @@
 //! an exact merge. For `kernel` ingest keeps a bottom-k sample by a hash of the join key
 //! (the same records whatever the order or split of the input) and the tick explains it.
 
+pub mod prepare;
+pub mod tick;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -26,11 +29,12 @@ use drift_math::shap::{aggregate, AggMethod, KernelShap, KernelShapConfig, Linea
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::app::ingest::BadRecords;
-use crate::capture::{BadRecordKind, CaptureMapping, CaptureParser, CaptureSide, RowBatch};
+use crate::config::{Explainer, MonitorConfig};
+use crate::formats::capture::{
+    BadRecordKind, BadRecords, CaptureMapping, CaptureParser, CaptureSide, RowBatch,
+};
 use crate::formats::clarify::NameOrIndex;
 use crate::layout::CaptureKey;
-use crate::monitor::{Explainer, MonitorConfig};
 use crate::store::Line;
 use crate::CoreError;
 
@@ -827,7 +831,7 @@ fn captured_attributions(
         BadRecordKind::MissingField,
         "captureData.endpointOutput".into(),
     ))?;
-    let (text, _) = crate::predictions::payload_text(output, "endpointOutput")?;
+    let (text, _) = crate::joined::predictions::payload_text(output, "endpointOutput")?;
     let payload: Value = serde_json::from_str(text.trim()).map_err(|e| {
         (
             BadRecordKind::BadPayload,
@@ -871,7 +875,7 @@ fn captured_attributions(
             format!(
                 "attributions at {pointer:?} must be an object or an array of {} numbers, found {}",
                 features.len(),
-                crate::predictions::json_kind(other)
+                crate::joined::predictions::json_kind(other)
             ),
         )),
     }
@@ -1086,7 +1090,7 @@ pub async fn explain_object<R: tokio::io::AsyncRead + Unpin>(
     ctx: &AttributionContext,
 ) -> Result<AttributionObjectState, CoreError> {
     let mut a = Attributor::new(key, source, cfg, ctx)?;
-    let lines = crate::app::ingest::for_each_line(reader, source, |n, l| a.push(n, l)).await?;
+    let lines = crate::store::for_each_line(reader, source, |n, l| a.push(n, l)).await?;
     let mut out = a.finish();
     out.lines = lines;
     Ok(out)
