@@ -32,6 +32,7 @@ use anyhow::Context;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use monitor_core::app::baseline::{self, QualityBaselineRequest};
+use monitor_core::app::retrain::{self, RetrainSummary, RunOptions};
 use monitor_core::app::tick::TickRequest;
 use monitor_core::app::{ground_truth, ingest, tick};
 use monitor_core::attribution::{
@@ -56,14 +57,19 @@ use monitor_core::formats::violations::ConstraintViolations;
 use monitor_core::joined::predictions::PredictionAttributes;
 use monitor_core::metrics::{dimensions, names, namespaces, parse_byoc_jsonl, FileMetricSink};
 use monitor_core::model_quality::QualityOptions;
-use monitor_core::retrain::{
-    self, alarm_state_change_event, evaluate_alarm, AlarmDefinition, AlarmStateValue,
-    AlarmTransition, ComparisonOperator, Decision, FileLauncher, PipelineConfig, PipelineRun,
-    RetrainConfig, RetrainSummary, RunOptions, Statistic, RETRAIN_CONFIG_KEY,
-};
+use monitor_core::retrain::config::{PipelineConfig, RetrainConfig, RETRAIN_CONFIG_KEY};
+use monitor_core::retrain::decision::Decision;
+use monitor_core::retrain::events::AlarmStateValue;
+use monitor_core::retrain::launcher::{FileLauncher, PipelineRun};
 use monitor_core::store::{LocalStore, ObjectStore};
 
+use self::alarm_sim::{
+    alarm_state_change_event, evaluate_alarm, AlarmDefinition, AlarmTransition, ComparisonOperator,
+    Statistic,
+};
 use crate::scenario::{margin_weights, Drift, Scenario, BIAS_FACET_REGION};
+
+pub mod alarm_sim;
 
 /// Endpoint name of the demo.
 pub const ENDPOINT: &str = "demo-endpoint";

@@ -4,4 +4,5 @@ pub mod baseline;
 pub mod ground_truth;
 pub mod ingest;
 pub mod oneshot;
+pub mod retrain;
 pub mod tick;
