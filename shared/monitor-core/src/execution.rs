@@ -154,7 +154,7 @@ pub(crate) async fn publish_window<M: MetricSink>(
     if !cfg.publish_metrics {
         return Ok(());
     }
-    data.extend(crate::metrics::monitor_totals(
+    data.extend(crate::metrics::builders::monitor_totals(
         namespace,
         &cfg.endpoint,
         &cfg.name,

@@ -17,6 +17,7 @@
 //! an exact merge. For `kernel` ingest keeps a bottom-k sample by a hash of the join key
 //! (the same records whatever the order or split of the input) and the tick explains it.
 
+pub mod metrics;
 pub mod prepare;
 pub mod tick;
 

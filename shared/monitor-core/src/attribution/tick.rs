@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use drift_math::shap::ndcg_by_name;
 use serde_json::{Map, Value};
 
+use crate::attribution::metrics::explainability_metrics;
 use crate::attribution::prepare::attribution_context;
 use crate::attribution::{
     keep_bottom_k, kernel_global, AttributionContext, AttributionObjectState, InvokerFactory,
@@ -22,7 +23,7 @@ use crate::formats::clarify::{
 };
 use crate::layout::report_prefix;
 use crate::layout::{attribution_hour_prefix, hour_floor};
-use crate::metrics::{explainability_metrics, namespaces, MetricSink};
+use crate::metrics::{namespaces, MetricSink};
 use crate::store::ObjectStore;
 use crate::CoreError;
 

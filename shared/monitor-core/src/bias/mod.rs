@@ -16,6 +16,7 @@
 //! `1` if `p > threshold` else `0`, which then goes through the label rule; without it the
 //! prediction goes through the label rule directly.
 
+pub mod metrics;
 pub mod prepare;
 pub mod tick;
 

@@ -8,13 +8,14 @@
 use chrono::{DateTime, Utc};
 
 use crate::bias::bias_drift_violations;
+use crate::bias::metrics::{bias_metrics, BiasMetricValue};
 use crate::bias::prepare::bias_rules;
 use crate::config::MonitorConfig;
 use crate::execution::{publish_window, write_execution, write_report, Execution};
 use crate::formats::clarify::BiasAnalysis;
 use crate::joined::labels::{no_joined_records, scan_joined_window};
 use crate::layout::report_prefix;
-use crate::metrics::{bias_metrics, namespaces, BiasMetricValue, MetricSink};
+use crate::metrics::{namespaces, MetricSink};
 use crate::store::ObjectStore;
 use crate::CoreError;
 

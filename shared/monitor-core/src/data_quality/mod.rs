@@ -12,6 +12,7 @@
 pub mod checks;
 pub mod consume;
 pub mod dataset;
+pub mod metrics;
 pub mod profile;
 pub mod suggest;
 pub mod tick;

@@ -7,14 +7,15 @@ use chrono::{DateTime, Utc};
 use crate::config::MonitorConfig;
 use crate::data_quality::checks::{check_data_quality, Baseline, CheckReport};
 use crate::data_quality::consume::{load_baseline, PartialProfile};
+use crate::data_quality::metrics::{
+    data_quality_metrics, DataQualityMetricsInput, FeatureMetrics, MonitorTotals,
+};
 use crate::data_quality::profile::DatasetProfile;
 use crate::execution::{exit_message, write_files, Execution, ExecutionStatus, FeatureDrift};
 use crate::formats::capture::BadRecords;
 use crate::formats::statistics::Statistics;
 use crate::layout::{hour_floor, profile_hour_prefix, report_prefix};
-use crate::metrics::{
-    data_quality_metrics, DataQualityMetricsInput, FeatureMetrics, MetricSink, MonitorTotals,
-};
+use crate::metrics::MetricSink;
 use crate::store::ObjectStore;
 use crate::CoreError;
 

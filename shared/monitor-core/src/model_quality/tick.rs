@@ -12,7 +12,8 @@ use crate::formats::model_quality::{
 };
 use crate::joined::labels::{no_joined_records, scan_joined_window};
 use crate::layout::report_prefix;
-use crate::metrics::{model_quality_metrics, namespaces, MetricSink};
+use crate::metrics::{namespaces, MetricSink};
+use crate::model_quality::metrics::model_quality_metrics;
 use crate::model_quality::{check_model_quality, QualityState};
 use crate::store::ObjectStore;
 use crate::CoreError;
