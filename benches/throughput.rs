@@ -19,6 +19,7 @@ use monitor_core::data_quality::consume::{profile_object, PartialProfile};
 use monitor_core::data_quality::dataset::{DatasetFormat, NoProgress};
 use monitor_core::data_quality::tick::{empty_window, merge_partial};
 use monitor_core::layout::parse_capture_key;
+use monitor_core::store::StateFile;
 
 const FEATURES: usize = 20;
 const CATEGORIES: [&str; 6] = ["north", "south", "east", "west", "central", "remote"];

@@ -14,7 +14,7 @@ use monitor_core::data_quality::consume::PartialProfile;
 use monitor_core::execution::ExecutionStatus;
 use monitor_core::formats::violations::{CheckType, ConstraintViolations};
 use monitor_core::metrics::MemoryMetricSink;
-use monitor_core::store::{LocalStore, ObjectStore};
+use monitor_core::store::{LocalStore, ObjectStore, StateFile};
 
 fn small_scenario() -> Scenario {
     Scenario {

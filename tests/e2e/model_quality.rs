@@ -16,7 +16,7 @@ use monitor_core::joined::labels::LabelObjectState;
 use monitor_core::joined::predictions::PredictionAttributes;
 use monitor_core::metrics::MemoryMetricSink;
 use monitor_core::model_quality::QualityOptions;
-use monitor_core::store::{MemoryStore, ObjectStore};
+use monitor_core::store::{MemoryStore, ObjectStore, StateFile};
 
 const EP: &str = "churn-endpoint";
 const M: &str = "churn-mq";

@@ -10,7 +10,7 @@ use lambda_runtime::{Context, LambdaEvent};
 use monitor_core::app::baseline::{self, BaselineRequest};
 use monitor_core::config::{save_monitor, MonitorConfig};
 use monitor_core::data_quality::consume::PartialProfile;
-use monitor_core::store::{MemoryStore, ObjectStore};
+use monitor_core::store::{MemoryStore, ObjectStore, StateFile};
 use serde_json::{json, Value};
 
 const CAPTURE_PUT: &str = include_str!("../../../events/s3-capture-put.json");

@@ -32,7 +32,7 @@ use crate::joined::labels::{LabelObjectState, MinuteBias, MinuteQuality, MQ_STAT
 use crate::joined::predictions::{parse_label, PredictionIndex};
 use crate::layout::{hour_floor, hour_path, mq_hour_prefix, prediction_hour_prefix, STATE_PREFIX};
 use crate::model_quality::QualityState;
-use crate::store::{Line, LineReader, ObjectStore};
+use crate::store::{Line, LineReader, ObjectStore, StateFile};
 use crate::CoreError;
 
 /// Decodes `{prefix}yyyy/mm/dd/HH/{file}` into the label hour and the file name.

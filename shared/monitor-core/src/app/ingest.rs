@@ -20,7 +20,7 @@ use crate::joined::predictions::{prediction_attributes, Indexer, PredictionAttri
 use crate::layout::{
     attribution_key, parse_capture_key, prediction_index_key, profile_key, CaptureKey,
 };
-use crate::store::{for_each_line, Line, ObjectStore};
+use crate::store::{for_each_line, Line, ObjectStore, StateFile};
 use crate::CoreError;
 
 /// What ingest did with one object.

@@ -7,7 +7,7 @@ use drift_math::shap::AggMethod;
 use serde::{Deserialize, Serialize};
 
 use crate::formats::capture::BadRecords;
-use crate::CoreError;
+use crate::store::StateFile;
 
 /// Identifies our attribution state files.
 pub const ATTRIBUTION_STATE_FORMAT: &str = "modelwatch.attribution-state";
@@ -149,31 +149,6 @@ pub struct AttributionObjectState {
 }
 
 impl AttributionObjectState {
-    /// Decodes a state file, checking its format and version.
-    ///
-    /// # Errors
-    /// [`CoreError::State`] naming the key.
-    pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, CoreError> {
-        crate::store::decode_state(
-            key,
-            bytes,
-            |s: &AttributionObjectState| (s.format.as_str(), s.version),
-            ATTRIBUTION_STATE_FORMAT,
-            Some(ATTRIBUTION_STATE_VERSION),
-        )
-    }
-
-    /// Encodes it (compact; the same bytes for the same input).
-    ///
-    /// # Errors
-    /// [`CoreError::State`] if serialisation fails.
-    pub fn to_json(&self) -> Result<Vec<u8>, CoreError> {
-        serde_json::to_vec(self).map_err(|e| CoreError::State {
-            key: self.source.clone(),
-            message: e.to_string(),
-        })
-    }
-
     /// Records in all minutes.
     #[must_use]
     pub fn records(&self) -> u64 {
@@ -184,6 +159,19 @@ impl AttributionObjectState {
     #[must_use]
     pub fn bad_records(&self) -> u64 {
         self.minutes.iter().map(|m| m.bad_records.total()).sum()
+    }
+}
+
+impl StateFile for AttributionObjectState {
+    const FORMAT: &'static str = ATTRIBUTION_STATE_FORMAT;
+    const VERSION: Option<u32> = Some(ATTRIBUTION_STATE_VERSION);
+
+    fn tag(&self) -> (&str, u32) {
+        (self.format.as_str(), self.version)
+    }
+
+    fn source(&self) -> &str {
+        &self.source
     }
 }
 

@@ -24,7 +24,7 @@ use crate::formats::clarify::{
 use crate::layout::report_prefix;
 use crate::layout::{attribution_hour_prefix, hour_floor};
 use crate::metrics::{namespaces, MetricSink};
-use crate::store::ObjectStore;
+use crate::store::{ObjectStore, StateFile};
 use crate::CoreError;
 
 /// The merged attribution state of a window.
@@ -139,7 +139,7 @@ where
     }
     let ctx = match attribution_context(store, cfg).await {
         Ok(c) => c,
-        Err(e @ (CoreError::Io { .. } | CoreError::Transient { .. })) => return Err(e),
+        Err(e) if e.is_retryable() => return Err(e),
         Err(e) => fail!("Analysis config or SHAP baseline missing or invalid: {e}"),
     };
     let baseline_key = cfg.analysis_key();
@@ -148,7 +148,7 @@ where
             Ok(a) => a,
             Err(e) => fail!("Baseline {baseline_key} unreadable: {e}"),
         },
-        Err(e @ (CoreError::Io { .. } | CoreError::Transient { .. })) => return Err(e),
+        Err(e) if e.is_retryable() => return Err(e),
         Err(e) => fail!("Baseline missing: {e}"),
     };
     let baseline_labels = match baseline.labels() {
@@ -163,7 +163,7 @@ where
         .clone();
     let window = match merge_attribution_window(store, cfg, &ctx, start, end).await {
         Ok(w) => w,
-        Err(e @ (CoreError::Io { .. } | CoreError::Transient { .. })) => return Err(e),
+        Err(e) if e.is_retryable() => return Err(e),
         Err(e) => fail!("Unreadable state: {e}"),
     };
     exec.records = window.records;

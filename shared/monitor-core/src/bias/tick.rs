@@ -60,7 +60,7 @@ pub async fn run_bias<S: ObjectStore, M: MetricSink>(
     let mut exec = Execution::failed(cfg, start, end, &prefix);
     let (config, baseline, rules) = match bias_rules(store, cfg).await {
         Ok(x) => x,
-        Err(e @ (CoreError::Io { .. } | CoreError::Transient { .. })) => return Err(e),
+        Err(e) if e.is_retryable() => return Err(e),
         Err(e) => {
             exec.fail(&format!(
                 "Bias analysis config or baseline missing or unreadable: {e}"
@@ -84,7 +84,7 @@ pub async fn run_bias<S: ObjectStore, M: MetricSink>(
     .await;
     let scan = match scan {
         Ok(s) => s,
-        Err(e @ (CoreError::Io { .. } | CoreError::Transient { .. })) => return Err(e),
+        Err(e) if e.is_retryable() => return Err(e),
         Err(e) => {
             exec.fail(&format!("Unreadable state: {e}"));
             write_execution(store, &prefix, &exec).await?;

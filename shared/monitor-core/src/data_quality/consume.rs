@@ -12,7 +12,7 @@ use crate::data_quality::checks::Baseline;
 use crate::data_quality::profile::DatasetProfile;
 use crate::formats::capture::{BadRecordKind, BadRecords, CaptureMapping, CaptureParser, RowBatch};
 use crate::layout::CaptureKey;
-use crate::store::{for_each_line, Line, ObjectStore};
+use crate::store::{for_each_line, Line, ObjectStore, StateFile};
 use crate::CoreError;
 
 /// Identifies our partial-profile files.
@@ -52,25 +52,6 @@ pub struct PartialProfile {
 }
 
 impl PartialProfile {
-    /// Decodes a partial profile, checking its format and version.
-    pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, CoreError> {
-        crate::store::decode_state(
-            key,
-            bytes,
-            |p: &PartialProfile| (p.format.as_str(), p.version),
-            PARTIAL_PROFILE_FORMAT,
-            Some(PARTIAL_PROFILE_VERSION),
-        )
-    }
-
-    /// Encodes it (compact JSON; deterministic for the same input).
-    pub fn to_json(&self) -> Result<Vec<u8>, CoreError> {
-        serde_json::to_vec(self).map_err(|e| CoreError::State {
-            key: self.source.clone(),
-            message: e.to_string(),
-        })
-    }
-
     /// Records in all minutes.
     pub fn records(&self) -> u64 {
         self.minutes.iter().map(|m| m.profile.item_count).sum()
@@ -79,6 +60,19 @@ impl PartialProfile {
     /// Bad records in all minutes.
     pub fn bad_records(&self) -> u64 {
         self.minutes.iter().map(|m| m.bad_records.total()).sum()
+    }
+}
+
+impl StateFile for PartialProfile {
+    const FORMAT: &'static str = PARTIAL_PROFILE_FORMAT;
+    const VERSION: Option<u32> = Some(PARTIAL_PROFILE_VERSION);
+
+    fn tag(&self) -> (&str, u32) {
+        (self.format.as_str(), self.version)
+    }
+
+    fn source(&self) -> &str {
+        &self.source
     }
 }
 

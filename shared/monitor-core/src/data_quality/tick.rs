@@ -16,7 +16,7 @@ use crate::formats::capture::BadRecords;
 use crate::formats::statistics::Statistics;
 use crate::layout::{hour_floor, profile_hour_prefix, report_prefix};
 use crate::metrics::MetricSink;
-use crate::store::ObjectStore;
+use crate::store::{ObjectStore, StateFile};
 use crate::CoreError;
 
 /// The merged state of a window.
@@ -223,7 +223,7 @@ pub async fn run_data_quality<S: ObjectStore, M: MetricSink>(
     };
     let baseline = match load_baseline(store, cfg).await {
         Ok(b) => b,
-        Err(e @ (CoreError::Io { .. } | CoreError::Transient { .. })) => return Err(e),
+        Err(e) if e.is_retryable() => return Err(e),
         Err(e) => {
             let exec = execution_of(
                 cfg,
@@ -241,7 +241,7 @@ pub async fn run_data_quality<S: ObjectStore, M: MetricSink>(
     };
     let state = match merge_window(store, cfg, &baseline, start, end).await {
         Ok(s) => s,
-        Err(e @ (CoreError::Io { .. } | CoreError::Transient { .. })) => return Err(e),
+        Err(e) if e.is_retryable() => return Err(e),
         Err(e) => {
             let exec = execution_of(
                 cfg,

@@ -12,7 +12,7 @@ use crate::formats::capture::BadRecords;
 use crate::joined::predictions::PredictionIndex;
 use crate::layout::{hour_floor, mq_hour_prefix, prediction_hour_prefix};
 use crate::model_quality::QualityState;
-use crate::store::ObjectStore;
+use crate::store::{ObjectStore, StateFile};
 use crate::CoreError;
 
 /// Format tag of merged model-quality state files.
@@ -64,17 +64,17 @@ pub struct LabelObjectState {
     pub bias_minutes: Vec<MinuteBias>,
 }
 
-impl LabelObjectState {
-    /// Decodes a state file.
-    pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, CoreError> {
-        // (no layout version: the format tag alone identifies these files)
-        crate::store::decode_state(
-            key,
-            bytes,
-            |s: &LabelObjectState| (s.format.as_str(), 0),
-            MQ_STATE_FORMAT,
-            None,
-        )
+// (no layout version: the format tag alone identifies these files)
+impl StateFile for LabelObjectState {
+    const FORMAT: &'static str = MQ_STATE_FORMAT;
+    const VERSION: Option<u32> = None;
+
+    fn tag(&self) -> (&str, u32) {
+        (self.format.as_str(), 0)
+    }
+
+    fn source(&self) -> &str {
+        &self.source
     }
 }
 

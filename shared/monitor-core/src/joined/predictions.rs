@@ -14,7 +14,7 @@ use crate::config::{MonitorConfig, MonitorKind};
 use crate::formats::capture::{BadRecordKind, BadRecords};
 use crate::formats::clarify::AnalysisConfig;
 use crate::layout::CaptureKey;
-use crate::store::{for_each_line, Line, ObjectStore};
+use crate::store::{for_each_line, Line, ObjectStore, StateFile};
 use crate::CoreError;
 
 /// Format tag of prediction index files.
@@ -22,24 +22,16 @@ pub const PREDICTION_INDEX_FORMAT: &str = "modelwatch.prediction-index";
 /// Version of the prediction index layout.
 pub const PREDICTION_INDEX_VERSION: u32 = 1;
 
-impl PredictionIndex {
-    /// Decodes an index file, checking its format and version.
-    pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, crate::CoreError> {
-        crate::store::decode_state(
-            key,
-            bytes,
-            |p: &PredictionIndex| (p.format.as_str(), p.version),
-            PREDICTION_INDEX_FORMAT,
-            Some(PREDICTION_INDEX_VERSION),
-        )
+impl StateFile for PredictionIndex {
+    const FORMAT: &'static str = PREDICTION_INDEX_FORMAT;
+    const VERSION: Option<u32> = Some(PREDICTION_INDEX_VERSION);
+
+    fn tag(&self) -> (&str, u32) {
+        (self.format.as_str(), self.version)
     }
 
-    /// Encodes it (compact JSON).
-    pub fn to_json(&self) -> Result<Vec<u8>, crate::CoreError> {
-        serde_json::to_vec(self).map_err(|e| crate::CoreError::State {
-            key: self.source.clone(),
-            message: e.to_string(),
-        })
+    fn source(&self) -> &str {
+        &self.source
     }
 }
 

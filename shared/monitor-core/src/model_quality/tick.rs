@@ -67,7 +67,7 @@ pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
     exec.label_coverage = Some(coverage);
     let constraints = match load_quality_baseline(store, cfg).await {
         Ok(c) => c,
-        Err(e @ (CoreError::Io { .. } | CoreError::Transient { .. })) => return Err(e),
+        Err(e) if e.is_retryable() => return Err(e),
         Err(e) => {
             exec.fail(&format!("Baseline constraints missing or unreadable: {e}"));
             write_execution(store, &prefix, &exec).await?;
