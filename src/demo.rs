@@ -823,7 +823,7 @@ async fn metric_samples(
     def: &AlarmDefinition,
 ) -> anyhow::Result<Vec<(DateTime<Utc>, f64)>> {
     let mut out = Vec::new();
-    for key in store.list(monitor_core::metrics::METRICS_PREFIX).await? {
+    for key in store.list(monitor_core::layout::METRICS_PREFIX).await? {
         if !key.ends_with(".jsonl") {
             continue;
         }

@@ -30,7 +30,7 @@ use crate::config::{load_monitors, MonitorConfig, MonitorKind};
 use crate::formats::capture::{BadRecordKind, BadRecords};
 use crate::joined::labels::{LabelObjectState, MinuteBias, MinuteQuality, MQ_STATE_FORMAT};
 use crate::joined::predictions::{parse_label, PredictionIndex};
-use crate::layout::{hour_floor, hour_path, mq_hour_prefix, prediction_hour_prefix, STATE_PREFIX};
+use crate::layout::{hour_floor, merged_key, mq_hour_prefix, mq_state_key, prediction_hour_prefix};
 use crate::model_quality::QualityState;
 use crate::store::{Line, LineReader, ObjectStore, StateFile};
 use crate::CoreError;
@@ -46,10 +46,6 @@ pub fn parse_label_key(key: &str, prefix: &str) -> Option<(DateTime<Utc>, String
     let date = NaiveDate::from_ymd_opt(n(parts[0])? as i32, n(parts[1])?, n(parts[2])?)?;
     let t = date.and_hms_opt(n(parts[3])?, 0, 0)?;
     Some((Utc.from_utc_datetime(&t), parts[4].to_string()))
-}
-
-fn stem(file: &str) -> &str {
-    file.strip_suffix(".jsonl").unwrap_or(file)
 }
 
 /// What merging one ground-truth object did.
@@ -205,7 +201,15 @@ async fn merge_object_into<S: ObjectStore>(
                 if out.lines.is_multiple_of(MERGED_PART_LINES) {
                     // Bounded memory: full parts are written as they fill, like Spark's
                     // part-NNNNN files.
-                    let k = merged_key(cfg, &variant, inference_hour, label_hour, &file, out.parts);
+                    let k = merged_key(
+                        &cfg.name,
+                        &cfg.endpoint,
+                        &variant,
+                        inference_hour,
+                        label_hour,
+                        &file,
+                        out.parts,
+                    );
                     store.put(&k, std::mem::take(&mut out.current)).await?;
                     out.parts += 1;
                 }
@@ -239,11 +243,7 @@ async fn merge_object_into<S: ObjectStore>(
             .map(|(minute, state)| MinuteBias { minute, state })
             .collect(),
     };
-    let state_key = format!(
-        "{}{}.json",
-        mq_hour_prefix(&cfg.name, label_hour),
-        stem(&file)
-    );
+    let state_key = mq_state_key(&cfg.name, label_hour, &file);
     let body = serde_json::to_vec(&state).map_err(|e| CoreError::State {
         key: state_key.clone(),
         message: e.to_string(),
@@ -251,7 +251,15 @@ async fn merge_object_into<S: ObjectStore>(
     store.put(&state_key, body).await?;
     for ((variant, hour), out) in merged {
         if !out.current.is_empty() {
-            let k = merged_key(cfg, &variant, hour, label_hour, &file, out.parts);
+            let k = merged_key(
+                &cfg.name,
+                &cfg.endpoint,
+                &variant,
+                hour,
+                label_hour,
+                &file,
+                out.parts,
+            );
             store.put(&k, out.current).await?;
         }
     }
@@ -275,24 +283,6 @@ struct MergedParts {
     current: Vec<u8>,
     lines: u64,
     parts: u32,
-}
-
-fn merged_key(
-    cfg: &MonitorConfig,
-    variant: &str,
-    inference_hour: DateTime<Utc>,
-    label_hour: DateTime<Utc>,
-    file: &str,
-    part: u32,
-) -> String {
-    format!(
-        "{STATE_PREFIX}merged/{}/{}/{variant}/{}/{}-{}-part-{part:05}.jsonl",
-        cfg.name,
-        cfg.endpoint,
-        hour_path(inference_hour),
-        label_hour.format("%Y%m%d%H"),
-        stem(file)
-    )
 }
 
 /// One matched record in SageMaker's merge layout (spec §2.3; the analyzer reads

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
+use crate::layout::metrics_key;
 use crate::metrics::emf::statistic_values;
 use crate::metrics::validate::{invalid, number, validate, validate_all};
 use crate::metrics::{MetricDatum, MetricSink, MetricValue};
@@ -14,9 +15,6 @@ use crate::CoreError;
 /// Extra key of each BYOC line naming the namespace (SageMaker sets the namespace itself; a
 /// file of ours carries it so a reader can route the line).
 pub const BYOC_NAMESPACE_KEY: &str = "namespace";
-
-/// Prefix of the keys [`FileMetricSink`] derives in [`MetricSink::publish`].
-pub const METRICS_PREFIX: &str = "metrics/";
 
 /// `Timestamp` text of a BYOC line: `2019-11-26T03:00:00Z` (fractional seconds only when the
 /// timestamp has them).
@@ -259,62 +257,6 @@ pub fn parse_byoc_jsonl(
     Ok(out)
 }
 
-/// FNV-1a, 64 bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3): a content hash
-/// that, unlike `std`'s `DefaultHasher`, is fixed across Rust versions, so keys stay stable.
-fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
-/// The namespace as key segments: split at `/`, empty segments dropped, characters other than
-/// `[A-Za-z0-9._-]` replaced by `_`, dot-only segments (`.`, `..`) replaced by underscores.
-fn namespace_path(namespace: &str) -> String {
-    let segments: Vec<String> = namespace
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            let clean: String = s
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            if clean.chars().all(|c| c == '.') {
-                "_".repeat(clean.len())
-            } else {
-                clean
-            }
-        })
-        .collect();
-    if segments.is_empty() {
-        "_".to_string()
-    } else {
-        segments.join("/")
-    }
-}
-
-/// The key [`FileMetricSink`]'s [`MetricSink::publish`] writes one (namespace, timestamp)
-/// group to: `metrics/{namespace path}/{yyyymmddTHHMMSSZ}-{FNV-1a 64 of body, 16 hex}.jsonl`,
-/// e.g. `metrics/aws/sagemaker/Endpoints/data-metrics/20240102T030000Z-0123456789abcdef.jsonl`.
-///
-/// The content hash makes a replay of the same data land on the same key with the same
-/// bytes (idempotent), while different data at the same time (another publisher, another
-/// schedule) never overwrites it.
-#[must_use]
-pub fn metrics_key(namespace: &str, timestamp: &DateTime<Utc>, body: &[u8]) -> String {
-    format!(
-        "{METRICS_PREFIX}{}/{}-{:016x}.jsonl",
-        namespace_path(namespace),
-        timestamp.format("%Y%m%dT%H%M%SZ"),
-        fnv1a64(body)
-    )
-}
-
 /// Writes metrics into an [`ObjectStore`] as SageMaker BYOC metrics files (spec §7.2, plus a
 /// `namespace` key per line, see [`byoc_object`]).
 #[derive(Debug, Clone)]
@@ -387,6 +329,7 @@ impl<S: ObjectStore> MetricSink for FileMetricSink<S> {
 mod tests {
     use super::*;
     use crate::metrics::namespaces;
+    use crate::layout::METRICS_PREFIX;
     use crate::metrics::test_support::*;
     use crate::store::MemoryStore;
     use chrono::TimeZone;
@@ -457,22 +400,6 @@ mod tests {
             .0
             .starts_with("metrics/aws/sagemaker/Endpoints/model-metrics/"));
         assert_eq!(String::from_utf8_lossy(&objects[0].1).lines().count(), 2);
-    }
-
-    #[test]
-    fn namespace_path_is_a_safe_key() {
-        assert_eq!(
-            namespace_path("/aws/sagemaker/Endpoint/data-metric"),
-            "aws/sagemaker/Endpoint/data-metric"
-        );
-        assert_eq!(namespace_path("my app/../x#y"), "my_app/__/x_y");
-    }
-
-    #[test]
-    fn fnv1a64_matches_reference_vectors() {
-        // FNV-1a 64 test vectors (Fowler/Noll/Vo reference): "" and "a".
-        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 
     #[test]

@@ -254,9 +254,6 @@ pub(crate) mod test_support;
 mod validate;
 
 pub use emf::{emf_documents, EmfSink, EmfStdoutSink, EMF_STATISTIC_VALUES_MEMBER};
-pub use file::{
-    byoc_jsonl, byoc_object, metrics_key, parse_byoc_jsonl, FileMetricSink, BYOC_NAMESPACE_KEY,
-    METRICS_PREFIX,
-};
+pub use file::{byoc_jsonl, byoc_object, parse_byoc_jsonl, FileMetricSink, BYOC_NAMESPACE_KEY};
 pub use memory::MemoryMetricSink;
 pub use validate::validate;
