@@ -9,6 +9,7 @@
 pub mod app;
 pub mod attribution;
 pub mod bias;
+pub mod capability;
 pub mod config;
 pub mod data_quality;
 pub mod error;

@@ -24,11 +24,13 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::bias::prepare::bias_rules;
-use crate::bias::{BiasRules, BiasWindowState};
-use crate::config::{load_monitors, MonitorConfig, MonitorKind};
+use crate::bias::BiasWindowState;
+use crate::capability::capability_for;
+use crate::config::{load_monitors, MonitorConfig};
 use crate::formats::capture::{BadRecordKind, BadRecords};
-use crate::joined::labels::{LabelObjectState, MinuteBias, MinuteQuality, MQ_STATE_FORMAT};
+use crate::joined::labels::{
+    JoinTarget, LabelObjectState, MinuteBias, MinuteQuality, MQ_STATE_FORMAT,
+};
 use crate::joined::predictions::{parse_label, PredictionIndex};
 use crate::layout::{hour_floor, merged_key, mq_hour_prefix, mq_state_key, prediction_hour_prefix};
 use crate::model_quality::QualityState;
@@ -69,30 +71,6 @@ pub struct LabelObjectSummary {
     pub state_key: String,
 }
 
-/// What a joined record is scored into.
-enum JoinTarget {
-    Quality(crate::model_quality::QualityOptions),
-    Bias { rules: BiasRules, flip_cap: usize },
-}
-
-async fn join_target<S: ObjectStore>(
-    store: &S,
-    cfg: &MonitorConfig,
-) -> Result<JoinTarget, CoreError> {
-    match (&cfg.model_quality, &cfg.bias, cfg.kind) {
-        (Some(m), _, MonitorKind::ModelQuality) => Ok(JoinTarget::Quality(m.quality.clone())),
-        (_, Some(b), MonitorKind::ModelBias) => Ok(JoinTarget::Bias {
-            rules: bias_rules(store, cfg).await?.2,
-            flip_cap: b.flip_sample,
-        }),
-        _ => Err(CoreError::Config {
-            field: format!("monitor {}", cfg.name),
-            value: String::new(),
-            message: "not a model-quality or bias monitor".into(),
-        }),
-    }
-}
-
 /// Joins the labels of one ground-truth object and writes its state (and merged records).
 pub async fn merge_object<S: ObjectStore>(
     store: &S,
@@ -100,7 +78,7 @@ pub async fn merge_object<S: ObjectStore>(
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<LabelObjectSummary, CoreError> {
-    let target = join_target(store, cfg).await?;
+    let target = capability_for(cfg.kind).join_target(store, cfg).await?;
     merge_object_into(store, cfg, &target, key, now).await
 }
 
@@ -332,7 +310,10 @@ pub async fn run<S: ObjectStore>(
             if key.starts_with(&cfg.ground_truth_prefix()) {
                 claimed = true;
                 if !targets.contains_key(&cfg.name) {
-                    targets.insert(cfg.name.clone(), join_target(store, cfg).await?);
+                    targets.insert(
+                        cfg.name.clone(),
+                        capability_for(cfg.kind).join_target(store, cfg).await?,
+                    );
                 }
                 let s = merge_object_into(store, cfg, &targets[&cfg.name], key, now).await?;
                 tracing::info!(key = %key, monitor = %cfg.name, matched = s.matched, pending = s.pending, "ground truth merged");
@@ -378,7 +359,7 @@ pub async fn retry_pending<S: ObjectStore>(
             let state = LabelObjectState::from_json(&key, &store.get(&key).await?)?;
             if state.pending > 0 && !state.expired {
                 if target.is_none() {
-                    target = Some(join_target(store, cfg).await?);
+                    target = Some(capability_for(cfg.kind).join_target(store, cfg).await?);
                 }
                 let Some(t) = &target else { continue };
                 merge_object_into(store, cfg, t, &state.source, now).await?;

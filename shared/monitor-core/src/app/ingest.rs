@@ -11,16 +11,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::attribution::prepare::attribution_context;
-use crate::attribution::{AttributionContext, Attributor};
-use crate::config::{load_monitors, MonitorConfig, MonitorKind};
-use crate::data_quality::checks::Baseline;
-use crate::data_quality::consume::{load_baseline, Profiler};
-use crate::joined::predictions::{prediction_attributes, Indexer, PredictionAttributes};
-use crate::layout::{
-    attribution_key, parse_capture_key, prediction_index_key, profile_key, CaptureKey,
-};
-use crate::store::{for_each_line, Line, ObjectStore, StateFile};
+use crate::capability::{capability_for, Prepared};
+use crate::config::{load_monitors, MonitorConfig};
+use crate::layout::{parse_capture_key, CaptureKey};
+use crate::store::{for_each_line, ObjectStore};
 use crate::CoreError;
 
 /// What ingest did with one object.
@@ -52,16 +46,14 @@ pub struct IngestSummary {
 /// Ingests capture objects named by store keys (already URL-decoded).
 ///
 /// Each object is read once, whatever the number of monitors watching its endpoint: every
-/// line goes to each monitor's consumer ([`Profiler`], [`Indexer`], [`Attributor`]).
+/// line goes to each monitor's consumer ([`crate::capability::Consumer`]).
 ///
 /// Keys outside a monitor's capture prefix, or of endpoints no monitor watches, are ignored
 /// with a logged reason. A missing baseline is an error (the event should be retried after
 /// the baseline exists).
 pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSummary, CoreError> {
     let monitors = load_monitors(store).await?;
-    let mut baselines: BTreeMap<String, Baseline> = BTreeMap::new();
-    let mut attributes: BTreeMap<String, PredictionAttributes> = BTreeMap::new();
-    let mut explainers: BTreeMap<String, AttributionContext> = BTreeMap::new();
+    let mut prepared: BTreeMap<String, Prepared> = BTreeMap::new();
     let mut summary = IngestSummary::default();
     for key in keys {
         let mut obj = ObjectSummary {
@@ -91,16 +83,9 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
                 ));
                 continue;
             }
-            if cfg.kind == MonitorKind::ModelExplainability {
-                if !explainers.contains_key(&cfg.name) {
-                    explainers.insert(cfg.name.clone(), attribution_context(store, cfg).await?);
-                }
-            } else if cfg.kind.joins_ground_truth() {
-                if !attributes.contains_key(&cfg.name) {
-                    attributes.insert(cfg.name.clone(), prediction_attributes(store, cfg).await?);
-                }
-            } else if !baselines.contains_key(&cfg.name) {
-                baselines.insert(cfg.name.clone(), load_baseline(store, cfg).await?);
+            if !prepared.contains_key(&cfg.name) {
+                let p = capability_for(cfg.kind).prepare(store, cfg).await?;
+                prepared.insert(cfg.name.clone(), p);
             }
             claims.push((cfg, ck));
         }
@@ -118,15 +103,7 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
         // 2. one pass over the object feeds every monitor's consumer
         let mut consumers = Vec::with_capacity(claims.len());
         for (cfg, ck) in &claims {
-            consumers.push(match cfg.kind {
-                MonitorKind::ModelExplainability => {
-                    Consumer::Attributions(Attributor::new(ck, key, cfg, &explainers[&cfg.name])?)
-                }
-                kind if kind.joins_ground_truth() => {
-                    Consumer::Predictions(Indexer::new(ck, key, &attributes[&cfg.name]))
-                }
-                _ => Consumer::Profile(Profiler::new(ck, key, cfg, &baselines[&cfg.name])?),
-            });
+            consumers.push(prepared[&cfg.name].consumer(ck, key, cfg)?);
         }
         let reader = store.reader(key).await?;
         for_each_line(reader, key, |n, line| {
@@ -137,32 +114,12 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
         .await?;
         // 3. each monitor's state, at a key derived from the object's key
         for ((cfg, ck), consumer) in claims.iter().zip(consumers) {
-            let (state_key, body) = match consumer {
-                Consumer::Profile(p) => {
-                    let partial = p.finish();
-                    obj.records += partial.records();
-                    obj.bad_records += partial.bad_records();
-                    obj.shadow_skipped += partial
-                        .minutes
-                        .iter()
-                        .map(|m| m.shadow_skipped)
-                        .sum::<u64>();
-                    (profile_key(&cfg.name, ck), partial.to_json()?)
-                }
-                Consumer::Predictions(ix) => {
-                    let index = ix.finish();
-                    obj.records += index.predictions.len() as u64;
-                    obj.bad_records += index.bad_records.total();
-                    (prediction_index_key(&cfg.name, ck), index.to_json()?)
-                }
-                Consumer::Attributions(a) => {
-                    let state = a.finish();
-                    obj.records += state.records();
-                    obj.bad_records += state.bad_records();
-                    (attribution_key(&cfg.name, ck), state.to_json()?)
-                }
-            };
-            store.put(&state_key, body).await?;
+            let out = consumer.finish(&cfg.name, ck)?;
+            obj.records += out.records;
+            obj.bad_records += out.bad_records;
+            obj.shadow_skipped += out.shadow_skipped;
+            let state_key = out.state_key;
+            store.put(&state_key, out.body).await?;
             obj.monitors.push(cfg.name.clone());
             obj.state_keys.push(state_key);
         }
@@ -175,21 +132,4 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
         summary.objects.push(obj);
     }
     Ok(summary)
-}
-
-/// One monitor's consumer of the single pass over a capture object.
-enum Consumer<'a> {
-    Profile(Profiler),
-    Predictions(Indexer<'a>),
-    Attributions(Attributor<'a>),
-}
-
-impl Consumer<'_> {
-    fn push(&mut self, line_no: u64, line: &Line<'_>) {
-        match self {
-            Consumer::Profile(p) => p.push(line_no, line),
-            Consumer::Predictions(ix) => ix.push(line_no, line),
-            Consumer::Attributions(a) => a.push(line_no, line),
-        }
-    }
 }

@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::attribution::{InvokerFactory, LocalModels};
-use crate::config::{load_monitors, MonitorConfig, MonitorKind};
+use crate::capability::capability_for;
+use crate::config::{load_monitors, MonitorConfig};
 use crate::execution::Execution;
 use crate::layout::window_before;
 use crate::metrics::MetricSink;
@@ -62,21 +63,9 @@ where
     M: MetricSink,
     F: InvokerFactory + ?Sized,
 {
-    match cfg.kind {
-        MonitorKind::ModelQuality => {
-            crate::model_quality::tick::run_model_quality(store, metrics, cfg, start, end).await
-        }
-        MonitorKind::ModelBias => {
-            crate::bias::tick::run_bias(store, metrics, cfg, start, end).await
-        }
-        MonitorKind::ModelExplainability => {
-            crate::attribution::tick::run_explainability(store, metrics, invokers, cfg, start, end)
-                .await
-        }
-        MonitorKind::DataQuality => {
-            crate::data_quality::tick::run_data_quality(store, metrics, cfg, start, end).await
-        }
-    }
+    capability_for(cfg.kind)
+        .evaluate(store, metrics, invokers, cfg, start, end)
+        .await
 }
 
 /// Runs every monitor (or the one requested) for its window (local models only; see

@@ -4,6 +4,7 @@
 use crate::bias::BiasRules;
 use crate::config::MonitorConfig;
 use crate::formats::clarify::{AnalysisConfig, BiasAnalysis};
+use crate::joined::predictions::{prediction_attributes, PredictionAttributes};
 use crate::store::ObjectStore;
 use crate::CoreError;
 
@@ -45,4 +46,23 @@ pub async fn bias_rules<S: ObjectStore>(
         settings.attributes.inference_attribute.is_none(),
     )?;
     Ok((config, baseline, rules))
+}
+
+/// Where a bias monitor finds the prediction and the facets in the capture: its configured
+/// attributes, with the facet and group columns of its Clarify analysis config added where
+/// not configured ([`crate::bias::facet_attributes`]).
+///
+/// # Errors
+/// [`CoreError::NotFound`] / [`CoreError::Format`] when the analysis config is missing or
+/// malformed; [`CoreError::Config`] for a facet column that cannot be located.
+pub async fn bias_prediction_attributes<S: ObjectStore>(
+    store: &S,
+    cfg: &MonitorConfig,
+) -> Result<PredictionAttributes, CoreError> {
+    let mut attrs = prediction_attributes(cfg);
+    let key = cfg.analysis_config_key();
+    let config = AnalysisConfig::from_json(&store.get(&key).await?)
+        .map_err(|source| CoreError::Format { key, source })?;
+    attrs.facet_attributes = crate::bias::facet_attributes(&config, &attrs.facet_attributes)?;
+    Ok(attrs)
 }

@@ -78,6 +78,20 @@ impl StateFile for LabelObjectState {
     }
 }
 
+/// What a joined record is scored into: the model-quality state, or the bias state by the
+/// monitor's rules (with the cap of its flip sample).
+pub enum JoinTarget {
+    /// model-quality monitors
+    Quality(crate::model_quality::QualityOptions),
+    /// bias monitors
+    Bias {
+        /// the rules resolved from the analysis config and baseline
+        rules: crate::bias::BiasRules,
+        /// at most this many flip-test samples are kept
+        flip_cap: usize,
+    },
+}
+
 /// The failure reason of a joined window without records.
 pub(crate) fn no_joined_records(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
     format!(

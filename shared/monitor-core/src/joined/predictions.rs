@@ -10,11 +10,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{MonitorConfig, MonitorKind};
+use crate::config::MonitorConfig;
 use crate::formats::capture::{BadRecordKind, BadRecords};
-use crate::formats::clarify::AnalysisConfig;
 use crate::layout::CaptureKey;
-use crate::store::{for_each_line, Line, ObjectStore, StateFile};
+use crate::store::{for_each_line, Line, StateFile};
 use crate::CoreError;
 
 /// Format tag of prediction index files.
@@ -505,25 +504,11 @@ pub fn parse_label(line: &[u8]) -> Result<Label, (BadRecordKind, String)> {
     Ok(Label { key, label })
 }
 
-/// Where a model-quality or bias monitor finds the prediction (and, for bias, the facets)
-/// in the capture: its configured attributes, with the facet and group columns of its
-/// Clarify analysis config added where not configured ([`crate::bias::facet_attributes`]).
-///
-/// # Errors
-/// [`CoreError::NotFound`] / [`CoreError::Format`] for a bias monitor whose analysis config
-/// is missing or malformed; [`CoreError::Config`] for a facet column that cannot be located.
-pub async fn prediction_attributes<S: ObjectStore>(
-    store: &S,
-    cfg: &MonitorConfig,
-) -> Result<PredictionAttributes, CoreError> {
-    let mut attrs = cfg.join().map(|j| j.attributes.clone()).unwrap_or_default();
-    if cfg.kind == MonitorKind::ModelBias {
-        let key = cfg.analysis_config_key();
-        let config = AnalysisConfig::from_json(&store.get(&key).await?)
-            .map_err(|source| CoreError::Format { key, source })?;
-        attrs.facet_attributes = crate::bias::facet_attributes(&config, &attrs.facet_attributes)?;
-    }
-    Ok(attrs)
+/// Where a model-quality or bias monitor finds the prediction in the capture: its
+/// configured attributes (a bias monitor adds its facets:
+/// [`crate::bias::prepare::bias_prediction_attributes`]).
+pub fn prediction_attributes(cfg: &MonitorConfig) -> PredictionAttributes {
+    cfg.join().map(|j| j.attributes.clone()).unwrap_or_default()
 }
 
 /// Builds the prediction index of one capture object, line by line: the model-quality and

@@ -328,8 +328,8 @@ impl<S: ObjectStore> MetricSink for FileMetricSink<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::namespaces;
     use crate::layout::METRICS_PREFIX;
+    use crate::metrics::namespaces;
     use crate::metrics::test_support::*;
     use crate::store::MemoryStore;
     use chrono::TimeZone;
