@@ -180,7 +180,7 @@ pub(crate) fn statistic_values(
 /// two hours ahead (the log line is still stored).
 ///
 /// # Errors
-/// [`validate`] errors; a metric or dimension named `_aws` or `StatisticValues`, or a metric
+/// [`validate`](crate::metrics::validate) errors; a metric or dimension named `_aws` or `StatisticValues`, or a metric
 /// named like one of its dimensions (both would be root members).
 pub fn emf_documents(data: &[MetricDatum]) -> Result<Vec<String>, CoreError> {
     validate_all(data)?;

@@ -162,7 +162,7 @@ pub mod dimensions {
     pub const VALUE_TYPE: &str = "ValueType";
 }
 
-/// Metric names published by [`data_quality_metrics`].
+/// Metric names published by [`data_quality_metrics`](crate::data_quality::metrics::data_quality_metrics).
 ///
 /// The `feature_*` names are SageMaker's (spec §7.1). The totals (`constraint_violations_*`,
 /// `records_analyzed`, `bad_records`) are **modelwatch additions** in the same namespace: no
@@ -233,7 +233,7 @@ pub const STANDARD_UNITS: [&str; 27] = [
     "None",
 ];
 
-/// Unit given to the count metrics of [`data_quality_metrics`].
+/// Unit given to the count metrics of [`data_quality_metrics`](crate::data_quality::metrics::data_quality_metrics).
 pub const UNIT_COUNT: &str = "Count";
 
 /// Capability: publish metric data.

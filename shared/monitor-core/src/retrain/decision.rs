@@ -91,7 +91,7 @@ pub struct Facts<'a> {
     pub last_started: Option<DateTime<Utc>>,
     /// the pipeline's `Executing` executions; `None` when not looked up yet
     pub running: Option<&'a [RunningExecution]>,
-    /// the display name this event's execution gets ([`display_name`])
+    /// the display name this event's execution gets ([`display_name`](crate::retrain::keys::display_name))
     pub own_display_name: &'a str,
     /// decide and record, start nothing
     pub dry_run: bool,
@@ -166,7 +166,7 @@ pub fn decide(facts: &Facts<'_>) -> Verdict {
 /// One decision as written under `state/retrain/audit/`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditRecord {
-    /// [`RECORD_VERSION`]
+    /// [`RECORD_VERSION`](crate::retrain::RECORD_VERSION)
     pub version: u32,
     /// the EventBridge event id
     pub event_id: String,

@@ -126,7 +126,7 @@ pub fn start_index_key(
     )
 }
 
-/// Prefix of the runs [`FileLauncher`] records for a pipeline.
+/// Prefix of the runs [`FileLauncher`](crate::retrain::launcher::FileLauncher) records for a pipeline.
 pub fn runs_prefix(pipeline_name: &str) -> String {
     format!("{RETRAIN_STATE_PREFIX}runs/{pipeline_name}/")
 }

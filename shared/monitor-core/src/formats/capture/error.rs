@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::CaptureSide;
 
-/// A [`CaptureMapping`] that cannot be compiled into a parser.
+/// A [`CaptureMapping`](super::CaptureMapping) that cannot be compiled into a parser.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CaptureError {
@@ -162,7 +162,7 @@ pub enum BadRecord {
         /// what is wrong, with the offending value
         message: String,
     },
-    /// The line is longer than the reader accepts. Produced by line readers, never by [`CaptureParser`].
+    /// The line is longer than the reader accepts. Produced by line readers, never by [`CaptureParser`](super::CaptureParser).
     #[error("capture line of {length} bytes is longer than the limit of {limit} bytes")]
     LineTooLong {
         /// bytes in the line (or read before giving up)
