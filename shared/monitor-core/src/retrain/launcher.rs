@@ -38,7 +38,7 @@ pub trait RetrainLauncher: Send + Sync {
 /// A pipeline run recorded by [`FileLauncher`] at `state/retrain/runs/{pipeline}/{token}.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineRun {
-    /// [`RECORD_VERSION`](crate::retrain::RECORD_VERSION)
+    /// [`RECORD_VERSION`]
     pub version: u32,
     /// pipeline name or ARN as started
     pub pipeline: String,
