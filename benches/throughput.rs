@@ -13,12 +13,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use monitor_core::app::baseline;
-use monitor_core::app::ingest::{profile_object, PartialProfile};
-use monitor_core::app::tick::{empty_window, merge_partial};
-use monitor_core::checks::Baseline;
-use monitor_core::dataset::{DatasetFormat, NoProgress};
+use monitor_core::config::{CaptureOptions, MonitorConfig, MonitorKind};
+use monitor_core::data_quality::checks::Baseline;
+use monitor_core::data_quality::consume::{profile_object, PartialProfile};
+use monitor_core::data_quality::dataset::{DatasetFormat, NoProgress};
+use monitor_core::data_quality::tick::{empty_window, merge_partial};
 use monitor_core::layout::parse_capture_key;
-use monitor_core::monitor::{CaptureOptions, MonitorConfig, MonitorKind};
+use monitor_core::store::StateFile;
 
 const FEATURES: usize = 20;
 const CATEGORIES: [&str; 6] = ["north", "south", "east", "west", "central", "remote"];
@@ -264,12 +265,12 @@ fn join_monitor() -> MonitorConfig {
         window_minutes: 60,
         capture: CaptureOptions::default(),
         publish_metrics: false,
-        model_quality: Some(monitor_core::monitor::ModelQualitySettings {
+        model_quality: Some(monitor_core::config::ModelQualitySettings {
             quality: monitor_core::model_quality::QualityOptions {
                 problem_type: ProblemType::BinaryClassification,
                 positive_label: "1".into(),
             },
-            attributes: monitor_core::predictions::PredictionAttributes::default(),
+            attributes: monitor_core::joined::predictions::PredictionAttributes::default(),
             ground_truth_prefix: None,
             lookback_hours: 24,
             offset_minutes: 0,
@@ -291,7 +292,7 @@ async fn make_join_data(dir: &Path, n: usize) -> PathBuf {
         return root;
     }
     let store = LocalStore::new(&root);
-    monitor_core::monitor::save_monitor(&store, &join_monitor())
+    monitor_core::config::save_monitor(&store, &join_monitor())
         .await
         .expect("monitor");
     let per = n / JOIN_FILES;

@@ -32,14 +32,20 @@ use anyhow::Context;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use monitor_core::app::baseline::{self, QualityBaselineRequest};
-use monitor_core::app::tick::{Execution, ExecutionStatus, TickRequest};
+use monitor_core::app::retrain::{self, RetrainSummary, RunOptions};
+use monitor_core::app::tick::TickRequest;
 use monitor_core::app::{ground_truth, ingest, tick};
-use monitor_core::bias::{bias_baseline, read_bias_dataset, BiasDataFormat};
-use monitor_core::dataset::DatasetFormat;
-use monitor_core::explain::{
+use monitor_core::attribution::{
     explainability_baseline, read_feature_rows, ExplainMethods, ExplainabilityConfig, ModelSpec,
     ShapMethod,
 };
+use monitor_core::bias::{bias_baseline, read_bias_dataset, BiasDataFormat};
+use monitor_core::config::{
+    save_monitor, BiasSettings, CaptureOptions, ExplainabilitySettings, Explainer,
+    ModelQualitySettings, MonitorConfig, MonitorKind,
+};
+use monitor_core::data_quality::dataset::DatasetFormat;
+use monitor_core::execution::{Execution, ExecutionStatus};
 use monitor_core::formats::clarify::{
     AnalysisConfig, AttributionViolations, BiasAnalysis, BiasViolations, MetricValue,
 };
@@ -48,21 +54,22 @@ use monitor_core::formats::model_quality::{
     ModelQualityViolations, ProblemType,
 };
 use monitor_core::formats::violations::ConstraintViolations;
+use monitor_core::joined::predictions::PredictionAttributes;
 use monitor_core::metrics::{dimensions, names, namespaces, parse_byoc_jsonl, FileMetricSink};
 use monitor_core::model_quality::QualityOptions;
-use monitor_core::monitor::{
-    save_monitor, BiasSettings, CaptureOptions, ExplainabilitySettings, Explainer,
-    ModelQualitySettings, MonitorConfig, MonitorKind,
-};
-use monitor_core::predictions::PredictionAttributes;
-use monitor_core::retrain::{
-    self, alarm_state_change_event, evaluate_alarm, AlarmDefinition, AlarmStateValue,
-    AlarmTransition, ComparisonOperator, Decision, FileLauncher, PipelineConfig, PipelineRun,
-    RetrainConfig, RetrainSummary, RunOptions, Statistic, RETRAIN_CONFIG_KEY,
-};
+use monitor_core::retrain::config::{PipelineConfig, RetrainConfig, RETRAIN_CONFIG_KEY};
+use monitor_core::retrain::decision::Decision;
+use monitor_core::retrain::events::AlarmStateValue;
+use monitor_core::retrain::launcher::{FileLauncher, PipelineRun};
 use monitor_core::store::{LocalStore, ObjectStore};
 
+use self::alarm_sim::{
+    alarm_state_change_event, evaluate_alarm, AlarmDefinition, AlarmTransition, ComparisonOperator,
+    Statistic,
+};
 use crate::scenario::{margin_weights, Drift, Scenario, BIAS_FACET_REGION};
+
+pub mod alarm_sim;
 
 /// Endpoint name of the demo.
 pub const ENDPOINT: &str = "demo-endpoint";
@@ -816,7 +823,7 @@ async fn metric_samples(
     def: &AlarmDefinition,
 ) -> anyhow::Result<Vec<(DateTime<Utc>, f64)>> {
     let mut out = Vec::new();
-    for key in store.list(monitor_core::metrics::METRICS_PREFIX).await? {
+    for key in store.list(monitor_core::layout::METRICS_PREFIX).await? {
         if !key.ends_with(".jsonl") {
             continue;
         }

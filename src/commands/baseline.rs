@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use monitor_core::app::baseline;
-use monitor_core::dataset::DatasetFormat;
+use monitor_core::data_quality::dataset::DatasetFormat;
 
 use super::progress::BytesBar;
 
@@ -74,7 +74,7 @@ pub struct Args {
 }
 
 fn run_explainability(args: &Args, config_path: &std::path::Path) -> anyhow::Result<()> {
-    use monitor_core::explain::{
+    use monitor_core::attribution::{
         explainability_baseline, read_feature_rows, ExplainabilityConfig, ModelSpec,
     };
     let config_key = config_path.display().to_string();

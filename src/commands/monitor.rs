@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use monitor_core::app::oneshot;
-use monitor_core::app::tick::ExecutionStatus;
-use monitor_core::monitor::CaptureOptions;
+use monitor_core::config::CaptureOptions;
+use monitor_core::execution::ExecutionStatus;
 
 /// Arguments of `modelwatch monitor`.
 #[derive(clap::Args, Debug)]

@@ -1,7 +1,7 @@
 //! Progress bars for long steps (shown only on a terminal, and only for large inputs).
 
 use indicatif::{ProgressBar, ProgressStyle};
-use monitor_core::dataset::Progress;
+use monitor_core::data_quality::dataset::Progress;
 
 /// Inputs smaller than this finish before a bar is worth drawing.
 const MIN_BYTES_FOR_BAR: u64 = 8 << 20;

@@ -26,8 +26,9 @@ use modelwatch_e2e::temp_dir;
 use monitor_aws::S3Store;
 use monitor_core::app::baseline::BaselineRequest;
 use monitor_core::app::ingest::IngestSummary;
-use monitor_core::app::tick::{ExecutionStatus, TickSummary};
-use monitor_core::monitor::{save_monitor, MonitorConfig};
+use monitor_core::app::tick::TickSummary;
+use monitor_core::config::{save_monitor, MonitorConfig};
+use monitor_core::execution::ExecutionStatus;
 use monitor_core::store::{LocalStore, ObjectStore};
 use serde_json::Value;
 use tokio::task::JoinSet;
@@ -246,7 +247,7 @@ where
         &monitor_tick::Deps {
             store: store.clone(),
             metrics: ConfiguredMetrics::new(MetricsMode::File, store.clone()),
-            invokers: monitor_core::explain::LocalModels,
+            invokers: monitor_core::attribution::LocalModels,
         },
     )
     .await

@@ -5,7 +5,7 @@
 use drift_math::types::InferredType;
 use modelwatch_e2e::{fixture, read_fixture};
 use monitor_core::app::baseline;
-use monitor_core::dataset::{DatasetFormat, NoProgress};
+use monitor_core::data_quality::dataset::{DatasetFormat, NoProgress};
 use monitor_core::formats::constraints::Constraints;
 use monitor_core::formats::statistics::Statistics;
 

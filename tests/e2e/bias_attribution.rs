@@ -11,21 +11,24 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
+use monitor_core::app::ground_truth;
 use monitor_core::app::ingest;
-use monitor_core::app::tick::{self, Execution, ExecutionStatus, TickRequest};
-use monitor_core::app::{ground_truth, tick_explain};
-use monitor_core::bias::{bias_baseline, read_bias_dataset, BiasDataFormat};
-use monitor_core::explain::{
+use monitor_core::app::tick::{self, TickRequest};
+use monitor_core::attribution::prepare::attribution_context;
+use monitor_core::attribution::tick as tick_explain;
+use monitor_core::attribution::{
     explainability_baseline, ExplainabilityConfig, LocalModels, ModelSpec,
 };
+use monitor_core::bias::{bias_baseline, read_bias_dataset, BiasDataFormat};
+use monitor_core::config::{
+    save_monitor, BiasSettings, ExplainabilitySettings, Explainer, MonitorConfig, MonitorKind,
+};
+use monitor_core::execution::{Execution, ExecutionStatus};
 use monitor_core::formats::clarify::{
     AnalysisConfig, AttributionViolations, BiasAnalysis, BiasViolations, ExplainabilityAnalysis,
 };
+use monitor_core::joined::predictions::PredictionAttributes;
 use monitor_core::metrics::{namespaces, MemoryMetricSink};
-use monitor_core::monitor::{
-    save_monitor, BiasSettings, ExplainabilitySettings, Explainer, MonitorConfig, MonitorKind,
-};
-use monitor_core::predictions::PredictionAttributes;
 use monitor_core::store::{MemoryStore, ObjectStore};
 
 const EP: &str = "credit-endpoint";
@@ -738,11 +741,11 @@ async fn kernel_sample_is_bounded_and_the_same_for_any_split() {
             .await
             .unwrap();
     }
-    let cfg = monitor_core::monitor::load_monitors(&store_a)
+    let cfg = monitor_core::config::load_monitors(&store_a)
         .await
         .unwrap()
         .remove(0);
-    let ctx = ingest::attribution_context(&store_a, &cfg).await.unwrap();
+    let ctx = attribution_context(&store_a, &cfg).await.unwrap();
     let (start, end) = (t("2026-11-01T03:00:00Z"), t("2026-11-01T04:00:00Z"));
     let wa = tick_explain::merge_attribution_window(&store_a, &cfg, &ctx, start, end)
         .await

@@ -8,11 +8,13 @@ use modelwatch::scenario::{Drift, Scenario};
 use modelwatch_e2e::temp_dir;
 use monitor_core::app::ingest;
 use monitor_core::app::oneshot;
-use monitor_core::app::tick::{self, ExecutionStatus, TickRequest};
+use monitor_core::app::tick::{self, TickRequest};
+use monitor_core::config::CaptureOptions;
+use monitor_core::data_quality::consume::PartialProfile;
+use monitor_core::execution::ExecutionStatus;
 use monitor_core::formats::violations::{CheckType, ConstraintViolations};
 use monitor_core::metrics::MemoryMetricSink;
-use monitor_core::monitor::CaptureOptions;
-use monitor_core::store::{LocalStore, ObjectStore};
+use monitor_core::store::{LocalStore, ObjectStore, StateFile};
 
 fn small_scenario() -> Scenario {
     Scenario {
@@ -285,7 +287,7 @@ async fn a_file_with_one_bad_line_of_each_kind_keeps_all_its_good_lines() {
         "every good line is profiled, and the record with the unparsable number"
     );
     assert_eq!(obj.bad_records, 8, "one of each bad kind");
-    let partial = ingest::PartialProfile::from_json(
+    let partial = PartialProfile::from_json(
         &obj.state_keys[0],
         &store.get(&obj.state_keys[0]).await.unwrap(),
     )

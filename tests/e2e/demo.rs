@@ -9,9 +9,11 @@ use modelwatch::demo::{
 };
 use modelwatch::scenario::{Drift, Scenario, BIAS_DRIFT_HOUR, CONCEPT_DRIFT_FROM};
 use modelwatch_e2e::temp_dir;
-use monitor_core::app::tick::ExecutionStatus;
+use monitor_core::execution::ExecutionStatus;
 use monitor_core::formats::model_quality::ModelQualityViolations;
-use monitor_core::retrain::{self, AlarmStateValue, AuditRecord, Decision};
+use monitor_core::retrain::config as retrain;
+use monitor_core::retrain::decision::{AuditRecord, Decision};
+use monitor_core::retrain::events::AlarmStateValue;
 use monitor_core::store::{LocalStore, ObjectStore};
 
 fn small_scenario() -> Scenario {
@@ -24,7 +26,7 @@ fn small_scenario() -> Scenario {
     }
 }
 
-fn metric(exec: &monitor_core::app::tick::Execution, name: &str) -> f64 {
+fn metric(exec: &monitor_core::execution::Execution, name: &str) -> f64 {
     exec.model_metrics
         .iter()
         .find(|(k, _)| k == name)

@@ -3,18 +3,20 @@
 //! and the model-quality tick.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use monitor_core::app::ground_truth::{self, LabelObjectState};
-use monitor_core::app::tick::{self, ExecutionStatus, TickRequest};
+use monitor_core::app::ground_truth;
+use monitor_core::app::tick::{self, TickRequest};
 use monitor_core::app::{baseline, ingest};
+use monitor_core::config::{save_monitor, ModelQualitySettings, MonitorConfig, MonitorKind};
+use monitor_core::execution::ExecutionStatus;
 use monitor_core::formats::model_quality::{
     ComparisonOperator, MetricConstraint, ModelQualityConstraints, ModelQualityStatistics,
     ModelQualityViolations, ProblemType,
 };
+use monitor_core::joined::labels::LabelObjectState;
+use monitor_core::joined::predictions::PredictionAttributes;
 use monitor_core::metrics::MemoryMetricSink;
 use monitor_core::model_quality::QualityOptions;
-use monitor_core::monitor::{save_monitor, ModelQualitySettings, MonitorConfig, MonitorKind};
-use monitor_core::predictions::PredictionAttributes;
-use monitor_core::store::{MemoryStore, ObjectStore};
+use monitor_core::store::{MemoryStore, ObjectStore, StateFile};
 
 const EP: &str = "churn-endpoint";
 const M: &str = "churn-mq";

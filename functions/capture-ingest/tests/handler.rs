@@ -8,9 +8,9 @@ use capture_ingest::{handler, record_keys, Deps};
 use lambda_kit::{CommonConfig, FunctionError, StoreConfig};
 use lambda_runtime::{Context, LambdaEvent};
 use monitor_core::app::baseline::{self, BaselineRequest};
-use monitor_core::app::ingest::PartialProfile;
-use monitor_core::monitor::{save_monitor, MonitorConfig};
-use monitor_core::store::{MemoryStore, ObjectStore};
+use monitor_core::config::{save_monitor, MonitorConfig};
+use monitor_core::data_quality::consume::PartialProfile;
+use monitor_core::store::{MemoryStore, ObjectStore, StateFile};
 use serde_json::{json, Value};
 
 const CAPTURE_PUT: &str = include_str!("../../../events/s3-capture-put.json");

@@ -53,10 +53,10 @@ pub async fn handler<S: ObjectStore>(
 mod tests {
     use super::*;
     use monitor_core::app::ingest;
+    use monitor_core::config::{save_monitor, ModelQualitySettings, MonitorConfig, MonitorKind};
     use monitor_core::formats::model_quality::ProblemType;
+    use monitor_core::joined::predictions::PredictionAttributes;
     use monitor_core::model_quality::QualityOptions;
-    use monitor_core::monitor::{save_monitor, ModelQualitySettings, MonitorConfig, MonitorKind};
-    use monitor_core::predictions::PredictionAttributes;
     use monitor_core::store::MemoryStore;
 
     const EVENT: &str = include_str!("../../../events/s3-ground-truth-put.json");

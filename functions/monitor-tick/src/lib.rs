@@ -35,7 +35,7 @@ use chrono::{DateTime, Utc};
 use lambda_kit::{CommonConfig, ConfigError, FunctionError, MetricsMode};
 use lambda_runtime::LambdaEvent;
 use monitor_core::app::tick::{self, TickRequest, TickSummary};
-use monitor_core::explain::{InvokerFactory, LocalModels};
+use monitor_core::attribution::{InvokerFactory, LocalModels};
 use monitor_core::metrics::MetricSink;
 use monitor_core::store::ObjectStore;
 use serde::{Deserialize, Serialize};

@@ -9,9 +9,9 @@ use lambda_kit::{decode_s3_key, ConfiguredMetrics, FunctionError, MetricsMode, S
 use lambda_runtime::{Context, LambdaEvent};
 use monitor_core::app::baseline::{self, BaselineRequest};
 use monitor_core::app::ingest;
-use monitor_core::app::tick::{Execution, ExecutionStatus};
+use monitor_core::config::{save_monitor, MonitorConfig};
+use monitor_core::execution::{Execution, ExecutionStatus};
 use monitor_core::metrics::{names, MemoryMetricSink, MetricSink, MetricValue};
-use monitor_core::monitor::{save_monitor, MonitorConfig};
 use monitor_core::store::{MemoryStore, ObjectStore};
 use monitor_tick::{handler, Config, Deps, TickInput};
 use serde_json::{json, Value};
@@ -115,7 +115,7 @@ async fn scheduled_tick_evaluates_the_previous_hour_and_writes_the_report() {
     let deps = Deps {
         store: ingested_store().await,
         metrics: MemoryMetricSink::new(),
-        invokers: monitor_core::explain::LocalModels,
+        invokers: monitor_core::attribution::LocalModels,
     };
     let summary = handler(invoke(event(SCHEDULE_TICK)), &deps).await.unwrap();
     assert_eq!(summary.executions.len(), 1);
@@ -156,7 +156,7 @@ async fn file_metrics_mode_writes_metrics_files_and_none_writes_nothing() {
     let store = ingested_store().await;
     let deps = Deps {
         metrics: ConfiguredMetrics::new(MetricsMode::File, store.clone()),
-        invokers: monitor_core::explain::LocalModels,
+        invokers: monitor_core::attribution::LocalModels,
         store,
     };
     handler(invoke(event(SCHEDULE_TICK)), &deps).await.unwrap();
@@ -168,7 +168,7 @@ async fn file_metrics_mode_writes_metrics_files_and_none_writes_nothing() {
     let store = ingested_store().await;
     let deps = Deps {
         metrics: ConfiguredMetrics::new(MetricsMode::None, store.clone()),
-        invokers: monitor_core::explain::LocalModels,
+        invokers: monitor_core::attribution::LocalModels,
         store,
     };
     assert_eq!(deps.metrics.mode(), MetricsMode::None);
@@ -182,7 +182,7 @@ async fn detail_window_end_evaluates_that_window() {
     let deps = Deps {
         store: ingested_store().await,
         metrics: MemoryMetricSink::new(),
-        invokers: monitor_core::explain::LocalModels,
+        invokers: monitor_core::attribution::LocalModels,
     };
     // Two days later, a backfill of the window ending 04:00Z, written with an offset.
     let mut v = event(SCHEDULE_TICK);
@@ -215,7 +215,7 @@ async fn unknown_monitor_is_a_permanent_error() {
     let deps = Deps {
         store: ingested_store().await,
         metrics: MemoryMetricSink::new(),
-        invokers: monitor_core::explain::LocalModels,
+        invokers: monitor_core::attribution::LocalModels,
     };
     let mut v = event(SCHEDULE_TICK);
     v["detail"] = json!({"monitor": "no-such-monitor"});
@@ -228,7 +228,7 @@ async fn invalid_event_message(v: Value) -> String {
     let deps = Deps {
         store: MemoryStore::new(),
         metrics: MemoryMetricSink::new(),
-        invokers: monitor_core::explain::LocalModels,
+        invokers: monitor_core::attribution::LocalModels,
     };
     match handler(invoke(v), &deps).await {
         Err(FunctionError::InvalidEvent(m)) => {

@@ -1,8 +1,8 @@
 //! The retrain-trigger Lambda: an EventBridge rule on the monitors' alarms
 //! (`{"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]}`,
 //! usually narrowed to `"detail": {"state": {"value": ["ALARM"]}}`) invokes it; the handler
-//! turns the event into a [`monitor_core::retrain::AlarmEvent`], makes one
-//! [`monitor_core::retrain::run`] call and returns the [`RetrainSummary`] (the decision —
+//! turns the event into a [`monitor_core::retrain::events::AlarmEvent`], makes one
+//! [`monitor_core::app::retrain::run`] call and returns the [`RetrainSummary`] (the decision —
 //! started, skipped-cooldown, skipped-running, skipped-duplicate, dry-run or ignored — the
 //! audit key and the pipeline parameters).
 //!
@@ -33,10 +33,10 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, TimeDelta, Utc};
 use lambda_kit::{CommonConfig, ConfigError, FunctionError, StoreConfig};
 use lambda_runtime::LambdaEvent;
-use monitor_core::retrain::{
-    self, AlarmDetail, AlarmEvent, Clock, FileLauncher, RetrainLauncher, RetrainSummary,
-    RunOptions, RunningExecution, ALARM_STATE_CHANGE,
-};
+use monitor_core::app::retrain::{self, RetrainSummary, RunOptions};
+use monitor_core::retrain::decision::RunningExecution;
+use monitor_core::retrain::events::{AlarmDetail, AlarmEvent, ALARM_STATE_CHANGE};
+use monitor_core::retrain::launcher::{Clock, FileLauncher, RetrainLauncher};
 use monitor_core::store::ObjectStore;
 use monitor_core::CoreError;
 use monitor_sagemaker::{sagemaker_client, SageMakerLauncher};

@@ -8,9 +8,12 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
 use lambda_kit::{FunctionError, StoreConfig};
 use lambda_runtime::{Context, LambdaEvent};
-use monitor_core::retrain::{
-    audit_key, AlarmDetail, Decision, FileLauncher, RunOptions, RETRAIN_CONFIG_KEY,
-};
+use monitor_core::app::retrain::RunOptions;
+use monitor_core::retrain::config::RETRAIN_CONFIG_KEY;
+use monitor_core::retrain::decision::Decision;
+use monitor_core::retrain::events::AlarmDetail;
+use monitor_core::retrain::keys::audit_key;
+use monitor_core::retrain::launcher::FileLauncher;
 use monitor_core::store::{MemoryStore, ObjectStore};
 use retrain_trigger::{handler, AlarmInput, Config, Deps, LauncherMode};
 use serde_json::{json, Value};
@@ -152,7 +155,7 @@ fn event_translation_checks_id_time_and_detail_type() {
     // the domain's own parser reads the same fixture identically
     assert_eq!(
         a,
-        monitor_core::retrain::AlarmEvent::from_json(ALARM.as_bytes()).unwrap()
+        monitor_core::retrain::events::AlarmEvent::from_json(ALARM.as_bytes()).unwrap()
     );
 
     let mut no_id = ev.clone();

@@ -4,7 +4,7 @@
 //! | --- | --- | --- |
 //! | [`monitor_core::store::ObjectStore`] | [`S3Store`] | S3 `GetObject` (streamed), `PutObject`, `ListObjectsV2` |
 //! | [`monitor_core::metrics::MetricSink`] | [`PutMetricDataSink`] | CloudWatch `PutMetricData` |
-//! | [`monitor_core::explain::ModelInvoker`] | [`EndpointInvoker`] (via [`AwsModels`]) | SageMaker Runtime `InvokeEndpoint` |
+//! | [`monitor_core::attribution::ModelInvoker`] | [`EndpointInvoker`] (via [`AwsModels`]) | SageMaker Runtime `InvokeEndpoint` |
 //!
 //! Wiring, once per process (a Lambda's `main`):
 //!

@@ -1,4 +1,4 @@
-//! The model-invoker port ([`monitor_core::explain::ModelInvoker`]) on a SageMaker endpoint:
+//! The model-invoker port ([`monitor_core::attribution::ModelInvoker`]) on a SageMaker endpoint:
 //! SageMaker Runtime `InvokeEndpoint`, as Clarify's explainability monitor scores its Kernel
 //! SHAP samples on a (shadow) endpoint.
 //!
@@ -17,7 +17,7 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use aws_sdk_sagemakerruntime::primitives::Blob;
 use aws_sdk_sagemakerruntime::Client;
-use monitor_core::explain::{InvokerFactory, LocalModels, ModelInvoker, ModelSpec};
+use monitor_core::attribution::{InvokerFactory, LocalModels, ModelInvoker, ModelSpec};
 use monitor_core::CoreError;
 use serde_json::Value;
 

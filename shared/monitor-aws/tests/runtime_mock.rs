@@ -15,7 +15,7 @@ use aws_sdk_sagemakerruntime::Client;
 use aws_smithy_mocks::{create_mock_http_client, mock, Rule, RuleMode};
 use common::{fast_retry, interceptor, test_sdk_config};
 use monitor_aws::{runtime_config, AwsModels, EndpointInvoker};
-use monitor_core::explain::{InvokerFactory, ModelSpec};
+use monitor_core::attribution::{InvokerFactory, ModelSpec};
 
 fn mocked_runtime(mode: RuleMode, rules: &[&Rule]) -> Client {
     let conf = runtime_config(&test_sdk_config(None))

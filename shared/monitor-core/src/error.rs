@@ -73,3 +73,12 @@ pub enum CoreError {
         message: String,
     },
 }
+
+impl CoreError {
+    /// Whether the same call may succeed when retried: an I/O failure or a transient one
+    /// (throttling, timeouts). Use cases propagate these, so the event is delivered again,
+    /// and turn anything else into a `Failed` execution or a permanent error.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, CoreError::Io { .. } | CoreError::Transient { .. })
+    }
+}

@@ -171,9 +171,196 @@ pub fn parse_inference_minute(s: &str) -> Option<DateTime<Utc>> {
     )
 }
 
+/// Start of the hour containing `t`.
+pub fn hour_floor(t: DateTime<Utc>) -> DateTime<Utc> {
+    let s = t.timestamp().div_euclid(3600) * 3600;
+    Utc.timestamp_opt(s, 0).single().unwrap_or(t)
+}
+
+/// Key of the prediction index of one capture object for one model-quality monitor.
+pub fn prediction_index_key(monitor: &str, capture: &CaptureKey) -> String {
+    let stem = capture.file.strip_suffix(".jsonl").unwrap_or(&capture.file);
+    format!(
+        "{}predictions/{monitor}/{}/{}/{stem}.json",
+        crate::layout::STATE_PREFIX,
+        crate::layout::hour_path(capture.hour),
+        capture.variant
+    )
+}
+
+/// Prefix of one hour of a monitor's prediction indexes.
+pub fn prediction_hour_prefix(monitor: &str, hour: DateTime<Utc>) -> String {
+    format!(
+        "{}predictions/{monitor}/{}/",
+        crate::layout::STATE_PREFIX,
+        crate::layout::hour_path(hour)
+    )
+}
+
+/// Key of the attribution state of one capture object for one explainability monitor.
+pub fn attribution_key(monitor: &str, capture: &CaptureKey) -> String {
+    let stem = capture.file.strip_suffix(".jsonl").unwrap_or(&capture.file);
+    format!(
+        "{}{stem}.json",
+        attribution_hour_variant_prefix(monitor, capture.hour, &capture.variant)
+    )
+}
+
+fn attribution_hour_variant_prefix(monitor: &str, hour: DateTime<Utc>, variant: &str) -> String {
+    format!("{}{variant}/", attribution_hour_prefix(monitor, hour))
+}
+
+/// Prefix of one hour of a monitor's attribution states.
+pub fn attribution_hour_prefix(monitor: &str, hour: DateTime<Utc>) -> String {
+    format!(
+        "{}attributions/{monitor}/{}/",
+        crate::layout::STATE_PREFIX,
+        crate::layout::hour_path(hour)
+    )
+}
+
+/// Prefix of the model-quality states of one label hour.
+pub fn mq_hour_prefix(monitor: &str, hour: DateTime<Utc>) -> String {
+    format!("{STATE_PREFIX}mq/{monitor}/{}/", hour_path(hour))
+}
+
+/// Key of the model-quality / bias state one ground-truth object `file` of `label_hour`
+/// contributes: `state/mq/{monitor}/yyyy/mm/dd/HH/{stem}.json`.
+pub fn mq_state_key(monitor: &str, label_hour: DateTime<Utc>, file: &str) -> String {
+    format!(
+        "{}{}.json",
+        mq_hour_prefix(monitor, label_hour),
+        file.strip_suffix(".jsonl").unwrap_or(file)
+    )
+}
+
+/// Key of one part of the matched records of a ground-truth object `file` in SageMaker's
+/// merge layout: `state/merged/{monitor}/{endpoint}/{variant}/yyyy/mm/dd/HH/{label
+/// hour}-{stem}-part-{part}.jsonl` (`HH` is the inference hour).
+pub fn merged_key(
+    monitor: &str,
+    endpoint: &str,
+    variant: &str,
+    inference_hour: DateTime<Utc>,
+    label_hour: DateTime<Utc>,
+    file: &str,
+    part: u32,
+) -> String {
+    format!(
+        "{STATE_PREFIX}merged/{monitor}/{endpoint}/{variant}/{}/{}-{}-part-{part:05}.jsonl",
+        hour_path(inference_hour),
+        label_hour.format("%Y%m%d%H"),
+        file.strip_suffix(".jsonl").unwrap_or(file)
+    )
+}
+
+/// Strips an `s3://bucket/` prefix, leaving the object key.
+pub fn key_of(uri_or_key: &str) -> &str {
+    match uri_or_key.strip_prefix("s3://") {
+        Some(rest) => rest.split_once('/').map(|(_, k)| k).unwrap_or(""),
+        None => uri_or_key,
+    }
+}
+
+/// Joins a prefix and a file name with exactly one `/`.
+pub fn join_key(prefix: &str, name: &str) -> String {
+    let p = key_of(prefix).trim_end_matches('/');
+    if p.is_empty() {
+        name.to_string()
+    } else {
+        format!("{p}/{name}")
+    }
+}
+
+/// Prefix of the keys the metrics-file adapter ([`crate::metrics::FileMetricSink`]) writes.
+pub const METRICS_PREFIX: &str = "metrics/";
+
+/// FNV-1a, 64 bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3): a content hash
+/// that, unlike `std`'s `DefaultHasher`, is fixed across Rust versions, so keys stay stable.
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The namespace as key segments: split at `/`, empty segments dropped, characters other than
+/// `[A-Za-z0-9._-]` replaced by `_`, dot-only segments (`.`, `..`) replaced by underscores.
+fn namespace_path(namespace: &str) -> String {
+    let segments: Vec<String> = namespace
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let clean: String = s
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            if clean.chars().all(|c| c == '.') {
+                "_".repeat(clean.len())
+            } else {
+                clean
+            }
+        })
+        .collect();
+    if segments.is_empty() {
+        "_".to_string()
+    } else {
+        segments.join("/")
+    }
+}
+
+/// The key [`crate::metrics::FileMetricSink`] writes one (namespace, timestamp)
+/// group to: `metrics/{namespace path}/{yyyymmddTHHMMSSZ}-{FNV-1a 64 of body, 16 hex}.jsonl`,
+/// e.g. `metrics/aws/sagemaker/Endpoints/data-metrics/20240102T030000Z-0123456789abcdef.jsonl`.
+///
+/// The content hash makes a replay of the same data land on the same key with the same
+/// bytes (idempotent), while different data at the same time (another publisher, another
+/// schedule) never overwrites it.
+#[must_use]
+pub fn metrics_key(namespace: &str, timestamp: &DateTime<Utc>, body: &[u8]) -> String {
+    format!(
+        "{METRICS_PREFIX}{}/{}-{:016x}.jsonl",
+        namespace_path(namespace),
+        timestamp.format("%Y%m%dT%H%M%SZ"),
+        fnv1a64(body)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn namespace_path_is_a_safe_key() {
+        assert_eq!(
+            namespace_path("/aws/sagemaker/Endpoint/data-metric"),
+            "aws/sagemaker/Endpoint/data-metric"
+        );
+        assert_eq!(namespace_path("my app/../x#y"), "my_app/__/x_y");
+    }
+
+    #[test]
+    fn fnv1a64_matches_reference_vectors() {
+        // FNV-1a 64 test vectors (Fowler/Noll/Vo reference): "" and "a".
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn keys() {
+        assert_eq!(key_of("s3://bucket/a/b.csv"), "a/b.csv");
+        assert_eq!(key_of("a/b.csv"), "a/b.csv");
+        assert_eq!(
+            join_key("baselines/m/", "statistics.json"),
+            "baselines/m/statistics.json"
+        );
+        assert_eq!(join_key("s3://b/baselines/m", "x"), "baselines/m/x");
+    }
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

@@ -1,27 +1,74 @@
-//! modelwatch's domain: SageMaker formats, the mergeable profile, constraint checks, the
-//! storage and metrics ports with their adapters, and one `run` per use case.
+//! modelwatch's domain: it reads SageMaker's data capture, ground truth and baselines,
+//! keeps small mergeable state per capture object, and writes SageMaker Model Monitor's and
+//! Clarify's reports and CloudWatch metrics back. `drift_math` does the numbers; nothing here
+//! knows about Lambda: each function crate maps its event to one `app::*::run` call.
 //!
-//! Layering: `drift_math` does the numbers; this crate turns files and events into calls of
-//! it and writes SageMaker's files back. Nothing here knows about Lambda; the function crates
-//! map events to one `app::*::run` call each.
+//! # Where is what
+//!
+//! One folder per capability, a shared base below them, the use cases above:
+//!
+//! | layer | module | holds |
+//! | --- | --- | --- |
+//! | use cases | [`app`] | one `run` per use case: [`app::baseline`], [`app::ingest`], [`app::ground_truth`], [`app::tick`], [`app::retrain`], [`app::oneshot`] |
+//! | dispatch | [`capability`] | the one `match` on the monitor kind: prepare, consume, join, evaluate |
+//! | capabilities | [`data_quality`] | profiles, constraint checks and suggestions, the data-quality tick |
+//! | | [`model_quality`] | the mergeable metric state, its checks and tick |
+//! | | [`bias`] | Clarify's bias metrics, drift rule and tick |
+//! | | [`attribution`] | SHAP configuration, explainers, attribution state and tick |
+//! | | [`retrain`] | alarm-driven retraining: config, events, storm control, keys, launcher |
+//! | shared base | [`joined`] | predictions joined to labels (model quality and bias) |
+//! | | [`execution`] | the execution record of a window and how reports are written |
+//! | | [`config`] | monitor configurations (`config/monitors/{name}.json`) |
+//! | | [`layout`] | every store key |
+//! | | [`store`] | the object-store port, its local and in-memory adapters, [`store::StateFile`] |
+//! | | [`metrics`] | the metrics port, its EMF / file / memory adapters, shared builders |
+//! | | [`formats`] | SageMaker's files, byte-compatible, and the one capture parser ([`formats::capture`]) |
+//! | | [`error`] | [`CoreError`] |
+//!
+//! Capabilities import only the base, never each other or [`app`]; nothing below [`app`]
+//! imports it. Two base modules still name capability types: [`config`] holds each
+//! capability's settings block, and [`joined::labels`] the model-quality and bias state of
+//! joined labels.
+//!
+//! # Example
+//!
+//! One SageMaker data-capture line through the capture parser, into the monitor's feature
+//! order (output columns first):
+//!
+//! ```
+//! use monitor_core::formats::capture::{CaptureMapping, CaptureParser, Row};
+//!
+//! let mut parser = CaptureParser::new(&CaptureMapping::new(["churn", "age", "balance"]))?;
+//! let line = br#"{"captureData": {
+//!     "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT",
+//!                       "data": "41,1200.5", "encoding": "CSV"},
+//!     "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT",
+//!                        "data": "0.83", "encoding": "CSV"}},
+//!   "eventMetadata": {"eventId": "e1", "inferenceTime": "2026-11-01T03:00:00Z"},
+//!   "eventVersion": "0"}"#;
+//! let mut row = Row::new();
+//! let meta = parser.parse_line(line, &mut row).expect("a good record");
+//! assert_eq!(row.iter().collect::<Vec<_>>(), [Some("0.83"), Some("41"), Some("1200.5")]);
+//! assert_eq!(meta.inference_time.as_deref(), Some("2026-11-01T03:00:00Z"));
+//! # Ok::<(), monitor_core::formats::capture::CaptureError>(())
+//! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod app;
+pub mod attribution;
 pub mod bias;
-pub mod capture;
-pub mod checks;
-pub mod dataset;
+pub mod capability;
+pub mod config;
+pub mod data_quality;
 pub mod error;
-pub mod explain;
+pub mod execution;
 pub mod formats;
+pub mod joined;
 pub mod layout;
 pub mod metrics;
 pub mod model_quality;
-pub mod monitor;
-pub mod predictions;
-pub mod profile;
 pub mod retrain;
 pub mod store;
-pub mod suggest;
 
 pub use error::CoreError;

@@ -15,31 +15,54 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::CoreError;
 
-/// Decodes one of our state files (JSON) and checks its format tag and layout version:
-/// `tag` reads them from the decoded value; `version` `None` accepts any.
-///
-/// # Errors
-/// [`CoreError::State`] naming `key`, for malformed JSON or a foreign format or version.
-pub fn decode_state<T: serde::de::DeserializeOwned>(
-    key: &str,
-    bytes: &[u8],
-    tag: impl Fn(&T) -> (&str, u32),
-    format: &str,
-    version: Option<u32>,
-) -> Result<T, CoreError> {
-    let value: T = serde_json::from_slice(bytes).map_err(|e| CoreError::State {
-        key: key.into(),
-        message: e.to_string(),
-    })?;
-    let (found, found_version) = tag(&value);
-    if found != format || version.is_some_and(|v| v != found_version) {
-        let expected = version.map_or_else(|| format.to_owned(), |v| format!("{format} {v}"));
-        return Err(CoreError::State {
+/// One of our state files: a JSON document that names its format (and, for most kinds, a
+/// layout version). Decoding checks both; encoding is compact JSON, so the same state always
+/// gives the same bytes and a replayed event rewrites an identical object.
+pub trait StateFile: serde::Serialize + serde::de::DeserializeOwned {
+    /// The format tag every file of this kind carries.
+    const FORMAT: &'static str;
+    /// The layout version it must carry; `None` when the format tag alone identifies it.
+    const VERSION: Option<u32>;
+
+    /// The format tag and layout version the decoded file carries.
+    fn tag(&self) -> (&str, u32);
+
+    /// What the state was built from (the key named when encoding fails).
+    fn source(&self) -> &str;
+
+    /// Decodes a state file, checking its format tag and layout version.
+    ///
+    /// # Errors
+    /// [`CoreError::State`] naming `key`, for malformed JSON or a foreign format or version.
+    fn from_json(key: &str, bytes: &[u8]) -> Result<Self, CoreError> {
+        let value: Self = serde_json::from_slice(bytes).map_err(|e| CoreError::State {
             key: key.into(),
-            message: format!("format {found} version {found_version} (expected {expected})"),
-        });
+            message: e.to_string(),
+        })?;
+        let (found, found_version) = value.tag();
+        if found != Self::FORMAT || Self::VERSION.is_some_and(|v| v != found_version) {
+            let expected = Self::VERSION.map_or_else(
+                || Self::FORMAT.to_owned(),
+                |v| format!("{} {v}", Self::FORMAT),
+            );
+            return Err(CoreError::State {
+                key: key.into(),
+                message: format!("format {found} version {found_version} (expected {expected})"),
+            });
+        }
+        Ok(value)
     }
-    Ok(value)
+
+    /// Encodes it (compact JSON; the same bytes for the same state).
+    ///
+    /// # Errors
+    /// [`CoreError::State`] if serialisation fails.
+    fn to_json(&self) -> Result<Vec<u8>, CoreError> {
+        serde_json::to_vec(self).map_err(|e| CoreError::State {
+            key: self.source().to_owned(),
+            message: e.to_string(),
+        })
+    }
 }
 
 /// A streaming body: bytes arrive in bounded chunks, never the whole object at once.
@@ -390,6 +413,27 @@ pub async fn read_all(mut reader: ByteReader) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
     reader.read_to_end(&mut out).await?;
     Ok(out)
+}
+
+/// Streams `reader` line by line into `push` (bounded memory); returns the line count.
+///
+/// # Errors
+/// [`CoreError::Io`] naming `source` when the stream fails.
+pub async fn for_each_line<R: tokio::io::AsyncRead + Unpin>(
+    reader: R,
+    source: &str,
+    mut push: impl FnMut(u64, &Line<'_>),
+) -> Result<u64, CoreError> {
+    let mut lines = LineReader::new(reader);
+    let mut line_no = 0u64;
+    while let Some(line) = lines.next_line().await.map_err(|e| CoreError::Io {
+        key: source.into(),
+        source: e,
+    })? {
+        line_no += 1;
+        push(line_no, &line);
+    }
+    Ok(line_no)
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
-//! `monitor_core::capture`: SageMaker endpoint data-capture lines → feature rows.
+//! `monitor_core::formats::capture`: SageMaker endpoint data-capture lines → feature rows.
 //!
 //! Real capture files come from `tests/fixtures/sagemaker/data-capture/` (provenance in
 //! `tests/fixtures/sagemaker/PROVENANCE-cap.md`); expected values are read off those files. Synthetic
 //! lines cover the encodings and failure kinds the fixtures do not contain.
 
 use base64::Engine as _;
-use monitor_core::capture::{
+use monitor_core::formats::capture::{
     BadRecord, BadRecordKind, CaptureError, CaptureMapping, CaptureParser, CaptureSide, RecordMeta,
     Row, RowBatch,
 };

@@ -45,7 +45,8 @@ use aws_sdk_sagemaker::types::{
     Parameter, PipelineExecutionStatus, SortOrder, SortPipelineExecutionsBy,
 };
 use aws_sdk_sagemaker::Client;
-use monitor_core::retrain::{RetrainLauncher, RunningExecution};
+use monitor_core::retrain::decision::RunningExecution;
+use monitor_core::retrain::launcher::RetrainLauncher;
 use monitor_core::CoreError;
 
 /// Attempts per request, the first one included (the SDK's standard mode defaults to 3).

@@ -17,7 +17,8 @@ use aws_sdk_sagemaker::types::error::ResourceNotFound;
 use aws_sdk_sagemaker::types::{PipelineExecutionStatus, PipelineExecutionSummary, SortOrder};
 use aws_sdk_sagemaker::Client;
 use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
-use monitor_core::retrain::{RetrainLauncher, RunningExecution};
+use monitor_core::retrain::decision::RunningExecution;
+use monitor_core::retrain::launcher::RetrainLauncher;
 use monitor_core::CoreError;
 use monitor_sagemaker::{
     retry_config, sagemaker_config, ErrorKind, SageMakerLauncher, MAX_ATTEMPTS,

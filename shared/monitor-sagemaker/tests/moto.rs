@@ -16,10 +16,11 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_sagemaker::config::{Credentials, Region, SharedCredentialsProvider};
 use aws_sdk_sagemaker::Client;
 use chrono::{DateTime, TimeDelta, Utc};
-use monitor_core::retrain::{
-    self, audit_key, display_name, AlarmEvent, AlarmStateValue, AuditRecord, Decision,
-    EvidenceParameter, RunOptions, RETRAIN_CONFIG_KEY,
-};
+use monitor_core::app::retrain::{self, RunOptions};
+use monitor_core::retrain::config::{EvidenceParameter, RETRAIN_CONFIG_KEY};
+use monitor_core::retrain::decision::{AuditRecord, Decision};
+use monitor_core::retrain::events::{AlarmEvent, AlarmStateValue};
+use monitor_core::retrain::keys::{audit_key, display_name};
 use monitor_core::store::{MemoryStore, ObjectStore};
 use monitor_sagemaker::{sagemaker_config, SageMakerLauncher};
 use serde_json::json;

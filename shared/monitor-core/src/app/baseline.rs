@@ -5,12 +5,13 @@ use std::io::Read;
 
 use serde::{Deserialize, Serialize};
 
-use crate::dataset::{profile_dataset, DatasetFormat, NoProgress, Progress};
+use crate::data_quality::dataset::{profile_dataset, DatasetFormat, NoProgress, Progress};
+use crate::data_quality::profile::DatasetProfile;
+use crate::data_quality::suggest::suggest_constraints;
 use crate::formats::constraints::Constraints;
 use crate::formats::statistics::Statistics;
-use crate::profile::DatasetProfile;
+use crate::layout::{join_key, key_of};
 use crate::store::ObjectStore;
-use crate::suggest::suggest_constraints;
 use crate::CoreError;
 
 /// The files a data-quality baseline produces.
@@ -82,24 +83,6 @@ pub struct BaselineSummary {
     pub constraints_key: String,
 }
 
-/// Strips an `s3://bucket/` prefix, leaving the object key.
-pub fn key_of(uri_or_key: &str) -> &str {
-    match uri_or_key.strip_prefix("s3://") {
-        Some(rest) => rest.split_once('/').map(|(_, k)| k).unwrap_or(""),
-        None => uri_or_key,
-    }
-}
-
-/// Joins a prefix and a file name with exactly one `/`.
-pub fn join_key(prefix: &str, name: &str) -> String {
-    let p = key_of(prefix).trim_end_matches('/');
-    if p.is_empty() {
-        name.to_string()
-    } else {
-        format!("{p}/{name}")
-    }
-}
-
 /// Runs a baseline through the store port: streams the dataset, writes both files.
 pub async fn run<S: ObjectStore>(
     store: &S,
@@ -142,17 +125,6 @@ pub async fn run<S: ObjectStore>(
 mod tests {
     use super::*;
     use crate::store::MemoryStore;
-
-    #[test]
-    fn keys() {
-        assert_eq!(key_of("s3://bucket/a/b.csv"), "a/b.csv");
-        assert_eq!(key_of("a/b.csv"), "a/b.csv");
-        assert_eq!(
-            join_key("baselines/m/", "statistics.json"),
-            "baselines/m/statistics.json"
-        );
-        assert_eq!(join_key("s3://b/baselines/m", "x"), "baselines/m/x");
-    }
 
     #[tokio::test]
     async fn run_writes_both_files_through_the_store() {

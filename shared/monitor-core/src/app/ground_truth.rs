@@ -24,84 +24,18 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::app::ingest::{hour_floor, prediction_hour_prefix, BadRecords};
-use crate::bias::{BiasRules, BiasWindowState};
-use crate::capture::BadRecordKind;
-use crate::formats::clarify::{AnalysisConfig, BiasAnalysis};
-use crate::layout::{hour_path, STATE_PREFIX};
+use crate::bias::BiasWindowState;
+use crate::capability::capability_for;
+use crate::config::{load_monitors, MonitorConfig};
+use crate::formats::capture::{BadRecordKind, BadRecords};
+use crate::joined::labels::{
+    JoinTarget, LabelObjectState, MinuteBias, MinuteQuality, MQ_STATE_FORMAT,
+};
+use crate::joined::predictions::{parse_label, PredictionIndex};
+use crate::layout::{hour_floor, merged_key, mq_hour_prefix, mq_state_key, prediction_hour_prefix};
 use crate::model_quality::QualityState;
-use crate::monitor::{load_monitors, MonitorConfig, MonitorKind};
-use crate::predictions::{parse_label, PredictionIndex};
-use crate::store::{Line, LineReader, ObjectStore};
+use crate::store::{Line, LineReader, ObjectStore, StateFile};
 use crate::CoreError;
-
-/// Format tag of merged model-quality state files.
-pub const MQ_STATE_FORMAT: &str = "modelwatch.model-quality-state";
-
-/// Bias state of the records of one inference minute (bias monitors).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MinuteBias {
-    /// inference minute (UTC)
-    pub minute: DateTime<Utc>,
-    /// merged bias state, one per configured facet
-    pub state: BiasWindowState,
-}
-
-/// Model-quality state of the records of one inference minute.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MinuteQuality {
-    /// inference minute (UTC)
-    pub minute: DateTime<Utc>,
-    /// merged metric state
-    pub state: QualityState,
-}
-
-/// Everything one ground-truth object contributed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LabelObjectState {
-    /// always [`MQ_STATE_FORMAT`]
-    pub format: String,
-    /// the ground-truth object
-    pub source: String,
-    /// its label collection hour
-    pub label_hour: DateTime<Utc>,
-    /// labels read
-    pub labels: u64,
-    /// labels joined to a prediction
-    pub matched: u64,
-    /// labels still waiting for their prediction
-    pub pending: u64,
-    /// the look-back has passed: pending labels are final (unmatched)
-    pub expired: bool,
-    /// labels whose joined record could not be scored (e.g. non-numeric regression label)
-    pub unscorable: u64,
-    /// bad ground-truth lines
-    pub bad_records: BadRecords,
-    /// metric state per inference minute, ascending (model-quality monitors)
-    pub minutes: Vec<MinuteQuality>,
-    /// bias state per inference minute, ascending (bias monitors)
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub bias_minutes: Vec<MinuteBias>,
-}
-
-impl LabelObjectState {
-    /// Decodes a state file.
-    pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, CoreError> {
-        // (no layout version: the format tag alone identifies these files)
-        crate::store::decode_state(
-            key,
-            bytes,
-            |s: &LabelObjectState| (s.format.as_str(), 0),
-            MQ_STATE_FORMAT,
-            None,
-        )
-    }
-}
-
-/// Prefix of the model-quality states of one label hour.
-pub fn mq_hour_prefix(monitor: &str, hour: DateTime<Utc>) -> String {
-    format!("{STATE_PREFIX}mq/{monitor}/{}/", hour_path(hour))
-}
 
 /// Decodes `{prefix}yyyy/mm/dd/HH/{file}` into the label hour and the file name.
 pub fn parse_label_key(key: &str, prefix: &str) -> Option<(DateTime<Utc>, String)> {
@@ -114,10 +48,6 @@ pub fn parse_label_key(key: &str, prefix: &str) -> Option<(DateTime<Utc>, String
     let date = NaiveDate::from_ymd_opt(n(parts[0])? as i32, n(parts[1])?, n(parts[2])?)?;
     let t = date.and_hms_opt(n(parts[3])?, 0, 0)?;
     Some((Utc.from_utc_datetime(&t), parts[4].to_string()))
-}
-
-fn stem(file: &str) -> &str {
-    file.strip_suffix(".jsonl").unwrap_or(file)
 }
 
 /// What merging one ground-truth object did.
@@ -141,70 +71,6 @@ pub struct LabelObjectSummary {
     pub state_key: String,
 }
 
-/// What a joined record is scored into.
-enum JoinTarget {
-    Quality(crate::model_quality::QualityOptions),
-    Bias { rules: BiasRules, flip_cap: usize },
-}
-
-/// Loads a bias monitor's Clarify analysis config and baseline `analysis.json`.
-///
-/// # Errors
-/// [`CoreError::NotFound`] / [`CoreError::Format`] naming the missing or malformed file.
-pub async fn load_bias_files<S: ObjectStore>(
-    store: &S,
-    cfg: &MonitorConfig,
-) -> Result<(AnalysisConfig, BiasAnalysis), CoreError> {
-    let ck = cfg.analysis_config_key();
-    let config = AnalysisConfig::from_json(&store.get(&ck).await?)
-        .map_err(|source| CoreError::Format { key: ck, source })?;
-    let bk = cfg.analysis_key();
-    let baseline = BiasAnalysis::from_json(&store.get(&bk).await?)
-        .map_err(|source| CoreError::Format { key: bk, source })?;
-    Ok((config, baseline))
-}
-
-/// The bias rules of a bias monitor (its analysis config against its baseline).
-///
-/// # Errors
-/// As [`load_bias_files`], and [`CoreError::Config`] for an unsupported facet.
-pub async fn bias_rules<S: ObjectStore>(
-    store: &S,
-    cfg: &MonitorConfig,
-) -> Result<(AnalysisConfig, BiasAnalysis, BiasRules), CoreError> {
-    let settings = cfg.bias.as_ref().ok_or_else(|| CoreError::Config {
-        field: format!("monitor {}", cfg.name),
-        value: String::new(),
-        message: "not a bias monitor".into(),
-    })?;
-    let (config, baseline) = load_bias_files(store, cfg).await?;
-    let rules = BiasRules::new(
-        &config,
-        &baseline,
-        settings.attributes.probability_threshold,
-        settings.attributes.inference_attribute.is_none(),
-    )?;
-    Ok((config, baseline, rules))
-}
-
-async fn join_target<S: ObjectStore>(
-    store: &S,
-    cfg: &MonitorConfig,
-) -> Result<JoinTarget, CoreError> {
-    match (&cfg.model_quality, &cfg.bias, cfg.kind) {
-        (Some(m), _, MonitorKind::ModelQuality) => Ok(JoinTarget::Quality(m.quality.clone())),
-        (_, Some(b), MonitorKind::ModelBias) => Ok(JoinTarget::Bias {
-            rules: bias_rules(store, cfg).await?.2,
-            flip_cap: b.flip_sample,
-        }),
-        _ => Err(CoreError::Config {
-            field: format!("monitor {}", cfg.name),
-            value: String::new(),
-            message: "not a model-quality or bias monitor".into(),
-        }),
-    }
-}
-
 /// Joins the labels of one ground-truth object and writes its state (and merged records).
 pub async fn merge_object<S: ObjectStore>(
     store: &S,
@@ -212,7 +78,7 @@ pub async fn merge_object<S: ObjectStore>(
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<LabelObjectSummary, CoreError> {
-    let target = join_target(store, cfg).await?;
+    let target = capability_for(cfg.kind).join_target(store, cfg).await?;
     merge_object_into(store, cfg, &target, key, now).await
 }
 
@@ -313,7 +179,15 @@ async fn merge_object_into<S: ObjectStore>(
                 if out.lines.is_multiple_of(MERGED_PART_LINES) {
                     // Bounded memory: full parts are written as they fill, like Spark's
                     // part-NNNNN files.
-                    let k = merged_key(cfg, &variant, inference_hour, label_hour, &file, out.parts);
+                    let k = merged_key(
+                        &cfg.name,
+                        &cfg.endpoint,
+                        &variant,
+                        inference_hour,
+                        label_hour,
+                        &file,
+                        out.parts,
+                    );
                     store.put(&k, std::mem::take(&mut out.current)).await?;
                     out.parts += 1;
                 }
@@ -347,11 +221,7 @@ async fn merge_object_into<S: ObjectStore>(
             .map(|(minute, state)| MinuteBias { minute, state })
             .collect(),
     };
-    let state_key = format!(
-        "{}{}.json",
-        mq_hour_prefix(&cfg.name, label_hour),
-        stem(&file)
-    );
+    let state_key = mq_state_key(&cfg.name, label_hour, &file);
     let body = serde_json::to_vec(&state).map_err(|e| CoreError::State {
         key: state_key.clone(),
         message: e.to_string(),
@@ -359,7 +229,15 @@ async fn merge_object_into<S: ObjectStore>(
     store.put(&state_key, body).await?;
     for ((variant, hour), out) in merged {
         if !out.current.is_empty() {
-            let k = merged_key(cfg, &variant, hour, label_hour, &file, out.parts);
+            let k = merged_key(
+                &cfg.name,
+                &cfg.endpoint,
+                &variant,
+                hour,
+                label_hour,
+                &file,
+                out.parts,
+            );
             store.put(&k, out.current).await?;
         }
     }
@@ -385,27 +263,9 @@ struct MergedParts {
     parts: u32,
 }
 
-fn merged_key(
-    cfg: &MonitorConfig,
-    variant: &str,
-    inference_hour: DateTime<Utc>,
-    label_hour: DateTime<Utc>,
-    file: &str,
-    part: u32,
-) -> String {
-    format!(
-        "{STATE_PREFIX}merged/{}/{}/{variant}/{}/{}-{}-part-{part:05}.jsonl",
-        cfg.name,
-        cfg.endpoint,
-        hour_path(inference_hour),
-        label_hour.format("%Y%m%d%H"),
-        stem(file)
-    )
-}
-
 /// One matched record in SageMaker's merge layout (spec §2.3; the analyzer reads
 /// `captureData.endpointOutput`).
-fn merged_line(p: &crate::predictions::Prediction, label: &str) -> String {
+fn merged_line(p: &crate::joined::predictions::Prediction, label: &str) -> String {
     let mut meta = serde_json::Map::new();
     meta.insert("eventId".into(), p.event_id.clone().into());
     if let Some(i) = &p.inference_id {
@@ -450,7 +310,10 @@ pub async fn run<S: ObjectStore>(
             if key.starts_with(&cfg.ground_truth_prefix()) {
                 claimed = true;
                 if !targets.contains_key(&cfg.name) {
-                    targets.insert(cfg.name.clone(), join_target(store, cfg).await?);
+                    targets.insert(
+                        cfg.name.clone(),
+                        capability_for(cfg.kind).join_target(store, cfg).await?,
+                    );
                 }
                 let s = merge_object_into(store, cfg, &targets[&cfg.name], key, now).await?;
                 tracing::info!(key = %key, monitor = %cfg.name, matched = s.matched, pending = s.pending, "ground truth merged");
@@ -496,7 +359,7 @@ pub async fn retry_pending<S: ObjectStore>(
             let state = LabelObjectState::from_json(&key, &store.get(&key).await?)?;
             if state.pending > 0 && !state.expired {
                 if target.is_none() {
-                    target = Some(join_target(store, cfg).await?);
+                    target = Some(capability_for(cfg.kind).join_target(store, cfg).await?);
                 }
                 let Some(t) = &target else { continue };
                 merge_object_into(store, cfg, t, &state.source, now).await?;

@@ -4,7 +4,5 @@ pub mod baseline;
 pub mod ground_truth;
 pub mod ingest;
 pub mod oneshot;
+pub mod retrain;
 pub mod tick;
-pub mod tick_bias;
-pub mod tick_explain;
-pub mod tick_quality;

@@ -8,14 +8,15 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::app::ingest::{profile_object, PartialProfile};
-use crate::app::tick::{
-    empty_window, evaluate, execution_of, merge_partial, report_files, window_metrics, Execution,
+use crate::config::{CaptureOptions, MonitorConfig, MonitorKind};
+use crate::data_quality::checks::Baseline;
+use crate::data_quality::consume::{profile_object, PartialProfile};
+use crate::data_quality::tick::{
+    empty_window, evaluate, execution_of, merge_partial, report_files, window_metrics,
 };
-use crate::checks::Baseline;
+use crate::execution::Execution;
 use crate::layout::{parse_capture_key, profile_key, CaptureKey};
 use crate::metrics::byoc_jsonl;
-use crate::monitor::{CaptureOptions, MonitorConfig, MonitorKind};
 use crate::CoreError;
 
 /// Name used for the one-shot "schedule" in reports and metrics.

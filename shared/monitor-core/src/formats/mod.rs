@@ -3,6 +3,7 @@
 //! `jackson` renders JSON the way the analyzer's Jackson `DefaultPrettyPrinter` does
 //! (`"key" : value`, arrays on one line, Java `Double.toString` numbers).
 
+pub mod capture;
 pub mod clarify;
 pub mod constraints;
 pub mod jackson;

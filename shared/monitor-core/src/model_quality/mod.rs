@@ -5,6 +5,9 @@
 //! histograms for AUC and curves, each with five replicate 80 % subsamples that give
 //! SageMaker's `standard_deviation` (spec §8.1).
 
+pub mod metrics;
+pub mod tick;
+
 use drift_math::quality::{
     BinaryMetric, BinaryQuality, MulticlassMetric, MulticlassQuality, RegressionMetric,
     RegressionQuality, MIN_SAMPLES_FOR_STD,

@@ -7,14 +7,15 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::app::ground_truth::bias_rules;
-use crate::app::tick::{publish_window, write_report, Execution};
-use crate::app::tick_quality::{no_joined_records, scan_joined_window, write_execution};
 use crate::bias::bias_drift_violations;
+use crate::bias::metrics::{bias_metrics, BiasMetricValue};
+use crate::bias::prepare::bias_rules;
+use crate::config::MonitorConfig;
+use crate::execution::{publish_window, write_execution, write_report, Execution};
 use crate::formats::clarify::BiasAnalysis;
+use crate::joined::labels::{no_joined_records, scan_joined_window};
 use crate::layout::report_prefix;
-use crate::metrics::{bias_metrics, namespaces, BiasMetricValue, MetricSink};
-use crate::monitor::MonitorConfig;
+use crate::metrics::{namespaces, MetricSink};
 use crate::store::ObjectStore;
 use crate::CoreError;
 
@@ -59,7 +60,7 @@ pub async fn run_bias<S: ObjectStore, M: MetricSink>(
     let mut exec = Execution::failed(cfg, start, end, &prefix);
     let (config, baseline, rules) = match bias_rules(store, cfg).await {
         Ok(x) => x,
-        Err(e @ (CoreError::Io { .. } | CoreError::Transient { .. })) => return Err(e),
+        Err(e) if e.is_retryable() => return Err(e),
         Err(e) => {
             exec.fail(&format!(
                 "Bias analysis config or baseline missing or unreadable: {e}"
@@ -83,7 +84,7 @@ pub async fn run_bias<S: ObjectStore, M: MetricSink>(
     .await;
     let scan = match scan {
         Ok(s) => s,
-        Err(e @ (CoreError::Io { .. } | CoreError::Transient { .. })) => return Err(e),
+        Err(e) if e.is_retryable() => return Err(e),
         Err(e) => {
             exec.fail(&format!("Unreadable state: {e}"));
             write_execution(store, &prefix, &exec).await?;

@@ -10,32 +10,27 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::app::ingest::BadRecords;
-use crate::capture::BadRecordKind;
+use crate::config::MonitorConfig;
+use crate::formats::capture::{BadRecordKind, BadRecords};
+use crate::layout::CaptureKey;
+use crate::store::{for_each_line, Line, StateFile};
+use crate::CoreError;
 
 /// Format tag of prediction index files.
 pub const PREDICTION_INDEX_FORMAT: &str = "modelwatch.prediction-index";
 /// Version of the prediction index layout.
 pub const PREDICTION_INDEX_VERSION: u32 = 1;
 
-impl PredictionIndex {
-    /// Decodes an index file, checking its format and version.
-    pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, crate::CoreError> {
-        crate::store::decode_state(
-            key,
-            bytes,
-            |p: &PredictionIndex| (p.format.as_str(), p.version),
-            PREDICTION_INDEX_FORMAT,
-            Some(PREDICTION_INDEX_VERSION),
-        )
+impl StateFile for PredictionIndex {
+    const FORMAT: &'static str = PREDICTION_INDEX_FORMAT;
+    const VERSION: Option<u32> = Some(PREDICTION_INDEX_VERSION);
+
+    fn tag(&self) -> (&str, u32) {
+        (self.format.as_str(), self.version)
     }
 
-    /// Encodes it (compact JSON).
-    pub fn to_json(&self) -> Result<Vec<u8>, crate::CoreError> {
-        serde_json::to_vec(self).map_err(|e| crate::CoreError::State {
-            key: self.source.clone(),
-            message: e.to_string(),
-        })
+    fn source(&self) -> &str {
+        &self.source
     }
 }
 
@@ -507,6 +502,79 @@ pub fn parse_label(line: &[u8]) -> Result<Label, (BadRecordKind, String)> {
         "groundTruthData.data has no label".into(),
     ))?;
     Ok(Label { key, label })
+}
+
+/// Where a model-quality or bias monitor finds the prediction in the capture: its
+/// configured attributes (a bias monitor adds its facets:
+/// [`crate::bias::prepare::bias_prediction_attributes`]).
+pub fn prediction_attributes(cfg: &MonitorConfig) -> PredictionAttributes {
+    cfg.join().map(|j| j.attributes.clone()).unwrap_or_default()
+}
+
+/// Builds the prediction index of one capture object, line by line: the model-quality and
+/// bias consumer of [`crate::app::ingest::run`]'s single pass.
+pub struct Indexer<'a> {
+    attrs: &'a PredictionAttributes,
+    variant: String,
+    index: PredictionIndex,
+}
+
+impl<'a> Indexer<'a> {
+    /// An indexer of the capture object `key` (named `source`).
+    pub fn new(key: &CaptureKey, source: &str, attrs: &'a PredictionAttributes) -> Self {
+        Indexer {
+            attrs,
+            variant: key.variant.clone(),
+            index: PredictionIndex {
+                format: crate::joined::predictions::PREDICTION_INDEX_FORMAT.into(),
+                version: crate::joined::predictions::PREDICTION_INDEX_VERSION,
+                source: source.into(),
+                predictions: Vec::new(),
+                bad_records: BadRecords::default(),
+            },
+        }
+    }
+
+    /// Takes line `line_no` (1-based) of the object.
+    pub fn push(&mut self, line_no: u64, line: &Line<'_>) {
+        let bytes = match line {
+            Line::TooLong { .. } => {
+                self.index
+                    .bad_records
+                    .add(BadRecordKind::LineTooLong, line_no);
+                return;
+            }
+            Line::Ok(b) => *b,
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        match prediction_of_line(bytes, self.attrs, &self.variant) {
+            Ok(p) => self.index.predictions.push(p),
+            Err(PredictionError::Shadow) => {}
+            Err(PredictionError::Bad(kind, message)) => {
+                tracing::debug!(source = %self.index.source, line = line_no, %message, "no prediction in capture line");
+                self.index.bad_records.add(kind, line_no);
+            }
+        }
+    }
+
+    /// The index of everything pushed.
+    pub fn finish(self) -> PredictionIndex {
+        self.index
+    }
+}
+
+/// Builds the prediction index of one capture object (streamed line by line).
+pub async fn index_object<R: tokio::io::AsyncRead + Unpin>(
+    reader: R,
+    key: &CaptureKey,
+    source: &str,
+    attrs: &PredictionAttributes,
+) -> Result<PredictionIndex, CoreError> {
+    let mut ix = Indexer::new(key, source, attrs);
+    for_each_line(reader, source, |n, l| ix.push(n, l)).await?;
+    Ok(ix.finish())
 }
 
 #[cfg(test)]

@@ -16,6 +16,10 @@
 //! `1` if `p > threshold` else `0`, which then goes through the label rule; without it the
 //! prediction goes through the label rule directly.
 
+pub mod metrics;
+pub mod prepare;
+pub mod tick;
+
 use std::io::Read;
 
 use drift_math::bias::{BiasRow, BiasState, MetricCode};
@@ -797,7 +801,7 @@ impl BiasRules {
         &self,
         state: &mut BiasWindowState,
         label: &str,
-        prediction: &crate::predictions::Prediction,
+        prediction: &crate::joined::predictions::Prediction,
     ) -> Result<(), drift_math::bias::BiasError> {
         let observed = self.label.matches(&Cell::from_text(label));
         let predicted = match (self.from_probability, prediction.probability) {

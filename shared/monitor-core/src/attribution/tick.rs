@@ -9,20 +9,22 @@ use chrono::{DateTime, Utc};
 use drift_math::shap::ndcg_by_name;
 use serde_json::{Map, Value};
 
-use crate::app::ingest::{attribution_context, attribution_hour_prefix, hour_floor, BadRecords};
-use crate::app::tick::{publish_window, write_report, Execution};
-use crate::app::tick_quality::write_execution;
-use crate::explain::{
+use crate::attribution::metrics::explainability_metrics;
+use crate::attribution::prepare::attribution_context;
+use crate::attribution::{
     keep_bottom_k, kernel_global, AttributionContext, AttributionObjectState, InvokerFactory,
     PreparedExplainer, SampledRecord, ShapSums,
 };
+use crate::config::{Explainer, MonitorConfig};
+use crate::execution::{publish_window, write_execution, write_report, Execution};
+use crate::formats::capture::BadRecords;
 use crate::formats::clarify::{
     AttributionViolation, AttributionViolations, ExplainabilityAnalysis, LabelExplanation,
 };
 use crate::layout::report_prefix;
-use crate::metrics::{explainability_metrics, namespaces, MetricSink};
-use crate::monitor::{Explainer, MonitorConfig};
-use crate::store::ObjectStore;
+use crate::layout::{attribution_hour_prefix, hour_floor};
+use crate::metrics::{namespaces, MetricSink};
+use crate::store::{ObjectStore, StateFile};
 use crate::CoreError;
 
 /// The merged attribution state of a window.
@@ -137,7 +139,7 @@ where
     }
     let ctx = match attribution_context(store, cfg).await {
         Ok(c) => c,
-        Err(e @ (CoreError::Io { .. } | CoreError::Transient { .. })) => return Err(e),
+        Err(e) if e.is_retryable() => return Err(e),
         Err(e) => fail!("Analysis config or SHAP baseline missing or invalid: {e}"),
     };
     let baseline_key = cfg.analysis_key();
@@ -146,7 +148,7 @@ where
             Ok(a) => a,
             Err(e) => fail!("Baseline {baseline_key} unreadable: {e}"),
         },
-        Err(e @ (CoreError::Io { .. } | CoreError::Transient { .. })) => return Err(e),
+        Err(e) if e.is_retryable() => return Err(e),
         Err(e) => fail!("Baseline missing: {e}"),
     };
     let baseline_labels = match baseline.labels() {
@@ -161,7 +163,7 @@ where
         .clone();
     let window = match merge_attribution_window(store, cfg, &ctx, start, end).await {
         Ok(w) => w,
-        Err(e @ (CoreError::Io { .. } | CoreError::Transient { .. })) => return Err(e),
+        Err(e) if e.is_retryable() => return Err(e),
         Err(e) => fail!("Unreadable state: {e}"),
     };
     exec.records = window.records;
@@ -180,7 +182,7 @@ where
     let (global, expected) = match (&ctx.explainer, cfg.explainability.as_ref()) {
         (
             PreparedExplainer::Kernel { .. },
-            Some(crate::monitor::ExplainabilitySettings {
+            Some(crate::config::ExplainabilitySettings {
                 explainer: Explainer::Kernel { model, .. },
                 ..
             }),

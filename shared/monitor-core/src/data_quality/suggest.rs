@@ -14,10 +14,10 @@
 
 use drift_math::types::InferredType;
 
+use crate::data_quality::profile::{DatasetProfile, FeatureProfile};
 use crate::formats::constraints::{
     default_monitoring_config, Constraints, FeatureConstraints, NumConstraints, StringConstraints,
 };
-use crate::profile::{DatasetProfile, FeatureProfile};
 
 /// Deequ CategoricalRangeRule: the ratio (values seen once / distinct values) must not exceed this.
 pub const CATEGORICAL_UNIQUE_RATIO: f64 = 0.1;
@@ -93,7 +93,7 @@ fn suggested_domain(f: &FeatureProfile) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::Tracking;
+    use crate::data_quality::profile::Tracking;
 
     #[test]
     fn suggests_types_completeness_non_negative_and_domains() {

@@ -27,13 +27,13 @@ use drift_math::distance::{categorical_linf_robust, categorical_linf_simple, chi
 use drift_math::kll::{linf_robust, linf_simple, KllSketch};
 use drift_math::types::InferredType;
 
+use crate::data_quality::profile::{DatasetProfile, FeatureProfile, Tracking};
 use crate::formats::constraints::{CategoricalDriftMethod, ComparisonMethod, Constraints};
 use crate::formats::statistics::Statistics;
 use crate::formats::violations::{
     baseline_drift_description, categorical_drift_description, data_type_description,
     deequ_value_description, CheckType, ConstraintViolations, Violation,
 };
-use crate::profile::{DatasetProfile, FeatureProfile, Tracking};
 use crate::CoreError;
 
 /// A data-quality baseline, parsed once and ready for checks.
@@ -409,8 +409,8 @@ fn drift_distance(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::Tracking;
-    use crate::suggest::suggest_constraints;
+    use crate::data_quality::profile::Tracking;
+    use crate::data_quality::suggest::suggest_constraints;
 
     fn profile(rows: &[[&str; 2]]) -> DatasetProfile {
         let names = vec!["x".to_string(), "s".to_string()];

@@ -41,7 +41,7 @@ pub struct ModelQualitySettings {
     pub quality: crate::model_quality::QualityOptions,
     /// where the prediction is in the endpoint output
     #[serde(flatten)]
-    pub attributes: crate::predictions::PredictionAttributes,
+    pub attributes: crate::joined::predictions::PredictionAttributes,
     /// key prefix of this endpoint's ground truth (`{prefix}yyyy/mm/dd/HH/*.jsonl`); default
     /// `ground-truth/{endpoint}/`
     #[serde(default)]
@@ -72,7 +72,7 @@ pub struct BiasSettings {
     /// in the endpoint input (`facet_attributes`; default: the column's position among the
     /// analysis config's `headers` without the label)
     #[serde(flatten)]
-    pub attributes: crate::predictions::PredictionAttributes,
+    pub attributes: crate::joined::predictions::PredictionAttributes,
     /// key of Clarify's analysis_config.json (default `{baseline_prefix}/analysis_config.json`)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analysis_config_key: Option<String>,
@@ -118,7 +118,7 @@ pub enum Explainer {
     /// `num_samples × baseline rows` model calls).
     Kernel {
         /// the model that scores the synthetic rows
-        model: crate::explain::ModelSpec,
+        model: crate::attribution::ModelSpec,
         /// records explained per window (bottom-k by a hash of the join key)
         #[serde(default = "default_kernel_records")]
         max_records: usize,
@@ -156,7 +156,7 @@ fn default_ndcg_threshold() -> f64 {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct JoinSettings<'a> {
     /// where the prediction (and the facets) are in the capture
-    pub attributes: &'a crate::predictions::PredictionAttributes,
+    pub attributes: &'a crate::joined::predictions::PredictionAttributes,
     /// look-back in hours
     pub lookback_hours: u32,
     /// end-time offset of the evaluated window, in minutes
@@ -314,12 +314,12 @@ impl MonitorConfig {
 
     /// Key of the baseline statistics.
     pub fn statistics_key(&self) -> String {
-        crate::app::baseline::join_key(&self.baseline_prefix, "statistics.json")
+        crate::layout::join_key(&self.baseline_prefix, "statistics.json")
     }
 
     /// Key of the baseline constraints.
     pub fn constraints_key(&self) -> String {
-        crate::app::baseline::join_key(&self.baseline_prefix, "constraints.json")
+        crate::layout::join_key(&self.baseline_prefix, "constraints.json")
     }
 
     /// The ground-truth prefix of a model-quality or bias monitor.
@@ -373,13 +373,13 @@ impl MonitorConfig {
             _ => None,
         };
         configured.unwrap_or_else(|| {
-            crate::app::baseline::join_key(&self.baseline_prefix, "analysis_config.json")
+            crate::layout::join_key(&self.baseline_prefix, "analysis_config.json")
         })
     }
 
     /// Key of the Clarify baseline `analysis.json` (bias and explainability monitors).
     pub fn analysis_key(&self) -> String {
-        crate::app::baseline::join_key(&self.baseline_prefix, "analysis.json")
+        crate::layout::join_key(&self.baseline_prefix, "analysis.json")
     }
 
     /// Whether a capture of this endpoint/variant belongs to the monitor.

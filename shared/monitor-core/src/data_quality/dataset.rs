@@ -8,7 +8,7 @@ use std::io::Read;
 
 use serde::{Deserialize, Serialize};
 
-use crate::profile::{DatasetProfile, Tracking};
+use crate::data_quality::profile::{DatasetProfile, Tracking};
 use crate::CoreError;
 
 /// How a dataset is encoded (SageMaker's `dataset_format`).
@@ -249,7 +249,8 @@ fn profile_jsonl<R: Read>(
         for (k, _) in &flat {
             if !names.iter().any(|n| n == k) {
                 names.push(k.clone());
-                let mut fp = crate::profile::FeatureProfile::new(k.clone(), Tracking::ALL);
+                let mut fp =
+                    crate::data_quality::profile::FeatureProfile::new(k.clone(), Tracking::ALL);
                 for _ in 0..profile.item_count {
                     fp.observe_null();
                 }

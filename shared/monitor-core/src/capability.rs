@@ -1,0 +1,248 @@
+//! The one place that knows the monitor kinds. [`capability_for`] maps a monitor's kind to
+//! its capability; the use cases in [`crate::app`] call the capability's steps and never
+//! name a kind:
+//!
+//! 1. [`Capability::prepare`]: what ingest needs of the monitor, loaded once per invocation
+//!    (a data-quality baseline, the prediction attributes of a label-joined monitor, an
+//!    explainability monitor's SHAP context);
+//! 2. [`Prepared::consumer`]: the record consumer the single ingest pass feeds, and
+//!    [`Consumer::finish`]: the state it writes;
+//! 3. [`Capability::join_target`]: what ground-truth merge scores joined records into;
+//! 4. [`Capability::evaluate`]: a window into report files, an execution and metrics.
+//!
+//! A new capability is a new folder plus one arm of [`capability_for`] and of each method.
+
+use chrono::{DateTime, Utc};
+
+use crate::attribution::prepare::attribution_context;
+use crate::attribution::{AttributionContext, Attributor, InvokerFactory};
+use crate::bias::prepare::{bias_prediction_attributes, bias_rules};
+use crate::config::{MonitorConfig, MonitorKind};
+use crate::data_quality::checks::Baseline;
+use crate::data_quality::consume::{load_baseline, Profiler};
+use crate::execution::Execution;
+use crate::joined::labels::JoinTarget;
+use crate::joined::predictions::{prediction_attributes, Indexer, PredictionAttributes};
+use crate::layout::{attribution_key, prediction_index_key, profile_key, CaptureKey};
+use crate::metrics::MetricSink;
+use crate::store::{Line, ObjectStore, StateFile};
+use crate::CoreError;
+
+/// A monitor kind's capability (one folder of this crate each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capability {
+    /// [`crate::data_quality`]
+    DataQuality,
+    /// [`crate::model_quality`]
+    ModelQuality,
+    /// [`crate::bias`]
+    Bias,
+    /// [`crate::attribution`]
+    Attribution,
+}
+
+/// The capability of a monitor kind: the only `match` on [`MonitorKind`] in the use cases.
+pub fn capability_for(kind: MonitorKind) -> Capability {
+    match kind {
+        MonitorKind::DataQuality => Capability::DataQuality,
+        MonitorKind::ModelQuality => Capability::ModelQuality,
+        MonitorKind::ModelBias => Capability::Bias,
+        MonitorKind::ModelExplainability => Capability::Attribution,
+    }
+}
+
+/// What ingest needs of one monitor, loaded once per invocation.
+pub enum Prepared {
+    /// a data-quality monitor's baseline
+    Baseline(Box<Baseline>),
+    /// where a model-quality or bias monitor finds the prediction (and facets)
+    Attributes(PredictionAttributes),
+    /// an explainability monitor's analysis config and SHAP baseline
+    Attribution(AttributionContext),
+}
+
+impl Capability {
+    /// Loads what ingest needs of `cfg`.
+    ///
+    /// # Errors
+    /// The store's errors, and a missing or malformed baseline or analysis config.
+    pub async fn prepare<S: ObjectStore>(
+        self,
+        store: &S,
+        cfg: &MonitorConfig,
+    ) -> Result<Prepared, CoreError> {
+        Ok(match self {
+            Capability::DataQuality => {
+                Prepared::Baseline(Box::new(load_baseline(store, cfg).await?))
+            }
+            Capability::ModelQuality => Prepared::Attributes(prediction_attributes(cfg)),
+            Capability::Bias => Prepared::Attributes(bias_prediction_attributes(store, cfg).await?),
+            Capability::Attribution => {
+                Prepared::Attribution(attribution_context(store, cfg).await?)
+            }
+        })
+    }
+
+    /// What ground-truth merge scores the joined records of `cfg` into.
+    ///
+    /// # Errors
+    /// [`CoreError::Config`] for a monitor that joins no labels or lacks its settings; a bias
+    /// monitor's missing or malformed analysis files.
+    pub async fn join_target<S: ObjectStore>(
+        self,
+        store: &S,
+        cfg: &MonitorConfig,
+    ) -> Result<JoinTarget, CoreError> {
+        match (&cfg.model_quality, &cfg.bias, self) {
+            (Some(m), _, Capability::ModelQuality) => Ok(JoinTarget::Quality(m.quality.clone())),
+            (_, Some(b), Capability::Bias) => Ok(JoinTarget::Bias {
+                rules: bias_rules(store, cfg).await?.2,
+                flip_cap: b.flip_sample,
+            }),
+            _ => Err(CoreError::Config {
+                field: format!("monitor {}", cfg.name),
+                value: String::new(),
+                message: "not a model-quality or bias monitor".into(),
+            }),
+        }
+    }
+
+    /// Evaluates `cfg` for the window `[start, end)`: writes its report files, publishes its
+    /// metrics and returns the execution. Explainability monitors reach their models
+    /// through `invokers`.
+    ///
+    /// # Errors
+    /// Retryable store failures ([`CoreError::is_retryable`]); every other problem is a
+    /// `Failed` execution.
+    pub async fn evaluate<S, M, F>(
+        self,
+        store: &S,
+        metrics: &M,
+        invokers: &F,
+        cfg: &MonitorConfig,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Execution, CoreError>
+    where
+        S: ObjectStore,
+        M: MetricSink,
+        F: InvokerFactory + ?Sized,
+    {
+        match self {
+            Capability::DataQuality => {
+                crate::data_quality::tick::run_data_quality(store, metrics, cfg, start, end).await
+            }
+            Capability::ModelQuality => {
+                crate::model_quality::tick::run_model_quality(store, metrics, cfg, start, end).await
+            }
+            Capability::Bias => crate::bias::tick::run_bias(store, metrics, cfg, start, end).await,
+            Capability::Attribution => {
+                crate::attribution::tick::run_explainability(
+                    store, metrics, invokers, cfg, start, end,
+                )
+                .await
+            }
+        }
+    }
+}
+
+impl Prepared {
+    /// The consumer of the capture object `key` (named `source`) for monitor `cfg`.
+    ///
+    /// # Errors
+    /// [`CoreError::Config`] when the monitor's capture mapping or explainer is invalid.
+    pub fn consumer<'a>(
+        &'a self,
+        key: &CaptureKey,
+        source: &str,
+        cfg: &MonitorConfig,
+    ) -> Result<Consumer<'a>, CoreError> {
+        Ok(match self {
+            Prepared::Attribution(ctx) => {
+                Consumer::Attributions(Attributor::new(key, source, cfg, ctx)?)
+            }
+            Prepared::Attributes(attrs) => Consumer::Predictions(Indexer::new(key, source, attrs)),
+            Prepared::Baseline(baseline) => {
+                Consumer::Profile(Profiler::new(key, source, cfg, baseline)?)
+            }
+        })
+    }
+}
+
+/// One monitor's consumer of the single pass over a capture object.
+pub enum Consumer<'a> {
+    /// data quality: the partial profile
+    Profile(Profiler),
+    /// model quality and bias: the prediction index
+    Predictions(Indexer<'a>),
+    /// attribution: the attribution state
+    Attributions(Attributor<'a>),
+}
+
+/// The state a consumer writes, with its counts.
+pub struct ConsumerOutput {
+    /// where the state goes (derived from the capture key alone)
+    pub state_key: String,
+    /// the encoded state
+    pub body: Vec<u8>,
+    /// records it holds
+    pub records: u64,
+    /// bad records it counted
+    pub bad_records: u64,
+    /// shadow-variant records skipped
+    pub shadow_skipped: u64,
+}
+
+impl Consumer<'_> {
+    /// Takes line `line_no` (1-based) of the object.
+    pub fn push(&mut self, line_no: u64, line: &Line<'_>) {
+        match self {
+            Consumer::Profile(p) => p.push(line_no, line),
+            Consumer::Predictions(ix) => ix.push(line_no, line),
+            Consumer::Attributions(a) => a.push(line_no, line),
+        }
+    }
+
+    /// The state of everything pushed, at its key for `monitor` and the capture object.
+    ///
+    /// # Errors
+    /// [`CoreError::State`] if encoding fails.
+    pub fn finish(self, monitor: &str, capture: &CaptureKey) -> Result<ConsumerOutput, CoreError> {
+        Ok(match self {
+            Consumer::Profile(p) => {
+                let partial = p.finish();
+                ConsumerOutput {
+                    records: partial.records(),
+                    bad_records: partial.bad_records(),
+                    shadow_skipped: partial
+                        .minutes
+                        .iter()
+                        .map(|m| m.shadow_skipped)
+                        .sum::<u64>(),
+                    state_key: profile_key(monitor, capture),
+                    body: partial.to_json()?,
+                }
+            }
+            Consumer::Predictions(ix) => {
+                let index = ix.finish();
+                ConsumerOutput {
+                    records: index.predictions.len() as u64,
+                    bad_records: index.bad_records.total(),
+                    shadow_skipped: 0,
+                    state_key: prediction_index_key(monitor, capture),
+                    body: index.to_json()?,
+                }
+            }
+            Consumer::Attributions(a) => {
+                let state = a.finish();
+                ConsumerOutput {
+                    records: state.records(),
+                    bad_records: state.bad_records(),
+                    shadow_skipped: 0,
+                    state_key: attribution_key(monitor, capture),
+                    body: state.to_json()?,
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,294 @@
+//! What ingest needs for a data-quality monitor (its baseline, loaded once) and the record
+//! consumer of the single ingest pass: each record goes into the profile of the minute of
+//! its `inferenceTime`, so a monitor can use any window length of at least a minute. Bad
+//! lines are counted by kind, with their first line numbers, and never stop the good lines.
+
+use chrono::{DateTime, TimeZone, Utc};
+use drift_math::types::{InferredType, ValueClass};
+use serde::{Deserialize, Serialize};
+
+use crate::config::MonitorConfig;
+use crate::data_quality::checks::Baseline;
+use crate::data_quality::profile::DatasetProfile;
+use crate::formats::capture::{BadRecordKind, BadRecords, CaptureMapping, CaptureParser, RowBatch};
+use crate::layout::CaptureKey;
+use crate::store::{for_each_line, Line, ObjectStore, StateFile};
+use crate::CoreError;
+
+/// Identifies our partial-profile files.
+pub const PARTIAL_PROFILE_FORMAT: &str = "modelwatch.partial-profile";
+
+/// Version of the partial-profile layout.
+pub const PARTIAL_PROFILE_VERSION: u32 = 1;
+
+/// Everything ingest learned about one minute of one capture object.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MinuteProfile {
+    /// start of the minute (UTC)
+    pub minute: DateTime<Utc>,
+    /// the data
+    pub profile: DatasetProfile,
+    /// bad records attributed to this minute (the minute of the record before them)
+    pub bad_records: BadRecords,
+    /// shadow-variant records skipped
+    pub shadow_skipped: u64,
+}
+
+/// The partial profile of one capture object for one monitor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PartialProfile {
+    /// always [`PARTIAL_PROFILE_FORMAT`]
+    pub format: String,
+    /// layout version
+    pub version: u32,
+    /// monitor name
+    pub monitor: String,
+    /// the capture object
+    pub source: String,
+    /// lines read
+    pub lines: u64,
+    /// per minute, ascending
+    pub minutes: Vec<MinuteProfile>,
+}
+
+impl PartialProfile {
+    /// Records in all minutes.
+    pub fn records(&self) -> u64 {
+        self.minutes.iter().map(|m| m.profile.item_count).sum()
+    }
+
+    /// Bad records in all minutes.
+    pub fn bad_records(&self) -> u64 {
+        self.minutes.iter().map(|m| m.bad_records.total()).sum()
+    }
+}
+
+impl StateFile for PartialProfile {
+    const FORMAT: &'static str = PARTIAL_PROFILE_FORMAT;
+    const VERSION: Option<u32> = Some(PARTIAL_PROFILE_VERSION);
+
+    fn tag(&self) -> (&str, u32) {
+        (self.format.as_str(), self.version)
+    }
+
+    fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+/// The capture mapping of a monitor: feature names from its baseline, options from its config.
+pub fn capture_mapping(cfg: &MonitorConfig, baseline: &Baseline) -> CaptureMapping {
+    let mut mapping = CaptureMapping::new(baseline.feature_names());
+    mapping.output_columns = cfg.capture.output_columns;
+    mapping.json_pointers = cfg.capture.json_pointers.clone();
+    mapping
+}
+
+/// The minute a record without a usable `inferenceTime` is attributed to: the capture
+/// object's hour plus the minute in its file name (`{MM}-{SS}-{mmm}-{uuid}.jsonl`).
+fn fallback_minute(key: &CaptureKey) -> DateTime<Utc> {
+    let mm = key
+        .file
+        .get(..2)
+        .and_then(|s| s.parse::<i64>().ok())
+        .filter(|m| (0..60).contains(m))
+        .unwrap_or(0);
+    key.hour + chrono::Duration::minutes(mm)
+}
+
+/// Builds the partial profile of one capture object for one monitor, line by line: the
+/// data-quality consumer of [`crate::app::ingest::run`]'s single pass over the object.
+pub struct Profiler {
+    parser: CaptureParser,
+    numeric: Vec<bool>,
+    n_features: usize,
+    empty: DatasetProfile,
+    minutes: Vec<MinuteProfile>,
+    current: DateTime<Utc>,
+    cur_idx: Option<usize>,
+    current_minute: i64,
+    batch: RowBatch,
+    lines: u64,
+    monitor: String,
+    source: String,
+}
+
+impl Profiler {
+    /// A profiler of the capture object `key` (named `source`) for monitor `cfg`.
+    ///
+    /// # Errors
+    /// [`CoreError::Config`] when the monitor's capture mapping is invalid.
+    pub fn new(
+        key: &CaptureKey,
+        source: &str,
+        cfg: &MonitorConfig,
+        baseline: &Baseline,
+    ) -> Result<Self, CoreError> {
+        let mapping = capture_mapping(cfg, baseline);
+        let parser = CaptureParser::new(&mapping)
+            .map_err(|e| CoreError::Config {
+                field: format!("monitor {} capture mapping", cfg.name),
+                value: String::new(),
+                message: e.to_string(),
+            })?
+            .collect_ids(false);
+        let numeric: Vec<bool> = mapping
+            .features
+            .iter()
+            .map(|f| {
+                matches!(
+                    baseline.inferred_type(f),
+                    InferredType::Integral | InferredType::Fractional
+                )
+            })
+            .collect();
+        let current = fallback_minute(key);
+        Ok(Profiler {
+            parser,
+            numeric,
+            n_features: mapping.features.len(),
+            empty: baseline.empty_profile(),
+            minutes: Vec::new(),
+            current,
+            cur_idx: None,
+            current_minute: current.timestamp().div_euclid(60),
+            batch: RowBatch::new(),
+            lines: 0,
+            monitor: cfg.name.clone(),
+            source: source.into(),
+        })
+    }
+
+    /// Index of the minute profile of the current minute, creating it if needed.
+    fn slot(&mut self) -> usize {
+        if let Some(i) = self.cur_idx {
+            return i;
+        }
+        let m = self.current;
+        let i = match self.minutes.iter().position(|x| x.minute == m) {
+            Some(i) => i,
+            None => {
+                self.minutes.push(MinuteProfile {
+                    minute: m,
+                    profile: self.empty.clone(),
+                    bad_records: BadRecords::default(),
+                    shadow_skipped: 0,
+                });
+                self.minutes.len() - 1
+            }
+        };
+        self.cur_idx = Some(i);
+        i
+    }
+
+    /// Takes line `line_no` (1-based) of the object.
+    pub fn push(&mut self, line_no: u64, line: &Line<'_>) {
+        self.lines = self.lines.max(line_no);
+        let bytes = match line {
+            Line::TooLong { .. } => {
+                let i = self.slot();
+                self.minutes[i]
+                    .bad_records
+                    .add(BadRecordKind::LineTooLong, line_no);
+                return;
+            }
+            Line::Ok(b) => *b,
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        match self.parser.parse_line_multi(bytes, &mut self.batch) {
+            Ok(meta) => {
+                if let Some(m) = meta.inference_minute {
+                    if m != self.current_minute {
+                        if let Some(t) = Utc.timestamp_opt(m * 60, 0).single() {
+                            self.current = t;
+                            self.current_minute = m;
+                            self.cur_idx = None;
+                        }
+                    }
+                }
+                let i = self.slot();
+                let mp = &mut self.minutes[i];
+                if meta.skipped_shadow {
+                    mp.shadow_skipped += 1;
+                    return;
+                }
+                let mut unparsable = false;
+                for row in &self.batch {
+                    let profile = &mut mp.profile;
+                    for (j, value) in row.iter().enumerate().take(self.n_features) {
+                        let f = &mut profile.features[j];
+                        match value {
+                            None => f.observe_null(),
+                            Some(v) => {
+                                let class = f.observe(v);
+                                if self.numeric[j]
+                                    && !matches!(
+                                        class,
+                                        ValueClass::Integral | ValueClass::Fractional
+                                    )
+                                {
+                                    unparsable = true;
+                                }
+                            }
+                        }
+                    }
+                    profile.item_count += 1;
+                    *profile.column_counts.entry(self.n_features).or_default() += 1;
+                }
+                if unparsable {
+                    mp.bad_records.add(BadRecordKind::UnparsableNumber, line_no);
+                }
+            }
+            Err(bad) => {
+                let i = self.slot();
+                let mp = &mut self.minutes[i];
+                if let crate::formats::capture::BadRecord::WrongColumnCount { found, .. } = &bad {
+                    *mp.profile.column_counts.entry(*found).or_default() += 1;
+                }
+                mp.bad_records.add(bad.kind(), line_no);
+                tracing::debug!(source = %self.source, line = line_no, error = %bad, "bad capture record");
+            }
+        }
+    }
+
+    /// The partial profile of everything pushed.
+    pub fn finish(mut self) -> PartialProfile {
+        self.minutes.sort_by_key(|m| m.minute);
+        PartialProfile {
+            format: PARTIAL_PROFILE_FORMAT.into(),
+            version: PARTIAL_PROFILE_VERSION,
+            monitor: self.monitor,
+            source: self.source,
+            lines: self.lines,
+            minutes: self.minutes,
+        }
+    }
+}
+
+/// Profiles one capture object for one monitor (the pure part of ingest).
+pub async fn profile_object<R: tokio::io::AsyncRead + Unpin>(
+    reader: R,
+    key: &CaptureKey,
+    source: &str,
+    cfg: &MonitorConfig,
+    baseline: &Baseline,
+) -> Result<PartialProfile, CoreError> {
+    let mut p = Profiler::new(key, source, cfg, baseline)?;
+    let lines = for_each_line(reader, source, |n, l| p.push(n, l)).await?;
+    let mut out = p.finish();
+    out.lines = lines;
+    Ok(out)
+}
+
+/// Loads a monitor's baseline files.
+pub async fn load_baseline<S: ObjectStore>(
+    store: &S,
+    cfg: &MonitorConfig,
+) -> Result<Baseline, CoreError> {
+    let (sk, ck) = (cfg.statistics_key(), cfg.constraints_key());
+    let stats = store.get(&sk).await?;
+    let cons = store.get(&ck).await?;
+    Baseline::from_json(&sk, &stats, &ck, &cons)
+}

@@ -1,0 +1,18 @@
+//! Data quality (SageMaker Model Monitor's `DataQuality` job): profile the captured
+//! features, compare the window with the baseline's statistics and constraints, write
+//! `statistics.json` / `constraint_violations.json` and publish the
+//! `aws/sagemaker/Endpoints/data-metrics` metrics (spec §§2–6).
+//!
+//! * [`profile`]: the mergeable dataset profile; [`dataset`]: profiling a baseline dataset;
+//!   [`suggest`]: constraints suggested from a baseline; [`checks`]: the constraint checks.
+//! * [`consume`]: what ingest needs (the baseline) and the record consumer of the single
+//!   ingest pass ([`consume::Profiler`] → [`consume::PartialProfile`]).
+//! * [`tick`]: a merged window → report files, execution and metrics.
+
+pub mod checks;
+pub mod consume;
+pub mod dataset;
+pub mod metrics;
+pub mod profile;
+pub mod suggest;
+pub mod tick;

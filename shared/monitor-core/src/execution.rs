@@ -1,0 +1,239 @@
+//! The execution record of one monitor for one window (`execution.json`, SageMaker's
+//! status names and exit messages), and how every capability writes its report files and
+//! publishes its window's metrics.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::config::MonitorConfig;
+use crate::formats::capture::BadRecords;
+use crate::metrics::MetricSink;
+use crate::store::ObjectStore;
+use crate::CoreError;
+
+/// Terminal status of a monitoring execution (SageMaker's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExecutionStatus {
+    /// no violations
+    Completed,
+    /// at least one violation
+    CompletedWithViolations,
+    /// no report: no data in the window, baseline missing, …
+    Failed,
+}
+
+/// A drift figure of one feature, for summaries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureDrift {
+    /// feature name
+    pub feature: String,
+    /// distance (p-value for ChiSquared)
+    pub distance: f64,
+    /// whether baseline_drift_check fired
+    pub violated: bool,
+}
+
+/// One execution of one monitor for one window (also written as `execution.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Execution {
+    /// monitor (schedule) name
+    pub monitoring_schedule_name: String,
+    /// endpoint
+    pub endpoint_name: String,
+    /// window start (inclusive)
+    pub window_start: DateTime<Utc>,
+    /// window end (exclusive)
+    pub window_end: DateTime<Utc>,
+    /// status
+    pub status: ExecutionStatus,
+    /// SageMaker-style exit message
+    pub exit_message: String,
+    /// records analysed
+    pub records: u64,
+    /// bad records in the window's capture objects
+    pub bad_records: u64,
+    /// bad records by kind
+    pub bad_records_by_kind: BTreeMap<String, u64>,
+    /// shadow-variant records skipped
+    pub shadow_skipped: u64,
+    /// partial profiles merged
+    pub partial_profiles: usize,
+    /// number of violations
+    pub violations: usize,
+    /// violations per check type (every type listed)
+    pub violations_by_check: BTreeMap<String, u64>,
+    /// drift per compared feature, in baseline order
+    pub drift: Vec<FeatureDrift>,
+    /// where the report files are
+    pub report_prefix: String,
+    /// model-quality monitors: how many predictions of the window have labels
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_coverage: Option<LabelCoverage>,
+    /// model-quality monitors: the window's scalar metrics (value)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub model_metrics: Vec<(String, f64)>,
+}
+
+impl Execution {
+    /// A `Failed` execution of `cfg` for `[start, end)` with nothing counted yet (the
+    /// caller fills in the counts and the message).
+    pub fn failed(
+        cfg: &MonitorConfig,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        report_prefix: &str,
+    ) -> Execution {
+        Execution {
+            monitoring_schedule_name: cfg.name.clone(),
+            endpoint_name: cfg.endpoint.clone(),
+            window_start: start,
+            window_end: end,
+            status: ExecutionStatus::Failed,
+            exit_message: String::new(),
+            records: 0,
+            bad_records: 0,
+            bad_records_by_kind: BTreeMap::new(),
+            shadow_skipped: 0,
+            partial_profiles: 0,
+            violations: 0,
+            violations_by_check: BTreeMap::new(),
+            drift: Vec::new(),
+            report_prefix: report_prefix.to_owned(),
+            label_coverage: None,
+            model_metrics: Vec::new(),
+        }
+    }
+
+    /// Marks the execution `Failed` with SageMaker's exit message for `reason`.
+    pub fn fail(&mut self, reason: &str) {
+        self.status = ExecutionStatus::Failed;
+        self.exit_message = exit_message(ExecutionStatus::Failed, 0, reason);
+    }
+
+    /// Counts the bad records of the window.
+    pub fn set_bad_records(&mut self, bad: &BadRecords) {
+        self.bad_records = bad.total();
+        self.bad_records_by_kind = bad
+            .by_kind
+            .iter()
+            .map(|(k, v)| (k.clone(), v.count))
+            .collect();
+    }
+
+    /// Concludes an evaluated window from the check type of each violation:
+    /// `Completed` without, `CompletedWithViolations` with, and SageMaker's exit message.
+    pub fn conclude<'a>(&mut self, check_types: impl IntoIterator<Item = &'a str>) {
+        self.violations = 0;
+        self.violations_by_check.clear();
+        for c in check_types {
+            self.violations += 1;
+            *self.violations_by_check.entry(c.to_owned()).or_default() += 1;
+        }
+        self.status = if self.violations == 0 {
+            ExecutionStatus::Completed
+        } else {
+            ExecutionStatus::CompletedWithViolations
+        };
+        self.exit_message = exit_message(self.status, self.violations, "");
+    }
+}
+
+/// Publishes the metrics of an evaluated window of a model-quality, bias or attribution
+/// monitor with its totals (`constraint_violations_total`, `records_analyzed`) in
+/// `namespace`, when the monitor publishes metrics.
+pub(crate) async fn publish_window<M: MetricSink>(
+    metrics: &M,
+    cfg: &MonitorConfig,
+    namespace: &str,
+    start: DateTime<Utc>,
+    exec: &Execution,
+    mut data: Vec<crate::metrics::MetricDatum>,
+) -> Result<(), CoreError> {
+    if !cfg.publish_metrics {
+        return Ok(());
+    }
+    data.extend(crate::metrics::builders::monitor_totals(
+        namespace,
+        &cfg.endpoint,
+        &cfg.name,
+        start,
+        exec.violations as u64,
+        exec.records,
+    ));
+    metrics.publish(&data).await
+}
+
+/// Writes the report of an evaluated window under `prefix`: the window's own file
+/// (`statistics.json` or `analysis.json`, with its text), `constraint_violations.json` and
+/// `execution.json`.
+pub(crate) async fn write_report<S: ObjectStore>(
+    store: &S,
+    prefix: &str,
+    (name, report): (&str, String),
+    violations: String,
+    exec: &Execution,
+) -> Result<(), CoreError> {
+    let mut all = vec![
+        (format!("{prefix}{name}"), report.into_bytes()),
+        (
+            format!("{prefix}constraint_violations.json"),
+            violations.into_bytes(),
+        ),
+    ];
+    let body = serde_json::to_vec_pretty(exec).map_err(|e| CoreError::State {
+        key: format!("{prefix}execution.json"),
+        message: e.to_string(),
+    })?;
+    all.push((format!("{prefix}execution.json"), body));
+    write_files(store, &all).await
+}
+
+/// Label coverage of a model-quality window.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelCoverage {
+    /// predictions captured in the window
+    pub predictions: u64,
+    /// of those, joined to a label
+    pub matched: u64,
+    /// labels collected in the window still waiting for their prediction
+    pub pending_labels: u64,
+    /// labels collected in the window whose look-back passed with no prediction
+    pub expired_labels: u64,
+}
+
+/// SageMaker's exit message for a status.
+pub fn exit_message(status: ExecutionStatus, violations: usize, reason: &str) -> String {
+    match status {
+        ExecutionStatus::Completed => {
+            "Completed: Job completed successfully with no violations.".into()
+        }
+        ExecutionStatus::CompletedWithViolations => format!(
+            "CompletedWithViolations: Job completed successfully with {violations} violations."
+        ),
+        ExecutionStatus::Failed => format!("Failed: {reason}"),
+    }
+}
+
+pub(crate) async fn write_files<S: ObjectStore>(
+    store: &S,
+    files: &[(String, Vec<u8>)],
+) -> Result<(), CoreError> {
+    for (k, v) in files {
+        store.put(k, v.clone()).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn write_execution<S: ObjectStore>(
+    store: &S,
+    prefix: &str,
+    exec: &Execution,
+) -> Result<(), CoreError> {
+    let body = serde_json::to_vec_pretty(exec).map_err(|e| CoreError::State {
+        key: format!("{prefix}execution.json"),
+        message: e.to_string(),
+    })?;
+    write_files(store, &[(format!("{prefix}execution.json"), body)]).await
+}

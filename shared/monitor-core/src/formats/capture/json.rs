@@ -1,0 +1,502 @@
+//! A small JSON scanner producing a reusable token tape.
+//!
+//! Strict RFC 8259 scanner. Values are not converted: the tape keeps byte spans into the text, so
+//! numbers keep their exact spelling and nothing is allocated once the tape has grown.
+
+use std::fmt;
+
+/// Deeper documents are rejected instead of recursing further.
+const MAX_DEPTH: usize = 128;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Object,
+    Array,
+    /// string without escapes
+    Str,
+    /// string with at least one escape
+    EscStr,
+    Number,
+    True,
+    False,
+    Null,
+}
+
+impl Kind {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Self::Object => "an object",
+            Self::Array => "an array",
+            Self::Str | Self::EscStr => "a string",
+            Self::Number => "a number",
+            Self::True | Self::False => "a boolean",
+            Self::Null => "null",
+        }
+    }
+}
+
+/// One value on the tape. An object's members follow it as key, value, key, value...; an array's
+/// elements follow it; `next` is the index just past the value and its contents.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Tok {
+    kind: Kind,
+    /// strings: first byte after the opening quote; others: first byte
+    start: u32,
+    /// strings: the closing quote; others: one past the last byte
+    end: u32,
+    next: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct SyntaxError {
+    what: &'static str,
+    at: usize,
+}
+
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at byte {}", self.what, self.at)
+    }
+}
+
+/// Scans `text` into `tape` (cleared first). With `many`, `text` may hold several
+/// whitespace-separated values (JSON Lines); otherwise exactly one.
+pub(super) fn parse(text: &str, tape: &mut Vec<Tok>, many: bool) -> Result<(), SyntaxError> {
+    tape.clear();
+    if u32::try_from(text.len()).is_err() {
+        return Err(SyntaxError {
+            what: "JSON text longer than 4 GiB",
+            at: 0,
+        });
+    }
+    let mut s = Scanner {
+        b: text.as_bytes(),
+        pos: 0,
+        tape,
+    };
+    s.ws();
+    if s.pos >= s.b.len() {
+        return Err(s.err("no JSON value"));
+    }
+    loop {
+        s.value(0)?;
+        s.ws();
+        if s.pos >= s.b.len() {
+            return Ok(());
+        }
+        if !many {
+            return Err(s.err("unexpected characters after the JSON value"));
+        }
+    }
+}
+
+struct Scanner<'a, 't> {
+    b: &'a [u8],
+    pos: usize,
+    tape: &'t mut Vec<Tok>,
+}
+
+impl Scanner<'_, '_> {
+    fn err(&self, what: &'static str) -> SyntaxError {
+        SyntaxError { what, at: self.pos }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn push(&mut self, kind: Kind, start: usize, end: usize) {
+        let next = self.tape.len() + 1;
+        self.tape.push(Tok {
+            kind,
+            start: start as u32,
+            end: end as u32,
+            next: next as u32,
+        });
+    }
+
+    fn value(&mut self, depth: usize) -> Result<(), SyntaxError> {
+        self.ws();
+        match self.peek() {
+            None => Err(self.err("unexpected end of JSON")),
+            Some(b'{') => self.container(depth, true),
+            Some(b'[') => self.container(depth, false),
+            Some(b'"') => self.string(),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b't') => self.literal(b"true", Kind::True),
+            Some(b'f') => self.literal(b"false", Kind::False),
+            Some(b'n') => self.literal(b"null", Kind::Null),
+            Some(_) => Err(self.err("unexpected character")),
+        }
+    }
+
+    fn container(&mut self, depth: usize, object: bool) -> Result<(), SyntaxError> {
+        if depth >= MAX_DEPTH {
+            return Err(self.err("JSON nested deeper than 128 levels"));
+        }
+        let at = self.tape.len();
+        let start = self.pos;
+        self.push(
+            if object { Kind::Object } else { Kind::Array },
+            start,
+            start,
+        );
+        self.pos += 1;
+        self.ws();
+        let close = if object { b'}' } else { b']' };
+        if self.peek() == Some(close) {
+            self.pos += 1;
+        } else {
+            loop {
+                if object {
+                    self.ws();
+                    if self.peek() != Some(b'"') {
+                        return Err(self.err("expected a string key"));
+                    }
+                    self.string()?;
+                    self.ws();
+                    if self.peek() != Some(b':') {
+                        return Err(self.err("expected ':'"));
+                    }
+                    self.pos += 1;
+                }
+                self.value(depth + 1)?;
+                self.ws();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(c) if c == close => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => {
+                        return Err(self.err(if object {
+                            "expected ',' or '}'"
+                        } else {
+                            "expected ',' or ']'"
+                        }))
+                    }
+                }
+            }
+        }
+        let next = self.tape.len() as u32;
+        let end = self.pos as u32;
+        if let Some(tok) = self.tape.get_mut(at) {
+            tok.end = end;
+            tok.next = next;
+        }
+        Ok(())
+    }
+
+    fn string(&mut self) -> Result<(), SyntaxError> {
+        self.pos += 1;
+        let start = self.pos;
+        let mut escaped = false;
+        loop {
+            let rest = self.b.get(self.pos..).unwrap_or(&[]);
+            let Some(i) = memchr::memchr2(b'"', b'\\', rest) else {
+                self.pos = self.b.len();
+                return Err(self.err("unterminated string"));
+            };
+            let segment = rest.get(..i).unwrap_or(&[]);
+            if segment.iter().fold(false, |acc, &c| acc | (c < 0x20)) {
+                let offset = segment.iter().position(|&c| c < 0x20).unwrap_or(0);
+                self.pos += offset;
+                return Err(self.err("control character in string"));
+            }
+            self.pos += i;
+            if self.peek() == Some(b'"') {
+                self.push(
+                    if escaped { Kind::EscStr } else { Kind::Str },
+                    start,
+                    self.pos,
+                );
+                self.pos += 1;
+                return Ok(());
+            }
+            escaped = true;
+            self.escape()?;
+        }
+    }
+
+    /// At a backslash inside a string.
+    fn escape(&mut self) -> Result<(), SyntaxError> {
+        match self.b.get(self.pos + 1) {
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                self.pos += 2;
+                Ok(())
+            }
+            Some(b'u') => {
+                let unit = self.hex4(self.pos + 2)?;
+                self.pos += 6;
+                if (0xDC00..0xE000).contains(&unit) {
+                    return Err(self.err("lone trailing surrogate in \\u escape"));
+                }
+                if (0xD800..0xDC00).contains(&unit) {
+                    let low = if self.b.get(self.pos) == Some(&b'\\')
+                        && self.b.get(self.pos + 1) == Some(&b'u')
+                    {
+                        self.hex4(self.pos + 2)?
+                    } else {
+                        0
+                    };
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return Err(self.err("lone leading surrogate in \\u escape"));
+                    }
+                    self.pos += 6;
+                }
+                Ok(())
+            }
+            _ => Err(self.err("invalid escape")),
+        }
+    }
+
+    fn hex4(&self, at: usize) -> Result<u32, SyntaxError> {
+        self.b.get(at..at + 4).and_then(hex4).ok_or(SyntaxError {
+            what: "invalid \\u escape",
+            at,
+        })
+    }
+
+    fn digits(&mut self) -> usize {
+        let from = self.pos;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+        self.pos - from
+    }
+
+    fn number(&mut self) -> Result<(), SyntaxError> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(self.err("invalid number")),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(self.err("invalid number: no digit after '.'"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.err("invalid number: no digit in exponent"));
+            }
+        }
+        self.push(Kind::Number, start, self.pos);
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &'static [u8], kind: Kind) -> Result<(), SyntaxError> {
+        if self.b.get(self.pos..self.pos + word.len()) == Some(word) {
+            self.push(kind, self.pos, self.pos + word.len());
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(self.err("invalid literal"))
+        }
+    }
+}
+
+fn hex4(digits: &[u8]) -> Option<u32> {
+    digits.iter().try_fold(0u32, |acc, &c| {
+        let v = char::from(c).to_digit(16)?;
+        Some(acc * 16 + v)
+    })
+}
+
+/// Appends the unescaped content of a scanned string to `out`. Lone surrogates (which the scanner
+/// rejects) would become U+FFFD.
+pub(super) fn unescape_into(raw: &str, out: &mut String) {
+    let mut rest = raw;
+    while let Some(i) = memchr::memchr(b'\\', rest.as_bytes()) {
+        out.push_str(rest.get(..i).unwrap_or(""));
+        let esc = rest.get(i + 1..).unwrap_or("").as_bytes();
+        let used = match esc.first() {
+            Some(b'n') => {
+                out.push('\n');
+                1
+            }
+            Some(b't') => {
+                out.push('\t');
+                1
+            }
+            Some(b'r') => {
+                out.push('\r');
+                1
+            }
+            Some(b'b') => {
+                out.push('\u{8}');
+                1
+            }
+            Some(b'f') => {
+                out.push('\u{c}');
+                1
+            }
+            Some(b'u') => {
+                let unit = esc.get(1..5).and_then(hex4);
+                let low = match (esc.get(5..7), unit) {
+                    (Some(b"\\u"), Some(0xD800..=0xDBFF)) => esc
+                        .get(7..11)
+                        .and_then(hex4)
+                        .filter(|l| (0xDC00..0xE000).contains(l)),
+                    _ => None,
+                };
+                match (unit, low) {
+                    (Some(high), Some(low)) => {
+                        let c = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+                        out.push(char::from_u32(c).unwrap_or('\u{FFFD}'));
+                        11
+                    }
+                    (Some(unit), None) => {
+                        out.push(char::from_u32(unit).unwrap_or('\u{FFFD}'));
+                        5
+                    }
+                    (None, _) => {
+                        out.push('\u{FFFD}');
+                        1
+                    }
+                }
+            }
+            Some(&c) => {
+                // '"', '\\' and '/' stand for themselves
+                out.push(char::from(c));
+                1
+            }
+            None => 0,
+        };
+        rest = rest.get(i + 1 + used..).unwrap_or("");
+    }
+    out.push_str(rest);
+}
+
+/// A scanned text and its tape.
+pub(super) struct Doc<'t> {
+    pub(super) text: &'t str,
+    pub(super) tape: &'t [Tok],
+}
+
+/// Consecutive values on a tape.
+pub(super) struct Siblings<'t> {
+    tape: &'t [Tok],
+    at: usize,
+    end: usize,
+}
+
+impl Iterator for Siblings<'_> {
+    type Item = usize;
+    fn next(&mut self) -> Option<usize> {
+        if self.at >= self.end {
+            return None;
+        }
+        let cur = self.at;
+        self.at = self
+            .tape
+            .get(cur)
+            .map_or(self.end, |t| (t.next as usize).max(cur + 1));
+        Some(cur)
+    }
+}
+
+/// (key, value) token pairs of an object.
+pub(super) struct Members<'t>(Siblings<'t>);
+
+impl Iterator for Members<'_> {
+    type Item = (usize, usize);
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let key = self.0.next()?;
+        let value = self.0.next()?;
+        Some((key, value))
+    }
+}
+
+impl<'t> Doc<'t> {
+    pub(super) fn kind(&self, tok: usize) -> Option<Kind> {
+        self.tape.get(tok).map(|t| t.kind)
+    }
+
+    /// The bytes of a value: strings without their quotes (still escaped), others as written.
+    pub(super) fn raw(&self, tok: usize) -> &'t str {
+        self.tape
+            .get(tok)
+            .and_then(|t| self.text.get(t.start as usize..t.end as usize))
+            .unwrap_or("")
+    }
+
+    fn children(&self, tok: usize) -> Siblings<'t> {
+        let end = self.tape.get(tok).map_or(0, |t| t.next as usize);
+        Siblings {
+            tape: self.tape,
+            at: tok + 1,
+            end,
+        }
+    }
+
+    /// The top-level values.
+    pub(super) fn roots(&self) -> Siblings<'t> {
+        Siblings {
+            tape: self.tape,
+            at: 0,
+            end: self.tape.len(),
+        }
+    }
+
+    /// Elements of an array (nothing for other kinds).
+    pub(super) fn elements(&self, tok: usize) -> Siblings<'t> {
+        match self.kind(tok) {
+            Some(Kind::Array) => self.children(tok),
+            _ => Siblings {
+                tape: self.tape,
+                at: 0,
+                end: 0,
+            },
+        }
+    }
+
+    /// Members of an object (nothing for other kinds).
+    pub(super) fn members(&self, tok: usize) -> Members<'t> {
+        match self.kind(tok) {
+            Some(Kind::Object) => Members(self.children(tok)),
+            _ => Members(Siblings {
+                tape: self.tape,
+                at: 0,
+                end: 0,
+            }),
+        }
+    }
+
+    /// Whether string token `tok` equals `target` after unescaping.
+    pub(super) fn str_eq(&self, tok: usize, target: &str, scratch: &mut String) -> bool {
+        match self.kind(tok) {
+            Some(Kind::Str) => self.raw(tok) == target,
+            Some(Kind::EscStr) => {
+                scratch.clear();
+                unescape_into(self.raw(tok), scratch);
+                scratch == target
+            }
+            _ => false,
+        }
+    }
+
+    /// The value of the first member named `key` of object `tok`.
+    pub(super) fn member(&self, tok: usize, key: &str, scratch: &mut String) -> Option<usize> {
+        self.members(tok)
+            .find(|&(k, _)| self.str_eq(k, key, scratch))
+            .map(|(_, v)| v)
+    }
+}

@@ -1,0 +1,634 @@
+//! The capture-line envelope: `captureData` sides, `eventMetadata` and the compiled
+//! mapping that routes each side's payload into the row.
+
+use std::collections::HashMap;
+
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine as _;
+
+use super::json::{Doc, Kind, Tok};
+use super::payload::{read_csv, read_json, JsonCtx, Sink};
+use super::*;
+
+#[derive(Debug, Clone)]
+pub(super) struct Segment {
+    pub(super) key: String,
+    pub(super) index: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Pointer {
+    pub(super) feature: usize,
+    pub(super) segments: Vec<Segment>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct SidePlan {
+    pub(super) side: CaptureSide,
+    pub(super) pointers: Vec<Pointer>,
+    /// `output_columns` for `endpointOutput`, else `None`
+    pub(super) expect: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct Scratch {
+    pub(super) envelope: Vec<Tok>,
+    pub(super) payload: Vec<Tok>,
+    pub(super) data: String,
+    pub(super) bytes: Vec<u8>,
+    pub(super) key: String,
+    pub(super) content_type: String,
+}
+
+/// A [`CaptureMapping`] compiled for parsing, with reusable scratch buffers. Not `Sync`-shared: use
+/// one parser per thread (it is `Clone`).
+#[derive(Clone)]
+pub struct CaptureParser {
+    features: Vec<String>,
+    index: HashMap<String, usize>,
+    plans: Vec<SidePlan>,
+    want_ids: bool,
+    scratch: Scratch,
+    single: RowBatch,
+    last_error_meta: Option<RecordMeta>,
+}
+
+impl fmt::Debug for CaptureParser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CaptureParser")
+            .field("features", &self.features)
+            .field("plans", &self.plans)
+            .field("want_ids", &self.want_ids)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Encoding {
+    Csv,
+    Json,
+    Base64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PayloadKind {
+    Csv,
+    Json,
+    JsonLines,
+}
+
+/// Standard alphabet, padding optional.
+pub(super) const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+pub(super) fn classify_content_type(content_type: &str) -> Option<PayloadKind> {
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    let is = |s: &str| media.eq_ignore_ascii_case(s);
+    if is("text/csv") || is("application/csv") || is("text/x-csv") {
+        Some(PayloadKind::Csv)
+    } else if is("application/jsonlines")
+        || is("application/x-jsonlines")
+        || is("application/jsonl")
+        || is("application/x-ndjson")
+        || is("application/ndjson")
+    {
+        Some(PayloadKind::JsonLines)
+    } else if is("application/json")
+        || is("text/json")
+        || media
+            .get(media.len().saturating_sub(5)..)
+            .is_some_and(|suffix| suffix.eq_ignore_ascii_case("+json"))
+    {
+        Some(PayloadKind::Json)
+    } else {
+        None
+    }
+}
+
+pub(super) fn compile_pointer(
+    feature: &str,
+    pointer: &str,
+    sides: &[CaptureSide],
+) -> Result<(CaptureSide, Vec<Segment>), CaptureError> {
+    let bad = |message: String| CaptureError::BadPointer {
+        feature: feature.to_owned(),
+        pointer: pointer.to_owned(),
+        message,
+    };
+    let (side, rest) = CaptureSide::ALL
+        .iter()
+        .find_map(|side| {
+            let rest = pointer.strip_prefix(side.pointer_prefix())?;
+            (rest.is_empty() || rest.starts_with('/')).then_some((*side, rest))
+        })
+        .ok_or_else(|| bad("must start with /input, /output or /batch".to_owned()))?;
+    if !sides.contains(&side) {
+        return Err(bad(format!(
+            "addresses {side}, which the mapping does not read"
+        )));
+    }
+    let mut segments = Vec::new();
+    if let Some(rest) = rest.strip_prefix('/') {
+        for raw in rest.split('/') {
+            let mut key = String::with_capacity(raw.len());
+            let mut chars = raw.chars();
+            while let Some(c) = chars.next() {
+                if c == '~' {
+                    match chars.next() {
+                        Some('0') => key.push('~'),
+                        Some('1') => key.push('/'),
+                        _ => return Err(bad(format!("bad escape in segment {raw:?}"))),
+                    }
+                } else {
+                    key.push(c);
+                }
+            }
+            let index = if key == "0" || (!key.starts_with('0') && !key.starts_with('+')) {
+                key.parse::<usize>().ok()
+            } else {
+                None
+            };
+            segments.push(Segment { key, index });
+        }
+    }
+    Ok((side, segments))
+}
+
+/// Result of reading a side's `data`: text borrowed from the line or from a scratch buffer.
+pub(super) fn side_text<'a>(doc: &Doc<'a>, tok: usize, buf: &'a mut String) -> &'a str {
+    if doc.kind(tok) == Some(Kind::EscStr) {
+        buf.clear();
+        json::unescape_into(doc.raw(tok), buf);
+        buf.as_str()
+    } else {
+        doc.raw(tok)
+    }
+}
+
+pub(super) fn expect_kind(
+    doc: &Doc<'_>,
+    tok: usize,
+    field: &'static str,
+    want_object: bool,
+) -> Result<(), BadRecord> {
+    let kind = doc.kind(tok);
+    let ok = if want_object {
+        kind == Some(Kind::Object)
+    } else {
+        matches!(kind, Some(Kind::Str | Kind::EscStr))
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(BadRecord::BadPayload {
+            field,
+            message: format!(
+                "expected {}, found {}",
+                if want_object { "an object" } else { "a string" },
+                kind.map_or("nothing", Kind::name)
+            ),
+        })
+    }
+}
+
+/// Unix minutes of an ISO-8601 UTC time `YYYY-MM-DDTHH:MM…` (seconds and zone ignored: capture
+/// times are UTC with a `Z`). Days from the civil date by the standard proleptic Gregorian
+/// day count (H. Hinnant, "chrono-compatible low-level date algorithms").
+pub(super) fn unix_minute(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 16
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || (b[10] != b'T' && b[10] != b' ')
+        || b[13] != b':'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let mut v = 0i64;
+        for &c in &b[r] {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + i64::from(c - b'0');
+        }
+        Some(v)
+    };
+    let (y, mo, d, h, mi) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+    );
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 {
+        return None;
+    }
+    let yy = if mo <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 24 + h) * 60 + mi)
+}
+
+pub(super) fn owned_string(doc: &Doc<'_>, tok: usize) -> Option<String> {
+    match doc.kind(tok)? {
+        Kind::Str => Some(doc.raw(tok).to_owned()),
+        Kind::EscStr => {
+            let mut s = String::new();
+            json::unescape_into(doc.raw(tok), &mut s);
+            Some(s)
+        }
+        _ => None,
+    }
+}
+
+impl CaptureParser {
+    /// Compiles `mapping`.
+    ///
+    /// # Errors
+    /// [`CaptureError`] when the mapping has no features or sides, repeats a feature or side, has
+    /// `output_columns` out of range or without `endpointOutput`, or has a JSON pointer that names an
+    /// unknown feature, does not start with a side prefix, or addresses a side that is not read.
+    pub fn new(mapping: &CaptureMapping) -> Result<Self, CaptureError> {
+        if mapping.features.is_empty() {
+            return Err(CaptureError::NoFeatures);
+        }
+        if mapping.sides.is_empty() {
+            return Err(CaptureError::NoSides);
+        }
+        let mut index = HashMap::with_capacity(mapping.features.len());
+        for (i, name) in mapping.features.iter().enumerate() {
+            if index.insert(name.clone(), i).is_some() {
+                return Err(CaptureError::DuplicateFeature { name: name.clone() });
+            }
+        }
+        let mut plans: Vec<SidePlan> = Vec::with_capacity(mapping.sides.len());
+        for &side in &mapping.sides {
+            if plans.iter().any(|p| p.side == side) {
+                return Err(CaptureError::DuplicateSide { side });
+            }
+            let expect = if side == CaptureSide::EndpointOutput {
+                mapping.output_columns
+            } else {
+                None
+            };
+            plans.push(SidePlan {
+                side,
+                pointers: Vec::new(),
+                expect,
+            });
+        }
+        if let Some(k) = mapping.output_columns {
+            if k > mapping.features.len() {
+                return Err(CaptureError::OutputColumnsOutOfRange {
+                    output_columns: k,
+                    features: mapping.features.len(),
+                });
+            }
+            if !mapping.sides.contains(&CaptureSide::EndpointOutput) {
+                return Err(CaptureError::OutputColumnsWithoutOutputSide { output_columns: k });
+            }
+        }
+        for (feature, pointer) in &mapping.json_pointers {
+            let Some(&slot) = index.get(feature) else {
+                return Err(CaptureError::UnknownPointerFeature {
+                    feature: feature.clone(),
+                });
+            };
+            let (side, segments) = compile_pointer(feature, pointer, &mapping.sides)?;
+            if let Some(plan) = plans.iter_mut().find(|p| p.side == side) {
+                plan.pointers.push(Pointer {
+                    feature: slot,
+                    segments,
+                });
+            }
+        }
+        Ok(Self {
+            features: mapping.features.clone(),
+            index,
+            plans,
+            want_ids: true,
+            scratch: Scratch::default(),
+            single: RowBatch::new(),
+            last_error_meta: None,
+        })
+    }
+
+    /// Whether to copy `eventId`, `inferenceId` and `inferenceTime` into [`RecordMeta`] (default
+    /// `true`). Switch off on the data-quality hot path, where ids are not needed: then a steady-state
+    /// parse allocates nothing.
+    #[must_use]
+    pub fn collect_ids(mut self, yes: bool) -> Self {
+        self.want_ids = yes;
+        self
+    }
+
+    /// The feature names, in row order.
+    #[must_use]
+    pub fn features(&self) -> &[String] {
+        &self.features
+    }
+
+    /// The metadata of the most recent line that was rejected after its envelope had been read (for
+    /// example a [`BadRecord::WrongColumnCount`]); `None` if the last line was accepted, failed before
+    /// (not UTF-8 / not JSON), or ids are not collected.
+    #[must_use]
+    pub fn last_error_meta(&self) -> Option<&RecordMeta> {
+        self.last_error_meta.as_ref()
+    }
+
+    /// Parses one capture line (raw bytes, without the trailing newline) that holds one record into
+    /// `row`. A skipped shadow record leaves `row` empty. Never panics.
+    ///
+    /// # Errors
+    /// [`BadRecord`] when the line is malformed, does not fit the mapping, or holds several records
+    /// (`BadPayload` naming the first side's `data`: use [`Self::parse_line_multi`] for such lines).
+    /// `row` is empty after an error.
+    pub fn parse_line(&mut self, line: &[u8], row: &mut Row) -> Result<RecordMeta, BadRecord> {
+        let mut batch = std::mem::take(&mut self.single);
+        let result = match self.parse_line_multi(line, &mut batch) {
+            Ok(meta) => match batch.rows.get_mut(..batch.len) {
+                Some([]) => {
+                    row.clear();
+                    Ok(meta)
+                }
+                Some([only]) => {
+                    std::mem::swap(row, only);
+                    Ok(meta)
+                }
+                _ => {
+                    row.clear();
+                    let field = self
+                        .plans
+                        .first()
+                        .map_or("captureData", |p| p.side.data_field());
+                    if self.want_ids {
+                        self.last_error_meta = Some(meta);
+                    }
+                    Err(BadRecord::BadPayload {
+                        field,
+                        message: format!(
+                            "the capture line holds {} records; read it with parse_line_multi",
+                            batch.len
+                        ),
+                    })
+                }
+            },
+            Err(e) => {
+                row.clear();
+                Err(e)
+            }
+        };
+        batch.clear();
+        self.single = batch;
+        result
+    }
+
+    /// Parses one capture line (raw bytes, without the trailing newline) into `rows`: one row per
+    /// record of the payload (JSON Lines payloads, `{"instances": [..]}` batches and multi-line CSV
+    /// hold several). A skipped shadow record leaves `rows` empty. Never panics.
+    ///
+    /// # Errors
+    /// [`BadRecord`] when the line is malformed or does not fit the mapping; `rows` is empty then.
+    pub fn parse_line_multi(
+        &mut self,
+        line: &[u8],
+        rows: &mut RowBatch,
+    ) -> Result<RecordMeta, BadRecord> {
+        rows.clear();
+        self.last_error_meta = None;
+        let text = std::str::from_utf8(line).map_err(|e| BadRecord::NonUtf8 {
+            byte_offset: e.valid_up_to(),
+        })?;
+        let mut meta = RecordMeta::default();
+        match self.parse_text(text, rows, &mut meta) {
+            Ok(()) => Ok(meta),
+            Err(e) => {
+                rows.clear();
+                if meta != RecordMeta::default() {
+                    self.last_error_meta = Some(meta);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn parse_text(
+        &mut self,
+        text: &str,
+        rows: &mut RowBatch,
+        meta: &mut RecordMeta,
+    ) -> Result<(), BadRecord> {
+        let Scratch {
+            envelope,
+            payload,
+            data,
+            bytes,
+            key,
+            content_type,
+        } = &mut self.scratch;
+        json::parse(text, envelope, false).map_err(|e| BadRecord::InvalidJson {
+            message: e.to_string(),
+        })?;
+        let doc = Doc {
+            text,
+            tape: envelope,
+        };
+        if doc.kind(0) != Some(Kind::Object) {
+            return Err(BadRecord::InvalidJson {
+                message: format!(
+                    "a capture record must be a JSON object, found {}",
+                    doc.kind(0).map_or("nothing", Kind::name)
+                ),
+            });
+        }
+        if let Some(m) = doc.member(0, "eventMetadata", key) {
+            if doc.kind(m) == Some(Kind::Object) {
+                if let Some(t) = doc.member(m, "inferenceTime", key) {
+                    if doc.kind(t) == Some(Kind::Str) {
+                        meta.inference_minute = unix_minute(doc.raw(t));
+                    }
+                }
+                if self.want_ids {
+                    let get = |name: &str, key: &mut String| {
+                        doc.member(m, name, key).and_then(|t| owned_string(&doc, t))
+                    };
+                    meta.event_id = get("eventId", key);
+                    meta.inference_id = get("inferenceId", key);
+                    meta.inference_time = get("inferenceTime", key);
+                }
+                if let Some(source) = doc.member(m, "invocationSource", key) {
+                    if doc.str_eq(source, "ShadowExperiment", key) {
+                        meta.skipped_shadow = true;
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        let capture = doc
+            .member(0, "captureData", key)
+            .ok_or(BadRecord::MissingField {
+                field: "captureData",
+            })?;
+        expect_kind(&doc, capture, "captureData", true)?;
+        let n = self.features.len();
+        for (j, plan) in self.plans.iter().enumerate() {
+            let side = plan.side;
+            let s = doc
+                .member(capture, side.key(), key)
+                .ok_or(BadRecord::MissingField {
+                    field: side.field(),
+                })?;
+            expect_kind(&doc, s, side.field(), true)?;
+            let d = doc.member(s, "data", key).ok_or(BadRecord::MissingField {
+                field: side.data_field(),
+            })?;
+            expect_kind(&doc, d, side.data_field(), false)?;
+            let e = doc
+                .member(s, "encoding", key)
+                .ok_or(BadRecord::MissingField {
+                    field: side.encoding_field(),
+                })?;
+            expect_kind(&doc, e, side.encoding_field(), false)?;
+            let encoding = {
+                let value = side_text(&doc, e, key);
+                if value.eq_ignore_ascii_case("CSV") {
+                    Encoding::Csv
+                } else if value.eq_ignore_ascii_case("JSON") {
+                    Encoding::Json
+                } else if value.eq_ignore_ascii_case("BASE64") {
+                    Encoding::Base64
+                } else {
+                    return Err(BadRecord::UnsupportedEncoding {
+                        field: side.encoding_field(),
+                        encoding: value.to_owned(),
+                    });
+                }
+            };
+            let observed_type = match doc.member(s, "observedContentType", key) {
+                Some(t) => {
+                    expect_kind(&doc, t, side.content_type_field(), false)?;
+                    Some(side_text(&doc, t, content_type))
+                }
+                None => None,
+            };
+            let raw = side_text(&doc, d, data);
+            let (kind, body) = match encoding {
+                Encoding::Csv => (PayloadKind::Csv, raw),
+                Encoding::Json => {
+                    let lines = observed_type.and_then(classify_content_type)
+                        == Some(PayloadKind::JsonLines);
+                    (
+                        if lines {
+                            PayloadKind::JsonLines
+                        } else {
+                            PayloadKind::Json
+                        },
+                        raw,
+                    )
+                }
+                Encoding::Base64 => {
+                    let observed = observed_type.ok_or(BadRecord::MissingField {
+                        field: side.content_type_field(),
+                    })?;
+                    let kind =
+                        classify_content_type(observed).ok_or_else(|| BadRecord::BadPayload {
+                            field: side.content_type_field(),
+                            message: format!(
+                                "content type {observed:?} cannot be read as features (expected CSV, JSON or JSON Lines)"
+                            ),
+                        })?;
+                    bytes.clear();
+                    BASE64.decode_vec(raw.trim_ascii(), bytes).map_err(|_| {
+                        BadRecord::BadBase64 {
+                            field: side.data_field(),
+                        }
+                    })?;
+                    let body = std::str::from_utf8(bytes).map_err(|e| BadRecord::BadPayload {
+                        field: side.data_field(),
+                        message: format!("decoded base64 is not UTF-8 at byte {}", e.valid_up_to()),
+                    })?;
+                    (kind, body)
+                }
+            };
+            let mut sink = Sink {
+                rows: &mut *rows,
+                n,
+                first: j == 0,
+                next: 0,
+            };
+            match kind {
+                PayloadKind::Csv => read_csv(body, side.data_field(), plan.expect, &mut sink)?,
+                PayloadKind::Json | PayloadKind::JsonLines => {
+                    let ctx = JsonCtx {
+                        field: side.data_field(),
+                        plan,
+                        index: &self.index,
+                    };
+                    read_json(
+                        body,
+                        kind == PayloadKind::JsonLines,
+                        &ctx,
+                        &mut sink,
+                        payload,
+                        key,
+                    )?;
+                }
+            }
+            let produced = sink.next;
+            if j == 0 && produced == 0 {
+                return Err(BadRecord::BadPayload {
+                    field: side.data_field(),
+                    message: "the payload holds no record".to_owned(),
+                });
+            }
+            if produced != rows.len {
+                return Err(BadRecord::BadPayload {
+                    field: side.data_field(),
+                    message: format!(
+                        "holds {produced} records but the first capture side holds {}",
+                        rows.len
+                    ),
+                });
+            }
+        }
+        for row in rows.iter() {
+            if row.positional && row.next_pos != n {
+                return Err(BadRecord::WrongColumnCount {
+                    expected: n,
+                    found: row.next_pos,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod minute_tests {
+    use super::unix_minute;
+
+    #[test]
+    fn unix_minutes_match_chrono() {
+        for t in [
+            "2022-04-18T00:21:48Z",
+            "1970-01-01T00:00:00Z",
+            "2000-02-29T23:59:59Z",
+            "2026-12-31T12:00:00.123Z",
+        ] {
+            let c = chrono::DateTime::parse_from_rfc3339(t)
+                .unwrap()
+                .timestamp()
+                .div_euclid(60);
+            assert_eq!(unix_minute(t), Some(c), "{t}");
+        }
+        assert_eq!(unix_minute("2022-13-01T00:00:00Z"), None);
+        assert_eq!(unix_minute("yesterday"), None);
+    }
+}

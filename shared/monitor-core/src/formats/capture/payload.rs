@@ -1,0 +1,296 @@
+//! The payload of one side: CSV (RFC 4180) or JSON (documents, JSON Lines, pointers),
+//! split into records and values.
+
+use super::json::{Doc, Kind, Tok};
+use super::parser::{Segment, SidePlan};
+use super::*;
+
+/// Hands out the rows of one side's records.
+pub(super) struct Sink<'r> {
+    pub(super) rows: &'r mut RowBatch,
+    pub(super) n: usize,
+    pub(super) first: bool,
+    pub(super) next: usize,
+}
+
+impl Sink<'_> {
+    pub(super) fn begin(&mut self, field: &'static str) -> Result<&mut Row, BadRecord> {
+        let i = self.next;
+        self.next += 1;
+        if self.first {
+            return Ok(self.rows.push_reset(self.n));
+        }
+        let have = self.rows.len;
+        match self.rows.rows.get_mut(i) {
+            Some(row) if i < have => Ok(row),
+            _ => Err(BadRecord::BadPayload {
+                field,
+                message: format!(
+                    "holds more records than the first capture side, which holds {have}"
+                ),
+            }),
+        }
+    }
+}
+
+pub(super) fn read_csv(
+    text: &str,
+    field: &'static str,
+    expect: Option<usize>,
+    sink: &mut Sink<'_>,
+) -> Result<(), BadRecord> {
+    if memchr::memchr(b'"', text.as_bytes()).is_none() {
+        for line in text.split('\n') {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if line.is_empty() {
+                continue;
+            }
+            let row = sink.begin(field)?;
+            let base = row.next_pos;
+            let t0 = row.text.len();
+            row.text.push_str(line);
+            let mut start = 0;
+            let mut count = 0;
+            for comma in memchr::memchr_iter(b',', line.as_bytes()) {
+                if comma > start {
+                    row.set(base + count, t0 + start, t0 + comma);
+                }
+                count += 1;
+                start = comma + 1;
+            }
+            if line.len() > start {
+                row.set(base + count, t0 + start, t0 + line.len());
+            }
+            count += 1;
+            row.finish_side(count, true, expect)?;
+        }
+        return Ok(());
+    }
+    read_csv_quoted(text, field, expect, sink)
+}
+
+/// RFC 4180 reader for payloads that contain `"`.
+pub(super) fn read_csv_quoted(
+    text: &str,
+    field: &'static str,
+    expect: Option<usize>,
+    sink: &mut Sink<'_>,
+) -> Result<(), BadRecord> {
+    let b = text.as_bytes();
+    let sub = |from: usize, to: usize| text.get(from..to).unwrap_or("");
+    let mut i = 0;
+    while i < b.len() {
+        match (b.get(i), b.get(i + 1)) {
+            (Some(b'\n'), _) => {
+                i += 1;
+                continue;
+            }
+            (Some(b'\r'), Some(b'\n')) => {
+                i += 2;
+                continue;
+            }
+            _ => {}
+        }
+        let row = sink.begin(field)?;
+        let base = row.next_pos;
+        let mut count = 0;
+        loop {
+            let slot = base + count;
+            count += 1;
+            if b.get(i) == Some(&b'"') {
+                let opened = i;
+                i += 1;
+                let start = row.text.len();
+                loop {
+                    let Some(j) = memchr::memchr(b'"', b.get(i..).unwrap_or(&[])) else {
+                        return Err(BadRecord::BadPayload {
+                            field,
+                            message: format!("CSV value quoted at byte {opened} is never closed"),
+                        });
+                    };
+                    row.text.push_str(sub(i, i + j));
+                    i += j + 1;
+                    if b.get(i) == Some(&b'"') {
+                        row.text.push('"');
+                        i += 1;
+                    } else {
+                        break;
+                    }
+                }
+                row.set(slot, start, row.text.len());
+                match (b.get(i), b.get(i + 1)) {
+                    (None, _) => break,
+                    (Some(b','), _) => i += 1,
+                    (Some(b'\n'), _) => {
+                        i += 1;
+                        break;
+                    }
+                    (Some(b'\r'), Some(b'\n')) => {
+                        i += 2;
+                        break;
+                    }
+                    (Some(&c), _) => {
+                        return Err(BadRecord::BadPayload {
+                            field,
+                            message: format!(
+                                "unexpected {:?} after a closing quote at byte {i} of the CSV payload",
+                                char::from(c)
+                            ),
+                        });
+                    }
+                }
+            } else {
+                let rest = b.get(i..).unwrap_or(&[]);
+                let j = memchr::memchr2(b',', b'\n', rest).map_or(b.len(), |j| i + j);
+                let mut value = sub(i, j);
+                if b.get(j) == Some(&b'\n') {
+                    value = value.strip_suffix('\r').unwrap_or(value);
+                }
+                if !value.is_empty() {
+                    row.push_value(slot, value);
+                }
+                i = j + 1;
+                if b.get(j) != Some(&b',') {
+                    break;
+                }
+            }
+        }
+        row.finish_side(count, true, expect)?;
+    }
+    Ok(())
+}
+
+pub(super) struct JsonCtx<'c> {
+    pub(super) field: &'static str,
+    pub(super) plan: &'c SidePlan,
+    pub(super) index: &'c HashMap<String, usize>,
+}
+
+pub(super) fn lookup_feature(
+    index: &HashMap<String, usize>,
+    doc: &Doc<'_>,
+    key: usize,
+    scratch: &mut String,
+) -> Option<usize> {
+    match doc.kind(key)? {
+        Kind::Str => index.get(doc.raw(key)).copied(),
+        Kind::EscStr => {
+            scratch.clear();
+            json::unescape_into(doc.raw(key), scratch);
+            index.get(scratch.as_str()).copied()
+        }
+        _ => None,
+    }
+}
+
+pub(super) fn resolve(
+    doc: &Doc<'_>,
+    root: usize,
+    segments: &[Segment],
+    scratch: &mut String,
+) -> Option<usize> {
+    let mut cur = root;
+    for segment in segments {
+        cur = match doc.kind(cur)? {
+            Kind::Object => doc.member(cur, &segment.key, scratch)?,
+            Kind::Array => doc.elements(cur).nth(segment.index?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+pub(super) fn emit_record(
+    doc: &Doc<'_>,
+    value: usize,
+    ctx: &JsonCtx<'_>,
+    sink: &mut Sink<'_>,
+    scratch: &mut String,
+) -> Result<(), BadRecord> {
+    let row = sink.begin(ctx.field)?;
+    let base = row.next_pos;
+    let positional_array = match doc.kind(value) {
+        Some(Kind::Array) => Some(value),
+        Some(Kind::Object) => {
+            let mut members = doc.members(value);
+            match (members.next(), members.next()) {
+                (Some((k, v)), None)
+                    if doc.kind(v) == Some(Kind::Array) && doc.str_eq(k, "features", scratch) =>
+                {
+                    Some(v)
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let (count, positional) = if let Some(array) = positional_array {
+        let mut count = 0;
+        for element in doc.elements(array) {
+            row.put_json(base + count, doc, element);
+            count += 1;
+        }
+        (count, true)
+    } else if doc.kind(value) == Some(Kind::Object) {
+        let mut count = 0;
+        for (k, v) in doc.members(value) {
+            count += 1;
+            if let Some(slot) = lookup_feature(ctx.index, doc, k, scratch) {
+                row.put_json(slot, doc, v);
+            }
+        }
+        (count, false)
+    } else {
+        row.put_json(base, doc, value);
+        (1, true)
+    };
+    row.finish_side(count, positional, ctx.plan.expect)
+}
+
+pub(super) fn read_json(
+    text: &str,
+    lines: bool,
+    ctx: &JsonCtx<'_>,
+    sink: &mut Sink<'_>,
+    tape: &mut Vec<Tok>,
+    scratch: &mut String,
+) -> Result<(), BadRecord> {
+    json::parse(text, tape, lines).map_err(|e| BadRecord::BadPayload {
+        field: ctx.field,
+        message: format!("invalid JSON payload: {e}"),
+    })?;
+    let doc = Doc { text, tape };
+    for root in doc.roots() {
+        if !ctx.plan.pointers.is_empty() {
+            let row = sink.begin(ctx.field)?;
+            for pointer in &ctx.plan.pointers {
+                if let Some(tok) = resolve(&doc, root, &pointer.segments, scratch) {
+                    row.put_json(pointer.feature, &doc, tok);
+                }
+            }
+            row.finish_side(ctx.plan.pointers.len(), false, ctx.plan.expect)?;
+            continue;
+        }
+        let batch = match doc.kind(root) {
+            Some(Kind::Object) => ["instances", "predictions"].iter().find_map(|name| {
+                doc.member(root, name, scratch)
+                    .filter(|&v| doc.kind(v) == Some(Kind::Array))
+            }),
+            Some(Kind::Array) => doc
+                .elements(root)
+                .next()
+                .filter(|&first| matches!(doc.kind(first), Some(Kind::Array | Kind::Object)))
+                .map(|_| root),
+            _ => None,
+        };
+        match batch {
+            Some(array) => {
+                for element in doc.elements(array) {
+                    emit_record(&doc, element, ctx, sink, scratch)?;
+                }
+            }
+            None => emit_record(&doc, root, ctx, sink, scratch)?,
+        }
+    }
+    Ok(())
+}

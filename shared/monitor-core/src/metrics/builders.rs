@@ -1,0 +1,47 @@
+//! What every capability's metric builder shares: the `Endpoint` / `MonitoringSchedule`
+//! dimensions and the monitor totals.
+
+use chrono::{DateTime, Utc};
+
+use crate::metrics::{dimensions, names, MetricDatum, MetricValue, UNIT_COUNT};
+
+/// The `Endpoint` and `MonitoringSchedule` dimensions of an endpoint monitor's metrics.
+pub fn endpoint_dimensions(endpoint: &str, schedule: &str) -> Vec<(String, String)> {
+    vec![
+        (dimensions::ENDPOINT.to_string(), endpoint.to_string()),
+        (
+            dimensions::MONITORING_SCHEDULE.to_string(),
+            schedule.to_string(),
+        ),
+    ]
+}
+
+/// The per-monitor totals of a model-quality, bias or feature-attribution execution, in
+/// the monitor's own namespace with dimensions `Endpoint`, `MonitoringSchedule` (a
+/// modelwatch extension, as for data quality): `constraint_violations_total` and
+/// `records_analyzed` (unit `Count`). One alarm shape then serves every kind of monitor.
+pub fn monitor_totals(
+    namespace: &str,
+    endpoint: &str,
+    schedule: &str,
+    timestamp: DateTime<Utc>,
+    violations: u64,
+    records: u64,
+) -> Vec<MetricDatum> {
+    [
+        (names::CONSTRAINT_VIOLATIONS_TOTAL, violations),
+        (names::RECORDS_ANALYZED, records),
+    ]
+    .into_iter()
+    .map(|(name, n)| {
+        MetricDatum::new(
+            namespace,
+            name,
+            timestamp,
+            endpoint_dimensions(endpoint, schedule),
+            MetricValue::Value(n as f64),
+        )
+        .with_unit(UNIT_COUNT)
+    })
+    .collect()
+}

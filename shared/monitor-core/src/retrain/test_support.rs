@@ -1,0 +1,84 @@
+//! Fixtures shared by the retraining tests (domain and use case).
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::app::retrain::RunOptions;
+use crate::retrain::config::{PipelineConfig, RetrainConfig, RETRAIN_CONFIG_KEY};
+use crate::retrain::events::{AlarmEvent, AlarmStateValue};
+use crate::store::{MemoryStore, ObjectStore};
+
+/// The shared event fixture (authored after spec §13.1).
+pub(crate) const ALARM_EVENT: &str = include_str!("../../../../events/alarm-state-change.json");
+pub(crate) const PIPELINE_ARN: &str =
+    "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-retrain";
+/// The report folder of the window 03:00–04:00 on 2026-11-01 (named by the hour the
+/// window ends), which the fixture's newest evaluated datapoint (03:00) stands for.
+pub(crate) const VIOLATIONS: &str =
+    "reports/churn-endpoint/churn-dq/2026/11/01/04/constraint_violations.json";
+
+pub(crate) fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+pub(crate) fn event() -> AlarmEvent {
+    AlarmEvent::from_json(ALARM_EVENT.as_bytes()).unwrap()
+}
+
+pub(crate) fn event_with(id: &str, state: AlarmStateValue, at: &str) -> AlarmEvent {
+    let mut e = event();
+    e.id = id.into();
+    e.detail.state.value = state;
+    e.detail.state.timestamp = t(at);
+    e.time = t(at);
+    e
+}
+
+pub(crate) fn config_json(dry_run: bool) -> serde_json::Value {
+    json!({
+        "dry_run": dry_run,
+        "pipelines": [{
+            "alarm_name_prefix": "churn-dq-",
+            "monitor": "churn-dq",
+            "model": "churn-xgb",
+            "pipeline": PIPELINE_ARN,
+            "parameters": {"TrainingInstanceType": "ml.m5.xlarge"}
+        }]
+    })
+}
+
+pub(crate) async fn store_with(config: serde_json::Value, violations: bool) -> MemoryStore {
+    let store = MemoryStore::new();
+    store
+        .put(RETRAIN_CONFIG_KEY, config.to_string().into_bytes())
+        .await
+        .unwrap();
+    store
+        .put(
+            "config/monitors/churn-dq.json",
+            json!({"name": "churn-dq", "endpoint": "churn-endpoint", "baseline_prefix": "baselines/churn-dq"})
+                .to_string()
+                .into_bytes(),
+        )
+        .await
+        .unwrap();
+    if violations {
+        store
+            .put(VIOLATIONS, br#"{"violations": []}"#.to_vec())
+            .await
+            .unwrap();
+    }
+    store
+}
+
+pub(crate) fn opts() -> RunOptions {
+    RunOptions {
+        dry_run: None,
+        store_uri: "s3://mw-bucket/".into(),
+    }
+}
+
+pub(crate) fn pipeline_cfg() -> PipelineConfig {
+    let cfg = RetrainConfig::from_json("k", config_json(false).to_string().as_bytes()).unwrap();
+    cfg.pipelines[0].clone()
+}
