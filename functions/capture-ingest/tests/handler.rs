@@ -1,8 +1,6 @@
 //! The capture-ingest handler over an in-memory store, driven by the shared event fixtures
 //! in `events/`.
 
-use std::collections::HashMap;
-
 use aws_lambda_events::event::s3::S3Event;
 use capture_ingest::{handler, record_keys, Deps};
 use lambda_kit::{CommonConfig, FunctionError, StoreConfig};
@@ -261,11 +259,7 @@ fn record_keys_decodes_every_record() {
 }
 
 fn config(pairs: &[(&str, &str)]) -> Result<CommonConfig, lambda_kit::ConfigError> {
-    let m: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    CommonConfig::from_lookup(|k| m.get(k).cloned())
+    CommonConfig::from_lookup(test_support::lookup(pairs))
 }
 
 #[test]

@@ -26,13 +26,13 @@
 //!
 //! # Configuration
 //!
-//! [`Config`]: the store (`MODELWATCH_STORE`, `MODELWATCH_BUCKET`, `MODELWATCH_LOCAL_ROOT`)
-//! and `MODELWATCH_METRICS` (`emf` | `file` | `none`; default `emf`, or `file` with the local
-//! store).
+//! [`Config`] (`lambda_kit::TickConfig`): the store (`MODELWATCH_STORE`, `MODELWATCH_BUCKET`,
+//! `MODELWATCH_LOCAL_ROOT`) and `MODELWATCH_METRICS` (`emf` | `file` | `cloudwatch` | `none`;
+//! default `emf`, or `file` with the local store).
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
-use lambda_kit::{CommonConfig, ConfigError, FunctionError, MetricsMode};
+use lambda_kit::FunctionError;
 use lambda_runtime::LambdaEvent;
 use monitor_core::app::tick::{self, TickRequest, TickSummary};
 use monitor_core::attribution::{InvokerFactory, LocalModels};
@@ -52,35 +52,8 @@ pub struct Deps<S, M, F = LocalModels> {
     pub invokers: F,
 }
 
-/// The function's configuration, read once at cold start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Config {
-    /// the store
-    pub common: CommonConfig,
-    /// the metric sink (`MODELWATCH_METRICS`)
-    pub metrics: MetricsMode,
-}
-
-impl Config {
-    /// Reads the configuration through `lookup` (the process environment in `main`, a map
-    /// in tests).
-    ///
-    /// # Errors
-    /// A [`ConfigError`] naming the missing or invalid variable.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let common = CommonConfig::from_lookup(&lookup)?;
-        let metrics = MetricsMode::from_lookup(&lookup, &common.store)?;
-        Ok(Self { common, metrics })
-    }
-
-    /// Reads the process environment.
-    ///
-    /// # Errors
-    /// See [`Config::from_lookup`].
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|k| std::env::var(k).ok())
-    }
-}
+/// The function's configuration, read once at cold start (parsed in `lambda_kit`).
+pub use lambda_kit::TickConfig as Config;
 
 /// The `detail` of a tick event (see the crate docs); `{}` for the schedule.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,8 +1,6 @@
 //! The monitor-tick handler over an in-memory store prepared by baseline and ingest, driven
 //! by the shared event fixtures in `events/`.
 
-use std::collections::HashMap;
-
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::s3::S3Event;
 use lambda_kit::{decode_s3_key, ConfiguredMetrics, FunctionError, MetricsMode, StoreConfig};
@@ -289,11 +287,7 @@ fn schedule_fixture_translates_to_a_plain_tick() {
 }
 
 fn config(pairs: &[(&str, &str)]) -> Result<Config, lambda_kit::ConfigError> {
-    let m: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    Config::from_lookup(|k| m.get(k).cloned())
+    Config::from_lookup(test_support::lookup(pairs))
 }
 
 #[test]

@@ -15,7 +15,8 @@
 //!
 //! # Configuration
 //!
-//! [`Config`], from the environment:
+//! [`Config`] (`lambda_kit::TriggerConfig`), from the environment; `main` builds the launcher
+//! it selects with `lambda_kit::ConfiguredLauncher`:
 //!
 //! | variable | meaning |
 //! | --- | --- |
@@ -30,182 +31,17 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use chrono::{DateTime, TimeDelta, Utc};
-use lambda_kit::{CommonConfig, ConfigError, FunctionError, StoreConfig};
+use chrono::{DateTime, Utc};
+use lambda_kit::FunctionError;
 use lambda_runtime::LambdaEvent;
 use monitor_core::app::retrain::{self, RetrainSummary, RunOptions};
-use monitor_core::retrain::decision::RunningExecution;
 use monitor_core::retrain::events::{AlarmDetail, AlarmEvent, ALARM_STATE_CHANGE};
-use monitor_core::retrain::launcher::{Clock, FileLauncher, RetrainLauncher};
+use monitor_core::retrain::launcher::{Clock, RetrainLauncher};
 use monitor_core::store::ObjectStore;
-use monitor_core::CoreError;
-use monitor_sagemaker::{sagemaker_client, SageMakerLauncher};
 
-/// Environment variable names of this function (the store's are in `lambda_kit::env`).
-pub mod env {
-    /// `true` | `false`: overrides `dry_run` of `config/retrain.json`
-    pub const DRY_RUN: &str = "MODELWATCH_DRY_RUN";
-    /// `sagemaker` | `file`
-    pub const LAUNCHER: &str = "MODELWATCH_LAUNCHER";
-    /// minutes a `file` run stays `Executing`, or `never`
-    pub const FILE_RUN_MINUTES: &str = "MODELWATCH_FILE_RUN_MINUTES";
-}
-
-/// Which launcher starts pipelines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LauncherMode {
-    /// SageMaker `StartPipelineExecution`
-    SageMaker,
-    /// runs recorded in the store (`FileLauncher`)
-    File,
-}
-
-/// The function's configuration, read once at cold start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Config {
-    /// the store
-    pub common: CommonConfig,
-    /// `MODELWATCH_DRY_RUN`, when set
-    pub dry_run: Option<bool>,
-    /// `MODELWATCH_LAUNCHER`
-    pub launcher: LauncherMode,
-    /// `MODELWATCH_FILE_RUN_MINUTES`: `Some(minutes)`, or `None` for `never`
-    pub file_run_minutes: Option<u32>,
-}
-
-fn non_blank(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
-    lookup(name)
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-}
-
-impl Config {
-    /// Reads the configuration through `lookup` (the process environment in `main`, a map
-    /// in tests).
-    ///
-    /// # Errors
-    /// A [`ConfigError`] naming the missing or invalid variable.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let common = CommonConfig::from_lookup(&lookup)?;
-        let dry_run = match non_blank(&lookup, env::DRY_RUN) {
-            None => None,
-            Some(raw) => Some(match raw.to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                _ => {
-                    return Err(ConfigError {
-                        name: env::DRY_RUN,
-                        message: format!("{raw:?} is not one of true, false"),
-                    })
-                }
-            }),
-        };
-        let launcher = match non_blank(&lookup, env::LAUNCHER) {
-            None => LauncherMode::SageMaker,
-            Some(raw) => match raw.to_ascii_lowercase().as_str() {
-                "sagemaker" => LauncherMode::SageMaker,
-                "file" => LauncherMode::File,
-                _ => {
-                    return Err(ConfigError {
-                        name: env::LAUNCHER,
-                        message: format!("{raw:?} is not one of sagemaker, file"),
-                    })
-                }
-            },
-        };
-        let file_run_minutes = match non_blank(&lookup, env::FILE_RUN_MINUTES) {
-            None => Some(0),
-            Some(raw) if raw.eq_ignore_ascii_case("never") => None,
-            Some(raw) => Some(raw.parse::<u32>().map_err(|_| ConfigError {
-                name: env::FILE_RUN_MINUTES,
-                message: format!("{raw:?} is neither a whole number of minutes nor `never`"),
-            })?),
-        };
-        Ok(Self {
-            common,
-            dry_run,
-            launcher,
-            file_run_minutes,
-        })
-    }
-
-    /// Reads the process environment.
-    ///
-    /// # Errors
-    /// See [`Config::from_lookup`].
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|k| std::env::var(k).ok())
-    }
-
-    /// The options of `retrain::run`: the dry-run override and the URI prefix of store keys
-    /// (`s3://{bucket}/`, or the local root followed by `/`).
-    pub fn run_options(&self) -> RunOptions {
-        let store_uri = match &self.common.store {
-            StoreConfig::S3 { bucket } => format!("s3://{bucket}/"),
-            StoreConfig::Local { root } => format!("{}/", root.trim_end_matches('/')),
-        };
-        RunOptions {
-            dry_run: self.dry_run,
-            store_uri,
-        }
-    }
-}
-
-/// The launcher a [`LauncherMode`] selects, as one type so `main` can choose at cold start.
-#[derive(Debug)]
-pub enum ConfiguredLauncher<S> {
-    /// SageMaker
-    SageMaker(SageMakerLauncher),
-    /// runs in the store
-    File(FileLauncher<S>),
-}
-
-impl<S: ObjectStore> ConfiguredLauncher<S> {
-    /// Builds the configured launcher; the SageMaker client gets the function's AWS
-    /// configuration ([`lambda_kit::aws_config`]: region, credentials, endpoint override).
-    pub async fn from_config(config: &Config, store: S) -> Self {
-        match config.launcher {
-            LauncherMode::SageMaker => ConfiguredLauncher::SageMaker(SageMakerLauncher::new(
-                sagemaker_client(&lambda_kit::aws_config(&config.common).await),
-            )),
-            LauncherMode::File => ConfiguredLauncher::File(
-                FileLauncher::new(store).with_run_duration(
-                    config
-                        .file_run_minutes
-                        .map(|m| TimeDelta::minutes(i64::from(m))),
-                ),
-            ),
-        }
-    }
-}
-
-impl<S: ObjectStore> RetrainLauncher for ConfiguredLauncher<S> {
-    async fn running_executions(&self, pipeline: &str) -> Result<Vec<RunningExecution>, CoreError> {
-        match self {
-            ConfiguredLauncher::SageMaker(l) => l.running_executions(pipeline).await,
-            ConfiguredLauncher::File(l) => l.running_executions(pipeline).await,
-        }
-    }
-
-    async fn start(
-        &self,
-        pipeline: &str,
-        client_request_token: &str,
-        display_name: &str,
-        parameters: &[(String, String)],
-    ) -> Result<String, CoreError> {
-        match self {
-            ConfiguredLauncher::SageMaker(l) => {
-                l.start(pipeline, client_request_token, display_name, parameters)
-                    .await
-            }
-            ConfiguredLauncher::File(l) => {
-                l.start(pipeline, client_request_token, display_name, parameters)
-                    .await
-            }
-        }
-    }
-}
+pub use lambda_kit::LauncherMode;
+/// The function's configuration, read once at cold start (parsed in `lambda_kit`).
+pub use lambda_kit::TriggerConfig as Config;
 
 /// What the handler needs, built once at cold start.
 pub struct Deps<S, L> {

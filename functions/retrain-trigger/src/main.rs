@@ -1,7 +1,8 @@
 #![recursion_limit = "256"]
 
+use lambda_kit::ConfiguredLauncher;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use retrain_trigger::{handler, Config, ConfiguredLauncher, Deps};
+use retrain_trigger::{handler, Config, Deps};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -1,7 +1,6 @@
 //! The retrain-trigger handler over an in-memory store and the file launcher, driven by the
 //! shared event fixture `events/alarm-state-change.json`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
@@ -17,22 +16,15 @@ use monitor_core::retrain::launcher::FileLauncher;
 use monitor_core::store::{MemoryStore, ObjectStore};
 use retrain_trigger::{handler, AlarmInput, Config, Deps, LauncherMode};
 use serde_json::{json, Value};
+// VIOLATIONS: the report of the window 03:00–04:00 that the event's 03:00 datapoint stands for
+use test_support::lookup;
+use test_support::retrain::{self as retrain_fixture, VIOLATIONS};
 
 const ALARM: &str = include_str!("../../../events/alarm-state-change.json");
 const PIPELINE: &str = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-retrain";
-/// Report of the window 03:00–04:00 that the fixture's 03:00 datapoint stands for.
-const VIOLATIONS: &str = "reports/churn-endpoint/churn-dq/2026/11/01/04/constraint_violations.json";
 
 fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
-fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let m: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    move |k: &str| m.get(k).cloned()
 }
 
 fn lambda_event(v: Value) -> LambdaEvent<EventBridgeEvent<AlarmDetail>> {
@@ -44,31 +36,11 @@ fn fixture() -> Value {
 }
 
 async fn store() -> MemoryStore {
+    assert_eq!(retrain_fixture::CONFIG_KEY, RETRAIN_CONFIG_KEY);
     let store = MemoryStore::new();
-    let config = json!({"pipelines": [{
-        "alarm_name_prefix": "churn-dq-",
-        "monitor": "churn-dq",
-        "model": "churn-xgb",
-        "pipeline": PIPELINE,
-        "cooldown_hours": 6
-    }]});
-    store
-        .put(RETRAIN_CONFIG_KEY, config.to_string().into_bytes())
-        .await
-        .unwrap();
-    store
-        .put(
-            "config/monitors/churn-dq.json",
-            json!({"name": "churn-dq", "endpoint": "churn-endpoint", "baseline_prefix": "baselines/churn-dq"})
-                .to_string()
-                .into_bytes(),
-        )
-        .await
-        .unwrap();
-    store
-        .put(VIOLATIONS, br#"{"violations": []}"#.to_vec())
-        .await
-        .unwrap();
+    for (key, body) in retrain_fixture::objects(PIPELINE) {
+        store.put(key, body).await.unwrap();
+    }
     store
 }
 

@@ -17,6 +17,7 @@ use drift_math::shap::{
 };
 use proptest::prelude::*;
 use serde_json::Value;
+use test_support::read_sagemaker_fixture as fixture;
 
 /// Same formula, different evaluation order.
 const TIGHT: f64 = 1e-12;
@@ -30,17 +31,6 @@ fn close(got: f64, want: f64, tol: f64, what: &str) {
         "{what}: got {got:?}, want {want:?} (diff {:e} > {tol:e})",
         (got - want).abs()
     );
-}
-
-fn fixture(rel: &str) -> String {
-    // the manifest directory at run time: test binaries may outlive the clone they were
-    // built in (a shared CARGO_TARGET_DIR across checkouts)
-    let path = format!(
-        "{}/../../tests/fixtures/sagemaker/{rel}",
-        std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// `(code → value or error)` of the first facet entry of one stage of an analysis.json.

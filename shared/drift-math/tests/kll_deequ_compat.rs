@@ -14,16 +14,7 @@
 //! only concatenates.
 use drift_math::kll::{KllSketch, DEFAULT_NUMBER_OF_BUCKETS};
 use serde_json::Value;
-
-/// A fixture, found through the manifest directory at run time (test binaries may outlive
-/// the clone they were built in, with a shared CARGO_TARGET_DIR).
-fn fixture(rel: &str) -> String {
-    format!(
-        "{}/../../tests/fixtures/sagemaker/{rel}",
-        std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
-    )
-}
+use test_support::sagemaker_fixture as fixture;
 
 const CSV: &str = "datasets/ex-churn-training-dataset-with-header.csv";
 const STATS: &str = "data-quality/ex-intro-churn-baseline-statistics.partial.json";

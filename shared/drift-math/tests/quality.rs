@@ -22,18 +22,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
 use serde_json::Value;
+use test_support::sagemaker_fixture as fixture;
 use tol::{assert_rel, assert_scaled, REL_TIGHT};
-
-/// Path of a fixture under the workspace's `tests/fixtures/sagemaker/`.
-fn fixture(rel: &str) -> String {
-    // the manifest directory at run time: test binaries may outlive the clone they were
-    // built in (a shared CARGO_TARGET_DIR across checkouts)
-    format!(
-        "{}/../../tests/fixtures/sagemaker/{rel}",
-        std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
-    )
-}
 
 fn json_fixture(rel: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(fixture(rel)).unwrap()).unwrap()

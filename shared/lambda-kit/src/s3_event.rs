@@ -2,7 +2,13 @@
 
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
 
-use crate::{decode_s3_key, FunctionError};
+use crate::FunctionError;
+
+/// Decodes the object key of an S3 event notification into the store key (`+` is a
+/// space, then `%XX` escapes; see [`monitor_aws::decode_event_key`]).
+pub fn decode_s3_key(raw: &str) -> String {
+    monitor_aws::decode_event_key(raw)
+}
 
 /// One record of an S3 event, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,5 +71,33 @@ fn skip_reason(record: &S3EventRecord, bucket: Option<&str>) -> Option<String> {
         None => Some(format!(
             "the record names no bucket (the configured bucket is {expected})"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_keys_are_form_url_decoded() {
+        // The S3 docs' example (notification-content-structure): "red flower.jpg" arrives
+        // as "red+flower.jpg"; the aws_lambda_events fixture key "Happy%20Face.jpg".
+        assert_eq!(decode_s3_key("red+flower.jpg"), "red flower.jpg");
+        assert_eq!(decode_s3_key("Happy%20Face.jpg"), "Happy Face.jpg");
+        // `+` is decoded before `%2B`, so an encoded plus stays a plus.
+        assert_eq!(
+            decode_s3_key(
+                "data-capture/ep/AllTraffic/2026/11/01/03/12-00-000-5f0c%2Bdemo+file.jsonl"
+            ),
+            "data-capture/ep/AllTraffic/2026/11/01/03/12-00-000-5f0c+demo file.jsonl"
+        );
+        assert_eq!(decode_s3_key("a%2Fb"), "a/b");
+        // UTF-8: é = C3 A9, € = E2 82 AC.
+        assert_eq!(decode_s3_key("caf%C3%A9/%E2%82%AC.csv"), "café/€.csv");
+        assert_eq!(decode_s3_key("100%25+sure"), "100% sure");
+        // Malformed escapes pass through; escapes that are not UTF-8 stay literal.
+        assert_eq!(decode_s3_key("50%zz%4"), "50%zz%4");
+        assert_eq!(decode_s3_key("x%FFy"), "x%FFy");
+        assert_eq!(decode_s3_key(""), "");
     }
 }

@@ -1,10 +1,12 @@
-//! Classification of SDK errors, shared by the S3 and CloudWatch adapters.
+//! Classification of SDK errors, shared by every AWS adapter of the workspace (S3,
+//! CloudWatch here; SageMaker in `monitor-sagemaker`).
 //!
 //! The SDK has already retried what it considers retryable when an error reaches this
 //! module (see [`crate::config::retry_config`]); the classification only decides which
 //! `CoreError` the caller sees.
 
-use aws_sdk_s3::config::http::HttpResponse;
+/// The raw HTTP response of every SDK's errors (one type across service crates).
+pub use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 /// Error codes that mean "slow down / try later". The SDK's own throttling list
@@ -32,6 +34,7 @@ const TRANSIENT_CODES: &[&str] = &[
     "InternalFailure",
     "InternalServiceFault",
     "InternalServiceError",
+    "InternalServerError",
     "ServiceUnavailable",
 ];
 
@@ -56,14 +59,17 @@ const DENIED_CODES: &[&str] = &[
     "SignatureDoesNotMatch",
     "InvalidClientTokenId",
     "UnrecognizedClientException",
+    "InvalidSignatureException",
     "ExpiredToken",
+    "ExpiredTokenException",
 ];
 
 /// What an SDK error means to the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Class {
-    /// The object (key) does not exist: `NoSuchKey`, `NotFound`, or a bare HTTP 404.
-    /// `NoSuchBucket` is *not* this: a missing bucket is a configuration error.
+pub enum Class {
+    /// The object (key) does not exist: `NoSuchKey`, `NotFound`, a bare HTTP 404, or what
+    /// the caller's modeled error says (SageMaker's `ResourceNotFound`). `NoSuchBucket` is
+    /// *not* this: a missing bucket is a configuration error.
     NotFound,
     /// Throttling, server faults, timeouts, connection failures: retrying later may work.
     Transient,
@@ -77,10 +83,11 @@ pub(crate) enum Class {
 
 /// A classified SDK error with a one-line description.
 #[derive(Debug, Clone)]
-pub(crate) struct Failure {
-    pub(crate) class: Class,
+pub struct Failure {
+    /// what the error means
+    pub class: Class,
     /// `code: message (HTTP status)`, or the SDK's error chain when there is no code.
-    pub(crate) message: String,
+    pub message: String,
 }
 
 impl Failure {
@@ -105,7 +112,7 @@ fn is_transient_status(status: u16) -> bool {
 /// `modeled` is the caller's reading of the operation's modeled error variant (e.g.
 /// `GetObjectError::NoSuchKey` → [`Class::NotFound`]); it wins over the error code and the
 /// HTTP status, which are only consulted when it is `None`.
-pub(crate) fn classify<E>(err: &SdkError<E, HttpResponse>, modeled: Option<Class>) -> Failure
+pub fn classify<E>(err: &SdkError<E, HttpResponse>, modeled: Option<Class>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {

@@ -32,7 +32,7 @@
 
 pub mod cloudwatch;
 pub mod config;
-mod error;
+pub mod error;
 pub mod runtime;
 pub mod s3;
 

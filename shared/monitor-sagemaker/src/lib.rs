@@ -6,7 +6,11 @@
 //! | [`RetrainLauncher::start`] | `StartPipelineExecution` with `ClientRequestToken`, `PipelineExecutionDisplayName`, `PipelineParameters` |
 //!
 //! This is the only crate of the workspace that depends on `aws-sdk-sagemaker` (the slowest
-//! crate to compile); only the retraining trigger links it.
+//! crate to compile); only the retraining trigger links it (through `lambda-kit`'s
+//! `sagemaker` feature). Everything else AWS comes from `monitor-aws`: the SDK
+//! configuration and retry policy ([`sdk_config`], [`retry_config`]) and the classification
+//! of errors (`monitor_aws::error`), so every client of the workspace retries and fails
+//! alike.
 //!
 //! Wiring, once per process (a Lambda's `main`):
 //!
@@ -37,47 +41,26 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
-use aws_sdk_sagemaker::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_config::SdkConfig;
+use aws_sdk_sagemaker::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sagemaker::primitives::DateTime;
 use aws_sdk_sagemaker::types::{
     Parameter, PipelineExecutionStatus, SortOrder, SortPipelineExecutionsBy,
 };
 use aws_sdk_sagemaker::Client;
+use monitor_aws::error::{classify as classify_sdk, Class, HttpResponse};
 use monitor_core::retrain::decision::RunningExecution;
 use monitor_core::retrain::launcher::RetrainLauncher;
 use monitor_core::CoreError;
 
-/// Attempts per request, the first one included (the SDK's standard mode defaults to 3).
-pub const MAX_ATTEMPTS: u32 = 5;
-/// Base of the exponential backoff (full jitter): attempt *n* waits up to
-/// `min(INITIAL_BACKOFF · 2ⁿ⁻¹, MAX_BACKOFF)`.
-pub const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
-/// Upper bound of one backoff wait.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(20);
+/// The workspace's one AWS configuration and retry policy (`monitor_aws::config`): the
+/// SageMaker client retries like the S3 and CloudWatch ones.
+pub use monitor_aws::config::{
+    retry_config, sdk_config, INITIAL_BACKOFF, MAX_ATTEMPTS, MAX_BACKOFF,
+};
+
 /// Page size of `ListPipelineExecutions` (the API's maximum).
 pub const PAGE_SIZE: i32 = 100;
-
-/// The retry policy of the client: the SDK's standard mode with [`MAX_ATTEMPTS`] attempts
-/// and backoff between [`INITIAL_BACKOFF`] and [`MAX_BACKOFF`].
-#[must_use]
-pub fn retry_config() -> RetryConfig {
-    RetryConfig::standard()
-        .with_max_attempts(MAX_ATTEMPTS)
-        .with_initial_backoff(INITIAL_BACKOFF)
-        .with_max_backoff(MAX_BACKOFF)
-}
-
-/// Loads the AWS configuration from the environment (region, credentials,
-/// `AWS_ENDPOINT_URL`, …); `endpoint_url` overrides the endpoint (an emulator).
-pub async fn sdk_config(endpoint_url: Option<&str>) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config());
-    if let Some(url) = endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    loader.load().await
-}
 
 /// The SageMaker client configuration built from `conf` with [`retry_config`]. Tests add a
 /// mock HTTP client or a faster retry policy before `build()`.
@@ -149,98 +132,40 @@ impl From<SageMakerError> for CoreError {
     }
 }
 
-/// Codes that mean "slow down / try later": the SDK's throttling list plus SageMaker's
-/// `ResourceLimitExceeded` (too many concurrent executions) and server faults.
-const TRANSIENT_CODES: &[&str] = &[
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "LimitExceededException",
-    "ResourceLimitExceeded",
-    "RequestTimeout",
-    "RequestTimeoutException",
-    "InternalFailure",
-    "InternalServerError",
-    "ServiceUnavailable",
-];
+impl From<Class> for ErrorKind {
+    fn from(class: Class) -> Self {
+        match class {
+            Class::Transient => ErrorKind::Transient,
+            Class::Denied => ErrorKind::AccessDenied,
+            Class::NotFound => ErrorKind::NotFound,
+            Class::Invalid => ErrorKind::Invalid,
+            Class::Other => ErrorKind::Other,
+        }
+    }
+}
 
-/// Codes of a caller that may not make the call.
-const DENIED_CODES: &[&str] = &[
-    "AccessDenied",
-    "AccessDeniedException",
-    "UnrecognizedClientException",
-    "InvalidClientTokenId",
-    "InvalidSignatureException",
-    "SignatureDoesNotMatch",
-    "ExpiredToken",
-    "ExpiredTokenException",
-];
-
+/// Classifies a failed call with the workspace's AWS error classification
+/// (`monitor_aws::error::classify`), plus SageMaker's own codes: `ResourceLimitExceeded`
+/// (too many concurrent executions: retry later) and `ResourceNotFound` (no such pipeline).
 fn classify<E>(
     action: &'static str,
     pipeline: &str,
-    err: &SdkError<E, aws_sdk_sagemaker::config::http::HttpResponse>,
+    err: &SdkError<E, HttpResponse>,
 ) -> SageMakerError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let (kind, message) = match err {
-        SdkError::ServiceError(service) => {
-            let status = service.raw().status().as_u16();
-            let code = service.err().code();
-            let kind = match code {
-                Some(c) if TRANSIENT_CODES.contains(&c) => ErrorKind::Transient,
-                Some(c) if DENIED_CODES.contains(&c) => ErrorKind::AccessDenied,
-                Some("ResourceNotFound") => ErrorKind::NotFound,
-                Some("ValidationException") => ErrorKind::Invalid,
-                _ if status == 429 || status >= 500 => ErrorKind::Transient,
-                _ if status == 403 => ErrorKind::AccessDenied,
-                _ => ErrorKind::Other,
-            };
-            let message = match (code, service.err().message()) {
-                (Some(c), Some(m)) => format!("{c}: {m} (HTTP {status})"),
-                (Some(c), None) => format!("{c} (HTTP {status})"),
-                (None, Some(m)) => format!("{m} (HTTP {status})"),
-                (None, None) => format!("HTTP {status}: {}", DisplayErrorContext(service.err())),
-            };
-            (kind, message)
-        }
-        SdkError::TimeoutError(_) => (
-            ErrorKind::Transient,
-            format!("timed out: {}", DisplayErrorContext(err)),
-        ),
-        SdkError::DispatchFailure(d) => (
-            if d.is_io() || d.is_timeout() {
-                ErrorKind::Transient
-            } else {
-                ErrorKind::Other
-            },
-            format!("request not sent: {}", DisplayErrorContext(err)),
-        ),
-        SdkError::ResponseError(r) => {
-            let status = r.raw().status().as_u16();
-            (
-                if status == 429 || status >= 500 {
-                    ErrorKind::Transient
-                } else {
-                    ErrorKind::Other
-                },
-                format!(
-                    "unreadable response (HTTP {status}): {}",
-                    DisplayErrorContext(err)
-                ),
-            )
-        }
-        _ => (ErrorKind::Other, DisplayErrorContext(err).to_string()),
-    };
+    let modeled = err.as_service_error().and_then(|e| match e.code() {
+        Some("ResourceLimitExceeded") => Some(Class::Transient),
+        Some("ResourceNotFound") => Some(Class::NotFound),
+        _ => None,
+    });
+    let failure = classify_sdk(err, modeled);
     SageMakerError {
         action,
         pipeline: pipeline.to_string(),
-        kind,
-        message,
+        kind: failure.class.into(),
+        message: failure.message,
     }
 }
 

@@ -3,7 +3,7 @@
 //! and ListPipelineParametersForExecution are supported; executions are `Succeeded` at once).
 //!
 //! The test starts its own `moto_server` on a free loopback port with the end-to-end tests'
-//! launcher (`tests/e2e/moto.rs`: installs the tools venv through `scripts/tools.sh` when
+//! launcher (`test_support::moto`: installs the tools venv through `scripts/tools.sh` when
 //! needed) unless `MODELWATCH_MOTO_URL` points at a running one, and fails — never skips —
 //! when the emulator cannot be reached. moto does not
 //! implement `ClientRequestToken` idempotency, so "same event again → still one execution"
@@ -24,16 +24,11 @@ use monitor_core::retrain::keys::{audit_key, display_name};
 use monitor_core::store::{MemoryStore, ObjectStore};
 use monitor_sagemaker::{sagemaker_config, SageMakerLauncher};
 use serde_json::json;
-
-/// The project's one moto launcher (process group, watchdog, no skip), shared with the
-/// end-to-end tests.
-#[allow(dead_code)]
-#[path = "../../../tests/e2e/moto.rs"]
-mod emulator;
-use emulator::Moto;
+use test_support::moto::Moto;
+use test_support::retrain::{self as retrain_fixture, VIOLATIONS};
 
 const ALARM: &str = include_str!("../../../events/alarm-state-change.json");
-const VIOLATIONS: &str = "reports/churn-endpoint/churn-dq/2026/11/01/04/constraint_violations.json";
+
 fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
@@ -53,32 +48,12 @@ fn client(endpoint: &str) -> Client {
 }
 
 async fn prepared_store(pipeline: &str) -> MemoryStore {
+    assert_eq!(retrain_fixture::CONFIG_KEY, RETRAIN_CONFIG_KEY);
     let store = MemoryStore::new();
     // moto looks pipelines up by name only, so the configuration names it (not its ARN)
-    let config = json!({"pipelines": [{
-        "alarm_name_prefix": "churn-dq-",
-        "monitor": "churn-dq",
-        "model": "churn-xgb",
-        "pipeline": pipeline,
-        "cooldown_hours": 6
-    }]});
-    store
-        .put(RETRAIN_CONFIG_KEY, config.to_string().into_bytes())
-        .await
-        .unwrap();
-    store
-        .put(
-            "config/monitors/churn-dq.json",
-            json!({"name": "churn-dq", "endpoint": "churn-endpoint", "baseline_prefix": "baselines/churn-dq"})
-                .to_string()
-                .into_bytes(),
-        )
-        .await
-        .unwrap();
-    store
-        .put(VIOLATIONS, br#"{"violations": []}"#.to_vec())
-        .await
-        .unwrap();
+    for (key, body) in retrain_fixture::objects(pipeline) {
+        store.put(key, body).await.unwrap();
+    }
     store
 }
 

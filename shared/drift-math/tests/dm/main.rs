@@ -10,12 +10,4 @@ mod tol;
 mod types;
 
 /// Path of a fixture under the workspace's `tests/fixtures/sagemaker/`.
-pub fn fixture(rel: &str) -> String {
-    // the manifest directory at run time: test binaries may outlive the clone they were
-    // built in (a shared CARGO_TARGET_DIR across checkouts)
-    format!(
-        "{}/../../tests/fixtures/sagemaker/{rel}",
-        std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
-    )
-}
+pub use test_support::sagemaker_fixture as fixture;

@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::repo_root;
+
 /// Environment variable naming an already running moto server to use instead of starting one.
 pub const MOTO_URL_ENV: &str = "MODELWATCH_MOTO_URL";
 
@@ -41,21 +43,6 @@ pub struct Moto {
     lifeline: Option<ChildStdin>,
     /// The server's log file (stdout and stderr, including a first venv install).
     log: Option<PathBuf>,
-}
-
-/// The repository root: the nearest ancestor of the including crate's manifest directory
-/// that holds `scripts/tools.sh` (this file is also included by other crates' tests).
-pub fn repo_root() -> PathBuf {
-    // at run time: test binaries may outlive the clone they were built in
-    let manifest = PathBuf::from(
-        std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
-    );
-    manifest
-        .ancestors()
-        .find(|d| d.join("scripts/tools.sh").is_file())
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| manifest.clone())
 }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
