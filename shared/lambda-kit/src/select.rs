@@ -186,7 +186,7 @@ mod launcher {
 
     impl<S: ObjectStore> ConfiguredLauncher<S> {
         /// Builds the configured launcher; the SageMaker client gets the function's AWS
-        /// configuration ([`aws_config`]: region, credentials, endpoint override).
+        /// configuration ([`aws_config()`]: region, credentials, endpoint override).
         pub async fn from_config(config: &TriggerConfig, store: S) -> Self {
             match config.launcher {
                 LauncherMode::SageMaker => ConfiguredLauncher::SageMaker(SageMakerLauncher::new(
