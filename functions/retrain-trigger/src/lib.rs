@@ -53,6 +53,8 @@ pub struct Deps<S, L> {
     pub options: RunOptions,
     /// the decision time of each event (the system clock; tests fix it)
     pub clock: Clock,
+    /// the only account whose alarms are acted on (`MODELWATCH_ACCOUNT_ID`); `None`: any
+    pub account_id: Option<String>,
 }
 
 impl<S, L> Deps<S, L> {
@@ -63,7 +65,15 @@ impl<S, L> Deps<S, L> {
             launcher,
             options,
             clock: Arc::new(Utc::now),
+            account_id: None,
         }
+    }
+
+    /// Acts only on alarm events of `account_id` (when `Some`); the EventBridge rule
+    /// filters on the account too, this is the second lock.
+    pub fn with_account(mut self, account_id: Option<String>) -> Self {
+        self.account_id = account_id;
+        self
     }
 }
 
@@ -113,7 +123,8 @@ impl TryFrom<&EventBridgeEvent<AlarmDetail>> for AlarmInput {
 /// Handles one alarm state change: at most one pipeline start, one audit record.
 ///
 /// # Errors
-/// [`FunctionError::InvalidEvent`] for an event without id/time or of another detail type
+/// [`FunctionError::InvalidEvent`] for an event without id/time, of another detail type or
+/// from another account than [`Deps::account_id`]
 /// (a `detail` of the wrong shape fails earlier, in the runtime's deserialisation);
 /// otherwise the use case's error mapped to `Transient` (throttling, I/O) or `Permanent`
 /// (missing or invalid `config/retrain.json`, access denied, unknown pipeline).
@@ -122,6 +133,15 @@ pub async fn handler<S: ObjectStore, L: RetrainLauncher>(
     deps: &Deps<S, L>,
 ) -> Result<RetrainSummary, FunctionError> {
     let AlarmInput(ev) = AlarmInput::try_from(&event.payload)?;
+    if let Some(own) = deps.account_id.as_deref() {
+        if ev.account != own {
+            return Err(invalid(format!(
+                "event {} comes from account {:?}; this function acts only on alarms of \
+                 account {own} (MODELWATCH_ACCOUNT_ID)",
+                ev.id, ev.account
+            )));
+        }
+    }
     tracing::info!(
         event_id = %ev.id,
         alarm = %ev.detail.alarm_name,

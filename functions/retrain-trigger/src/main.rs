@@ -10,6 +10,6 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     let store = lambda_kit::store_from(&config.common).await;
     let launcher = ConfiguredLauncher::from_config(&config, store.clone()).await;
-    let deps = Deps::new(store, launcher, config.run_options());
+    let deps = Deps::new(store, launcher, config.run_options()).with_account(config.account_id);
     lambda_runtime::run(service_fn(|ev: LambdaEvent<_>| handler(ev, &deps))).await
 }

@@ -184,6 +184,40 @@ async fn alarm_starts_one_run_and_redelivery_is_a_duplicate() {
 }
 
 #[tokio::test]
+async fn alarm_from_another_account_is_refused_and_starts_nothing() {
+    // The fixture's event is from account 123456789012 (events/alarm-state-change.json).
+    let config = Config::from_lookup(lookup(&[
+        ("MODELWATCH_BUCKET", "mw-bucket"),
+        ("MODELWATCH_ACCOUNT_ID", "999999999999"),
+    ]))
+    .unwrap();
+    assert_eq!(config.account_id.as_deref(), Some("999999999999"));
+    let store = store().await;
+    let before = store.list("").await.unwrap();
+    let foreign = deps(&store, None).with_account(config.account_id);
+    let e = handler(lambda_event(fixture()), &foreign)
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_type(), "InvalidEvent");
+    assert!(e.to_string().contains("\"123456789012\""), "{e}");
+    assert!(e.to_string().contains("999999999999"), "{e}");
+    assert!(foreign.launcher.runs(PIPELINE).await.unwrap().is_empty());
+    assert_eq!(store.list("").await.unwrap(), before, "nothing written");
+
+    // the same event in its own account goes through
+    let own = deps(&store, None).with_account(Some("123456789012".into()));
+    let s = handler(lambda_event(fixture()), &own).await.unwrap();
+    assert_eq!(s.decision.kind(), "started");
+
+    let e = Config::from_lookup(lookup(&[
+        ("MODELWATCH_BUCKET", "b"),
+        ("MODELWATCH_ACCOUNT_ID", "12345"),
+    ]))
+    .unwrap_err();
+    assert_eq!(e.name, "MODELWATCH_ACCOUNT_ID");
+}
+
+#[tokio::test]
 async fn ok_transition_is_logged_and_does_nothing() {
     let store = store().await;
     let before = store.list("").await.unwrap();

@@ -10,7 +10,7 @@
 //! | --- | --- | --- |
 //! | [`CommonConfig`] | every function | [`env::STORE`], [`env::BUCKET`], [`env::LOCAL_ROOT`], [`env::ENDPOINT_URL`], [`env::S3_PATH_STYLE`] |
 //! | [`TickConfig`] | monitor-tick | the common ones and [`env::METRICS`] ([`MetricsMode`]) |
-//! | [`TriggerConfig`] | retrain-trigger | the common ones, [`env::DRY_RUN`], [`env::LAUNCHER`] ([`LauncherMode`]), [`env::FILE_RUN_MINUTES`] |
+//! | [`TriggerConfig`] | retrain-trigger | the common ones, [`env::DRY_RUN`], [`env::LAUNCHER`] ([`LauncherMode`]), [`env::FILE_RUN_MINUTES`], [`env::ACCOUNT_ID`] |
 
 use monitor_core::app::retrain::RunOptions;
 
@@ -37,6 +37,9 @@ pub mod env {
     pub const LAUNCHER: &str = "MODELWATCH_LAUNCHER";
     /// minutes a `file` launcher's run stays `Executing` (default `0`), or `never`
     pub const FILE_RUN_MINUTES: &str = "MODELWATCH_FILE_RUN_MINUTES";
+    /// the 12-digit AWS account whose alarms may start pipelines (template.yaml sets it to the
+    /// stack's account); unset: no check (local runs)
+    pub const ACCOUNT_ID: &str = "MODELWATCH_ACCOUNT_ID";
 }
 
 /// A missing or invalid environment variable, named.
@@ -307,6 +310,8 @@ pub struct TriggerConfig {
     pub launcher: LauncherMode,
     /// `MODELWATCH_FILE_RUN_MINUTES`: `Some(minutes)`, or `None` for `never`
     pub file_run_minutes: Option<u32>,
+    /// `MODELWATCH_ACCOUNT_ID`: the only account whose alarm events are acted on
+    pub account_id: Option<String>,
 }
 
 impl TriggerConfig {
@@ -335,11 +340,22 @@ impl TriggerConfig {
                 message: format!("{raw:?} is neither a whole number of minutes nor `never`"),
             })?),
         };
+        let account_id = match non_blank(&lookup, env::ACCOUNT_ID) {
+            None => None,
+            Some(raw) if raw.len() == 12 && raw.bytes().all(|b| b.is_ascii_digit()) => Some(raw),
+            Some(raw) => {
+                return Err(ConfigError {
+                    name: env::ACCOUNT_ID,
+                    message: format!("{raw:?} is not a 12-digit AWS account id"),
+                })
+            }
+        };
         Ok(Self {
             common,
             dry_run,
             launcher,
             file_run_minutes,
+            account_id,
         })
     }
 
