@@ -515,6 +515,10 @@ pub async fn run_scenario(
 
 /// Runs the scenario on `store` (which should be empty): baselines, the simulated hours,
 /// then the alarms and retrain-trigger (module docs).
+///
+/// Why it is long: it is the demo's script, read top to bottom as the story the README
+/// tells (baselines, hours, alarms, retraining); each step is one call, and splitting it
+/// would scatter that story across helpers without removing any logic.
 pub async fn run_demo(
     store: &LocalStore,
     scenario: &Scenario,

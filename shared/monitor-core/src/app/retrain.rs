@@ -87,6 +87,10 @@ async fn last_start<S: ObjectStore>(
 /// [`CoreError::Config`] for an event without id or a missing/invalid
 /// `config/retrain.json`; the launcher's errors (throttling → [`CoreError::Transient`]);
 /// store errors. Nothing is recorded when the start fails, so a retried event tries again.
+///
+/// Why it is long: the decision is one ordered sequence (ignore, duplicate, cooldown,
+/// running, dry run, start) whose order is the storm control; each step is a short guard
+/// that returns, and keeping them in one place keeps that order auditable.
 pub async fn run<S: ObjectStore, L: RetrainLauncher>(
     store: &S,
     launcher: &L,

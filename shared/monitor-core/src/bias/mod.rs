@@ -431,6 +431,10 @@ fn to_row(roles: &Roles, cells: Vec<Cell>) -> BiasInputRow {
 /// [`CoreError::Dataset`] naming file, line and column for unreadable or ragged rows, a
 /// missing configured column, or JSON Lines `features` without `headers` in the config;
 /// [`CoreError::Io`] for read failures.
+///
+/// Why it is long: the CSV and JSON Lines readers share the column resolution and the
+/// per-row error messages; both branches sit together so that they name files, lines and
+/// columns the same way.
 pub fn read_bias_dataset<R: Read>(
     reader: R,
     format: BiasDataFormat,

@@ -193,6 +193,9 @@ impl RetrainConfig {
 
     /// Checks every field (module docs).
     ///
+    /// Why it is long: one flat check per field of `config/retrain.json`, in the order of the
+    /// file, each with its own message; there is no shared logic to factor out.
+    ///
     /// # Errors
     /// [`CoreError::Config`] naming `{key}: pipelines[i].{field}` and the value.
     pub fn validate(&self, key: &str) -> Result<(), CoreError> {
