@@ -418,15 +418,12 @@ mod tests {
     use monitor_core::retrain::evidence::{alarm_window, PipelineParameter};
     use monitor_core::retrain::launcher::FileLauncher;
     use monitor_core::store::{MemoryStore, ObjectStore};
-    use serde_json::json;
 
     /// The shared event fixture (authored after spec §13.1).
     const ALARM_EVENT: &str = include_str!("../../events/alarm-state-change.json");
-    const PIPELINE_ARN: &str = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-retrain";
     /// The report folder of the window 03:00–04:00 on 2026-11-01 (named by the hour the
     /// window ends), which the fixture's newest evaluated datapoint (03:00) stands for.
-    const VIOLATIONS: &str =
-        "reports/churn-endpoint/churn-dq/2026/11/01/04/constraint_violations.json";
+    const VIOLATIONS: &str = test_support::retrain::VIOLATIONS;
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -437,38 +434,14 @@ mod tests {
     }
 
     fn config_json(dry_run: bool) -> serde_json::Value {
-        json!({
-            "dry_run": dry_run,
-            "pipelines": [{
-                "alarm_name_prefix": "churn-dq-",
-                "monitor": "churn-dq",
-                "model": "churn-xgb",
-                "pipeline": PIPELINE_ARN,
-                "parameters": {"TrainingInstanceType": "ml.m5.xlarge"}
-            }]
-        })
+        test_support::retrain::config_with_parameters(dry_run)
     }
 
     async fn store_with(config: serde_json::Value, violations: bool) -> MemoryStore {
+        assert_eq!(test_support::retrain::CONFIG_KEY, RETRAIN_CONFIG_KEY);
         let store = MemoryStore::new();
-        store
-            .put(RETRAIN_CONFIG_KEY, config.to_string().into_bytes())
-            .await
-            .unwrap();
-        store
-            .put(
-                "config/monitors/churn-dq.json",
-                json!({"name": "churn-dq", "endpoint": "churn-endpoint", "baseline_prefix": "baselines/churn-dq"})
-                    .to_string()
-                    .into_bytes(),
-            )
-            .await
-            .unwrap();
-        if violations {
-            store
-                .put(VIOLATIONS, br#"{"violations": []}"#.to_vec())
-                .await
-                .unwrap();
+        for (key, body) in test_support::retrain::objects_with(&config, violations) {
+            store.put(key, body).await.unwrap();
         }
         store
     }

@@ -43,3 +43,35 @@ pub fn objects(pipeline: &str) -> Vec<(&'static str, Vec<u8>)> {
         (VIOLATIONS, br#"{"violations": []}"#.to_vec()),
     ]
 }
+
+/// The shared event fixture's pipeline (`events/alarm-state-change.json` is from account
+/// 123456789012, us-east-1).
+pub const PIPELINE_ARN: &str = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-retrain";
+
+/// The variant of [`config`] the decision and alarm-simulation tests use: `dry_run` as
+/// given, one pipeline parameter (`TrainingInstanceType`) and the default cooldown.
+pub fn config_with_parameters(dry_run: bool) -> Value {
+    json!({
+        "dry_run": dry_run,
+        "pipelines": [{
+            "alarm_name_prefix": "churn-dq-",
+            "monitor": "churn-dq",
+            "model": "churn-xgb",
+            "pipeline": PIPELINE_ARN,
+            "parameters": {"TrainingInstanceType": "ml.m5.xlarge"}
+        }]
+    })
+}
+
+/// `config` as the retraining configuration, [`monitor`], and the empty [`VIOLATIONS`]
+/// report only when `violations` is set, as `(key, body)` pairs.
+pub fn objects_with(config: &Value, violations: bool) -> Vec<(&'static str, Vec<u8>)> {
+    let mut out = vec![
+        (CONFIG_KEY, config.to_string().into_bytes()),
+        (MONITOR_KEY, monitor().to_string().into_bytes()),
+    ];
+    if violations {
+        out.push((VIOLATIONS, br#"{"violations": []}"#.to_vec()));
+    }
+    out
+}

@@ -1,7 +1,6 @@
 //! Fixtures shared by the retraining tests (domain and use case).
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use crate::app::retrain::RunOptions;
 use crate::retrain::config::{PipelineConfig, RetrainConfig, RETRAIN_CONFIG_KEY};
@@ -10,12 +9,10 @@ use crate::store::{MemoryStore, ObjectStore};
 
 /// The shared event fixture (authored after spec §13.1).
 pub(crate) const ALARM_EVENT: &str = include_str!("../../../../events/alarm-state-change.json");
-pub(crate) const PIPELINE_ARN: &str =
-    "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-retrain";
+pub(crate) const PIPELINE_ARN: &str = test_support::retrain::PIPELINE_ARN;
 /// The report folder of the window 03:00–04:00 on 2026-11-01 (named by the hour the
 /// window ends), which the fixture's newest evaluated datapoint (03:00) stands for.
-pub(crate) const VIOLATIONS: &str =
-    "reports/churn-endpoint/churn-dq/2026/11/01/04/constraint_violations.json";
+pub(crate) const VIOLATIONS: &str = test_support::retrain::VIOLATIONS;
 
 pub(crate) fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -35,38 +32,14 @@ pub(crate) fn event_with(id: &str, state: AlarmStateValue, at: &str) -> AlarmEve
 }
 
 pub(crate) fn config_json(dry_run: bool) -> serde_json::Value {
-    json!({
-        "dry_run": dry_run,
-        "pipelines": [{
-            "alarm_name_prefix": "churn-dq-",
-            "monitor": "churn-dq",
-            "model": "churn-xgb",
-            "pipeline": PIPELINE_ARN,
-            "parameters": {"TrainingInstanceType": "ml.m5.xlarge"}
-        }]
-    })
+    test_support::retrain::config_with_parameters(dry_run)
 }
 
 pub(crate) async fn store_with(config: serde_json::Value, violations: bool) -> MemoryStore {
+    assert_eq!(test_support::retrain::CONFIG_KEY, RETRAIN_CONFIG_KEY);
     let store = MemoryStore::new();
-    store
-        .put(RETRAIN_CONFIG_KEY, config.to_string().into_bytes())
-        .await
-        .unwrap();
-    store
-        .put(
-            "config/monitors/churn-dq.json",
-            json!({"name": "churn-dq", "endpoint": "churn-endpoint", "baseline_prefix": "baselines/churn-dq"})
-                .to_string()
-                .into_bytes(),
-        )
-        .await
-        .unwrap();
-    if violations {
-        store
-            .put(VIOLATIONS, br#"{"violations": []}"#.to_vec())
-            .await
-            .unwrap();
+    for (key, body) in test_support::retrain::objects_with(&config, violations) {
+        store.put(key, body).await.unwrap();
     }
     store
 }
