@@ -112,6 +112,10 @@ pub fn hour_path(t: DateTime<Utc>) -> String {
     )
 }
 
+/// The `{endpoint}` level of the report (and the `Endpoint` metric dimension) of a monitor
+/// whose configuration is unreadable and names no endpoint.
+pub const UNKNOWN_ENDPOINT: &str = "unknown-endpoint";
+
 /// Key of a monitor's configuration.
 pub fn monitor_config_key(monitor: &str) -> String {
     format!("{MONITORS_PREFIX}{monitor}.json")

@@ -1,0 +1,173 @@
+//! Issue 11 item 2 ("Monitoring never goes blind"), end to end over the demo store (the
+//! four monitors of `modelwatch demo` on demo-endpoint): one monitor's bad configuration or
+//! missing baseline fails that monitor only, and every other monitor still completes.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use modelwatch::demo::{run_scenario, BIAS_MONITOR, ENDPOINT, MONITOR, MQ_MONITOR, XAI_MONITOR};
+use modelwatch::scenario::Scenario;
+use modelwatch_e2e::temp_dir;
+use monitor_core::app::tick::{self, TickRequest};
+use monitor_core::execution::{Execution, ExecutionStatus};
+use monitor_core::layout::{report_prefix, UNKNOWN_ENDPOINT};
+use monitor_core::metrics::{MemoryMetricSink, MetricValue};
+use monitor_core::store::{LocalStore, ObjectStore};
+
+/// The demo's four monitors, in name order (the order a tick evaluates them).
+const MONITORS: [&str; 4] = [MONITOR, XAI_MONITOR, BIAS_MONITOR, MQ_MONITOR];
+
+/// A demo store after two simulated hours (every window of hour 0 evaluated once).
+async fn demo_store(name: &str) -> (LocalStore, Scenario) {
+    let scenario = Scenario {
+        baseline_rows: 2_000,
+        validation_rows: 1_000,
+        hours: 2,
+        records_per_hour: 1_000,
+        records_per_file: 500,
+        ..Scenario::new(42)
+    };
+    let store = LocalStore::new(temp_dir(name));
+    run_scenario(&store, &scenario, false).await.unwrap();
+    (store, scenario)
+}
+
+fn at(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 0).single().unwrap()
+}
+
+/// Ticks every monitor for the window of capture hour 0 (the hour every monitor has data
+/// and labels for).
+async fn tick_hour0(
+    store: &LocalStore,
+    scenario: &Scenario,
+    metrics: &MemoryMetricSink,
+) -> Vec<Execution> {
+    let end = at(scenario.hour_start(1));
+    tick::run(
+        store,
+        metrics,
+        &TickRequest {
+            now: end + Duration::hours(4),
+            monitor: None,
+            window_end: Some(end),
+        },
+    )
+    .await
+    .unwrap()
+    .executions
+}
+
+async fn execution_bytes(
+    store: &LocalStore,
+    endpoint: &str,
+    monitor: &str,
+    end: DateTime<Utc>,
+) -> Vec<u8> {
+    let key = format!(
+        "{}execution.json",
+        report_prefix(endpoint, monitor, end, 60)
+    );
+    store.get(&key).await.unwrap()
+}
+
+/// `failed_executions` data published, as `(dimension values, value)`.
+fn failed_executions(metrics: &MemoryMetricSink) -> Vec<(Vec<String>, f64)> {
+    metrics
+        .data()
+        .into_iter()
+        .filter(|d| d.namespace == "modelwatch" && d.name == "failed_executions")
+        .map(|d| {
+            let MetricValue::Value(v) = d.value else {
+                panic!("{d:?}")
+            };
+            (d.dimensions.into_iter().map(|(_, v)| v).collect(), v)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tick_malformed_config_among_four_monitors_fails_only_that_monitor() {
+    let (store, scenario) = demo_store("iso-tick-config").await;
+    let end = at(scenario.hour_start(1));
+    let before: Vec<Vec<u8>> = {
+        let mut v = Vec::new();
+        for m in [XAI_MONITOR, MONITOR, MQ_MONITOR] {
+            v.push(execution_bytes(&store, ENDPOINT, m, end).await);
+        }
+        v
+    };
+    // The issue's case: one config/monitors/*.json that is not JSON.
+    let bad_key = format!("config/monitors/{BIAS_MONITOR}.json");
+    store.put(&bad_key, b"{\"name\": ".to_vec()).await.unwrap();
+
+    let metrics = MemoryMetricSink::new();
+    let execs = tick_hour0(&store, &scenario, &metrics).await;
+
+    let names: Vec<&str> = execs
+        .iter()
+        .map(|e| e.monitoring_schedule_name.as_str())
+        .collect();
+    assert_eq!(names, MONITORS);
+    for e in &execs {
+        if e.monitoring_schedule_name == BIAS_MONITOR {
+            assert_eq!(e.status, ExecutionStatus::Failed);
+            let reason = e.failure_reason.as_deref().unwrap();
+            assert!(reason.contains(&bad_key), "{reason}");
+            assert!(
+                reason.contains("EOF"),
+                "the cause, from serde_json: {reason}"
+            );
+        } else {
+            assert_ne!(e.status, ExecutionStatus::Failed, "{e:?}");
+            assert_eq!(e.failure_reason, None);
+        }
+    }
+    // The other monitors' reports are the ones the demo wrote: same inputs, same bytes.
+    for (m, b) in [XAI_MONITOR, MONITOR, MQ_MONITOR].into_iter().zip(&before) {
+        assert_eq!(&execution_bytes(&store, ENDPOINT, m, end).await, b, "{m}");
+    }
+    // The failed execution is written like the others; a file that is not JSON names no
+    // endpoint, so its report sits under the unknown-endpoint level.
+    let written: Execution =
+        serde_json::from_slice(&execution_bytes(&store, UNKNOWN_ENDPOINT, BIAS_MONITOR, end).await)
+            .unwrap();
+    assert_eq!(written, execs[2]);
+    // One datum per dimension set: the monitor's, and the stack-wide one of the alarm.
+    assert_eq!(
+        failed_executions(&metrics),
+        [
+            (
+                vec![UNKNOWN_ENDPOINT.to_string(), BIAS_MONITOR.to_string()],
+                1.0
+            ),
+            (vec![], 1.0),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tick_missing_baseline_among_four_monitors_fails_only_that_monitor() {
+    let (store, scenario) = demo_store("iso-tick-baseline").await;
+    let cfg = modelwatch::demo::monitors()[0].clone();
+    assert_eq!(cfg.name, MONITOR);
+    std::fs::remove_file(store.path_of(&cfg.statistics_key()).unwrap()).unwrap();
+
+    let metrics = MemoryMetricSink::new();
+    let execs = tick_hour0(&store, &scenario, &metrics).await;
+    assert_eq!(execs.len(), 4);
+    for e in &execs {
+        if e.monitoring_schedule_name == MONITOR {
+            assert_eq!(e.status, ExecutionStatus::Failed);
+            let reason = e.failure_reason.as_deref().unwrap();
+            assert!(reason.contains(&cfg.statistics_key()), "{reason}");
+        } else {
+            assert_ne!(e.status, ExecutionStatus::Failed, "{e:?}");
+        }
+    }
+    assert_eq!(
+        failed_executions(&metrics),
+        [
+            (vec![ENDPOINT.to_string(), MONITOR.to_string()], 1.0),
+            (vec![], 1.0),
+        ]
+    );
+}
