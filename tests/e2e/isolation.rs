@@ -7,6 +7,7 @@ use modelwatch::demo::{run_scenario, BIAS_MONITOR, ENDPOINT, MONITOR, MQ_MONITOR
 use modelwatch::scenario::Scenario;
 use modelwatch_e2e::temp_dir;
 use monitor_core::app::tick::{self, TickRequest};
+use monitor_core::app::{ground_truth, ingest};
 use monitor_core::execution::{Execution, ExecutionStatus};
 use monitor_core::layout::{report_prefix, UNKNOWN_ENDPOINT};
 use monitor_core::metrics::{MemoryMetricSink, MetricValue};
@@ -170,4 +171,105 @@ async fn tick_missing_baseline_among_four_monitors_fails_only_that_monitor() {
             (vec![], 1.0),
         ]
     );
+}
+
+/// A capture object of hour 0 stored again under a new file name (a second object of the
+/// same hour: its 500 records count once more).
+async fn put_copy_of_hour0_object(store: &LocalStore, scenario: &Scenario) -> String {
+    let (key, bytes) = scenario.capture_files(ENDPOINT, 0).remove(0);
+    let copy = key.replace(".jsonl", "-copy.jsonl");
+    store.put(&copy, bytes).await.unwrap();
+    copy
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ingest_missing_baseline_among_four_monitors_writes_the_other_three() {
+    let (store, scenario) = demo_store("iso-ingest-baseline").await;
+    let cfg = modelwatch::demo::monitors()[0].clone();
+    assert_eq!(cfg.name, MONITOR);
+    std::fs::remove_file(store.path_of(&cfg.statistics_key()).unwrap()).unwrap();
+    let key = put_copy_of_hour0_object(&store, &scenario).await;
+
+    let summary = ingest::run(&store, std::slice::from_ref(&key))
+        .await
+        .unwrap();
+    let obj = &summary.objects[0];
+    assert_eq!(obj.failed.len(), 1, "{obj:?}");
+    assert_eq!(obj.failed[0].monitor, MONITOR);
+    assert!(
+        obj.failed[0].reason.contains(&cfg.statistics_key()),
+        "{}",
+        obj.failed[0].reason
+    );
+    assert_eq!(obj.monitors, [XAI_MONITOR, BIAS_MONITOR, MQ_MONITOR]);
+    for k in &obj.state_keys {
+        assert!(store.get(k).await.is_ok(), "{k} written");
+    }
+    assert!(!obj.state_keys.iter().any(|k| k.contains(MONITOR)));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ingest_malformed_config_and_duplicate_names_fail_only_their_monitors() {
+    let (store, scenario) = demo_store("iso-ingest-config").await;
+    let bad_key = format!("config/monitors/{BIAS_MONITOR}.json");
+    store.put(&bad_key, b"{\"name\": ".to_vec()).await.unwrap();
+    // a second file declaring the data-quality monitor's name
+    let dq_key = format!("config/monitors/{MONITOR}.json");
+    let dup_key = "config/monitors/copy-of-dq.json";
+    store
+        .put(dup_key, store.get(&dq_key).await.unwrap())
+        .await
+        .unwrap();
+    let key = put_copy_of_hour0_object(&store, &scenario).await;
+
+    let summary = ingest::run(&store, std::slice::from_ref(&key))
+        .await
+        .unwrap();
+    let obj = &summary.objects[0];
+    let failed: Vec<(&str, &str)> = obj
+        .failed
+        .iter()
+        .map(|f| (f.monitor.as_str(), f.reason.as_str()))
+        .collect();
+    assert_eq!(failed.len(), 3, "{failed:?}");
+    // both files of the duplicated name fail, each naming both files
+    for (monitor, reason) in &failed[..2] {
+        assert_eq!(*monitor, MONITOR);
+        assert!(
+            reason.contains(&dq_key) && reason.contains(dup_key),
+            "{reason}"
+        );
+    }
+    assert_eq!(failed[2].0, BIAS_MONITOR);
+    assert!(failed[2].1.contains(&bad_key), "{}", failed[2].1);
+    // the two others still ingest the object
+    assert_eq!(obj.monitors, [XAI_MONITOR, MQ_MONITOR]);
+    assert_eq!(obj.state_keys.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ground_truth_merge_malformed_config_fails_only_that_monitor() {
+    let (store, scenario) = demo_store("iso-gt-config").await;
+    let bad_key = format!("config/monitors/{BIAS_MONITOR}.json");
+    store.put(&bad_key, b"{\"name\": ".to_vec()).await.unwrap();
+    // the first ground-truth object of the scenario, merged once more
+    let hour = scenario.label_collection_hours().start;
+    let (key, _) = scenario.ground_truth_files(ENDPOINT, hour).remove(0);
+    let now = at(scenario.hour_start(hour) + 3600);
+
+    let summary = ground_truth::run(&store, std::slice::from_ref(&key), now)
+        .await
+        .unwrap();
+    let merged: Vec<&str> = summary.objects.iter().map(|o| o.monitor.as_str()).collect();
+    assert_eq!(merged, [MQ_MONITOR]);
+    assert!(summary.objects[0].labels > 0);
+    assert_eq!(summary.failed.len(), 1, "{:?}", summary.failed);
+    assert_eq!(summary.failed[0].monitor, BIAS_MONITOR);
+    assert_eq!(summary.failed[0].key, key);
+    assert!(
+        summary.failed[0].reason.contains(&bad_key),
+        "{:?}",
+        summary.failed[0]
+    );
+    assert!(summary.ignored.is_empty());
 }
