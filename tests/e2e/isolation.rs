@@ -248,6 +248,83 @@ async fn ingest_malformed_config_and_duplicate_names_fail_only_their_monitors() 
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn late_capture_object_is_reported_by_the_next_tick() {
+    let (store, scenario) = demo_store("iso-late").await;
+    let hour0_end = at(scenario.hour_start(1));
+    let before: Execution =
+        serde_json::from_slice(&execution_bytes(&store, ENDPOINT, MONITOR, hour0_end).await)
+            .unwrap();
+    // records_per_hour of the demo store's scenario
+    assert_eq!(before.records, 1_000);
+
+    // An object of hour 0 lands after hour 0 was evaluated: its windows are marked.
+    let key = put_copy_of_hour0_object(&store, &scenario).await;
+    let summary = ingest::run(&store, std::slice::from_ref(&key))
+        .await
+        .unwrap();
+    let markers = &summary.objects[0].late_markers;
+    let dq_marker = monitor_core::layout::late_marker_key(MONITOR, hour0_end, &key);
+    assert!(markers.contains(&dq_marker), "{markers:?}");
+
+    // The next scheduled tick evaluates the marked window first and rewrites its report.
+    let now = at(scenario.hour_start(4)) + Duration::minutes(5);
+    let tick_at = |now| TickRequest {
+        now,
+        monitor: Some(MONITOR.into()),
+        window_end: None,
+    };
+    let metrics = MemoryMetricSink::new();
+    let execs = tick::run(&store, &metrics, &tick_at(now))
+        .await
+        .unwrap()
+        .executions;
+    assert_eq!(
+        execs.len(),
+        2,
+        "the late window, then the tick's own window"
+    );
+    assert_eq!(execs[0].window_end, hour0_end);
+    // 1 000 records of hour 0 plus the 500 of the late object (records_per_file)
+    assert_eq!(execs[0].records, 1_500);
+    let rewritten = execution_bytes(&store, ENDPOINT, MONITOR, hour0_end).await;
+    assert_eq!(
+        serde_json::from_slice::<Execution>(&rewritten).unwrap(),
+        execs[0]
+    );
+
+    // The marker is spent: the tick after evaluates its own window only.
+    let execs = tick::run(&store, &metrics, &tick_at(now + Duration::hours(1)))
+        .await
+        .unwrap()
+        .executions;
+    assert_eq!(execs.len(), 1);
+    assert_ne!(execs[0].window_end, hour0_end);
+
+    // Same inputs, same bytes: evaluating the window again rewrites the report identically.
+    let statistics = format!(
+        "{}statistics.json",
+        report_prefix(ENDPOINT, MONITOR, hour0_end, 60)
+    );
+    let stats_before = store.get(&statistics).await.unwrap();
+    tick::run(
+        &store,
+        &metrics,
+        &TickRequest {
+            now,
+            monitor: Some(MONITOR.into()),
+            window_end: Some(hour0_end),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        execution_bytes(&store, ENDPOINT, MONITOR, hour0_end).await,
+        rewritten
+    );
+    assert_eq!(store.get(&statistics).await.unwrap(), stats_before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn ground_truth_merge_malformed_config_fails_only_that_monitor() {
     let (store, scenario) = demo_store("iso-gt-config").await;
     let bad_key = format!("config/monitors/{BIAS_MONITOR}.json");

@@ -33,6 +33,7 @@ fn ignored_object(key: String, reason: String) -> ObjectSummary {
         state_keys: Vec::new(),
         ignored: Some(reason),
         failed: Vec::new(),
+        late_markers: Vec::new(),
     }
 }
 

@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::app::late::mark_late_windows;
 use crate::app::monitors::load_monitor_entries;
 use crate::bias::BiasWindowState;
 use crate::capability::capability_for;
@@ -35,7 +36,7 @@ use crate::joined::labels::{
 use crate::joined::predictions::{parse_label, PredictionIndex};
 use crate::layout::{hour_floor, merged_key, mq_hour_prefix, mq_state_key, prediction_hour_prefix};
 use crate::model_quality::QualityState;
-use crate::store::{Line, LineReader, ObjectStore, StateFile};
+use crate::store::{get_optional, Line, LineReader, ObjectStore, StateFile};
 use crate::CoreError;
 
 /// Decodes `{prefix}yyyy/mm/dd/HH/{file}` into the label hour and the file name.
@@ -227,7 +228,22 @@ async fn merge_object_into<S: ObjectStore>(
         key: state_key.clone(),
         message: e.to_string(),
     })?;
+    // Late labels: joins this object did not have before mark their windows for the next
+    // tick when already evaluated (a replay or a retry that matches nothing new marks none).
+    let matched_before = match get_optional(store, &state_key).await? {
+        Some(bytes) => LabelObjectState::from_json(&state_key, &bytes).map_or(0, |s| s.matched),
+        None => 0,
+    };
     store.put(&state_key, body).await?;
+    if state.matched > matched_before {
+        let minutes: Vec<DateTime<Utc>> = state
+            .minutes
+            .iter()
+            .map(|m| m.minute)
+            .chain(state.bias_minutes.iter().map(|m| m.minute))
+            .collect();
+        mark_late_windows(store, cfg, &minutes, key).await?;
+    }
     for ((variant, hour), out) in merged {
         if !out.current.is_empty() {
             let k = merged_key(

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::app::late::mark_late_windows;
 use crate::app::monitors::{load_monitor_entries, MonitorEntry};
 use crate::capability::{capability_for, Prepared};
 use crate::config::MonitorConfig;
@@ -39,6 +40,10 @@ pub struct ObjectSummary {
     /// baseline), with the reason; the other monitors' state is written
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<MonitorFailure>,
+    /// late-data markers written: windows already evaluated that this object adds records
+    /// to, evaluated again by the next tick ([`crate::app::late`])
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub late_markers: Vec<String>,
 }
 
 /// One monitor's part of an object that failed.
@@ -87,6 +92,7 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
             state_keys: Vec::new(),
             ignored: None,
             failed: Vec::new(),
+            late_markers: Vec::new(),
         };
         // 1. the monitors that claim the object, with what each needs
         let mut reasons = Vec::new();
@@ -189,6 +195,15 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
             store.put(&state_key, out.body).await?;
             obj.monitors.push(cfg.name.clone());
             obj.state_keys.push(state_key);
+            // late data: windows already evaluated are marked for the next tick
+            match mark_late_windows(store, cfg, &out.minutes, key).await {
+                Ok(keys) => obj.late_markers.extend(keys),
+                Err(e) if e.is_retryable() => return Err(e),
+                Err(e) => obj.failed.push(MonitorFailure {
+                    monitor: cfg.name.clone(),
+                    reason: format!("Late-data marker not written: {e}"),
+                }),
+            }
         }
         for f in &obj.failed {
             tracing::warn!(key = %key, monitor = %f.monitor, reason = %f.reason, "monitor failed on capture object");

@@ -3,6 +3,7 @@
 pub mod baseline;
 pub mod ground_truth;
 pub mod ingest;
+pub mod late;
 pub mod monitors;
 pub mod oneshot;
 pub mod retrain;

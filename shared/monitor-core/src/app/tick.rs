@@ -7,11 +7,13 @@
 //! SageMaker does. Every file is a function of the stored state only, so re-running a tick
 //! for the same window writes identical bytes.
 //!
-//! Each monitor runs inside its own error boundary (see [`run_with`]).
+//! Each monitor runs inside its own error boundary (see [`run_with`]); windows marked by
+//! late data ([`crate::app::late`]) are evaluated again before the monitor's own window.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::app::late::{marked_windows, set_evaluated};
 use crate::app::monitors::load_monitor_entries;
 use crate::attribution::{InvokerFactory, LocalModels};
 use crate::capability::capability_for;
@@ -26,7 +28,7 @@ use crate::CoreError;
 /// What one tick did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TickSummary {
-    /// one per monitor evaluated
+    /// one per monitor evaluated, after one per late window it evaluated again
     pub executions: Vec<Execution>,
 }
 
@@ -227,8 +229,35 @@ where
             }
         };
         let (start, end) = window_of(req, cfg.window_minutes, cfg.offset_minutes());
+        // Late data first: windows whose state grew after their report (app::late).
+        let mut marked = if req.window_end.is_none() {
+            match marked_windows(store, cfg).await {
+                Ok(m) => m,
+                Err(e) if e.is_retryable() => return Err(e),
+                Err(e) => {
+                    tracing::warn!(monitor = %cfg.name, error = %e, "late-data markers unreadable");
+                    Default::default()
+                }
+            }
+        } else {
+            Default::default()
+        };
+        let current = marked.remove(&(start, end));
+        for ((late_start, late_end), markers) in marked {
+            let result =
+                run_monitor_with(store, metrics, invokers, cfg, late_start, late_end).await;
+            let exec = within_boundary(store, cfg, late_start, late_end, result).await?;
+            tracing::info!(monitor = %cfg.name, window_end = %late_end, markers = markers.len(), "late window evaluated again");
+            if !exec.failed_on_error() {
+                set_evaluated(store, markers).await?;
+            }
+            record(metrics, &mut summary, exec, cfg.publish_metrics).await?;
+        }
         let result = evaluate_monitor(store, metrics, invokers, cfg, req, start, end).await;
         let exec = within_boundary(store, cfg, start, end, result).await?;
+        if let Some(markers) = current.filter(|_| !exec.failed_on_error()) {
+            set_evaluated(store, markers).await?;
+        }
         record(metrics, &mut summary, exec, cfg.publish_metrics).await?;
     }
     if let Some(m) = &req.monitor {
