@@ -443,6 +443,20 @@ async fn bias_window_without_baseline_or_labels_fails_with_a_reason() {
         "{}",
         e.exit_message
     );
+    // A missing analysis config is an error (issue 11 item 2): it counts in
+    // failed_executions, per monitor and stack-wide; a window without labels does not.
+    let failed: Vec<(String, usize)> = sink
+        .take()
+        .into_iter()
+        .map(|d| (format!("{}/{}", d.namespace, d.name), d.dimensions.len()))
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            ("modelwatch/failed_executions".to_string(), 2),
+            ("modelwatch/failed_executions".to_string(), 0),
+        ]
+    );
 
     let store = bias_store(10).await;
     let e = tick_one(&store, &sink, BIAS, "2026-11-01T04:05:00Z").await;

@@ -32,6 +32,8 @@ fn ignored_object(key: String, reason: String) -> ObjectSummary {
         shadow_skipped: 0,
         state_keys: Vec::new(),
         ignored: Some(reason),
+        failed: Vec::new(),
+        late_markers: Vec::new(),
     }
 }
 
@@ -42,7 +44,8 @@ fn ignored_object(key: String, reason: String) -> ObjectSummary {
 ///
 /// # Errors
 /// [`FunctionError::InvalidEvent`] for a record without a key; otherwise the ingest error
-/// mapped to `Transient` (I/O, throttling) or `Permanent` (missing baseline, bad config).
+/// mapped to `Transient` (I/O, throttling) or `Permanent` (an unreadable object); one
+/// monitor's bad config or missing baseline is in its object's `failed` list instead.
 pub async fn handler<S: ObjectStore>(
     event: LambdaEvent<S3Event>,
     deps: &Deps<S>,

@@ -216,8 +216,10 @@ async fn record_without_a_key_is_an_invalid_event_naming_its_index() {
     assert!(matches!(err, FunctionError::InvalidEvent(ref m) if m.starts_with("record 1:")));
 }
 
+/// Issue 11 item 2: a missing baseline fails that monitor's part of the object (named in the
+/// summary with the key), not the invocation: Lambda would retry it for nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn missing_baseline_is_a_permanent_error() {
+async fn missing_baseline_fails_only_that_monitor_in_the_summary() {
     let store = MemoryStore::new();
     let monitor = MonitorConfig::from_json(
         "test",
@@ -226,14 +228,21 @@ async fn missing_baseline_is_a_permanent_error() {
     .unwrap();
     save_monitor(&store, &monitor).await.unwrap();
     store.put(CAPTURE_KEY, capture_object()).await.unwrap();
-    let err = handler(invoke(event(CAPTURE_PUT)), &deps(store, Some(BUCKET)))
-        .await
-        .unwrap_err();
-    assert_eq!(err.error_type(), "Permanent");
+    let deps = deps(store, Some(BUCKET));
+    let summary = handler(invoke(event(CAPTURE_PUT)), &deps).await.unwrap();
+    let obj = &summary.objects[0];
+    assert_eq!(obj.failed.len(), 1);
+    assert_eq!(obj.failed[0].monitor, "churn-dq");
     assert!(
-        err.to_string().contains("baselines/none/statistics.json"),
-        "{err}"
+        obj.failed[0]
+            .reason
+            .contains("baselines/none/statistics.json"),
+        "{}",
+        obj.failed[0].reason
     );
+    assert!(obj.state_keys.is_empty());
+    assert_eq!(obj.ignored, None);
+    assert!(deps.store.list("state/").await.unwrap().is_empty());
 }
 
 #[test]

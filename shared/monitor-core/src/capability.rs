@@ -12,7 +12,7 @@
 //!
 //! A new capability is a new folder plus one arm of [`capability_for`] and of each method.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 
 use crate::attribution::prepare::attribution_context;
 use crate::attribution::{AttributionContext, Attributor, InvokerFactory};
@@ -191,6 +191,8 @@ pub struct ConsumerOutput {
     pub bad_records: u64,
     /// shadow-variant records skipped
     pub shadow_skipped: u64,
+    /// the inference minutes the state covers (a window holding one of them changes)
+    pub minutes: Vec<DateTime<Utc>>,
 }
 
 impl Consumer<'_> {
@@ -212,6 +214,7 @@ impl Consumer<'_> {
             Consumer::Profile(p) => {
                 let partial = p.finish();
                 ConsumerOutput {
+                    minutes: partial.minutes.iter().map(|m| m.minute).collect(),
                     records: partial.records(),
                     bad_records: partial.bad_records(),
                     shadow_skipped: partial
@@ -225,7 +228,15 @@ impl Consumer<'_> {
             }
             Consumer::Predictions(ix) => {
                 let index = ix.finish();
+                let mut minutes: Vec<DateTime<Utc>> = index
+                    .predictions
+                    .iter()
+                    .filter_map(|p| Utc.timestamp_opt(p.time.div_euclid(60) * 60, 0).single())
+                    .collect();
+                minutes.sort_unstable();
+                minutes.dedup();
                 ConsumerOutput {
+                    minutes,
                     records: index.predictions.len() as u64,
                     bad_records: index.bad_records.total(),
                     shadow_skipped: 0,
@@ -236,6 +247,7 @@ impl Consumer<'_> {
             Consumer::Attributions(a) => {
                 let state = a.finish();
                 ConsumerOutput {
+                    minutes: state.minutes.iter().map(|m| m.minute).collect(),
                     records: state.records(),
                     bad_records: state.bad_records(),
                     shadow_skipped: 0,

@@ -64,6 +64,17 @@ pub enum CoreError {
         /// why it is invalid
         message: String,
     },
+    /// Two monitor configurations declare the same `name`: neither is used (their state
+    /// keys would collide).
+    #[error("monitor name {name:?} is declared by both {first} and {second}")]
+    DuplicateMonitor {
+        /// the shared name
+        name: String,
+        /// one configuration key
+        first: String,
+        /// the other configuration key
+        second: String,
+    },
     /// Our own state file could not be decoded.
     #[error("invalid state object {key}: {message}")]
     State {

@@ -74,6 +74,12 @@ pub struct Execution {
     /// model-quality monitors: the window's scalar metrics (value)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub model_metrics: Vec<(String, f64)>,
+    /// why the execution failed when an error failed it (SageMaker's `FailureReason`): the
+    /// key and the cause of a bad config, a missing or unreadable baseline, state file or
+    /// object. Absent for a window that simply had no data. Such executions count in the
+    /// `failed_executions` metric ([`crate::metrics::names::FAILED_EXECUTIONS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
 }
 
 impl Execution {
@@ -85,9 +91,21 @@ impl Execution {
         end: DateTime<Utc>,
         report_prefix: &str,
     ) -> Execution {
+        Execution::failed_named(&cfg.name, &cfg.endpoint, start, end, report_prefix)
+    }
+
+    /// [`Execution::failed`] of a monitor known only by its name and endpoint (its
+    /// configuration could not be read).
+    pub fn failed_named(
+        name: &str,
+        endpoint: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        report_prefix: &str,
+    ) -> Execution {
         Execution {
-            monitoring_schedule_name: cfg.name.clone(),
-            endpoint_name: cfg.endpoint.clone(),
+            monitoring_schedule_name: name.to_owned(),
+            endpoint_name: endpoint.to_owned(),
             window_start: start,
             window_end: end,
             status: ExecutionStatus::Failed,
@@ -103,6 +121,7 @@ impl Execution {
             report_prefix: report_prefix.to_owned(),
             label_coverage: None,
             model_metrics: Vec::new(),
+            failure_reason: None,
         }
     }
 
@@ -110,6 +129,18 @@ impl Execution {
     pub fn fail(&mut self, reason: &str) {
         self.status = ExecutionStatus::Failed;
         self.exit_message = exit_message(ExecutionStatus::Failed, 0, reason);
+    }
+
+    /// Marks the execution `Failed` because of an error (`reason` names the key and the
+    /// cause): [`Execution::fail`] plus [`Execution::failure_reason`].
+    pub fn fail_on_error(&mut self, reason: &str) {
+        self.fail(reason);
+        self.failure_reason = Some(reason.to_owned());
+    }
+
+    /// Whether an error (not a lack of data) failed the execution.
+    pub fn failed_on_error(&self) -> bool {
+        self.status == ExecutionStatus::Failed && self.failure_reason.is_some()
     }
 
     /// Counts the bad records of the window.

@@ -112,6 +112,29 @@ pub fn hour_path(t: DateTime<Utc>) -> String {
     )
 }
 
+/// The `{endpoint}` level of the report (and the `Endpoint` metric dimension) of a monitor
+/// whose configuration is unreadable and names no endpoint.
+pub const UNKNOWN_ENDPOINT: &str = "unknown-endpoint";
+
+/// Prefix of a monitor's late-data markers (windows to evaluate again).
+pub fn late_prefix(monitor: &str) -> String {
+    format!("{STATE_PREFIX}late/{monitor}/")
+}
+
+/// Key of the marker that state derived from `source` (a capture or ground-truth key)
+/// landed after the window of `monitor` ending at `window_end` was evaluated:
+/// `state/late/{monitor}/yyyy/mm/dd/HH/MM/{source with '/' as '!'}.json`. Derived from the
+/// window and the source alone, so a replayed event rewrites the same marker.
+pub fn late_marker_key(monitor: &str, window_end: DateTime<Utc>, source: &str) -> String {
+    format!(
+        "{}{}/{:02}/{}.json",
+        late_prefix(monitor),
+        hour_path(window_end),
+        window_end.minute(),
+        source.replace('/', "!")
+    )
+}
+
 /// Key of a monitor's configuration.
 pub fn monitor_config_key(monitor: &str) -> String {
     format!("{MONITORS_PREFIX}{monitor}.json")

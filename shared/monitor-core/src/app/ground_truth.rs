@@ -24,9 +24,11 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::app::late::mark_late_windows;
+use crate::app::monitors::load_monitor_entries;
 use crate::bias::BiasWindowState;
 use crate::capability::capability_for;
-use crate::config::{load_monitors, MonitorConfig};
+use crate::config::MonitorConfig;
 use crate::formats::capture::{BadRecordKind, BadRecords};
 use crate::joined::labels::{
     JoinTarget, LabelObjectState, MinuteBias, MinuteQuality, MQ_STATE_FORMAT,
@@ -34,7 +36,7 @@ use crate::joined::labels::{
 use crate::joined::predictions::{parse_label, PredictionIndex};
 use crate::layout::{hour_floor, merged_key, mq_hour_prefix, mq_state_key, prediction_hour_prefix};
 use crate::model_quality::QualityState;
-use crate::store::{Line, LineReader, ObjectStore, StateFile};
+use crate::store::{get_optional, Line, LineReader, ObjectStore, StateFile};
 use crate::CoreError;
 
 /// Decodes `{prefix}yyyy/mm/dd/HH/{file}` into the label hour and the file name.
@@ -226,7 +228,22 @@ async fn merge_object_into<S: ObjectStore>(
         key: state_key.clone(),
         message: e.to_string(),
     })?;
+    // Late labels: joins this object did not have before mark their windows for the next
+    // tick when already evaluated (a replay or a retry that matches nothing new marks none).
+    let matched_before = match get_optional(store, &state_key).await? {
+        Some(bytes) => LabelObjectState::from_json(&state_key, &bytes).map_or(0, |s| s.matched),
+        None => 0,
+    };
     store.put(&state_key, body).await?;
+    if state.matched > matched_before {
+        let minutes: Vec<DateTime<Utc>> = state
+            .minutes
+            .iter()
+            .map(|m| m.minute)
+            .chain(state.bias_minutes.iter().map(|m| m.minute))
+            .collect();
+        mark_late_windows(store, cfg, &minutes, key).await?;
+    }
     for ((variant, hour), out) in merged {
         if !out.current.is_empty() {
             let k = merged_key(
@@ -288,36 +305,100 @@ pub struct MergeSummary {
     pub objects: Vec<LabelObjectSummary>,
     /// keys no model-quality monitor claims, with the reason
     pub ignored: Vec<(String, String)>,
+    /// per (object, monitor) whose merge failed (bad config, missing or unreadable bias
+    /// analysis files, unreadable prediction index): the other monitors' state is written
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<LabelObjectFailure>,
+}
+
+/// One monitor's merge of a ground-truth object that failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelObjectFailure {
+    /// the ground-truth object
+    pub key: String,
+    /// the monitor (its file name when its configuration is unreadable)
+    pub monitor: String,
+    /// the key and the cause
+    pub reason: String,
 }
 
 /// Merges ground-truth objects (URL-decoded keys) for every model-quality monitor whose
 /// ground-truth prefix holds them.
+///
+/// Each monitor merges inside its own error boundary: a bad or duplicate configuration or
+/// unreadable analysis files fail that monitor's merge of the object (listed in
+/// [`MergeSummary::failed`]) while the other monitors' state is written.
+///
+/// # Errors
+/// Only retryable failures ([`CoreError::is_retryable`]).
 pub async fn run<S: ObjectStore>(
     store: &S,
     keys: &[String],
     now: DateTime<Utc>,
 ) -> Result<MergeSummary, CoreError> {
-    let monitors: Vec<MonitorConfig> = load_monitors(store)
-        .await?
-        .into_iter()
+    let entries = load_monitor_entries(store).await?;
+    let monitors: Vec<&MonitorConfig> = entries
+        .iter()
+        .filter_map(|e| e.config.as_ref().ok())
         .filter(|m| m.kind.joins_ground_truth())
         .collect();
     let mut summary = MergeSummary::default();
-    let mut targets: HashMap<String, JoinTarget> = HashMap::new();
+    let mut targets: HashMap<String, Result<JoinTarget, String>> = HashMap::new();
     for key in keys {
         let mut claimed = false;
-        for cfg in &monitors {
-            if key.starts_with(&cfg.ground_truth_prefix()) {
+        for entry in &entries {
+            // A configuration that cannot be used may be a label-joining monitor of this
+            // object: it fails here rather than silently skipping the labels.
+            let Err(e) = &entry.config else { continue };
+            let may_claim = entry
+                .endpoint
+                .as_ref()
+                .is_none_or(|ep| key.starts_with(&format!("ground-truth/{ep}/")));
+            if may_claim {
                 claimed = true;
-                if !targets.contains_key(&cfg.name) {
-                    targets.insert(
-                        cfg.name.clone(),
-                        capability_for(cfg.kind).join_target(store, cfg).await?,
-                    );
+                summary.failed.push(LabelObjectFailure {
+                    key: key.clone(),
+                    monitor: entry.name.clone(),
+                    reason: format!("Monitor configuration {} unusable: {e}", entry.key),
+                });
+            }
+        }
+        for cfg in &monitors {
+            if !key.starts_with(&cfg.ground_truth_prefix()) {
+                continue;
+            }
+            claimed = true;
+            if !targets.contains_key(&cfg.name) {
+                let t = match capability_for(cfg.kind).join_target(store, cfg).await {
+                    Ok(t) => Ok(t),
+                    Err(e) if e.is_retryable() => return Err(e),
+                    Err(e) => Err(format!(
+                        "Analysis config or baseline missing or unreadable: {e}"
+                    )),
+                };
+                targets.insert(cfg.name.clone(), t);
+            }
+            let merged = match &targets[&cfg.name] {
+                Ok(t) => match merge_object_into(store, cfg, t, key, now).await {
+                    Ok(s) => Ok(s),
+                    Err(e) if e.is_retryable() => return Err(e),
+                    Err(e) => Err(e.to_string()),
+                },
+                Err(reason) => Err(reason.clone()),
+            };
+            match merged {
+                Ok(s) => {
+                    tracing::info!(key = %key, monitor = %cfg.name, matched = s.matched, pending = s.pending, "ground truth merged");
+                    summary.objects.push(s);
                 }
-                let s = merge_object_into(store, cfg, &targets[&cfg.name], key, now).await?;
-                tracing::info!(key = %key, monitor = %cfg.name, matched = s.matched, pending = s.pending, "ground truth merged");
-                summary.objects.push(s);
+                Err(reason) => {
+                    tracing::warn!(key = %key, monitor = %cfg.name, %reason, "ground-truth merge failed for monitor");
+                    summary.failed.push(LabelObjectFailure {
+                        key: key.clone(),
+                        monitor: cfg.name.clone(),
+                        reason,
+                    });
+                }
             }
         }
         if !claimed {

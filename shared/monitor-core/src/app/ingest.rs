@@ -11,9 +11,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::app::late::mark_late_windows;
+use crate::app::monitors::{load_monitor_entries, MonitorEntry};
 use crate::capability::{capability_for, Prepared};
-use crate::config::{load_monitors, MonitorConfig};
-use crate::layout::{parse_capture_key, CaptureKey};
+use crate::config::MonitorConfig;
+use crate::layout::{parse_capture_key, CaptureKey, DEFAULT_CAPTURE_PREFIX};
 use crate::store::{for_each_line, ObjectStore};
 use crate::CoreError;
 
@@ -34,6 +36,23 @@ pub struct ObjectSummary {
     pub state_keys: Vec<String>,
     /// why the object was ignored, if it was
     pub ignored: Option<String>,
+    /// monitors whose part of the object failed (bad config, missing or unreadable
+    /// baseline), with the reason; the other monitors' state is written
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<MonitorFailure>,
+    /// late-data markers written: windows already evaluated that this object adds records
+    /// to, evaluated again by the next tick ([`crate::app::late`])
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub late_markers: Vec<String>,
+}
+
+/// One monitor's part of an object that failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonitorFailure {
+    /// the monitor (its file name when its configuration is unreadable)
+    pub monitor: String,
+    /// the key and the cause
+    pub reason: String,
 }
 
 /// What one ingest invocation did.
@@ -49,11 +68,19 @@ pub struct IngestSummary {
 /// line goes to each monitor's consumer ([`crate::capability::Consumer`]).
 ///
 /// Keys outside a monitor's capture prefix, or of endpoints no monitor watches, are ignored
-/// with a logged reason. A missing baseline is an error (the event should be retried after
-/// the baseline exists).
+/// with a logged reason.
+///
+/// Each monitor ingests inside its own error boundary: a bad or duplicate configuration, or
+/// a missing or unreadable baseline, fails that monitor's part of the object (listed in
+/// [`ObjectSummary::failed`] and logged with the monitor, key and reason) while the other
+/// monitors' state is written.
+///
+/// # Errors
+/// Retryable failures ([`CoreError::is_retryable`]), and an object that cannot be read.
 pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSummary, CoreError> {
-    let monitors = load_monitors(store).await?;
-    let mut prepared: BTreeMap<String, Prepared> = BTreeMap::new();
+    let entries = load_monitor_entries(store).await?;
+    // what each monitor needs, or why it cannot ingest (loaded once per call)
+    let mut prepared: BTreeMap<String, Result<Prepared, String>> = BTreeMap::new();
     let mut summary = IngestSummary::default();
     for key in keys {
         let mut obj = ObjectSummary {
@@ -64,11 +91,25 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
             shadow_skipped: 0,
             state_keys: Vec::new(),
             ignored: None,
+            failed: Vec::new(),
+            late_markers: Vec::new(),
         };
-        // 1. the monitors that claim the object, with what each needs (loaded once per call)
+        // 1. the monitors that claim the object, with what each needs
         let mut reasons = Vec::new();
         let mut claims: Vec<(&MonitorConfig, CaptureKey)> = Vec::new();
-        for cfg in &monitors {
+        for entry in &entries {
+            let cfg = match &entry.config {
+                Ok(cfg) => cfg,
+                Err(e) => {
+                    if may_claim(entry, key) {
+                        obj.failed.push(MonitorFailure {
+                            monitor: entry.name.clone(),
+                            reason: format!("Monitor configuration {} unusable: {e}", entry.key),
+                        });
+                    }
+                    continue;
+                }
+            };
             let ck = match parse_capture_key(key, &cfg.capture_prefix) {
                 Ok(ck) => ck,
                 Err(e) => {
@@ -84,13 +125,25 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
                 continue;
             }
             if !prepared.contains_key(&cfg.name) {
-                let p = capability_for(cfg.kind).prepare(store, cfg).await?;
+                let p = match capability_for(cfg.kind).prepare(store, cfg).await {
+                    Ok(p) => Ok(p),
+                    Err(e) if e.is_retryable() => return Err(e),
+                    Err(e) => Err(format!(
+                        "Baseline or analysis config missing or unreadable: {e}"
+                    )),
+                };
                 prepared.insert(cfg.name.clone(), p);
             }
-            claims.push((cfg, ck));
+            match &prepared[&cfg.name] {
+                Ok(_) => claims.push((cfg, ck)),
+                Err(reason) => obj.failed.push(MonitorFailure {
+                    monitor: cfg.name.clone(),
+                    reason: reason.clone(),
+                }),
+            }
         }
-        if claims.is_empty() {
-            let reason = if monitors.is_empty() {
+        if claims.is_empty() && obj.failed.is_empty() {
+            let reason = if entries.is_empty() {
                 "no monitors configured under config/monitors/".to_string()
             } else {
                 reasons.join("; ")
@@ -103,18 +156,38 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
         // 2. one pass over the object feeds every monitor's consumer
         let mut consumers = Vec::with_capacity(claims.len());
         for (cfg, ck) in &claims {
-            consumers.push(prepared[&cfg.name].consumer(ck, key, cfg)?);
-        }
-        let reader = store.reader(key).await?;
-        for_each_line(reader, key, |n, line| {
-            for c in &mut consumers {
-                c.push(n, line);
+            let Some(Ok(p)) = prepared.get(&cfg.name) else {
+                continue;
+            };
+            match p.consumer(ck, key, cfg) {
+                Ok(c) => consumers.push((*cfg, ck, c)),
+                Err(e) => obj.failed.push(MonitorFailure {
+                    monitor: cfg.name.clone(),
+                    reason: e.to_string(),
+                }),
             }
-        })
-        .await?;
+        }
+        if !consumers.is_empty() {
+            let reader = store.reader(key).await?;
+            for_each_line(reader, key, |n, line| {
+                for (_, _, c) in &mut consumers {
+                    c.push(n, line);
+                }
+            })
+            .await?;
+        }
         // 3. each monitor's state, at a key derived from the object's key
-        for ((cfg, ck), consumer) in claims.iter().zip(consumers) {
-            let out = consumer.finish(&cfg.name, ck)?;
+        for (cfg, ck, consumer) in consumers {
+            let out = match consumer.finish(&cfg.name, ck) {
+                Ok(out) => out,
+                Err(e) => {
+                    obj.failed.push(MonitorFailure {
+                        monitor: cfg.name.clone(),
+                        reason: e.to_string(),
+                    });
+                    continue;
+                }
+            };
             obj.records += out.records;
             obj.bad_records += out.bad_records;
             obj.shadow_skipped += out.shadow_skipped;
@@ -122,14 +195,40 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
             store.put(&state_key, out.body).await?;
             obj.monitors.push(cfg.name.clone());
             obj.state_keys.push(state_key);
+            // late data: windows already evaluated are marked for the next tick
+            match mark_late_windows(store, cfg, &out.minutes, key).await {
+                Ok(keys) => obj.late_markers.extend(keys),
+                Err(e) if e.is_retryable() => return Err(e),
+                Err(e) => obj.failed.push(MonitorFailure {
+                    monitor: cfg.name.clone(),
+                    reason: format!("Late-data marker not written: {e}"),
+                }),
+            }
+        }
+        for f in &obj.failed {
+            tracing::warn!(key = %key, monitor = %f.monitor, reason = %f.reason, "monitor failed on capture object");
         }
         tracing::info!(
             key = %key,
             records = obj.records,
             bad_records = obj.bad_records,
+            failed_monitors = obj.failed.len(),
             "capture object ingested"
         );
         summary.objects.push(obj);
     }
     Ok(summary)
+}
+
+/// Whether a monitor whose configuration is unusable may watch the capture object `key`:
+/// unless its file names another endpoint than the object's (under the default capture
+/// prefix), it counts as failed for the object rather than silently skipped.
+fn may_claim(entry: &MonitorEntry, key: &str) -> bool {
+    match (
+        &entry.endpoint,
+        parse_capture_key(key, DEFAULT_CAPTURE_PREFIX),
+    ) {
+        (Some(endpoint), Ok(ck)) => *endpoint == ck.endpoint,
+        _ => true,
+    }
 }

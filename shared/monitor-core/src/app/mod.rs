@@ -3,6 +3,8 @@
 pub mod baseline;
 pub mod ground_truth;
 pub mod ingest;
+pub mod late;
+pub mod monitors;
 pub mod oneshot;
 pub mod retrain;
 pub mod tick;

@@ -6,15 +6,21 @@
 //! `reports/{endpoint}/{monitor}/yyyy/mm/dd/HH/` where `HH` is the hour the window ends, as
 //! SageMaker does. Every file is a function of the stored state only, so re-running a tick
 //! for the same window writes identical bytes.
+//!
+//! Each monitor runs inside its own error boundary (see [`run_with`]); windows marked by
+//! late data ([`crate::app::late`]) are evaluated again before the monitor's own window.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::app::late::{marked_windows, set_evaluated};
+use crate::app::monitors::load_monitor_entries;
 use crate::attribution::{InvokerFactory, LocalModels};
 use crate::capability::capability_for;
-use crate::config::{load_monitors, MonitorConfig};
-use crate::execution::Execution;
-use crate::layout::window_before;
+use crate::config::MonitorConfig;
+use crate::execution::{write_execution, Execution};
+use crate::layout::{report_prefix, window_before};
+use crate::metrics::builders::failed_executions;
 use crate::metrics::MetricSink;
 use crate::store::ObjectStore;
 use crate::CoreError;
@@ -22,7 +28,7 @@ use crate::CoreError;
 /// What one tick did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TickSummary {
-    /// one per monitor evaluated
+    /// one per monitor evaluated, after one per late window it evaluated again
     pub executions: Vec<Execution>,
 }
 
@@ -68,6 +74,102 @@ where
         .await
 }
 
+/// Window length of a monitor whose configuration cannot be read (the config default).
+const DEFAULT_WINDOW_MINUTES: u32 = 60;
+
+/// The window a tick evaluates for a monitor of `length` minutes and end-time `offset`.
+fn window_of(req: &TickRequest, length: u32, offset: u32) -> (DateTime<Utc>, DateTime<Utc>) {
+    // Model-quality and bias windows may trail the tick (late labels: SageMaker's
+    // EndTimeOffset).
+    let offset = chrono::Duration::minutes(i64::from(offset));
+    match req.window_end {
+        Some(end) => (end - chrono::Duration::minutes(i64::from(length)), end),
+        None => window_before(req.now - offset, length),
+    }
+}
+
+/// One monitor's part of the tick: pending labels retried, then the window evaluated.
+async fn evaluate_monitor<S, M, F>(
+    store: &S,
+    metrics: &M,
+    invokers: &F,
+    cfg: &MonitorConfig,
+    req: &TickRequest,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Execution, CoreError>
+where
+    S: ObjectStore,
+    M: MetricSink,
+    F: InvokerFactory + ?Sized,
+{
+    if cfg.kind.joins_ground_truth() {
+        // Labels that arrived before their predictions get another chance.
+        let retried = crate::app::ground_truth::retry_pending(store, cfg, req.now).await?;
+        tracing::debug!(monitor = %cfg.name, retried, "pending labels retried");
+    }
+    run_monitor_with(store, metrics, invokers, cfg, start, end).await
+}
+
+/// The execution of `result` for `cfg`'s window `[start, end)`: a non-retryable error
+/// becomes a `Failed` execution naming it, written to the window's `execution.json`.
+async fn within_boundary<S: ObjectStore>(
+    store: &S,
+    cfg: &MonitorConfig,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    result: Result<Execution, CoreError>,
+) -> Result<Execution, CoreError> {
+    match result {
+        Ok(exec) => Ok(exec),
+        Err(e) if e.is_retryable() => Err(e),
+        Err(e) => {
+            let prefix = report_prefix(&cfg.endpoint, &cfg.name, end, cfg.window_minutes);
+            let mut exec = Execution::failed(cfg, start, end, &prefix);
+            exec.fail_on_error(&format!("Execution error: {e}"));
+            write_execution(store, &prefix, &exec).await?;
+            Ok(exec)
+        }
+    }
+}
+
+/// Logs `exec`, publishes its `failed_executions` datum when an error failed it (and the
+/// monitor publishes metrics), and adds it to `summary`.
+async fn record<M: MetricSink>(
+    metrics: &M,
+    summary: &mut TickSummary,
+    exec: Execution,
+    publish: bool,
+) -> Result<(), CoreError> {
+    if exec.failed_on_error() {
+        tracing::warn!(
+            monitor = %exec.monitoring_schedule_name,
+            reason = exec.failure_reason.as_deref().unwrap_or_default(),
+            "monitor execution failed"
+        );
+        if publish {
+            metrics
+                .publish(&failed_executions(
+                    &exec.endpoint_name,
+                    &exec.monitoring_schedule_name,
+                    exec.window_start,
+                    1,
+                ))
+                .await?;
+        }
+    }
+    tracing::info!(
+        monitor = %exec.monitoring_schedule_name,
+        status = ?exec.status,
+        violations = exec.violations,
+        records = exec.records,
+        report = %exec.report_prefix,
+        "monitor evaluated"
+    );
+    summary.executions.push(exec);
+    Ok(())
+}
+
 /// Runs every monitor (or the one requested) for its window (local models only; see
 /// [`run_with`]).
 pub async fn run<S: ObjectStore, M: MetricSink>(
@@ -80,6 +182,16 @@ pub async fn run<S: ObjectStore, M: MetricSink>(
 
 /// Runs every monitor (or the one requested) for its window; explainability monitors reach
 /// their models through `invokers`.
+///
+/// Each monitor runs inside its own error boundary: a bad or duplicate configuration, a
+/// missing or unreadable baseline, state file or object fails that monitor's execution
+/// (status `Failed`, [`Execution::failure_reason`] naming the key and the cause, written to
+/// its `execution.json`, one `failed_executions` datum published) and the next monitor
+/// runs.
+///
+/// # Errors
+/// Only retryable failures ([`CoreError::is_retryable`]: throttling, 5xx, I/O), so Lambda
+/// retries the tick; and an unknown `req.monitor`.
 pub async fn run_with<S, M, F>(
     store: &S,
     metrics: &M,
@@ -91,37 +203,62 @@ where
     M: MetricSink,
     F: InvokerFactory + ?Sized,
 {
-    let monitors = load_monitors(store).await?;
+    let entries = load_monitor_entries(store).await?;
     let mut summary = TickSummary::default();
-    for cfg in monitors
+    for entry in entries
         .iter()
-        .filter(|m| req.monitor.as_deref().is_none_or(|n| n == m.name))
+        .filter(|e| req.monitor.as_deref().is_none_or(|n| n == e.name))
     {
-        // Model-quality and bias windows may trail the tick (late labels: SageMaker's
-        // EndTimeOffset).
-        let offset = chrono::Duration::minutes(i64::from(cfg.offset_minutes()));
-        let (start, end) = match req.window_end {
-            Some(end) => (
-                end - chrono::Duration::minutes(i64::from(cfg.window_minutes)),
-                end,
-            ),
-            None => window_before(req.now - offset, cfg.window_minutes),
+        // The error boundary of one monitor: anything but a retryable failure becomes its
+        // Failed execution, and the loop goes on with the next monitor.
+        let cfg = match &entry.config {
+            Ok(cfg) => cfg,
+            Err(e) => {
+                let (start, end) = window_of(req, DEFAULT_WINDOW_MINUTES, 0);
+                let prefix =
+                    report_prefix(entry.endpoint(), &entry.name, end, DEFAULT_WINDOW_MINUTES);
+                let mut exec =
+                    Execution::failed_named(&entry.name, entry.endpoint(), start, end, &prefix);
+                exec.fail_on_error(&format!(
+                    "Monitor configuration {} unusable: {e}",
+                    entry.key
+                ));
+                write_execution(store, &prefix, &exec).await?;
+                record(metrics, &mut summary, exec, true).await?;
+                continue;
+            }
         };
-        if cfg.kind.joins_ground_truth() {
-            // Labels that arrived before their predictions get another chance.
-            let retried = crate::app::ground_truth::retry_pending(store, cfg, req.now).await?;
-            tracing::debug!(monitor = %cfg.name, retried, "pending labels retried");
+        let (start, end) = window_of(req, cfg.window_minutes, cfg.offset_minutes());
+        // Late data first: windows whose state grew after their report (app::late).
+        let mut marked = if req.window_end.is_none() {
+            match marked_windows(store, cfg).await {
+                Ok(m) => m,
+                Err(e) if e.is_retryable() => return Err(e),
+                Err(e) => {
+                    tracing::warn!(monitor = %cfg.name, error = %e, "late-data markers unreadable");
+                    Default::default()
+                }
+            }
+        } else {
+            Default::default()
+        };
+        let current = marked.remove(&(start, end));
+        for ((late_start, late_end), markers) in marked {
+            let result =
+                run_monitor_with(store, metrics, invokers, cfg, late_start, late_end).await;
+            let exec = within_boundary(store, cfg, late_start, late_end, result).await?;
+            tracing::info!(monitor = %cfg.name, window_end = %late_end, markers = markers.len(), "late window evaluated again");
+            if !exec.failed_on_error() {
+                set_evaluated(store, markers).await?;
+            }
+            record(metrics, &mut summary, exec, cfg.publish_metrics).await?;
         }
-        let exec = run_monitor_with(store, metrics, invokers, cfg, start, end).await?;
-        tracing::info!(
-            monitor = %cfg.name,
-            status = ?exec.status,
-            violations = exec.violations,
-            records = exec.records,
-            report = %exec.report_prefix,
-            "monitor evaluated"
-        );
-        summary.executions.push(exec);
+        let result = evaluate_monitor(store, metrics, invokers, cfg, req, start, end).await;
+        let exec = within_boundary(store, cfg, start, end, result).await?;
+        if let Some(markers) = current.filter(|_| !exec.failed_on_error()) {
+            set_evaluated(store, markers).await?;
+        }
+        record(metrics, &mut summary, exec, cfg.publish_metrics).await?;
     }
     if let Some(m) = &req.monitor {
         if summary.executions.is_empty() {

@@ -130,7 +130,16 @@ where
 {
     let prefix = report_prefix(&cfg.endpoint, &cfg.name, end, cfg.window_minutes);
     let mut exec = Execution::failed(cfg, start, end, &prefix);
+    // `fail!`: an error failed the window (its reason is the execution's failure_reason);
+    // `no_data!`: nothing to evaluate.
     macro_rules! fail {
+        ($($arg:tt)*) => {{
+            exec.fail_on_error(&format!($($arg)*));
+            write_execution(store, &prefix, &exec).await?;
+            return Ok(exec);
+        }};
+    }
+    macro_rules! no_data {
         ($($arg:tt)*) => {{
             exec.fail(&format!($($arg)*));
             write_execution(store, &prefix, &exec).await?;
@@ -170,7 +179,7 @@ where
     exec.set_bad_records(&window.bad_records);
     exec.partial_profiles = window.objects;
     if window.records == 0 {
-        fail!(
+        no_data!(
             "No captured data in the window {} to {} ({} bad records).",
             start.format("%Y-%m-%dT%H:%M:%SZ"),
             end.format("%Y-%m-%dT%H:%M:%SZ"),

@@ -62,7 +62,7 @@ pub async fn run_bias<S: ObjectStore, M: MetricSink>(
         Ok(x) => x,
         Err(e) if e.is_retryable() => return Err(e),
         Err(e) => {
-            exec.fail(&format!(
+            exec.fail_on_error(&format!(
                 "Bias analysis config or baseline missing or unreadable: {e}"
             ));
             write_execution(store, &prefix, &exec).await?;
@@ -86,7 +86,7 @@ pub async fn run_bias<S: ObjectStore, M: MetricSink>(
         Ok(s) => s,
         Err(e) if e.is_retryable() => return Err(e),
         Err(e) => {
-            exec.fail(&format!("Unreadable state: {e}"));
+            exec.fail_on_error(&format!("Unreadable state: {e}"));
             write_execution(store, &prefix, &exec).await?;
             return Ok(exec);
         }

@@ -170,6 +170,7 @@ pub fn execution_of(
         report_prefix: report_prefix(&cfg.endpoint, &cfg.name, end, cfg.window_minutes),
         label_coverage: None,
         model_metrics: Vec::new(),
+        failure_reason: None,
     }
 }
 
@@ -225,7 +226,8 @@ pub async fn run_data_quality<S: ObjectStore, M: MetricSink>(
         Ok(b) => b,
         Err(e) if e.is_retryable() => return Err(e),
         Err(e) => {
-            let exec = execution_of(
+            let reason = format!("Baseline missing or unreadable: {e}");
+            let mut exec = execution_of(
                 cfg,
                 start,
                 end,
@@ -233,8 +235,9 @@ pub async fn run_data_quality<S: ObjectStore, M: MetricSink>(
                     crate::data_quality::profile::Tracking::ALL
                 })),
                 None,
-                Some(&format!("Baseline missing or unreadable: {e}")),
+                Some(&reason),
             );
+            exec.failure_reason = Some(reason);
             write_files(store, &report_files(&prefix, None, None, &exec)?).await?;
             return Ok(exec);
         }
@@ -243,14 +246,16 @@ pub async fn run_data_quality<S: ObjectStore, M: MetricSink>(
         Ok(s) => s,
         Err(e) if e.is_retryable() => return Err(e),
         Err(e) => {
-            let exec = execution_of(
+            let reason = format!("Unreadable state: {e}");
+            let mut exec = execution_of(
                 cfg,
                 start,
                 end,
                 &empty_state(baseline.empty_profile()),
                 None,
-                Some(&format!("Unreadable state: {e}")),
+                Some(&reason),
             );
+            exec.failure_reason = Some(reason);
             write_files(store, &report_files(&prefix, None, None, &exec)?).await?;
             return Ok(exec);
         }

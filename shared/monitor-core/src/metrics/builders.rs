@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::metrics::{dimensions, names, MetricDatum, MetricValue, UNIT_COUNT};
+use crate::metrics::{dimensions, names, namespaces, MetricDatum, MetricValue, UNIT_COUNT};
 
 /// The `Endpoint` and `MonitoringSchedule` dimensions of an endpoint monitor's metrics.
 pub fn endpoint_dimensions(endpoint: &str, schedule: &str) -> Vec<(String, String)> {
@@ -44,4 +44,29 @@ pub fn monitor_totals(
         .with_unit(UNIT_COUNT)
     })
     .collect()
+}
+
+/// `failed_executions` of one monitor's execution in [`namespaces::MODELWATCH`]: once with
+/// the `Endpoint` / `MonitoringSchedule` dimensions (which monitor), once without dimensions
+/// (what the stack-wide `{stack}-failed-executions` alarm of template.yaml watches, since a
+/// CloudWatch alarm cannot sum over a dimension it does not name).
+pub fn failed_executions(
+    endpoint: &str,
+    schedule: &str,
+    timestamp: DateTime<Utc>,
+    failed: u64,
+) -> Vec<MetricDatum> {
+    [endpoint_dimensions(endpoint, schedule), Vec::new()]
+        .into_iter()
+        .map(|dims| {
+            MetricDatum::new(
+                namespaces::MODELWATCH,
+                names::FAILED_EXECUTIONS,
+                timestamp,
+                dims,
+                MetricValue::Value(failed as f64),
+            )
+            .with_unit(UNIT_COUNT)
+        })
+        .collect()
 }

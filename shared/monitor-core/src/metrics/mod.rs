@@ -138,6 +138,10 @@ pub mod namespaces {
     pub const EXPLAINABILITY_ENDPOINT: &str = "aws/sagemaker/Endpoints/explainability-metrics";
     /// Feature attribution drift, batch transform (spec §7.5).
     pub const EXPLAINABILITY_BATCH: &str = "aws/sagemaker/ModelMonitoring/explainability-metrics";
+    /// modelwatch's own health metrics (`failed_executions`), whatever the monitor kind:
+    /// SageMaker has no such metric, and one namespace lets one stack-wide alarm watch every
+    /// monitor.
+    pub const MODELWATCH: &str = "modelwatch";
 }
 
 /// Dimension names of SageMaker's monitoring metrics (spec §7.1, §7.3–7.5).
@@ -183,6 +187,9 @@ pub mod names {
     pub const RECORDS_ANALYZED: &str = "records_analyzed";
     /// Records that could not be parsed (modelwatch addition).
     pub const BAD_RECORDS: &str = "bad_records";
+    /// Executions an error failed (bad config, missing or unreadable baseline, state file
+    /// or object), in [`super::namespaces::MODELWATCH`] (modelwatch addition).
+    pub const FAILED_EXECUTIONS: &str = "failed_executions";
 }
 
 /// CloudWatch limits the adapters enforce.

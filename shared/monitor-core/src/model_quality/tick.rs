@@ -69,7 +69,7 @@ pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
         Ok(c) => c,
         Err(e) if e.is_retryable() => return Err(e),
         Err(e) => {
-            exec.fail(&format!("Baseline constraints missing or unreadable: {e}"));
+            exec.fail_on_error(&format!("Baseline constraints missing or unreadable: {e}"));
             write_execution(store, &prefix, &exec).await?;
             return Ok(exec);
         }
