@@ -54,6 +54,17 @@ pub enum CoreError {
         #[source]
         source: crate::formats::statistics::FormatError,
     },
+    /// A state about to be written holds a non-finite float (serde_json would write it as
+    /// `null` and the file would no longer decode): refused, nothing is written.
+    #[error("refusing to write state of {key}: field {field} is {value}, not a finite number")]
+    NonFiniteState {
+        /// what the state was built from (its source object)
+        key: String,
+        /// dotted path of the field, e.g. `minutes[0].profile.features[2].moments.sum`
+        field: String,
+        /// the value (`NaN`, `inf` or `-inf`)
+        value: f64,
+    },
     /// A configuration value is missing or invalid.
     #[error("invalid configuration {field} = {value:?}: {message}")]
     Config {

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::MonitorConfig;
 use crate::formats::capture::{BadRecordKind, BadRecords};
+use crate::formats::number;
 use crate::layout::CaptureKey;
 use crate::store::{for_each_line, Line, StateFile};
 use crate::CoreError;
@@ -380,12 +381,21 @@ pub fn prediction_of_line(
                     format!("probability attribute {a:?} not in endpointOutput"),
                 )
             })?;
-            Some(raw.parse::<f64>().map_err(|_| {
-                bad(
-                    BadRecordKind::UnparsableNumber,
-                    format!("probability {raw:?} (attribute {a:?})"),
-                )
-            })?)
+            match number::parse(&raw) {
+                Ok(Some(p)) => Some(p),
+                Ok(None) => {
+                    return Err(bad(
+                        BadRecordKind::UnparsableNumber,
+                        format!("probability {raw:?} (attribute {a:?})"),
+                    ))
+                }
+                Err(e) => {
+                    return Err(bad(
+                        BadRecordKind::from(&e),
+                        format!("probability (attribute {a:?}): {e}"),
+                    ))
+                }
+            }
         }
         None => None,
     };
@@ -501,6 +511,15 @@ pub fn parse_label(line: &[u8]) -> Result<Label, (BadRecordKind, String)> {
         BadRecordKind::BadPayload,
         "groundTruthData.data has no label".into(),
     ))?;
+    // A label that reads as a number must be a usable one (formats::number): a regression
+    // label `1e200` or `inf` would otherwise overflow the model-quality state. A class
+    // label spelled `inf` or `NaN` is refused the same way (Rust reads both as numbers).
+    number::parse(&label).map_err(|e| {
+        (
+            BadRecordKind::from(&e),
+            format!("groundTruthData.data (eventId {key:?}): {e}"),
+        )
+    })?;
     Ok(Label { key, label })
 }
 
@@ -664,5 +683,58 @@ mod tests {
         assert_eq!(l.label, "0");
         let e = parse_label(br#"{"groundTruthData":{"data":"1"}}"#).unwrap_err();
         assert_eq!(e.0, BadRecordKind::MissingField);
+    }
+
+    /// Issue 11 item 2: a regression label `1e200` was stored as `null` in model-quality
+    /// state and every later tick aborted. Such labels are now a counted bad kind, named
+    /// with the event id and the field.
+    #[test]
+    fn poison_labels_are_refused_by_kind() {
+        let line = |data: &str, enc: &str| {
+            format!(
+                r#"{{"groundTruthData":{{"data":{data},"encoding":"{enc}"}},"eventMetadata":{{"eventId":"e9"}},"eventVersion":"0"}}"#
+            )
+        };
+        for (data, enc, kind) in [
+            ("\"1e200\"", "CSV", BadRecordKind::OutOfRange),
+            ("1e200", "CSV", BadRecordKind::OutOfRange),
+            ("\"inf\"", "CSV", BadRecordKind::NonFinite),
+            ("\"1e400\"", "CSV", BadRecordKind::NonFinite),
+            ("\"-1e309,0\"", "CSV", BadRecordKind::NonFinite),
+            (
+                "\"{\\\"label\\\": 1e200}\"",
+                "JSON",
+                BadRecordKind::OutOfRange,
+            ),
+        ] {
+            let (got, message) = parse_label(line(data, enc).as_bytes()).unwrap_err();
+            assert_eq!(got, kind, "{data}");
+            assert!(
+                message.contains("groundTruthData.data") && message.contains("e9"),
+                "{message}"
+            );
+        }
+        assert_eq!(
+            parse_label(line("\"1e100\"", "CSV").as_bytes())
+                .unwrap()
+                .label,
+            "1e100"
+        );
+    }
+
+    #[test]
+    fn poison_probabilities_are_refused_by_kind() {
+        let attrs = PredictionAttributes::default();
+        for (p, kind) in [
+            ("1e400", BadRecordKind::NonFinite),
+            ("1e200", BadRecordKind::OutOfRange),
+        ] {
+            let line = CSV_LINE.replace("\"data\":\"0.7\"", &format!("\"data\":\"{p}\""));
+            let e = prediction_of_line(line.as_bytes(), &attrs, "v").unwrap_err();
+            assert!(
+                matches!(e, PredictionError::Bad(k, ref m) if k == kind && m.contains(p)),
+                "{p}: {e:?}"
+            );
+        }
     }
 }
