@@ -65,6 +65,15 @@ pub enum CoreError {
         /// the value (`NaN`, `inf` or `-inf`)
         value: f64,
     },
+    /// An object that cannot be read as text at all (a gzip object): one error for the
+    /// object instead of a bad line per chunk of binary. Not retryable.
+    #[error("{key}: {message}")]
+    BadObject {
+        /// store key
+        key: String,
+        /// what the object is and what was expected
+        message: String,
+    },
     /// A configuration value is missing or invalid.
     #[error("invalid configuration {field} = {value:?}: {message}")]
     Config {
@@ -90,6 +99,11 @@ impl CoreError {
     /// (throttling, timeouts). Use cases propagate these, so the event is delivered again,
     /// and turn anything else into a `Failed` execution or a permanent error.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, CoreError::Io { .. } | CoreError::Transient { .. })
+        match self {
+            // A gzip object reads the same on every retry.
+            CoreError::Io { source, .. } => !crate::store::is_gzip_error(source),
+            CoreError::Transient { .. } => true,
+            _ => false,
+        }
     }
 }

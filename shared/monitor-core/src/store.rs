@@ -178,9 +178,13 @@ impl ObjectStore for LocalStore {
                 .await
                 .map_err(|e| io_err(key, e))?;
         }
-        // Write to a sibling temp file then rename: readers never see half an object.
+        // Write to a sibling temp file then rename: readers never see half an object. The
+        // name is unique per write (pid + a process-wide counter), so two concurrent puts
+        // of one key in one process never write into the same temp file.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmp = path.with_extension(format!(
-            "{}.tmp-{}",
+            "{}.tmp-{}-{n}",
             path.extension().and_then(|e| e.to_str()).unwrap_or(""),
             std::process::id()
         ));
@@ -323,7 +327,20 @@ pub struct LineReader<R> {
     max_line: usize,
     line_no: u64,
     bytes_read: u64,
+    started: bool,
 }
+
+/// The UTF-8 byte order mark some Windows tools write at the start of a text file.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+/// The first two bytes of every gzip member (RFC 1952 §2.3.1, ID1 ID2).
+const GZIP_MAGIC: &[u8] = b"\x1F\x8B";
+
+/// The error inside the [`std::io::Error`] (kind `InvalidData`) that [`LineReader`] returns
+/// for an object that is not text: a gzip object would otherwise show as a few `non_utf8`
+/// lines with no hint. Never retryable ([`CoreError::is_retryable`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the object is gzip-compressed (it starts with the gzip magic bytes 1f 8b); capture and ground-truth objects must be uncompressed JSON Lines")]
+pub struct GzipObject;
 
 /// Default limit on one line: 16 MiB (a capture record with a large JSON payload fits).
 pub const DEFAULT_MAX_LINE: usize = 16 << 20;
@@ -346,7 +363,27 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
             max_line: max_line.max(1),
             line_no: 0,
             bytes_read: 0,
+            started: false,
         }
+    }
+
+    /// Looks at the first bytes once: skips a UTF-8 byte order mark (otherwise the first
+    /// line would not parse and be lost) and refuses a gzip object with [`GzipObject`].
+    async fn check_start(&mut self) -> std::io::Result<()> {
+        self.started = true;
+        while self.end - self.start < UTF8_BOM.len() && !self.eof {
+            self.fill().await?;
+        }
+        let head = &self.buf[self.start..self.end];
+        if head.starts_with(UTF8_BOM) {
+            self.start += UTF8_BOM.len();
+        } else if head.starts_with(GZIP_MAGIC) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                GzipObject,
+            ));
+        }
+        Ok(())
     }
 
     /// 1-based number of the line last returned.
@@ -379,8 +416,16 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
     }
 
     /// The next line, or `None` at the end of the stream. A final line without `\n` is
-    /// returned too; empty lines are returned as empty slices.
+    /// returned too; empty lines are returned as empty slices. A UTF-8 byte order mark at
+    /// the start of the stream is skipped.
+    ///
+    /// # Errors
+    /// The stream's errors; an `InvalidData` error holding [`GzipObject`] when the stream
+    /// starts with gzip's magic bytes.
     pub async fn next_line(&mut self) -> std::io::Result<Option<Line<'_>>> {
+        if !self.started {
+            self.check_start().await?;
+        }
         let mut skipped: u64 = 0; // bytes of an over-long line already thrown away
         let mut scanned = 0usize; // bytes of the current window already searched for '\n'
         loop {
@@ -426,6 +471,11 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
     }
 }
 
+/// Whether `e` is [`LineReader`]'s refusal of a gzip object.
+pub fn is_gzip_error(e: &std::io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<GzipObject>())
+}
+
 /// Reads every remaining byte of a reader (for small objects only).
 pub async fn read_all(mut reader: ByteReader) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
@@ -436,6 +486,7 @@ pub async fn read_all(mut reader: ByteReader) -> std::io::Result<Vec<u8>> {
 /// Streams `reader` line by line into `push` (bounded memory); returns the line count.
 ///
 /// # Errors
+/// [`CoreError::BadObject`] naming `source` for a gzip object (nothing is pushed);
 /// [`CoreError::Io`] naming `source` when the stream fails.
 pub async fn for_each_line<R: tokio::io::AsyncRead + Unpin>(
     reader: R,
@@ -444,9 +495,18 @@ pub async fn for_each_line<R: tokio::io::AsyncRead + Unpin>(
 ) -> Result<u64, CoreError> {
     let mut lines = LineReader::new(reader);
     let mut line_no = 0u64;
-    while let Some(line) = lines.next_line().await.map_err(|e| CoreError::Io {
-        key: source.into(),
-        source: e,
+    while let Some(line) = lines.next_line().await.map_err(|e| {
+        if is_gzip_error(&e) {
+            CoreError::BadObject {
+                key: source.into(),
+                message: GzipObject.to_string(),
+            }
+        } else {
+            CoreError::Io {
+                key: source.into(),
+                source: e,
+            }
+        }
     })? {
         line_no += 1;
         push(line_no, &line);
@@ -933,6 +993,73 @@ mod tests {
             matches!(&e, CoreError::NonFiniteState { field, .. } if field == "by_name.age"),
             "{e:?}"
         );
+    }
+
+    /// Issue 11 item 8: the temp name was `{key}.tmp-{pid}`, so two puts of one key in one
+    /// process wrote into the same temp file and could rename a torn mix. Each put now has
+    /// its own temp file: whatever order they finish in, the object is one whole body.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_puts_of_one_key_never_tear() {
+        let dir = std::env::temp_dir().join(format!("mw-store-tear-{}", std::process::id()));
+        let store = LocalStore::new(&dir);
+        let bodies: Vec<Vec<u8>> = (0..16u8).map(|i| vec![b'a' + i; 256 << 10]).collect();
+        let mut tasks = Vec::new();
+        for body in bodies.clone() {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store.put("state/k.json", body).await
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let got = store.get("state/k.json").await.unwrap();
+        assert!(
+            bodies.contains(&got),
+            "the object is exactly one of the bodies written"
+        );
+        assert_eq!(store.list("state/").await.unwrap(), ["state/k.json"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Issue 11 item 8: a UTF-8 BOM made the first line unparsable; a gzip object showed as a
+    /// few `non_utf8` lines.
+    #[tokio::test]
+    async fn a_bom_is_skipped_and_gzip_is_one_clear_error() {
+        assert_eq!(
+            lines_of(b"\xEF\xBB\xBF{\"a\":1}\n{\"b\":2}\n", 64).await,
+            ["{\"a\":1}", "{\"b\":2}"]
+        );
+        assert_eq!(
+            lines_of(b"\xEF\xBB", 64).await,
+            ["\u{FFFD}"],
+            "a lone half BOM is data"
+        );
+        // gzip of "x\n" (`printf 'x\n' | gzip -n | xxd`): starts with 1f 8b 08
+        let gz: &[u8] = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\xe0\x02\x00";
+        let mut pushed = 0;
+        let err = for_each_line(
+            std::io::Cursor::new(gz.to_vec()),
+            "data-capture/x.jsonl",
+            |_, _| pushed += 1,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(pushed, 0);
+        assert!(matches!(&err, CoreError::BadObject { key, .. } if key == "data-capture/x.jsonl"));
+        assert!(err.to_string().contains("gzip"), "{err}");
+        assert!(!err.is_retryable());
+        let io = LineReader::new(std::io::Cursor::new(gz.to_vec()))
+            .next_line()
+            .await
+            .map(|_| ())
+            .unwrap_err();
+        assert!(is_gzip_error(&io));
+        let as_core = CoreError::Io {
+            key: "k".into(),
+            source: io,
+        };
+        assert!(!as_core.is_retryable(), "a gzip object is not retried");
     }
 
     async fn lines_of(data: &[u8], max: usize) -> Vec<String> {

@@ -227,6 +227,7 @@ pub struct Attributor<'a> {
     lines: u64,
     monitor: String,
     source: String,
+    warnings: crate::formats::capture::WarnBudget,
 }
 
 impl<'a> Attributor<'a> {
@@ -268,6 +269,7 @@ impl<'a> Attributor<'a> {
             lines: 0,
             monitor: cfg.name.clone(),
             source: source.into(),
+            warnings: crate::formats::capture::WarnBudget::default(),
         })
     }
 
@@ -318,7 +320,11 @@ impl<'a> Attributor<'a> {
                 match captured_attributions(bytes, pointer, &ctx.features) {
                     Ok(phi) => Some(phi),
                     Err((kind, message)) => {
-                        tracing::debug!(source = %self.source, line = line_no, %message, "no attributions");
+                        if self.warnings.take() {
+                            tracing::warn!(source = %self.source, line = line_no, %message, "no attributions");
+                        } else {
+                            tracing::debug!(source = %self.source, line = line_no, %message, "no attributions");
+                        }
                         self.slot().bad_records.add(kind, line_no);
                         return;
                     }

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::MonitorConfig;
-use crate::formats::capture::{BadRecordKind, BadRecords};
+use crate::formats::capture::{BadRecordKind, BadRecords, WarnBudget};
 use crate::formats::number;
 use crate::layout::CaptureKey;
 use crate::store::{for_each_line, Line, StateFile};
@@ -536,6 +536,7 @@ pub struct Indexer<'a> {
     attrs: &'a PredictionAttributes,
     variant: String,
     index: PredictionIndex,
+    warnings: WarnBudget,
 }
 
 impl<'a> Indexer<'a> {
@@ -551,6 +552,7 @@ impl<'a> Indexer<'a> {
                 predictions: Vec::new(),
                 bad_records: BadRecords::default(),
             },
+            warnings: WarnBudget::default(),
         }
     }
 
@@ -572,7 +574,11 @@ impl<'a> Indexer<'a> {
             Ok(p) => self.index.predictions.push(p),
             Err(PredictionError::Shadow) => {}
             Err(PredictionError::Bad(kind, message)) => {
-                tracing::debug!(source = %self.index.source, line = line_no, %message, "no prediction in capture line");
+                if self.warnings.take() {
+                    tracing::warn!(source = %self.index.source, line = line_no, kind = %kind, %message, "no prediction in capture line");
+                } else {
+                    tracing::debug!(source = %self.index.source, line = line_no, kind = %kind, %message, "no prediction in capture line");
+                }
                 self.index.bad_records.add(kind, line_no);
             }
         }

@@ -299,3 +299,15 @@ impl fmt::Display for BadRecordKind {
         f.write_str(self.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_warn_budget_allows_the_first_lines_of_an_object_only() {
+        let mut b = WarnBudget::default();
+        let allowed = (0..25).filter(|_| b.take()).count();
+        assert_eq!(allowed, WARN_LINES_PER_OBJECT as usize);
+    }
+}
