@@ -342,11 +342,14 @@ impl<'a> Attributor<'a> {
         let mut x = std::mem::take(&mut self.x);
         let several = batch.len() > 1;
         for (r, row) in batch.iter().enumerate() {
-            let mut ok = true;
+            // `Err(kind)`: a feature value is not a number, or not a usable one (non-finite
+            // or beyond ±1e100, formats::number), which would overflow the SHAP sums.
+            let mut ok: Result<(), BadRecordKind> = Ok(());
             for (j, &pos) in ctx.positions.iter().enumerate() {
-                match row.get(pos).and_then(|s| s.trim().parse::<f64>().ok()) {
-                    Some(f) if f.is_finite() => x[j] = f,
-                    _ => ok = false,
+                match row.get(pos).map(crate::formats::number::parse) {
+                    Some(Ok(Some(f))) => x[j] = f,
+                    Some(Err(e)) => ok = Err(BadRecordKind::from(&e)),
+                    Some(Ok(None)) | None => ok = Err(BadRecordKind::UnparsableNumber),
                 }
             }
             let slot = self.slot();
@@ -355,9 +358,8 @@ impl<'a> Attributor<'a> {
                 slot.shap.add(phi);
                 continue;
             }
-            if !ok {
-                slot.bad_records
-                    .add(BadRecordKind::UnparsableNumber, line_no);
+            if let Err(kind) = ok {
+                slot.bad_records.add(kind, line_no);
                 continue;
             }
             match &ctx.explainer {

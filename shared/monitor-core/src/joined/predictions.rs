@@ -243,7 +243,8 @@ pub fn json_kind(v: &serde_json::Value) -> &'static str {
 /// Every value of an input payload as a number: the first CSV line's fields, or a JSON
 /// array (also `{"features": [...]}` / `{"instances": [[...]]}`); `None` if any is not numeric.
 pub fn numeric_inputs(payload: &str, kind: &str) -> Option<Vec<f64>> {
-    let finite = |x: f64| x.is_finite().then_some(x);
+    // usable numbers only (finite, within ±1e100: formats::number)
+    let finite = |x: f64| number::check(x, "").ok();
     if kind == "json" {
         let v: serde_json::Value = serde_json::from_str(payload.trim()).ok()?;
         let arr = match &v {
@@ -742,5 +743,16 @@ mod tests {
                 "{p}: {e:?}"
             );
         }
+    }
+
+    /// Attribution inputs: a value beyond ±1e100 or non-finite makes the record's inputs
+    /// unusable (`None`) instead of overflowing the SHAP sums.
+    #[test]
+    fn numeric_inputs_refuse_poison_numbers() {
+        assert_eq!(numeric_inputs("1,2.5", "csv"), Some(vec![1.0, 2.5]));
+        assert_eq!(numeric_inputs("1e200,2", "csv"), None);
+        assert_eq!(numeric_inputs("1e400,2", "csv"), None);
+        assert_eq!(numeric_inputs("[1, 1e200]", "json"), None);
+        assert_eq!(numeric_inputs("[1, 2]", "json"), Some(vec![1.0, 2.0]));
     }
 }
