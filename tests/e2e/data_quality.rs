@@ -546,3 +546,29 @@ async fn poison_numbers_are_counted_and_the_window_still_completes() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 11 item 8: a gzip capture object showed as three `non_utf8` lines with no hint.
+/// Now ingest refuses the object once, saying it is gzip, and the error is not retryable
+/// (the same bytes fail the same way on every retry).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gzip_capture_object_is_one_clear_error() {
+    let dir = temp_dir("dq-gzip");
+    let store = LocalStore::new(&dir);
+    let scenario = Scenario {
+        hours: 1,
+        ..small_scenario()
+    };
+    run_scenario(&store, &scenario, false).await.unwrap();
+    keep_only_data_quality(&dir);
+    let (key, _) = scenario.capture_files(ENDPOINT, 0).remove(0);
+    // the gzip header (RFC 1952 §2.3: ID1 ID2 CM FLG MTIME XFL OS) and some deflate bytes
+    let gz = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\xe0\x02\x00\xff\xfe\n\x80".to_vec();
+    store.put(&key, gz).await.unwrap();
+    let err = ingest::run(&store, std::slice::from_ref(&key))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("gzip-compressed"), "{err}");
+    assert!(err.to_string().contains(&key), "{err}");
+    assert!(!err.is_retryable());
+    let _ = std::fs::remove_dir_all(&dir);
+}
