@@ -446,3 +446,129 @@ async fn sub_hour_windows_and_a_missing_baseline() {
         .is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Rewrites the first input value of a demo capture line: `csv` keeps the CSV payload,
+/// otherwise the payload becomes the JSON array of the same values (numbers as written).
+fn with_first_input(line: &[u8], first: &str, csv: bool) -> Vec<u8> {
+    let mut rec: serde_json::Value = serde_json::from_slice(line).unwrap();
+    let input = &mut rec["captureData"]["endpointInput"];
+    let data = input["data"].as_str().unwrap().to_owned();
+    let mut values: Vec<String> = data.split(',').map(str::to_owned).collect();
+    values[0] = first.to_owned();
+    if csv {
+        input["data"] = values.join(",").into();
+    } else {
+        let items: Vec<String> = values
+            .iter()
+            .map(|v| {
+                if v.parse::<f64>().is_ok() {
+                    v.clone()
+                } else {
+                    serde_json::to_string(v).unwrap()
+                }
+            })
+            .collect();
+        input["data"] = format!("[{}]", items.join(",")).into();
+        input["encoding"] = "JSON".into();
+        input["observedContentType"] = "application/json".into();
+    }
+    serde_json::to_vec(&rec).unwrap()
+}
+
+/// Issue 11 item 1: `1e400` in a CSV column, `1e400` in a JSON payload and a finite `1e200`
+/// each poisoned the partial profile (written as `null`, so the window ended `Failed:
+/// Unreadable state` and nothing was published). Now each is counted by kind, its record
+/// is still profiled, and the window completes and publishes.
+#[tokio::test(flavor = "multi_thread")]
+async fn poison_numbers_are_counted_and_the_window_still_completes() {
+    let dir = temp_dir("dq-poison");
+    let store = LocalStore::new(&dir);
+    let scenario = Scenario {
+        hours: 1,
+        ..small_scenario()
+    };
+    run_scenario(&store, &scenario, false).await.unwrap();
+    keep_only_data_quality(&dir);
+    let (key, clean) = scenario.capture_files(ENDPOINT, 0).remove(0);
+    let mut lines: Vec<Vec<u8>> = clean
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
+    let good_lines = lines.len() as u64;
+    // lines 2, 4, 6 (1-based): the three scenarios of the issue text
+    lines[1] = with_first_input(&lines[1], "1e400", true);
+    lines[3] = with_first_input(&lines[3], "1e400", false);
+    lines[5] = with_first_input(&lines[5], "1e200", true);
+    store.put(&key, lines.join(&b'\n')).await.unwrap();
+    let summary = ingest::run(&store, std::slice::from_ref(&key))
+        .await
+        .unwrap();
+    let obj = &summary.objects[0];
+    assert_eq!(obj.records, good_lines, "every record is still profiled");
+    let partial = PartialProfile::from_json(
+        &obj.state_keys[0],
+        &store.get(&obj.state_keys[0]).await.unwrap(),
+    )
+    .unwrap();
+    let mut by_kind = std::collections::BTreeMap::new();
+    for m in &partial.minutes {
+        for (k, v) in &m.bad_records.by_kind {
+            let e = by_kind.entry(k.clone()).or_insert((0, Vec::new()));
+            e.0 += v.count;
+            e.1.extend(v.first_lines.iter().copied());
+        }
+    }
+    assert_eq!(by_kind["non_finite"], (2, vec![2, 4]), "{by_kind:?}");
+    assert_eq!(by_kind["out_of_range"], (1, vec![6]), "{by_kind:?}");
+    assert!(
+        !by_kind.contains_key("unparsable_number"),
+        "a refused number is counted once, by its own kind: {by_kind:?}"
+    );
+    let sink = MemoryMetricSink::new();
+    let now = chrono::DateTime::from_timestamp(scenario.hour_start(0) + 3600 + 60, 0).unwrap();
+    let ticked = tick::run(
+        &store,
+        &sink,
+        &TickRequest {
+            now,
+            monitor: None,
+            window_end: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(ticked.executions.len(), 1);
+    assert_ne!(ticked.executions[0].status, ExecutionStatus::Failed);
+    assert!(
+        !sink.data().is_empty(),
+        "the window's metrics are published"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 11 item 8: a gzip capture object showed as three `non_utf8` lines with no hint.
+/// Now ingest refuses the object once, saying it is gzip, and the error is not retryable
+/// (the same bytes fail the same way on every retry).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gzip_capture_object_is_one_clear_error() {
+    let dir = temp_dir("dq-gzip");
+    let store = LocalStore::new(&dir);
+    let scenario = Scenario {
+        hours: 1,
+        ..small_scenario()
+    };
+    run_scenario(&store, &scenario, false).await.unwrap();
+    keep_only_data_quality(&dir);
+    let (key, _) = scenario.capture_files(ENDPOINT, 0).remove(0);
+    // the gzip header (RFC 1952 §2.3: ID1 ID2 CM FLG MTIME XFL OS) and some deflate bytes
+    let gz = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\xe0\x02\x00\xff\xfe\n\x80".to_vec();
+    store.put(&key, gz).await.unwrap();
+    let err = ingest::run(&store, std::slice::from_ref(&key))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("gzip-compressed"), "{err}");
+    assert!(err.to_string().contains(&key), "{err}");
+    assert!(!err.is_retryable());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -419,3 +419,87 @@ async fn quality_baseline_feeds_the_monitor() {
     }
     let _ = Utc.timestamp_opt(0, 0);
 }
+
+/// Issue 11 item 2: a regression ground-truth label `1e200` was stored as `null` in the
+/// model-quality state and every tick of the look-back aborted. Now it (and `inf`) is counted
+/// as a bad label by kind, the other labels are joined, the state reads back and the window
+/// completes.
+#[tokio::test]
+async fn a_poison_regression_label_is_counted_and_the_window_completes() {
+    let store = MemoryStore::new();
+    let mut cfg = monitor();
+    if let Some(mq) = cfg.model_quality.as_mut() {
+        mq.quality.problem_type = ProblemType::Regression;
+    }
+    save_monitor(&store, &cfg).await.unwrap();
+    let c = ModelQualityConstraints {
+        version: Some(0.0),
+        problem_type: ProblemType::Regression,
+        constraints: vec![(
+            "mae".into(),
+            MetricConstraint::new(1e6, ComparisonOperator::GreaterThanThreshold),
+        )],
+        extra: Default::default(),
+    };
+    store
+        .put(
+            &format!("baselines/{M}/constraints.json"),
+            c.to_json().into_bytes(),
+        )
+        .await
+        .unwrap();
+    let h3 = t("2026-11-01T03:00:00Z");
+    put_capture(&store, h3, "00-00-000-a", 0..10).await;
+    // ids 0..10 get label "0.5", except id 3 (`1e200`, beyond ±1e100) and id 4 (`inf`)
+    let body: String = (0..10)
+        .map(|i| {
+            let label = match i {
+                3 => "1e200",
+                4 => "inf",
+                _ => "0.5",
+            };
+            format!(
+                "{{\"groundTruthData\":{{\"data\":\"{label}\",\"encoding\":\"CSV\"}},\"eventMetadata\":{{\"eventId\":\"{i}\"}},\"eventVersion\":\"0\"}}\n"
+            )
+        })
+        .collect();
+    let key = format!(
+        "ground-truth/{EP}/{}/labels.jsonl",
+        h3.format("%Y/%m/%d/%H")
+    );
+    store.put(&key, body.into_bytes()).await.unwrap();
+    let merged = ground_truth::run(
+        &store,
+        std::slice::from_ref(&key),
+        t("2026-11-01T03:30:00Z"),
+    )
+    .await
+    .unwrap();
+    let obj = &merged.objects[0];
+    assert_eq!((obj.labels, obj.matched, obj.bad_records), (8, 8, 2));
+    let state =
+        LabelObjectState::from_json(&obj.state_key, &store.get(&obj.state_key).await.unwrap())
+            .expect("the state reads back");
+    assert_eq!(state.bad_records.by_kind["out_of_range"].first_lines, [4]);
+    assert_eq!(state.bad_records.by_kind["non_finite"].first_lines, [5]);
+    let exec = tick::run(
+        &store,
+        &MemoryMetricSink::new(),
+        &TickRequest {
+            now: t("2026-11-01T04:05:00Z"),
+            monitor: Some(M.into()),
+            window_end: None,
+        },
+    )
+    .await
+    .unwrap()
+    .executions
+    .remove(0);
+    assert_eq!(
+        exec.status,
+        ExecutionStatus::Completed,
+        "{}",
+        exec.exit_message
+    );
+    assert_eq!(exec.label_coverage.unwrap().matched, 8);
+}

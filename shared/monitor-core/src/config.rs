@@ -223,11 +223,139 @@ fn yes() -> bool {
     true
 }
 
+/// The keys a monitor config may hold, per section (`""` is the top level). serde's
+/// `deny_unknown_fields` cannot be used because the model-quality and bias sections flatten
+/// shared structs, so the keys are listed here; `every_key_written_is_known` keeps this
+/// list and the structs in step.
+const KNOWN_KEYS: [(&str, &[&str]); 5] = [
+    (
+        "",
+        &[
+            "name",
+            "kind",
+            "endpoint",
+            "variant",
+            "baseline_prefix",
+            "capture_prefix",
+            "window_minutes",
+            "capture",
+            "publish_metrics",
+            "model_quality",
+            "bias",
+            "explainability",
+        ],
+    ),
+    ("capture", &["output_columns", "json_pointers"]),
+    (
+        "model_quality",
+        &[
+            "problem_type",
+            "positive_label",
+            "inference_attribute",
+            "probability_attribute",
+            "probability_threshold",
+            "facet_attributes",
+            "keep_input_features",
+            "ground_truth_prefix",
+            "lookback_hours",
+            "offset_minutes",
+        ],
+    ),
+    (
+        "bias",
+        &[
+            "inference_attribute",
+            "probability_attribute",
+            "probability_threshold",
+            "facet_attributes",
+            "keep_input_features",
+            "analysis_config_key",
+            "ground_truth_prefix",
+            "lookback_hours",
+            "offset_minutes",
+            "flip_sample",
+        ],
+    ),
+    (
+        "explainability",
+        &["explainer", "analysis_config_key", "ndcg_threshold"],
+    ),
+];
+
+/// Levenshtein distance (insertions, deletions, substitutions; one row of the DP table).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let up = row[j + 1];
+            row[j + 1] = (up + 1).min(row[j] + 1).min(diag + usize::from(ca != *cb));
+            diag = up;
+        }
+    }
+    row[b.len()]
+}
+
+/// The known key closest to `unknown`, when it is close enough to be a typo (at most a
+/// third of its length, and at least 1, edits away).
+fn closest_key<'k>(unknown: &str, known: &[&'k str]) -> Option<&'k str> {
+    let limit = (unknown.chars().count() / 3).max(1);
+    known
+        .iter()
+        .map(|k| (edit_distance(unknown, k), *k))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, k)| k)
+}
+
+/// Fails on the first key of `raw` that no section of a monitor config knows, naming it
+/// and the closest known key.
+fn check_known_keys(key: &str, raw: &serde_json::Value) -> Result<(), CoreError> {
+    for (section, known) in KNOWN_KEYS {
+        let obj = if section.is_empty() {
+            raw.as_object()
+        } else {
+            raw.get(section).and_then(serde_json::Value::as_object)
+        };
+        let Some(obj) = obj else { continue };
+        if let Some(unknown) = obj.keys().find(|k| !known.contains(&k.as_str())) {
+            let path = if section.is_empty() {
+                unknown.clone()
+            } else {
+                format!("{section}.{unknown}")
+            };
+            let hint = closest_key(unknown, known)
+                .map_or_else(String::new, |k| format!("; did you mean {k:?}?"));
+            return Err(CoreError::Config {
+                field: format!("{key}: {path}"),
+                value: unknown.clone(),
+                message: format!("unknown key{hint}"),
+            });
+        }
+    }
+    Ok(())
+}
+
 impl MonitorConfig {
-    /// Parses and validates a configuration file.
+    /// Parses and validates a configuration file. A UTF-8 byte order mark is skipped.
+    ///
+    /// # Errors
+    /// [`CoreError::Config`] naming the key file and the field: malformed JSON, a missing or
+    /// invalid field, or an unknown key (with the closest known key suggested, so a typo
+    /// such as `window_minute` is not silently ignored).
     pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, CoreError> {
-        let cfg: MonitorConfig = serde_json::from_slice(bytes).map_err(|e| CoreError::Config {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let syntax = |e: serde_json::Error| CoreError::Config {
             field: format!("{key}:{}:{}", e.line(), e.column()),
+            value: String::new(),
+            message: e.to_string(),
+        };
+        let raw: serde_json::Value = serde_json::from_slice(bytes).map_err(syntax)?;
+        check_known_keys(key, &raw)?;
+        let cfg: MonitorConfig = serde_json::from_value(raw).map_err(|e| CoreError::Config {
+            field: key.to_owned(),
             value: String::new(),
             message: e.to_string(),
         })?;
@@ -436,5 +564,77 @@ mod tests {
         assert!(err.to_string().contains("name"), "{err}");
         let err = MonitorConfig::from_json("k", br#"{"name":"a","endpoint":"e"}"#).unwrap_err();
         assert!(err.to_string().contains("baseline_prefix"), "{err}");
+    }
+
+    /// Issue 11 item 8: `window_minute` and `capture_prefx` were silently ignored.
+    #[test]
+    fn unknown_keys_are_named_with_the_closest_known_key() {
+        let cases = [
+            (
+                r#""window_minute":5"#,
+                "window_minute",
+                Some("window_minutes"),
+            ),
+            (
+                r#""capture_prefx":"x/""#,
+                "capture_prefx",
+                Some("capture_prefix"),
+            ),
+            (
+                r#""capture":{"output_column":1}"#,
+                "capture.output_column",
+                Some("output_columns"),
+            ),
+            (r#""colour":"red""#, "colour", None),
+        ];
+        for (extra, path, hint) in cases {
+            let text = format!(r#"{{"name":"a","endpoint":"e","baseline_prefix":"b",{extra}}}"#);
+            let err = MonitorConfig::from_json("config/monitors/a.json", text.as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!("config/monitors/a.json: {path}")),
+                "{err}"
+            );
+            match hint {
+                Some(k) => assert!(
+                    err.ends_with(&format!("unknown key; did you mean {k:?}?")),
+                    "{err}"
+                ),
+                None => assert!(err.ends_with("unknown key"), "{err}"),
+            }
+        }
+    }
+
+    /// Every key the structs write back (all sections filled in) is in KNOWN_KEYS, so a
+    /// config saved by `save_monitor` always loads again.
+    #[test]
+    fn every_key_written_is_known() {
+        let full = br#"{"name":"a","endpoint":"e","baseline_prefix":"b","variant":"v",
+            "capture":{"output_columns":1,"json_pointers":{"x":"/input/x"}},
+            "model_quality":{"problem_type":"Regression","inference_attribute":"p",
+                "facet_attributes":{"f":"/x"},"keep_input_features":true,"ground_truth_prefix":"g/"},
+            "bias":{"probability_attribute":"p","analysis_config_key":"a","ground_truth_prefix":"g/",
+                "facet_attributes":{"f":"/x"},"keep_input_features":true},
+            "explainability":{"explainer":{"captured":{"pointer":"/x"}},"analysis_config_key":"a"}}"#;
+        let cfg = MonitorConfig::from_json("k", full).unwrap();
+        let written = serde_json::to_value(&cfg).unwrap();
+        check_known_keys("k", &written).unwrap();
+        let back = MonitorConfig::from_json("k", &serde_json::to_vec(&cfg).unwrap()).unwrap();
+        assert_eq!(back, cfg);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let text = b"\xEF\xBB\xBF{\"name\":\"a\",\"endpoint\":\"e\",\"baseline_prefix\":\"b\"}";
+        assert_eq!(MonitorConfig::from_json("k", text).unwrap().name, "a");
+    }
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        // classic textbook pair: kitten -> sitting is 3 edits
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("window_minute", "window_minutes"), 1);
     }
 }

@@ -54,6 +54,26 @@ pub enum CoreError {
         #[source]
         source: crate::formats::statistics::FormatError,
     },
+    /// A state about to be written holds a non-finite float (serde_json would write it as
+    /// `null` and the file would no longer decode): refused, nothing is written.
+    #[error("refusing to write state of {key}: field {field} is {value}, not a finite number")]
+    NonFiniteState {
+        /// what the state was built from (its source object)
+        key: String,
+        /// dotted path of the field, e.g. `minutes[0].profile.features[2].moments.sum`
+        field: String,
+        /// the value (`NaN`, `inf` or `-inf`)
+        value: f64,
+    },
+    /// An object that cannot be read as text at all (a gzip object): one error for the
+    /// object instead of a bad line per chunk of binary. Not retryable.
+    #[error("{key}: {message}")]
+    BadObject {
+        /// store key
+        key: String,
+        /// what the object is and what was expected
+        message: String,
+    },
     /// A configuration value is missing or invalid.
     #[error("invalid configuration {field} = {value:?}: {message}")]
     Config {
@@ -90,6 +110,11 @@ impl CoreError {
     /// (throttling, timeouts). Use cases propagate these, so the event is delivered again,
     /// and turn anything else into a `Failed` execution or a permanent error.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, CoreError::Io { .. } | CoreError::Transient { .. })
+        match self {
+            // A gzip object reads the same on every retry.
+            CoreError::Io { source, .. } => !crate::store::is_gzip_error(source),
+            CoreError::Transient { .. } => true,
+            _ => false,
+        }
     }
 }

@@ -193,7 +193,7 @@ pub(crate) async fn publish_window<M: MetricSink>(
         exec.violations as u64,
         exec.records,
     ));
-    metrics.publish(&data).await
+    metrics.publish(&crate::metrics::sanitize(data).data).await
 }
 
 /// Writes the report of an evaluated window under `prefix`: the window's own file

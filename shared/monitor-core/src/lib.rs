@@ -24,6 +24,7 @@
 //! | | [`metrics`] | the metrics port, its EMF / file / memory adapters, shared builders |
 //! | | [`formats`] | SageMaker's files, byte-compatible, and the one capture parser ([`formats::capture`]) |
 //! | | [`error`] | [`CoreError`] |
+//! | tests | [`robustness`] | the parsers' invariants on hostile input (property tests and fuzz targets) |
 //!
 //! Capabilities import only the base, never each other or [`app`]; nothing below [`app`]
 //! imports it. Two base modules still name capability types: [`config`] holds each
@@ -69,6 +70,7 @@ pub mod layout;
 pub mod metrics;
 pub mod model_quality;
 pub mod retrain;
+pub mod robustness;
 pub mod store;
 
 pub use error::CoreError;

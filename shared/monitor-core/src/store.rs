@@ -55,9 +55,27 @@ pub trait StateFile: serde::Serialize + serde::de::DeserializeOwned {
 
     /// Encodes it (compact JSON; the same bytes for the same state).
     ///
+    /// Nothing non-finite is ever persisted: serde_json would write `NaN` or `±inf` as
+    /// `null`, and the file would then fail to decode on every later read (issue 11), so the
+    /// state is checked first and refused whole.
+    ///
     /// # Errors
-    /// [`CoreError::State`] if serialisation fails.
+    /// [`CoreError::NonFiniteState`] naming the state's source and the field path of the
+    /// first non-finite float; [`CoreError::State`] if serialisation fails.
     fn to_json(&self) -> Result<Vec<u8>, CoreError> {
+        if let Err(found) = finite::check(self) {
+            if found.path.is_empty() {
+                return Err(CoreError::State {
+                    key: self.source().to_owned(),
+                    message: found.to_string(),
+                });
+            }
+            return Err(CoreError::NonFiniteState {
+                key: self.source().to_owned(),
+                field: found.path,
+                value: found.value,
+            });
+        }
         serde_json::to_vec(self).map_err(|e| CoreError::State {
             key: self.source().to_owned(),
             message: e.to_string(),
@@ -160,9 +178,13 @@ impl ObjectStore for LocalStore {
                 .await
                 .map_err(|e| io_err(key, e))?;
         }
-        // Write to a sibling temp file then rename: readers never see half an object.
+        // Write to a sibling temp file then rename: readers never see half an object. The
+        // name is unique per write (pid + a process-wide counter), so two concurrent puts
+        // of one key in one process never write into the same temp file.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmp = path.with_extension(format!(
-            "{}.tmp-{}",
+            "{}.tmp-{}-{n}",
             path.extension().and_then(|e| e.to_str()).unwrap_or(""),
             std::process::id()
         ));
@@ -305,7 +327,20 @@ pub struct LineReader<R> {
     max_line: usize,
     line_no: u64,
     bytes_read: u64,
+    started: bool,
 }
+
+/// The UTF-8 byte order mark some Windows tools write at the start of a text file.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+/// The first two bytes of every gzip member (RFC 1952 §2.3.1, ID1 ID2).
+const GZIP_MAGIC: &[u8] = b"\x1F\x8B";
+
+/// The error inside the [`std::io::Error`] (kind `InvalidData`) that [`LineReader`] returns
+/// for an object that is not text: a gzip object would otherwise show as a few `non_utf8`
+/// lines with no hint. Never retryable ([`CoreError::is_retryable`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the object is gzip-compressed (it starts with the gzip magic bytes 1f 8b); capture and ground-truth objects must be uncompressed JSON Lines")]
+pub struct GzipObject;
 
 /// Default limit on one line: 16 MiB (a capture record with a large JSON payload fits).
 pub const DEFAULT_MAX_LINE: usize = 16 << 20;
@@ -328,7 +363,27 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
             max_line: max_line.max(1),
             line_no: 0,
             bytes_read: 0,
+            started: false,
         }
+    }
+
+    /// Looks at the first bytes once: skips a UTF-8 byte order mark (otherwise the first
+    /// line would not parse and be lost) and refuses a gzip object with [`GzipObject`].
+    async fn check_start(&mut self) -> std::io::Result<()> {
+        self.started = true;
+        while self.end - self.start < UTF8_BOM.len() && !self.eof {
+            self.fill().await?;
+        }
+        let head = &self.buf[self.start..self.end];
+        if head.starts_with(UTF8_BOM) {
+            self.start += UTF8_BOM.len();
+        } else if head.starts_with(GZIP_MAGIC) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                GzipObject,
+            ));
+        }
+        Ok(())
     }
 
     /// 1-based number of the line last returned.
@@ -361,8 +416,16 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
     }
 
     /// The next line, or `None` at the end of the stream. A final line without `\n` is
-    /// returned too; empty lines are returned as empty slices.
+    /// returned too; empty lines are returned as empty slices. A UTF-8 byte order mark at
+    /// the start of the stream is skipped.
+    ///
+    /// # Errors
+    /// The stream's errors; an `InvalidData` error holding [`GzipObject`] when the stream
+    /// starts with gzip's magic bytes.
     pub async fn next_line(&mut self) -> std::io::Result<Option<Line<'_>>> {
+        if !self.started {
+            self.check_start().await?;
+        }
         let mut skipped: u64 = 0; // bytes of an over-long line already thrown away
         let mut scanned = 0usize; // bytes of the current window already searched for '\n'
         loop {
@@ -408,6 +471,11 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
     }
 }
 
+/// Whether `e` is [`LineReader`]'s refusal of a gzip object.
+pub fn is_gzip_error(e: &std::io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<GzipObject>())
+}
+
 /// Reads every remaining byte of a reader (for small objects only).
 pub async fn read_all(mut reader: ByteReader) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
@@ -418,6 +486,7 @@ pub async fn read_all(mut reader: ByteReader) -> std::io::Result<Vec<u8>> {
 /// Streams `reader` line by line into `push` (bounded memory); returns the line count.
 ///
 /// # Errors
+/// [`CoreError::BadObject`] naming `source` for a gzip object (nothing is pushed);
 /// [`CoreError::Io`] naming `source` when the stream fails.
 pub async fn for_each_line<R: tokio::io::AsyncRead + Unpin>(
     reader: R,
@@ -426,9 +495,18 @@ pub async fn for_each_line<R: tokio::io::AsyncRead + Unpin>(
 ) -> Result<u64, CoreError> {
     let mut lines = LineReader::new(reader);
     let mut line_no = 0u64;
-    while let Some(line) = lines.next_line().await.map_err(|e| CoreError::Io {
-        key: source.into(),
-        source: e,
+    while let Some(line) = lines.next_line().await.map_err(|e| {
+        if is_gzip_error(&e) {
+            CoreError::BadObject {
+                key: source.into(),
+                message: GzipObject.to_string(),
+            }
+        } else {
+            CoreError::Io {
+                key: source.into(),
+                source: e,
+            }
+        }
     })? {
         line_no += 1;
         push(line_no, &line);
@@ -436,9 +514,553 @@ pub async fn for_each_line<R: tokio::io::AsyncRead + Unpin>(
     Ok(line_no)
 }
 
+/// The guard of [`StateFile::to_json`]: walks a value through serde and stops at the first
+/// non-finite float, naming its path (`minutes[0].profile.features[3].moments.sum`).
+/// serde_json would write such a float as `null`, which no state file can be read back from.
+mod finite {
+    use std::fmt;
+
+    use serde::ser::{self, Serialize};
+
+    /// The first non-finite float found: its dotted path and value.
+    #[derive(Debug)]
+    pub(super) struct Found {
+        pub(super) path: String,
+        pub(super) value: f64,
+        custom: Option<String>,
+    }
+
+    impl fmt::Display for Found {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match &self.custom {
+                Some(m) => f.write_str(m),
+                None => write!(f, "{} = {}", self.path, self.value),
+            }
+        }
+    }
+
+    impl std::error::Error for Found {}
+
+    impl ser::Error for Found {
+        fn custom<T: fmt::Display>(msg: T) -> Self {
+            Found {
+                path: String::new(),
+                value: 0.0,
+                custom: Some(msg.to_string()),
+            }
+        }
+    }
+
+    /// `Ok(())` when every float in `value` is finite; else the first one that is not.
+    /// (A custom serialisation error, which serde_json would also report, is passed on.)
+    pub(super) fn check<T: Serialize + ?Sized>(value: &T) -> Result<(), Found> {
+        let mut path = Vec::new();
+        value.serialize(Checker { path: &mut path })
+    }
+
+    struct Checker<'a> {
+        path: &'a mut Vec<String>,
+    }
+
+    impl Checker<'_> {
+        fn float(self, v: f64) -> Result<(), Found> {
+            if v.is_finite() {
+                return Ok(());
+            }
+            let mut path = String::new();
+            for seg in self.path.iter() {
+                if !seg.starts_with('[') && !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(seg);
+            }
+            Err(Found {
+                path: if path.is_empty() {
+                    "(root)".into()
+                } else {
+                    path
+                },
+                value: v,
+                custom: None,
+            })
+        }
+
+        fn at<T: Serialize + ?Sized>(&mut self, seg: String, v: &T) -> Result<(), Found> {
+            self.path.push(seg);
+            let r = v.serialize(Checker {
+                path: &mut *self.path,
+            });
+            self.path.pop();
+            r
+        }
+    }
+
+    /// Compound state: counts elements so each gets its index as a path segment.
+    struct Seq<'a> {
+        c: Checker<'a>,
+        i: usize,
+        key: Option<String>,
+    }
+
+    impl Seq<'_> {
+        fn element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Found> {
+            let seg = format!("[{}]", self.i);
+            self.i += 1;
+            self.c.at(seg, v)
+        }
+    }
+
+    /// Renders a map key for the path (strings as they are, anything else via Debug).
+    struct KeyName;
+
+    macro_rules! key_scalars {
+        ($($m:ident: $t:ty),*) => {$(
+            fn $m(self, v: $t) -> Result<Self::Ok, Self::Error> { Ok(Some(v.to_string())) }
+        )*};
+    }
+
+    impl ser::Serializer for &mut KeyName {
+        type Ok = Option<String>;
+        type Error = Found;
+        type SerializeSeq = ser::Impossible<Option<String>, Found>;
+        type SerializeTuple = ser::Impossible<Option<String>, Found>;
+        type SerializeTupleStruct = ser::Impossible<Option<String>, Found>;
+        type SerializeTupleVariant = ser::Impossible<Option<String>, Found>;
+        type SerializeMap = ser::Impossible<Option<String>, Found>;
+        type SerializeStruct = ser::Impossible<Option<String>, Found>;
+        type SerializeStructVariant = ser::Impossible<Option<String>, Found>;
+        key_scalars!(serialize_bool: bool, serialize_i8: i8, serialize_i16: i16, serialize_i32: i32,
+            serialize_i64: i64, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
+            serialize_u64: u64, serialize_f32: f32, serialize_f64: f64, serialize_char: char,
+            serialize_str: &str);
+        fn serialize_bytes(self, _: &[u8]) -> Result<Self::Ok, Self::Error> {
+            Ok(None)
+        }
+        fn serialize_none(self) -> Result<Self::Ok, Self::Error> {
+            Ok(None)
+        }
+        fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<Self::Ok, Self::Error> {
+            v.serialize(self)
+        }
+        fn serialize_unit(self) -> Result<Self::Ok, Self::Error> {
+            Ok(None)
+        }
+        fn serialize_unit_struct(self, _: &'static str) -> Result<Self::Ok, Self::Error> {
+            Ok(None)
+        }
+        fn serialize_unit_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+        ) -> Result<Self::Ok, Self::Error> {
+            Ok(Some(variant.into()))
+        }
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            v: &T,
+        ) -> Result<Self::Ok, Self::Error> {
+            v.serialize(self)
+        }
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+            _: &T,
+        ) -> Result<Self::Ok, Self::Error> {
+            Ok(Some(variant.into()))
+        }
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Self::Error> {
+            Err(ser::Error::custom("map key is a sequence"))
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Self::Error> {
+            Err(ser::Error::custom("map key is a tuple"))
+        }
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, Self::Error> {
+            Err(ser::Error::custom("map key is a tuple"))
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, Self::Error> {
+            Err(ser::Error::custom("map key is a tuple"))
+        }
+        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Self::Error> {
+            Err(ser::Error::custom("map key is a map"))
+        }
+        fn serialize_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStruct, Self::Error> {
+            Err(ser::Error::custom("map key is a struct"))
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, Self::Error> {
+            Err(ser::Error::custom("map key is a struct"))
+        }
+    }
+
+    macro_rules! ok_scalars {
+        ($($m:ident: $t:ty),*) => {$(
+            fn $m(self, _: $t) -> Result<(), Found> { Ok(()) }
+        )*};
+    }
+
+    impl<'a> ser::Serializer for Checker<'a> {
+        type Ok = ();
+        type Error = Found;
+        type SerializeSeq = Seq<'a>;
+        type SerializeTuple = Seq<'a>;
+        type SerializeTupleStruct = Seq<'a>;
+        type SerializeTupleVariant = Seq<'a>;
+        type SerializeMap = Seq<'a>;
+        type SerializeStruct = Seq<'a>;
+        type SerializeStructVariant = Seq<'a>;
+        ok_scalars!(serialize_bool: bool, serialize_i8: i8, serialize_i16: i16, serialize_i32: i32,
+            serialize_i64: i64, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
+            serialize_u64: u64, serialize_i128: i128, serialize_u128: u128, serialize_char: char,
+            serialize_str: &str, serialize_bytes: &[u8], serialize_unit_struct: &'static str);
+        fn serialize_f32(self, v: f32) -> Result<(), Found> {
+            self.float(f64::from(v))
+        }
+        fn serialize_f64(self, v: f64) -> Result<(), Found> {
+            self.float(v)
+        }
+        fn serialize_none(self) -> Result<(), Found> {
+            Ok(())
+        }
+        fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), Found> {
+            v.serialize(self)
+        }
+        fn serialize_unit(self) -> Result<(), Found> {
+            Ok(())
+        }
+        fn serialize_unit_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+        ) -> Result<(), Found> {
+            Ok(())
+        }
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            v: &T,
+        ) -> Result<(), Found> {
+            v.serialize(self)
+        }
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            mut self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+            v: &T,
+        ) -> Result<(), Found> {
+            self.at(variant.into(), v)
+        }
+        fn serialize_seq(self, _: Option<usize>) -> Result<Seq<'a>, Found> {
+            Ok(Seq {
+                c: self,
+                i: 0,
+                key: None,
+            })
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Seq<'a>, Found> {
+            Ok(Seq {
+                c: self,
+                i: 0,
+                key: None,
+            })
+        }
+        fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Seq<'a>, Found> {
+            Ok(Seq {
+                c: self,
+                i: 0,
+                key: None,
+            })
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+            _: usize,
+        ) -> Result<Seq<'a>, Found> {
+            self.path.push(variant.into());
+            Ok(Seq {
+                c: self,
+                i: 0,
+                key: None,
+            })
+        }
+        fn serialize_map(self, _: Option<usize>) -> Result<Seq<'a>, Found> {
+            Ok(Seq {
+                c: self,
+                i: 0,
+                key: None,
+            })
+        }
+        fn serialize_struct(self, _: &'static str, _: usize) -> Result<Seq<'a>, Found> {
+            Ok(Seq {
+                c: self,
+                i: 0,
+                key: None,
+            })
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+            _: usize,
+        ) -> Result<Seq<'a>, Found> {
+            self.path.push(variant.into());
+            Ok(Seq {
+                c: self,
+                i: 0,
+                key: None,
+            })
+        }
+    }
+
+    impl ser::SerializeSeq for Seq<'_> {
+        type Ok = ();
+        type Error = Found;
+        fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Found> {
+            self.element(v)
+        }
+        fn end(self) -> Result<(), Found> {
+            Ok(())
+        }
+    }
+
+    impl ser::SerializeTuple for Seq<'_> {
+        type Ok = ();
+        type Error = Found;
+        fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Found> {
+            self.element(v)
+        }
+        fn end(self) -> Result<(), Found> {
+            Ok(())
+        }
+    }
+
+    impl ser::SerializeTupleStruct for Seq<'_> {
+        type Ok = ();
+        type Error = Found;
+        fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Found> {
+            self.element(v)
+        }
+        fn end(self) -> Result<(), Found> {
+            Ok(())
+        }
+    }
+
+    impl ser::SerializeTupleVariant for Seq<'_> {
+        type Ok = ();
+        type Error = Found;
+        fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Found> {
+            self.element(v)
+        }
+        fn end(self) -> Result<(), Found> {
+            self.c.path.pop();
+            Ok(())
+        }
+    }
+
+    impl ser::SerializeMap for Seq<'_> {
+        type Ok = ();
+        type Error = Found;
+        fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<(), Found> {
+            // A float key is checked like any other float (serde_json refuses it anyway).
+            let name = k.serialize(&mut KeyName)?;
+            self.key = Some(name.unwrap_or_else(|| format!("[{}]", self.i)));
+            self.i += 1;
+            Ok(())
+        }
+        fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Found> {
+            let seg = self.key.take().unwrap_or_default();
+            self.c.at(seg, v)
+        }
+        fn end(self) -> Result<(), Found> {
+            Ok(())
+        }
+    }
+
+    impl ser::SerializeStruct for Seq<'_> {
+        type Ok = ();
+        type Error = Found;
+        fn serialize_field<T: Serialize + ?Sized>(
+            &mut self,
+            name: &'static str,
+            v: &T,
+        ) -> Result<(), Found> {
+            self.c.at(name.into(), v)
+        }
+        fn end(self) -> Result<(), Found> {
+            Ok(())
+        }
+    }
+
+    impl ser::SerializeStructVariant for Seq<'_> {
+        type Ok = ();
+        type Error = Found;
+        fn serialize_field<T: Serialize + ?Sized>(
+            &mut self,
+            name: &'static str,
+            v: &T,
+        ) -> Result<(), Found> {
+            self.c.at(name.into(), v)
+        }
+        fn end(self) -> Result<(), Found> {
+            self.c.path.pop();
+            Ok(())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Probe {
+        format: String,
+        source: String,
+        minutes: Vec<ProbeMinute>,
+        by_name: BTreeMap<String, Option<f32>>,
+    }
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct ProbeMinute {
+        sum: f64,
+    }
+
+    impl StateFile for Probe {
+        const FORMAT: &'static str = "probe";
+        const VERSION: Option<u32> = None;
+        fn tag(&self) -> (&str, u32) {
+            (&self.format, 0)
+        }
+        fn source(&self) -> &str {
+            &self.source
+        }
+    }
+
+    fn probe(sum: f64, named: Option<f32>) -> Probe {
+        Probe {
+            format: "probe".into(),
+            source: "data-capture/x.jsonl".into(),
+            minutes: vec![ProbeMinute { sum: 1.0 }, ProbeMinute { sum }],
+            by_name: [("age".to_owned(), named)].into_iter().collect(),
+        }
+    }
+
+    /// Issue 11: serde_json writes a non-finite float as `null` and the state then never
+    /// decodes again. The guard refuses it, naming the source and the field path.
+    #[test]
+    fn state_files_refuse_non_finite_floats_with_the_field_path() {
+        assert!(probe(2.5, Some(1.0)).to_json().is_ok());
+        assert!(probe(2.5, None).to_json().is_ok(), "a None is not a NaN");
+        let e = probe(f64::INFINITY, None).to_json().unwrap_err();
+        assert!(
+            matches!(&e, CoreError::NonFiniteState { key, field, value }
+                if key == "data-capture/x.jsonl" && field == "minutes[1].sum" && value.is_infinite()),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "refusing to write state of data-capture/x.jsonl: field minutes[1].sum is inf, not a finite number"
+        );
+        let e = probe(0.0, Some(f32::NAN)).to_json().unwrap_err();
+        assert!(
+            matches!(&e, CoreError::NonFiniteState { field, .. } if field == "by_name.age"),
+            "{e:?}"
+        );
+    }
+
+    /// Issue 11 item 8: the temp name was `{key}.tmp-{pid}`, so two puts of one key in one
+    /// process wrote into the same temp file and could rename a torn mix. Each put now has
+    /// its own temp file: whatever order they finish in, the object is one whole body.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_puts_of_one_key_never_tear() {
+        let dir = std::env::temp_dir().join(format!("mw-store-tear-{}", std::process::id()));
+        let store = LocalStore::new(&dir);
+        let bodies: Vec<Vec<u8>> = (0..16u8).map(|i| vec![b'a' + i; 256 << 10]).collect();
+        let mut tasks = Vec::new();
+        for body in bodies.clone() {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store.put("state/k.json", body).await
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let got = store.get("state/k.json").await.unwrap();
+        assert!(
+            bodies.contains(&got),
+            "the object is exactly one of the bodies written"
+        );
+        assert_eq!(store.list("state/").await.unwrap(), ["state/k.json"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Issue 11 item 8: a UTF-8 BOM made the first line unparsable; a gzip object showed as a
+    /// few `non_utf8` lines.
+    #[tokio::test]
+    async fn a_bom_is_skipped_and_gzip_is_one_clear_error() {
+        assert_eq!(
+            lines_of(b"\xEF\xBB\xBF{\"a\":1}\n{\"b\":2}\n", 64).await,
+            ["{\"a\":1}", "{\"b\":2}"]
+        );
+        assert_eq!(
+            lines_of(b"\xEF\xBB", 64).await,
+            ["\u{FFFD}"],
+            "a lone half BOM is data"
+        );
+        // gzip of "x\n" (`printf 'x\n' | gzip -n | xxd`): starts with 1f 8b 08
+        let gz: &[u8] = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\xe0\x02\x00";
+        let mut pushed = 0;
+        let err = for_each_line(
+            std::io::Cursor::new(gz.to_vec()),
+            "data-capture/x.jsonl",
+            |_, _| pushed += 1,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(pushed, 0);
+        assert!(matches!(&err, CoreError::BadObject { key, .. } if key == "data-capture/x.jsonl"));
+        assert!(err.to_string().contains("gzip"), "{err}");
+        assert!(!err.is_retryable());
+        let io = LineReader::new(std::io::Cursor::new(gz.to_vec()))
+            .next_line()
+            .await
+            .map(|_| ())
+            .unwrap_err();
+        assert!(is_gzip_error(&io));
+        let as_core = CoreError::Io {
+            key: "k".into(),
+            source: io,
+        };
+        assert!(!as_core.is_retryable(), "a gzip object is not retried");
+    }
 
     async fn lines_of(data: &[u8], max: usize) -> Vec<String> {
         let mut r = LineReader::with_max_line(std::io::Cursor::new(data.to_vec()), max);

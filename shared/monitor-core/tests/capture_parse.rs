@@ -729,7 +729,9 @@ fn kinds_have_snake_case_names() {
             "unsupported_encoding",
             "bad_payload",
             "line_too_long",
-            "unparsable_number"
+            "unparsable_number",
+            "non_finite",
+            "out_of_range"
         ]
     );
     assert_eq!(

@@ -108,6 +108,7 @@ async fn merge_object_into<S: ObjectStore>(
     // 1. the labels of the object (last one wins for a repeated key)
     let mut labels: HashMap<String, String> = HashMap::new();
     let mut bad = BadRecords::default();
+    let mut warnings = crate::formats::capture::WarnBudget::default();
     let mut reader = LineReader::new(store.reader(key).await?);
     let mut line_no = 0u64;
     while let Some(line) = reader.next_line().await.map_err(|e| CoreError::Io {
@@ -123,7 +124,11 @@ async fn merge_object_into<S: ObjectStore>(
                     labels.insert(l.key, l.label);
                 }
                 Err((kind, message)) => {
-                    tracing::debug!(key, line = line_no, %message, "bad ground-truth line");
+                    if warnings.take() {
+                        tracing::warn!(key, line = line_no, %kind, %message, "bad ground-truth line");
+                    } else {
+                        tracing::debug!(key, line = line_no, %kind, %message, "bad ground-truth line");
+                    }
                     bad.add(kind, line_no);
                 }
             },

@@ -227,6 +227,7 @@ pub struct Attributor<'a> {
     lines: u64,
     monitor: String,
     source: String,
+    warnings: crate::formats::capture::WarnBudget,
 }
 
 impl<'a> Attributor<'a> {
@@ -268,6 +269,7 @@ impl<'a> Attributor<'a> {
             lines: 0,
             monitor: cfg.name.clone(),
             source: source.into(),
+            warnings: crate::formats::capture::WarnBudget::default(),
         })
     }
 
@@ -318,7 +320,11 @@ impl<'a> Attributor<'a> {
                 match captured_attributions(bytes, pointer, &ctx.features) {
                     Ok(phi) => Some(phi),
                     Err((kind, message)) => {
-                        tracing::debug!(source = %self.source, line = line_no, %message, "no attributions");
+                        if self.warnings.take() {
+                            tracing::warn!(source = %self.source, line = line_no, %message, "no attributions");
+                        } else {
+                            tracing::debug!(source = %self.source, line = line_no, %message, "no attributions");
+                        }
                         self.slot().bad_records.add(kind, line_no);
                         return;
                     }
@@ -336,11 +342,14 @@ impl<'a> Attributor<'a> {
         let mut x = std::mem::take(&mut self.x);
         let several = batch.len() > 1;
         for (r, row) in batch.iter().enumerate() {
-            let mut ok = true;
+            // `Err(kind)`: a feature value is not a number, or not a usable one (non-finite
+            // or beyond ±1e100, formats::number), which would overflow the SHAP sums.
+            let mut ok: Result<(), BadRecordKind> = Ok(());
             for (j, &pos) in ctx.positions.iter().enumerate() {
-                match row.get(pos).and_then(|s| s.trim().parse::<f64>().ok()) {
-                    Some(f) if f.is_finite() => x[j] = f,
-                    _ => ok = false,
+                match row.get(pos).map(crate::formats::number::parse) {
+                    Some(Ok(Some(f))) => x[j] = f,
+                    Some(Err(e)) => ok = Err(BadRecordKind::from(&e)),
+                    Some(Ok(None)) | None => ok = Err(BadRecordKind::UnparsableNumber),
                 }
             }
             let slot = self.slot();
@@ -349,9 +358,8 @@ impl<'a> Attributor<'a> {
                 slot.shap.add(phi);
                 continue;
             }
-            if !ok {
-                slot.bad_records
-                    .add(BadRecordKind::UnparsableNumber, line_no);
+            if let Err(kind) = ok {
+                slot.bad_records.add(kind, line_no);
                 continue;
             }
             match &ctx.explainer {

@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 use crate::config::MonitorConfig;
 use crate::data_quality::checks::Baseline;
 use crate::data_quality::profile::DatasetProfile;
-use crate::formats::capture::{BadRecordKind, BadRecords, CaptureMapping, CaptureParser, RowBatch};
+use crate::formats::capture::{
+    BadRecordKind, BadRecords, CaptureMapping, CaptureParser, RowBatch, WarnBudget,
+};
+use crate::formats::number::NumberError;
 use crate::layout::CaptureKey;
 use crate::store::{for_each_line, Line, ObjectStore, StateFile};
 use crate::CoreError;
@@ -111,6 +114,7 @@ pub struct Profiler {
     lines: u64,
     monitor: String,
     source: String,
+    warnings: WarnBudget,
 }
 
 impl Profiler {
@@ -156,6 +160,7 @@ impl Profiler {
             lines: 0,
             monitor: cfg.name.clone(),
             source: source.into(),
+            warnings: WarnBudget::default(),
         })
     }
 
@@ -215,23 +220,26 @@ impl Profiler {
                     return;
                 }
                 let mut unparsable = false;
+                let mut refused: Option<(usize, NumberError)> = None;
                 for row in &self.batch {
                     let profile = &mut mp.profile;
                     for (j, value) in row.iter().enumerate().take(self.n_features) {
                         let f = &mut profile.features[j];
                         match value {
                             None => f.observe_null(),
-                            Some(v) => {
-                                let class = f.observe(v);
-                                if self.numeric[j]
-                                    && !matches!(
-                                        class,
-                                        ValueClass::Integral | ValueClass::Fractional
-                                    )
-                                {
-                                    unparsable = true;
+                            Some(v) => match f.observe_checked(v) {
+                                (_, Some(e)) => refused = Some((j, e)),
+                                (class, None) => {
+                                    if self.numeric[j]
+                                        && !matches!(
+                                            class,
+                                            ValueClass::Integral | ValueClass::Fractional
+                                        )
+                                    {
+                                        unparsable = true;
+                                    }
                                 }
-                            }
+                            },
                         }
                     }
                     profile.item_count += 1;
@@ -239,6 +247,17 @@ impl Profiler {
                 }
                 if unparsable {
                     mp.bad_records.add(BadRecordKind::UnparsableNumber, line_no);
+                }
+                if let Some((j, e)) = refused {
+                    // The record stays profiled; only the refused value is counted as a
+                    // String (see FeatureProfile::observe).
+                    mp.bad_records.add(BadRecordKind::from(&e), line_no);
+                    let feature = self.parser.features().get(j).map_or("?", String::as_str);
+                    if self.warnings.take() {
+                        tracing::warn!(source = %self.source, line = line_no, feature, error = %e, "unusable number in capture record");
+                    } else {
+                        tracing::debug!(source = %self.source, line = line_no, feature, error = %e, "unusable number in capture record");
+                    }
                 }
             }
             Err(bad) => {
@@ -248,7 +267,11 @@ impl Profiler {
                     *mp.profile.column_counts.entry(*found).or_default() += 1;
                 }
                 mp.bad_records.add(bad.kind(), line_no);
-                tracing::debug!(source = %self.source, line = line_no, error = %bad, "bad capture record");
+                if self.warnings.take() {
+                    tracing::warn!(source = %self.source, line = line_no, error = %bad, "bad capture record");
+                } else {
+                    tracing::debug!(source = %self.source, line = line_no, error = %bad, "bad capture record");
+                }
             }
         }
     }

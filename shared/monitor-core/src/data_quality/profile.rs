@@ -13,6 +13,8 @@ use drift_math::moments::Moments;
 use drift_math::types::{classify, InferredType, TypeCounts, ValueClass};
 use serde::{Deserialize, Serialize};
 
+use crate::formats::number::{self, NumberError};
+
 use crate::formats::statistics::{
     CategoricalBucket, CategoricalDistribution, CommonStats, DatasetStats, FeatureStatistics,
     KllBucketOut, KllDistribution, KllParameters, KllSketchOut, NumericalDistribution,
@@ -111,17 +113,40 @@ impl FeatureProfile {
     /// Integral/Fractional patterns. Categorical counting of a column that has only seen
     /// numbers stops once it exceeds the categorical cap (a high-cardinality numeric column
     /// is not a category); the values skipped are counted in `categorical_dropped`.
+    ///
+    /// A number that is not usable ([`crate::formats::number`]: `1e400` overflows to
+    /// infinity, `1e200` is beyond the safe range) is counted as a **String**, exactly as
+    /// Deequ counts a numeric value it cannot cast: it stays present (completeness is not
+    /// touched), the data-type check sees a non-numeric value in a numeric column and reports
+    /// it, and the moments and sketch never see it, so every sum stays finite and the state
+    /// file can always be written and read back. Dropping it to null instead would hide the
+    /// corruption as a missing value; keeping it would turn the window's statistics into
+    /// `inf`/`null`. See [`FeatureProfile::observe_checked`] for the reason it was refused.
     #[inline]
     pub fn observe(&mut self, value: &str) -> ValueClass {
-        let class = classify(value);
-        self.types.add(class);
-        let numeric = matches!(class, ValueClass::Integral | ValueClass::Fractional);
-        if numeric && self.tracking.numeric {
-            if let Some(x) = parse_number(value) {
-                self.moments.update(x);
-                self.kll.update(x);
+        self.observe_checked(value).0
+    }
+
+    /// [`FeatureProfile::observe`], also returning why a numeric-looking value was refused.
+    #[inline]
+    pub fn observe_checked(&mut self, value: &str) -> (ValueClass, Option<NumberError>) {
+        let mut class = classify(value);
+        let mut refused = None;
+        if matches!(class, ValueClass::Integral | ValueClass::Fractional) {
+            match parse_number(value).map(|x| number::check(x, value)) {
+                Some(Ok(x)) if self.tracking.numeric => {
+                    self.moments.update(x);
+                    self.kll.update(x);
+                }
+                Some(Err(e)) => {
+                    class = ValueClass::String;
+                    refused = Some(e);
+                }
+                Some(Ok(_)) | None => {}
             }
         }
+        self.types.add(class);
+        let numeric = matches!(class, ValueClass::Integral | ValueClass::Fractional);
         if self.tracking.categorical {
             self.distinct.update(value);
             if self.categorical_dropped > 0 {
@@ -136,7 +161,7 @@ impl FeatureProfile {
                 self.categorical.add(value);
             }
         }
-        class
+        (class, refused)
     }
 
     /// Adds another profile of the same feature.

@@ -280,7 +280,7 @@ pub async fn run_data_quality<S: ObjectStore, M: MetricSink>(
     .await?;
     if cfg.publish_metrics {
         metrics
-            .publish(&window_metrics(cfg, start, &state, &report))
+            .publish(&crate::metrics::sanitize(window_metrics(cfg, start, &state, &report)).data)
             .await?;
     }
     Ok(exec)

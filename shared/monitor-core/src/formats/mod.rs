@@ -8,5 +8,6 @@ pub mod clarify;
 pub mod constraints;
 pub mod jackson;
 pub mod model_quality;
+pub mod number;
 pub mod statistics;
 pub mod violations;

@@ -11,7 +11,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::MonitorConfig;
-use crate::formats::capture::{BadRecordKind, BadRecords};
+use crate::formats::capture::{BadRecordKind, BadRecords, WarnBudget};
+use crate::formats::number;
 use crate::layout::CaptureKey;
 use crate::store::{for_each_line, Line, StateFile};
 use crate::CoreError;
@@ -242,7 +243,8 @@ pub fn json_kind(v: &serde_json::Value) -> &'static str {
 /// Every value of an input payload as a number: the first CSV line's fields, or a JSON
 /// array (also `{"features": [...]}` / `{"instances": [[...]]}`); `None` if any is not numeric.
 pub fn numeric_inputs(payload: &str, kind: &str) -> Option<Vec<f64>> {
-    let finite = |x: f64| x.is_finite().then_some(x);
+    // usable numbers only (finite, within ±1e100: formats::number)
+    let finite = |x: f64| number::check(x, "").ok();
     if kind == "json" {
         let v: serde_json::Value = serde_json::from_str(payload.trim()).ok()?;
         let arr = match &v {
@@ -380,12 +382,21 @@ pub fn prediction_of_line(
                     format!("probability attribute {a:?} not in endpointOutput"),
                 )
             })?;
-            Some(raw.parse::<f64>().map_err(|_| {
-                bad(
-                    BadRecordKind::UnparsableNumber,
-                    format!("probability {raw:?} (attribute {a:?})"),
-                )
-            })?)
+            match number::parse(&raw) {
+                Ok(Some(p)) => Some(p),
+                Ok(None) => {
+                    return Err(bad(
+                        BadRecordKind::UnparsableNumber,
+                        format!("probability {raw:?} (attribute {a:?})"),
+                    ))
+                }
+                Err(e) => {
+                    return Err(bad(
+                        BadRecordKind::from(&e),
+                        format!("probability (attribute {a:?}): {e}"),
+                    ))
+                }
+            }
         }
         None => None,
     };
@@ -501,6 +512,15 @@ pub fn parse_label(line: &[u8]) -> Result<Label, (BadRecordKind, String)> {
         BadRecordKind::BadPayload,
         "groundTruthData.data has no label".into(),
     ))?;
+    // A label that reads as a number must be a usable one (formats::number): a regression
+    // label `1e200` or `inf` would otherwise overflow the model-quality state. A class
+    // label spelled `inf` or `NaN` is refused the same way (Rust reads both as numbers).
+    number::parse(&label).map_err(|e| {
+        (
+            BadRecordKind::from(&e),
+            format!("groundTruthData.data (eventId {key:?}): {e}"),
+        )
+    })?;
     Ok(Label { key, label })
 }
 
@@ -517,6 +537,7 @@ pub struct Indexer<'a> {
     attrs: &'a PredictionAttributes,
     variant: String,
     index: PredictionIndex,
+    warnings: WarnBudget,
 }
 
 impl<'a> Indexer<'a> {
@@ -532,6 +553,7 @@ impl<'a> Indexer<'a> {
                 predictions: Vec::new(),
                 bad_records: BadRecords::default(),
             },
+            warnings: WarnBudget::default(),
         }
     }
 
@@ -553,7 +575,11 @@ impl<'a> Indexer<'a> {
             Ok(p) => self.index.predictions.push(p),
             Err(PredictionError::Shadow) => {}
             Err(PredictionError::Bad(kind, message)) => {
-                tracing::debug!(source = %self.index.source, line = line_no, %message, "no prediction in capture line");
+                if self.warnings.take() {
+                    tracing::warn!(source = %self.index.source, line = line_no, kind = %kind, %message, "no prediction in capture line");
+                } else {
+                    tracing::debug!(source = %self.index.source, line = line_no, kind = %kind, %message, "no prediction in capture line");
+                }
                 self.index.bad_records.add(kind, line_no);
             }
         }
@@ -664,5 +690,69 @@ mod tests {
         assert_eq!(l.label, "0");
         let e = parse_label(br#"{"groundTruthData":{"data":"1"}}"#).unwrap_err();
         assert_eq!(e.0, BadRecordKind::MissingField);
+    }
+
+    /// Issue 11 item 2: a regression label `1e200` was stored as `null` in model-quality
+    /// state and every later tick aborted. Such labels are now a counted bad kind, named
+    /// with the event id and the field.
+    #[test]
+    fn poison_labels_are_refused_by_kind() {
+        let line = |data: &str, enc: &str| {
+            format!(
+                r#"{{"groundTruthData":{{"data":{data},"encoding":"{enc}"}},"eventMetadata":{{"eventId":"e9"}},"eventVersion":"0"}}"#
+            )
+        };
+        for (data, enc, kind) in [
+            ("\"1e200\"", "CSV", BadRecordKind::OutOfRange),
+            ("1e200", "CSV", BadRecordKind::OutOfRange),
+            ("\"inf\"", "CSV", BadRecordKind::NonFinite),
+            ("\"1e400\"", "CSV", BadRecordKind::NonFinite),
+            ("\"-1e309,0\"", "CSV", BadRecordKind::NonFinite),
+            (
+                "\"{\\\"label\\\": 1e200}\"",
+                "JSON",
+                BadRecordKind::OutOfRange,
+            ),
+        ] {
+            let (got, message) = parse_label(line(data, enc).as_bytes()).unwrap_err();
+            assert_eq!(got, kind, "{data}");
+            assert!(
+                message.contains("groundTruthData.data") && message.contains("e9"),
+                "{message}"
+            );
+        }
+        assert_eq!(
+            parse_label(line("\"1e100\"", "CSV").as_bytes())
+                .unwrap()
+                .label,
+            "1e100"
+        );
+    }
+
+    #[test]
+    fn poison_probabilities_are_refused_by_kind() {
+        let attrs = PredictionAttributes::default();
+        for (p, kind) in [
+            ("1e400", BadRecordKind::NonFinite),
+            ("1e200", BadRecordKind::OutOfRange),
+        ] {
+            let line = CSV_LINE.replace("\"data\":\"0.7\"", &format!("\"data\":\"{p}\""));
+            let e = prediction_of_line(line.as_bytes(), &attrs, "v").unwrap_err();
+            assert!(
+                matches!(e, PredictionError::Bad(k, ref m) if k == kind && m.contains(p)),
+                "{p}: {e:?}"
+            );
+        }
+    }
+
+    /// Attribution inputs: a value beyond ±1e100 or non-finite makes the record's inputs
+    /// unusable (`None`) instead of overflowing the SHAP sums.
+    #[test]
+    fn numeric_inputs_refuse_poison_numbers() {
+        assert_eq!(numeric_inputs("1,2.5", "csv"), Some(vec![1.0, 2.5]));
+        assert_eq!(numeric_inputs("1e200,2", "csv"), None);
+        assert_eq!(numeric_inputs("1e400,2", "csv"), None);
+        assert_eq!(numeric_inputs("[1, 1e200]", "json"), None);
+        assert_eq!(numeric_inputs("[1, 2]", "json"), Some(vec![1.0, 2.0]));
     }
 }

@@ -263,4 +263,4 @@ mod validate;
 pub use emf::{emf_documents, EmfSink, EmfStdoutSink, EMF_STATISTIC_VALUES_MEMBER};
 pub use file::{byoc_jsonl, byoc_object, parse_byoc_jsonl, FileMetricSink, BYOC_NAMESPACE_KEY};
 pub use memory::MemoryMetricSink;
-pub use validate::validate;
+pub use validate::{sanitize, validate, Sanitized};

@@ -151,6 +151,95 @@ pub fn validate(d: &MetricDatum) -> Result<(), CoreError> {
     }
 }
 
+/// The data of a publish after [`sanitize`], and what it changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sanitized {
+    /// the data to publish: every value finite and within ±2^360
+    pub data: Vec<MetricDatum>,
+    /// values moved to ±2^360 (beyond it, or ±infinity)
+    pub clamped: u64,
+    /// data left out (a NaN, or a statistic set CloudWatch would refuse)
+    pub skipped: u64,
+}
+
+fn clamp(v: f64, clamped: &mut u64) -> f64 {
+    if v.abs() > limits::MAX_MAGNITUDE {
+        *clamped += 1;
+        v.clamp(-limits::MAX_MAGNITUDE, limits::MAX_MAGNITUDE)
+    } else {
+        v
+    }
+}
+
+/// Makes the values of `data` publishable so that one bad number cannot make CloudWatch
+/// reject the whole batch (issue 11): a value beyond ±2^360, including ±infinity, is
+/// clamped to ±2^360 (what SageMaker publishes for an infinite bias metric, spec §7.4); a
+/// datum with a NaN anywhere, or a statistic set with `SampleCount <= 0` or
+/// `Minimum > Maximum`, is left out. Both are counted, and logged at WARN with the first
+/// metric name when non-zero. Names, dimensions and units are not touched: those are our
+/// own and stay errors in [`validate`].
+pub fn sanitize(data: Vec<MetricDatum>) -> Sanitized {
+    let (mut clamped, mut skipped) = (0u64, 0u64);
+    let mut first: Option<String> = None;
+    let mut out = Vec::with_capacity(data.len());
+    for mut d in data {
+        let before = clamped;
+        let keep = match &mut d.value {
+            MetricValue::Value(v) => {
+                if v.is_nan() {
+                    false
+                } else {
+                    *v = clamp(*v, &mut clamped);
+                    true
+                }
+            }
+            MetricValue::Statistics {
+                sample_count,
+                sum,
+                minimum,
+                maximum,
+            } => {
+                if [*sample_count, *sum, *minimum, *maximum]
+                    .iter()
+                    .any(|x| x.is_nan())
+                    || *sample_count <= 0.0
+                    || *minimum > *maximum
+                {
+                    false
+                } else {
+                    *sample_count = clamp(*sample_count, &mut clamped);
+                    *sum = clamp(*sum, &mut clamped);
+                    *minimum = clamp(*minimum, &mut clamped);
+                    *maximum = clamp(*maximum, &mut clamped);
+                    true
+                }
+            }
+        };
+        if !keep {
+            skipped += 1;
+        }
+        if (!keep || clamped > before) && first.is_none() {
+            first = Some(d.name.clone());
+        }
+        if keep {
+            out.push(d);
+        }
+    }
+    if let Some(metric) = first {
+        tracing::warn!(
+            clamped,
+            skipped,
+            first = %metric,
+            "metric values outside CloudWatch's range were clamped or skipped"
+        );
+    }
+    Sanitized {
+        data: out,
+        clamped,
+        skipped,
+    }
+}
+
 pub(crate) fn validate_all(data: &[MetricDatum]) -> Result<(), CoreError> {
     data.iter().try_for_each(validate)
 }
@@ -170,6 +259,39 @@ mod tests {
     #[test]
     fn max_magnitude_is_two_to_the_360() {
         assert_eq!(limits::MAX_MAGNITUDE, 2f64.powi(360));
+    }
+
+    /// Issue 11 item 2: one `1e200` made the tick exit after the first monitor because
+    /// CloudWatch (and our validation) rejected the batch. `sanitize` keeps the batch
+    /// publishable: ±2^360 is the limit ("Values must be in the range of -2^360 to 2^360",
+    /// PutMetricData reference), NaN has no clamp and is skipped.
+    #[test]
+    fn sanitize_clamps_out_of_range_values_and_skips_nans() {
+        let mut set = stats("set");
+        set.value = MetricValue::Statistics {
+            sample_count: 2.0,
+            sum: 2e200,
+            minimum: 1.0,
+            maximum: 1e200,
+        };
+        let data = vec![
+            value("ok", 1.0),
+            value("big", 1e200),
+            value("neg_inf", f64::NEG_INFINITY),
+            value("nan", f64::NAN),
+            set,
+        ];
+        let s = sanitize(data);
+        assert_eq!((s.clamped, s.skipped), (4, 1));
+        let names: Vec<&str> = s.data.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["ok", "big", "neg_inf", "set"]);
+        assert_eq!(s.data[1].value, MetricValue::Value(limits::MAX_MAGNITUDE));
+        assert_eq!(s.data[2].value, MetricValue::Value(-limits::MAX_MAGNITUDE));
+        assert!(
+            validate_all(&s.data).is_ok(),
+            "the sanitized batch publishes"
+        );
+        assert!(emf_documents(&s.data).is_ok());
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::formats::model_quality::{
     ModelQualityConstraints, ModelQualityStatistics, ModelQualityViolations, MqViolation,
     ProblemType, ScalarMetric,
 };
+use crate::formats::number;
 
 /// How a joined record is scored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,16 +97,19 @@ impl QualityState {
                 Ok(())
             }
             QualityState::Regression(s) => {
-                let y: f64 = actual
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("label {actual:?} is not a number"))?;
+                // Both must be usable numbers (formats::number): one `1e200` would overflow
+                // the squared error sums to inf, which no state file can hold.
+                let usable = |text: &str, what: &str| match number::parse(text) {
+                    Ok(Some(x)) => Ok(x),
+                    Ok(None) => Err(format!("{what} {text:?} is not a number")),
+                    Err(e) => Err(format!("{what}: {e}")),
+                };
+                let y = usable(actual, "label")?;
                 let y_hat: f64 = match (predicted, probability) {
-                    (Some(p), _) => p
-                        .trim()
-                        .parse()
-                        .map_err(|_| format!("prediction {p:?} is not a number"))?,
-                    (None, Some(p)) => p,
+                    (Some(p), _) => usable(p, "prediction")?,
+                    (None, Some(p)) => {
+                        number::check(p, &p.to_string()).map_err(|e| format!("prediction: {e}"))?
+                    }
                     (None, None) => return Err("no prediction".into()),
                 };
                 s.update(key, y, y_hat).map_err(|e| e.to_string())
@@ -255,6 +259,29 @@ mod tests {
             problem_type: ProblemType::BinaryClassification,
             positive_label: "1".into(),
         }
+    }
+
+    /// Issue 11 item 2: a regression label `1e200` made the state non-finite. It is refused
+    /// (the record is counted bad by the caller) and the state stays finite and writable.
+    #[test]
+    fn regression_refuses_unusable_numbers() {
+        let options = QualityOptions {
+            problem_type: ProblemType::Regression,
+            positive_label: String::new(),
+        };
+        let mut s = QualityState::new(ProblemType::Regression);
+        s.add("a", "2.0", Some("1.5"), None, &options).unwrap();
+        let e = s
+            .add("b", "1e200", Some("1.5"), None, &options)
+            .unwrap_err();
+        assert!(e.contains("1e200"), "{e}");
+        let e = s.add("c", "1", Some("inf"), None, &options).unwrap_err();
+        assert!(e.contains("inf"), "{e}");
+        let e = s
+            .add("d", "1", None, Some(f64::INFINITY), &options)
+            .unwrap_err();
+        assert!(e.contains("not a finite number"), "{e}");
+        assert_eq!(s.count(), 1, "only the good record was added");
     }
 
     #[test]

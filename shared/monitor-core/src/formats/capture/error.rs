@@ -64,6 +64,37 @@ pub enum CaptureError {
 /// How many line numbers are kept per bad-record kind.
 pub const FIRST_LINES_KEPT: usize = 5;
 
+/// How many bad lines of one object are logged at WARN; the rest go to DEBUG, so a
+/// corrupt object cannot flood the logs.
+pub const WARN_LINES_PER_OBJECT: u32 = 10;
+
+/// The WARN budget of one object's bad-line messages: the first [`WARN_LINES_PER_OBJECT`]
+/// calls of [`WarnBudget::take`] answer `true` (log at WARN), later ones `false` (DEBUG).
+#[derive(Debug, Clone)]
+pub struct WarnBudget {
+    left: u32,
+}
+
+impl Default for WarnBudget {
+    fn default() -> Self {
+        Self {
+            left: WARN_LINES_PER_OBJECT,
+        }
+    }
+}
+
+impl WarnBudget {
+    /// Whether this message may still be logged at WARN.
+    pub fn take(&mut self) -> bool {
+        if self.left == 0 {
+            false
+        } else {
+            self.left -= 1;
+            true
+        }
+    }
+}
+
 /// Bad records of one kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BadKind {
@@ -107,6 +138,15 @@ impl BadRecords {
     /// Total bad records.
     pub fn total(&self) -> u64 {
         self.by_kind.values().map(|k| k.count).sum()
+    }
+}
+
+impl From<&crate::formats::number::NumberError> for BadRecordKind {
+    fn from(e: &crate::formats::number::NumberError) -> Self {
+        match e {
+            crate::formats::number::NumberError::NonFinite { .. } => Self::NonFinite,
+            crate::formats::number::NumberError::OutOfRange { .. } => Self::OutOfRange,
+        }
     }
 }
 
@@ -211,11 +251,17 @@ pub enum BadRecordKind {
     LineTooLong,
     /// A value of a numeric feature that does not parse as a number (produced by the profiler).
     UnparsableNumber,
+    /// A number that reads as ±infinity or NaN (`1e400`, `-1e309`, `Infinity`), in a numeric
+    /// feature, a prediction or a label ([`crate::formats::number::NumberError::NonFinite`]).
+    NonFinite,
+    /// A finite number beyond ±[`crate::formats::number::MAX_ABS_VALUE`] (`1e200`)
+    /// ([`crate::formats::number::NumberError::OutOfRange`]).
+    OutOfRange,
 }
 
 impl BadRecordKind {
     /// Every kind, in declaration order.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 11] = [
         Self::NonUtf8,
         Self::InvalidJson,
         Self::MissingField,
@@ -225,6 +271,8 @@ impl BadRecordKind {
         Self::BadPayload,
         Self::LineTooLong,
         Self::UnparsableNumber,
+        Self::NonFinite,
+        Self::OutOfRange,
     ];
 
     /// The snake_case name, e.g. `"wrong_column_count"`.
@@ -240,6 +288,8 @@ impl BadRecordKind {
             Self::BadPayload => "bad_payload",
             Self::LineTooLong => "line_too_long",
             Self::UnparsableNumber => "unparsable_number",
+            Self::NonFinite => "non_finite",
+            Self::OutOfRange => "out_of_range",
         }
     }
 }
@@ -247,5 +297,17 @@ impl BadRecordKind {
 impl fmt::Display for BadRecordKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_warn_budget_allows_the_first_lines_of_an_object_only() {
+        let mut b = WarnBudget::default();
+        let allowed = (0..25).filter(|_| b.take()).count();
+        assert_eq!(allowed, WARN_LINES_PER_OBJECT as usize);
     }
 }

@@ -79,7 +79,10 @@ mod json;
 mod parser;
 mod payload;
 
-pub use error::{BadKind, BadRecord, BadRecordKind, BadRecords, CaptureError, FIRST_LINES_KEPT};
+pub use error::{
+    BadKind, BadRecord, BadRecordKind, BadRecords, CaptureError, WarnBudget, FIRST_LINES_KEPT,
+    WARN_LINES_PER_OBJECT,
+};
 pub use parser::CaptureParser;
 
 /// One side of a capture record: a key of `captureData` (spec §1.3, §1.4).

@@ -1,0 +1,7 @@
+//! One ground-truth object through the label parser; panics when an invariant of
+//! `monitor_core::robustness` fails.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = monitor_core::robustness::ground_truth_object(data);
+});
