@@ -214,6 +214,7 @@ async fn labels_before_after_twice_and_never() {
             now: t("2026-11-01T08:05:00Z"),
             monitor: Some(M.into()),
             window_end: Some(h3 + Duration::hours(1)),
+            stack: None,
         },
     )
     .await
@@ -271,6 +272,7 @@ async fn labels_before_after_twice_and_never() {
             now: t("2026-11-02T06:00:00Z"),
             monitor: Some(M.into()),
             window_end: Some(h3 + Duration::hours(1)),
+            stack: None,
         },
     )
     .await
@@ -313,6 +315,7 @@ async fn a_window_without_labels_fails_with_a_reason() {
             now: t("2026-11-01T04:05:00Z"),
             monitor: Some(M.into()),
             window_end: None,
+            stack: None,
         },
     )
     .await
@@ -357,6 +360,7 @@ async fn merged_state_of_random_splits_equals_the_whole() {
                 now,
                 monitor: Some(M.into()),
                 window_end: Some(h3 + Duration::hours(1)),
+                stack: None,
             },
         )
         .await
@@ -489,6 +493,7 @@ async fn a_poison_regression_label_is_counted_and_the_window_completes() {
             now: t("2026-11-01T04:05:00Z"),
             monitor: Some(M.into()),
             window_end: None,
+            stack: None,
         },
     )
     .await
