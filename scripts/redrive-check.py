@@ -12,7 +12,8 @@ object, then checks that:
 1. `--dry-run` names the function, invokes nothing and leaves the message in the queue;
 2. a redrive invokes capture-ingest with the original event (its state objects for the copy
    appear in the bucket) and deletes the message;
-3. a message that is not an on-failure record is kept (visible again) and the exit status is 1.
+3. a message that is not an on-failure record is kept (visible again) and the exit status is 1;
+4. `--stack` finds the stack's FailedInvocationsQueue through CloudFormation.
 
 Prints one `CODE<TAB>CHECK` line per check (0 passed, 1 failed), as smoke-lambda.sh's other
 checks do, and never skips: an emulator that does not answer fails the checks.
@@ -53,12 +54,13 @@ def exists(key: str) -> bool:
         return False
 
 
-def redrive(q: str, *args: str) -> tuple[int, str]:
-    """Runs scripts/redrive.py as an operator would, with the emulators' endpoints."""
+def redrive(q: str | None, *args: str) -> tuple[int, str]:
+    """Runs scripts/redrive.py as an operator would, with the emulators' endpoints, on the
+    queue `q` (None: args name it)."""
     env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
                AWS_EC2_METADATA_DISABLED="true")
-    cmd = [sys.executable, os.path.join(here, "redrive.py"), "--queue-url", q, "--region", "us-east-1",
-           "--sqs-endpoint-url", moto_url, "--lambda-endpoint-url", lambda_url, *args]
+    cmd = [sys.executable, os.path.join(here, "redrive.py"), *(["--queue-url", q] if q else []),
+           "--region", "us-east-1", "--sqs-endpoint-url", moto_url, "--lambda-endpoint-url", lambda_url, *args]
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
     out = p.stdout + p.stderr
     print(f"scripts/redrive.py {' '.join(args)}: rc {p.returncode}", file=sys.stderr)
@@ -111,3 +113,16 @@ sqs.send_message(QueueUrl=q, MessageBody=json.dumps({"hello": 1}))
 rc, out = redrive(q)
 check(rc == 1 and "not a Lambda on-failure record" in out, "a foreign message is reported, rc 1", out[-300:])
 check(messages(q) == 1, "a foreign message stays in the queue")
+
+# 4. --stack: the queue of a (moto) CloudFormation stack, by its logical id in template.yaml
+cfn = boto3.client("cloudformation", **kw)
+cfn.create_stack(StackName="mw-smoke", TemplateBody=json.dumps(
+    {"Resources": {"FailedInvocationsQueue": {"Type": "AWS::SQS::Queue"}}}))
+stack_q = cfn.describe_stack_resource(StackName="mw-smoke", LogicalResourceId="FailedInvocationsQueue")[
+    "StackResourceDetail"]["PhysicalResourceId"]
+sqs.send_message(QueueUrl=stack_q, MessageBody=json.dumps(record))
+rc, out = redrive(None, "--stack", "mw-smoke", "--endpoint-url", moto_url, "--dry-run")
+check(rc == 0 and "would invoke capture-ingest" in out and "mw-smoke-FailedInvocationsQueue" in out,
+      "--stack finds the stack's failure queue", out[-300:])
+rc, out = redrive(None, "--stack", "no-such-stack", "--endpoint-url", moto_url, "--dry-run")
+check(rc == 2 and "no-such-stack" in out, "an unknown stack is a clear error, rc 2", out[-300:])

@@ -93,8 +93,9 @@ def queue_url(args, session) -> str:
     cfn = session.client("cloudformation", endpoint_url=args.endpoint_url)
     try:
         res = cfn.describe_stack_resource(StackName=args.stack, LogicalResourceId=QUEUE_LOGICAL_ID)
-    except botocore.exceptions.ClientError as e:
-        raise SystemExit(f"redrive: stack {args.stack!r} has no {QUEUE_LOGICAL_ID}: {e}") from None
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        print(f"redrive: no {QUEUE_LOGICAL_ID} found for stack {args.stack!r}: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
     # the physical id of an AWS::SQS::Queue is its URL
     return res["StackResourceDetail"]["PhysicalResourceId"]
 
@@ -137,7 +138,7 @@ def main(argv=None) -> int:
     p.add_argument("--max", type=int, default=None, metavar="N", help="redrive at most N messages (default: all)")
     p.add_argument("--dry-run", action="store_true",
                    help="print what would be invoked; invoke and delete nothing (messages are made visible again)")
-    p.add_argument("--region", help="region of the queue and functions (default: the function ARN's, else the session's)")
+    p.add_argument("--region", help="region of the queue and the stack (default: the session's); functions are invoked in their ARN's region unless this is given")
     p.add_argument("--endpoint-url", help="endpoint of every AWS service (emulators)")
     p.add_argument("--sqs-endpoint-url", help="endpoint of SQS only (overrides --endpoint-url)")
     p.add_argument("--lambda-endpoint-url", help="endpoint of Lambda only (overrides --endpoint-url)")
@@ -147,6 +148,7 @@ def main(argv=None) -> int:
     p.add_argument("--wait-seconds", type=int, default=1,
                    help="long-poll time of each read; the queue counts as drained after one empty read (default 1)")
     args = p.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # progress and KEPT lines in their order
     if args.max is not None and args.max < 1:
         p.error("--max must be at least 1")
 
