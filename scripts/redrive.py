@@ -168,7 +168,6 @@ def main(argv=None) -> int:
                 MaxNumberOfMessages=want,
                 WaitTimeSeconds=args.wait_seconds,
                 VisibilityTimeout=args.visibility_timeout,
-                MessageSystemAttributeNames=["ApproximateReceiveCount"],
             ).get("Messages", [])
             fresh = [m for m in batch if m["MessageId"] not in seen]
             if not fresh:
