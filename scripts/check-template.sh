@@ -62,6 +62,41 @@ else
   failed=1
 fi
 
+# Issue 11 item 8: the stack's failed-executions alarm must watch the series monitor-tick
+# publishes: the Stack dimension (monitor_core::metrics::dimensions::STACK) valued by
+# MODELWATCH_STACK_NAME (lambda_kit::env::STACK_NAME), both the stack name.
+step "failed-executions alarm vs the series monitor-tick publishes"
+if grep -q 'pub const STACK: &str = "Stack";' shared/monitor-core/src/metrics/mod.rs &&
+  grep -q 'pub const STACK_NAME: &str = "MODELWATCH_STACK_NAME";' shared/lambda-kit/src/config.rs &&
+  "$MW_VENV_lint/bin/python" - "$template" <<'PYEOF'
+import sys
+from cfnlint.decode import decode
+
+tpl, errors = decode(sys.argv[1])
+if errors:
+    sys.exit(f"cannot read {sys.argv[1]}: {errors}")
+res = tpl["Resources"]
+stack = {"Ref": "AWS::StackName"}
+env = res["MonitorTickFunction"]["Properties"].get("Environment", {}).get("Variables", {})
+alarm = res["FailedExecutionsAlarm"]["Properties"]
+problems = []
+if env.get("MODELWATCH_STACK_NAME") != stack:
+    problems.append("MonitorTickFunction does not set MODELWATCH_STACK_NAME: !Ref AWS::StackName")
+if (alarm.get("Namespace"), alarm.get("MetricName")) != ("modelwatch", "failed_executions"):
+    problems.append("FailedExecutionsAlarm does not watch modelwatch/failed_executions")
+if list(alarm.get("Dimensions", [])) != [{"Name": "Stack", "Value": stack}]:
+    problems.append("FailedExecutionsAlarm's only dimension is not Stack = !Ref AWS::StackName")
+for p in problems:
+    print(p)
+sys.exit(1 if problems else 0)
+PYEOF
+then
+  echo "ok: FailedExecutionsAlarm watches failed_executions by Stack = the stack name"
+else
+  echo "failed-executions alarm: FAILED"
+  failed=1
+fi
+
 nested=(templates/*.yaml)
 
 step "cfn-lint $("$MW_VENV_lint/bin/cfn-lint" --version 2>&1)"

@@ -9,7 +9,9 @@
 #
 # for all five functions - baseline, capture-ingest, ground-truth-merge, monitor-tick and
 # retrain-trigger, in the order a deployment sees their events - asserting on the summaries
-# they return, on the reports and state left in the bucket and on the pipeline execution. Prints one line per check, then "N passed, M failed";
+# they return, on the reports and state left in the bucket and on the pipeline execution;
+# then scripts/redrive.py replays a failure-queue record of capture-ingest (moto's SQS, the
+# capture-ingest watch; scripts/redrive-check.py). Prints one line per check, then "N passed, M failed";
 # exits non-zero when a check fails. Everything it starts is stopped on exit (process
 # groups, by PID). Idempotent: every run uses a fresh emulator and temp dir.
 #
@@ -326,6 +328,9 @@ assert capture-ingest \
   'out["objects"][0]["monitors"] == [exp["monitor"], exp["mq"]]' \
   'out["objects"][0]["state_keys"] == ["state/profiles/" + exp["monitor"] + "/2026/11/01/03/AllTraffic/12-00-000-5f0c+demo file.json", "state/predictions/" + exp["mq"] + "/2026/11/01/03/AllTraffic/12-00-000-5f0c+demo file.json"]' \
   'all(s3.head_object(Bucket=bucket, Key=k)["ContentLength"] > 0 for k in out["objects"][0]["state_keys"])'
+# section 5 (redrive) expects the same state keys for its copy of the object
+"$PY" -c 'import json, sys; e = json.load(open(sys.argv[1])); e["capture_state_keys"] = json.load(open(sys.argv[2]))["objects"][0]["state_keys"]; json.dump(e, open(sys.argv[1], "w"))' \
+  "$WORK/expect.json" "$WORK/capture-ingest.json" || true
 
 invoke ground-truth-merge events/s3-ground-truth-put.json
 assert ground-truth-merge \
@@ -359,6 +364,21 @@ assert retrain-trigger \
   'dict((p["name"], p["value"]) for p in out["parameters"])["ViolationsUri"] == exp["violations_uri"]' \
   '[e["PipelineExecutionArn"] for e in sm.list_pipeline_executions(PipelineName=exp["pipeline"])["PipelineExecutionSummaries"]] == [out["decision"]["execution_arn"]]' \
   's3.head_object(Bucket=bucket, Key=out["audit_key"])["ContentLength"] > 0'
+
+# ---- 5. redrive of the failure queue (issue 11, item 7) ------------------------------------
+# Last: the copy of the capture object it replays would change the windows checked above.
+# scripts/redrive-check.py queues a Lambda on-failure record of capture-ingest in the emulator's
+# SQS and runs scripts/redrive.py (dry run, redrive, a foreign message) through the
+# capture-ingest watch; one check line per assertion.
+redrive_rc=0
+"$PY" scripts/redrive-check.py "$MOTO_URL" "$BUCKET" "http://127.0.0.1:${INVOKE_PORT[capture-ingest]}" \
+  "$WORK" >"$WORK/redrive-check.out" 2>"$WORK/redrive-check.err" || redrive_rc=$?
+sed 's/^/  /' "$WORK/redrive-check.err"
+while IFS=$'\t' read -r code text; do
+  check redrive "$code" "$text"
+done <"$WORK/redrive-check.out"
+[[ $redrive_rc == 0 ]] || check redrive 1 "scripts/redrive-check.py exited with $redrive_rc"
+grep -q . "$WORK/redrive-check.out" || check redrive 1 "scripts/redrive-check.py ran no check"
 
 echo "$PASSED passed, $FAILED failed"
 [[ $FAILED -eq 0 ]]

@@ -56,6 +56,7 @@ pub async fn run_tick(args: TickArgs) -> anyhow::Result<()> {
             now: args.now.unwrap_or_else(Utc::now),
             monitor: args.monitor,
             window_end: args.window_end,
+            stack: None,
         },
     )
     .await?;

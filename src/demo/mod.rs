@@ -756,6 +756,7 @@ async fn tick_one(
             now,
             monitor: Some(monitor.into()),
             window_end: None,
+            stack: None,
         },
     )
     .await?

@@ -248,6 +248,7 @@ where
             store: store.clone(),
             metrics: ConfiguredMetrics::new(MetricsMode::File, store.clone()),
             invokers: monitor_core::attribution::LocalModels,
+            stack: None,
         },
     )
     .await

@@ -86,6 +86,7 @@ async fn tick_one(
             now: t(now),
             monitor: Some(monitor.into()),
             window_end: None,
+            stack: None,
         },
     )
     .await
@@ -776,6 +777,7 @@ async fn kernel_sample_is_bounded_and_the_same_for_any_split() {
         now: t("2026-11-01T04:05:00Z"),
         monitor: None,
         window_end: None,
+        stack: None,
     };
     let ea = tick::run_with(&store_a, &sink, &LocalModels, &req)
         .await

@@ -147,6 +147,7 @@ async fn tick_all(store: &LocalStore, scenario: &Scenario) {
                 now,
                 monitor: None,
                 window_end: None,
+                stack: None,
             },
         )
         .await
@@ -395,6 +396,7 @@ async fn sub_hour_windows_and_a_missing_baseline() {
         now,
         monitor: Some(MONITOR.into()),
         window_end: None,
+        stack: None,
     };
     let exec = tick::run(&store, &sink, &req)
         .await
@@ -534,6 +536,7 @@ async fn poison_numbers_are_counted_and_the_window_still_completes() {
             now,
             monitor: None,
             window_end: None,
+            stack: None,
         },
     )
     .await

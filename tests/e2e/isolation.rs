@@ -50,6 +50,7 @@ async fn tick_hour0(
             now: end + Duration::hours(4),
             monitor: None,
             window_end: Some(end),
+            stack: None,
         },
     )
     .await
@@ -272,6 +273,7 @@ async fn late_capture_object_is_reported_by_the_next_tick() {
         now,
         monitor: Some(MONITOR.into()),
         window_end: None,
+        stack: None,
     };
     let metrics = MemoryMetricSink::new();
     let execs = tick::run(&store, &metrics, &tick_at(now))
@@ -313,6 +315,7 @@ async fn late_capture_object_is_reported_by_the_next_tick() {
             now,
             monitor: Some(MONITOR.into()),
             window_end: Some(hour0_end),
+            stack: None,
         },
     )
     .await

@@ -214,6 +214,7 @@ async fn labels_before_after_twice_and_never() {
             now: t("2026-11-01T08:05:00Z"),
             monitor: Some(M.into()),
             window_end: Some(h3 + Duration::hours(1)),
+            stack: None,
         },
     )
     .await
@@ -271,6 +272,7 @@ async fn labels_before_after_twice_and_never() {
             now: t("2026-11-02T06:00:00Z"),
             monitor: Some(M.into()),
             window_end: Some(h3 + Duration::hours(1)),
+            stack: None,
         },
     )
     .await
@@ -313,6 +315,7 @@ async fn a_window_without_labels_fails_with_a_reason() {
             now: t("2026-11-01T04:05:00Z"),
             monitor: Some(M.into()),
             window_end: None,
+            stack: None,
         },
     )
     .await
@@ -357,6 +360,7 @@ async fn merged_state_of_random_splits_equals_the_whole() {
                 now,
                 monitor: Some(M.into()),
                 window_end: Some(h3 + Duration::hours(1)),
+                stack: None,
             },
         )
         .await
@@ -489,6 +493,7 @@ async fn a_poison_regression_label_is_counted_and_the_window_completes() {
             now: t("2026-11-01T04:05:00Z"),
             monitor: Some(M.into()),
             window_end: None,
+            stack: None,
         },
     )
     .await
@@ -502,4 +507,62 @@ async fn a_poison_regression_label_is_counted_and_the_window_completes() {
         exec.exit_message
     );
     assert_eq!(exec.label_coverage.unwrap().matched, 8);
+}
+
+/// Issue 11 item 8: the same labels uploaded again under another key (another file name, a
+/// later hour, the lines in another order) counted twice. Each object's state now carries a
+/// digest of its labels, and a window counts an object whose labels equal an earlier one's
+/// once; other objects (other labels) still count.
+#[tokio::test]
+async fn the_same_labels_under_another_key_count_once() {
+    let store = setup().await;
+    let h3 = t("2026-11-01T03:00:00Z");
+    let now = t("2026-11-01T06:10:00Z");
+    put_capture(&store, h3, "00-00-000-a", 0..250).await;
+    let a = put_labels(&store, h3 + Duration::hours(1), "labels-a", 0..200, now).await;
+    let copy = put_labels(
+        &store,
+        h3 + Duration::hours(2),
+        "labels-a-again",
+        (0..200).rev(),
+        now,
+    )
+    .await;
+    let b = put_labels(&store, h3 + Duration::hours(1), "labels-b", 200..250, now).await;
+    let matched: Vec<u64> = [&a, &copy, &b]
+        .iter()
+        .map(|s| s.objects[0].matched)
+        .collect();
+    assert_eq!(matched, [200, 200, 50], "each object joins on its own");
+    let state = |s: &ground_truth::MergeSummary| {
+        let key = s.objects[0].state_key.clone();
+        let store = store.clone();
+        async move { LabelObjectState::from_json(&key, &store.get(&key).await.unwrap()).unwrap() }
+    };
+    let (sa, scopy, sb) = (state(&a).await, state(&copy).await, state(&b).await);
+    assert!(sa.labels_digest.is_some());
+    assert_eq!(
+        sa.labels_digest, scopy.labels_digest,
+        "same labels, same digest"
+    );
+    assert_ne!(sa.labels_digest, sb.labels_digest);
+
+    let exec = tick::run(
+        &store,
+        &MemoryMetricSink::new(),
+        &TickRequest {
+            now,
+            monitor: Some(M.into()),
+            window_end: Some(h3 + Duration::hours(1)),
+            stack: None,
+        },
+    )
+    .await
+    .unwrap()
+    .executions
+    .remove(0);
+    let cov = exec.label_coverage.clone().unwrap();
+    assert_eq!(cov.predictions, 250);
+    assert_eq!(cov.matched, 250, "0..200 once, 200..250 once");
+    assert_eq!(exec.records, 250);
 }

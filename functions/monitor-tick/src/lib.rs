@@ -27,8 +27,9 @@
 //! # Configuration
 //!
 //! [`Config`] (`lambda_kit::TickConfig`): the store (`MODELWATCH_STORE`, `MODELWATCH_BUCKET`,
-//! `MODELWATCH_LOCAL_ROOT`) and `MODELWATCH_METRICS` (`emf` | `file` | `cloudwatch` | `none`;
-//! default `emf`, or `file` with the local store).
+//! `MODELWATCH_LOCAL_ROOT`), `MODELWATCH_METRICS` (`emf` | `file` | `cloudwatch` | `none`;
+//! default `emf`, or `file` with the local store) and `MODELWATCH_STACK_NAME` (the `Stack`
+//! dimension of the stack-wide `failed_executions` datum).
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
@@ -50,6 +51,9 @@ pub struct Deps<S, M, F = LocalModels> {
     /// the models Kernel SHAP explainers score with (local models, and SageMaker endpoints
     /// through [`monitor_aws::AwsModels`] in the Lambda)
     pub invokers: F,
+    /// the deploying stack (`MODELWATCH_STACK_NAME`): the `Stack` dimension of the
+    /// stack-wide `failed_executions` datum its alarm watches
+    pub stack: Option<String>,
 }
 
 /// The function's configuration, read once at cold start (parsed in `lambda_kit`).
@@ -108,6 +112,7 @@ impl TryFrom<&EventBridgeEvent<Value>> for TickInput {
             now,
             monitor: detail.monitor,
             window_end,
+            stack: None,
         }))
     }
 }
@@ -122,7 +127,8 @@ pub async fn handler<S: ObjectStore, M: MetricSink, F: InvokerFactory>(
     event: LambdaEvent<EventBridgeEvent<Value>>,
     deps: &Deps<S, M, F>,
 ) -> Result<TickSummary, FunctionError> {
-    let TickInput(req) = TickInput::try_from(&event.payload)?;
+    let TickInput(mut req) = TickInput::try_from(&event.payload)?;
+    req.stack.clone_from(&deps.stack);
     tracing::info!(
         now = %req.now,
         monitor = req.monitor.as_deref().unwrap_or("*"),

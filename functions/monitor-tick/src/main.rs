@@ -14,6 +14,7 @@ async fn main() -> Result<(), Error> {
         store,
         metrics,
         invokers,
+        stack: config.stack,
     };
     lambda_runtime::run(service_fn(|ev: LambdaEvent<_>| handler(ev, &deps))).await
 }

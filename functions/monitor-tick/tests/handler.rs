@@ -114,6 +114,7 @@ async fn scheduled_tick_evaluates_the_previous_hour_and_writes_the_report() {
         store: ingested_store().await,
         metrics: MemoryMetricSink::new(),
         invokers: monitor_core::attribution::LocalModels,
+        stack: None,
     };
     let summary = handler(invoke(event(SCHEDULE_TICK)), &deps).await.unwrap();
     assert_eq!(summary.executions.len(), 1);
@@ -155,6 +156,7 @@ async fn file_metrics_mode_writes_metrics_files_and_none_writes_nothing() {
     let deps = Deps {
         metrics: ConfiguredMetrics::new(MetricsMode::File, store.clone()),
         invokers: monitor_core::attribution::LocalModels,
+        stack: None,
         store,
     };
     handler(invoke(event(SCHEDULE_TICK)), &deps).await.unwrap();
@@ -167,6 +169,7 @@ async fn file_metrics_mode_writes_metrics_files_and_none_writes_nothing() {
     let deps = Deps {
         metrics: ConfiguredMetrics::new(MetricsMode::None, store.clone()),
         invokers: monitor_core::attribution::LocalModels,
+        stack: None,
         store,
     };
     assert_eq!(deps.metrics.mode(), MetricsMode::None);
@@ -181,6 +184,7 @@ async fn detail_window_end_evaluates_that_window() {
         store: ingested_store().await,
         metrics: MemoryMetricSink::new(),
         invokers: monitor_core::attribution::LocalModels,
+        stack: None,
     };
     // Two days later, a backfill of the window ending 04:00Z, written with an offset.
     let mut v = event(SCHEDULE_TICK);
@@ -214,6 +218,7 @@ async fn unknown_monitor_is_a_permanent_error() {
         store: ingested_store().await,
         metrics: MemoryMetricSink::new(),
         invokers: monitor_core::attribution::LocalModels,
+        stack: None,
     };
     let mut v = event(SCHEDULE_TICK);
     v["detail"] = json!({"monitor": "no-such-monitor"});
@@ -227,6 +232,7 @@ async fn invalid_event_message(v: Value) -> String {
         store: MemoryStore::new(),
         metrics: MemoryMetricSink::new(),
         invokers: monitor_core::attribution::LocalModels,
+        stack: None,
     };
     match handler(invoke(v), &deps).await {
         Err(FunctionError::InvalidEvent(m)) => {
@@ -349,4 +355,63 @@ fn configured_metrics_follows_the_mode() {
     }
     fn is_sink<M: MetricSink>(_: &M) {}
     is_sink(&ConfiguredMetrics::new(MetricsMode::Emf, store));
+}
+
+/// Issue 11 item 8: the stack-wide `failed_executions` datum carried no dimension, so every
+/// stack of an account and region fed the same series and each stack's alarm fired on the
+/// others' failures. With `MODELWATCH_STACK_NAME` (template.yaml sets it to the stack name)
+/// it carries `Stack`, the one dimension that stack's alarm names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_executions_carry_the_stack_of_the_deployment() {
+    let stack = "mw-prod";
+    let c = config(&[("MODELWATCH_BUCKET", "b"), ("MODELWATCH_STACK_NAME", stack)]).unwrap();
+    assert_eq!(c.stack.as_deref(), Some(stack));
+    assert_eq!(config(&[("MODELWATCH_BUCKET", "b")]).unwrap().stack, None);
+
+    let store = ingested_store().await;
+    // a second monitor whose configuration is not JSON: its execution fails on an error
+    store
+        .put("config/monitors/broken.json", b"{\"name\": ".to_vec())
+        .await
+        .unwrap();
+    let deps = Deps {
+        store,
+        metrics: MemoryMetricSink::new(),
+        invokers: monitor_core::attribution::LocalModels,
+        stack: c.stack,
+    };
+    let summary = handler(invoke(event(SCHEDULE_TICK)), &deps).await.unwrap();
+    let failed: Vec<&str> = summary
+        .executions
+        .iter()
+        .filter(|e| e.failed_on_error())
+        .map(|e| e.monitoring_schedule_name.as_str())
+        .collect();
+    assert_eq!(failed, ["broken"]);
+    let data: Vec<(Vec<(String, String)>, MetricValue)> = deps
+        .metrics
+        .data()
+        .into_iter()
+        .filter(|d| d.namespace == "modelwatch" && d.name == names::FAILED_EXECUTIONS)
+        .map(|d| (d.dimensions, d.value))
+        .collect();
+    let dims = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        data,
+        [
+            (
+                dims(&[
+                    ("Endpoint", monitor_core::layout::UNKNOWN_ENDPOINT),
+                    ("MonitoringSchedule", "broken")
+                ]),
+                MetricValue::Value(1.0)
+            ),
+            (dims(&[("Stack", stack)]), MetricValue::Value(1.0)),
+        ]
+    );
 }

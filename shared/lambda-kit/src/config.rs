@@ -9,7 +9,7 @@
 //! | configuration | read by | variables |
 //! | --- | --- | --- |
 //! | [`CommonConfig`] | every function | [`env::STORE`], [`env::BUCKET`], [`env::LOCAL_ROOT`], [`env::ENDPOINT_URL`], [`env::S3_PATH_STYLE`] |
-//! | [`TickConfig`] | monitor-tick | the common ones and [`env::METRICS`] ([`MetricsMode`]) |
+//! | [`TickConfig`] | monitor-tick | the common ones, [`env::METRICS`] ([`MetricsMode`]) and [`env::STACK_NAME`] |
 //! | [`TriggerConfig`] | retrain-trigger | the common ones, [`env::DRY_RUN`], [`env::LAUNCHER`] ([`LauncherMode`]), [`env::FILE_RUN_MINUTES`], [`env::ACCOUNT_ID`] |
 
 use monitor_core::app::retrain::RunOptions;
@@ -40,6 +40,10 @@ pub mod env {
     /// the 12-digit AWS account whose alarms may start pipelines (template.yaml sets it to the
     /// stack's account); unset: no check (local runs)
     pub const ACCOUNT_ID: &str = "MODELWATCH_ACCOUNT_ID";
+    /// the deploying CloudFormation stack (template.yaml sets it on monitor-tick): the
+    /// `Stack` dimension of the stack-wide `failed_executions` metric its alarm watches;
+    /// unset: that datum has no dimensions (local runs)
+    pub const STACK_NAME: &str = "MODELWATCH_STACK_NAME";
 }
 
 /// A missing or invalid environment variable, named.
@@ -259,13 +263,15 @@ impl MetricsMode {
     }
 }
 
-/// The monitor-tick function's configuration: the store and the metric sink.
+/// The monitor-tick function's configuration: the store, the metric sink and the stack.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TickConfig {
     /// the store
     pub common: CommonConfig,
     /// the metric sink (`MODELWATCH_METRICS`)
     pub metrics: MetricsMode,
+    /// the deploying stack (`MODELWATCH_STACK_NAME`), if set
+    pub stack: Option<String>,
 }
 
 impl TickConfig {
@@ -277,7 +283,12 @@ impl TickConfig {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let common = CommonConfig::from_lookup(&lookup)?;
         let metrics = MetricsMode::from_lookup(&lookup, &common.store)?;
-        Ok(Self { common, metrics })
+        let stack = non_blank(&lookup, env::STACK_NAME);
+        Ok(Self {
+            common,
+            metrics,
+            stack,
+        })
     }
 
     /// Reads the process environment.

@@ -246,13 +246,49 @@ fn list_dir(root: &Path, prefix: &str) -> Result<Vec<String>, CoreError> {
                 if with_slash.starts_with(prefix) || prefix.starts_with(&with_slash) {
                     stack.push(path);
                 }
-            } else if key.starts_with(prefix) && !key.contains(".tmp-") {
-                out.push(key);
+            } else if key.starts_with(prefix) {
+                if !key.contains(".tmp-") {
+                    out.push(key);
+                } else if is_temp_name(&key) {
+                    // an unfinished write (never listed); one that outlived any write is removed
+                    remove_if_stale(&path, &entry);
+                }
             }
         }
     }
     out.sort();
     Ok(out)
+}
+
+/// Age after which a temp file of [`LocalStore::put`] is an orphan: its writer died between
+/// write and rename (a crash, a killed process). No put takes this long, so
+/// [`LocalStore::list`] removes older temp files under the prefix it lists.
+pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Whether a key is a temp file of [`LocalStore::put`]: it ends in `.tmp-{pid}-{n}` (or
+/// `.tmp-{pid}`, the older form).
+fn is_temp_name(key: &str) -> bool {
+    key.rsplit_once(".tmp-").is_some_and(|(_, tail)| {
+        !tail.is_empty()
+            && tail.split('-').count() <= 2
+            && tail
+                .split('-')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
+/// Removes the temp file at `path` when it is older than [`STALE_TEMP_AGE`]. Best effort:
+/// a file another lister removed first, or any error, leaves it for the next listing.
+fn remove_if_stale(path: &Path, entry: &std::fs::DirEntry) {
+    let stale = entry
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age > STALE_TEMP_AGE);
+    if stale {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// An in-memory store for tests and for callers that want no file system.
@@ -1019,6 +1055,52 @@ mod tests {
             "the object is exactly one of the bodies written"
         );
         assert_eq!(store.list("state/").await.unwrap(), ["state/k.json"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Issue 11 item 8: temp files of a put whose process died before the rename were
+    /// never removed. Listing now removes the ones older than [`STALE_TEMP_AGE`] under the
+    /// listed prefix, and leaves a younger one (a write may be in flight) and any object
+    /// that merely contains `.tmp-` in its name.
+    #[tokio::test]
+    async fn listing_removes_orphaned_temp_files_past_their_age() {
+        let dir = std::env::temp_dir().join(format!("mw-store-orphans-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = LocalStore::new(&dir);
+        store.put("state/k.json", b"{}".to_vec()).await.unwrap();
+        let orphan = store.path_of("state/k.json.tmp-4242-7").unwrap();
+        let old_form = store.path_of("state/j.json.tmp-4242").unwrap();
+        let in_flight = store.path_of("state/k.json.tmp-4242-8").unwrap();
+        let named_so = store.path_of("state/notes.tmp-draft.json").unwrap();
+        let elsewhere = store.path_of("reports/r.json.tmp-4242-9").unwrap();
+        std::fs::create_dir_all(elsewhere.parent().unwrap()).unwrap();
+        let older =
+            std::time::SystemTime::now() - STALE_TEMP_AGE - std::time::Duration::from_secs(60);
+        for p in [&orphan, &old_form, &in_flight, &named_so, &elsewhere] {
+            std::fs::write(p, b"half").unwrap();
+            if p != &in_flight {
+                std::fs::File::options()
+                    .write(true)
+                    .open(p)
+                    .unwrap()
+                    .set_modified(older)
+                    .unwrap();
+            }
+        }
+        assert_eq!(store.list("state/").await.unwrap(), ["state/k.json"]);
+        assert!(
+            !orphan.exists() && !old_form.exists(),
+            "orphans past the age are removed"
+        );
+        assert!(
+            in_flight.exists(),
+            "a younger temp file may be a write in flight"
+        );
+        assert!(
+            named_so.exists(),
+            "not a temp file of put, only a name with .tmp-"
+        );
+        assert!(elsewhere.exists(), "outside the listed prefix");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

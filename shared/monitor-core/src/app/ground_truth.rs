@@ -31,7 +31,7 @@ use crate::capability::capability_for;
 use crate::config::MonitorConfig;
 use crate::formats::capture::{BadRecordKind, BadRecords};
 use crate::joined::labels::{
-    JoinTarget, LabelObjectState, MinuteBias, MinuteQuality, MQ_STATE_FORMAT,
+    labels_digest, JoinTarget, LabelObjectState, MinuteBias, MinuteQuality, MQ_STATE_FORMAT,
 };
 use crate::joined::predictions::{parse_label, PredictionIndex};
 use crate::layout::{hour_floor, merged_key, mq_hour_prefix, mq_state_key, prediction_hour_prefix};
@@ -135,6 +135,7 @@ async fn merge_object_into<S: ObjectStore>(
         }
     }
     let total = labels.len() as u64;
+    let digest = labels_digest(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
 
     // 2. probe the prediction indexes of the look-back, newest hour first
     let lookback = chrono::Duration::hours(i64::from(settings.lookback_hours));
@@ -219,6 +220,7 @@ async fn merge_object_into<S: ObjectStore>(
         expired: expired && pending > 0,
         unscorable,
         bad_records: bad,
+        labels_digest: digest,
         minutes: minutes
             .into_iter()
             .map(|(minute, state)| MinuteQuality { minute, state })

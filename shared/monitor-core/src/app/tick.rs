@@ -41,6 +41,9 @@ pub struct TickRequest {
     pub monitor: Option<String>,
     /// evaluate the window ending here instead of the one before `now` (backfills)
     pub window_end: Option<DateTime<Utc>>,
+    /// the deploying stack (monitor-tick's `MODELWATCH_STACK_NAME`): the `Stack` dimension
+    /// of the stack-wide `failed_executions` datum; `None` publishes it without dimensions
+    pub stack: Option<String>,
 }
 
 /// Evaluates one monitor for one window and writes its files; returns the execution.
@@ -140,6 +143,7 @@ async fn record<M: MetricSink>(
     summary: &mut TickSummary,
     exec: Execution,
     publish: bool,
+    stack: Option<&str>,
 ) -> Result<(), CoreError> {
     if exec.failed_on_error() {
         tracing::warn!(
@@ -152,6 +156,7 @@ async fn record<M: MetricSink>(
                 .publish(&failed_executions(
                     &exec.endpoint_name,
                     &exec.monitoring_schedule_name,
+                    stack,
                     exec.window_start,
                     1,
                 ))
@@ -224,7 +229,7 @@ where
                     entry.key
                 ));
                 write_execution(store, &prefix, &exec).await?;
-                record(metrics, &mut summary, exec, true).await?;
+                record(metrics, &mut summary, exec, true, req.stack.as_deref()).await?;
                 continue;
             }
         };
@@ -251,14 +256,28 @@ where
             if !exec.failed_on_error() {
                 set_evaluated(store, markers).await?;
             }
-            record(metrics, &mut summary, exec, cfg.publish_metrics).await?;
+            record(
+                metrics,
+                &mut summary,
+                exec,
+                cfg.publish_metrics,
+                req.stack.as_deref(),
+            )
+            .await?;
         }
         let result = evaluate_monitor(store, metrics, invokers, cfg, req, start, end).await;
         let exec = within_boundary(store, cfg, start, end, result).await?;
         if let Some(markers) = current.filter(|_| !exec.failed_on_error()) {
             set_evaluated(store, markers).await?;
         }
-        record(metrics, &mut summary, exec, cfg.publish_metrics).await?;
+        record(
+            metrics,
+            &mut summary,
+            exec,
+            cfg.publish_metrics,
+            req.stack.as_deref(),
+        )
+        .await?;
     }
     if let Some(m) = &req.monitor {
         if summary.executions.is_empty() {

@@ -57,6 +57,12 @@ pub struct LabelObjectState {
     pub unscorable: u64,
     /// bad ground-truth lines
     pub bad_records: BadRecords,
+    /// what the object's labels are, as [`labels_digest`] writes it: a window counts an
+    /// object whose labels equal an earlier object's (the same file uploaded again under
+    /// another key) once. Absent for an object without labels, and in states written before
+    /// it existed (those are never taken for duplicates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels_digest: Option<String>,
     /// metric state per inference minute, ascending (model-quality monitors)
     pub minutes: Vec<MinuteQuality>,
     /// bias state per inference minute, ascending (bias monitors)
@@ -76,6 +82,23 @@ impl StateFile for LabelObjectState {
     fn source(&self) -> &str {
         &self.source
     }
+}
+
+/// The digest of a ground-truth object's labels (join key → label, the last one of a
+/// repeated key): their number and the wrapping sum of the [`fnv1a_128`] of each
+/// `"{key}\0{label}"`, so it does not depend on the order of the lines. `None` without labels
+/// (objects of only bad lines are never duplicates of each other).
+///
+/// [`fnv1a_128`]: crate::retrain::keys::fnv1a_128
+pub fn labels_digest<'a>(
+    labels: impl ExactSizeIterator<Item = (&'a str, &'a str)>,
+) -> Option<String> {
+    let n = labels.len();
+    let sum = labels.fold(0u128, |acc, (key, label)| {
+        let pair = [key.as_bytes(), b"\0", label.as_bytes()].concat();
+        acc.wrapping_add(crate::retrain::keys::fnv1a_128(&pair))
+    });
+    (n > 0).then(|| format!("{n}-{sum:032x}"))
 }
 
 /// What a joined record is scored into: the model-quality state, or the bias state by the
@@ -131,12 +154,21 @@ where
     let mut coverage = LabelCoverage::default();
     let mut bad = BadRecords::default();
     let mut objects = 0usize;
+    // label digests of the objects visited: the same labels under another key count once
+    // (the first in key order, that is by label hour, then file name)
+    let mut digests = std::collections::HashSet::new();
     let mut hour = hour_floor(start);
     let last =
         hour_floor(end - chrono::Duration::seconds(1)) + lookback + chrono::Duration::hours(1);
     while hour <= last {
         for key in store.list(&mq_hour_prefix(&cfg.name, hour)).await? {
             let s = LabelObjectState::from_json(&key, &store.get(&key).await?)?;
+            if let Some(digest) = &s.labels_digest {
+                if !digests.insert(digest.clone()) {
+                    tracing::info!(monitor = %cfg.name, source = %s.source, "ground-truth object with the labels of an earlier object: counted once");
+                    continue;
+                }
+            }
             let used = visit(&s)?;
             if s.label_hour >= start && s.label_hour < end {
                 if s.expired {

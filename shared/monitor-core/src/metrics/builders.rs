@@ -47,16 +47,23 @@ pub fn monitor_totals(
 }
 
 /// `failed_executions` of one monitor's execution in [`namespaces::MODELWATCH`]: once with
-/// the `Endpoint` / `MonitoringSchedule` dimensions (which monitor), once without dimensions
-/// (what the stack-wide `{stack}-failed-executions` alarm of template.yaml watches, since a
-/// CloudWatch alarm cannot sum over a dimension it does not name).
+/// the `Endpoint` / `MonitoringSchedule` dimensions (which monitor), once with only the
+/// [`dimensions::STACK`] dimension naming `stack` (what the stack's
+/// `{stack}-failed-executions` alarm of template.yaml watches, since a CloudWatch alarm cannot
+/// sum over a dimension it does not name), or without dimensions when no stack is
+/// configured (the CLI).
 pub fn failed_executions(
     endpoint: &str,
     schedule: &str,
+    stack: Option<&str>,
     timestamp: DateTime<Utc>,
     failed: u64,
 ) -> Vec<MetricDatum> {
-    [endpoint_dimensions(endpoint, schedule), Vec::new()]
+    let stack_wide: Vec<(String, String)> = stack
+        .map(|s| (dimensions::STACK.to_string(), s.to_string()))
+        .into_iter()
+        .collect();
+    [endpoint_dimensions(endpoint, schedule), stack_wide]
         .into_iter()
         .map(|dims| {
             MetricDatum::new(

@@ -164,6 +164,9 @@ pub mod dimensions {
     pub const EXPLAINABILITY_METHOD: &str = "ExplainabilityMethod";
     /// explainability: `GlobalShapValues` | `ExpectedValue`
     pub const VALUE_TYPE: &str = "ValueType";
+    /// the deploying stack of modelwatch's own health metrics (`failed_executions`), so each
+    /// stack's alarm sees only its own monitors (modelwatch addition)
+    pub const STACK: &str = "Stack";
 }
 
 /// Metric names published by [`data_quality_metrics`](crate::data_quality::metrics::data_quality_metrics).
