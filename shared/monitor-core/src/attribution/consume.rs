@@ -15,7 +15,8 @@ use crate::attribution::{
 };
 use crate::config::{Explainer, MonitorConfig};
 use crate::formats::capture::{
-    BadRecordKind, BadRecords, CaptureMapping, CaptureParser, CaptureSide, RowBatch,
+    BadRecordKind, BadRecords, CaptureMapping, CaptureParser, CaptureSide, InferenceWindow,
+    RowBatch,
 };
 use crate::layout::CaptureKey;
 use crate::store::Line;
@@ -258,7 +259,8 @@ impl<'a> Attributor<'a> {
                     &e.to_string(),
                 )
             })?
-            .collect_ids(true);
+            .collect_ids(true)
+            .inference_window(InferenceWindow::around_object_hour(key.hour));
         Ok(Attributor {
             ctx,
             parser,
@@ -304,6 +306,11 @@ impl<'a> Attributor<'a> {
         let meta = match self.parser.parse_line_multi(bytes, &mut self.batch) {
             Ok(meta) => meta,
             Err(bad) => {
+                if self.warnings.take() {
+                    tracing::warn!(source = %self.source, line = line_no, error = %bad, "bad capture record");
+                } else {
+                    tracing::debug!(source = %self.source, line = line_no, error = %bad, "bad capture record");
+                }
                 self.slot().bad_records.add(bad.kind(), line_no);
                 return;
             }
