@@ -932,7 +932,8 @@ fn inference_times_are_read_in_utc_and_kept_near_their_hour() {
 fn unusable_inference_times_are_bad_time_naming_field_and_value() {
     let mut p = ten_oclock_parser();
     let sides = json!({"endpointInput": side("text/csv", "1", "CSV")});
-    let cases: [(serde_json::Value, fn(&TimeError) -> bool, &str); 6] = [
+    type IsKind = fn(&TimeError) -> bool;
+    let cases: [(serde_json::Value, IsKind, &str); 6] = [
         (
             json!({"inferenceTime": "2026-11-02T10:15:00Z"}),
             |e| matches!(e, TimeError::OutsideObjectHours { .. }),
