@@ -15,8 +15,7 @@ use crate::attribution::{
 };
 use crate::config::{Explainer, MonitorConfig};
 use crate::formats::capture::{
-    BadRecordKind, BadRecords, CaptureMapping, CaptureParser, CaptureSide, InferenceWindow,
-    RowBatch,
+    BadRecordKind, BadRecords, CaptureMapping, CaptureParser, CaptureSide, RowBatch,
 };
 use crate::layout::CaptureKey;
 use crate::store::Line;
@@ -260,7 +259,9 @@ impl<'a> Attributor<'a> {
                 )
             })?
             .collect_ids(true)
-            .inference_window(InferenceWindow::around_object_hour(key.hour));
+            .inference_window(
+                crate::formats::capture::InferenceWindow::around_object_hour(key.hour),
+            );
         Ok(Attributor {
             ctx,
             parser,

@@ -90,7 +90,7 @@ pub fn capture_mapping(cfg: &MonitorConfig, baseline: &Baseline) -> CaptureMappi
     mapping
 }
 
-/// The minute a record without a usable `inferenceTime` is attributed to: the capture
+/// The minute bad lines before the object's first usable record are counted in: the capture
 /// object's hour plus the minute in its file name (`{MM}-{SS}-{mmm}-{uuid}.jsonl`).
 fn fallback_minute(key: &CaptureKey) -> DateTime<Utc> {
     let mm = key

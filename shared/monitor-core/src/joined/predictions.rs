@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::MonitorConfig;
-use crate::formats::capture::{BadRecordKind, BadRecords, InferenceWindow, WarnBudget};
+use crate::formats::capture::{BadRecordKind, BadRecords, WarnBudget};
 use crate::formats::number;
 use crate::layout::CaptureKey;
 use crate::store::{for_each_line, Line, StateFile};
@@ -533,7 +533,7 @@ pub struct Indexer<'a> {
     variant: String,
     index: PredictionIndex,
     warnings: WarnBudget,
-    times: InferenceWindow,
+    times: crate::formats::capture::InferenceWindow,
 }
 
 impl<'a> Indexer<'a> {
@@ -550,7 +550,7 @@ impl<'a> Indexer<'a> {
                 bad_records: BadRecords::default(),
             },
             warnings: WarnBudget::default(),
-            times: InferenceWindow::around_object_hour(key.hour),
+            times: crate::formats::capture::InferenceWindow::around_object_hour(key.hour),
         }
     }
 

@@ -74,18 +74,19 @@ use serde::{Deserialize, Serialize};
 
 use self::json::{Doc, Kind};
 
+pub mod time;
+pub use time::{inference_minute, inference_seconds, InferenceWindow, TimeError};
+
 mod error;
 mod json;
 mod parser;
 mod payload;
-pub mod time;
 
 pub use error::{
     BadKind, BadRecord, BadRecordKind, BadRecords, CaptureError, WarnBudget, FIRST_LINES_KEPT,
     WARN_LINES_PER_OBJECT,
 };
 pub use parser::CaptureParser;
-pub use time::{inference_minute, inference_seconds, InferenceWindow, TimeError};
 
 /// One side of a capture record: a key of `captureData` (spec §1.3, §1.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
