@@ -184,14 +184,11 @@ pub fn window_before(now: DateTime<Utc>, length_minutes: u32) -> (DateTime<Utc>,
     (end - chrono::Duration::seconds(len), end)
 }
 
-/// Parses SageMaker's `inferenceTime` (`%Y-%m-%dT%H:%M:%SZ`, fractions tolerated) to the
-/// start of its minute.
+/// Parses SageMaker's `inferenceTime` to the start of its UTC minute
+/// ([`crate::formats::capture::inference_minute`]: RFC 3339, offsets converted).
 pub fn parse_inference_minute(s: &str) -> Option<DateTime<Utc>> {
-    let t = DateTime::parse_from_rfc3339(s).ok()?.with_timezone(&Utc);
-    Some(
-        t - chrono::Duration::seconds(i64::from(t.second()))
-            - chrono::Duration::nanoseconds(i64::from(t.nanosecond())),
-    )
+    let m = crate::formats::capture::inference_minute(s).ok()?;
+    Utc.timestamp_opt(m.checked_mul(60)?, 0).single()
 }
 
 /// Start of the hour containing `t`.

@@ -6,8 +6,8 @@
 
 use base64::Engine as _;
 use monitor_core::formats::capture::{
-    BadRecord, BadRecordKind, CaptureError, CaptureMapping, CaptureParser, CaptureSide, RecordMeta,
-    Row, RowBatch,
+    BadRecord, BadRecordKind, CaptureError, CaptureMapping, CaptureParser, CaptureSide,
+    InferenceWindow, RecordMeta, Row, RowBatch, TimeError,
 };
 use proptest::prelude::*;
 use serde_json::json;
@@ -731,7 +731,8 @@ fn kinds_have_snake_case_names() {
             "line_too_long",
             "unparsable_number",
             "non_finite",
-            "out_of_range"
+            "out_of_range",
+            "bad_time"
         ]
     );
     assert_eq!(
@@ -885,4 +886,122 @@ proptest! {
         let expected: Vec<Option<&str>> = vals.iter().map(|v| v.as_deref()).collect();
         prop_assert_eq!(values(&row), expected);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// inferenceTime (issue 11 item 5)
+// ---------------------------------------------------------------------------------------------
+
+/// A parser for a capture object in hour folder 2026-11-01/10: it accepts 09:00 to 11:59 UTC.
+fn ten_oclock_parser() -> CaptureParser {
+    let hour = chrono::DateTime::parse_from_rfc3339("2026-11-01T10:00:00Z")
+        .unwrap()
+        .to_utc();
+    input_only(spark_names(1)).inference_window(InferenceWindow::around_object_hour(hour))
+}
+
+fn minute_of(raw: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(raw)
+        .unwrap()
+        .timestamp()
+        .div_euclid(60)
+}
+
+#[test]
+fn inference_times_are_read_in_utc_and_kept_near_their_hour() {
+    let mut p = ten_oclock_parser();
+    let sides = json!({"endpointInput": side("text/csv", "1", "CSV")});
+    let mut row = Row::new();
+    for (time, utc) in [
+        ("2026-11-01T12:15:00+02:00", "2026-11-01T10:15:00Z"),
+        ("2026-11-01T09:59:58Z", "2026-11-01T09:59:00Z"),
+        ("2026-11-01T11:59:59.999Z", "2026-11-01T11:59:00Z"),
+    ] {
+        let meta = p
+            .parse_line(
+                &line(sides.clone(), json!({"inferenceTime": time})),
+                &mut row,
+            )
+            .unwrap();
+        assert_eq!(meta.inference_minute, Some(minute_of(utc)), "{time}");
+        assert_eq!(row.get(0), Some("1"));
+    }
+}
+
+#[test]
+fn unusable_inference_times_are_bad_time_naming_field_and_value() {
+    let mut p = ten_oclock_parser();
+    let sides = json!({"endpointInput": side("text/csv", "1", "CSV")});
+    type IsKind = fn(&TimeError) -> bool;
+    let cases: [(serde_json::Value, IsKind, &str); 6] = [
+        (
+            json!({"inferenceTime": "2026-11-02T10:15:00Z"}),
+            |e| matches!(e, TimeError::OutsideObjectHours { .. }),
+            "\"2026-11-02T10:15:00Z\"",
+        ),
+        (
+            json!({"inferenceTime": "2026-11-01T10:15:00-05:00"}),
+            |e| matches!(e, TimeError::OutsideObjectHours { .. }),
+            "\"2026-11-01T10:15:00-05:00\" (2026-11-01 15:15:00 UTC)",
+        ),
+        (
+            json!({"inferenceTime": "2026-02-31T10:15:00Z"}),
+            |e| matches!(e, TimeError::InvalidDate { .. }),
+            "\"2026-02-31T10:15:00Z\"",
+        ),
+        (
+            json!({"eventId": "e1"}),
+            |e| matches!(e, TimeError::Missing),
+            "eventMetadata.inferenceTime is missing",
+        ),
+        (
+            json!({"inferenceTime": "1 Nov 2026 10:15"}),
+            |e| matches!(e, TimeError::Malformed { .. }),
+            "\"1 Nov 2026 10:15\"",
+        ),
+        (
+            json!({"inferenceTime": 1_793_527_200}),
+            |e| matches!(e, TimeError::Malformed { .. }),
+            "\"1793527200\" is not an RFC 3339 time (expected a string, found a number)",
+        ),
+    ];
+    for (metadata, is_kind, names) in cases {
+        let err = p
+            .parse_line(&line(sides.clone(), metadata.clone()), &mut Row::new())
+            .unwrap_err();
+        assert_eq!(err.kind(), BadRecordKind::BadTime, "{metadata}");
+        let BadRecord::BadTime(e) = &err else {
+            panic!("{err:?}")
+        };
+        assert!(is_kind(e), "{metadata}: {e:?}");
+        let message = err.to_string();
+        assert!(
+            message.contains("eventMetadata.inferenceTime") && message.contains(names),
+            "{message}"
+        );
+    }
+    // A record without eventMetadata at all, and one whose payload is also bad: the
+    // structural fault is the one counted.
+    let no_meta = serde_json::to_vec(&json!({"captureData": sides})).unwrap();
+    assert_eq!(
+        p.parse_line(&no_meta, &mut Row::new()).unwrap_err().kind(),
+        BadRecordKind::BadTime
+    );
+    let both = line(
+        json!({"endpointInput": side("text/csv", "1", "XML")}),
+        json!({}),
+    );
+    assert_eq!(
+        p.parse_line(&both, &mut Row::new()).unwrap_err().kind(),
+        BadRecordKind::UnsupportedEncoding
+    );
+    // Without a window (a parser outside ingest) the record parses, with no minute.
+    let mut open = input_only(spark_names(1));
+    let meta = open
+        .parse_line(
+            &line(sides, json!({"inferenceTime": "2026-02-31T10:15:00Z"})),
+            &mut Row::new(),
+        )
+        .unwrap();
+    assert_eq!(meta.inference_minute, None);
 }

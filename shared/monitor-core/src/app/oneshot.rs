@@ -10,13 +10,15 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use crate::config::{CaptureOptions, MonitorConfig, MonitorKind};
 use crate::data_quality::checks::Baseline;
-use crate::data_quality::consume::{profile_object, PartialProfile};
+use crate::data_quality::consume::{PartialProfile, Profiler};
 use crate::data_quality::tick::{
     empty_window, evaluate, execution_of, merge_partial, report_files, window_metrics,
 };
 use crate::execution::Execution;
+use crate::formats::capture::InferenceWindow;
 use crate::layout::{parse_capture_key, profile_key, CaptureKey};
 use crate::metrics::byoc_jsonl;
+use crate::store::for_each_line;
 use crate::CoreError;
 
 /// Name used for the one-shot "schedule" in reports and metrics.
@@ -178,7 +180,13 @@ pub async fn run(
                 source: e,
             })?;
         let source = f.path.display().to_string();
-        partials.push(profile_object(file, &f.key, &source, &cfg, baseline).await?);
+        // One window over all the files, whatever their hours: any valid time is read.
+        let mut p = Profiler::new(&f.key, &source, &cfg, baseline)?
+            .inference_window(InferenceWindow::UNBOUNDED);
+        let lines = for_each_line(file, &source, |n, l| p.push(n, l)).await?;
+        let mut partial = p.finish();
+        partial.lines = lines;
+        partials.push(partial);
     }
     let minutes = partials
         .iter()

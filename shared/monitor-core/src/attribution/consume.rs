@@ -258,7 +258,10 @@ impl<'a> Attributor<'a> {
                     &e.to_string(),
                 )
             })?
-            .collect_ids(true);
+            .collect_ids(true)
+            .inference_window(
+                crate::formats::capture::InferenceWindow::around_object_hour(key.hour),
+            );
         Ok(Attributor {
             ctx,
             parser,
@@ -304,6 +307,11 @@ impl<'a> Attributor<'a> {
         let meta = match self.parser.parse_line_multi(bytes, &mut self.batch) {
             Ok(meta) => meta,
             Err(bad) => {
+                if self.warnings.take() {
+                    tracing::warn!(source = %self.source, line = line_no, error = %bad, "bad capture record");
+                } else {
+                    tracing::debug!(source = %self.source, line = line_no, error = %bad, "bad capture record");
+                }
                 self.slot().bad_records.add(bad.kind(), line_no);
                 return;
             }

@@ -2,6 +2,9 @@
 //! consumer of the single ingest pass: each record goes into the profile of the minute of
 //! its `inferenceTime`, so a monitor can use any window length of at least a minute. Bad
 //! lines are counted by kind, with their first line numbers, and never stop the good lines.
+//! A record whose time is missing, unusable or outside the hours the tick reads with this
+//! object ([`InferenceWindow::around_object_hour`]) is one of them (`bad_time`), so an
+//! object's minutes are bounded (at most 180).
 
 use chrono::{DateTime, TimeZone, Utc};
 use drift_math::types::{InferredType, ValueClass};
@@ -11,7 +14,7 @@ use crate::config::MonitorConfig;
 use crate::data_quality::checks::Baseline;
 use crate::data_quality::profile::DatasetProfile;
 use crate::formats::capture::{
-    BadRecordKind, BadRecords, CaptureMapping, CaptureParser, RowBatch, WarnBudget,
+    BadRecordKind, BadRecords, CaptureMapping, CaptureParser, InferenceWindow, RowBatch, WarnBudget,
 };
 use crate::formats::number::NumberError;
 use crate::layout::CaptureKey;
@@ -87,7 +90,7 @@ pub fn capture_mapping(cfg: &MonitorConfig, baseline: &Baseline) -> CaptureMappi
     mapping
 }
 
-/// The minute a record without a usable `inferenceTime` is attributed to: the capture
+/// The minute bad lines before the object's first usable record are counted in: the capture
 /// object's hour plus the minute in its file name (`{MM}-{SS}-{mmm}-{uuid}.jsonl`).
 fn fallback_minute(key: &CaptureKey) -> DateTime<Utc> {
     let mm = key
@@ -135,7 +138,8 @@ impl Profiler {
                 value: String::new(),
                 message: e.to_string(),
             })?
-            .collect_ids(false);
+            .collect_ids(false)
+            .inference_window(InferenceWindow::around_object_hour(key.hour));
         let numeric: Vec<bool> = mapping
             .features
             .iter()
@@ -162,6 +166,15 @@ impl Profiler {
             source: source.into(),
             warnings: WarnBudget::default(),
         })
+    }
+
+    /// Accept the inference times of `window` instead of those around the object's hour (the
+    /// one-shot `monitor` command evaluates all its files as one window:
+    /// [`InferenceWindow::UNBOUNDED`]).
+    #[must_use]
+    pub fn inference_window(mut self, window: InferenceWindow) -> Self {
+        self.parser = self.parser.inference_window(window);
+        self
     }
 
     /// Index of the minute profile of the current minute, creating it if needed.

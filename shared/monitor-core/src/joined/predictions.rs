@@ -305,11 +305,10 @@ pub fn read_attribute(payload: &str, kind: &str, attribute: &str) -> Option<Stri
         .map(|s| s.trim().trim_matches('"').to_string())
 }
 
-/// Unix seconds of a SageMaker `inferenceTime`.
+/// Unix seconds of a SageMaker `inferenceTime` ([`crate::formats::capture::inference_seconds`]:
+/// RFC 3339, offsets converted to UTC, invalid dates refused).
 pub fn parse_time(s: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.timestamp())
+    crate::formats::capture::inference_seconds(s).ok()
 }
 
 /// Extracts the prediction of one capture line.
@@ -334,16 +333,12 @@ pub fn prediction_of_line(
         .ok_or_else(|| bad(BadRecordKind::MissingField, "eventMetadata.eventId".into()))?;
     let inference_time = meta.inference_time.ok_or_else(|| {
         bad(
-            BadRecordKind::MissingField,
-            "eventMetadata.inferenceTime".into(),
+            BadRecordKind::BadTime,
+            crate::formats::capture::TimeError::Missing.to_string(),
         )
     })?;
-    let time = parse_time(&inference_time).ok_or_else(|| {
-        bad(
-            BadRecordKind::BadPayload,
-            format!("eventMetadata.inferenceTime {inference_time:?}"),
-        )
-    })?;
+    let time = crate::formats::capture::inference_seconds(&inference_time)
+        .map_err(|e| bad(BadRecordKind::BadTime, e.to_string()))?;
     let (output, input) = match rec.capture_data {
         Some(c) => (c.endpoint_output, c.endpoint_input),
         None => (None, None),
@@ -538,6 +533,7 @@ pub struct Indexer<'a> {
     variant: String,
     index: PredictionIndex,
     warnings: WarnBudget,
+    times: crate::formats::capture::InferenceWindow,
 }
 
 impl<'a> Indexer<'a> {
@@ -554,6 +550,7 @@ impl<'a> Indexer<'a> {
                 bad_records: BadRecords::default(),
             },
             warnings: WarnBudget::default(),
+            times: crate::formats::capture::InferenceWindow::around_object_hour(key.hour),
         }
     }
 
@@ -571,7 +568,14 @@ impl<'a> Indexer<'a> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return;
         }
-        match prediction_of_line(bytes, self.attrs, &self.variant) {
+        let found = prediction_of_line(bytes, self.attrs, &self.variant).and_then(|p| {
+            // the same hours as the other consumers (formats::capture::time)
+            match self.times.check(&p.inference_time, p.time) {
+                Ok(()) => Ok(p),
+                Err(e) => Err(PredictionError::Bad(BadRecordKind::BadTime, e.to_string())),
+            }
+        });
+        match found {
             Ok(p) => self.index.predictions.push(p),
             Err(PredictionError::Shadow) => {}
             Err(PredictionError::Bad(kind, message)) => {

@@ -202,6 +202,11 @@ pub enum BadRecord {
         /// what is wrong, with the offending value
         message: String,
     },
+    /// `eventMetadata.inferenceTime` is missing, malformed, not a valid date, or outside the
+    /// hours the readers of the object's state look at (produced only by a parser given an
+    /// [`InferenceWindow`](super::InferenceWindow); see [`super::time`]).
+    #[error(transparent)]
+    BadTime(#[from] super::TimeError),
     /// The line is longer than the reader accepts. Produced by line readers, never by [`CaptureParser`](super::CaptureParser).
     #[error("capture line of {length} bytes is longer than the limit of {limit} bytes")]
     LineTooLong {
@@ -225,6 +230,7 @@ impl BadRecord {
             Self::UnsupportedEncoding { .. } => BadRecordKind::UnsupportedEncoding,
             Self::BadPayload { .. } => BadRecordKind::BadPayload,
             Self::LineTooLong { .. } => BadRecordKind::LineTooLong,
+            Self::BadTime(_) => BadRecordKind::BadTime,
         }
     }
 }
@@ -257,11 +263,14 @@ pub enum BadRecordKind {
     /// A finite number beyond ±[`crate::formats::number::MAX_ABS_VALUE`] (`1e200`)
     /// ([`crate::formats::number::NumberError::OutOfRange`]).
     OutOfRange,
+    /// An `eventMetadata.inferenceTime` that is missing, malformed, an invalid date, or outside
+    /// the hours read with its object ([`super::TimeError`]), in every consumer.
+    BadTime,
 }
 
 impl BadRecordKind {
     /// Every kind, in declaration order.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::NonUtf8,
         Self::InvalidJson,
         Self::MissingField,
@@ -273,6 +282,7 @@ impl BadRecordKind {
         Self::UnparsableNumber,
         Self::NonFinite,
         Self::OutOfRange,
+        Self::BadTime,
     ];
 
     /// The snake_case name, e.g. `"wrong_column_count"`.
@@ -290,6 +300,7 @@ impl BadRecordKind {
             Self::UnparsableNumber => "unparsable_number",
             Self::NonFinite => "non_finite",
             Self::OutOfRange => "out_of_range",
+            Self::BadTime => "bad_time",
         }
     }
 }

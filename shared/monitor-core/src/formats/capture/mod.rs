@@ -74,6 +74,9 @@ use serde::{Deserialize, Serialize};
 
 use self::json::{Doc, Kind};
 
+pub mod time;
+pub use time::{inference_minute, inference_seconds, InferenceWindow, TimeError};
+
 mod error;
 mod json;
 mod parser;
@@ -225,9 +228,10 @@ pub struct RecordMeta {
     pub inference_id: Option<String>,
     /// `eventMetadata.inferenceTime`, as written (`%Y-%m-%dT%H:%M:%SZ`).
     pub inference_time: Option<String>,
-    /// `inferenceTime` truncated to its minute, as Unix minutes; parsed without allocating,
-    /// whether or not ids are collected. `None` when absent or not in SageMaker's
-    /// `YYYY-MM-DDTHH:MM:SS…` form.
+    /// `inferenceTime` truncated to its UTC minute, as Unix minutes ([`inference_minute`]:
+    /// RFC 3339, offsets converted); read whether or not ids are collected, without allocating
+    /// for SageMaker's `…Z` form. `None` when absent or unusable; a parser given an
+    /// [`InferenceWindow`] ([`CaptureParser::inference_window`]) refuses such records instead.
     pub inference_minute: Option<i64>,
     /// The record came from a shadow variant (`eventMetadata.invocationSource == "ShadowExperiment"`)
     /// and was skipped, as the SageMaker analyzer skips it: no rows were produced.

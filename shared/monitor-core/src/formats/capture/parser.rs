@@ -51,6 +51,7 @@ pub struct CaptureParser {
     scratch: Scratch,
     single: RowBatch,
     last_error_meta: Option<RecordMeta>,
+    times: Option<InferenceWindow>,
 }
 
 impl fmt::Debug for CaptureParser {
@@ -193,47 +194,20 @@ pub(super) fn expect_kind(
     }
 }
 
-/// Unix minutes of an ISO-8601 UTC time `YYYY-MM-DDTHH:MM…` (seconds and zone ignored: capture
-/// times are UTC with a `Z`). Days from the civil date by the standard proleptic Gregorian
-/// day count (H. Hinnant, "chrono-compatible low-level date algorithms").
-pub(super) fn unix_minute(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 16
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || (b[10] != b'T' && b[10] != b' ')
-        || b[13] != b':'
-    {
-        return None;
+/// The time of the `inferenceTime` token `tok` (`None`: absent). The value is unescaped into
+/// `buf` only when it holds escapes; a non-string is malformed, named by its raw JSON.
+fn read_time(doc: &Doc<'_>, tok: Option<usize>, buf: &mut String) -> Result<i64, TimeError> {
+    let tok = tok.ok_or(TimeError::Missing)?;
+    match doc.kind(tok) {
+        Some(Kind::Str | Kind::EscStr) => inference_seconds(side_text(doc, tok, buf)),
+        kind => Err(TimeError::Malformed {
+            value: doc.raw(tok).to_owned(),
+            reason: format!(
+                "expected a string, found {}",
+                kind.map_or("nothing", Kind::name)
+            ),
+        }),
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let mut v = 0i64;
-        for &c in &b[r] {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            v = v * 10 + i64::from(c - b'0');
-        }
-        Some(v)
-    };
-    let (y, mo, d, h, mi) = (
-        num(0..4)?,
-        num(5..7)?,
-        num(8..10)?,
-        num(11..13)?,
-        num(14..16)?,
-    );
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 {
-        return None;
-    }
-    let yy = if mo <= 2 { y - 1 } else { y };
-    let era = yy.div_euclid(400);
-    let yoe = yy - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some((days * 24 + h) * 60 + mi)
 }
 
 pub(super) fn owned_string(doc: &Doc<'_>, tok: usize) -> Option<String> {
@@ -317,6 +291,7 @@ impl CaptureParser {
             scratch: Scratch::default(),
             single: RowBatch::new(),
             last_error_meta: None,
+            times: None,
         })
     }
 
@@ -326,6 +301,17 @@ impl CaptureParser {
     #[must_use]
     pub fn collect_ids(mut self, yes: bool) -> Self {
         self.want_ids = yes;
+        self
+    }
+
+    /// Refuse records whose `inferenceTime` is missing, malformed, an invalid date or outside
+    /// `window`, with [`BadRecord::BadTime`] (checked after the rest of the record, so a line
+    /// with several faults counts under its structural one). Without a window (the default),
+    /// such records parse and [`RecordMeta::inference_minute`] is `None` or out of range:
+    /// every ingest consumer sets one ([`InferenceWindow::around_object_hour`]).
+    #[must_use]
+    pub fn inference_window(mut self, window: InferenceWindow) -> Self {
+        self.times = Some(window);
         self
     }
 
@@ -448,13 +434,12 @@ impl CaptureParser {
                 ),
             });
         }
+        let mut time = Err(TimeError::Missing);
         if let Some(m) = doc.member(0, "eventMetadata", key) {
             if doc.kind(m) == Some(Kind::Object) {
-                if let Some(t) = doc.member(m, "inferenceTime", key) {
-                    if doc.kind(t) == Some(Kind::Str) {
-                        meta.inference_minute = unix_minute(doc.raw(t));
-                    }
-                }
+                let t = doc.member(m, "inferenceTime", key);
+                time = read_time(&doc, t, data);
+                meta.inference_minute = time.as_ref().ok().map(|s| s.div_euclid(60));
                 if self.want_ids {
                     let get = |name: &str, key: &mut String| {
                         doc.member(m, name, key).and_then(|t| owned_string(&doc, t))
@@ -606,29 +591,14 @@ impl CaptureParser {
                 });
             }
         }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod minute_tests {
-    use super::unix_minute;
-
-    #[test]
-    fn unix_minutes_match_chrono() {
-        for t in [
-            "2022-04-18T00:21:48Z",
-            "1970-01-01T00:00:00Z",
-            "2000-02-29T23:59:59Z",
-            "2026-12-31T12:00:00.123Z",
-        ] {
-            let c = chrono::DateTime::parse_from_rfc3339(t)
-                .unwrap()
-                .timestamp()
-                .div_euclid(60);
-            assert_eq!(unix_minute(t), Some(c), "{t}");
+        if let Some(window) = &self.times {
+            let seconds = time?;
+            let raw = doc
+                .member(0, "eventMetadata", key)
+                .and_then(|m| doc.member(m, "inferenceTime", key))
+                .map_or("", |t| doc.raw(t));
+            window.check(raw, seconds)?;
         }
-        assert_eq!(unix_minute("2022-13-01T00:00:00Z"), None);
-        assert_eq!(unix_minute("yesterday"), None);
+        Ok(())
     }
 }
