@@ -18,6 +18,7 @@ mod codec;
 pub mod distance;
 pub mod kll;
 pub mod moments;
+pub mod policy;
 pub mod quality;
 pub mod shap;
 pub mod types;
