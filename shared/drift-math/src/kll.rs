@@ -955,7 +955,9 @@ mod tests {
 
     #[test]
     fn public_bound_equals_derivation() {
-        let xs: Vec<f64> = (0..30_000u64).map(|i| ((i * 7919) % 30_011) as f64).collect();
+        let xs: Vec<f64> = (0..30_000u64)
+            .map(|i| ((i * 7919) % 30_011) as f64)
+            .collect();
         let s = sketch_of(2048, 0.64, &xs);
         assert!(s.num_levels() >= 3);
         assert_eq!(s.rank_error_bound(), rank_error_bound(&s, 30_000));
