@@ -20,11 +20,39 @@ pub struct ProportionTest {
     pub p_value: f64,
     /// The p-value at the largest possible effect (every window value missing).
     pub min_p_value: f64,
+    /// Baseline size `n_b` (values and missing).
+    pub baseline_total: u64,
+    /// Window size `n_w` (values and missing).
+    pub window_total: u64,
 }
 
-/// The pooled z statistic and its one-sided p-value.
-fn z_test(xb: u64, nb: u64, xw: u64, nw: u64) -> (f64, f64) {
-    let (xb, nb, xw, nw) = (xb as f64, nb as f64, xw as f64, nw as f64);
+impl ProportionTest {
+    /// The p-value this test would give if the window's missing share were
+    /// `baseline_share + difference` (capped at 1), with the same sizes.
+    ///
+    /// With `difference` = the effect floor this is the power guard "could a rise at the floor
+    /// be significant here?", stricter than [`ProportionTest::min_p_value`]; pass it as
+    /// [`crate::policy::FeatureEvidence::min_p_value`] to report small windows as lacking power.
+    ///
+    /// ```
+    /// use drift_math::policy::missing_share_test;
+    /// let t = missing_share_test(4_000, 50_000, 2, 100).unwrap();
+    /// // 100 records cannot show a 2-point rise over 8 %:
+    /// // proportions_ztest([10, 4000], [100, 50000], alternative='larger')
+    /// //   -> (0.7363059676675029, 0.23077225763544545)
+    /// assert!((t.p_value_at(0.02) - 0.23077225763544545).abs() < 1e-9);
+    /// ```
+    pub fn p_value_at(&self, difference: f64) -> f64 {
+        let nb = self.baseline_total as f64;
+        let nw = self.window_total as f64;
+        let share = (self.baseline_share + difference).clamp(0.0, 1.0);
+        z_test(self.baseline_share * nb, nb, share * nw, nw).1
+    }
+}
+
+/// The pooled z statistic and its one-sided p-value (counts as `f64`, so a hypothetical
+/// window count may be fractional).
+fn z_test(xb: f64, nb: f64, xw: f64, nw: f64) -> (f64, f64) {
     let pooled = (xb + xw) / (nb + nw);
     let se = (pooled * (1.0 - pooled) * (1.0 / nb + 1.0 / nw)).sqrt();
     // se is 0 (or NaN for no data) when every value, or none, is missing on both sides
@@ -92,13 +120,14 @@ pub fn missing_share_test(
     }
     let baseline_share = baseline_missing as f64 / baseline_total as f64;
     let window_share = window_missing as f64 / window_total as f64;
-    let (z, p_value) = z_test(
-        baseline_missing,
-        baseline_total,
-        window_missing,
-        window_total,
+    let (xb, nb, xw, nw) = (
+        baseline_missing as f64,
+        baseline_total as f64,
+        window_missing as f64,
+        window_total as f64,
     );
-    let (_, min_p_value) = z_test(baseline_missing, baseline_total, window_total, window_total);
+    let (z, p_value) = z_test(xb, nb, xw, nw);
+    let (_, min_p_value) = z_test(xb, nb, nw, nw);
     Ok(ProportionTest {
         baseline_share,
         window_share,
@@ -106,6 +135,8 @@ pub fn missing_share_test(
         z,
         p_value,
         min_p_value,
+        baseline_total,
+        window_total,
     })
 }
 

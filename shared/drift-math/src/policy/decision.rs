@@ -16,8 +16,10 @@ pub struct FeatureEvidence {
     pub effect_floor: f64,
     /// The two-sample test's p-value.
     pub p_value: f64,
-    /// The smallest p-value the test could give at these sample sizes (its p-value at the
-    /// largest possible effect).
+    /// The smallest p-value the test could give at these sample sizes: its p-value at the
+    /// largest possible effect (`min_p_value` of each test), or, for a guard that also speaks
+    /// for small windows, its p-value at the effect floor ([`crate::policy::KsTest::p_value_at`],
+    /// [`crate::policy::ProportionTest::p_value_at`]).
     pub min_p_value: f64,
 }
 

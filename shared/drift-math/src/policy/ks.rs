@@ -95,6 +95,32 @@ pub struct KsTest {
     pub min_p_value: f64,
 }
 
+impl KsTest {
+    /// The p-value this test would give if the sketches' L∞ distance were `d`, with the same
+    /// sizes and rank error: `Q(sqrt(n·m/(n+m)) · max(0, d − ε_b − ε_w))`.
+    ///
+    /// With `d` = an L∞ effect floor this is the power guard "could an effect at the floor be
+    /// significant here?", stricter than [`KsTest::min_p_value`] (`d = 1`); pass it as
+    /// [`crate::policy::FeatureEvidence::min_p_value`] to report small windows as lacking
+    /// power. NaN for a NaN `d`.
+    ///
+    /// ```
+    /// use drift_math::kll::KllSketch;
+    /// use drift_math::policy::ks_test;
+    /// let (mut a, mut b) = (KllSketch::new(), KllSketch::new());
+    /// (0..2000).for_each(|i| a.update(f64::from(i)));
+    /// (0..100).for_each(|i| b.update(f64::from(i)));
+    /// let t = ks_test(&a, &b).unwrap();
+    /// // 100 records cannot show an L∞ of 0.1:
+    /// // scipy.special.kolmogorov(np.sqrt(2000*100/2100) * 0.1) = 0.29673421491026464
+    /// assert!((t.p_value_at(0.1) - 0.29673421491026464).abs() < 1e-12);
+    /// assert_eq!(t.p_value_at(1.0), t.min_p_value);
+    /// ```
+    pub fn p_value_at(&self, d: f64) -> f64 {
+        kolmogorov_sf(self.effective_n.sqrt() * (d - self.rank_error).max(0.0))
+    }
+}
+
 /// Two-sample Kolmogorov–Smirnov test of `window` against `baseline`, from their sketches only.
 ///
 /// `D̂` is the sketches' L∞ distance ([`linf_simple`], Deequ's `linf_simple`). Each sketch's
@@ -134,7 +160,7 @@ pub fn ks_test(baseline: &KllSketch, window: &KllSketch) -> Option<KsTest> {
         tested_statistic,
         effective_n: nf * mf / (nf + mf),
         p_value: ks_p_value(tested_statistic, n, m)?,
-        min_p_value: ks_p_value((1.0 - rank_error).max(0.0), n, m)?,
+        min_p_value: kolmogorov_sf((nf * mf / (nf + mf)).sqrt() * (1.0 - rank_error).max(0.0)),
     })
 }
 

@@ -278,6 +278,52 @@ fn missing_share_test_matches_statsmodels_and_scipy() {
     assert_rel(t.z, 22.360902938815475, REL_TIGHT, "z tiny counts");
 }
 
+#[test]
+fn power_at_the_floor() {
+    // Completeness floor of 4 points over a baseline 8 %: hypothetical window share 12 %.
+    // proportions_ztest([120,4000],[1000,50000],alternative='larger') -> p 2.152557195470068e-06
+    // proportions_ztest([1200,4000],[10000,50000],alternative='larger') -> p 8.087974501880605e-39
+    // proportions_ztest([10,4000],[100,50000],alternative='larger') -> p 0.23077225763544545
+    for (n, want) in [
+        (1000u64, 2.152557195470068e-06),
+        (10_000, 8.087974501880605e-39),
+    ] {
+        let t = missing_share_test(4000, 50_000, 0, n).unwrap();
+        assert_rel(t.p_value_at(0.04), want, 1e-9, "p at the floor");
+    }
+    let t = missing_share_test(4000, 50_000, 0, 100).unwrap();
+    assert_abs(
+        t.p_value_at(0.02),
+        0.23077225763544545,
+        ABS_PVALUE,
+        "100 records",
+    );
+    assert_eq!(t.p_value_at(1.0), t.min_p_value);
+    // KS: an L∞ floor of 0.1 with 2000 vs 100 exact values.
+    // scipy.special.kolmogorov(np.sqrt(2000*100/2100) * 0.1) = 0.29673421491026464
+    let a: Vec<f64> = (0..2000).map(f64::from).collect();
+    let b: Vec<f64> = (0..100).map(f64::from).collect();
+    let t = ks_test(&sketch(&a), &sketch(&b)).unwrap();
+    assert_abs(
+        t.p_value_at(0.1),
+        0.29673421491026464,
+        ABS_PVALUE,
+        "KS at floor",
+    );
+    assert_eq!(t.p_value_at(1.0), t.min_p_value);
+    let d = decide(
+        &[FeatureEvidence {
+            effect: t.statistic,
+            effect_floor: 0.1,
+            p_value: t.p_value,
+            min_p_value: t.p_value_at(0.1),
+        }],
+        0.05,
+    )
+    .unwrap();
+    assert_eq!(d[0].decision, Decision::LacksPower);
+}
+
 // ---------------------------------------------------------------- BH
 
 #[test]
