@@ -132,6 +132,12 @@ impl KsTest {
 /// than the exact data would. The price is power at very large windows, where the worst-case
 /// bound is ~30× the observed error.
 ///
+/// Measured cost (100 seeds, N(0, 1) data, a 50 000-value baseline, p < 0.05, one feature):
+/// with no drift this test rejects 1 % of 100-record windows and 0 % at 10³, 10⁴, 10⁵ (the
+/// exact-data `D` at the same limiting law: 3 %, 3 %, 6 %, 2 %); a 0.1 SD shift is detected
+/// in 58 % of 10³-record windows (exact `D`: 73 %) and 100 % at 10⁴ and 10⁵. `ε_b + ε_w` was
+/// 0.007 at 10³, 0.008 at 10⁴, 0.019 at 10⁵.
+///
 /// Ties (discrete data) make the KS test conservative as well (Noether 1963).
 /// `None` if either sketch is empty.
 ///
