@@ -418,6 +418,38 @@ impl KllSketch {
         })
     }
 
+    /// Deterministic worst-case rank error of this sketch, in items (module docs, "Accuracy"):
+    /// `Σ_{h=0}^{H−2} floor(N / (2^h · capacity(h))) · 2^h` with `N` the total weight and `H`
+    /// the number of levels. For every `x`, `|rank(x) − true_rank(x)| ≤` this bound, whatever
+    /// sequence of updates and merges built the sketch; 0 while nothing has been compacted.
+    ///
+    /// It is a guarantee, not an estimate: the observed error is typically 10–30× smaller
+    /// (issue 13 measured 0.04–0.10 % of `N`).
+    ///
+    /// ```
+    /// use drift_math::kll::KllSketch;
+    /// let mut s = KllSketch::new();
+    /// (0..2050).for_each(|i| s.update(f64::from(i)));
+    /// assert_eq!(s.rank_error_bound(), 0); // level 0 holds everything: exact
+    /// ```
+    pub fn rank_error_bound(&self) -> u64 {
+        let n = self.total_weight();
+        (0..self.levels.len().saturating_sub(1))
+            .map(|h| (n / ((1u64 << h) * self.caps[h] as u64)) << h)
+            .fold(0u64, u64::saturating_add)
+    }
+
+    /// [`KllSketch::rank_error_bound`] divided by the total weight: the largest possible error
+    /// of [`KllSketch::cdf`] at any point (`ε` of the KLL literature). 0.0 for an empty sketch.
+    pub fn normalized_rank_error(&self) -> f64 {
+        let n = self.total_weight();
+        if n == 0 {
+            0.0
+        } else {
+            self.rank_error_bound() as f64 / n as f64
+        }
+    }
+
     /// The level buffers, level 0 first, each in buffer order: `sketch.data` of
     /// `statistics.json` (Deequ `getCompactorItems`).
     pub fn levels(&self) -> Vec<Vec<f64>> {
@@ -919,6 +951,21 @@ mod tests {
         assert_eq!(b[9].upper_bound, 395.0);
         assert_eq!(b[9].count, 1.0); // max itself
         assert_eq!(b.iter().map(|b| b.count).sum::<f64>(), 5.0);
+    }
+
+    #[test]
+    fn public_bound_equals_derivation() {
+        let xs: Vec<f64> = (0..30_000u64)
+            .map(|i| ((i * 7919) % 30_011) as f64)
+            .collect();
+        let s = sketch_of(2048, 0.64, &xs);
+        assert!(s.num_levels() >= 3);
+        assert_eq!(s.rank_error_bound(), rank_error_bound(&s, 30_000));
+        assert_eq!(
+            s.normalized_rank_error(),
+            rank_error_bound(&s, 30_000) as f64 / 30_000.0
+        );
+        assert_eq!(KllSketch::new().normalized_rank_error(), 0.0);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! Everything here is deterministic, synchronous and free of I/O: streaming moments,
 //! the KLL quantile sketch exactly as Deequ's `QuantileNonSample` (what SageMaker Model
 //! Monitor's analyzer writes into `statistics.json`), Deequ's type inference, categorical
-//! counts, and the drift distances that Model Monitor's `baseline_drift_check` uses.
+//! counts, and the drift distances that Model Monitor's `baseline_drift_check` uses, plus
+//! ([`policy`]) the two-sample tests, effect sizes and Benjamini–Hochberg decision of a drift
+//! policy computed from the same mergeable state (issue 13).
 //!
 //! Every state type follows one streaming shape: `update` one value, `merge` another state
 //! of the same kind, then read. Merging is exact for counts and moments and within the
@@ -18,6 +20,7 @@ mod codec;
 pub mod distance;
 pub mod kll;
 pub mod moments;
+pub mod policy;
 pub mod quality;
 pub mod shap;
 pub mod types;
