@@ -144,6 +144,7 @@ async fn every_consumer_counts_bad_time_the_same_way() {
             now: hour + Duration::hours(1),
             monitor: Some(monitor.into()),
             window_end: Some(hour + Duration::hours(1)),
+            stack: None,
         };
         let ticked = tick::run(&store, &sink, &req).await.unwrap();
         let exec = ticked.executions.last().unwrap();
