@@ -174,6 +174,37 @@ pub fn report_prefix(
     p
 }
 
+/// `statistics.json`: a data- or model-quality report's (and baseline's) statistics.
+pub const STATISTICS_FILE: &str = "statistics.json";
+/// `constraints.json`: a baseline's constraints.
+pub const CONSTRAINTS_FILE: &str = "constraints.json";
+/// `analysis.json`: a Clarify bias or explainability report (and baseline).
+pub const ANALYSIS_FILE: &str = "analysis.json";
+/// `analysis_config.json`: a Clarify analysis configuration, beside its baseline.
+pub const ANALYSIS_CONFIG_FILE: &str = "analysis_config.json";
+/// `constraint_violations.json`: a report's violations.
+pub const VIOLATIONS_FILE: &str = "constraint_violations.json";
+/// `execution.json`: a report's execution record.
+pub const EXECUTION_FILE: &str = "execution.json";
+
+/// Where a model-quality or bias monitor finds the ground truth of `endpoint` unless its
+/// config names a prefix: `ground-truth/{endpoint}/`.
+pub fn default_ground_truth_prefix(endpoint: &str) -> String {
+    format!("ground-truth/{endpoint}/")
+}
+
+/// Key of the file `name` (one of the `*_FILE` names) in the report folder `prefix` (a
+/// [`report_prefix`], or `""` for a local output folder).
+pub fn report_file_key(prefix: &str, name: &str) -> String {
+    format!("{prefix}{name}")
+}
+
+/// Key of the file `name` (one of the `*_FILE` names) of the baseline under
+/// `baseline_prefix` (an S3 URI or a key, with or without its trailing `/`).
+pub fn baseline_file_key(baseline_prefix: &str, name: &str) -> String {
+    join_key(baseline_prefix, name)
+}
+
 /// The window of `length_minutes` that ends at or before `now`, aligned to the length
 /// (for hourly windows: the previous whole hour). Lengths that do not divide a day are
 /// aligned to the Unix epoch.
