@@ -228,6 +228,8 @@ fn metric_values(a: &BiasAnalysis) -> BTreeMap<String, Option<f64>> {
     out
 }
 
+// Why it is long: both windows (the baseline's own records, then a biased model) share one
+// store and one baseline, and the second is only meaningful next to the first.
 #[tokio::test]
 async fn bias_window_of_the_baseline_records_reproduces_the_baseline_and_a_biased_model_drifts() {
     let n = 1200;

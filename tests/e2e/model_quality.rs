@@ -148,6 +148,8 @@ fn accuracy(ids: impl Iterator<Item = usize>) -> f64 {
     right as f64 / n as f64
 }
 
+// Why it is long: the four label timings (before, after, twice, never) act on one store in
+// sequence, and each step asserts the coverage the previous steps left behind.
 #[tokio::test]
 async fn labels_before_after_twice_and_never() {
     let store = setup().await;
