@@ -308,6 +308,47 @@ pub fn merged_key(
     )
 }
 
+/// Key of the retraining trigger's configuration.
+pub const RETRAIN_CONFIG_KEY: &str = "config/retrain.json";
+/// Prefix of everything the retraining trigger writes.
+pub const RETRAIN_STATE_PREFIX: &str = "state/retrain/";
+
+/// `state/retrain/audit/{pipeline}/{event}.json`: the first decision on an event (`event`
+/// is the event id as a key segment, [`crate::retrain::keys::event_key`]).
+pub fn retrain_audit_key(pipeline: &str, event: &str) -> String {
+    format!("{RETRAIN_STATE_PREFIX}audit/{pipeline}/{event}.json")
+}
+
+/// `state/retrain/audit/{pipeline}/{event}/duplicate-{at}.json`: one redelivery (`at` a
+/// compact timestamp).
+pub fn retrain_duplicate_key(pipeline: &str, event: &str, at: &str) -> String {
+    format!("{RETRAIN_STATE_PREFIX}audit/{pipeline}/{event}/duplicate-{at}.json")
+}
+
+/// Prefix of a pipeline's start index (`dry_run`: the dry-run index).
+pub fn retrain_starts_prefix(pipeline: &str, dry_run: bool) -> String {
+    let kind = if dry_run { "dry-run-starts" } else { "starts" };
+    format!("{RETRAIN_STATE_PREFIX}{kind}/{pipeline}/")
+}
+
+/// Key of one start in the index: `{starts prefix}{at}_{event}.json`.
+pub fn retrain_start_index_key(pipeline: &str, dry_run: bool, at: &str, event: &str) -> String {
+    format!(
+        "{}{at}_{event}.json",
+        retrain_starts_prefix(pipeline, dry_run)
+    )
+}
+
+/// Prefix of the pipeline runs the file launcher records: `state/retrain/runs/{pipeline}/`.
+pub fn retrain_runs_prefix(pipeline: &str) -> String {
+    format!("{RETRAIN_STATE_PREFIX}runs/{pipeline}/")
+}
+
+/// Key of one recorded run: `{runs prefix}{run}.json` (`run` a key segment).
+pub fn retrain_run_key(pipeline: &str, run: &str) -> String {
+    format!("{}{run}.json", retrain_runs_prefix(pipeline))
+}
+
 /// Strips an `s3://bucket/` prefix, leaving the object key.
 pub fn key_of(uri_or_key: &str) -> &str {
     match uri_or_key.strip_prefix("s3://") {
