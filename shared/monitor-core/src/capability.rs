@@ -125,16 +125,20 @@ impl Capability {
         M: MetricSink,
         F: InvokerFactory + ?Sized,
     {
-        match self {
+        let mut exec = Execution::failed(cfg, window);
+        let outcome = match self {
             Capability::DataQuality => {
-                crate::data_quality::tick::evaluate(ports, cfg, window).await
+                crate::data_quality::tick::evaluate(ports, cfg, window, &mut exec).await
             }
             Capability::ModelQuality => {
-                crate::model_quality::tick::evaluate(ports, cfg, window).await
+                crate::model_quality::tick::evaluate(ports, cfg, window, &mut exec).await
             }
-            Capability::Bias => crate::bias::tick::evaluate(ports, cfg, window).await,
-            Capability::Attribution => crate::attribution::tick::evaluate(ports, cfg, window).await,
-        }
+            Capability::Bias => crate::bias::tick::evaluate(ports, cfg, window, &mut exec).await,
+            Capability::Attribution => {
+                crate::attribution::tick::evaluate(ports, cfg, window, &mut exec).await
+            }
+        };
+        exec.settle(ports.store, outcome).await
     }
 }
 

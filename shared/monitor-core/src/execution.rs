@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::MonitorConfig;
+use crate::error::RetryBoundary;
 use crate::formats::capture::BadRecords;
 use crate::layout::{report_file_key, report_prefix, EXECUTION_FILE, VIOLATIONS_FILE};
 use crate::metrics::MetricSink;
@@ -101,13 +102,8 @@ pub trait OrFail<T> {
 
 impl<T> OrFail<T> for Result<T, CoreError> {
     fn or_fail(self, why: impl FnOnce(CoreError) -> String) -> Result<T, Stop> {
-        self.map_err(|e| {
-            if e.is_retryable() {
-                Stop::Error(e)
-            } else {
-                Stop::Failed(why(e))
-            }
-        })
+        self.propagate_retryable()?
+            .map_err(|e| Stop::Failed(why(e)))
     }
 }
 

@@ -18,6 +18,7 @@ use crate::app::monitors::load_monitor_entries;
 use crate::attribution::InvokerFactory;
 use crate::capability::capability_for;
 use crate::config::MonitorConfig;
+use crate::error::RetryBoundary;
 use crate::execution::{Execution, OrFail, Ports, Stop, Window};
 use crate::layout::{report_prefix, window_before};
 use crate::metrics::builders::failed_executions;
@@ -193,9 +194,8 @@ where
         let window = window_of(req, cfg.window_minutes, cfg.offset_minutes());
         // Late data first: windows whose state grew after their report (app::late).
         let mut marked = if req.window_end.is_none() {
-            match marked_windows(store, cfg).await {
+            match marked_windows(store, cfg).await.propagate_retryable()? {
                 Ok(m) => m,
-                Err(e) if e.is_retryable() => return Err(e),
                 Err(e) => {
                     tracing::warn!(monitor = %cfg.name, error = %e, "late-data markers unreadable");
                     Default::default()

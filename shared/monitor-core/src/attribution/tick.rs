@@ -107,29 +107,19 @@ pub async fn merge_attribution_window<S: ObjectStore>(
     Ok(w)
 }
 
-/// Evaluates one feature-attribution window, writes its files and publishes its metrics;
-/// Kernel SHAP models come from `ports.invokers`. Returns the execution.
+/// Evaluates one feature-attribution window: merges the attribution state, gets the global
+/// SHAP values (Kernel SHAP models come from `ports.invokers`), scores them against the
+/// baseline, writes its files and publishes its metrics.
+///
+/// `exec` starts as [`Execution::failed`] and is filled in as the evaluation goes; the
+/// caller ([`crate::capability::Capability::evaluate`]) settles it with the outcome
+/// ([`Execution::settle`]).
 ///
 /// # Errors
-/// Store failures ([`CoreError::Io`], [`CoreError::Transient`]); every other problem (no
-/// config, no baseline, no data, a model that fails) is a `Failed` execution.
+/// [`Stop::Failed`] for a missing config or baseline, unreadable state, or a model that
+/// fails; [`Stop::NoData`] for a window without records; [`Stop::Error`] for the store's
+/// errors.
 pub async fn evaluate<S, M, F>(
-    ports: Ports<'_, S, M, F>,
-    cfg: &MonitorConfig,
-    window: Window,
-) -> Result<Execution, CoreError>
-where
-    S: ObjectStore,
-    M: MetricSink,
-    F: InvokerFactory + ?Sized,
-{
-    let mut exec = Execution::failed(cfg, window);
-    let outcome = evaluate_into(ports, cfg, window, &mut exec).await;
-    exec.settle(ports.store, outcome).await
-}
-
-/// [`evaluate`] up to its report: fills in `exec` as it goes.
-async fn evaluate_into<S, M, F>(
     Ports {
         store,
         metrics,

@@ -15,7 +15,6 @@ use crate::joined::labels::{no_joined_records, scan_joined_window};
 use crate::layout::ANALYSIS_FILE;
 use crate::metrics::{namespaces, MetricSink};
 use crate::store::ObjectStore;
-use crate::CoreError;
 
 /// Every metric value of an analysis, with its CloudWatch names (post-training first).
 pub fn bias_metric_values(analysis: &BiasAnalysis) -> Vec<BiasMetricValue> {
@@ -42,24 +41,18 @@ pub fn bias_metric_values(analysis: &BiasAnalysis) -> Vec<BiasMetricValue> {
     out
 }
 
-/// Evaluates one bias-drift window, writes its files and publishes its metrics; returns the
-/// execution.
+/// Evaluates one bias-drift window: merges the joined bias state, computes Clarify's metrics,
+/// compares them with the baseline, writes its files and publishes its metrics.
+///
+/// `exec` starts as [`Execution::failed`] and is filled in as the evaluation goes; the
+/// caller ([`crate::capability::Capability::evaluate`]) settles it with the outcome
+/// ([`Execution::settle`]).
 ///
 /// # Errors
-/// Store failures ([`CoreError::Io`], [`CoreError::Transient`]); every other problem (no
-/// analysis config or baseline, unreadable state, no joined records) is a `Failed` execution.
+/// [`Stop::Failed`] for a missing analysis config or baseline and unreadable state,
+/// [`Stop::NoData`] for a window without joined records, [`Stop::Error`] for the store's
+/// errors.
 pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
-    ports: Ports<'_, S, M, F>,
-    cfg: &MonitorConfig,
-    window: Window,
-) -> Result<Execution, CoreError> {
-    let mut exec = Execution::failed(cfg, window);
-    let outcome = evaluate_into(ports, cfg, window, &mut exec).await;
-    exec.settle(ports.store, outcome).await
-}
-
-/// [`evaluate`] up to its report: fills in `exec` as it goes.
-async fn evaluate_into<S: ObjectStore, M: MetricSink, F: ?Sized>(
     Ports { store, metrics, .. }: Ports<'_, S, M, F>,
     cfg: &MonitorConfig,
     window: Window,

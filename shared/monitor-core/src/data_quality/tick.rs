@@ -196,24 +196,17 @@ pub fn window_metrics(
     })
 }
 
-/// Evaluates one data-quality monitor for one window, writes its report files and
-/// publishes its metrics; returns the execution.
+/// Evaluates one data-quality monitor for one window: merges its partial profiles, runs the
+/// checks, writes its report files and publishes its metrics.
+///
+/// `exec` starts as [`Execution::failed`] and is filled in as the evaluation goes; the
+/// caller ([`crate::capability::Capability::evaluate`]) settles it with the outcome
+/// ([`Execution::settle`]).
 ///
 /// # Errors
-/// Retryable store failures ([`CoreError::is_retryable`]); a missing or unreadable baseline
-/// or state file, or a window without data, is a `Failed` execution.
+/// [`Stop::Failed`] for a missing or unreadable baseline or state file, [`Stop::NoData`] for
+/// a window without records, [`Stop::Error`] for the store's errors.
 pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
-    ports: Ports<'_, S, M, F>,
-    cfg: &MonitorConfig,
-    window: Window,
-) -> Result<Execution, CoreError> {
-    let mut exec = Execution::failed(cfg, window);
-    let outcome = evaluate_into(ports, cfg, window, &mut exec).await;
-    exec.settle(ports.store, outcome).await
-}
-
-/// [`evaluate`] up to its report: fills in `exec` as it goes.
-async fn evaluate_into<S: ObjectStore, M: MetricSink, F: ?Sized>(
     Ports { store, metrics, .. }: Ports<'_, S, M, F>,
     cfg: &MonitorConfig,
     window: Window,

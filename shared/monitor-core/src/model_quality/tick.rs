@@ -26,24 +26,18 @@ pub async fn load_quality_baseline<S: ObjectStore>(
     ModelQualityConstraints::from_json(&bytes).map_err(|source| CoreError::Format { key, source })
 }
 
-/// Evaluates one model-quality window, writes its files and publishes its metrics; returns
-/// the execution.
+/// Evaluates one model-quality window: merges the joined state, checks the metrics against
+/// the baseline constraints, writes its files and publishes its metrics.
+///
+/// `exec` starts as [`Execution::failed`] and is filled in as the evaluation goes; the
+/// caller ([`crate::capability::Capability::evaluate`]) settles it with the outcome
+/// ([`Execution::settle`]).
 ///
 /// # Errors
-/// Store failures; missing baseline constraints or a window without joined records is a
-/// `Failed` execution.
+/// [`Stop::Failed`] for missing or unreadable baseline constraints, [`Stop::NoData`] for a
+/// window without joined records, [`Stop::Error`] for the store's errors and missing
+/// `model_quality` settings.
 pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
-    ports: Ports<'_, S, M, F>,
-    cfg: &MonitorConfig,
-    window: Window,
-) -> Result<Execution, CoreError> {
-    let mut exec = Execution::failed(cfg, window);
-    let outcome = evaluate_into(ports, cfg, window, &mut exec).await;
-    exec.settle(ports.store, outcome).await
-}
-
-/// [`evaluate`] up to its report: fills in `exec` as it goes.
-async fn evaluate_into<S: ObjectStore, M: MetricSink, F: ?Sized>(
     Ports { store, metrics, .. }: Ports<'_, S, M, F>,
     cfg: &MonitorConfig,
     window: Window,
