@@ -365,6 +365,8 @@ fn child(case: &str, arg: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+// Why it is long: the bench driver in one place: the child-process arm of each measured
+// case (a call and its result line), then data generation and one child per case.
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use monitor_core::app::tick::TickRequest;
 use monitor_core::app::{ingest, tick};
+use monitor_core::attribution::LocalModels;
 use monitor_core::metrics::FileMetricSink;
 use monitor_core::store::LocalStore;
 
@@ -52,6 +53,7 @@ pub async fn run_tick(args: TickArgs) -> anyhow::Result<()> {
     let summary = tick::run(
         &store,
         &metrics,
+        &LocalModels,
         &TickRequest {
             now: args.now.unwrap_or_else(Utc::now),
             monitor: args.monitor,

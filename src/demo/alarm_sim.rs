@@ -253,58 +253,7 @@ pub fn evaluate_alarm(
         if next == current.value {
             continue;
         }
-        let stamp = |k: i64| {
-            at(k)
-                .map(|t| t.format("%d/%m/%y %H:%M:%S").to_string())
-                .unwrap_or_default()
-        };
-        let listed: Vec<String> = match next {
-            AlarmStateValue::Alarm => breaching
-                .iter()
-                .rev()
-                .map(|(k, x, _)| format!("{} ({})", java_double(*x), stamp(*k)))
-                .collect(),
-            _ => present
-                .iter()
-                .rev()
-                .filter(|(_, x, _)| !def.comparison.breaches(*x, def.threshold))
-                .map(|(k, x, _)| format!("{} ({})", java_double(*x), stamp(*k)))
-                .collect(),
-        };
-        let plural = |k: usize| if k == 1 { "" } else { "s" };
-        let transition = format!(
-            "{} -> {}",
-            if current.value == AlarmStateValue::InsufficientData {
-                "INSUFFICIENT_DATA"
-            } else {
-                current.value.as_str()
-            },
-            next.as_str()
-        );
-        let reason = if present.is_empty() {
-            format!(
-                "Threshold Crossed: no datapoints were received for {n} period{} and {n} missing \
-                 datapoint{} {} treated as [NonBreaching].",
-                plural(n as usize),
-                plural(n as usize),
-                if n == 1 { "was" } else { "were" }
-            )
-        } else {
-            format!(
-                "Threshold Crossed: {} out of the last {} datapoints [{}] {} {}{} the threshold ({}) \
-                 (minimum {} datapoint{} for {} transition).",
-                listed.len(),
-                present.len(),
-                listed.join(", "),
-                if listed.len() == 1 { "was" } else { "were" },
-                if next == AlarmStateValue::Alarm { "" } else { "not " },
-                def.comparison.phrase(),
-                java_double(def.threshold),
-                m,
-                plural(m),
-                transition
-            )
-        };
+        let reason = transition_reason(def, current.value, next, &present, &breaching);
         let reason_data = ReasonData {
             version: Some("1.0".into()),
             query_date: Some(end),
@@ -339,6 +288,77 @@ pub fn evaluate_alarm(
         current = state;
     }
     Ok(out)
+}
+
+/// CloudWatch's `stateReason` for the transition of `def` from `from` to `next`, given the
+/// evaluated periods' datapoints (`(period, value, samples)`) and the breaching ones.
+fn transition_reason(
+    def: &AlarmDefinition,
+    from: AlarmStateValue,
+    next: AlarmStateValue,
+    present: &[(i64, f64, usize)],
+    breaching: &[&(i64, f64, usize)],
+) -> String {
+    let period = i64::from(def.period_seconds);
+    let at = |bucket: i64| Utc.timestamp_opt(bucket * period, 0).single();
+    let n = i64::from(def.evaluation_periods);
+    let m = def.datapoints_to_alarm as usize;
+    let stamp = |k: i64| {
+        at(k)
+            .map(|t| t.format("%d/%m/%y %H:%M:%S").to_string())
+            .unwrap_or_default()
+    };
+    let listed: Vec<String> = match next {
+        AlarmStateValue::Alarm => breaching
+            .iter()
+            .rev()
+            .map(|(k, x, _)| format!("{} ({})", java_double(*x), stamp(*k)))
+            .collect(),
+        _ => present
+            .iter()
+            .rev()
+            .filter(|(_, x, _)| !def.comparison.breaches(*x, def.threshold))
+            .map(|(k, x, _)| format!("{} ({})", java_double(*x), stamp(*k)))
+            .collect(),
+    };
+    let plural = |k: usize| if k == 1 { "" } else { "s" };
+    let transition = format!(
+        "{} -> {}",
+        if from == AlarmStateValue::InsufficientData {
+            "INSUFFICIENT_DATA"
+        } else {
+            from.as_str()
+        },
+        next.as_str()
+    );
+    if present.is_empty() {
+        format!(
+            "Threshold Crossed: no datapoints were received for {n} period{} and {n} missing \
+     datapoint{} {} treated as [NonBreaching].",
+            plural(n as usize),
+            plural(n as usize),
+            if n == 1 { "was" } else { "were" }
+        )
+    } else {
+        format!(
+            "Threshold Crossed: {} out of the last {} datapoints [{}] {} {}{} the threshold ({}) \
+     (minimum {} datapoint{} for {} transition).",
+            listed.len(),
+            present.len(),
+            listed.join(", "),
+            if listed.len() == 1 { "was" } else { "were" },
+            if next == AlarmStateValue::Alarm {
+                ""
+            } else {
+                "not "
+            },
+            def.comparison.phrase(),
+            java_double(def.threshold),
+            m,
+            plural(m),
+            transition
+        )
+    }
 }
 
 /// The "CloudWatch Alarm State Change" event EventBridge delivers for a transition

@@ -36,8 +36,8 @@ use monitor_core::app::retrain::{self, RetrainSummary, RunOptions};
 use monitor_core::app::tick::TickRequest;
 use monitor_core::app::{ground_truth, ingest, tick};
 use monitor_core::attribution::{
-    explainability_baseline, read_feature_rows, ExplainMethods, ExplainabilityConfig, ModelSpec,
-    ShapMethod,
+    explainability_baseline, read_feature_rows, ExplainMethods, ExplainabilityConfig, LocalModels,
+    ModelSpec, ShapMethod,
 };
 use monitor_core::bias::{bias_baseline, read_bias_dataset, BiasDataFormat};
 use monitor_core::config::{
@@ -752,6 +752,7 @@ async fn tick_one(
     Ok(tick::run(
         store,
         metrics,
+        &LocalModels,
         &TickRequest {
             now,
             monitor: Some(monitor.into()),

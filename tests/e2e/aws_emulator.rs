@@ -288,6 +288,8 @@ where
     reads.join_all().await.into_iter().flatten().collect()
 }
 
+// Why it is long: one emulator start (seconds) serves every Lambda in turn; the same steps
+// run on the local store and the bytes are compared once at the end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lambdas_on_the_emulator_write_the_same_bytes_as_on_the_local_store() {
     let moto = Moto::start();

@@ -23,7 +23,7 @@ use monitor_core::bias::{bias_baseline, read_bias_dataset, BiasDataFormat};
 use monitor_core::config::{
     save_monitor, BiasSettings, ExplainabilitySettings, Explainer, MonitorConfig, MonitorKind,
 };
-use monitor_core::execution::{Execution, ExecutionStatus};
+use monitor_core::execution::{Execution, ExecutionStatus, Window};
 use monitor_core::formats::clarify::{
     AnalysisConfig, AttributionViolations, BiasAnalysis, BiasViolations, ExplainabilityAnalysis,
 };
@@ -82,6 +82,7 @@ async fn tick_one(
     let s = tick::run(
         store,
         sink,
+        &LocalModels,
         &TickRequest {
             now: t(now),
             monitor: Some(monitor.into()),
@@ -228,6 +229,8 @@ fn metric_values(a: &BiasAnalysis) -> BTreeMap<String, Option<f64>> {
     out
 }
 
+// Why it is long: both windows (the baseline's own records, then a biased model) share one
+// store and one baseline, and the second is only meaningful next to the first.
 #[tokio::test]
 async fn bias_window_of_the_baseline_records_reproduces_the_baseline_and_a_biased_model_drifts() {
     let n = 1200;
@@ -761,11 +764,11 @@ async fn kernel_sample_is_bounded_and_the_same_for_any_split() {
         .unwrap()
         .remove(0);
     let ctx = attribution_context(&store_a, &cfg).await.unwrap();
-    let (start, end) = (t("2026-11-01T03:00:00Z"), t("2026-11-01T04:00:00Z"));
-    let wa = tick_explain::merge_attribution_window(&store_a, &cfg, &ctx, start, end)
+    let window = Window::new(t("2026-11-01T03:00:00Z"), t("2026-11-01T04:00:00Z"));
+    let wa = tick_explain::merge_attribution_window(&store_a, &cfg, &ctx, window)
         .await
         .unwrap();
-    let wb = tick_explain::merge_attribution_window(&store_b, &cfg, &ctx, start, end)
+    let wb = tick_explain::merge_attribution_window(&store_b, &cfg, &ctx, window)
         .await
         .unwrap();
     assert_eq!(wa.records, 500);
@@ -779,10 +782,10 @@ async fn kernel_sample_is_bounded_and_the_same_for_any_split() {
         window_end: None,
         stack: None,
     };
-    let ea = tick::run_with(&store_a, &sink, &LocalModels, &req)
+    let ea = tick::run(&store_a, &sink, &LocalModels, &req)
         .await
         .unwrap();
-    let eb = tick::run_with(&store_b, &sink, &LocalModels, &req)
+    let eb = tick::run(&store_b, &sink, &LocalModels, &req)
         .await
         .unwrap();
     let pa = &ea.executions[0].report_prefix;

@@ -9,6 +9,7 @@ use modelwatch_e2e::temp_dir;
 use monitor_core::app::ingest;
 use monitor_core::app::oneshot;
 use monitor_core::app::tick::{self, TickRequest};
+use monitor_core::attribution::LocalModels;
 use monitor_core::config::CaptureOptions;
 use monitor_core::data_quality::consume::PartialProfile;
 use monitor_core::execution::ExecutionStatus;
@@ -143,6 +144,7 @@ async fn tick_all(store: &LocalStore, scenario: &Scenario) {
         tick::run(
             store,
             &sink,
+            &LocalModels,
             &TickRequest {
                 now,
                 monitor: None,
@@ -398,7 +400,7 @@ async fn sub_hour_windows_and_a_missing_baseline() {
         window_end: None,
         stack: None,
     };
-    let exec = tick::run(&store, &sink, &req)
+    let exec = tick::run(&store, &sink, &LocalModels, &req)
         .await
         .unwrap()
         .executions
@@ -425,7 +427,7 @@ async fn sub_hour_windows_and_a_missing_baseline() {
         window_end: chrono::DateTime::from_timestamp(start + 2700, 0),
         ..req
     };
-    let exec = tick::run(&store, &sink, &next)
+    let exec = tick::run(&store, &sink, &LocalModels, &next)
         .await
         .unwrap()
         .executions
@@ -532,6 +534,7 @@ async fn poison_numbers_are_counted_and_the_window_still_completes() {
     let ticked = tick::run(
         &store,
         &sink,
+        &LocalModels,
         &TickRequest {
             now,
             monitor: None,

@@ -43,6 +43,9 @@ fn fired(outcome: &DemoOutcome) -> Vec<&modelwatch::demo::AlarmOutcome> {
         .collect()
 }
 
+// Why it is long: one scenario run checked end to end (windows, late labels, concept
+// drift, alarms, the single retraining run); each block asserts on the same outcome, and
+// splitting it would rerun the scenario per assertion.
 #[tokio::test(flavor = "multi_thread")]
 async fn late_labels_concept_drift_alarms_and_exactly_one_retraining_run() {
     let dir = temp_dir("demo-e2e");

@@ -10,7 +10,7 @@ use modelwatch::scenario::Scenario;
 use modelwatch_e2e::temp_dir;
 use monitor_core::app::ingest::{self, ObjectSummary};
 use monitor_core::app::tick::{self, TickRequest};
-use monitor_core::attribution::AttributionObjectState;
+use monitor_core::attribution::{AttributionObjectState, LocalModels};
 use monitor_core::data_quality::consume::PartialProfile;
 use monitor_core::formats::capture::time::{HOURS_AFTER_OBJECT, HOURS_BEFORE_OBJECT};
 use monitor_core::formats::capture::BadRecords;
@@ -146,7 +146,7 @@ async fn every_consumer_counts_bad_time_the_same_way() {
             window_end: Some(hour + Duration::hours(1)),
             stack: None,
         };
-        let ticked = tick::run(&store, &sink, &req).await.unwrap();
+        let ticked = tick::run(&store, &sink, &LocalModels, &req).await.unwrap();
         let exec = ticked.executions.last().unwrap();
         assert_eq!(
             exec.bad_records_by_kind.get("bad_time"),

@@ -8,6 +8,7 @@ use modelwatch::scenario::Scenario;
 use modelwatch_e2e::temp_dir;
 use monitor_core::app::tick::{self, TickRequest};
 use monitor_core::app::{ground_truth, ingest};
+use monitor_core::attribution::LocalModels;
 use monitor_core::execution::{Execution, ExecutionStatus};
 use monitor_core::layout::{report_prefix, UNKNOWN_ENDPOINT};
 use monitor_core::metrics::{MemoryMetricSink, MetricValue};
@@ -46,6 +47,7 @@ async fn tick_hour0(
     tick::run(
         store,
         metrics,
+        &LocalModels,
         &TickRequest {
             now: end + Duration::hours(4),
             monitor: None,
@@ -276,7 +278,7 @@ async fn late_capture_object_is_reported_by_the_next_tick() {
         stack: None,
     };
     let metrics = MemoryMetricSink::new();
-    let execs = tick::run(&store, &metrics, &tick_at(now))
+    let execs = tick::run(&store, &metrics, &LocalModels, &tick_at(now))
         .await
         .unwrap()
         .executions;
@@ -295,10 +297,15 @@ async fn late_capture_object_is_reported_by_the_next_tick() {
     );
 
     // The marker is spent: the tick after evaluates its own window only.
-    let execs = tick::run(&store, &metrics, &tick_at(now + Duration::hours(1)))
-        .await
-        .unwrap()
-        .executions;
+    let execs = tick::run(
+        &store,
+        &metrics,
+        &LocalModels,
+        &tick_at(now + Duration::hours(1)),
+    )
+    .await
+    .unwrap()
+    .executions;
     assert_eq!(execs.len(), 1);
     assert_ne!(execs[0].window_end, hour0_end);
 
@@ -311,6 +318,7 @@ async fn late_capture_object_is_reported_by_the_next_tick() {
     tick::run(
         &store,
         &metrics,
+        &LocalModels,
         &TickRequest {
             now,
             monitor: Some(MONITOR.into()),

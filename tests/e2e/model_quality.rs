@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use monitor_core::app::ground_truth;
 use monitor_core::app::tick::{self, TickRequest};
 use monitor_core::app::{baseline, ingest};
+use monitor_core::attribution::LocalModels;
 use monitor_core::config::{save_monitor, ModelQualitySettings, MonitorConfig, MonitorKind};
 use monitor_core::execution::ExecutionStatus;
 use monitor_core::formats::model_quality::{
@@ -147,6 +148,8 @@ fn accuracy(ids: impl Iterator<Item = usize>) -> f64 {
     right as f64 / n as f64
 }
 
+// Why it is long: the four label timings (before, after, twice, never) act on one store in
+// sequence, and each step asserts the coverage the previous steps left behind.
 #[tokio::test]
 async fn labels_before_after_twice_and_never() {
     let store = setup().await;
@@ -210,6 +213,7 @@ async fn labels_before_after_twice_and_never() {
     let exec = tick::run(
         &store,
         &sink,
+        &LocalModels,
         &TickRequest {
             now: t("2026-11-01T08:05:00Z"),
             monitor: Some(M.into()),
@@ -268,6 +272,7 @@ async fn labels_before_after_twice_and_never() {
     tick::run(
         &store,
         &sink,
+        &LocalModels,
         &TickRequest {
             now: t("2026-11-02T06:00:00Z"),
             monitor: Some(M.into()),
@@ -311,6 +316,7 @@ async fn a_window_without_labels_fails_with_a_reason() {
     let exec = tick::run(
         &store,
         &MemoryMetricSink::new(),
+        &LocalModels,
         &TickRequest {
             now: t("2026-11-01T04:05:00Z"),
             monitor: Some(M.into()),
@@ -356,6 +362,7 @@ async fn merged_state_of_random_splits_equals_the_whole() {
         let e = tick::run(
             &s,
             &MemoryMetricSink::new(),
+            &LocalModels,
             &TickRequest {
                 now,
                 monitor: Some(M.into()),
@@ -489,6 +496,7 @@ async fn a_poison_regression_label_is_counted_and_the_window_completes() {
     let exec = tick::run(
         &store,
         &MemoryMetricSink::new(),
+        &LocalModels,
         &TickRequest {
             now: t("2026-11-01T04:05:00Z"),
             monitor: Some(M.into()),
@@ -550,6 +558,7 @@ async fn the_same_labels_under_another_key_count_once() {
     let exec = tick::run(
         &store,
         &MemoryMetricSink::new(),
+        &LocalModels,
         &TickRequest {
             now,
             monitor: Some(M.into()),

@@ -1,6 +1,6 @@
 //! The monitor-tick Lambda: an EventBridge schedule (for example `cron(5 * * * ? *)`) fires
 //! it; the handler turns the event into a [`TickRequest`], makes one
-//! `monitor_core::app::tick::run_with` call and returns the [`TickSummary`] (one execution per
+//! `monitor_core::app::tick::run` call and returns the [`TickSummary`] (one execution per
 //! monitor evaluated, with its status, window and report prefix).
 //!
 //! # The event
@@ -137,7 +137,7 @@ pub async fn handler<S: ObjectStore, M: MetricSink, F: InvokerFactory>(
         detail_type = %event.payload.detail_type,
         "tick"
     );
-    let summary = tick::run_with(&deps.store, &deps.metrics, &deps.invokers, &req).await?;
+    let summary = tick::run(&deps.store, &deps.metrics, &deps.invokers, &req).await?;
     tracing::info!(executions = summary.executions.len(), "tick done");
     Ok(summary)
 }

@@ -20,7 +20,7 @@ use crate::bias::prepare::{bias_prediction_attributes, bias_rules};
 use crate::config::{MonitorConfig, MonitorKind};
 use crate::data_quality::checks::Baseline;
 use crate::data_quality::consume::{load_baseline, Profiler};
-use crate::execution::Execution;
+use crate::execution::{Execution, Ports, Window};
 use crate::joined::labels::JoinTarget;
 use crate::joined::predictions::{prediction_attributes, Indexer, PredictionAttributes};
 use crate::layout::{attribution_key, prediction_index_key, profile_key, CaptureKey};
@@ -107,42 +107,38 @@ impl Capability {
         }
     }
 
-    /// Evaluates `cfg` for the window `[start, end)`: writes its report files, publishes its
-    /// metrics and returns the execution. Explainability monitors reach their models
-    /// through `invokers`.
+    /// Evaluates `cfg` for `window`: writes its report files, publishes its metrics and
+    /// returns the execution. Explainability monitors reach their models through
+    /// `ports.invokers`.
     ///
     /// # Errors
     /// Retryable store failures ([`CoreError::is_retryable`]); every other problem is a
     /// `Failed` execution.
     pub async fn evaluate<S, M, F>(
         self,
-        store: &S,
-        metrics: &M,
-        invokers: &F,
+        ports: Ports<'_, S, M, F>,
         cfg: &MonitorConfig,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
+        window: Window,
     ) -> Result<Execution, CoreError>
     where
         S: ObjectStore,
         M: MetricSink,
         F: InvokerFactory + ?Sized,
     {
-        match self {
+        let mut exec = Execution::failed(cfg, window);
+        let outcome = match self {
             Capability::DataQuality => {
-                crate::data_quality::tick::run_data_quality(store, metrics, cfg, start, end).await
+                crate::data_quality::tick::evaluate(ports, cfg, window, &mut exec).await
             }
             Capability::ModelQuality => {
-                crate::model_quality::tick::run_model_quality(store, metrics, cfg, start, end).await
+                crate::model_quality::tick::evaluate(ports, cfg, window, &mut exec).await
             }
-            Capability::Bias => crate::bias::tick::run_bias(store, metrics, cfg, start, end).await,
+            Capability::Bias => crate::bias::tick::evaluate(ports, cfg, window, &mut exec).await,
             Capability::Attribution => {
-                crate::attribution::tick::run_explainability(
-                    store, metrics, invokers, cfg, start, end,
-                )
-                .await
+                crate::attribution::tick::evaluate(ports, cfg, window, &mut exec).await
             }
-        }
+        };
+        exec.settle(ports.store, outcome).await
     }
 }
 

@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::layout::{monitor_config_key, DEFAULT_CAPTURE_PREFIX, MONITORS_PREFIX};
+use crate::layout::{
+    baseline_file_key, default_ground_truth_prefix, monitor_config_key, ANALYSIS_CONFIG_FILE,
+    ANALYSIS_FILE, CONSTRAINTS_FILE, DEFAULT_CAPTURE_PREFIX, MONITORS_PREFIX, STATISTICS_FILE,
+};
 use crate::store::ObjectStore;
 use crate::CoreError;
 
@@ -442,12 +445,12 @@ impl MonitorConfig {
 
     /// Key of the baseline statistics.
     pub fn statistics_key(&self) -> String {
-        crate::layout::join_key(&self.baseline_prefix, "statistics.json")
+        baseline_file_key(&self.baseline_prefix, STATISTICS_FILE)
     }
 
     /// Key of the baseline constraints.
     pub fn constraints_key(&self) -> String {
-        crate::layout::join_key(&self.baseline_prefix, "constraints.json")
+        baseline_file_key(&self.baseline_prefix, CONSTRAINTS_FILE)
     }
 
     /// The ground-truth prefix of a model-quality or bias monitor.
@@ -462,7 +465,7 @@ impl MonitorConfig {
                 .as_ref()
                 .and_then(|m| m.ground_truth_prefix.clone()),
         };
-        configured.unwrap_or_else(|| format!("ground-truth/{}/", self.endpoint))
+        configured.unwrap_or_else(|| default_ground_truth_prefix(&self.endpoint))
     }
 
     /// The join settings of a monitor that joins ground truth (model quality, bias).
@@ -500,14 +503,12 @@ impl MonitorConfig {
                 .and_then(|x| x.analysis_config_key.clone()),
             _ => None,
         };
-        configured.unwrap_or_else(|| {
-            crate::layout::join_key(&self.baseline_prefix, "analysis_config.json")
-        })
+        configured.unwrap_or_else(|| baseline_file_key(&self.baseline_prefix, ANALYSIS_CONFIG_FILE))
     }
 
     /// Key of the Clarify baseline `analysis.json` (bias and explainability monitors).
     pub fn analysis_key(&self) -> String {
-        crate::layout::join_key(&self.baseline_prefix, "analysis.json")
+        baseline_file_key(&self.baseline_prefix, ANALYSIS_FILE)
     }
 
     /// Whether a capture of this endpoint/variant belongs to the monitor.

@@ -118,3 +118,24 @@ impl CoreError {
         }
     }
 }
+
+/// The retry boundary of the use cases, named once: a retryable error
+/// ([`CoreError::is_retryable`]) propagates, so the event is delivered again; anything else
+/// is the caller's to turn into a `Failed` execution, a failure entry or a log line.
+pub trait RetryBoundary<T> {
+    /// The outer `Err` is a retryable error; the value, or any other error, comes back
+    /// inside `Ok`.
+    ///
+    /// # Errors
+    /// The error, when it is retryable.
+    fn propagate_retryable(self) -> Result<Result<T, CoreError>, CoreError>;
+}
+
+impl<T> RetryBoundary<T> for Result<T, CoreError> {
+    fn propagate_retryable(self) -> Result<Result<T, CoreError>, CoreError> {
+        match self {
+            Err(e) if e.is_retryable() => Err(e),
+            other => Ok(other),
+        }
+    }
+}

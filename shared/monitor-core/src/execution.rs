@@ -1,6 +1,11 @@
 //! The execution record of one monitor for one window (`execution.json`, SageMaker's
 //! status names and exit messages), and how every capability writes its report files and
 //! publishes its window's metrics.
+//!
+//! Every capability's tick has the same shape,
+//! `evaluate(ports: Ports<'_, S, M, F>, cfg: &MonitorConfig, window: Window)`, and the same
+//! ending: [`Execution::settle`] turns its [`Stop`] (a retryable error that propagates, or the
+//! reason the window failed) into the written execution.
 
 use std::collections::BTreeMap;
 
@@ -8,10 +13,99 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::MonitorConfig;
+use crate::error::RetryBoundary;
 use crate::formats::capture::BadRecords;
+use crate::layout::{report_file_key, report_prefix, EXECUTION_FILE, VIOLATIONS_FILE};
 use crate::metrics::MetricSink;
 use crate::store::ObjectStore;
 use crate::CoreError;
+
+/// The window `[start, end)` a monitor is evaluated for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Window {
+    /// first instant in the window
+    pub start: DateTime<Utc>,
+    /// first instant after it
+    pub end: DateTime<Utc>,
+}
+
+impl Window {
+    /// The window `[start, end)`.
+    pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Window {
+        Window { start, end }
+    }
+
+    /// Whether `t` lies in the window.
+    pub fn contains(&self, t: DateTime<Utc>) -> bool {
+        t >= self.start && t < self.end
+    }
+
+    /// The report folder of `cfg` for this window ([`report_prefix`]).
+    pub fn report_prefix(&self, cfg: &MonitorConfig) -> String {
+        report_prefix(&cfg.endpoint, &cfg.name, self.end, cfg.window_minutes)
+    }
+}
+
+impl From<(DateTime<Utc>, DateTime<Utc>)> for Window {
+    fn from((start, end): (DateTime<Utc>, DateTime<Utc>)) -> Window {
+        Window { start, end }
+    }
+}
+
+/// What evaluating a window reads and writes through: the object store, the metric sink,
+/// and the models explainability monitors score with (an
+/// [`InvokerFactory`](crate::attribution::InvokerFactory)).
+pub struct Ports<'a, S: ?Sized, M: ?Sized, F: ?Sized> {
+    /// monitors, baselines, state and reports
+    pub store: &'a S,
+    /// where the window's metrics go
+    pub metrics: &'a M,
+    /// the models of Kernel SHAP explainers
+    pub invokers: &'a F,
+}
+
+impl<S: ?Sized, M: ?Sized, F: ?Sized> Clone for Ports<'_, S, M, F> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S: ?Sized, M: ?Sized, F: ?Sized> Copy for Ports<'_, S, M, F> {}
+
+/// Why evaluating a window stopped before its report.
+#[derive(Debug)]
+pub enum Stop {
+    /// an error the caller handles: retryable ones propagate (Lambda retries), the tick's
+    /// boundary fails the execution for the rest
+    Error(CoreError),
+    /// an error failed the window: the reason becomes the execution's `failure_reason`
+    Failed(String),
+    /// nothing to evaluate (no data in the window): `Failed` without a failure reason
+    NoData(String),
+}
+
+impl From<CoreError> for Stop {
+    fn from(e: CoreError) -> Stop {
+        Stop::Error(e)
+    }
+}
+
+/// The one retry boundary of an evaluation step: a retryable error propagates
+/// ([`Stop::Error`]), any other fails the window with the reason `why` gives it.
+pub trait OrFail<T> {
+    /// See the trait.
+    ///
+    /// # Errors
+    /// [`Stop::Error`] for a retryable error, [`Stop::Failed`] for any other.
+    fn or_fail(self, why: impl FnOnce(CoreError) -> String) -> Result<T, Stop>;
+}
+
+impl<T> OrFail<T> for Result<T, CoreError> {
+    fn or_fail(self, why: impl FnOnce(CoreError) -> String) -> Result<T, Stop> {
+        self.propagate_retryable()?
+            .map_err(|e| Stop::Failed(why(e)))
+    }
+}
 
 /// Terminal status of a monitoring execution (SageMaker's names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,15 +177,12 @@ pub struct Execution {
 }
 
 impl Execution {
-    /// A `Failed` execution of `cfg` for `[start, end)` with nothing counted yet (the
-    /// caller fills in the counts and the message).
-    pub fn failed(
-        cfg: &MonitorConfig,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
-        report_prefix: &str,
-    ) -> Execution {
-        Execution::failed_named(&cfg.name, &cfg.endpoint, start, end, report_prefix)
+    /// A `Failed` execution of `cfg` for `window`, reported under its
+    /// [`Window::report_prefix`], with nothing counted yet (the caller fills in the counts
+    /// and the message).
+    pub fn failed(cfg: &MonitorConfig, window: Window) -> Execution {
+        let prefix = window.report_prefix(cfg);
+        Execution::failed_named(&cfg.name, &cfg.endpoint, window.start, window.end, &prefix)
     }
 
     /// [`Execution::failed`] of a monitor known only by its name and endpoint (its
@@ -153,6 +244,27 @@ impl Execution {
             .collect();
     }
 
+    /// The end of every evaluation: `Ok(())` (the report is written) returns the execution;
+    /// a [`Stop::Failed`] or [`Stop::NoData`] fails it and writes its `execution.json`; a
+    /// [`Stop::Error`] propagates.
+    ///
+    /// # Errors
+    /// The error of [`Stop::Error`], and the store's errors writing `execution.json`.
+    pub async fn settle<S: ObjectStore>(
+        mut self,
+        store: &S,
+        outcome: Result<(), Stop>,
+    ) -> Result<Execution, CoreError> {
+        match outcome {
+            Ok(()) => return Ok(self),
+            Err(Stop::Error(e)) => return Err(e),
+            Err(Stop::Failed(reason)) => self.fail_on_error(&reason),
+            Err(Stop::NoData(reason)) => self.fail(&reason),
+        }
+        write_execution(store, &self.report_prefix, &self).await?;
+        Ok(self)
+    }
+
     /// Concludes an evaluated window from the check type of each violation:
     /// `Completed` without, `CompletedWithViolations` with, and SageMaker's exit message.
     pub fn conclude<'a>(&mut self, check_types: impl IntoIterator<Item = &'a str>) {
@@ -196,29 +308,49 @@ pub(crate) async fn publish_window<M: MetricSink>(
     metrics.publish(&crate::metrics::sanitize(data).data).await
 }
 
+/// The files of one execution under `prefix`, as `(key, bytes)`: the window's own report
+/// (`statistics.json` or `analysis.json`, with its text) and `constraint_violations.json`
+/// when it was evaluated, and `execution.json`.
+///
+/// # Errors
+/// [`CoreError::State`] if the execution cannot be encoded.
+pub fn report_files(
+    prefix: &str,
+    report: Option<((&str, String), String)>,
+    exec: &Execution,
+) -> Result<Vec<(String, Vec<u8>)>, CoreError> {
+    let mut files = Vec::new();
+    if let Some(((name, report), violations)) = report {
+        files.push((report_file_key(prefix, name), report.into_bytes()));
+        files.push((
+            report_file_key(prefix, VIOLATIONS_FILE),
+            violations.into_bytes(),
+        ));
+    }
+    let key = report_file_key(prefix, EXECUTION_FILE);
+    let body = serde_json::to_vec_pretty(exec).map_err(|e| CoreError::State {
+        key: key.clone(),
+        message: e.to_string(),
+    })?;
+    files.push((key, body));
+    Ok(files)
+}
+
 /// Writes the report of an evaluated window under `prefix`: the window's own file
 /// (`statistics.json` or `analysis.json`, with its text), `constraint_violations.json` and
 /// `execution.json`.
 pub(crate) async fn write_report<S: ObjectStore>(
     store: &S,
     prefix: &str,
-    (name, report): (&str, String),
+    report: (&str, String),
     violations: String,
     exec: &Execution,
 ) -> Result<(), CoreError> {
-    let mut all = vec![
-        (format!("{prefix}{name}"), report.into_bytes()),
-        (
-            format!("{prefix}constraint_violations.json"),
-            violations.into_bytes(),
-        ),
-    ];
-    let body = serde_json::to_vec_pretty(exec).map_err(|e| CoreError::State {
-        key: format!("{prefix}execution.json"),
-        message: e.to_string(),
-    })?;
-    all.push((format!("{prefix}execution.json"), body));
-    write_files(store, &all).await
+    write_files(
+        store,
+        &report_files(prefix, Some((report, violations)), exec)?,
+    )
+    .await
 }
 
 /// Label coverage of a model-quality window.
@@ -247,7 +379,7 @@ pub fn exit_message(status: ExecutionStatus, violations: usize, reason: &str) ->
     }
 }
 
-pub(crate) async fn write_files<S: ObjectStore>(
+async fn write_files<S: ObjectStore>(
     store: &S,
     files: &[(String, Vec<u8>)],
 ) -> Result<(), CoreError> {
@@ -257,14 +389,11 @@ pub(crate) async fn write_files<S: ObjectStore>(
     Ok(())
 }
 
+/// Writes `exec` as the `execution.json` of the report folder `prefix`.
 pub(crate) async fn write_execution<S: ObjectStore>(
     store: &S,
     prefix: &str,
     exec: &Execution,
 ) -> Result<(), CoreError> {
-    let body = serde_json::to_vec_pretty(exec).map_err(|e| CoreError::State {
-        key: format!("{prefix}execution.json"),
-        message: e.to_string(),
-    })?;
-    write_files(store, &[(format!("{prefix}execution.json"), body)]).await
+    write_files(store, &report_files(prefix, None, exec)?).await
 }

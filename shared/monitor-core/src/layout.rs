@@ -174,6 +174,37 @@ pub fn report_prefix(
     p
 }
 
+/// `statistics.json`: a data- or model-quality report's (and baseline's) statistics.
+pub const STATISTICS_FILE: &str = "statistics.json";
+/// `constraints.json`: a baseline's constraints.
+pub const CONSTRAINTS_FILE: &str = "constraints.json";
+/// `analysis.json`: a Clarify bias or explainability report (and baseline).
+pub const ANALYSIS_FILE: &str = "analysis.json";
+/// `analysis_config.json`: a Clarify analysis configuration, beside its baseline.
+pub const ANALYSIS_CONFIG_FILE: &str = "analysis_config.json";
+/// `constraint_violations.json`: a report's violations.
+pub const VIOLATIONS_FILE: &str = "constraint_violations.json";
+/// `execution.json`: a report's execution record.
+pub const EXECUTION_FILE: &str = "execution.json";
+
+/// Where a model-quality or bias monitor finds the ground truth of `endpoint` unless its
+/// config names a prefix: `ground-truth/{endpoint}/`.
+pub fn default_ground_truth_prefix(endpoint: &str) -> String {
+    format!("ground-truth/{endpoint}/")
+}
+
+/// Key of the file `name` (one of the `*_FILE` names) in the report folder `prefix` (a
+/// [`report_prefix`], or `""` for a local output folder).
+pub fn report_file_key(prefix: &str, name: &str) -> String {
+    format!("{prefix}{name}")
+}
+
+/// Key of the file `name` (one of the `*_FILE` names) of the baseline under
+/// `baseline_prefix` (an S3 URI or a key, with or without its trailing `/`).
+pub fn baseline_file_key(baseline_prefix: &str, name: &str) -> String {
+    join_key(baseline_prefix, name)
+}
+
 /// The window of `length_minutes` that ends at or before `now`, aligned to the length
 /// (for hourly windows: the previous whole hour). Lengths that do not divide a day are
 /// aligned to the Unix epoch.
@@ -272,6 +303,47 @@ pub fn merged_key(
         label_hour.format("%Y%m%d%H"),
         file.strip_suffix(".jsonl").unwrap_or(file)
     )
+}
+
+/// Key of the retraining trigger's configuration.
+pub const RETRAIN_CONFIG_KEY: &str = "config/retrain.json";
+/// Prefix of everything the retraining trigger writes.
+pub const RETRAIN_STATE_PREFIX: &str = "state/retrain/";
+
+/// `state/retrain/audit/{pipeline}/{event}.json`: the first decision on an event (`event`
+/// is the event id as a key segment, [`crate::retrain::keys::event_key`]).
+pub fn retrain_audit_key(pipeline: &str, event: &str) -> String {
+    format!("{RETRAIN_STATE_PREFIX}audit/{pipeline}/{event}.json")
+}
+
+/// `state/retrain/audit/{pipeline}/{event}/duplicate-{at}.json`: one redelivery (`at` a
+/// compact timestamp).
+pub fn retrain_duplicate_key(pipeline: &str, event: &str, at: &str) -> String {
+    format!("{RETRAIN_STATE_PREFIX}audit/{pipeline}/{event}/duplicate-{at}.json")
+}
+
+/// Prefix of a pipeline's start index (`dry_run`: the dry-run index).
+pub fn retrain_starts_prefix(pipeline: &str, dry_run: bool) -> String {
+    let kind = if dry_run { "dry-run-starts" } else { "starts" };
+    format!("{RETRAIN_STATE_PREFIX}{kind}/{pipeline}/")
+}
+
+/// Key of one start in the index: `{starts prefix}{at}_{event}.json`.
+pub fn retrain_start_index_key(pipeline: &str, dry_run: bool, at: &str, event: &str) -> String {
+    format!(
+        "{}{at}_{event}.json",
+        retrain_starts_prefix(pipeline, dry_run)
+    )
+}
+
+/// Prefix of the pipeline runs the file launcher records: `state/retrain/runs/{pipeline}/`.
+pub fn retrain_runs_prefix(pipeline: &str) -> String {
+    format!("{RETRAIN_STATE_PREFIX}runs/{pipeline}/")
+}
+
+/// Key of one recorded run: `{runs prefix}{run}.json` (`run` a key segment).
+pub fn retrain_run_key(pipeline: &str, run: &str) -> String {
+    format!("{}{run}.json", retrain_runs_prefix(pipeline))
 }
 
 /// Strips an `s3://bucket/` prefix, leaving the object key.

@@ -17,7 +17,7 @@
 //! | | [`attribution`] | SHAP configuration, explainers, attribution state and tick |
 //! | | [`retrain`] | alarm-driven retraining: config, events, storm control, keys, launcher |
 //! | shared base | [`joined`] | predictions joined to labels (model quality and bias) |
-//! | | [`execution`] | the execution record of a window and how reports are written |
+//! | | [`execution`] | the [`execution::Window`] and [`execution::Ports`] every capability's `evaluate` takes, the execution record, and how reports are written ([`execution::Execution::settle`]) |
 //! | | [`config`] | monitor configurations (`config/monitors/{name}.json`) |
 //! | | [`layout`] | every store key |
 //! | | [`store`] | the object-store port, its local and in-memory adapters, [`store::StateFile`] |

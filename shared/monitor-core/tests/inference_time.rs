@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use monitor_core::app::baseline::{self, BaselineRequest};
 use monitor_core::app::ingest;
 use monitor_core::app::tick::{self, TickRequest};
+use monitor_core::attribution::LocalModels;
 use monitor_core::config::{save_monitor, MonitorConfig};
 use monitor_core::data_quality::consume::PartialProfile;
 use monitor_core::formats::capture::time::{HOURS_AFTER_OBJECT, HOURS_BEFORE_OBJECT};
@@ -146,15 +147,16 @@ async fn each_time_class_is_kept_in_its_utc_minute_or_counted_bad_time() {
         now: t(end) + Duration::minutes(5),
         monitor: Some(MONITOR.into()),
         window_end: Some(t(end)),
+        stack: None,
     };
-    let ten = tick::run(&store, &sink, &run("2026-11-01T11:00:00Z"))
+    let ten = tick::run(&store, &sink, &LocalModels, &run("2026-11-01T11:00:00Z"))
         .await
         .unwrap();
     let exec = ten.executions.last().unwrap();
     assert_eq!(exec.records, 2);
     assert_eq!(exec.bad_records_by_kind.get("bad_time"), Some(&4));
     assert_eq!(exec.bad_records, 4);
-    let nine = tick::run(&store, &sink, &run("2026-11-01T10:00:00Z"))
+    let nine = tick::run(&store, &sink, &LocalModels, &run("2026-11-01T10:00:00Z"))
         .await
         .unwrap();
     assert_eq!(nine.executions.last().unwrap().records, 1, "09:59:58");
@@ -181,8 +183,9 @@ async fn the_first_and_last_accepted_minutes_are_read_by_their_windows() {
             now: window_end,
             monitor: Some(MONITOR.into()),
             window_end: Some(window_end),
+            stack: None,
         };
-        let summary = tick::run(&store, &sink, &req).await.unwrap();
+        let summary = tick::run(&store, &sink, &LocalModels, &req).await.unwrap();
         assert_eq!(
             summary.executions.last().unwrap().records,
             1,

@@ -77,6 +77,8 @@ async fn executions(client: &Client, pipeline: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+// Why it is long: one emulator and one pipeline serve the whole sequence (first alarm,
+// redelivery, cooldown) whose point is the order of the steps.
 #[tokio::test]
 async fn alarm_events_start_exactly_one_execution_on_moto() {
     let moto = Moto::start();

@@ -10,7 +10,7 @@ use crate::data_quality::profile::DatasetProfile;
 use crate::data_quality::suggest::suggest_constraints;
 use crate::formats::constraints::Constraints;
 use crate::formats::statistics::Statistics;
-use crate::layout::{join_key, key_of};
+use crate::layout::{baseline_file_key, key_of, CONSTRAINTS_FILE, STATISTICS_FILE};
 use crate::store::ObjectStore;
 use crate::CoreError;
 
@@ -105,8 +105,8 @@ pub async fn run<S: ObjectStore>(
         key: key.clone(),
         source: std::io::Error::other(e.to_string()),
     })??;
-    let statistics_key = join_key(&req.output_prefix, "statistics.json");
-    let constraints_key = join_key(&req.output_prefix, "constraints.json");
+    let statistics_key = baseline_file_key(&req.output_prefix, STATISTICS_FILE);
+    let constraints_key = baseline_file_key(&req.output_prefix, CONSTRAINTS_FILE);
     store
         .put(&statistics_key, out.statistics_json().into_bytes())
         .await?;

@@ -15,8 +15,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::MonitorConfig;
-use crate::layout::{late_marker_key, late_prefix, report_prefix};
-use crate::store::{get_optional, ObjectStore};
+use crate::layout::{late_marker_key, late_prefix, report_file_key, report_prefix, EXECUTION_FILE};
+use crate::store::{get_optional, ObjectStore, StateFile};
 use crate::CoreError;
 
 /// `format` of a late-data marker.
@@ -39,26 +39,16 @@ pub struct LateMarker {
     pub evaluated: bool,
 }
 
-impl LateMarker {
-    fn from_json(key: &str, bytes: &[u8]) -> Result<Self, CoreError> {
-        let m: LateMarker = serde_json::from_slice(bytes).map_err(|e| CoreError::State {
-            key: key.into(),
-            message: e.to_string(),
-        })?;
-        if m.format != LATE_MARKER_FORMAT {
-            return Err(CoreError::State {
-                key: key.into(),
-                message: format!("format {:?}, expected {LATE_MARKER_FORMAT:?}", m.format),
-            });
-        }
-        Ok(m)
+impl StateFile for LateMarker {
+    const FORMAT: &'static str = LATE_MARKER_FORMAT;
+    const VERSION: Option<u32> = None;
+
+    fn tag(&self) -> (&str, u32) {
+        (&self.format, 0)
     }
 
-    fn to_json(&self, key: &str) -> Result<Vec<u8>, CoreError> {
-        serde_json::to_vec(self).map_err(|e| CoreError::State {
-            key: key.into(),
-            message: e.to_string(),
-        })
+    fn source(&self) -> &str {
+        &self.source
     }
 }
 
@@ -91,9 +81,9 @@ pub async fn mark_late_windows<S: ObjectStore>(
         .collect();
     let mut written = Vec::new();
     for (start, end) in windows {
-        let report = format!(
-            "{}execution.json",
-            report_prefix(&cfg.endpoint, &cfg.name, end, cfg.window_minutes)
+        let report = report_file_key(
+            &report_prefix(&cfg.endpoint, &cfg.name, end, cfg.window_minutes),
+            EXECUTION_FILE,
         );
         if get_optional(store, &report).await?.is_none() {
             continue;
@@ -107,7 +97,7 @@ pub async fn mark_late_windows<S: ObjectStore>(
             window_end: end,
             evaluated: false,
         };
-        store.put(&key, marker.to_json(&key)?).await?;
+        store.put(&key, marker.to_json()?).await?;
         tracing::info!(monitor = %cfg.name, source, %key, "late state: window marked for re-evaluation");
         written.push(key);
     }
@@ -151,7 +141,7 @@ pub async fn set_evaluated<S: ObjectStore>(
 ) -> Result<(), CoreError> {
     for (key, mut marker) in markers {
         marker.evaluated = true;
-        store.put(&key, marker.to_json(&key)?).await?;
+        store.put(&key, marker.to_json()?).await?;
     }
     Ok(())
 }

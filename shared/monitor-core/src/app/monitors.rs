@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::config::MonitorConfig;
+use crate::error::RetryBoundary;
 use crate::layout::{MONITORS_PREFIX, UNKNOWN_ENDPOINT};
 use crate::store::ObjectStore;
 use crate::CoreError;
@@ -57,12 +58,11 @@ pub async fn load_monitor_entries<S: ObjectStore>(
         if !key.ends_with(".json") {
             continue;
         }
-        let (config, endpoint) = match store.get(&key).await {
+        let (config, endpoint) = match store.get(&key).await.propagate_retryable()? {
             Ok(bytes) => (
                 MonitorConfig::from_json(&key, &bytes),
                 endpoint_hint(&bytes),
             ),
-            Err(e) if e.is_retryable() => return Err(e),
             Err(e) => (Err(e), None),
         };
         let name = match &config {

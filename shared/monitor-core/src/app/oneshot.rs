@@ -12,9 +12,9 @@ use crate::config::{CaptureOptions, MonitorConfig, MonitorKind};
 use crate::data_quality::checks::Baseline;
 use crate::data_quality::consume::{PartialProfile, Profiler};
 use crate::data_quality::tick::{
-    empty_window, evaluate, execution_of, merge_partial, report_files, window_metrics,
+    check_window, empty_window, execution_of, merge_partial, report_files, window_metrics,
 };
-use crate::execution::Execution;
+use crate::execution::{Execution, Window};
 use crate::formats::capture::InferenceWindow;
 use crate::layout::{parse_capture_key, profile_key, CaptureKey};
 use crate::metrics::byoc_jsonl;
@@ -208,12 +208,12 @@ pub async fn run(
             files.len(),
             state.bad_records.total()
         );
-        let execution = execution_of(&cfg, start, end, &state, None, Some(&reason));
+        let execution = execution_of(&cfg, Window::new(start, end), &state, None, Some(&reason));
         let files = report_files("", None, None, &execution)?;
         return Ok(OneShotOutput { execution, files });
     }
-    let (statistics, report) = evaluate(baseline, &state.profile);
-    let mut execution = execution_of(&cfg, start, end, &state, Some(&report), None);
+    let (statistics, report) = check_window(baseline, &state.profile);
+    let mut execution = execution_of(&cfg, Window::new(start, end), &state, Some(&report), None);
     execution.report_prefix = String::new();
     let mut out = report_files("", Some(&statistics), Some(&report), &execution)?;
     let metrics = window_metrics(&cfg, start, &state, &report);

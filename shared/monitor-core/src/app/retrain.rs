@@ -315,6 +315,7 @@ async fn gather_evidence<S: ObjectStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layout::RETRAIN_CONFIG_KEY;
     use crate::retrain::launcher::FileLauncher;
     use crate::retrain::test_support::*;
     use crate::store::MemoryStore;
@@ -322,6 +323,13 @@ mod tests {
     use std::sync::Arc;
 
     // ---- the use case --------------------------------------------------------------
+
+    fn opts() -> RunOptions {
+        RunOptions {
+            dry_run: None,
+            store_uri: "s3://mw-bucket/".into(),
+        }
+    }
 
     fn param<'a>(ps: &'a [PipelineParameter], name: &str) -> &'a str {
         ps.iter()
@@ -692,5 +700,24 @@ mod tests {
             }
         );
         assert_eq!(launcher.runs(PIPELINE_ARN).await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn missing_config_is_a_config_error() {
+        let store = MemoryStore::new();
+        let launcher = FileLauncher::new(store.clone());
+        let e = run(
+            &store,
+            &launcher,
+            &event(),
+            t("2026-11-01T04:07:00Z"),
+            &opts(),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&e, CoreError::Config { field, .. } if field == RETRAIN_CONFIG_KEY),
+            "{e}"
+        );
     }
 }

@@ -7,18 +7,19 @@
 //! SageMaker does. Every file is a function of the stored state only, so re-running a tick
 //! for the same window writes identical bytes.
 //!
-//! Each monitor runs inside its own error boundary (see [`run_with`]); windows marked by
-//! late data ([`crate::app::late`]) are evaluated again before the monitor's own window.
+//! Each monitor runs inside its own error boundary (see [`run`]); windows marked by late data
+//! ([`crate::app::late`]) are evaluated again before the monitor's own window.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::late::{marked_windows, set_evaluated};
 use crate::app::monitors::load_monitor_entries;
-use crate::attribution::{InvokerFactory, LocalModels};
+use crate::attribution::InvokerFactory;
 use crate::capability::capability_for;
 use crate::config::MonitorConfig;
-use crate::execution::{write_execution, Execution};
+use crate::error::RetryBoundary;
+use crate::execution::{Execution, OrFail, Ports, Stop, Window};
 use crate::layout::{report_prefix, window_before};
 use crate::metrics::builders::failed_executions;
 use crate::metrics::MetricSink;
@@ -46,60 +47,26 @@ pub struct TickRequest {
     pub stack: Option<String>,
 }
 
-/// Evaluates one monitor for one window and writes its files; returns the execution.
-/// Kernel SHAP models of explainability monitors are local models ([`LocalModels`]).
-pub async fn run_monitor<S: ObjectStore, M: MetricSink>(
-    store: &S,
-    metrics: &M,
-    cfg: &MonitorConfig,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-) -> Result<Execution, CoreError> {
-    run_monitor_with(store, metrics, &LocalModels, cfg, start, end).await
-}
-
-/// [`run_monitor`] with the models of explainability monitors served by `invokers`.
-pub async fn run_monitor_with<S, M, F>(
-    store: &S,
-    metrics: &M,
-    invokers: &F,
-    cfg: &MonitorConfig,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-) -> Result<Execution, CoreError>
-where
-    S: ObjectStore,
-    M: MetricSink,
-    F: InvokerFactory + ?Sized,
-{
-    capability_for(cfg.kind)
-        .evaluate(store, metrics, invokers, cfg, start, end)
-        .await
-}
-
 /// Window length of a monitor whose configuration cannot be read (the config default).
 const DEFAULT_WINDOW_MINUTES: u32 = 60;
 
 /// The window a tick evaluates for a monitor of `length` minutes and end-time `offset`.
-fn window_of(req: &TickRequest, length: u32, offset: u32) -> (DateTime<Utc>, DateTime<Utc>) {
+fn window_of(req: &TickRequest, length: u32, offset: u32) -> Window {
     // Model-quality and bias windows may trail the tick (late labels: SageMaker's
     // EndTimeOffset).
     let offset = chrono::Duration::minutes(i64::from(offset));
     match req.window_end {
-        Some(end) => (end - chrono::Duration::minutes(i64::from(length)), end),
-        None => window_before(req.now - offset, length),
+        Some(end) => Window::new(end - chrono::Duration::minutes(i64::from(length)), end),
+        None => window_before(req.now - offset, length).into(),
     }
 }
 
 /// One monitor's part of the tick: pending labels retried, then the window evaluated.
 async fn evaluate_monitor<S, M, F>(
-    store: &S,
-    metrics: &M,
-    invokers: &F,
+    ports: Ports<'_, S, M, F>,
     cfg: &MonitorConfig,
     req: &TickRequest,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
+    window: Window,
 ) -> Result<Execution, CoreError>
 where
     S: ObjectStore,
@@ -108,30 +75,25 @@ where
 {
     if cfg.kind.joins_ground_truth() {
         // Labels that arrived before their predictions get another chance.
-        let retried = crate::app::ground_truth::retry_pending(store, cfg, req.now).await?;
+        let retried = crate::app::ground_truth::retry_pending(ports.store, cfg, req.now).await?;
         tracing::debug!(monitor = %cfg.name, retried, "pending labels retried");
     }
-    run_monitor_with(store, metrics, invokers, cfg, start, end).await
+    capability_for(cfg.kind).evaluate(ports, cfg, window).await
 }
 
-/// The execution of `result` for `cfg`'s window `[start, end)`: a non-retryable error
-/// becomes a `Failed` execution naming it, written to the window's `execution.json`.
+/// The execution of `result` for `cfg`'s `window`: a non-retryable error becomes a
+/// `Failed` execution naming it, written to the window's `execution.json`.
 async fn within_boundary<S: ObjectStore>(
     store: &S,
     cfg: &MonitorConfig,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
+    window: Window,
     result: Result<Execution, CoreError>,
 ) -> Result<Execution, CoreError> {
     match result {
         Ok(exec) => Ok(exec),
-        Err(e) if e.is_retryable() => Err(e),
         Err(e) => {
-            let prefix = report_prefix(&cfg.endpoint, &cfg.name, end, cfg.window_minutes);
-            let mut exec = Execution::failed(cfg, start, end, &prefix);
-            exec.fail_on_error(&format!("Execution error: {e}"));
-            write_execution(store, &prefix, &exec).await?;
-            Ok(exec)
+            let outcome = Err(e).or_fail(|e| format!("Execution error: {e}"));
+            Execution::failed(cfg, window).settle(store, outcome).await
         }
     }
 }
@@ -175,18 +137,8 @@ async fn record<M: MetricSink>(
     Ok(())
 }
 
-/// Runs every monitor (or the one requested) for its window (local models only; see
-/// [`run_with`]).
-pub async fn run<S: ObjectStore, M: MetricSink>(
-    store: &S,
-    metrics: &M,
-    req: &TickRequest,
-) -> Result<TickSummary, CoreError> {
-    run_with(store, metrics, &LocalModels, req).await
-}
-
 /// Runs every monitor (or the one requested) for its window; explainability monitors reach
-/// their models through `invokers`.
+/// their models through `invokers` (`&LocalModels` for local models only).
 ///
 /// Each monitor runs inside its own error boundary: a bad or duplicate configuration, a
 /// missing or unreadable baseline, state file or object fails that monitor's execution
@@ -197,7 +149,7 @@ pub async fn run<S: ObjectStore, M: MetricSink>(
 /// # Errors
 /// Only retryable failures ([`CoreError::is_retryable`]: throttling, 5xx, I/O), so Lambda
 /// retries the tick; and an unknown `req.monitor`.
-pub async fn run_with<S, M, F>(
+pub async fn run<S, M, F>(
     store: &S,
     metrics: &M,
     invokers: &F,
@@ -208,6 +160,11 @@ where
     M: MetricSink,
     F: InvokerFactory + ?Sized,
 {
+    let ports = Ports {
+        store,
+        metrics,
+        invokers,
+    };
     let entries = load_monitor_entries(store).await?;
     let mut summary = TickSummary::default();
     for entry in entries
@@ -219,26 +176,31 @@ where
         let cfg = match &entry.config {
             Ok(cfg) => cfg,
             Err(e) => {
-                let (start, end) = window_of(req, DEFAULT_WINDOW_MINUTES, 0);
-                let prefix =
-                    report_prefix(entry.endpoint(), &entry.name, end, DEFAULT_WINDOW_MINUTES);
-                let mut exec =
-                    Execution::failed_named(&entry.name, entry.endpoint(), start, end, &prefix);
-                exec.fail_on_error(&format!(
-                    "Monitor configuration {} unusable: {e}",
-                    entry.key
-                ));
-                write_execution(store, &prefix, &exec).await?;
+                let window = window_of(req, DEFAULT_WINDOW_MINUTES, 0);
+                let prefix = report_prefix(
+                    entry.endpoint(),
+                    &entry.name,
+                    window.end,
+                    DEFAULT_WINDOW_MINUTES,
+                );
+                let exec = Execution::failed_named(
+                    &entry.name,
+                    entry.endpoint(),
+                    window.start,
+                    window.end,
+                    &prefix,
+                );
+                let reason = format!("Monitor configuration {} unusable: {e}", entry.key);
+                let exec = exec.settle(store, Err(Stop::Failed(reason))).await?;
                 record(metrics, &mut summary, exec, true, req.stack.as_deref()).await?;
                 continue;
             }
         };
-        let (start, end) = window_of(req, cfg.window_minutes, cfg.offset_minutes());
+        let window = window_of(req, cfg.window_minutes, cfg.offset_minutes());
         // Late data first: windows whose state grew after their report (app::late).
         let mut marked = if req.window_end.is_none() {
-            match marked_windows(store, cfg).await {
+            match marked_windows(store, cfg).await.propagate_retryable()? {
                 Ok(m) => m,
-                Err(e) if e.is_retryable() => return Err(e),
                 Err(e) => {
                     tracing::warn!(monitor = %cfg.name, error = %e, "late-data markers unreadable");
                     Default::default()
@@ -247,12 +209,12 @@ where
         } else {
             Default::default()
         };
-        let current = marked.remove(&(start, end));
-        for ((late_start, late_end), markers) in marked {
-            let result =
-                run_monitor_with(store, metrics, invokers, cfg, late_start, late_end).await;
-            let exec = within_boundary(store, cfg, late_start, late_end, result).await?;
-            tracing::info!(monitor = %cfg.name, window_end = %late_end, markers = markers.len(), "late window evaluated again");
+        let current = marked.remove(&(window.start, window.end));
+        for (late, markers) in marked {
+            let late = Window::from(late);
+            let result = capability_for(cfg.kind).evaluate(ports, cfg, late).await;
+            let exec = within_boundary(store, cfg, late, result).await?;
+            tracing::info!(monitor = %cfg.name, window_end = %late.end, markers = markers.len(), "late window evaluated again");
             if !exec.failed_on_error() {
                 set_evaluated(store, markers).await?;
             }
@@ -265,8 +227,8 @@ where
             )
             .await?;
         }
-        let result = evaluate_monitor(store, metrics, invokers, cfg, req, start, end).await;
-        let exec = within_boundary(store, cfg, start, end, result).await?;
+        let result = evaluate_monitor(ports, cfg, req, window).await;
+        let exec = within_boundary(store, cfg, window, result).await?;
         if let Some(markers) = current.filter(|_| !exec.failed_on_error()) {
             set_evaluated(store, markers).await?;
         }

@@ -5,7 +5,6 @@
 //! `constraint_violations.json` (`feature_attribution_drift_check` when nDCG < 0.9) and
 //! `execution.json`. Metrics go to `aws/sagemaker/Endpoints/explainability-metrics`.
 
-use chrono::{DateTime, Utc};
 use drift_math::shap::ndcg_by_name;
 use serde_json::{Map, Value};
 
@@ -16,13 +15,12 @@ use crate::attribution::{
     PreparedExplainer, SampledRecord, ShapSums,
 };
 use crate::config::{Explainer, MonitorConfig};
-use crate::execution::{publish_window, write_execution, write_report, Execution};
+use crate::execution::{publish_window, write_report, Execution, OrFail, Ports, Stop, Window};
 use crate::formats::capture::BadRecords;
 use crate::formats::clarify::{
     AttributionViolation, AttributionViolations, ExplainabilityAnalysis, LabelExplanation,
 };
-use crate::layout::report_prefix;
-use crate::layout::{attribution_hour_prefix, hour_floor};
+use crate::layout::{attribution_hour_prefix, hour_floor, ANALYSIS_FILE};
 use crate::metrics::{namespaces, MetricSink};
 use crate::store::{ObjectStore, StateFile};
 use crate::CoreError;
@@ -42,7 +40,7 @@ pub struct AttributionWindow {
     pub objects: usize,
 }
 
-/// Merges every attribution state of `cfg` with minutes in `[start, end)`, in key order.
+/// Merges every attribution state of `cfg` with minutes in `window`, in key order.
 ///
 /// # Errors
 /// Store failures, and [`CoreError::State`] for an unreadable state object.
@@ -50,9 +48,9 @@ pub async fn merge_attribution_window<S: ObjectStore>(
     store: &S,
     cfg: &MonitorConfig,
     ctx: &AttributionContext,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
+    window: Window,
 ) -> Result<AttributionWindow, CoreError> {
+    let Window { start, end } = window;
     let cap = match ctx.explainer {
         PreparedExplainer::Kernel { max_records } => max_records,
         _ => 0,
@@ -75,7 +73,7 @@ pub async fn merge_attribution_window<S: ObjectStore>(
             let s = AttributionObjectState::from_json(&key, &store.get(&key).await?)?;
             let mut used = false;
             for m in &s.minutes {
-                if m.minute < start || m.minute >= end {
+                if !window.contains(m.minute) {
                     continue;
                 }
                 used = true;
@@ -109,137 +107,58 @@ pub async fn merge_attribution_window<S: ObjectStore>(
     Ok(w)
 }
 
-/// Evaluates one feature-attribution window and writes its files; Kernel SHAP models come
-/// from `invokers`.
+/// Evaluates one feature-attribution window: merges the attribution state, gets the global
+/// SHAP values (Kernel SHAP models come from `ports.invokers`), scores them against the
+/// baseline, writes its files and publishes its metrics.
+///
+/// `exec` starts as [`Execution::failed`] and is filled in as the evaluation goes; the
+/// caller ([`crate::capability::Capability::evaluate`]) settles it with the outcome
+/// ([`Execution::settle`]).
 ///
 /// # Errors
-/// Store failures ([`CoreError::Io`], [`CoreError::Transient`]); every other problem (no
-/// config, no baseline, no data, a model that fails) is a `Failed` execution.
-pub async fn run_explainability<S, M, F>(
-    store: &S,
-    metrics: &M,
-    invokers: &F,
+/// [`Stop::Failed`] for a missing config or baseline, unreadable state, or a model that
+/// fails; [`Stop::NoData`] for a window without records; [`Stop::Error`] for the store's
+/// errors.
+pub async fn evaluate<S, M, F>(
+    Ports {
+        store,
+        metrics,
+        invokers,
+    }: Ports<'_, S, M, F>,
     cfg: &MonitorConfig,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-) -> Result<Execution, CoreError>
+    window: Window,
+    exec: &mut Execution,
+) -> Result<(), Stop>
 where
     S: ObjectStore,
     M: MetricSink,
     F: InvokerFactory + ?Sized,
 {
-    let prefix = report_prefix(&cfg.endpoint, &cfg.name, end, cfg.window_minutes);
-    let mut exec = Execution::failed(cfg, start, end, &prefix);
-    // `fail!`: an error failed the window (its reason is the execution's failure_reason);
-    // `no_data!`: nothing to evaluate.
-    macro_rules! fail {
-        ($($arg:tt)*) => {{
-            exec.fail_on_error(&format!($($arg)*));
-            write_execution(store, &prefix, &exec).await?;
-            return Ok(exec);
-        }};
-    }
-    macro_rules! no_data {
-        ($($arg:tt)*) => {{
-            exec.fail(&format!($($arg)*));
-            write_execution(store, &prefix, &exec).await?;
-            return Ok(exec);
-        }};
-    }
-    let ctx = match attribution_context(store, cfg).await {
-        Ok(c) => c,
-        Err(e) if e.is_retryable() => return Err(e),
-        Err(e) => fail!("Analysis config or SHAP baseline missing or invalid: {e}"),
-    };
-    let baseline_key = cfg.analysis_key();
-    let baseline = match store.get(&baseline_key).await {
-        Ok(bytes) => match ExplainabilityAnalysis::from_json(&bytes) {
-            Ok(a) => a,
-            Err(e) => fail!("Baseline {baseline_key} unreadable: {e}"),
-        },
-        Err(e) if e.is_retryable() => return Err(e),
-        Err(e) => fail!("Baseline missing: {e}"),
-    };
-    let baseline_labels = match baseline.labels() {
-        Ok(l) if !l.is_empty() => l,
-        Ok(_) => fail!("Baseline {baseline_key} has no kernel_shap label"),
-        Err(e) => fail!("Baseline {baseline_key} unreadable: {e}"),
-    };
-    let (label, base) = baseline_labels
-        .iter()
-        .find(|(k, _)| *k == ctx.label_key)
-        .unwrap_or(&baseline_labels[0])
-        .clone();
-    let window = match merge_attribution_window(store, cfg, &ctx, start, end).await {
-        Ok(w) => w,
-        Err(e) if e.is_retryable() => return Err(e),
-        Err(e) => fail!("Unreadable state: {e}"),
-    };
-    exec.records = window.records;
-    exec.set_bad_records(&window.bad_records);
-    exec.partial_profiles = window.objects;
-    if window.records == 0 {
-        no_data!(
+    let ctx = attribution_context(store, cfg)
+        .await
+        .or_fail(|e| format!("Analysis config or SHAP baseline missing or invalid: {e}"))?;
+    let (label, base) = baseline_label(store, cfg, &ctx).await?;
+    let merged = merge_attribution_window(store, cfg, &ctx, window)
+        .await
+        .or_fail(|e| format!("Unreadable state: {e}"))?;
+    exec.records = merged.records;
+    exec.set_bad_records(&merged.bad_records);
+    exec.partial_profiles = merged.objects;
+    if merged.records == 0 {
+        return Err(Stop::NoData(format!(
             "No captured data in the window {} to {} ({} bad records).",
-            start.format("%Y-%m-%dT%H:%M:%SZ"),
-            end.format("%Y-%m-%dT%H:%M:%SZ"),
-            window.bad_records.total()
-        );
+            window.start.format("%Y-%m-%dT%H:%M:%SZ"),
+            window.end.format("%Y-%m-%dT%H:%M:%SZ"),
+            merged.bad_records.total()
+        )));
     }
-
-    // global SHAP values and the expected value of the explained output
-    let (global, expected) = match (&ctx.explainer, cfg.explainability.as_ref()) {
-        (
-            PreparedExplainer::Kernel { .. },
-            Some(crate::config::ExplainabilitySettings {
-                explainer: Explainer::Kernel { model, .. },
-                ..
-            }),
-        ) => {
-            if window.sample.is_empty() {
-                fail!(
-                    "No record of the window could be explained ({} bad records).",
-                    window.bad_records.total()
-                );
-            }
-            let invoker = match invokers.invoker(model, &ctx.features) {
-                Ok(i) => i,
-                Err(e) => fail!("Model unavailable: {e}"),
-            };
-            let background = ctx.background.clone();
-            let records: Vec<Vec<f64>> = window.sample.iter().map(|r| r.x.clone()).collect();
-            let (kernel, agg) = (ctx.kernel, ctx.agg);
-            // Kernel SHAP calls the model synchronously many times: off the async threads.
-            let result = tokio::task::spawn_blocking(move || {
-                kernel_global(background, &records, kernel, agg, invoker.as_ref())
-            })
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|r| r);
-            match result {
-                Ok(k) => (k.global, k.expected_value),
-                Err(e) => fail!("Kernel SHAP failed: {e}"),
-            }
-        }
-        _ => {
-            let Some(g) = window.sums.global(ctx.agg) else {
-                fail!(
-                    "No record of the window could be explained ({} bad records).",
-                    window.bad_records.total()
-                );
-            };
-            (
-                g,
-                ctx.linear_expected_value().unwrap_or(base.expected_value),
-            )
-        }
-    };
+    let (global, expected) = global_shap(invokers, cfg, &ctx, merged, &base).await?;
     let current: Vec<(String, f64)> = ctx.features.iter().cloned().zip(global).collect();
-    let baseline_values = base.values();
-    let score = match ndcg_by_name(&baseline_values, &current) {
-        Ok(s) => s,
-        Err(e) => fail!("Attributions cannot be compared with the baseline: {e}"),
-    };
+    let score = ndcg_by_name(&base.values(), &current).map_err(|e| {
+        Stop::Failed(format!(
+            "Attributions cannot be compared with the baseline: {e}"
+        ))
+    })?;
     let threshold = cfg
         .explainability
         .as_ref()
@@ -264,8 +183,120 @@ where
                 .map(|(f, v)| (format!("feature_{f}"), *v)),
         )
         .collect();
-    let analysis = ExplainabilityAnalysis::new(vec![(
-        label.clone(),
+    write_report(
+        store,
+        &exec.report_prefix,
+        (
+            ANALYSIS_FILE,
+            analysis_of(&label, &current, expected).to_json(),
+        ),
+        violations.to_json(),
+        exec,
+    )
+    .await?;
+    publish_window(
+        metrics,
+        cfg,
+        namespaces::EXPLAINABILITY_ENDPOINT,
+        window.start,
+        exec,
+        explainability_metrics(
+            &cfg.endpoint,
+            &cfg.name,
+            window.start,
+            &label,
+            &current,
+            expected,
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The baseline `analysis.json`'s explanation of the monitored label (the first label when
+/// the baseline does not name it).
+async fn baseline_label<S: ObjectStore>(
+    store: &S,
+    cfg: &MonitorConfig,
+    ctx: &AttributionContext,
+) -> Result<(String, LabelExplanation), Stop> {
+    let baseline_key = cfg.analysis_key();
+    let bytes = store
+        .get(&baseline_key)
+        .await
+        .or_fail(|e| format!("Baseline missing: {e}"))?;
+    let unreadable = |e: &dyn std::fmt::Display| {
+        Stop::Failed(format!("Baseline {baseline_key} unreadable: {e}"))
+    };
+    let baseline = ExplainabilityAnalysis::from_json(&bytes).map_err(|e| unreadable(&e))?;
+    let labels = baseline.labels().map_err(|e| unreadable(&e))?;
+    if labels.is_empty() {
+        return Err(Stop::Failed(format!(
+            "Baseline {baseline_key} has no kernel_shap label"
+        )));
+    }
+    Ok(labels
+        .iter()
+        .find(|(k, _)| *k == ctx.label_key)
+        .unwrap_or(&labels[0])
+        .clone())
+}
+
+/// The window's global SHAP values and the expected value of the explained output: by
+/// Kernel SHAP over the merged sample (the model from `invokers`, off the async threads),
+/// or from the merged sums of explainers that run at ingest.
+async fn global_shap<F: InvokerFactory + ?Sized>(
+    invokers: &F,
+    cfg: &MonitorConfig,
+    ctx: &AttributionContext,
+    window: AttributionWindow,
+    base: &LabelExplanation,
+) -> Result<(Vec<f64>, f64), Stop> {
+    let unexplained = || {
+        Stop::Failed(format!(
+            "No record of the window could be explained ({} bad records).",
+            window.bad_records.total()
+        ))
+    };
+    let kernel_model = match (&ctx.explainer, cfg.explainability.as_ref()) {
+        (
+            PreparedExplainer::Kernel { .. },
+            Some(crate::config::ExplainabilitySettings {
+                explainer: Explainer::Kernel { model, .. },
+                ..
+            }),
+        ) => Some(model),
+        _ => None,
+    };
+    let Some(model) = kernel_model else {
+        let global = window.sums.global(ctx.agg).ok_or_else(unexplained)?;
+        let expected = ctx.linear_expected_value().unwrap_or(base.expected_value);
+        return Ok((global, expected));
+    };
+    if window.sample.is_empty() {
+        return Err(unexplained());
+    }
+    let invoker = invokers
+        .invoker(model, &ctx.features)
+        .map_err(|e| Stop::Failed(format!("Model unavailable: {e}")))?;
+    let background = ctx.background.clone();
+    let records: Vec<Vec<f64>> = window.sample.iter().map(|r| r.x.clone()).collect();
+    let (kernel, agg) = (ctx.kernel, ctx.agg);
+    // Kernel SHAP calls the model synchronously many times: off the async threads.
+    tokio::task::spawn_blocking(move || {
+        kernel_global(background, &records, kernel, agg, invoker.as_ref())
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r)
+    .map(|k| (k.global, k.expected_value))
+    .map_err(|e| Stop::Failed(format!("Kernel SHAP failed: {e}")))
+}
+
+/// The window's `analysis.json`: the global SHAP values of `label`, in feature order.
+fn analysis_of(label: &str, current: &[(String, f64)], expected: f64) -> ExplainabilityAnalysis {
+    ExplainabilityAnalysis::new(vec![(
+        label.to_owned(),
         LabelExplanation {
             global_shap_values: current
                 .iter()
@@ -279,23 +310,5 @@ where
             expected_value: expected,
             extra: Map::new(),
         },
-    )]);
-    write_report(
-        store,
-        &prefix,
-        ("analysis.json", analysis.to_json()),
-        violations.to_json(),
-        &exec,
-    )
-    .await?;
-    publish_window(
-        metrics,
-        cfg,
-        namespaces::EXPLAINABILITY_ENDPOINT,
-        start,
-        &exec,
-        explainability_metrics(&cfg.endpoint, &cfg.name, start, &label, &current, expected),
-    )
-    .await?;
-    Ok(exec)
+    )])
 }

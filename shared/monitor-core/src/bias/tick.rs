@@ -5,19 +5,16 @@
 //! `constraint_violations.json` (`bias_drift_check`) and `execution.json` to the report folder.
 //! Metrics go to `aws/sagemaker/Endpoints/bias-metrics`.
 
-use chrono::{DateTime, Utc};
-
 use crate::bias::bias_drift_violations;
 use crate::bias::metrics::{bias_metrics, BiasMetricValue};
 use crate::bias::prepare::bias_rules;
 use crate::config::MonitorConfig;
-use crate::execution::{publish_window, write_execution, write_report, Execution};
+use crate::execution::{publish_window, write_report, Execution, OrFail, Ports, Stop, Window};
 use crate::formats::clarify::BiasAnalysis;
 use crate::joined::labels::{no_joined_records, scan_joined_window};
-use crate::layout::report_prefix;
+use crate::layout::ANALYSIS_FILE;
 use crate::metrics::{namespaces, MetricSink};
 use crate::store::ObjectStore;
-use crate::CoreError;
 
 /// Every metric value of an analysis, with its CloudWatch names (post-training first).
 pub fn bias_metric_values(analysis: &BiasAnalysis) -> Vec<BiasMetricValue> {
@@ -44,53 +41,40 @@ pub fn bias_metric_values(analysis: &BiasAnalysis) -> Vec<BiasMetricValue> {
     out
 }
 
-/// Evaluates one bias-drift window and writes its files.
+/// Evaluates one bias-drift window: merges the joined bias state, computes Clarify's metrics,
+/// compares them with the baseline, writes its files and publishes its metrics.
+///
+/// `exec` starts as [`Execution::failed`] and is filled in as the evaluation goes; the
+/// caller ([`crate::capability::Capability::evaluate`]) settles it with the outcome
+/// ([`Execution::settle`]).
 ///
 /// # Errors
-/// Store failures ([`CoreError::Io`], [`CoreError::Transient`]); every other problem (no
-/// analysis config or baseline, unreadable state, no joined records) is a `Failed` execution.
-pub async fn run_bias<S: ObjectStore, M: MetricSink>(
-    store: &S,
-    metrics: &M,
+/// [`Stop::Failed`] for a missing analysis config or baseline and unreadable state,
+/// [`Stop::NoData`] for a window without joined records, [`Stop::Error`] for the store's
+/// errors.
+pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
+    Ports { store, metrics, .. }: Ports<'_, S, M, F>,
     cfg: &MonitorConfig,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-) -> Result<Execution, CoreError> {
-    let prefix = report_prefix(&cfg.endpoint, &cfg.name, end, cfg.window_minutes);
-    let mut exec = Execution::failed(cfg, start, end, &prefix);
-    let (config, baseline, rules) = match bias_rules(store, cfg).await {
-        Ok(x) => x,
-        Err(e) if e.is_retryable() => return Err(e),
-        Err(e) => {
-            exec.fail_on_error(&format!(
-                "Bias analysis config or baseline missing or unreadable: {e}"
-            ));
-            write_execution(store, &prefix, &exec).await?;
-            return Ok(exec);
-        }
-    };
+    window: Window,
+    exec: &mut Execution,
+) -> Result<(), Stop> {
+    let (config, baseline, rules) = bias_rules(store, cfg)
+        .await
+        .or_fail(|e| format!("Bias analysis config or baseline missing or unreadable: {e}"))?;
     let flip_cap = cfg.bias.as_ref().map_or(1, |b| b.flip_sample);
     let mut state = rules.empty_state(flip_cap);
-    let scan = scan_joined_window(store, cfg, start, end, |s| {
+    let scan = scan_joined_window(store, cfg, window, |s| {
         let mut used = false;
         for m in &s.bias_minutes {
-            if m.minute >= start && m.minute < end {
+            if window.contains(m.minute) {
                 state.merge(&m.state)?;
                 used = true;
             }
         }
         Ok(used)
     })
-    .await;
-    let scan = match scan {
-        Ok(s) => s,
-        Err(e) if e.is_retryable() => return Err(e),
-        Err(e) => {
-            exec.fail_on_error(&format!("Unreadable state: {e}"));
-            write_execution(store, &prefix, &exec).await?;
-            return Ok(exec);
-        }
-    };
+    .await
+    .or_fail(|e| format!("Unreadable state: {e}"))?;
     let mut coverage = scan.coverage;
     coverage.matched = state.rows();
     exec.records = state.rows();
@@ -98,9 +82,7 @@ pub async fn run_bias<S: ObjectStore, M: MetricSink>(
     exec.partial_profiles = scan.objects;
     exec.label_coverage = Some(coverage);
     if state.rows() == 0 {
-        exec.fail(&no_joined_records(start, end));
-        write_execution(store, &prefix, &exec).await?;
-        return Ok(exec);
+        return Err(Stop::NoData(no_joined_records(window)));
     }
     let analysis = rules.analysis(&config, &state)?;
     let violations = bias_drift_violations(&baseline, &analysis);
@@ -124,20 +106,20 @@ pub async fn run_bias<S: ObjectStore, M: MetricSink>(
         .collect();
     write_report(
         store,
-        &prefix,
-        ("analysis.json", analysis.to_json()),
+        &exec.report_prefix,
+        (ANALYSIS_FILE, analysis.to_json()),
         violations.to_json(),
-        &exec,
+        exec,
     )
     .await?;
     publish_window(
         metrics,
         cfg,
         namespaces::BIAS_ENDPOINT,
-        start,
-        &exec,
-        bias_metrics(&cfg.endpoint, &cfg.name, start, &values),
+        window.start,
+        exec,
+        bias_metrics(&cfg.endpoint, &cfg.name, window.start, &values),
     )
     .await?;
-    Ok(exec)
+    Ok(())
 }

@@ -11,10 +11,13 @@ use crate::data_quality::metrics::{
     data_quality_metrics, DataQualityMetricsInput, FeatureMetrics, MonitorTotals,
 };
 use crate::data_quality::profile::DatasetProfile;
-use crate::execution::{exit_message, write_files, Execution, ExecutionStatus, FeatureDrift};
+use crate::execution::{
+    exit_message, write_report, Execution, ExecutionStatus, FeatureDrift, OrFail, Ports, Stop,
+    Window,
+};
 use crate::formats::capture::BadRecords;
 use crate::formats::statistics::Statistics;
-use crate::layout::{hour_floor, profile_hour_prefix, report_prefix};
+use crate::layout::{hour_floor, profile_hour_prefix, STATISTICS_FILE};
 use crate::metrics::MetricSink;
 use crate::store::{ObjectStore, StateFile};
 use crate::CoreError;
@@ -61,14 +64,14 @@ pub fn merge_partial(
     state.partial_profiles += usize::from(used);
 }
 
-/// Merges every partial profile of `cfg` with minutes in `[start, end)`, in key order.
+/// Merges every partial profile of `cfg` with minutes in `window`, in key order.
 pub async fn merge_window<S: ObjectStore>(
     store: &S,
     cfg: &MonitorConfig,
     baseline: &Baseline,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
+    window: Window,
 ) -> Result<WindowState, CoreError> {
+    let Window { start, end } = window;
     let mut state = empty_window(baseline);
     // Records near an hour boundary can sit in the neighbouring hour's capture folder.
     let mut hour = hour_floor(start) - chrono::Duration::hours(1);
@@ -85,40 +88,27 @@ pub async fn merge_window<S: ObjectStore>(
 }
 
 /// The report of a window: statistics.json content and the checks' outcome.
-pub fn evaluate(baseline: &Baseline, window: &DatasetProfile) -> (Statistics, CheckReport) {
+pub fn check_window(baseline: &Baseline, window: &DatasetProfile) -> (Statistics, CheckReport) {
     (window.to_statistics(), check_data_quality(baseline, window))
 }
 
-/// Files of one execution, as `(key, bytes)`.
+/// Files of one execution, as `(key, bytes)` ([`crate::execution::report_files`]).
 pub fn report_files(
     prefix: &str,
     statistics: Option<&Statistics>,
     report: Option<&CheckReport>,
     execution: &Execution,
 ) -> Result<Vec<(String, Vec<u8>)>, CoreError> {
-    let mut files = Vec::new();
-    if let Some(s) = statistics {
-        files.push((format!("{prefix}statistics.json"), s.to_json().into_bytes()));
-    }
-    if let Some(r) = report {
-        files.push((
-            format!("{prefix}constraint_violations.json"),
-            r.violations.to_json().into_bytes(),
-        ));
-    }
-    let exec = serde_json::to_vec_pretty(execution).map_err(|e| CoreError::State {
-        key: format!("{prefix}execution.json"),
-        message: e.to_string(),
-    })?;
-    files.push((format!("{prefix}execution.json"), exec));
-    Ok(files)
+    let evaluated = statistics
+        .zip(report)
+        .map(|(s, r)| ((STATISTICS_FILE, s.to_json()), r.violations.to_json()));
+    crate::execution::report_files(prefix, evaluated, execution)
 }
 
 /// Builds the execution record of an evaluated window.
 pub fn execution_of(
     cfg: &MonitorConfig,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
+    window: Window,
     state: &WindowState,
     report: Option<&CheckReport>,
     failure: Option<&str>,
@@ -150,8 +140,8 @@ pub fn execution_of(
     Execution {
         monitoring_schedule_name: cfg.name.clone(),
         endpoint_name: cfg.endpoint.clone(),
-        window_start: start,
-        window_end: end,
+        window_start: window.start,
+        window_end: window.end,
         status,
         exit_message: exit_message(status, violations, failure.unwrap_or("")),
         records: state.profile.item_count,
@@ -167,7 +157,7 @@ pub fn execution_of(
         violations,
         violations_by_check: report.map(|r| r.counts_by_check()).unwrap_or_default(),
         drift,
-        report_prefix: report_prefix(&cfg.endpoint, &cfg.name, end, cfg.window_minutes),
+        report_prefix: window.report_prefix(cfg),
         label_coverage: None,
         model_metrics: Vec::new(),
         failure_reason: None,
@@ -206,82 +196,52 @@ pub fn window_metrics(
     })
 }
 
-/// Evaluates one data-quality monitor for one window, writes its report files and
-/// publishes its metrics; returns the execution.
-pub async fn run_data_quality<S: ObjectStore, M: MetricSink>(
-    store: &S,
-    metrics: &M,
+/// Evaluates one data-quality monitor for one window: merges its partial profiles, runs the
+/// checks, writes its report files and publishes its metrics.
+///
+/// `exec` starts as [`Execution::failed`] and is filled in as the evaluation goes; the
+/// caller ([`crate::capability::Capability::evaluate`]) settles it with the outcome
+/// ([`Execution::settle`]).
+///
+/// # Errors
+/// [`Stop::Failed`] for a missing or unreadable baseline or state file, [`Stop::NoData`] for
+/// a window without records, [`Stop::Error`] for the store's errors.
+pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
+    Ports { store, metrics, .. }: Ports<'_, S, M, F>,
     cfg: &MonitorConfig,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-) -> Result<Execution, CoreError> {
-    let prefix = report_prefix(&cfg.endpoint, &cfg.name, end, cfg.window_minutes);
-    let empty_state = |profile| WindowState {
-        profile,
-        bad_records: BadRecords::default(),
-        shadow_skipped: 0,
-        partial_profiles: 0,
-    };
-    let baseline = match load_baseline(store, cfg).await {
-        Ok(b) => b,
-        Err(e) if e.is_retryable() => return Err(e),
-        Err(e) => {
-            let reason = format!("Baseline missing or unreadable: {e}");
-            let mut exec = execution_of(
-                cfg,
-                start,
-                end,
-                &empty_state(DatasetProfile::new(&[], |_| {
-                    crate::data_quality::profile::Tracking::ALL
-                })),
-                None,
-                Some(&reason),
-            );
-            exec.failure_reason = Some(reason);
-            write_files(store, &report_files(&prefix, None, None, &exec)?).await?;
-            return Ok(exec);
-        }
-    };
-    let state = match merge_window(store, cfg, &baseline, start, end).await {
-        Ok(s) => s,
-        Err(e) if e.is_retryable() => return Err(e),
-        Err(e) => {
-            let reason = format!("Unreadable state: {e}");
-            let mut exec = execution_of(
-                cfg,
-                start,
-                end,
-                &empty_state(baseline.empty_profile()),
-                None,
-                Some(&reason),
-            );
-            exec.failure_reason = Some(reason);
-            write_files(store, &report_files(&prefix, None, None, &exec)?).await?;
-            return Ok(exec);
-        }
-    };
+    window: Window,
+    exec: &mut Execution,
+) -> Result<(), Stop> {
+    let baseline = load_baseline(store, cfg)
+        .await
+        .or_fail(|e| format!("Baseline missing or unreadable: {e}"))?;
+    let state = merge_window(store, cfg, &baseline, window)
+        .await
+        .or_fail(|e| format!("Unreadable state: {e}"))?;
     if state.profile.item_count == 0 {
-        let reason = format!(
+        *exec = execution_of(cfg, window, &state, None, None);
+        return Err(Stop::NoData(format!(
             "No captured data in the window {} to {} ({} bad records).",
-            start.format("%Y-%m-%dT%H:%M:%SZ"),
-            end.format("%Y-%m-%dT%H:%M:%SZ"),
+            window.start.format("%Y-%m-%dT%H:%M:%SZ"),
+            window.end.format("%Y-%m-%dT%H:%M:%SZ"),
             state.bad_records.total()
-        );
-        let exec = execution_of(cfg, start, end, &state, None, Some(&reason));
-        write_files(store, &report_files(&prefix, None, None, &exec)?).await?;
-        return Ok(exec);
+        )));
     }
-    let (statistics, report) = evaluate(&baseline, &state.profile);
-    let exec = execution_of(cfg, start, end, &state, Some(&report), None);
-    write_files(
+    let (statistics, report) = check_window(&baseline, &state.profile);
+    *exec = execution_of(cfg, window, &state, Some(&report), None);
+    write_report(
         store,
-        &report_files(&prefix, Some(&statistics), Some(&report), &exec)?,
+        &exec.report_prefix,
+        (STATISTICS_FILE, statistics.to_json()),
+        report.violations.to_json(),
+        exec,
     )
     .await?;
     if cfg.publish_metrics {
+        let data = window_metrics(cfg, window.start, &state, &report);
         metrics
-            .publish(&crate::metrics::sanitize(window_metrics(cfg, start, &state, &report)).data)
+            .publish(&crate::metrics::sanitize(data).data)
             .await?;
     }
-    Ok(exec)
+    Ok(())
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bias::BiasWindowState;
 use crate::config::MonitorConfig;
-use crate::execution::LabelCoverage;
+use crate::execution::{LabelCoverage, Window};
 use crate::formats::capture::BadRecords;
 use crate::joined::predictions::PredictionIndex;
 use crate::layout::{hour_floor, mq_hour_prefix, prediction_hour_prefix};
@@ -116,11 +116,11 @@ pub enum JoinTarget {
 }
 
 /// The failure reason of a joined window without records.
-pub(crate) fn no_joined_records(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+pub(crate) fn no_joined_records(window: Window) -> String {
     format!(
         "No ground truth joined to predictions in the window {} to {}.",
-        start.format("%Y-%m-%dT%H:%M:%SZ"),
-        end.format("%Y-%m-%dT%H:%M:%SZ")
+        window.start.format("%Y-%m-%dT%H:%M:%SZ"),
+        window.end.format("%Y-%m-%dT%H:%M:%SZ")
     )
 }
 
@@ -135,20 +135,20 @@ pub(crate) struct JoinedScan {
 }
 
 /// Visits every label-object state of a model-quality or bias monitor that can hold
-/// inferences of `[start, end)` (label hours from the window start up to its end plus the
+/// inferences of `window` (label hours from the window start up to its end plus the
 /// look-back); `visit` merges the minutes it wants and says whether it used any. Also counts
 /// the window's predictions and the coverage of the labels collected in it.
 pub(crate) async fn scan_joined_window<S, F>(
     store: &S,
     cfg: &MonitorConfig,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
+    window: Window,
     mut visit: F,
 ) -> Result<JoinedScan, CoreError>
 where
     S: ObjectStore,
     F: FnMut(&LabelObjectState) -> Result<bool, CoreError>,
 {
+    let Window { start, end } = window;
     let lookback_hours = cfg.join().map_or(24, |j| j.lookback_hours);
     let lookback = chrono::Duration::hours(i64::from(lookback_hours));
     let mut coverage = LabelCoverage::default();
@@ -170,7 +170,7 @@ where
                 }
             }
             let used = visit(&s)?;
-            if s.label_hour >= start && s.label_hour < end {
+            if window.contains(s.label_hour) {
                 if s.expired {
                     coverage.expired_labels += s.pending;
                 } else {

@@ -3,15 +3,13 @@
 //! and write `statistics.json`, `constraint_violations.json` (model-quality layouts) and
 //! `execution.json` with the label coverage. Metrics go to `aws/sagemaker/Endpoints/model-metrics`.
 
-use chrono::{DateTime, Utc};
-
 use crate::config::MonitorConfig;
-use crate::execution::{publish_window, write_execution, write_report, Execution};
+use crate::execution::{publish_window, write_report, Execution, OrFail, Ports, Stop, Window};
 use crate::formats::model_quality::{
     MetricEntry, ModelQualityConstraints, ModelQualityStatistics, ModelQualityViolations,
 };
 use crate::joined::labels::{no_joined_records, scan_joined_window};
-use crate::layout::report_prefix;
+use crate::layout::STATISTICS_FILE;
 use crate::metrics::{namespaces, MetricSink};
 use crate::model_quality::metrics::model_quality_metrics;
 use crate::model_quality::{check_model_quality, QualityState};
@@ -28,15 +26,23 @@ pub async fn load_quality_baseline<S: ObjectStore>(
     ModelQualityConstraints::from_json(&bytes).map_err(|source| CoreError::Format { key, source })
 }
 
-/// Evaluates one model-quality window and writes its files.
-pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
-    store: &S,
-    metrics: &M,
+/// Evaluates one model-quality window: merges the joined state, checks the metrics against
+/// the baseline constraints, writes its files and publishes its metrics.
+///
+/// `exec` starts as [`Execution::failed`] and is filled in as the evaluation goes; the
+/// caller ([`crate::capability::Capability::evaluate`]) settles it with the outcome
+/// ([`Execution::settle`]).
+///
+/// # Errors
+/// [`Stop::Failed`] for missing or unreadable baseline constraints, [`Stop::NoData`] for a
+/// window without joined records, [`Stop::Error`] for the store's errors and missing
+/// `model_quality` settings.
+pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
+    Ports { store, metrics, .. }: Ports<'_, S, M, F>,
     cfg: &MonitorConfig,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-) -> Result<Execution, CoreError> {
-    let prefix = report_prefix(&cfg.endpoint, &cfg.name, end, cfg.window_minutes);
+    window: Window,
+    exec: &mut Execution,
+) -> Result<(), Stop> {
     let settings = cfg
         .model_quality
         .as_ref()
@@ -45,12 +51,12 @@ pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
             value: String::new(),
             message: "model_quality settings missing".into(),
         })?;
-    // joined state of inferences in [start, end)
+    // joined state of inferences in the window
     let mut state = QualityState::new(settings.quality.problem_type);
-    let scan = scan_joined_window(store, cfg, start, end, |s| {
+    let scan = scan_joined_window(store, cfg, window, |s| {
         let mut used = false;
         for m in &s.minutes {
-            if m.minute >= start && m.minute < end {
+            if window.contains(m.minute) {
                 used |= state.merge(&m.state);
             }
         }
@@ -60,24 +66,15 @@ pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
     let mut coverage = scan.coverage;
     coverage.matched = state.count();
 
-    let mut exec = Execution::failed(cfg, start, end, &prefix);
     exec.records = state.count();
     exec.set_bad_records(&scan.bad);
     exec.partial_profiles = scan.objects;
     exec.label_coverage = Some(coverage);
-    let constraints = match load_quality_baseline(store, cfg).await {
-        Ok(c) => c,
-        Err(e) if e.is_retryable() => return Err(e),
-        Err(e) => {
-            exec.fail_on_error(&format!("Baseline constraints missing or unreadable: {e}"));
-            write_execution(store, &prefix, &exec).await?;
-            return Ok(exec);
-        }
-    };
+    let constraints = load_quality_baseline(store, cfg)
+        .await
+        .or_fail(|e| format!("Baseline constraints missing or unreadable: {e}"))?;
     if state.count() == 0 {
-        exec.fail(&no_joined_records(start, end));
-        write_execution(store, &prefix, &exec).await?;
-        return Ok(exec);
+        return Err(Stop::NoData(no_joined_records(window)));
     }
     let stats: ModelQualityStatistics = state.to_statistics();
     let violations: ModelQualityViolations = check_model_quality(&stats, &constraints);
@@ -97,10 +94,10 @@ pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
         .collect();
     write_report(
         store,
-        &prefix,
-        ("statistics.json", stats.to_json()),
+        &exec.report_prefix,
+        (STATISTICS_FILE, stats.to_json()),
         violations.to_json(),
-        &exec,
+        exec,
     )
     .await?;
     let finite: Vec<(String, f64)> = exec
@@ -113,10 +110,10 @@ pub async fn run_model_quality<S: ObjectStore, M: MetricSink>(
         metrics,
         cfg,
         namespaces::MODEL_ENDPOINT,
-        start,
-        &exec,
-        model_quality_metrics(&cfg.endpoint, &cfg.name, start, &finite),
+        window.start,
+        exec,
+        model_quality_metrics(&cfg.endpoint, &cfg.name, window.start, &finite),
     )
     .await?;
-    Ok(exec)
+    Ok(())
 }

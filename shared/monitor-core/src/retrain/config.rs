@@ -10,7 +10,7 @@ use crate::store::{get_optional, ObjectStore};
 use crate::CoreError;
 
 /// Key of the retraining configuration.
-pub const RETRAIN_CONFIG_KEY: &str = "config/retrain.json";
+pub use crate::layout::RETRAIN_CONFIG_KEY;
 /// Default cooldown per pipeline, hours.
 pub const DEFAULT_COOLDOWN_HOURS: f64 = 6.0;
 /// Longest accepted cooldown, hours (one year).
@@ -390,10 +390,7 @@ pub async fn load_config<S: ObjectStore>(store: &S) -> Result<RetrainConfig, Cor
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::retrain::run;
-    use crate::retrain::launcher::FileLauncher;
     use crate::retrain::test_support::*;
-    use crate::store::MemoryStore;
     use serde_json::json;
 
     // ---- configuration -------------------------------------------------------------
@@ -492,24 +489,5 @@ mod tests {
         assert!(e.contains("pipelines[0].alarm_name_prefix"), "{e}");
         let e = err(with("colldown_hours", json!(1)));
         assert!(e.contains("unknown field `colldown_hours`"), "{e}");
-    }
-
-    #[tokio::test]
-    async fn missing_config_is_a_config_error() {
-        let store = MemoryStore::new();
-        let launcher = FileLauncher::new(store.clone());
-        let e = run(
-            &store,
-            &launcher,
-            &event(),
-            t("2026-11-01T04:07:00Z"),
-            &opts(),
-        )
-        .await
-        .unwrap_err();
-        assert!(
-            matches!(&e, CoreError::Config { field, .. } if field == RETRAIN_CONFIG_KEY),
-            "{e}"
-        );
     }
 }

@@ -3,11 +3,13 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::layout::report_prefix;
+use crate::layout::{
+    report_file_key, report_prefix, retrain_audit_key, retrain_duplicate_key, retrain_run_key,
+    retrain_runs_prefix, retrain_start_index_key, retrain_starts_prefix, VIOLATIONS_FILE,
+};
 use crate::retrain::config::is_alnum;
 
-/// Prefix of everything the retraining trigger writes.
-pub const RETRAIN_STATE_PREFIX: &str = "state/retrain/";
+pub use crate::layout::RETRAIN_STATE_PREFIX;
 
 /// FNV-1a, 128 bits (offset basis and prime from the FNV specification,
 /// draft-eastlake-fnv: prime 2^88 + 2^8 + 0x3b). A stable, dependency-free hash for
@@ -90,25 +92,17 @@ pub(crate) fn parse_compact_time(s: &str) -> Option<DateTime<Utc>> {
 
 /// `state/retrain/audit/{pipeline}/{event}.json`: the first decision on an event.
 pub fn audit_key(pipeline_name: &str, event_id: &str) -> String {
-    format!(
-        "{RETRAIN_STATE_PREFIX}audit/{pipeline_name}/{}.json",
-        event_key(event_id)
-    )
+    retrain_audit_key(pipeline_name, &event_key(event_id))
 }
 
 /// `state/retrain/audit/{pipeline}/{event}/duplicate-{time}.json`: one redelivery.
 pub fn duplicate_key(pipeline_name: &str, event_id: &str, at: DateTime<Utc>) -> String {
-    format!(
-        "{RETRAIN_STATE_PREFIX}audit/{pipeline_name}/{}/duplicate-{}.json",
-        event_key(event_id),
-        compact_time(at)
-    )
+    retrain_duplicate_key(pipeline_name, &event_key(event_id), &compact_time(at))
 }
 
 /// Prefix of a pipeline's start index (`dry_run`: the dry-run index).
 pub fn starts_prefix(pipeline_name: &str, dry_run: bool) -> String {
-    let kind = if dry_run { "dry-run-starts" } else { "starts" };
-    format!("{RETRAIN_STATE_PREFIX}{kind}/{pipeline_name}/")
+    retrain_starts_prefix(pipeline_name, dry_run)
 }
 
 /// Key of one start in the index: `{prefix}{time}_{event}.json`.
@@ -118,17 +112,22 @@ pub fn start_index_key(
     at: DateTime<Utc>,
     event_id: &str,
 ) -> String {
-    format!(
-        "{}{}_{}.json",
-        starts_prefix(pipeline_name, dry_run),
-        compact_time(at),
-        event_key(event_id)
+    retrain_start_index_key(
+        pipeline_name,
+        dry_run,
+        &compact_time(at),
+        &event_key(event_id),
     )
 }
 
 /// Prefix of the runs [`FileLauncher`](crate::retrain::launcher::FileLauncher) records for a pipeline.
 pub fn runs_prefix(pipeline_name: &str) -> String {
-    format!("{RETRAIN_STATE_PREFIX}runs/{pipeline_name}/")
+    retrain_runs_prefix(pipeline_name)
+}
+
+/// Key of the run the file launcher records for the start with `token`.
+pub fn run_key(pipeline_name: &str, token: &str) -> String {
+    retrain_run_key(pipeline_name, &event_key(token))
 }
 
 /// Key of `constraint_violations.json` of a monitor's window ([`report_prefix`]).
@@ -138,9 +137,9 @@ pub fn violations_key(
     window_end: DateTime<Utc>,
     window_minutes: u32,
 ) -> String {
-    format!(
-        "{}constraint_violations.json",
-        report_prefix(endpoint, monitor, window_end, window_minutes)
+    report_file_key(
+        &report_prefix(endpoint, monitor, window_end, window_minutes),
+        VIOLATIONS_FILE,
     )
 }
 

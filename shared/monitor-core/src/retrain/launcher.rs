@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::retrain::config::pipeline_name_of;
 use crate::retrain::decision::RunningExecution;
 use crate::retrain::evidence::PipelineParameter;
-use crate::retrain::keys::{event_key, fnv1a_128, runs_prefix};
+use crate::retrain::keys::{fnv1a_128, run_key, runs_prefix};
 use crate::retrain::RECORD_VERSION;
 use crate::store::{get_optional, ObjectStore};
 use crate::CoreError;
@@ -123,11 +123,7 @@ impl<S: ObjectStore> FileLauncher<S> {
     }
 
     fn run_key(pipeline: &str, token: &str) -> String {
-        format!(
-            "{}{}.json",
-            runs_prefix(pipeline_name_of(pipeline)),
-            event_key(token)
-        )
+        run_key(pipeline_name_of(pipeline), token)
     }
 
     /// Every run recorded for `pipeline` (name or ARN), in key order.

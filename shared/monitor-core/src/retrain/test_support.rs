@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::app::retrain::RunOptions;
 use crate::retrain::config::{PipelineConfig, RetrainConfig, RETRAIN_CONFIG_KEY};
 use crate::retrain::events::{AlarmEvent, AlarmStateValue};
 use crate::store::{MemoryStore, ObjectStore};
@@ -42,13 +41,6 @@ pub(crate) async fn store_with(config: serde_json::Value, violations: bool) -> M
         store.put(key, body).await.unwrap();
     }
     store
-}
-
-pub(crate) fn opts() -> RunOptions {
-    RunOptions {
-        dry_run: None,
-        store_uri: "s3://mw-bucket/".into(),
-    }
 }
 
 pub(crate) fn pipeline_cfg() -> PipelineConfig {
