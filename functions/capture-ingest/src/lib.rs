@@ -26,14 +26,8 @@ pub use lambda_kit::s3_event::{record_keys, RecordKey};
 fn ignored_object(key: String, reason: String) -> ObjectSummary {
     ObjectSummary {
         key,
-        monitors: Vec::new(),
-        records: 0,
-        bad_records: 0,
-        shadow_skipped: 0,
-        state_keys: Vec::new(),
         ignored: Some(reason),
-        failed: Vec::new(),
-        late_markers: Vec::new(),
+        ..ObjectSummary::default()
     }
 }
 

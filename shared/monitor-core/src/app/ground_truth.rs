@@ -29,12 +29,16 @@ use crate::app::monitors::load_monitor_entries;
 use crate::bias::BiasWindowState;
 use crate::capability::capability_for;
 use crate::config::MonitorConfig;
+use crate::error::RetryBoundary;
 use crate::formats::capture::{BadRecordKind, BadRecords};
 use crate::joined::labels::{
     labels_digest, JoinTarget, LabelObjectState, MinuteBias, MinuteQuality, MQ_STATE_FORMAT,
 };
 use crate::joined::predictions::{parse_label, PredictionIndex};
-use crate::layout::{hour_floor, merged_key, mq_hour_prefix, mq_state_key, prediction_hour_prefix};
+use crate::layout::{
+    default_ground_truth_prefix, hour_floor, merged_key, mq_hour_prefix, mq_state_key,
+    prediction_hour_prefix,
+};
 use crate::model_quality::QualityState;
 use crate::store::{get_optional, Line, LineReader, ObjectStore, StateFile};
 use crate::CoreError;
@@ -86,6 +90,10 @@ pub async fn merge_object<S: ObjectStore>(
 
 /// [`merge_object`] with the monitor's join target already resolved (a bias monitor's
 /// config and baseline are read once per invocation, not once per object).
+// Why it is long: the probe of step 2 scores each joined record and streams its merged line
+// into bounded part files in the same pass, so the per-hour loop shares four accumulators
+// (quality minutes, bias minutes, merged parts, counts) that step 3 writes; split further, they
+// would travel as one struct through every step for no gain in reading.
 async fn merge_object_into<S: ObjectStore>(
     store: &S,
     cfg: &MonitorConfig,
@@ -106,34 +114,7 @@ async fn merge_object_into<S: ObjectStore>(
     })?;
 
     // 1. the labels of the object (last one wins for a repeated key)
-    let mut labels: HashMap<String, String> = HashMap::new();
-    let mut bad = BadRecords::default();
-    let mut warnings = crate::formats::capture::WarnBudget::default();
-    let mut reader = LineReader::new(store.reader(key).await?);
-    let mut line_no = 0u64;
-    while let Some(line) = reader.next_line().await.map_err(|e| CoreError::Io {
-        key: key.into(),
-        source: e,
-    })? {
-        line_no += 1;
-        match line {
-            Line::TooLong { .. } => bad.add(BadRecordKind::LineTooLong, line_no),
-            Line::Ok(b) if b.iter().all(u8::is_ascii_whitespace) => {}
-            Line::Ok(b) => match parse_label(b) {
-                Ok(l) => {
-                    labels.insert(l.key, l.label);
-                }
-                Err((kind, message)) => {
-                    if warnings.take() {
-                        tracing::warn!(key, line = line_no, %kind, %message, "bad ground-truth line");
-                    } else {
-                        tracing::debug!(key, line = line_no, %kind, %message, "bad ground-truth line");
-                    }
-                    bad.add(kind, line_no);
-                }
-            },
-        }
-    }
+    let (mut labels, bad) = read_labels(store, key).await?;
     let total = labels.len() as u64;
     let digest = labels_digest(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
 
@@ -231,10 +212,8 @@ async fn merge_object_into<S: ObjectStore>(
             .collect(),
     };
     let state_key = mq_state_key(&cfg.name, label_hour, &file);
-    let body = serde_json::to_vec(&state).map_err(|e| CoreError::State {
-        key: state_key.clone(),
-        message: e.to_string(),
-    })?;
+    // through the state-file trait: nothing non-finite is ever persisted
+    let body = state.to_json()?;
     // Late labels: joins this object did not have before mark their windows for the next
     // tick when already evaluated (a replay or a retry that matches nothing new marks none).
     let matched_before = match get_optional(store, &state_key).await? {
@@ -275,6 +254,43 @@ async fn merge_object_into<S: ObjectStore>(
         bad_records: state.bad_records.total(),
         state_key,
     })
+}
+
+/// The labels of the ground-truth object `key` by join key (the last one wins for a repeated
+/// key), with its bad lines counted by kind (the first 10 logged at WARN).
+async fn read_labels<S: ObjectStore>(
+    store: &S,
+    key: &str,
+) -> Result<(HashMap<String, String>, BadRecords), CoreError> {
+    let mut labels: HashMap<String, String> = HashMap::new();
+    let mut bad = BadRecords::default();
+    let mut warnings = crate::formats::capture::WarnBudget::default();
+    let mut reader = LineReader::new(store.reader(key).await?);
+    let mut line_no = 0u64;
+    while let Some(line) = reader.next_line().await.map_err(|e| CoreError::Io {
+        key: key.into(),
+        source: e,
+    })? {
+        line_no += 1;
+        match line {
+            Line::TooLong { .. } => bad.add(BadRecordKind::LineTooLong, line_no),
+            Line::Ok(b) if b.iter().all(u8::is_ascii_whitespace) => {}
+            Line::Ok(b) => match parse_label(b) {
+                Ok(l) => {
+                    labels.insert(l.key, l.label);
+                }
+                Err((kind, message)) => {
+                    if warnings.take() {
+                        tracing::warn!(key, line = line_no, %kind, %message, "bad ground-truth line");
+                    } else {
+                        tracing::debug!(key, line = line_no, %kind, %message, "bad ground-truth line");
+                    }
+                    bad.add(kind, line_no);
+                }
+            },
+        }
+    }
+    Ok((labels, bad))
 }
 
 /// Matched records per merged part file.
@@ -360,7 +376,7 @@ pub async fn run<S: ObjectStore>(
             let may_claim = entry
                 .endpoint
                 .as_ref()
-                .is_none_or(|ep| key.starts_with(&format!("ground-truth/{ep}/")));
+                .is_none_or(|ep| key.starts_with(&default_ground_truth_prefix(ep)));
             if may_claim {
                 claimed = true;
                 summary.failed.push(LabelObjectFailure {
@@ -376,21 +392,18 @@ pub async fn run<S: ObjectStore>(
             }
             claimed = true;
             if !targets.contains_key(&cfg.name) {
-                let t = match capability_for(cfg.kind).join_target(store, cfg).await {
-                    Ok(t) => Ok(t),
-                    Err(e) if e.is_retryable() => return Err(e),
-                    Err(e) => Err(format!(
-                        "Analysis config or baseline missing or unreadable: {e}"
-                    )),
-                };
+                let t = capability_for(cfg.kind)
+                    .join_target(store, cfg)
+                    .await
+                    .propagate_retryable()?
+                    .map_err(|e| format!("Analysis config or baseline missing or unreadable: {e}"));
                 targets.insert(cfg.name.clone(), t);
             }
             let merged = match &targets[&cfg.name] {
-                Ok(t) => match merge_object_into(store, cfg, t, key, now).await {
-                    Ok(s) => Ok(s),
-                    Err(e) if e.is_retryable() => return Err(e),
-                    Err(e) => Err(e.to_string()),
-                },
+                Ok(t) => merge_object_into(store, cfg, t, key, now)
+                    .await
+                    .propagate_retryable()?
+                    .map_err(|e| e.to_string()),
                 Err(reason) => Err(reason.clone()),
             };
             match merged {

@@ -15,23 +15,29 @@ use crate::app::late::mark_late_windows;
 use crate::app::monitors::{load_monitor_entries, MonitorEntry};
 use crate::capability::{capability_for, Prepared};
 use crate::config::MonitorConfig;
+use crate::error::RetryBoundary;
 use crate::layout::{parse_capture_key, CaptureKey, DEFAULT_CAPTURE_PREFIX};
 use crate::store::{for_each_line, ObjectStore};
 use crate::CoreError;
 
 /// What ingest did with one object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectSummary {
     /// the capture object
     pub key: String,
     /// monitors that profiled it
     pub monitors: Vec<String>,
-    /// records profiled (per monitor, summed)
+    /// records the object holds: the most any one monitor took (every monitor reads the same
+    /// lines, so one record is counted once however many monitors watch the endpoint)
     pub records: u64,
-    /// bad records (per monitor, summed)
+    /// bad records: the most any one monitor counted (one bad line is one, not one per
+    /// monitor); each monitor's own counts are in [`ObjectSummary::counts`]
     pub bad_records: u64,
-    /// shadow-variant records skipped
+    /// shadow-variant records skipped (the most any one monitor skipped)
     pub shadow_skipped: u64,
+    /// each monitor's counts, in the order of [`ObjectSummary::monitors`]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counts: Vec<MonitorCounts>,
     /// partial profiles written
     pub state_keys: Vec<String>,
     /// why the object was ignored, if it was
@@ -44,6 +50,19 @@ pub struct ObjectSummary {
     /// to, evaluated again by the next tick ([`crate::app::late`])
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub late_markers: Vec<String>,
+}
+
+/// What one monitor took from an object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonitorCounts {
+    /// the monitor
+    pub monitor: String,
+    /// records it holds
+    pub records: u64,
+    /// bad records it counted
+    pub bad_records: u64,
+    /// shadow-variant records it skipped
+    pub shadow_skipped: u64,
 }
 
 /// One monitor's part of an object that failed.
@@ -85,63 +104,10 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
     for key in keys {
         let mut obj = ObjectSummary {
             key: key.clone(),
-            monitors: Vec::new(),
-            records: 0,
-            bad_records: 0,
-            shadow_skipped: 0,
-            state_keys: Vec::new(),
-            ignored: None,
-            failed: Vec::new(),
-            late_markers: Vec::new(),
+            ..ObjectSummary::default()
         };
         // 1. the monitors that claim the object, with what each needs
-        let mut reasons = Vec::new();
-        let mut claims: Vec<(&MonitorConfig, CaptureKey)> = Vec::new();
-        for entry in &entries {
-            let cfg = match &entry.config {
-                Ok(cfg) => cfg,
-                Err(e) => {
-                    if may_claim(entry, key) {
-                        obj.failed.push(MonitorFailure {
-                            monitor: entry.name.clone(),
-                            reason: format!("Monitor configuration {} unusable: {e}", entry.key),
-                        });
-                    }
-                    continue;
-                }
-            };
-            let ck = match parse_capture_key(key, &cfg.capture_prefix) {
-                Ok(ck) => ck,
-                Err(e) => {
-                    reasons.push(format!("{}: {e}", cfg.name));
-                    continue;
-                }
-            };
-            if !cfg.watches(&ck.endpoint, &ck.variant) {
-                reasons.push(format!(
-                    "{}: watches endpoint {} not {}/{}",
-                    cfg.name, cfg.endpoint, ck.endpoint, ck.variant
-                ));
-                continue;
-            }
-            if !prepared.contains_key(&cfg.name) {
-                let p = match capability_for(cfg.kind).prepare(store, cfg).await {
-                    Ok(p) => Ok(p),
-                    Err(e) if e.is_retryable() => return Err(e),
-                    Err(e) => Err(format!(
-                        "Baseline or analysis config missing or unreadable: {e}"
-                    )),
-                };
-                prepared.insert(cfg.name.clone(), p);
-            }
-            match &prepared[&cfg.name] {
-                Ok(_) => claims.push((cfg, ck)),
-                Err(reason) => obj.failed.push(MonitorFailure {
-                    monitor: cfg.name.clone(),
-                    reason: reason.clone(),
-                }),
-            }
-        }
+        let (claims, reasons) = claim(store, &entries, key, &mut prepared, &mut obj).await?;
         if claims.is_empty() && obj.failed.is_empty() {
             let reason = if entries.is_empty() {
                 "no monitors configured under config/monitors/".to_string()
@@ -188,17 +154,25 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
                     continue;
                 }
             };
-            obj.records += out.records;
-            obj.bad_records += out.bad_records;
-            obj.shadow_skipped += out.shadow_skipped;
+            obj.records = obj.records.max(out.records);
+            obj.bad_records = obj.bad_records.max(out.bad_records);
+            obj.shadow_skipped = obj.shadow_skipped.max(out.shadow_skipped);
+            obj.counts.push(MonitorCounts {
+                monitor: cfg.name.clone(),
+                records: out.records,
+                bad_records: out.bad_records,
+                shadow_skipped: out.shadow_skipped,
+            });
             let state_key = out.state_key;
             store.put(&state_key, out.body).await?;
             obj.monitors.push(cfg.name.clone());
             obj.state_keys.push(state_key);
             // late data: windows already evaluated are marked for the next tick
-            match mark_late_windows(store, cfg, &out.minutes, key).await {
+            match mark_late_windows(store, cfg, &out.minutes, key)
+                .await
+                .propagate_retryable()?
+            {
                 Ok(keys) => obj.late_markers.extend(keys),
-                Err(e) if e.is_retryable() => return Err(e),
                 Err(e) => obj.failed.push(MonitorFailure {
                     monitor: cfg.name.clone(),
                     reason: format!("Late-data marker not written: {e}"),
@@ -218,6 +192,64 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
         summary.objects.push(obj);
     }
     Ok(summary)
+}
+
+/// The monitors of `entries` that claim the capture object `key`, each with its capture key
+/// once what it needs is prepared (loaded once per call into `prepared`), and why the others
+/// do not. A monitor whose configuration or preparation fails is listed in `obj.failed`.
+async fn claim<'e, S: ObjectStore>(
+    store: &S,
+    entries: &'e [MonitorEntry],
+    key: &str,
+    prepared: &mut BTreeMap<String, Result<Prepared, String>>,
+    obj: &mut ObjectSummary,
+) -> Result<(Vec<(&'e MonitorConfig, CaptureKey)>, Vec<String>), CoreError> {
+    let mut reasons = Vec::new();
+    let mut claims: Vec<(&MonitorConfig, CaptureKey)> = Vec::new();
+    for entry in entries {
+        let cfg = match &entry.config {
+            Ok(cfg) => cfg,
+            Err(e) => {
+                if may_claim(entry, key) {
+                    obj.failed.push(MonitorFailure {
+                        monitor: entry.name.clone(),
+                        reason: format!("Monitor configuration {} unusable: {e}", entry.key),
+                    });
+                }
+                continue;
+            }
+        };
+        let ck = match parse_capture_key(key, &cfg.capture_prefix) {
+            Ok(ck) => ck,
+            Err(e) => {
+                reasons.push(format!("{}: {e}", cfg.name));
+                continue;
+            }
+        };
+        if !cfg.watches(&ck.endpoint, &ck.variant) {
+            reasons.push(format!(
+                "{}: watches endpoint {} not {}/{}",
+                cfg.name, cfg.endpoint, ck.endpoint, ck.variant
+            ));
+            continue;
+        }
+        if !prepared.contains_key(&cfg.name) {
+            let p = capability_for(cfg.kind)
+                .prepare(store, cfg)
+                .await
+                .propagate_retryable()?
+                .map_err(|e| format!("Baseline or analysis config missing or unreadable: {e}"));
+            prepared.insert(cfg.name.clone(), p);
+        }
+        match &prepared[&cfg.name] {
+            Ok(_) => claims.push((cfg, ck)),
+            Err(reason) => obj.failed.push(MonitorFailure {
+                monitor: cfg.name.clone(),
+                reason: reason.clone(),
+            }),
+        }
+    }
+    Ok((claims, reasons))
 }
 
 /// Whether a monitor whose configuration is unusable may watch the capture object `key`:
