@@ -78,12 +78,17 @@ mod error;
 mod json;
 mod parser;
 mod payload;
+mod record;
 
 pub use error::{
     BadKind, BadRecord, BadRecordKind, BadRecords, CaptureError, WarnBudget, FIRST_LINES_KEPT,
     WARN_LINES_PER_OBJECT,
 };
 pub use parser::CaptureParser;
+pub use record::{
+    CaptureRecord, Payload, PayloadReader, RecordReader, SideRecord, MAX_ENVELOPE_VALUES,
+    MAX_PAYLOAD_VALUES, SCRATCH_KEEP_BYTES,
+};
 
 /// One side of a capture record: a key of `captureData` (spec §1.3, §1.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
