@@ -1182,6 +1182,34 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// Bodies spilled to a file are written by every adapter with the file's exact bytes
+    /// (the local store copies them to a unique temp name and renames; nothing is left).
+    #[tokio::test]
+    async fn file_bodies_are_written_whole_by_every_adapter() {
+        let dir = std::env::temp_dir().join(format!("mw-store-file-{}", std::process::id()));
+        let local = LocalStore::new(&dir);
+        let memory = MemoryStore::new();
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+        for _ in 0..2 {
+            let mut file = tempfile::NamedTempFile::new().unwrap();
+            std::io::Write::write_all(&mut file, &data).unwrap();
+            local.put_body("s/p/x.json", Body::File(file)).await.unwrap();
+        }
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, &data).unwrap();
+        memory.put_body("s/p/x.json", Body::File(file)).await.unwrap();
+        assert_eq!(local.get("s/p/x.json").await.unwrap(), data);
+        assert_eq!(memory.get("s/p/x.json").await.unwrap(), data);
+        let names: Vec<_> = std::fs::read_dir(dir.join("s/p")).unwrap().collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        local
+            .put_body("s/p/y.json", Body::Bytes(b"1".to_vec()))
+            .await
+            .unwrap();
+        assert_eq!(local.get("s/p/y.json").await.unwrap(), b"1");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[tokio::test]
     async fn memory_store_lists_by_prefix() {
         let store = MemoryStore::new();
