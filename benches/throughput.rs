@@ -391,7 +391,8 @@ fn write_four_object(root: &Path, name: &str, bytes: u64) -> u64 {
         .flat_map(|(_, body)| body)
         .collect();
     std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).expect("create"));
+    let mut w =
+        std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).expect("create"));
     let mut written = 0u64;
     while written < bytes {
         w.write_all(&pool).expect("write");

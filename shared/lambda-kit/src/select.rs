@@ -91,7 +91,9 @@ impl ObjectStore for AnyStore {
         forward!(self, AnyStore { Local, S3 }, |s| s.list(prefix).await)
     }
     async fn put_file(&self, key: &str, path: &std::path::Path) -> Result<(), CoreError> {
-        forward!(self, AnyStore { Local, S3 }, |s| s.put_file(key, path).await)
+        forward!(self, AnyStore { Local, S3 }, |s| s
+            .put_file(key, path)
+            .await)
     }
 }
 

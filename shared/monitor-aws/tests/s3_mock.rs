@@ -390,10 +390,13 @@ async fn put_file_streams_the_file_with_its_length() {
         PutObjectOutput::builder().build()
     });
     let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
-    let path = std::env::temp_dir().join(format!("monitor-aws-put-file-{}.bin", std::process::id()));
+    let path =
+        std::env::temp_dir().join(format!("monitor-aws-put-file-{}.bin", std::process::id()));
     std::fs::write(&path, &data).unwrap();
     let s3 = store(mocked_s3(RuleMode::MatchAny, &[&rule]));
-    s3.put_file("state/predictions/m/x.json", &path).await.unwrap();
+    s3.put_file("state/predictions/m/x.json", &path)
+        .await
+        .unwrap();
     std::fs::remove_file(&path).unwrap();
     let seen = seen.lock().unwrap();
     assert_eq!(

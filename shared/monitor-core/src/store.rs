@@ -1193,11 +1193,17 @@ mod tests {
         for _ in 0..2 {
             let mut file = tempfile::NamedTempFile::new().unwrap();
             std::io::Write::write_all(&mut file, &data).unwrap();
-            local.put_body("s/p/x.json", Body::File(file)).await.unwrap();
+            local
+                .put_body("s/p/x.json", Body::File(file))
+                .await
+                .unwrap();
         }
         let mut file = tempfile::NamedTempFile::new().unwrap();
         std::io::Write::write_all(&mut file, &data).unwrap();
-        memory.put_body("s/p/x.json", Body::File(file)).await.unwrap();
+        memory
+            .put_body("s/p/x.json", Body::File(file))
+            .await
+            .unwrap();
         assert_eq!(local.get("s/p/x.json").await.unwrap(), data);
         assert_eq!(memory.get("s/p/x.json").await.unwrap(), data);
         let names: Vec<_> = std::fs::read_dir(dir.join("s/p")).unwrap().collect();

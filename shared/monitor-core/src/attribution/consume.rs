@@ -162,7 +162,12 @@ fn captured_attributions(
     ))?;
     let payload = output.payload.map_err(|e| (e.kind(), e.to_string()))?;
     payloads
-        .numbers_at(payload, pointer, features, "captureData.endpointOutput.data")
+        .numbers_at(
+            payload,
+            pointer,
+            features,
+            "captureData.endpointOutput.data",
+        )
         .map_err(|(kind, message)| (kind, format!("attribution: {message}")))
 }
 

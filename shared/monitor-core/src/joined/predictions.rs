@@ -531,7 +531,10 @@ impl<'a> Indexer<'a> {
     }
 
     /// Runs one write on the spill file; the first error is kept for [`Self::finish`].
-    fn write(&mut self, f: impl FnOnce(&mut BufWriter<tempfile::NamedTempFile>) -> std::io::Result<()>) {
+    fn write(
+        &mut self,
+        f: impl FnOnce(&mut BufWriter<tempfile::NamedTempFile>) -> std::io::Result<()>,
+    ) {
         if let Some(w) = self.spill.as_mut() {
             if let Err(e) = f(w) {
                 self.error = Some(e);
@@ -837,8 +840,12 @@ mod tests {
         let n = 50_000usize;
         // the smallest encoded prediction of the lines below (ids only grow with i)
         let one = serde_json::to_vec(
-            &prediction_of_line(CSV_LINE.replace("\"e1\"", "\"e0\"").as_bytes(), &attrs, "AllTraffic")
-                .unwrap(),
+            &prediction_of_line(
+                CSV_LINE.replace("\"e1\"", "\"e0\"").as_bytes(),
+                &attrs,
+                "AllTraffic",
+            )
+            .unwrap(),
         )
         .unwrap()
         .len();
@@ -865,7 +872,11 @@ mod tests {
     fn the_spill_file_is_the_index_file() {
         let attrs = PredictionAttributes::default();
         let mut ix = Indexer::new(&capture_key(), "src \"q\"", &attrs);
-        let lines = [CSV_LINE.to_string(), "{oops".into(), CSV_LINE.replace("\"e1\"", "\"e2\"")];
+        let lines = [
+            CSV_LINE.to_string(),
+            "{oops".into(),
+            CSV_LINE.replace("\"e1\"", "\"e2\""),
+        ];
         for (i, l) in lines.iter().enumerate() {
             ix.push(i as u64 + 1, &Line::Ok(l.as_bytes()));
         }
@@ -882,7 +893,10 @@ mod tests {
                 .collect(),
             bad_records: bad,
         };
-        assert_eq!(std::fs::read(out.file.path()).unwrap(), expected.to_json().unwrap());
+        assert_eq!(
+            std::fs::read(out.file.path()).unwrap(),
+            expected.to_json().unwrap()
+        );
         assert_eq!(read_back(&out), expected);
         // the raw endpointOutput is kept as written
         assert!(CSV_LINE.contains(expected.predictions[0].output.get()));
@@ -898,7 +912,10 @@ mod tests {
         let v1 = v1.as_bytes();
         let index = PredictionIndex::from_json("k", v1);
         let index = index.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(index.predictions[0].output.get(), r#"{"data":"0.7","encoding":"CSV"}"#);
+        assert_eq!(
+            index.predictions[0].output.get(),
+            r#"{"data":"0.7","encoding":"CSV"}"#
+        );
         let v3 = String::from_utf8_lossy(v1).replace("\"version\":1", "\"version\":3");
         assert!(PredictionIndex::from_json("k", v3.as_bytes()).is_err());
     }
@@ -926,7 +943,10 @@ mod tests {
             ..PredictionAttributes::default()
         };
         let mut ix = Indexer::new(&capture_key(), "x", &attrs);
-        ix.push(1, &Line::Ok(line_with("application/json", &data, "0.7").as_bytes()));
+        ix.push(
+            1,
+            &Line::Ok(line_with("application/json", &data, "0.7").as_bytes()),
+        );
         assert!(ix.reader_bytes() <= READER_BOUND, "{}", ix.reader_bytes());
         assert!(ix.buffered_bytes() <= SPILL_BUFFER_BYTES);
         let out = ix.finish().unwrap();
@@ -942,7 +962,10 @@ mod tests {
     fn a_16_mib_line_leaves_bounded_buffers() {
         let attrs = PredictionAttributes::default();
         let overhead = line_with("text/csv", "", "").len();
-        let output = format!("0.7{}", ",1".repeat((crate::store::DEFAULT_MAX_LINE - overhead - 3) / 2));
+        let output = format!(
+            "0.7{}",
+            ",1".repeat((crate::store::DEFAULT_MAX_LINE - overhead - 3) / 2)
+        );
         let line = line_with("text/csv", "", &output);
         assert!(line.len() <= crate::store::DEFAULT_MAX_LINE && line.len() > (15 << 20));
         let mut ix = Indexer::new(&capture_key(), "x", &attrs);

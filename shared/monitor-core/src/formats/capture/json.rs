@@ -540,7 +540,11 @@ impl<'a> Walk<'a> {
     }
 
     /// Element `index` of array `arr`.
-    pub(super) fn element(&mut self, arr: Found, index: usize) -> Result<Option<Found>, SyntaxError> {
+    pub(super) fn element(
+        &mut self,
+        arr: Found,
+        index: usize,
+    ) -> Result<Option<Found>, SyntaxError> {
         let mut found = None;
         self.elements(arr, |i, v| {
             if i == index {

@@ -395,6 +395,9 @@ impl fmt::Debug for Row {
     }
 }
 
+/// Rows a [`RowBatch`] keeps allocated between lines.
+pub const ROWS_KEPT: usize = 1024;
+
 /// The rows of one capture line (several when the payload holds several records). Rows are reused
 /// between lines, so keep one batch per parser loop.
 #[derive(Debug, Clone, Default)]
@@ -442,6 +445,21 @@ impl RowBatch {
     /// Forgets all rows, keeping their buffers.
     pub fn clear(&mut self) {
         self.len = 0;
+    }
+
+    /// Forgets all rows and drops the buffers of rows beyond [`ROWS_KEPT`] (issue 11: one
+    /// request of many records, e.g. a 6 MB JSON array, must not stay resident).
+    pub(crate) fn release(&mut self) {
+        self.len = 0;
+        if self.rows.len() > ROWS_KEPT {
+            self.rows.truncate(ROWS_KEPT);
+            self.rows.shrink_to_fit();
+        }
+        for row in &mut self.rows {
+            if row.text.capacity() > SCRATCH_KEEP_BYTES {
+                row.text = String::new();
+            }
+        }
     }
 
     fn push_reset(&mut self, n: usize) -> &mut Row {

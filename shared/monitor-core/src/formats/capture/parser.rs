@@ -423,7 +423,7 @@ impl CaptureParser {
         line: &[u8],
         rows: &mut RowBatch,
     ) -> Result<RecordMeta, BadRecord> {
-        rows.clear();
+        rows.release();
         self.last_error_meta = None;
         self.scratch.release();
         let text = std::str::from_utf8(line).map_err(|e| BadRecord::NonUtf8 {

@@ -22,8 +22,8 @@ use std::borrow::Cow;
 use super::json::{self, Doc, Found, Kind, Tok};
 use super::parser::BASE64;
 use super::{BadRecord, BadRecordKind, CaptureSide};
-use base64::Engine as _;
 use crate::formats::number;
+use base64::Engine as _;
 
 /// Most values the envelope of one capture line may hold (SageMaker writes about 20: the
 /// payloads are strings).
@@ -523,7 +523,11 @@ impl PayloadReader {
                 })
                 .map_err(not_json)?;
                 if count != names.len() {
-                    return Err(wrong_shape(pointer, names.len(), "an array of another length"));
+                    return Err(wrong_shape(
+                        pointer,
+                        names.len(),
+                        "an array of another length",
+                    ));
                 }
                 values.into_iter().collect()
             }
@@ -536,7 +540,9 @@ impl PayloadReader {
 fn wrong_shape(pointer: &str, n: usize, found: &str) -> (BadRecordKind, String) {
     (
         BadRecordKind::BadPayload,
-        format!("values at {pointer:?} must be an object or an array of {n} numbers, found {found}"),
+        format!(
+            "values at {pointer:?} must be an object or an array of {n} numbers, found {found}"
+        ),
     )
 }
 
@@ -638,7 +644,13 @@ mod tests {
         let many = vec!["1"; MAX_PAYLOAD_VALUES + 1].join(",");
         assert_eq!(pr.numbers(csv(&many)), None);
         let many_json = format!("[{many}]");
-        assert_eq!(pr.numbers(Payload { text: &many_json, json: true }), None);
+        assert_eq!(
+            pr.numbers(Payload {
+                text: &many_json,
+                json: true
+            }),
+            None
+        );
         let json = |text| Payload { text, json: true };
         assert_eq!(
             pr.numbers(json(r#"{"instances":[[1,2]]}"#)),
@@ -649,7 +661,9 @@ mod tests {
 
     #[test]
     fn an_envelope_with_too_many_values_is_invalid() {
-        let extra: Vec<String> = (0..MAX_ENVELOPE_VALUES).map(|i| format!("\"x{i}\":0")).collect();
+        let extra: Vec<String> = (0..MAX_ENVELOPE_VALUES)
+            .map(|i| format!("\"x{i}\":0"))
+            .collect();
         let line = format!("{{{}}}", extra.join(","));
         let e = RecordReader::new().read(line.as_bytes()).unwrap_err();
         assert_eq!(e.kind(), BadRecordKind::InvalidJson);
