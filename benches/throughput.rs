@@ -1,12 +1,17 @@
 //! Throughput and memory benchmarks (`cargo bench`): baseline over a CSV, capture ingest
 //! over SageMaker capture JSONL with CSV payloads (records in one minute, and spread over an
-//! hour), the tick's merge of partial profiles, and the ground-truth join.
+//! hour), ingest of one object with all four monitor kinds configured (data quality, model
+//! quality, bias, explainability: the demo's monitors), the tick's merge of partial
+//! profiles, and the ground-truth join.
 //!
 //! Each case runs in its own child process so that its peak RSS (VmHWM from
 //! /proc/self/status) is its own; the parent generates the input files first (streamed to
 //! disk, outside the measured processes) and prints one table.
 //!
-//! `cargo bench --bench throughput` runs the default cases; `-- --quick` runs smaller ones.
+//! `cargo bench --bench throughput` runs the default cases; `-- --quick` runs smaller ones;
+//! `-- --large` adds the four-monitor ingest of a 2 GB object (generated streaming, about
+//! 10 GB of disk with its state). One case alone: `-- --case four 100M` (after a run that
+//! generated its data), e.g. under a memory cap with `prlimit --as=…`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -343,6 +348,79 @@ async fn bench_join(root: &Path) -> (u64, u64, f64) {
     (s.labels, s.matched, t.elapsed().as_secs_f64())
 }
 
+/// The demo's store (its four monitors on `demo-endpoint` with their baselines), built
+/// once by the demo's own script on a small scenario, under `dir/four`.
+async fn make_four_store(dir: &Path) -> PathBuf {
+    let root = dir.join("four");
+    if root.join("config/monitors").exists() {
+        return root;
+    }
+    let store = monitor_core::store::LocalStore::new(&root);
+    let mut scenario = modelwatch::scenario::Scenario::new(42);
+    scenario.hours = 3;
+    scenario.records_per_hour = 600;
+    scenario.records_per_file = 600;
+    modelwatch::demo::run_demo(&store, &scenario, &modelwatch::demo::DemoOptions::default())
+        .await
+        .expect("demo store");
+    root
+}
+
+/// The capture key of the four-monitor object of `name` (hour 0 of the demo).
+fn four_key(name: &str) -> String {
+    let scenario = modelwatch::scenario::Scenario::new(42);
+    format!(
+        "{}59-59-999-bench-{name}.jsonl",
+        scenario.hour_prefix(modelwatch::demo::ENDPOINT, 0)
+    )
+}
+
+/// Writes a capture object of at least `bytes` into the four-monitor store: the demo's
+/// hour-0 records repeated, streamed to disk (never held whole).
+fn write_four_object(root: &Path, name: &str, bytes: u64) -> u64 {
+    let path = root.join(four_key(name));
+    if let Ok(m) = std::fs::metadata(&path) {
+        if m.len() >= bytes {
+            return m.len();
+        }
+    }
+    let scenario = modelwatch::scenario::Scenario::new(42);
+    let pool: Vec<u8> = scenario
+        .capture_files(modelwatch::demo::ENDPOINT, 0)
+        .into_iter()
+        .flat_map(|(_, body)| body)
+        .collect();
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+    let mut w =
+        std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).expect("create"));
+    let mut written = 0u64;
+    while written < bytes {
+        w.write_all(&pool).expect("write");
+        written += pool.len() as u64;
+    }
+    w.flush().expect("flush");
+    written
+}
+
+/// Ingests the four-monitor object `name`: (records, bad, state bytes, secs).
+async fn bench_four(root: &Path, name: &str) -> (u64, u64, u64, f64) {
+    let store = monitor_core::store::LocalStore::new(root);
+    let t = Instant::now();
+    let s = monitor_core::app::ingest::run(&store, &[four_key(name)])
+        .await
+        .expect("ingest");
+    let secs = t.elapsed().as_secs_f64();
+    let o = &s.objects[0];
+    assert!(o.failed.is_empty() && o.monitors.len() == 4, "{o:?}");
+    let state: u64 = o
+        .state_keys
+        .iter()
+        .filter_map(|k| std::fs::metadata(root.join(k)).ok())
+        .map(|m| m.len())
+        .sum();
+    (o.records, o.bad_records, state, secs)
+}
+
 fn data_dir() -> PathBuf {
     let d = std::env::var_os("MODELWATCH_BENCH_DIR")
         .map(PathBuf::from)
@@ -424,6 +502,20 @@ async fn main() {
                     peak_rss_kib() / 1024
                 )
             }
+            "four" => {
+                let root = dir.join("four");
+                let mb = std::fs::metadata(root.join(four_key(arg)))
+                    .map(|m| m.len())
+                    .unwrap_or(0) as f64
+                    / 1e6;
+                let (records, bad, state, secs) = bench_four(&root, arg).await;
+                format!(
+                    "ingest with all four monitor kinds {arg:>5}: {records} records ({bad} bad) over 4 monitors, {mb:.0} MB in {secs:.2} s = {:.0} MB/s, state written {:.0} MB, peak RSS {} MiB",
+                    mb / secs,
+                    state as f64 / 1e6,
+                    peak_rss_kib() / 1024
+                )
+            }
             other => panic!("unknown case {other}"),
         };
         println!("{line}");
@@ -471,6 +563,14 @@ async fn main() {
     make_partials(&dir, merges, 1_000).await;
     let joins: usize = if quick { 100_000 } else { 1_000_000 };
     make_join_data(&dir, joins).await;
+    let four_root = make_four_store(&dir).await;
+    let mut fours: Vec<(&str, u64)> = vec![("100M", 100_000_000)];
+    if args.iter().any(|a| a == "--large") {
+        fours.push(("2G", 2_000_000_000));
+    }
+    for (name, bytes) in &fours {
+        write_four_object(&four_root, name, *bytes);
+    }
     let machine = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
@@ -495,4 +595,7 @@ async fn main() {
     println!("{}", child("bare", spread_name));
     println!("{}", child("merge", &merges.to_string()));
     println!("{}", child("join", &joins.to_string()));
+    for (name, _) in &fours {
+        println!("{}", child("four", name));
+    }
 }

@@ -90,6 +90,11 @@ impl ObjectStore for AnyStore {
     async fn list(&self, prefix: &str) -> Result<Vec<String>, CoreError> {
         forward!(self, AnyStore { Local, S3 }, |s| s.list(prefix).await)
     }
+    async fn put_file(&self, key: &str, path: &std::path::Path) -> Result<(), CoreError> {
+        forward!(self, AnyStore { Local, S3 }, |s| s
+            .put_file(key, path)
+            .await)
+    }
 }
 
 /// The metric sink a [`MetricsMode`] selects, as one type so `main` can choose at cold start.

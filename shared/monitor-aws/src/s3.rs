@@ -5,6 +5,7 @@
 //! | [`ObjectStore::get`] | `GetObject` | body collected; for small objects (configs, baselines, state) |
 //! | [`ObjectStore::reader`] | `GetObject` | body **streamed** chunk by chunk (`ByteStream::into_async_read`) |
 //! | [`ObjectStore::put`] | `PutObject` | whole body in one request |
+//! | [`ObjectStore::put_file`] | `PutObject` | body **streamed** from the file (`ByteStream::from_path`); up to 5 GiB, PutObject's limit (larger files are refused with an error naming the size, not sent as multipart) |
 //! | [`ObjectStore::list`] | `ListObjectsV2` | every page (continuation tokens), keys sorted |
 //!
 //! Errors ([`CoreError`], after the SDK's retries of [`crate::retry_config`]):
@@ -143,6 +144,9 @@ impl S3Store {
 /// reserve more than this up front (the vector still grows to the real size).
 const GET_PREALLOCATE_MAX: u64 = 8 << 20;
 
+/// PutObject's size limit (5 GiB); larger objects need a multipart upload.
+const PUT_OBJECT_MAX_BYTES: u64 = 5 << 30;
+
 impl ObjectStore for S3Store {
     async fn get(&self, key: &str) -> Result<Vec<u8>, CoreError> {
         let mut body = self.open(key).await?;
@@ -169,6 +173,37 @@ impl ObjectStore for S3Store {
             .key(key)
             .content_length(len)
             .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| self.error("PutObject", key, &e, None))?;
+        Ok(())
+    }
+
+    async fn put_file(&self, key: &str, path: &std::path::Path) -> Result<(), CoreError> {
+        let io_err = |source: io::Error| CoreError::Io {
+            key: key.into(),
+            source,
+        };
+        let len = tokio::fs::metadata(path).await.map_err(io_err)?.len();
+        if len > PUT_OBJECT_MAX_BYTES {
+            return Err(io_err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "PutObject {}: {len} bytes exceed the single-request limit of {PUT_OBJECT_MAX_BYTES}",
+                    self.uri(key)
+                ),
+            )));
+        }
+        // The body is read from the file as it is sent (and again on a retry), never held.
+        let body = ByteStream::from_path(path)
+            .await
+            .map_err(|e| io_err(io::Error::other(e)))?;
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_length(i64::try_from(len).unwrap_or(i64::MAX))
+            .body(body)
             .send()
             .await
             .map_err(|e| self.error("PutObject", key, &e, None))?;

@@ -372,3 +372,39 @@ async fn put_sends_key_and_body() {
         )]
     );
 }
+
+/// Issue 11: large state (the prediction index) is uploaded from its spill file, streamed:
+/// the request carries the file's length and a body that is not held in memory.
+#[tokio::test]
+async fn put_file_streams_the_file_with_its_length() {
+    /// key, Content-Length, whether the body was in memory
+    type Sent = (String, Option<i64>, bool);
+    let seen: Arc<Mutex<Vec<Sent>>> = Arc::default();
+    let record = Arc::clone(&seen);
+    let rule = mock!(Client::put_object).then_compute_output(move |r| {
+        record.lock().unwrap().push((
+            r.key().unwrap_or_default().to_string(),
+            r.content_length(),
+            r.body().bytes().is_some(),
+        ));
+        PutObjectOutput::builder().build()
+    });
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let path =
+        std::env::temp_dir().join(format!("monitor-aws-put-file-{}.bin", std::process::id()));
+    std::fs::write(&path, &data).unwrap();
+    let s3 = store(mocked_s3(RuleMode::MatchAny, &[&rule]));
+    s3.put_file("state/predictions/m/x.json", &path)
+        .await
+        .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(
+        *seen,
+        vec![(
+            "state/predictions/m/x.json".to_string(),
+            Some(data.len() as i64),
+            false
+        )]
+    );
+}

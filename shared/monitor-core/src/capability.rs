@@ -12,7 +12,7 @@
 //!
 //! A new capability is a new folder plus one arm of [`capability_for`] and of each method.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::attribution::prepare::attribution_context;
 use crate::attribution::{AttributionContext, Attributor, InvokerFactory};
@@ -25,7 +25,7 @@ use crate::joined::labels::JoinTarget;
 use crate::joined::predictions::{prediction_attributes, Indexer, PredictionAttributes};
 use crate::layout::{attribution_key, prediction_index_key, profile_key, CaptureKey};
 use crate::metrics::MetricSink;
-use crate::store::{Line, ObjectStore, StateFile};
+use crate::store::{Body, Line, ObjectStore, StateFile};
 use crate::CoreError;
 
 /// A monitor kind's capability (one folder of this crate each).
@@ -179,8 +179,9 @@ pub enum Consumer<'a> {
 pub struct ConsumerOutput {
     /// where the state goes (derived from the capture key alone)
     pub state_key: String,
-    /// the encoded state
-    pub body: Vec<u8>,
+    /// the encoded state: bytes, or a spilled file (the prediction index, whatever the
+    /// object's size)
+    pub body: Body,
     /// records it holds
     pub records: u64,
     /// bad records it counted
@@ -204,7 +205,8 @@ impl Consumer<'_> {
     /// The state of everything pushed, at its key for `monitor` and the capture object.
     ///
     /// # Errors
-    /// [`CoreError::State`] if encoding fails.
+    /// [`CoreError::State`] if encoding fails; [`CoreError::Io`] if a spill file cannot be
+    /// written.
     pub fn finish(self, monitor: &str, capture: &CaptureKey) -> Result<ConsumerOutput, CoreError> {
         Ok(match self {
             Consumer::Profile(p) => {
@@ -219,25 +221,18 @@ impl Consumer<'_> {
                         .map(|m| m.shadow_skipped)
                         .sum::<u64>(),
                     state_key: profile_key(monitor, capture),
-                    body: partial.to_json()?,
+                    body: Body::Bytes(partial.to_json()?),
                 }
             }
             Consumer::Predictions(ix) => {
-                let index = ix.finish();
-                let mut minutes: Vec<DateTime<Utc>> = index
-                    .predictions
-                    .iter()
-                    .filter_map(|p| Utc.timestamp_opt(p.time.div_euclid(60) * 60, 0).single())
-                    .collect();
-                minutes.sort_unstable();
-                minutes.dedup();
+                let index = ix.finish()?;
                 ConsumerOutput {
-                    minutes,
-                    records: index.predictions.len() as u64,
+                    minutes: index.minutes,
+                    records: index.records,
                     bad_records: index.bad_records.total(),
                     shadow_skipped: 0,
                     state_key: prediction_index_key(monitor, capture),
-                    body: index.to_json()?,
+                    body: Body::File(index.file),
                 }
             }
             Consumer::Attributions(a) => {
@@ -248,7 +243,7 @@ impl Consumer<'_> {
                     bad_records: state.bad_records(),
                     shadow_skipped: 0,
                     state_key: attribution_key(monitor, capture),
-                    body: state.to_json()?,
+                    body: Body::Bytes(state.to_json()?),
                 }
             }
         })

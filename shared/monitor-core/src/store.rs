@@ -100,6 +100,43 @@ pub trait ObjectStore: Send + Sync {
     fn put(&self, key: &str, body: Vec<u8>) -> impl Future<Output = Result<(), CoreError>> + Send;
     /// Lists every key under `prefix`, sorted ascending.
     fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, CoreError>> + Send;
+    /// Writes an object from the file at `path` (large state spilled to disk), replacing
+    /// any previous version. The default reads the file into memory and calls
+    /// [`ObjectStore::put`]; adapters that can stream a file override it.
+    fn put_file(
+        &self,
+        key: &str,
+        path: &Path,
+    ) -> impl Future<Output = Result<(), CoreError>> + Send {
+        async move {
+            let body = tokio::fs::read(path).await.map_err(|e| io_err(key, e))?;
+            self.put(key, body).await
+        }
+    }
+    /// Writes a [`Body`]: bytes by [`ObjectStore::put`], a file by
+    /// [`ObjectStore::put_file`].
+    fn put_body(
+        &self,
+        key: &str,
+        body: Body,
+    ) -> impl Future<Output = Result<(), CoreError>> + Send {
+        async move {
+            match body {
+                Body::Bytes(bytes) => self.put(key, bytes).await,
+                Body::File(file) => self.put_file(key, file.path()).await,
+            }
+        }
+    }
+}
+
+/// An object body to write: bytes in memory, or a temporary file holding them (state too
+/// large to hold, deleted when the body is dropped).
+#[derive(Debug)]
+pub enum Body {
+    /// the bytes
+    Bytes(Vec<u8>),
+    /// a file with the bytes
+    File(tempfile::NamedTempFile),
 }
 
 /// Reads an object if it exists: `Ok(None)` on NotFound.
@@ -146,6 +183,18 @@ impl LocalStore {
     }
 }
 
+/// A unique temp name next to `path`: pid plus a process-wide counter, so two concurrent
+/// writes of one key in one process never write into the same temp file.
+fn temp_sibling(path: &Path) -> PathBuf {
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    path.with_extension(format!(
+        "{}.tmp-{}-{n}",
+        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
+        std::process::id()
+    ))
+}
+
 fn io_err(key: &str, e: std::io::Error) -> CoreError {
     if e.kind() == std::io::ErrorKind::NotFound {
         CoreError::NotFound { key: key.into() }
@@ -181,14 +230,25 @@ impl ObjectStore for LocalStore {
         // Write to a sibling temp file then rename: readers never see half an object. The
         // name is unique per write (pid + a process-wide counter), so two concurrent puts
         // of one key in one process never write into the same temp file.
-        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = path.with_extension(format!(
-            "{}.tmp-{}-{n}",
-            path.extension().and_then(|e| e.to_str()).unwrap_or(""),
-            std::process::id()
-        ));
+        let tmp = temp_sibling(&path);
         tokio::fs::write(&tmp, &body)
+            .await
+            .map_err(|e| io_err(key, e))?;
+        tokio::fs::rename(&tmp, &path)
+            .await
+            .map_err(|e| io_err(key, e))
+    }
+
+    async fn put_file(&self, key: &str, source: &Path) -> Result<(), CoreError> {
+        let path = self.path_of(key)?;
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| io_err(key, e))?;
+        }
+        // streamed copy to a unique sibling temp file, then rename (as `put`)
+        let tmp = temp_sibling(&path);
+        tokio::fs::copy(source, &tmp)
             .await
             .map_err(|e| io_err(key, e))?;
         tokio::fs::rename(&tmp, &path)
@@ -1201,6 +1261,40 @@ mod tests {
             Err(CoreError::NotFound { .. })
         ));
         assert!(store.path_of("../etc/passwd").is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Bodies spilled to a file are written by every adapter with the file's exact bytes
+    /// (the local store copies them to a unique temp name and renames; nothing is left).
+    #[tokio::test]
+    async fn file_bodies_are_written_whole_by_every_adapter() {
+        let dir = std::env::temp_dir().join(format!("mw-store-file-{}", std::process::id()));
+        let local = LocalStore::new(&dir);
+        let memory = MemoryStore::new();
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+        for _ in 0..2 {
+            let mut file = tempfile::NamedTempFile::new().unwrap();
+            std::io::Write::write_all(&mut file, &data).unwrap();
+            local
+                .put_body("s/p/x.json", Body::File(file))
+                .await
+                .unwrap();
+        }
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, &data).unwrap();
+        memory
+            .put_body("s/p/x.json", Body::File(file))
+            .await
+            .unwrap();
+        assert_eq!(local.get("s/p/x.json").await.unwrap(), data);
+        assert_eq!(memory.get("s/p/x.json").await.unwrap(), data);
+        let names: Vec<_> = std::fs::read_dir(dir.join("s/p")).unwrap().collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        local
+            .put_body("s/p/y.json", Body::Bytes(b"1".to_vec()))
+            .await
+            .unwrap();
+        assert_eq!(local.get("s/p/y.json").await.unwrap(), b"1");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -164,7 +164,7 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
                 shadow_skipped: out.shadow_skipped,
             });
             let state_key = out.state_key;
-            store.put(&state_key, out.body).await?;
+            store.put_body(&state_key, out.body).await?;
             obj.monitors.push(cfg.name.clone());
             obj.state_keys.push(state_key);
             // late data: windows already evaluated are marked for the next tick

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeZone, Utc};
 use drift_math::shap::{aggregate, AggMethod, KernelShap, KernelShapConfig, LinearShap};
-use serde_json::Value;
 
 use crate::attribution::config::config_err;
 use crate::attribution::{
@@ -15,7 +14,8 @@ use crate::attribution::{
 };
 use crate::config::{Explainer, MonitorConfig};
 use crate::formats::capture::{
-    BadRecordKind, BadRecords, CaptureMapping, CaptureParser, CaptureSide, RowBatch,
+    BadRecordKind, BadRecords, CaptureMapping, CaptureParser, CaptureSide, PayloadReader,
+    RecordReader, RowBatch,
 };
 use crate::layout::CaptureKey;
 use crate::store::Line;
@@ -146,66 +146,29 @@ impl AttributionContext {
 }
 
 /// Reads the attributions a model returned: an object keyed by feature or an array in
-/// feature order, at `pointer` inside the decoded output payload.
+/// feature order, at `pointer` inside the decoded output payload. The line is read by the
+/// capture tape parser ([`RecordReader`]), the payload on a capped tape ([`PayloadReader`]).
 fn captured_attributions(
+    readers: &mut (RecordReader, PayloadReader),
     line: &[u8],
     pointer: &str,
     features: &[String],
 ) -> Result<Vec<f64>, (BadRecordKind, String)> {
-    let v: Value =
-        serde_json::from_slice(line).map_err(|e| (BadRecordKind::InvalidJson, e.to_string()))?;
-    let output = v.pointer("/captureData/endpointOutput").ok_or((
+    let (records, payloads) = readers;
+    let rec = records.read(line).map_err(|e| (e.kind(), e.to_string()))?;
+    let output = rec.output.ok_or((
         BadRecordKind::MissingField,
         "captureData.endpointOutput".into(),
     ))?;
-    let (text, _) = crate::joined::predictions::payload_text(output, "endpointOutput")?;
-    let payload: Value = serde_json::from_str(text.trim()).map_err(|e| {
-        (
-            BadRecordKind::BadPayload,
-            format!("captureData.endpointOutput.data is not JSON: {e}"),
+    let payload = output.payload.map_err(|e| (e.kind(), e.to_string()))?;
+    payloads
+        .numbers_at(
+            payload,
+            pointer,
+            features,
+            "captureData.endpointOutput.data",
         )
-    })?;
-    let found = payload.pointer(pointer).ok_or_else(|| {
-        (
-            BadRecordKind::BadPayload,
-            format!("attribution pointer {pointer:?} not in endpointOutput"),
-        )
-    })?;
-    let num = |v: &Value, what: &str| {
-        v.as_f64().filter(|x| x.is_finite()).ok_or_else(|| {
-            (
-                BadRecordKind::UnparsableNumber,
-                format!("attribution {what} = {v} (pointer {pointer:?})"),
-            )
-        })
-    };
-    match found {
-        Value::Object(o) => features
-            .iter()
-            .map(|f| {
-                o.get(f).map_or_else(
-                    || {
-                        Err((
-                            BadRecordKind::BadPayload,
-                            format!("attribution of feature {f:?} missing at {pointer:?}"),
-                        ))
-                    },
-                    |v| num(v, f),
-                )
-            })
-            .collect(),
-        Value::Array(a) if a.len() == features.len() => {
-            a.iter().zip(features).map(|(v, f)| num(v, f)).collect()
-        }
-        other => Err((
-            BadRecordKind::BadPayload,
-            format!(
-                "attributions at {pointer:?} must be an object or an array of {} numbers, found {}",
-                features.len(),
-                crate::joined::predictions::json_kind(other)
-            ),
-        )),
-    }
+        .map_err(|(kind, message)| (kind, format!("attribution: {message}")))
 }
 
 fn minute_of(secs: i64) -> DateTime<Utc> {
@@ -220,6 +183,8 @@ fn minute_of(secs: i64) -> DateTime<Utc> {
 pub struct Attributor<'a> {
     ctx: &'a AttributionContext,
     parser: CaptureParser,
+    /// readers of a model's own attributions (captured explainer)
+    captured: (RecordReader, PayloadReader),
     minutes: BTreeMap<DateTime<Utc>, MinuteAttribution>,
     current: DateTime<Utc>,
     batch: RowBatch,
@@ -265,6 +230,7 @@ impl<'a> Attributor<'a> {
         Ok(Attributor {
             ctx,
             parser,
+            captured: (RecordReader::new(), PayloadReader::new()),
             minutes: BTreeMap::new(),
             current: key.hour,
             batch: RowBatch::new(),
@@ -325,7 +291,7 @@ impl<'a> Attributor<'a> {
         let ctx = self.ctx;
         let captured = match &ctx.explainer {
             PreparedExplainer::Captured { pointer } if self.batch.len() == 1 => {
-                match captured_attributions(bytes, pointer, &ctx.features) {
+                match captured_attributions(&mut self.captured, bytes, pointer, &ctx.features) {
                     Ok(phi) => Some(phi),
                     Err((kind, message)) => {
                         if self.warnings.take() {

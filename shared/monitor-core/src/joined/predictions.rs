@@ -8,10 +8,17 @@
 //! variant, and the raw `endpointOutput` object so matched records can be written back in
 //! SageMaker's merge layout (whose analyzer reads only `endpointOutput`, spec §2.2).
 
+use std::collections::BTreeSet;
+use std::io::{BufWriter, Write};
+
+use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::config::MonitorConfig;
-use crate::formats::capture::{BadRecordKind, BadRecords, WarnBudget};
+use crate::formats::capture::{
+    BadRecord, BadRecordKind, BadRecords, PayloadReader, RecordReader, WarnBudget,
+};
 use crate::formats::number;
 use crate::layout::CaptureKey;
 use crate::store::{for_each_line, Line, StateFile};
@@ -19,8 +26,11 @@ use crate::CoreError;
 
 /// Format tag of prediction index files.
 pub const PREDICTION_INDEX_FORMAT: &str = "modelwatch.prediction-index";
-/// Version of the prediction index layout.
-pub const PREDICTION_INDEX_VERSION: u32 = 1;
+/// Version of the prediction index layout. Version 2 (issue 11) keeps `output` exactly as
+/// the capture line wrote it, where version 1 re-serialised it; both read the same.
+pub const PREDICTION_INDEX_VERSION: u32 = 2;
+/// The oldest layout version still read.
+pub const PREDICTION_INDEX_MIN_VERSION: u32 = 1;
 
 impl StateFile for PredictionIndex {
     const FORMAT: &'static str = PREDICTION_INDEX_FORMAT;
@@ -32,6 +42,53 @@ impl StateFile for PredictionIndex {
 
     fn source(&self) -> &str {
         &self.source
+    }
+
+    /// Decodes an index of any version from [`PREDICTION_INDEX_MIN_VERSION`] to
+    /// [`PREDICTION_INDEX_VERSION`] (their predictions read the same).
+    fn from_json(key: &str, bytes: &[u8]) -> Result<Self, CoreError> {
+        let value: Self = serde_json::from_slice(bytes).map_err(|e| CoreError::State {
+            key: key.into(),
+            message: e.to_string(),
+        })?;
+        let versions = PREDICTION_INDEX_MIN_VERSION..=PREDICTION_INDEX_VERSION;
+        if value.format != PREDICTION_INDEX_FORMAT || !versions.contains(&value.version) {
+            return Err(CoreError::State {
+                key: key.into(),
+                message: format!(
+                    "format {} version {} (expected {PREDICTION_INDEX_FORMAT} {PREDICTION_INDEX_MIN_VERSION} to {PREDICTION_INDEX_VERSION})",
+                    value.format, value.version
+                ),
+            });
+        }
+        Ok(value)
+    }
+}
+
+/// A JSON value kept exactly as written (the raw `endpointOutput` object of a capture
+/// line): copied, never converted to a `serde_json::Value`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RawJson(Box<RawValue>);
+
+impl RawJson {
+    /// Wraps one JSON value's text.
+    ///
+    /// # Errors
+    /// When `text` is not one JSON value.
+    pub fn new(text: &str) -> Result<Self, serde_json::Error> {
+        RawValue::from_string(text.to_owned()).map(RawJson)
+    }
+
+    /// The text as written.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
     }
 }
 
@@ -97,8 +154,8 @@ pub struct Prediction {
     pub probability: Option<f64>,
     /// production variant
     pub variant: String,
-    /// the raw `captureData.endpointOutput` object
-    pub output: serde_json::Value,
+    /// the raw `captureData.endpointOutput` object, as written in the capture line
+    pub output: RawJson,
     /// facet / group values read from the endpoint input (see `facet_attributes`)
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub facets: std::collections::BTreeMap<String, String>,
@@ -123,34 +180,6 @@ pub struct PredictionIndex {
     pub bad_records: BadRecords,
 }
 
-#[derive(Deserialize)]
-struct CaptureLine {
-    #[serde(rename = "captureData")]
-    capture_data: Option<CaptureData>,
-    #[serde(rename = "eventMetadata")]
-    event_metadata: Option<EventMetadata>,
-}
-
-#[derive(Deserialize)]
-struct CaptureData {
-    #[serde(rename = "endpointOutput")]
-    endpoint_output: Option<serde_json::Value>,
-    #[serde(rename = "endpointInput")]
-    endpoint_input: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct EventMetadata {
-    #[serde(rename = "eventId")]
-    event_id: Option<String>,
-    #[serde(rename = "inferenceId")]
-    inference_id: Option<String>,
-    #[serde(rename = "inferenceTime")]
-    inference_time: Option<String>,
-    #[serde(rename = "invocationSource")]
-    invocation_source: Option<String>,
-}
-
 /// Why a capture line gave no prediction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PredictionError {
@@ -160,149 +189,10 @@ pub enum PredictionError {
     Shadow,
 }
 
-/// Decodes the endpoint output payload of a capture record to text.
-fn output_text(output: &serde_json::Value) -> Result<(String, String), PredictionError> {
-    output_text_of(output, "endpointOutput")
-}
-
-/// Decodes one side's payload (`data` by `encoding`) to text, with its kind (`csv`/`json`).
-fn output_text_of(
-    output: &serde_json::Value,
-    side: &str,
-) -> Result<(String, String), PredictionError> {
-    let bad = |k, m: &str| PredictionError::Bad(k, m.to_string());
-    let data = output.get("data").and_then(|d| d.as_str()).ok_or_else(|| {
-        bad(
-            BadRecordKind::MissingField,
-            "captureData.endpointOutput.data",
-        )
-    })?;
-    let encoding = output
-        .get("encoding")
-        .and_then(|d| d.as_str())
-        .unwrap_or("CSV");
-    let content_type = output
-        .get("observedContentType")
-        .and_then(|d| d.as_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let text = match encoding {
-        "CSV" | "JSON" => data.to_string(),
-        "BASE64" => {
-            use base64::Engine;
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(data.trim())
-                .map_err(|_| {
-                    bad(
-                        BadRecordKind::BadBase64,
-                        &format!("captureData.{side}.data"),
-                    )
-                })?;
-            String::from_utf8(bytes)
-                .map_err(|_| bad(BadRecordKind::NonUtf8, &format!("captureData.{side}.data")))?
-        }
-        other => {
-            return Err(bad(
-                BadRecordKind::UnsupportedEncoding,
-                &format!("captureData.{side}.encoding {other:?}"),
-            ))
-        }
-    };
-    let kind = if encoding == "JSON" || content_type.contains("json") {
-        "json"
-    } else {
-        "csv"
-    };
-    Ok((text, kind.to_string()))
-}
-
-/// Decodes one side's payload (`captureData.{side}`: `data` by `encoding`) to text, with
-/// its kind (`csv` or `json`); the error names the kind of bad record and the field.
-pub fn payload_text(
-    side_value: &serde_json::Value,
-    side: &str,
-) -> Result<(String, String), (BadRecordKind, String)> {
-    output_text_of(side_value, side).map_err(|e| match e {
-        PredictionError::Bad(k, m) => (k, m),
-        PredictionError::Shadow => (BadRecordKind::BadPayload, "shadow record".into()),
-    })
-}
-
-/// The JSON type name of a value, for messages.
-pub fn json_kind(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
+impl From<BadRecord> for PredictionError {
+    fn from(b: BadRecord) -> Self {
+        PredictionError::Bad(b.kind(), b.to_string())
     }
-}
-
-/// Every value of an input payload as a number: the first CSV line's fields, or a JSON
-/// array (also `{"features": [...]}` / `{"instances": [[...]]}`); `None` if any is not numeric.
-pub fn numeric_inputs(payload: &str, kind: &str) -> Option<Vec<f64>> {
-    // usable numbers only (finite, within ±1e100: formats::number)
-    let finite = |x: f64| number::check(x, "").ok();
-    if kind == "json" {
-        let v: serde_json::Value = serde_json::from_str(payload.trim()).ok()?;
-        let arr = match &v {
-            serde_json::Value::Array(a) => a,
-            serde_json::Value::Object(o) => match (o.get("features"), o.get("instances")) {
-                (Some(serde_json::Value::Array(a)), _) => a,
-                (_, Some(serde_json::Value::Array(rows))) => rows.first()?.as_array()?,
-                _ => return None,
-            },
-            _ => return None,
-        };
-        return arr.iter().map(|x| x.as_f64().and_then(finite)).collect();
-    }
-    let first_line = payload.trim().lines().next()?;
-    first_line
-        .split(',')
-        .map(|s| {
-            s.trim()
-                .trim_matches('"')
-                .parse::<f64>()
-                .ok()
-                .and_then(finite)
-        })
-        .collect()
-}
-
-/// Reads one attribute (`"0"`-style CSV index or `/json/pointer`) from an output payload.
-pub fn read_attribute(payload: &str, kind: &str, attribute: &str) -> Option<String> {
-    if let Some(pointer) = attribute.strip_prefix('/').map(|_| attribute) {
-        if kind != "json" {
-            return None;
-        }
-        let v: serde_json::Value = serde_json::from_str(payload.trim()).ok()?;
-        return match v.pointer(pointer)? {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Null => None,
-            other => Some(other.to_string()),
-        };
-    }
-    let index: usize = attribute.trim().parse().ok()?;
-    if kind == "json" {
-        let v: serde_json::Value = serde_json::from_str(payload.trim()).ok()?;
-        let item = match &v {
-            serde_json::Value::Array(a) => a.get(index)?.clone(),
-            other if index == 0 => other.clone(),
-            _ => return None,
-        };
-        return match item {
-            serde_json::Value::String(s) => Some(s),
-            serde_json::Value::Null => None,
-            other => Some(other.to_string()),
-        };
-    }
-    let first_line = payload.trim().lines().next()?;
-    first_line
-        .split(',')
-        .nth(index)
-        .map(|s| s.trim().trim_matches('"').to_string())
 }
 
 /// Unix seconds of a SageMaker `inferenceTime` ([`crate::formats::capture::inference_seconds`]:
@@ -311,121 +201,165 @@ pub fn parse_time(s: &str) -> Option<i64> {
     crate::formats::capture::inference_seconds(s).ok()
 }
 
-/// Extracts the prediction of one capture line.
+/// The readers one indexer reuses line after line: the capture record reader (the tape
+/// parser of [`crate::formats::capture`]) and a payload reader for the attributes.
+#[derive(Debug, Default)]
+pub struct PredictionReader {
+    record: RecordReader,
+    payload: PayloadReader,
+}
+
+impl PredictionReader {
+    /// Readers for `attrs` (the input payload is decoded only when facets or features
+    /// are kept).
+    pub fn new(attrs: &PredictionAttributes) -> Self {
+        let input = !attrs.facet_attributes.is_empty() || attrs.keep_input_features;
+        PredictionReader {
+            record: RecordReader::new().decode_input(input),
+            payload: PayloadReader::new(),
+        }
+    }
+
+    /// Releases what a long line grew (see [`crate::formats::capture::SCRATCH_KEEP_BYTES`]).
+    pub fn release(&mut self) {
+        self.record.release();
+        self.payload.release();
+    }
+
+    /// Bytes the readers hold between lines (bounded whatever the lines were).
+    pub fn held_bytes(&self) -> usize {
+        self.record.held_bytes() + self.payload.held_bytes()
+    }
+
+    /// Extracts the prediction of one capture line.
+    ///
+    /// # Errors
+    /// [`PredictionError::Bad`] with the kind and the field; [`PredictionError::Shadow`]
+    /// for a shadow-variant record.
+    pub fn prediction(
+        &mut self,
+        line: &[u8],
+        attrs: &PredictionAttributes,
+        variant: &str,
+    ) -> Result<Prediction, PredictionError> {
+        let bad = |k, m: String| PredictionError::Bad(k, m);
+        let payloads = &mut self.payload;
+        let rec = self.record.read(line)?;
+        if !rec.has_metadata {
+            return Err(bad(BadRecordKind::MissingField, "eventMetadata".into()));
+        }
+        if rec.shadow {
+            return Err(PredictionError::Shadow);
+        }
+        let event_id = rec
+            .event_id
+            .ok_or_else(|| bad(BadRecordKind::MissingField, "eventMetadata.eventId".into()))?;
+        let inference_time = rec.inference_time.ok_or_else(|| {
+            bad(
+                BadRecordKind::BadTime,
+                crate::formats::capture::TimeError::Missing.to_string(),
+            )
+        })?;
+        let time = crate::formats::capture::inference_seconds(&inference_time)
+            .map_err(|e| bad(BadRecordKind::BadTime, e.to_string()))?;
+        let mut facets = std::collections::BTreeMap::new();
+        let mut features = None;
+        if !attrs.facet_attributes.is_empty() || attrs.keep_input_features {
+            let input = rec.input.ok_or_else(|| {
+                bad(
+                    BadRecordKind::MissingField,
+                    "captureData.endpointInput".into(),
+                )
+            })?;
+            let payload = input.payload?;
+            for (name, attribute) in &attrs.facet_attributes {
+                if let Some(v) = payloads.attribute(payload, attribute) {
+                    facets.insert(name.clone(), v);
+                }
+            }
+            if attrs.keep_input_features {
+                features = payloads.numbers(payload);
+            }
+        }
+        let output = rec.output.ok_or_else(|| {
+            bad(
+                BadRecordKind::MissingField,
+                "captureData.endpointOutput".into(),
+            )
+        })?;
+        let payload = output.payload?;
+        let probability = match &attrs.probability_attribute {
+            Some(a) => {
+                let raw = payloads.attribute(payload, a).ok_or_else(|| {
+                    bad(
+                        BadRecordKind::BadPayload,
+                        format!("probability attribute {a:?} not in endpointOutput"),
+                    )
+                })?;
+                match number::parse(&raw) {
+                    Ok(Some(p)) => Some(p),
+                    Ok(None) => {
+                        return Err(bad(
+                            BadRecordKind::UnparsableNumber,
+                            format!("probability {raw:?} (attribute {a:?})"),
+                        ))
+                    }
+                    Err(e) => {
+                        return Err(bad(
+                            BadRecordKind::from(&e),
+                            format!("probability (attribute {a:?}): {e}"),
+                        ))
+                    }
+                }
+            }
+            None => None,
+        };
+        let label = match &attrs.inference_attribute {
+            Some(a) => Some(payloads.attribute(payload, a).ok_or_else(|| {
+                bad(
+                    BadRecordKind::BadPayload,
+                    format!("inference attribute {a:?} not in endpointOutput"),
+                )
+            })?),
+            None => probability.map(|p| {
+                if p > attrs.probability_threshold {
+                    "1".to_string()
+                } else {
+                    "0".to_string()
+                }
+            }),
+        };
+        let output = RawJson::new(output.raw)
+            .map_err(|e| bad(BadRecordKind::InvalidJson, format!("endpointOutput: {e}")))?;
+        let event_id = event_id.into_owned();
+        let inference_id = rec.inference_id.map(std::borrow::Cow::into_owned);
+        Ok(Prediction {
+            key: inference_id.clone().unwrap_or_else(|| event_id.clone()),
+            event_id,
+            inference_id,
+            inference_time: inference_time.into_owned(),
+            time,
+            label,
+            probability,
+            variant: variant.to_string(),
+            output,
+            facets,
+            features,
+        })
+    }
+}
+
+/// Extracts the prediction of one capture line (a fresh [`PredictionReader`]; an indexer
+/// reuses one).
+///
+/// # Errors
+/// As [`PredictionReader::prediction`].
 pub fn prediction_of_line(
     line: &[u8],
     attrs: &PredictionAttributes,
     variant: &str,
 ) -> Result<Prediction, PredictionError> {
-    let bad = |k, m: String| PredictionError::Bad(k, m);
-    let text = std::str::from_utf8(line)
-        .map_err(|e| bad(BadRecordKind::NonUtf8, format!("byte {}", e.valid_up_to())))?;
-    let rec: CaptureLine =
-        serde_json::from_str(text).map_err(|e| bad(BadRecordKind::InvalidJson, e.to_string()))?;
-    let meta = rec
-        .event_metadata
-        .ok_or_else(|| bad(BadRecordKind::MissingField, "eventMetadata".into()))?;
-    if meta.invocation_source.as_deref() == Some("ShadowExperiment") {
-        return Err(PredictionError::Shadow);
-    }
-    let event_id = meta
-        .event_id
-        .ok_or_else(|| bad(BadRecordKind::MissingField, "eventMetadata.eventId".into()))?;
-    let inference_time = meta.inference_time.ok_or_else(|| {
-        bad(
-            BadRecordKind::BadTime,
-            crate::formats::capture::TimeError::Missing.to_string(),
-        )
-    })?;
-    let time = crate::formats::capture::inference_seconds(&inference_time)
-        .map_err(|e| bad(BadRecordKind::BadTime, e.to_string()))?;
-    let (output, input) = match rec.capture_data {
-        Some(c) => (c.endpoint_output, c.endpoint_input),
-        None => (None, None),
-    };
-    let mut facets = std::collections::BTreeMap::new();
-    let mut features = None;
-    if !attrs.facet_attributes.is_empty() || attrs.keep_input_features {
-        let input = input.ok_or_else(|| {
-            bad(
-                BadRecordKind::MissingField,
-                "captureData.endpointInput".into(),
-            )
-        })?;
-        let (payload, kind) = output_text_of(&input, "endpointInput")?;
-        for (name, attribute) in &attrs.facet_attributes {
-            if let Some(v) = read_attribute(&payload, &kind, attribute) {
-                facets.insert(name.clone(), v);
-            }
-        }
-        if attrs.keep_input_features {
-            features = numeric_inputs(&payload, &kind);
-        }
-    }
-    let output = output.ok_or_else(|| {
-        bad(
-            BadRecordKind::MissingField,
-            "captureData.endpointOutput".into(),
-        )
-    })?;
-    let (payload, kind) = output_text(&output)?;
-    let probability = match &attrs.probability_attribute {
-        Some(a) => {
-            let raw = read_attribute(&payload, &kind, a).ok_or_else(|| {
-                bad(
-                    BadRecordKind::BadPayload,
-                    format!("probability attribute {a:?} not in endpointOutput"),
-                )
-            })?;
-            match number::parse(&raw) {
-                Ok(Some(p)) => Some(p),
-                Ok(None) => {
-                    return Err(bad(
-                        BadRecordKind::UnparsableNumber,
-                        format!("probability {raw:?} (attribute {a:?})"),
-                    ))
-                }
-                Err(e) => {
-                    return Err(bad(
-                        BadRecordKind::from(&e),
-                        format!("probability (attribute {a:?}): {e}"),
-                    ))
-                }
-            }
-        }
-        None => None,
-    };
-    let label = match &attrs.inference_attribute {
-        Some(a) => Some(read_attribute(&payload, &kind, a).ok_or_else(|| {
-            bad(
-                BadRecordKind::BadPayload,
-                format!("inference attribute {a:?} not in endpointOutput"),
-            )
-        })?),
-        None => probability.map(|p| {
-            if p > attrs.probability_threshold {
-                "1".to_string()
-            } else {
-                "0".to_string()
-            }
-        }),
-    };
-    Ok(Prediction {
-        key: meta
-            .inference_id
-            .clone()
-            .unwrap_or_else(|| event_id.clone()),
-        event_id,
-        inference_id: meta.inference_id,
-        inference_time,
-        time,
-        label,
-        probability,
-        variant: variant.to_string(),
-        output,
-        facets,
-        features,
-    })
+    PredictionReader::new(attrs).prediction(line, attrs, variant)
 }
 
 /// One ground-truth record (spec §2.1): the label and the join key.
@@ -526,41 +460,101 @@ pub fn prediction_attributes(cfg: &MonitorConfig) -> PredictionAttributes {
     cfg.join().map(|j| j.attributes.clone()).unwrap_or_default()
 }
 
+/// Bytes an [`Indexer`] buffers before writing to its spill file.
+pub const SPILL_BUFFER_BYTES: usize = 64 << 10;
+
 /// Builds the prediction index of one capture object, line by line: the model-quality and
 /// bias consumer of [`crate::app::ingest::run`]'s single pass.
+///
+/// Memory is flat in the object's size (issue 11): each prediction is encoded as it is
+/// read into a temporary spill file (through a [`SPILL_BUFFER_BYTES`] buffer) that holds
+/// the index file's exact bytes, and the store uploads the file
+/// ([`crate::store::ObjectStore::put_file`]). Only the counts and the set of inference
+/// minutes stay in memory.
 pub struct Indexer<'a> {
     attrs: &'a PredictionAttributes,
     variant: String,
-    index: PredictionIndex,
+    source: String,
+    reader: PredictionReader,
+    spill: Option<BufWriter<tempfile::NamedTempFile>>,
+    error: Option<std::io::Error>,
+    records: u64,
+    minutes: BTreeSet<i64>,
+    bad_records: BadRecords,
     warnings: WarnBudget,
     times: crate::formats::capture::InferenceWindow,
+}
+
+/// The prediction index of one object, spilled to a temporary file (deleted on drop).
+pub struct SpilledIndex {
+    /// the index file's bytes
+    pub file: tempfile::NamedTempFile,
+    /// predictions it holds
+    pub records: u64,
+    /// lines that gave no prediction, by kind
+    pub bad_records: BadRecords,
+    /// the inference minutes of its predictions, ascending
+    pub minutes: Vec<DateTime<Utc>>,
 }
 
 impl<'a> Indexer<'a> {
     /// An indexer of the capture object `key` (named `source`).
     pub fn new(key: &CaptureKey, source: &str, attrs: &'a PredictionAttributes) -> Self {
-        Indexer {
+        let mut ix = Indexer {
             attrs,
             variant: key.variant.clone(),
-            index: PredictionIndex {
-                format: crate::joined::predictions::PREDICTION_INDEX_FORMAT.into(),
-                version: crate::joined::predictions::PREDICTION_INDEX_VERSION,
-                source: source.into(),
-                predictions: Vec::new(),
-                bad_records: BadRecords::default(),
-            },
+            source: source.into(),
+            reader: PredictionReader::new(attrs),
+            spill: None,
+            error: None,
+            records: 0,
+            minutes: BTreeSet::new(),
+            bad_records: BadRecords::default(),
             warnings: WarnBudget::default(),
             times: crate::formats::capture::InferenceWindow::around_object_hour(key.hour),
+        };
+        match tempfile::NamedTempFile::new() {
+            Ok(f) => ix.spill = Some(BufWriter::with_capacity(SPILL_BUFFER_BYTES, f)),
+            Err(e) => ix.error = Some(e),
         }
+        // the fields before `predictions`, as `PredictionIndex` serialises them
+        let head = format!(
+            "{{\"format\":{},\"version\":{PREDICTION_INDEX_VERSION},\"source\":{},\"predictions\":[",
+            serde_json::Value::from(PREDICTION_INDEX_FORMAT),
+            serde_json::Value::from(source),
+        );
+        ix.write(|w| w.write_all(head.as_bytes()));
+        ix
+    }
+
+    /// Runs one write on the spill file; the first error is kept for [`Self::finish`].
+    fn write(
+        &mut self,
+        f: impl FnOnce(&mut BufWriter<tempfile::NamedTempFile>) -> std::io::Result<()>,
+    ) {
+        if let Some(w) = self.spill.as_mut() {
+            if let Err(e) = f(w) {
+                self.error = Some(e);
+                self.spill = None;
+            }
+        }
+    }
+
+    /// Bytes waiting in the spill buffer (at most [`SPILL_BUFFER_BYTES`] between lines).
+    pub fn buffered_bytes(&self) -> usize {
+        self.spill.as_ref().map_or(0, |w| w.buffer().len())
+    }
+
+    /// Bytes the line readers hold between lines.
+    pub fn reader_bytes(&self) -> usize {
+        self.reader.held_bytes()
     }
 
     /// Takes line `line_no` (1-based) of the object.
     pub fn push(&mut self, line_no: u64, line: &Line<'_>) {
         let bytes = match line {
             Line::TooLong { .. } => {
-                self.index
-                    .bad_records
-                    .add(BadRecordKind::LineTooLong, line_no);
+                self.bad_records.add(BadRecordKind::LineTooLong, line_no);
                 return;
             }
             Line::Ok(b) => *b,
@@ -568,34 +562,81 @@ impl<'a> Indexer<'a> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return;
         }
-        let found = prediction_of_line(bytes, self.attrs, &self.variant).and_then(|p| {
-            // the same hours as the other consumers (formats::capture::time)
-            match self.times.check(&p.inference_time, p.time) {
-                Ok(()) => Ok(p),
-                Err(e) => Err(PredictionError::Bad(BadRecordKind::BadTime, e.to_string())),
+        let result = self
+            .reader
+            .prediction(bytes, self.attrs, &self.variant)
+            .and_then(|p| {
+                // the same hours as the other consumers (formats::capture::time)
+                match self.times.check(&p.inference_time, p.time) {
+                    Ok(()) => Ok(p),
+                    Err(e) => Err(PredictionError::Bad(BadRecordKind::BadTime, e.to_string())),
+                }
+            });
+        self.reader.release();
+        match result {
+            Ok(p) => {
+                let first = self.records == 0;
+                self.records += 1;
+                self.minutes.insert(p.time.div_euclid(60));
+                self.write(|w| {
+                    if !first {
+                        w.write_all(b",")?;
+                    }
+                    serde_json::to_writer(w, &p).map_err(std::io::Error::from)
+                });
             }
-        });
-        match found {
-            Ok(p) => self.index.predictions.push(p),
             Err(PredictionError::Shadow) => {}
             Err(PredictionError::Bad(kind, message)) => {
                 if self.warnings.take() {
-                    tracing::warn!(source = %self.index.source, line = line_no, kind = %kind, %message, "no prediction in capture line");
+                    tracing::warn!(source = %self.source, line = line_no, kind = %kind, %message, "no prediction in capture line");
                 } else {
-                    tracing::debug!(source = %self.index.source, line = line_no, kind = %kind, %message, "no prediction in capture line");
+                    tracing::debug!(source = %self.source, line = line_no, kind = %kind, %message, "no prediction in capture line");
                 }
-                self.index.bad_records.add(kind, line_no);
+                self.bad_records.add(kind, line_no);
             }
         }
     }
 
-    /// The index of everything pushed.
-    pub fn finish(self) -> PredictionIndex {
-        self.index
+    /// The index of everything pushed, in its spill file.
+    ///
+    /// # Errors
+    /// [`CoreError::Io`] naming the capture object when the spill file cannot be written.
+    pub fn finish(mut self) -> Result<SpilledIndex, CoreError> {
+        let bad = std::mem::take(&mut self.bad_records);
+        self.write(|w| {
+            w.write_all(b"],\"bad_records\":")?;
+            serde_json::to_writer(&mut *w, &bad).map_err(std::io::Error::from)?;
+            w.write_all(b"}")?;
+            w.flush()
+        });
+        let io = |source| CoreError::Io {
+            key: self.source.clone(),
+            source,
+        };
+        if let Some(e) = self.error.take() {
+            return Err(io(e));
+        }
+        let file = self
+            .spill
+            .take()
+            .ok_or_else(|| io(std::io::Error::other("no spill file")))?
+            .into_inner()
+            .map_err(|e| io(e.into_error()))?;
+        Ok(SpilledIndex {
+            file,
+            records: self.records,
+            bad_records: bad,
+            minutes: self
+                .minutes
+                .iter()
+                .filter_map(|m| Utc.timestamp_opt(m * 60, 0).single())
+                .collect(),
+        })
     }
 }
 
-/// Builds the prediction index of one capture object (streamed line by line).
+/// Builds the prediction index of one capture object (streamed line by line) and reads it
+/// back whole (tests and tools; ingest uploads the spill file instead).
 pub async fn index_object<R: tokio::io::AsyncRead + Unpin>(
     reader: R,
     key: &CaptureKey,
@@ -604,7 +645,12 @@ pub async fn index_object<R: tokio::io::AsyncRead + Unpin>(
 ) -> Result<PredictionIndex, CoreError> {
     let mut ix = Indexer::new(key, source, attrs);
     for_each_line(reader, source, |n, l| ix.push(n, l)).await?;
-    Ok(ix.finish())
+    let spilled = ix.finish()?;
+    let bytes = std::fs::read(spilled.file.path()).map_err(|e| CoreError::Io {
+        key: source.into(),
+        source: e,
+    })?;
+    PredictionIndex::from_json(source, &bytes)
 }
 
 #[cfg(test)]
@@ -753,10 +799,212 @@ mod tests {
     /// unusable (`None`) instead of overflowing the SHAP sums.
     #[test]
     fn numeric_inputs_refuse_poison_numbers() {
+        let numeric_inputs = |text: &str, kind: &str| {
+            PayloadReader::new().numbers(crate::formats::capture::Payload {
+                text,
+                json: kind == "json",
+            })
+        };
         assert_eq!(numeric_inputs("1,2.5", "csv"), Some(vec![1.0, 2.5]));
         assert_eq!(numeric_inputs("1e200,2", "csv"), None);
         assert_eq!(numeric_inputs("1e400,2", "csv"), None);
         assert_eq!(numeric_inputs("[1, 1e200]", "json"), None);
         assert_eq!(numeric_inputs("[1, 2]", "json"), Some(vec![1.0, 2.0]));
+    }
+
+    // ---- issue 11: flat ingest memory, one regression test per measured class ----
+
+    use crate::formats::capture::SCRATCH_KEEP_BYTES;
+
+    /// Bytes a [`PredictionReader`] may hold between lines: each side's two scratch
+    /// buffers, the envelope tape and the key scratches kept at most at
+    /// [`SCRATCH_KEEP_BYTES`] each (8 buffers).
+    const READER_BOUND: usize = 8 * SCRATCH_KEEP_BYTES;
+
+    fn capture_key() -> CaptureKey {
+        crate::layout::parse_capture_key(
+            "data-capture/ep/AllTraffic/2021/02/05/17/00-00-000-x.jsonl",
+            "data-capture/",
+        )
+        .unwrap()
+    }
+
+    fn read_back(spilled: &SpilledIndex) -> PredictionIndex {
+        let bytes = std::fs::read(spilled.file.path()).unwrap();
+        PredictionIndex::from_json("x", &bytes).unwrap()
+    }
+
+    /// Issue 11: ingest memory was ~9.5× the object with a model-quality or bias monitor,
+    /// because the index held every prediction. However many records are pushed, the
+    /// indexer now buffers at most [`SPILL_BUFFER_BYTES`] and its readers a bounded
+    /// amount; the predictions are in the spill file.
+    #[test]
+    fn the_indexer_buffer_stays_bounded_however_many_records() {
+        let attrs = PredictionAttributes::default();
+        let key = capture_key();
+        let mut ix = Indexer::new(&key, "x", &attrs);
+        let n = 50_000usize;
+        // the smallest encoded prediction of the lines below (ids only grow with i)
+        let one = serde_json::to_vec(
+            &prediction_of_line(
+                CSV_LINE.replace("\"e1\"", "\"e0\"").as_bytes(),
+                &attrs,
+                "AllTraffic",
+            )
+            .unwrap(),
+        )
+        .unwrap()
+        .len();
+        for i in 0..n {
+            let line = CSV_LINE
+                .replace("\"e1\"", &format!("\"e{i}\""))
+                .replace("\"57\"", &format!("\"{i}\""));
+            ix.push(i as u64 + 1, &Line::Ok(line.as_bytes()));
+            if i % 1000 == 0 {
+                assert!(ix.buffered_bytes() <= SPILL_BUFFER_BYTES);
+                assert!(ix.reader_bytes() <= READER_BOUND);
+            }
+        }
+        let out = ix.finish().unwrap();
+        assert_eq!(out.records, n as u64);
+        assert_eq!(out.bad_records.total(), 0);
+        let on_disk = out.file.as_file().metadata().unwrap().len() as usize;
+        assert!(on_disk >= n * one, "{on_disk} < {n} × {one}");
+        assert_eq!(out.minutes.len(), 1);
+    }
+
+    /// The spill file holds exactly the bytes `PredictionIndex::to_json` would write.
+    #[test]
+    fn the_spill_file_is_the_index_file() {
+        let attrs = PredictionAttributes::default();
+        let mut ix = Indexer::new(&capture_key(), "src \"q\"", &attrs);
+        let lines = [
+            CSV_LINE.to_string(),
+            "{oops".into(),
+            CSV_LINE.replace("\"e1\"", "\"e2\""),
+        ];
+        for (i, l) in lines.iter().enumerate() {
+            ix.push(i as u64 + 1, &Line::Ok(l.as_bytes()));
+        }
+        let out = ix.finish().unwrap();
+        let mut bad = BadRecords::default();
+        bad.add(BadRecordKind::InvalidJson, 2);
+        let expected = PredictionIndex {
+            format: PREDICTION_INDEX_FORMAT.into(),
+            version: PREDICTION_INDEX_VERSION,
+            source: "src \"q\"".into(),
+            predictions: [&lines[0], &lines[2]]
+                .iter()
+                .map(|l| prediction_of_line(l.as_bytes(), &attrs, "AllTraffic").unwrap())
+                .collect(),
+            bad_records: bad,
+        };
+        assert_eq!(
+            std::fs::read(out.file.path()).unwrap(),
+            expected.to_json().unwrap()
+        );
+        assert_eq!(read_back(&out), expected);
+        // the raw endpointOutput is kept as written
+        assert!(CSV_LINE.contains(expected.predictions[0].output.get()));
+    }
+
+    /// Version 1 indexes (output re-serialised by serde) still read.
+    #[test]
+    fn version_1_indexes_still_read() {
+        let bad = serde_json::to_string(&BadRecords::default()).unwrap();
+        let v1 = format!(
+            r#"{{"format":"modelwatch.prediction-index","version":1,"source":"s","predictions":[{{"key":"57","event_id":"e1","inference_id":"57","inference_time":"2021-02-05T17:23:35Z","time":1612545815,"label":"1","probability":0.7,"variant":"v","output":{{"data":"0.7","encoding":"CSV"}}}}],"bad_records":{bad}}}"#
+        );
+        let v1 = v1.as_bytes();
+        let index = PredictionIndex::from_json("k", v1);
+        let index = index.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            index.predictions[0].output.get(),
+            r#"{"data":"0.7","encoding":"CSV"}"#
+        );
+        let v3 = String::from_utf8_lossy(v1).replace("\"version\":1", "\"version\":3");
+        assert!(PredictionIndex::from_json("k", v3.as_bytes()).is_err());
+    }
+
+    fn line_with(input_type: &str, input: &str, output: &str) -> String {
+        format!(
+            r#"{{"captureData":{{"endpointInput":{{"observedContentType":"{input_type}","mode":"INPUT","data":"{input}","encoding":"JSON"}},"endpointOutput":{{"observedContentType":"text/csv","mode":"OUTPUT","data":"{output}","encoding":"CSV"}}}},"eventMetadata":{{"eventId":"e1","inferenceTime":"2021-02-05T17:23:35Z"}},"eventVersion":"0"}}"#
+        )
+    }
+
+    /// Issue 11: one 6 MB JSON-array request (SageMaker's real-time maximum) cost 327 MB.
+    /// Its facet is read by a walk over the payload; afterwards the readers hold at most
+    /// [`READER_BOUND`] and the buffer at most [`SPILL_BUFFER_BYTES`].
+    #[test]
+    fn a_6_mb_json_array_request_is_indexed_with_bounded_buffers() {
+        let row = "[0.5,1,2,3,4,5,6,7,8,9]";
+        let rows = 6_000_000 / (row.len() + 1);
+        let data = format!("[{}]", vec![row; rows].join(","));
+        assert!(data.len() >= 6_000_000 - row.len());
+        let attrs = PredictionAttributes {
+            facet_attributes: [("f".to_string(), format!("/{}/1", rows - 1))]
+                .into_iter()
+                .collect(),
+            keep_input_features: true,
+            ..PredictionAttributes::default()
+        };
+        let mut ix = Indexer::new(&capture_key(), "x", &attrs);
+        ix.push(
+            1,
+            &Line::Ok(line_with("application/json", &data, "0.7").as_bytes()),
+        );
+        assert!(ix.reader_bytes() <= READER_BOUND, "{}", ix.reader_bytes());
+        assert!(ix.buffered_bytes() <= SPILL_BUFFER_BYTES);
+        let out = ix.finish().unwrap();
+        let p = &read_back(&out).predictions[0];
+        assert_eq!(p.facets.get("f").map(String::as_str), Some("1"));
+        // rows of arrays are not one feature vector
+        assert_eq!(p.features, None);
+    }
+
+    /// Issue 11: a 16 MiB line cost 850 MB. A line just under the line limit
+    /// ([`crate::store::DEFAULT_MAX_LINE`]) is indexed, and the scratch it grew is released.
+    #[test]
+    fn a_16_mib_line_leaves_bounded_buffers() {
+        let attrs = PredictionAttributes::default();
+        let overhead = line_with("text/csv", "", "").len();
+        let output = format!(
+            "0.7{}",
+            ",1".repeat((crate::store::DEFAULT_MAX_LINE - overhead - 3) / 2)
+        );
+        let line = line_with("text/csv", "", &output);
+        assert!(line.len() <= crate::store::DEFAULT_MAX_LINE && line.len() > (15 << 20));
+        let mut ix = Indexer::new(&capture_key(), "x", &attrs);
+        ix.push(1, &Line::Ok(line.as_bytes()));
+        assert!(ix.reader_bytes() <= READER_BOUND, "{}", ix.reader_bytes());
+        assert!(ix.buffered_bytes() <= SPILL_BUFFER_BYTES);
+        let out = ix.finish().unwrap();
+        assert_eq!(out.records, 1);
+        assert_eq!(read_back(&out).predictions[0].probability, Some(0.7));
+    }
+
+    /// Issue 11: a payload with 1M keys cost 279 MB. The probability is read by pointer
+    /// with a walk that records nothing: the readers hold at most [`READER_BOUND`].
+    #[test]
+    fn a_payload_with_a_million_keys_is_indexed_with_bounded_buffers() {
+        let keys = 1_000_000usize;
+        let body: Vec<String> = (0..keys).map(|i| format!("\\\"k{i}\\\":0.25")).collect();
+        let output = format!("{{{}}}", body.join(","));
+        let line = CSV_LINE
+            .replace(
+                r#""observedContentType":"text/csv; charset=utf-8","mode":"OUTPUT","data":"0.7","encoding":"CSV""#,
+                &format!(r#""observedContentType":"application/json","mode":"OUTPUT","data":"{output}","encoding":"JSON""#),
+            );
+        assert!(line.len() > keys * 10);
+        let attrs = PredictionAttributes {
+            probability_attribute: Some(format!("/k{}", keys - 1)),
+            ..PredictionAttributes::default()
+        };
+        let mut ix = Indexer::new(&capture_key(), "x", &attrs);
+        ix.push(1, &Line::Ok(line.as_bytes()));
+        assert!(ix.reader_bytes() <= READER_BOUND, "{}", ix.reader_bytes());
+        let out = ix.finish().unwrap();
+        assert_eq!(out.records, 1, "{:?}", out.bad_records);
+        assert_eq!(read_back(&out).predictions[0].probability, Some(0.25));
     }
 }

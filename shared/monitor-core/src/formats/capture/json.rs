@@ -62,6 +62,17 @@ impl fmt::Display for SyntaxError {
 /// Scans `text` into `tape` (cleared first). With `many`, `text` may hold several
 /// whitespace-separated values (JSON Lines); otherwise exactly one.
 pub(super) fn parse(text: &str, tape: &mut Vec<Tok>, many: bool) -> Result<(), SyntaxError> {
+    parse_capped(text, tape, many, usize::MAX)
+}
+
+/// [`parse`] with at most `max_values` values on the tape: a longer document is refused
+/// (bounded work and memory per line, issue 11) instead of growing the tape without end.
+pub(super) fn parse_capped(
+    text: &str,
+    tape: &mut Vec<Tok>,
+    many: bool,
+    max_values: usize,
+) -> Result<(), SyntaxError> {
     tape.clear();
     if u32::try_from(text.len()).is_err() {
         return Err(SyntaxError {
@@ -73,6 +84,8 @@ pub(super) fn parse(text: &str, tape: &mut Vec<Tok>, many: bool) -> Result<(), S
         b: text.as_bytes(),
         pos: 0,
         tape,
+        max: max_values,
+        record: true,
     };
     s.ws();
     if s.pos >= s.b.len() {
@@ -94,6 +107,10 @@ struct Scanner<'a, 't> {
     b: &'a [u8],
     pos: usize,
     tape: &'t mut Vec<Tok>,
+    /// most values the tape may hold
+    max: usize,
+    /// whether values go on the tape (a [`Walk`] only skips them)
+    record: bool,
 }
 
 impl Scanner<'_, '_> {
@@ -111,7 +128,13 @@ impl Scanner<'_, '_> {
         }
     }
 
-    fn push(&mut self, kind: Kind, start: usize, end: usize) {
+    fn push(&mut self, kind: Kind, start: usize, end: usize) -> Result<(), SyntaxError> {
+        if !self.record {
+            return Ok(());
+        }
+        if self.tape.len() >= self.max {
+            return Err(self.err("more JSON values than the per-line limit"));
+        }
         let next = self.tape.len() + 1;
         self.tape.push(Tok {
             kind,
@@ -119,6 +142,7 @@ impl Scanner<'_, '_> {
             end: end as u32,
             next: next as u32,
         });
+        Ok(())
     }
 
     fn value(&mut self, depth: usize) -> Result<(), SyntaxError> {
@@ -146,7 +170,7 @@ impl Scanner<'_, '_> {
             if object { Kind::Object } else { Kind::Array },
             start,
             start,
-        );
+        )?;
         self.pos += 1;
         self.ws();
         let close = if object { b'}' } else { b']' };
@@ -215,7 +239,7 @@ impl Scanner<'_, '_> {
                     if escaped { Kind::EscStr } else { Kind::Str },
                     start,
                     self.pos,
-                );
+                )?;
                 self.pos += 1;
                 return Ok(());
             }
@@ -298,18 +322,239 @@ impl Scanner<'_, '_> {
                 return Err(self.err("invalid number: no digit in exponent"));
             }
         }
-        self.push(Kind::Number, start, self.pos);
-        Ok(())
+        self.push(Kind::Number, start, self.pos)
     }
 
     fn literal(&mut self, word: &'static [u8], kind: Kind) -> Result<(), SyntaxError> {
         if self.b.get(self.pos..self.pos + word.len()) == Some(word) {
-            self.push(kind, self.pos, self.pos + word.len());
+            self.push(kind, self.pos, self.pos + word.len())?;
             self.pos += word.len();
             Ok(())
         } else {
             Err(self.err("invalid literal"))
         }
+    }
+}
+
+/// A value found by a [`Walk`]: its kind and span, as on a tape (strings: inside the
+/// quotes; others: first byte to one past the last).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Found {
+    pub(super) kind: Kind,
+    pub(super) start: usize,
+    pub(super) end: usize,
+}
+
+/// Lookups in one JSON document without a tape: values that are not wanted are scanned
+/// (validated) and skipped, never recorded, so memory stays constant whatever the size of
+/// the document (issue 11: a payload with a million keys). Each lookup is one pass.
+pub(super) struct Walk<'a> {
+    text: &'a str,
+    pos: usize,
+    none: Vec<Tok>,
+}
+
+impl<'a> Walk<'a> {
+    /// A walk over `text`.
+    pub(super) fn new(text: &'a str) -> Self {
+        Walk {
+            text,
+            pos: 0,
+            none: Vec::new(),
+        }
+    }
+
+    fn scanner(&mut self) -> Scanner<'a, '_> {
+        Scanner {
+            b: self.text.as_bytes(),
+            pos: self.pos,
+            tape: &mut self.none,
+            max: 0,
+            record: false,
+        }
+    }
+
+    fn ws(&mut self) {
+        let mut s = self.scanner();
+        s.ws();
+        self.pos = s.pos;
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn err(&self, what: &'static str) -> SyntaxError {
+        SyntaxError { what, at: self.pos }
+    }
+
+    /// The text of a found value: strings without quotes (still escaped).
+    pub(super) fn raw(&self, f: Found) -> &'a str {
+        self.text.get(f.start..f.end).unwrap_or("")
+    }
+
+    /// Scans the value at the cursor and moves past it.
+    fn value(&mut self) -> Result<Found, SyntaxError> {
+        self.ws();
+        let start = self.pos;
+        let first = self.peek();
+        let mut s = self.scanner();
+        s.value(0)?;
+        let end = s.pos;
+        self.pos = end;
+        let kind = match first {
+            Some(b'{') => Kind::Object,
+            Some(b'[') => Kind::Array,
+            Some(b'"') => {
+                let inner = self.text.as_bytes().get(start + 1..end - 1).unwrap_or(&[]);
+                return Ok(Found {
+                    kind: if memchr::memchr(b'\\', inner).is_some() {
+                        Kind::EscStr
+                    } else {
+                        Kind::Str
+                    },
+                    start: start + 1,
+                    end: end - 1,
+                });
+            }
+            Some(b't') => Kind::True,
+            Some(b'f') => Kind::False,
+            Some(b'n') => Kind::Null,
+            _ => Kind::Number,
+        };
+        Ok(Found { kind, start, end })
+    }
+
+    /// The whole document: exactly one value, surrounded by whitespace only.
+    ///
+    /// # Errors
+    /// The first syntax error.
+    pub(super) fn root(&mut self) -> Result<Found, SyntaxError> {
+        self.pos = 0;
+        self.ws();
+        if self.pos >= self.text.len() {
+            return Err(self.err("no JSON value"));
+        }
+        let root = self.value()?;
+        self.ws();
+        if self.pos < self.text.len() {
+            return Err(self.err("unexpected characters after the JSON value"));
+        }
+        Ok(root)
+    }
+
+    /// Calls `f` with each element of array `arr` (index, value) until it returns `false`.
+    pub(super) fn elements(
+        &mut self,
+        arr: Found,
+        mut f: impl FnMut(usize, Found) -> bool,
+    ) -> Result<(), SyntaxError> {
+        if arr.kind != Kind::Array {
+            return Ok(());
+        }
+        self.pos = arr.start + 1;
+        self.ws();
+        if self.peek() == Some(b']') {
+            return Ok(());
+        }
+        for i in 0.. {
+            let v = self.value()?;
+            if !f(i, v) {
+                return Ok(());
+            }
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                _ => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls `f` with each member of object `obj` (key token, value) until it returns
+    /// `false`.
+    pub(super) fn members(
+        &mut self,
+        obj: Found,
+        mut f: impl FnMut(Found, Found) -> bool,
+    ) -> Result<(), SyntaxError> {
+        if obj.kind != Kind::Object {
+            return Ok(());
+        }
+        self.pos = obj.start + 1;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            return Ok(());
+        }
+        loop {
+            let key = self.value()?;
+            self.ws();
+            if self.peek() != Some(b':') {
+                return Err(self.err("expected ':'"));
+            }
+            self.pos += 1;
+            let v = self.value()?;
+            if !f(key, v) {
+                return Ok(());
+            }
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// Whether string `tok` equals `target` after unescaping.
+    pub(super) fn str_eq(&self, tok: Found, target: &str, scratch: &mut String) -> bool {
+        match tok.kind {
+            Kind::Str => self.raw(tok) == target,
+            Kind::EscStr => {
+                scratch.clear();
+                unescape_into(self.raw(tok), scratch);
+                scratch == target
+            }
+            _ => false,
+        }
+    }
+
+    /// The value of the first member named `key` of object `obj`.
+    pub(super) fn member(
+        &mut self,
+        obj: Found,
+        key: &str,
+        scratch: &mut String,
+    ) -> Result<Option<Found>, SyntaxError> {
+        let mut found = None;
+        let text = self.text;
+        let probe = Walk::new(text);
+        self.members(obj, |k, v| {
+            if probe.str_eq(k, key, scratch) {
+                found = Some(v);
+                false
+            } else {
+                true
+            }
+        })?;
+        Ok(found)
+    }
+
+    /// Element `index` of array `arr`.
+    pub(super) fn element(
+        &mut self,
+        arr: Found,
+        index: usize,
+    ) -> Result<Option<Found>, SyntaxError> {
+        let mut found = None;
+        self.elements(arr, |i, v| {
+            if i == index {
+                found = Some(v);
+                false
+            } else {
+                true
+            }
+        })?;
+        Ok(found)
     }
 }
 

@@ -81,12 +81,17 @@ mod error;
 mod json;
 mod parser;
 mod payload;
+mod record;
 
 pub use error::{
     BadKind, BadRecord, BadRecordKind, BadRecords, CaptureError, WarnBudget, FIRST_LINES_KEPT,
     WARN_LINES_PER_OBJECT,
 };
 pub use parser::CaptureParser;
+pub use record::{
+    CaptureRecord, Payload, PayloadReader, RecordReader, SideRecord, MAX_ENVELOPE_VALUES,
+    MAX_PAYLOAD_VALUES, SCRATCH_KEEP_BYTES,
+};
 
 /// One side of a capture record: a key of `captureData` (spec §1.3, §1.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -394,6 +399,9 @@ impl fmt::Debug for Row {
     }
 }
 
+/// Rows a [`RowBatch`] keeps allocated between lines.
+pub const ROWS_KEPT: usize = 1024;
+
 /// The rows of one capture line (several when the payload holds several records). Rows are reused
 /// between lines, so keep one batch per parser loop.
 #[derive(Debug, Clone, Default)]
@@ -441,6 +449,21 @@ impl RowBatch {
     /// Forgets all rows, keeping their buffers.
     pub fn clear(&mut self) {
         self.len = 0;
+    }
+
+    /// Forgets all rows and drops the buffers of rows beyond [`ROWS_KEPT`] (issue 11: one
+    /// request of many records, e.g. a 6 MB JSON array, must not stay resident).
+    pub(crate) fn release(&mut self) {
+        self.len = 0;
+        if self.rows.len() > ROWS_KEPT {
+            self.rows.truncate(ROWS_KEPT);
+            self.rows.shrink_to_fit();
+        }
+        for row in &mut self.rows {
+            if row.text.capacity() > SCRATCH_KEEP_BYTES {
+                row.text = String::new();
+            }
+        }
     }
 
     fn push_reset(&mut self, n: usize) -> &mut Row {

@@ -30,6 +30,7 @@ pub(super) struct SidePlan {
     pub(super) expect: Option<usize>,
 }
 
+/// Scratch buffers of [`CaptureParser`], reused between lines.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Scratch {
     pub(super) envelope: Vec<Tok>,
@@ -38,6 +39,27 @@ pub(super) struct Scratch {
     pub(super) bytes: Vec<u8>,
     pub(super) key: String,
     pub(super) content_type: String,
+}
+
+impl Scratch {
+    /// Drops buffers a long line grew beyond [`super::SCRATCH_KEEP_BYTES`] (issue 11: one
+    /// huge line must not stay resident for the rest of the object).
+    fn release(&mut self) {
+        let keep = super::SCRATCH_KEEP_BYTES;
+        let tok = std::mem::size_of::<Tok>();
+        if self.payload.capacity() * tok > keep {
+            self.payload = Vec::new();
+        }
+        if self.envelope.capacity() * tok > keep {
+            self.envelope = Vec::new();
+        }
+        if self.data.capacity() > keep {
+            self.data = String::new();
+        }
+        if self.bytes.capacity() > keep {
+            self.bytes = Vec::new();
+        }
+    }
 }
 
 /// A [`CaptureMapping`] compiled for parsing, with reusable scratch buffers. Not `Sync`-shared: use
@@ -387,8 +409,9 @@ impl CaptureParser {
         line: &[u8],
         rows: &mut RowBatch,
     ) -> Result<RecordMeta, BadRecord> {
-        rows.clear();
+        rows.release();
         self.last_error_meta = None;
+        self.scratch.release();
         let text = std::str::from_utf8(line).map_err(|e| BadRecord::NonUtf8 {
             byte_offset: e.valid_up_to(),
         })?;
@@ -419,8 +442,10 @@ impl CaptureParser {
             key,
             content_type,
         } = &mut self.scratch;
-        json::parse(text, envelope, false).map_err(|e| BadRecord::InvalidJson {
-            message: e.to_string(),
+        json::parse_capped(text, envelope, false, super::MAX_ENVELOPE_VALUES).map_err(|e| {
+            BadRecord::InvalidJson {
+                message: e.to_string(),
+            }
         })?;
         let doc = Doc {
             text,
