@@ -22,7 +22,7 @@ use crate::data_quality::checks::Baseline;
 use crate::data_quality::consume::{load_baseline, Profiler};
 use crate::execution::{Execution, Ports, Window};
 use crate::joined::labels::JoinTarget;
-use crate::joined::predictions::{prediction_attributes, Indexer, PredictionAttributes};
+use crate::joined::predictions::{Indexer, PredictionAttributes};
 use crate::layout::{attribution_key, prediction_index_key, profile_key, CaptureKey};
 use crate::metrics::MetricSink;
 use crate::store::{Body, Line, ObjectStore, StateFile};
@@ -75,7 +75,7 @@ impl Capability {
             Capability::DataQuality => {
                 Prepared::Baseline(Box::new(load_baseline(store, cfg).await?))
             }
-            Capability::ModelQuality => Prepared::Attributes(prediction_attributes(cfg)),
+            Capability::ModelQuality => Prepared::Attributes(cfg.prediction_attributes()),
             Capability::Bias => Prepared::Attributes(bias_prediction_attributes(store, cfg).await?),
             Capability::Attribution => {
                 Prepared::Attribution(attribution_context(store, cfg).await?)

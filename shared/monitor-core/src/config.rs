@@ -468,6 +468,15 @@ impl MonitorConfig {
         configured.unwrap_or_else(|| default_ground_truth_prefix(&self.endpoint))
     }
 
+    /// Where a model-quality or bias monitor finds the prediction in the capture: its
+    /// configured attributes (a bias monitor adds its facets:
+    /// [`crate::bias::prepare::bias_prediction_attributes`]); the defaults otherwise.
+    pub fn prediction_attributes(&self) -> crate::joined::predictions::PredictionAttributes {
+        self.join()
+            .map(|j| j.attributes.clone())
+            .unwrap_or_default()
+    }
+
     /// The join settings of a monitor that joins ground truth (model quality, bias).
     pub fn join(&self) -> Option<JoinSettings<'_>> {
         match self.kind {

@@ -11,13 +11,18 @@
 //! * a number that reaches a profile's moments or a label is finite and within
 //!   [`MAX_ABS_VALUE`](crate::formats::number::MAX_ABS_VALUE), and the profile state still
 //!   encodes (nothing non-finite is ever persisted);
+//! * a prediction read from a capture line (the model-quality and bias reader) has a
+//!   usable probability and usable input features, and its index entry encodes and decodes
+//!   again, unchanged;
 //! * a monitor config that loads is written back by serde and loads again, unchanged.
 
 use crate::config::MonitorConfig;
 use crate::data_quality::profile::{FeatureProfile, Tracking};
 use crate::formats::capture::{BadRecords, CaptureMapping, CaptureParser, RowBatch};
 use crate::formats::number::{self, MAX_ABS_VALUE};
-use crate::joined::predictions::parse_label;
+use crate::joined::predictions::{
+    parse_label, prediction_of_line, Prediction, PredictionAttributes, PredictionError,
+};
 use crate::store::{is_gzip_error, Line, LineReader};
 
 /// Valid inputs the fuzzers start from and the property tests mutate.
@@ -181,7 +186,13 @@ pub fn capture_object(bytes: &[u8]) -> Accounting {
     let mut parser = CaptureParser::new(&mapping).expect("a valid mapping");
     let mut batch = RowBatch::new();
     let mut profile = FeatureProfile::new("any", Tracking::ALL);
+    let attrs = PredictionAttributes {
+        facet_attributes: [("city".to_string(), "1".to_string())].into(),
+        keep_input_features: true,
+        ..PredictionAttributes::default()
+    };
     let acc = account(bytes, |line| {
+        check_prediction(line, &attrs);
         match parser.parse_line_multi(line, &mut batch) {
             Ok(_) => {
                 for row in &batch {
@@ -209,6 +220,29 @@ pub fn capture_object(bytes: &[u8]) -> Accounting {
         assert!(x.abs() <= MAX_ABS_VALUE, "{x} reached the moments");
     }
     acc
+}
+
+/// The model-quality and bias reader on one capture line: what it keeps is usable, and the
+/// index entry round-trips.
+fn check_prediction(line: &[u8], attrs: &PredictionAttributes) {
+    match prediction_of_line(line, attrs, "AllTraffic") {
+        Ok(p) => {
+            if let Some(x) = p.probability {
+                assert!(number::check(x, "").is_ok(), "probability {x}");
+            }
+            for x in p.features.iter().flatten() {
+                assert!(number::check(*x, "").is_ok(), "input feature {x}");
+            }
+            let bytes = serde_json::to_vec(&p).expect("a prediction encodes");
+            let back: Prediction = serde_json::from_slice(&bytes).expect("and decodes");
+            assert_eq!(
+                serde_json::to_vec(&back).expect("encodes again"),
+                bytes,
+                "index entry round trip"
+            );
+        }
+        Err(PredictionError::Shadow | PredictionError::Bad(..)) => {}
+    }
 }
 
 /// One ground-truth object through the label parser.

@@ -4,7 +4,7 @@
 use crate::bias::BiasRules;
 use crate::config::MonitorConfig;
 use crate::formats::clarify::{AnalysisConfig, BiasAnalysis};
-use crate::joined::predictions::{prediction_attributes, PredictionAttributes};
+use crate::joined::predictions::PredictionAttributes;
 use crate::store::ObjectStore;
 use crate::CoreError;
 
@@ -59,7 +59,7 @@ pub async fn bias_prediction_attributes<S: ObjectStore>(
     store: &S,
     cfg: &MonitorConfig,
 ) -> Result<PredictionAttributes, CoreError> {
-    let mut attrs = prediction_attributes(cfg);
+    let mut attrs = cfg.prediction_attributes();
     let key = cfg.analysis_config_key();
     let config = AnalysisConfig::from_json(&store.get(&key).await?)
         .map_err(|source| CoreError::Format { key, source })?;

@@ -15,7 +15,6 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::config::MonitorConfig;
 use crate::formats::capture::{
     BadRecord, BadRecordKind, BadRecords, PayloadReader, RecordReader, WarnBudget,
 };
@@ -451,13 +450,6 @@ pub fn parse_label(line: &[u8]) -> Result<Label, (BadRecordKind, String)> {
         )
     })?;
     Ok(Label { key, label })
-}
-
-/// Where a model-quality or bias monitor finds the prediction in the capture: its
-/// configured attributes (a bias monitor adds its facets:
-/// [`crate::bias::prepare::bias_prediction_attributes`]).
-pub fn prediction_attributes(cfg: &MonitorConfig) -> PredictionAttributes {
-    cfg.join().map(|j| j.attributes.clone()).unwrap_or_default()
 }
 
 /// Bytes an [`Indexer`] buffers before writing to its spill file.

@@ -428,6 +428,11 @@ impl CaptureParser {
         }
     }
 
+    // Why it is long: this is the per-record hot path of ingest (benches/throughput.rs). It
+    // destructures the parser's scratch buffers once and walks the envelope tape in one pass:
+    // metadata, then each side's payload into rows, then the time check. Split into helpers,
+    // each would take the same five borrowed buffers and the tape, and the order of the
+    // bad-record checks (which fault a line is counted under) would be spread over them.
     fn parse_text(
         &mut self,
         text: &str,
