@@ -585,15 +585,26 @@ impl KllSketch {
 ///
 /// Returns `None` if either sketch is empty (Deequ would throw).
 pub fn linf_simple(a: &KllSketch, b: &KllSketch) -> Option<f64> {
+    let mut best = 0.0f64;
+    walk_cdfs(a, b, |_, d| best = best.max(d))?;
+    Some(best)
+}
+
+/// Walks the union of both sketches' distinct items in increasing order and calls
+/// `visit(x, |F_a(x) − F_b(x)|)` at each, where `F(x)` is the cumulative weight of the largest
+/// item `<= x` over the total weight (Deequ `getRank(item, rankMap)`). Between two consecutive
+/// items both CDFs are constant. `None` if either sketch is empty.
+pub(crate) fn walk_cdfs(
+    a: &KllSketch,
+    b: &KllSketch,
+    mut visit: impl FnMut(f64, f64),
+) -> Option<()> {
     let ra = a.rank_map();
     let rb = b.rank_map();
     let n = ra.last()?.1 as f64;
     let m = rb.last()?.1 as f64;
     let (mut i, mut j) = (0usize, 0usize);
     let (mut ca, mut cb) = (0u64, 0u64);
-    let mut best = 0.0f64;
-    // Walk the union of keys in increasing order; at key x the rank is the cumulative weight of
-    // the largest key <= x (Deequ `getRank(item, rankMap)`).
     while i < ra.len() || j < rb.len() {
         let x = match (ra.get(i), rb.get(j)) {
             (Some(p), Some(q)) => p.0.min(q.0),
@@ -609,10 +620,9 @@ pub fn linf_simple(a: &KllSketch, b: &KllSketch) -> Option<f64> {
             cb = rb[j].1;
             j += 1;
         }
-        let d = (ca as f64 / n - cb as f64 / m).abs();
-        best = best.max(d);
+        visit(x, (ca as f64 / n - cb as f64 / m).abs());
     }
-    Some(best)
+    Some(())
 }
 
 /// Deequ's robust L∞ distance (`correctForLowNumberOfSamples = false`; Model Monitor

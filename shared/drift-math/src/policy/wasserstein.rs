@@ -27,38 +27,18 @@ pub const MIN_NORMALISING_STD: f64 = 0.001;
 /// assert_eq!(wasserstein1(&a, &b), Some(5.0));
 /// ```
 pub fn wasserstein1(a: &KllSketch, b: &KllSketch) -> Option<f64> {
-    let ra = a.rank_map();
-    let rb = b.rank_map();
-    let n = ra.last()?.1 as f64;
-    let m = rb.last()?.1 as f64;
-    let (mut i, mut j) = (0usize, 0usize);
-    let (mut ca, mut cb) = (0u64, 0u64);
     let mut prev: Option<(f64, f64)> = None; // (key, |F_a − F_b| just right of key)
     let mut total = 0.0f64;
-    // Walk the union of keys in increasing order; between two consecutive keys both CDFs are
-    // constant, so each gap contributes |F_a − F_b| · width.
-    while i < ra.len() || j < rb.len() {
-        let x = match (ra.get(i), rb.get(j)) {
-            (Some(p), Some(q)) => p.0.min(q.0),
-            (Some(p), None) => p.0,
-            (None, Some(q)) => q.0,
-            (None, None) => break,
-        };
-        while i < ra.len() && ra[i].0 <= x {
-            ca = ra[i].1;
-            i += 1;
-        }
-        while j < rb.len() && rb[j].0 <= x {
-            cb = rb[j].1;
-            j += 1;
-        }
+    // Between two consecutive keys both CDFs are constant, so each gap contributes
+    // |F_a − F_b| · width.
+    crate::kll::walk_cdfs(a, b, |x, d| {
         if let Some((px, pd)) = prev {
             if pd > 0.0 {
                 total += pd * (x - px);
             }
         }
-        prev = Some((x, (ca as f64 / n - cb as f64 / m).abs()));
-    }
+        prev = Some((x, d));
+    })?;
     Some(total)
 }
 
