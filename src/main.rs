@@ -20,7 +20,7 @@ struct Cli {
 enum Command {
     /// Suggest a baseline (statistics.json + constraints.json) from a training dataset.
     Baseline(commands::baseline::Args),
-    /// One-shot data-quality job over capture files or folders, as one window.
+    /// One-shot job of any monitor kind over capture (and label) files, as one window.
     Monitor(commands::monitor::Args),
     /// Run the whole pipeline on a generated scenario, on the local store.
     Demo(modelwatch::demo::Args),
