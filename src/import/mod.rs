@@ -510,10 +510,229 @@ fn window(
     (length, offset)
 }
 
+/// The baseline folder of `job` as a key (notes for files elsewhere or named otherwise);
+/// `baselines/{name}` without a baseline.
+fn baseline_prefix(
+    job: &Job<'_>,
+    name: &str,
+    notes: &mut Notes,
+    buckets: &mut BTreeSet<String>,
+) -> String {
+    let uri = |r: Option<&shapes::S3Resource>| r.map(|r| r.s3_uri.clone());
+    let constraints = uri(job.baseline.and_then(|b| b.constraints_resource.as_ref()));
+    let statistics = uri(job.baseline.and_then(|b| b.statistics_resource.as_ref()));
+    let expected = match job.kind {
+        MonitorKind::ModelBias | MonitorKind::ModelExplainability => "analysis.json",
+        _ => "constraints.json",
+    };
+    let Some(first) = constraints.as_deref().or(statistics.as_deref()) else {
+        notes.add(
+            "BaselineConfig",
+            format!("no baseline: baseline_prefix set to baselines/{name}; write the baseline there (modelwatch baseline) before the first tick"),
+        );
+        return format!("baselines/{name}");
+    };
+    let (folder, bucket) = folder_key(first);
+    buckets.extend(bucket);
+    for (u, want) in [(&constraints, expected), (&statistics, "statistics.json")] {
+        let Some(u) = u else { continue };
+        if folder_key(u).0 != folder {
+            notes.add(
+                "BaselineConfig",
+                format!("{u} is not in the folder {folder}: modelwatch reads every baseline file from baseline_prefix; copy it there"),
+            );
+        }
+        if file_name(u) != want {
+            notes.add(
+                "BaselineConfig",
+                format!("{u}: modelwatch reads {want} under baseline_prefix; copy or rename it"),
+            );
+        }
+    }
+    folder
+}
+
+/// Notes on the container and its environment: custom images, scripts and variables that
+/// are not carried over.
+fn container_notes(job: &Job<'_>, notes: &mut Notes) {
+    if let Some(app) = job.app {
+        let image = app.image_uri.as_deref().unwrap_or_default();
+        let builtin = [
+            "sagemaker-model-monitor-analyzer",
+            "sagemaker-clarify-processing",
+        ];
+        if !image.is_empty() && !builtin.iter().any(|b| image.contains(b)) {
+            notes.add(
+                "ImageUri",
+                format!("{image} is not SageMaker's analyzer or Clarify: its own logic is not carried over"),
+            );
+        }
+        if !app.container_entrypoint.is_empty() || !app.container_arguments.is_empty() {
+            notes.add("ContainerEntrypoint/ContainerArguments", "not carried over");
+        }
+        if let Some(u) = &app.record_preprocessor_source_uri {
+            notes.add(
+                "RecordPreprocessorSourceUri",
+                format!("{u} is not run: map nested JSON captures declaratively with capture.json_pointers"),
+            );
+        }
+        if let Some(u) = &app.post_analytics_processor_source_uri {
+            notes.add(
+                "PostAnalyticsProcessorSourceUri",
+                format!("{u} is not run: act on the reports, metrics and alarms instead"),
+            );
+        }
+    }
+    for (k, v) in &job.environment {
+        if !KNOWN_ENV.contains(&k.as_str()) {
+            notes.add("Environment", format!("{k}={v} is not carried over"));
+        }
+    }
+}
+
+/// The prediction attributes of a model-quality, bias or explainability monitor (notes for
+/// the input attributes that are not carried over).
+fn prediction_attributes(
+    kind: MonitorKind,
+    endpoint: &shapes::EndpointInput,
+    notes: &mut Notes,
+) -> Map<String, Value> {
+    match endpoint.features_attribute.as_deref() {
+        Some("features" | "instances") | None => {}
+        Some(f) => notes.add(
+            "FeaturesAttribute",
+            format!("{f} is not carried over: map nested JSON inputs with capture.json_pointers"),
+        ),
+    }
+    if let Some(x) = &endpoint.exclude_features_attribute {
+        notes.add(
+            "ExcludeFeaturesAttribute",
+            format!("{x} is not supported: every baseline feature is checked"),
+        );
+    }
+    let mut settings = Map::new();
+    let fields = [
+        (
+            "InferenceAttribute",
+            "inference_attribute",
+            &endpoint.inference_attribute,
+        ),
+        (
+            "ProbabilityAttribute",
+            "probability_attribute",
+            &endpoint.probability_attribute,
+        ),
+    ];
+    for (field, key, value) in fields {
+        let Some(v) = value else { continue };
+        if kind == MonitorKind::DataQuality {
+            notes.add(
+                field,
+                format!("{v}: a data-quality monitor profiles every output column; not needed"),
+            );
+            continue;
+        }
+        match attribute(v) {
+            Ok(a) => {
+                if a.contains("[*]") {
+                    notes.add(
+                        field,
+                        format!("{a} reads one prediction per instance: needs the multi-instance attributes (issue 12 item 2)"),
+                    );
+                }
+                settings.insert(key.into(), json!(a));
+            }
+            Err(e) => notes.add(field, format!("{e}: not carried over")),
+        }
+    }
+    settings
+}
+
+/// What joins labels (model quality, bias): threshold, offset, ground-truth prefix.
+fn join_settings(
+    settings: &mut Map<String, Value>,
+    input: Option<&JobInput>,
+    endpoint: &shapes::EndpointInput,
+    offset: u32,
+    notes: &mut Notes,
+    buckets: &mut BTreeSet<String>,
+) {
+    let endpoint_name = endpoint.endpoint_name.as_str();
+    if let Some(t) = endpoint.probability_threshold_attribute {
+        settings.insert("probability_threshold".into(), json!(t));
+    }
+    if offset > 0 {
+        settings.insert("offset_minutes".into(), json!(offset));
+    }
+    let default_prefix = default_ground_truth_prefix(endpoint_name);
+    match input.and_then(|i| i.ground_truth_s3_input.as_ref()) {
+        Some(gt) => {
+            buckets.extend(folder_key(&gt.s3_uri).1);
+            let prefix = format!("{}/", key_of(&gt.s3_uri).trim_end_matches('/'));
+            if prefix != default_prefix {
+                settings.insert("ground_truth_prefix".into(), json!(prefix));
+            }
+        }
+        None => notes.add(
+            "GroundTruthS3Input",
+            format!("missing: labels are read from {default_prefix}"),
+        ),
+    }
+}
+
+/// The Clarify part of a bias or explainability monitor: the analysis config's key, and
+/// for explainability the explainer (Kernel SHAP through the endpoint).
+fn clarify_block(
+    kind: MonitorKind,
+    mut settings: Map<String, Value>,
+    job: &Job<'_>,
+    endpoint_name: &str,
+    baseline_prefix: &str,
+    notes: &mut Notes,
+    buckets: &mut BTreeSet<String>,
+) -> Value {
+    let default_key = format!("{baseline_prefix}/analysis_config.json");
+    match job.app.and_then(|a| a.config_uri.as_deref()) {
+        Some(uri) => {
+            buckets.extend(folder_key(uri).1);
+            if key_of(uri) != default_key {
+                settings.insert("analysis_config_key".into(), json!(key_of(uri)));
+            }
+        }
+        None => notes.add(
+            "ConfigUri",
+            format!("missing: the analysis config is read from {default_key}"),
+        ),
+    }
+    if kind == MonitorKind::ModelBias {
+        return Value::Object(settings);
+    }
+    let mut model = json!({"endpoint_name": endpoint_name});
+    if let Some(o) = settings
+        .get("probability_attribute")
+        .or(settings.get("inference_attribute"))
+    {
+        model["output_attribute"] = o.clone();
+    }
+    let mut x = Map::new();
+    x.insert(
+        "explainer".into(),
+        json!({"kernel": {"model": {"endpoint": model}}}),
+    );
+    if let Some(k) = settings.get("analysis_config_key") {
+        x.insert("analysis_config_key".into(), k.clone());
+    }
+    notes.add(
+        "explainer",
+        format!("Kernel SHAP through endpoint {endpoint_name} (Clarify's shadow endpoint is not in the job definition); prefer `captured` or `linear` where the model allows (README, Feature attribution)"),
+    );
+    Value::Object(x)
+}
+
 /// Builds one monitor's configuration from `job` (notes for the rest) and adds it, or
 /// only the notes when it cannot be built.
-// Why it is long: it walks the job's fields in the order of the module's table, one block
-// each; splitting it would pass the half-built config and notes through every helper.
+// Why it is about 120 lines: it reads as the module's table, top to bottom (endpoint,
+// window, baseline, container, attributes, kind block); each step is one helper call.
 fn convert(
     name: &str,
     job: &Job<'_>,
@@ -543,95 +762,27 @@ fn convert(
         out.notes.append(&mut notes.0);
         return;
     }
-    let default_endpoint = shapes::EndpointInput::default();
-    let endpoint = input
-        .and_then(|i| i.endpoint_input.as_ref())
-        .unwrap_or(&default_endpoint);
-    let endpoint_name = Some(endpoint.endpoint_name.as_str())
-        .filter(|e| !e.is_empty())
-        .or(fallback_endpoint);
-    let Some(endpoint_name) = endpoint_name else {
+    let mut endpoint = input
+        .and_then(|i| i.endpoint_input.clone())
+        .unwrap_or_default();
+    if endpoint.endpoint_name.is_empty() {
+        endpoint.endpoint_name = fallback_endpoint.unwrap_or_default().to_owned();
+    }
+    if endpoint.endpoint_name.is_empty() {
         notes.add("EndpointInput", "no EndpointName: not imported");
         out.notes.append(&mut notes.0);
         return;
-    };
+    }
+    let endpoint_name = endpoint.endpoint_name.clone();
     cfg.insert("endpoint".into(), json!(endpoint_name));
 
-    // window
-    let (length, offset) = window(job.kind, schedule, endpoint, notes);
+    let (length, offset) = window(job.kind, schedule, &endpoint, notes);
     if length != 60 {
         cfg.insert("window_minutes".into(), json!(length));
     }
-
-    // baseline
-    let constraints = job
-        .baseline
-        .and_then(|b| b.constraints_resource.as_ref())
-        .map(|r| r.s3_uri.as_str());
-    let statistics = job
-        .baseline
-        .and_then(|b| b.statistics_resource.as_ref())
-        .map(|r| r.s3_uri.as_str());
-    let expected = match job.kind {
-        MonitorKind::ModelBias | MonitorKind::ModelExplainability => "analysis.json",
-        _ => "constraints.json",
-    };
-    let baseline_prefix = match constraints.or(statistics) {
-        Some(uri) => {
-            let (folder, bucket) = folder_key(uri);
-            buckets.extend(bucket);
-            for u in [constraints, statistics].into_iter().flatten() {
-                if folder_key(u).0 != folder {
-                    notes.add("BaselineConfig", format!("{u} is not in the folder {folder}: modelwatch reads every baseline file from baseline_prefix; copy it there"));
-                }
-            }
-            for (u, want) in [(constraints, expected), (statistics, "statistics.json")] {
-                if let Some(u) = u.filter(|u| file_name(u) != want) {
-                    notes.add(
-                        "BaselineConfig",
-                        format!(
-                            "{u}: modelwatch reads {want} under baseline_prefix; copy or rename it"
-                        ),
-                    );
-                }
-            }
-            folder
-        }
-        None => {
-            notes.add("BaselineConfig", format!("no baseline: baseline_prefix set to baselines/{name}; write the baseline there (modelwatch baseline) before the first tick"));
-            format!("baselines/{name}")
-        }
-    };
-    cfg.insert("baseline_prefix".into(), json!(baseline_prefix));
-
-    // container, environment, metrics
-    if let Some(app) = job.app {
-        let image = app.image_uri.as_deref().unwrap_or_default();
-        let builtin = [
-            "sagemaker-model-monitor-analyzer",
-            "sagemaker-clarify-processing",
-        ];
-        if !image.is_empty() && !builtin.iter().any(|b| image.contains(b)) {
-            notes.add("ImageUri", format!("{image} is not SageMaker's analyzer or Clarify: its own logic is not carried over"));
-        }
-        if !app.container_entrypoint.is_empty() || !app.container_arguments.is_empty() {
-            notes.add("ContainerEntrypoint/ContainerArguments", "not carried over");
-        }
-        if let Some(u) = &app.record_preprocessor_source_uri {
-            notes.add("RecordPreprocessorSourceUri", format!("{u} is not run: map nested JSON captures declaratively with capture.json_pointers"));
-        }
-        if let Some(u) = &app.post_analytics_processor_source_uri {
-            notes.add(
-                "PostAnalyticsProcessorSourceUri",
-                format!("{u} is not run: act on the reports, metrics and alarms instead"),
-            );
-        }
-    }
-    for (k, v) in &job.environment {
-        if !KNOWN_ENV.contains(&k.as_str()) {
-            notes.add("Environment", format!("{k}={v} is not carried over"));
-        }
-    }
+    let baseline = baseline_prefix(job, name, notes, &mut buckets);
+    cfg.insert("baseline_prefix".into(), json!(baseline));
+    container_notes(job, notes);
     if job
         .environment
         .get("publish_cloudwatch_metrics")
@@ -644,94 +795,18 @@ fn convert(
         .and_then(|o| o.monitoring_outputs.first())
         .and_then(|o| o.s3_output.as_ref())
     {
-        notes.add("MonitoringOutputs", format!("reports go to reports/{endpoint_name}/{name}/yyyy/mm/dd/HH/ of the stack's bucket, not {}", uri.s3_uri));
+        notes.add(
+            "MonitoringOutputs",
+            format!("reports go to reports/{endpoint_name}/{name}/yyyy/mm/dd/HH/ of the stack's bucket, not {}", uri.s3_uri),
+        );
     }
 
-    // inputs and attributes
-    match endpoint.features_attribute.as_deref() {
-        Some("features" | "instances") | None => {}
-        Some(f) => notes.add(
-            "FeaturesAttribute",
-            format!("{f} is not carried over: map nested JSON inputs with capture.json_pointers"),
-        ),
+    let mut settings = prediction_attributes(job.kind, &endpoint, notes);
+    if job.kind.joins_ground_truth() {
+        join_settings(&mut settings, input, &endpoint, offset, notes, &mut buckets);
     }
-    if let Some(x) = &endpoint.exclude_features_attribute {
-        notes.add(
-            "ExcludeFeaturesAttribute",
-            format!("{x} is not supported: every baseline feature is checked"),
-        );
-    }
-    let mut settings = Map::new();
-    let mut attr = |field: &str, key: &str, value: &Option<String>, notes: &mut Notes| {
-        if let Some(v) = value {
-            match attribute(v) {
-                Ok(a) => {
-                    if a.contains("[*]") {
-                        notes.add(field, format!("{a} reads one prediction per instance: needs the multi-instance attributes (issue 12 item 2)"));
-                    }
-                    settings.insert(key.into(), json!(a));
-                }
-                Err(e) => notes.add(field, format!("{e}: not carried over")),
-            }
-        }
-    };
-    let joined = job.kind.joins_ground_truth();
-    if joined || job.kind == MonitorKind::ModelExplainability {
-        attr(
-            "InferenceAttribute",
-            "inference_attribute",
-            &endpoint.inference_attribute,
-            notes,
-        );
-        attr(
-            "ProbabilityAttribute",
-            "probability_attribute",
-            &endpoint.probability_attribute,
-            notes,
-        );
-    }
-    let mut settings = settings;
-    if joined {
-        if let Some(t) = endpoint.probability_threshold_attribute {
-            settings.insert("probability_threshold".into(), json!(t));
-        }
-        if offset > 0 {
-            settings.insert("offset_minutes".into(), json!(offset));
-        }
-        if let Some(gt) = input.and_then(|i| i.ground_truth_s3_input.as_ref()) {
-            let (_, bucket) = folder_key(&gt.s3_uri);
-            buckets.extend(bucket);
-            let prefix = format!("{}/", key_of(&gt.s3_uri).trim_end_matches('/'));
-            if prefix != default_ground_truth_prefix(endpoint_name) {
-                settings.insert("ground_truth_prefix".into(), json!(prefix));
-            }
-        } else {
-            notes.add(
-                "GroundTruthS3Input",
-                format!(
-                    "missing: labels are read from {}",
-                    default_ground_truth_prefix(endpoint_name)
-                ),
-            );
-        }
-    }
-    let config_uri = job.app.and_then(|a| a.config_uri.as_deref());
     match job.kind {
-        MonitorKind::DataQuality => {
-            for (field, v) in [
-                ("InferenceAttribute", &endpoint.inference_attribute),
-                ("ProbabilityAttribute", &endpoint.probability_attribute),
-            ] {
-                if let Some(v) = v {
-                    notes.add(
-                        field,
-                        format!(
-                            "{v}: a data-quality monitor profiles every output column; not needed"
-                        ),
-                    );
-                }
-            }
-        }
+        MonitorKind::DataQuality => {}
         MonitorKind::ModelQuality => {
             let problem = job
                 .app
@@ -743,44 +818,37 @@ fn convert(
             settings.insert("problem_type".into(), json!(problem));
             cfg.insert("model_quality".into(), Value::Object(settings));
         }
-        MonitorKind::ModelBias | MonitorKind::ModelExplainability => {
-            if let Some(uri) = config_uri {
-                let (_, bucket) = folder_key(uri);
-                buckets.extend(bucket);
-                let key = key_of(uri);
-                if key != format!("{baseline_prefix}/analysis_config.json") {
-                    settings.insert("analysis_config_key".into(), json!(key));
-                }
-            } else {
-                notes.add("ConfigUri", "missing: the analysis config is read from {baseline_prefix}/analysis_config.json");
-            }
-            if job.kind == MonitorKind::ModelBias {
-                cfg.insert("bias".into(), Value::Object(settings));
-            } else {
-                let output = settings
-                    .get("probability_attribute")
-                    .or(settings.get("inference_attribute"))
-                    .cloned();
-                let mut model = json!({"endpoint_name": endpoint_name});
-                if let Some(o) = output {
-                    model["output_attribute"] = o;
-                }
-                let mut x = Map::new();
-                x.insert(
-                    "explainer".into(),
-                    json!({"kernel": {"model": {"endpoint": model}}}),
-                );
-                if let Some(k) = settings.get("analysis_config_key") {
-                    x.insert("analysis_config_key".into(), k.clone());
-                }
-                notes.add("explainer", format!("Kernel SHAP through endpoint {endpoint_name} (Clarify's shadow endpoint is not in the job definition); prefer `captured` or `linear` where the model allows (README, Feature attribution)"));
-                cfg.insert("explainability".into(), Value::Object(x));
-            }
+        MonitorKind::ModelBias => {
+            let block = clarify_block(
+                job.kind,
+                settings,
+                job,
+                &endpoint_name,
+                &baseline,
+                notes,
+                &mut buckets,
+            );
+            cfg.insert("bias".into(), block);
+        }
+        MonitorKind::ModelExplainability => {
+            let block = clarify_block(
+                job.kind,
+                settings,
+                job,
+                &endpoint_name,
+                &baseline,
+                notes,
+                &mut buckets,
+            );
+            cfg.insert("explainability".into(), block);
         }
     }
     if !buckets.is_empty() {
         let list: Vec<String> = buckets.into_iter().collect();
-        notes.add("S3Uri", format!("written as keys of the stack's bucket (SageMaker's bucket: {}); copy the objects there or deploy the stack on that bucket", list.join(", ")));
+        notes.add(
+            "S3Uri",
+            format!("written as keys of the stack's bucket (SageMaker's bucket: {}); copy the objects there or deploy the stack on that bucket", list.join(", ")),
+        );
     }
     let value = Value::Object(cfg);
     match MonitorConfig::from_json(&format!("{name}.json"), value.to_string().as_bytes()) {
