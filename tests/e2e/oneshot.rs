@@ -211,3 +211,100 @@ async fn a_data_quality_job_needs_its_baseline() {
     let err = oneshot::run_job(&job, &LocalModels).await.unwrap_err();
     assert!(err.to_string().contains("--baseline"), "{err}");
 }
+
+/// A JSON capture line: nested input and output, read through the config's json_pointers.
+fn json_line(id: usize, time: DateTime<Utc>, age: u32, city: &str, score: f64) -> String {
+    let input = format!(r#"{{"instances": [{{"person": {{"age": {age}, "city": "{city}"}}}}]}}"#);
+    let output = format!(r#"{{"predictions": [{{"score": {score}}}]}}"#);
+    let side = |mode: &str, data: &str| serde_json::json!({"observedContentType": "application/json", "mode": mode, "data": data, "encoding": "JSON"});
+    let record = serde_json::json!({
+        "captureData": {"endpointInput": side("INPUT", &input), "endpointOutput": side("OUTPUT", &output)},
+        "eventMetadata": {"eventId": format!("e-{id}"), "inferenceId": format!("{id}"),
+                          "inferenceTime": time.format("%Y-%m-%dT%H:%M:%SZ").to_string()},
+        "eventVersion": "0"
+    });
+    format!("{record}\n")
+}
+
+/// Issue 12 item 6: `monitor` takes the config's `json_pointers`; one file whose records
+/// span three hours is one window, and a record with an impossible time is counted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_json_capture_over_three_hours_is_one_window_read_through_the_configs_pointers() {
+    let dir = temp_dir("oneshot-pointers");
+    let store = LocalStore::new(&dir);
+    let cities = ["Basel", "Bern", "Chur"];
+    let mut csv = String::from("score,age,city\n");
+    for i in 0..300 {
+        csv += &format!(
+            "{},{},{}\n",
+            (i % 10) as f64 / 10.0,
+            20 + i % 50,
+            cities[i % 3]
+        );
+    }
+    store
+        .put("datasets/train.csv", csv.into_bytes())
+        .await
+        .unwrap();
+    monitor_core::app::baseline::run(
+        &store,
+        &monitor_core::app::baseline::BaselineRequest {
+            dataset: "datasets/train.csv".into(),
+            format: monitor_core::data_quality::dataset::DatasetFormat::Csv { header: true },
+            output_prefix: "baselines/json-dq".into(),
+        },
+    )
+    .await
+    .unwrap();
+
+    // 60 records an hour for three hours, the same distribution as the baseline
+    let start = Utc.with_ymd_and_hms(2026, 11, 1, 10, 0, 0).unwrap();
+    let mut lines = String::new();
+    let mut ages = Vec::new();
+    for i in 0..180 {
+        let age = 20 + (i % 50) as u32;
+        ages.push(f64::from(age));
+        let t = start + chrono::Duration::minutes(i as i64);
+        lines += &json_line(i, t, age, cities[i % 3], (i % 10) as f64 / 10.0);
+    }
+    lines += &json_line(999, start, 30, "Bern", 0.5)
+        .replace("2026-11-01T10:00:00Z", "2026-02-31T10:00:00Z");
+    let path = dir.join("export/captures.jsonl");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, lines).unwrap();
+
+    let config = MonitorConfig::from_json(
+        "json-dq.json",
+        br#"{"name": "json-dq", "endpoint": "json-endpoint", "baseline_prefix": "anywhere",
+            "capture": {"json_pointers": {"score": "/output/predictions/0/score",
+                "age": "/input/instances/0/person/age", "city": "/input/instances/0/person/city"}}}"#,
+    )
+    .unwrap();
+    let captures = oneshot::collect_capture_files(&[path]).unwrap();
+    let baseline = dir.join("baselines/json-dq");
+    let job = OneShotJob {
+        config,
+        baseline: Some(&baseline),
+        captures: &captures,
+        ground_truth: &[],
+    };
+    let out = oneshot::run_job(&job, &LocalModels).await.unwrap();
+    let e = &out.execution;
+    assert_eq!(e.status, ExecutionStatus::Completed, "{e:?}");
+    assert_eq!(e.records, 180);
+    assert_eq!(e.bad_records_by_kind.get("bad_time"), Some(&1), "{e:?}");
+    assert_eq!(
+        (e.window_start, e.window_end),
+        (start, start + chrono::Duration::minutes(180))
+    );
+    let stats: serde_json::Value = serde_json::from_slice(file(&out, "statistics.json")).unwrap();
+    let age = stats["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "age")
+        .unwrap();
+    let mean = ages.iter().sum::<f64>() / ages.len() as f64;
+    assert_eq!(age["numerical_statistics"]["common"]["num_present"], 180);
+    assert!((age["numerical_statistics"]["mean"].as_f64().unwrap() - mean).abs() < 1e-9);
+}
