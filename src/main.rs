@@ -20,7 +20,7 @@ struct Cli {
 enum Command {
     /// Suggest a baseline (statistics.json + constraints.json) from a training dataset.
     Baseline(commands::baseline::Args),
-    /// One-shot data-quality job over capture files or folders, as one window.
+    /// One-shot job of any monitor kind over capture (and label) files, as one window.
     Monitor(commands::monitor::Args),
     /// Run the whole pipeline on a generated scenario, on the local store.
     Demo(modelwatch::demo::Args),
@@ -28,6 +28,8 @@ enum Command {
     Ingest(commands::local::IngestArgs),
     /// Evaluate monitors of a local store for their window (what the monitor-tick Lambda does).
     Tick(commands::local::TickArgs),
+    /// Turn SageMaker monitoring schedules and job definitions (describe-* JSON) into monitor configs.
+    ImportSagemaker(commands::import_sagemaker::Args),
 }
 
 #[tokio::main]
@@ -46,6 +48,7 @@ async fn main() -> std::process::ExitCode {
         Command::Demo(args) => modelwatch::demo::run(args).await,
         Command::Ingest(args) => commands::local::run_ingest(args).await,
         Command::Tick(args) => commands::local::run_tick(args).await,
+        Command::ImportSagemaker(args) => commands::import_sagemaker::run(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

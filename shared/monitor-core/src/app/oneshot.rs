@@ -1,8 +1,15 @@
 //! One-shot (on-demand) monitoring: capture files or folders on disk, evaluated as one
 //! window against a baseline directory — what people run on a laptop against a copy of their
-//! S3 data. It runs the same code as ingest + tick: each file becomes a partial profile, the
-//! partial profiles are merged in the order the tick would merge them, and the same checks
-//! write the same files.
+//! S3 data.
+//!
+//! Two entry points:
+//! - [`run`]: a data-quality job from a baseline directory alone. Each file becomes a partial
+//!   profile, the partial profiles are merged in the order the tick would merge them, and the
+//!   same checks write the same files.
+//! - [`run_job`] (module [`job`]): a job of any monitor kind from a monitor configuration (the
+//!   JSON of `config/monitors/*.json`). The files are laid out in a temporary local store as
+//!   the bucket would hold them, and the Lambdas' own use cases run over it: capture ingest,
+//!   ground-truth merge, then the capability's evaluation of one window spanning the data.
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +27,9 @@ use crate::layout::{parse_capture_key, profile_key, CaptureKey};
 use crate::metrics::byoc_jsonl;
 use crate::store::for_each_line;
 use crate::CoreError;
+
+pub mod job;
+pub use job::{run_job, OneShotJob};
 
 /// Name used for the one-shot "schedule" in reports and metrics.
 pub const ONE_SHOT_MONITOR: &str = "on-demand";
@@ -75,7 +85,7 @@ pub fn collect_capture_files(paths: &[PathBuf]) -> Result<Vec<CaptureFile>, Core
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CoreError> {
+pub(crate) fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CoreError> {
     let entries = std::fs::read_dir(dir).map_err(|e| CoreError::Io {
         key: dir.display().to_string(),
         source: e,

@@ -1,0 +1,369 @@
+//! A one-shot job of any monitor kind: the files on disk are laid out in a temporary local
+//! store as the bucket would hold them, then the Lambdas' use cases run over it —
+//! [`crate::app::ingest::run`] for the captures, [`crate::app::ground_truth::run`] for the
+//! labels, and the capability's evaluation ([`crate::capability::Capability::evaluate`], what
+//! the tick calls) of one window spanning every record. No second implementation: the
+//! report files are the ones the tick writes, read back from the store.
+//!
+//! Layout in the temporary store, for a monitor `m` of endpoint `e`:
+//! - `config/monitors/m.json`: the configuration, with `baseline_prefix` = `baselines/m`,
+//!   `capture_prefix` = `data-capture/`, the default ground-truth prefix and analysis-config
+//!   key (so every file the monitor reads comes from the baseline directory), and a look-back
+//!   that spans the data;
+//! - `baselines/m/*`: every file of the baseline directory (`statistics.json`,
+//!   `constraints.json`, `analysis_config.json`, `analysis.json`, as the kind needs);
+//! - `data-capture/e/{variant}/yyyy/mm/dd/HH/{file}`: the capture lines, bucketed by the hour
+//!   of their `inferenceTime` (a copied S3 folder keeps its variant and file names; lines
+//!   without a readable time go to the file's first hour, where ingest counts them
+//!   `bad_time`);
+//! - `ground-truth/e/yyyy/mm/dd/HH/{n}-{file}`: every label file, at the last hour of the
+//!   data (the look-back reaches back to the first), so every label finds its prediction.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::app::oneshot::{walk, CaptureFile, OneShotOutput};
+use crate::app::{ground_truth, ingest};
+use crate::attribution::InvokerFactory;
+use crate::capability::capability_for;
+use crate::config::{save_monitor, MonitorConfig};
+use crate::execution::{Execution, Ports, Window};
+use crate::formats::capture::time::inference_seconds;
+use crate::layout::{
+    default_ground_truth_prefix, hour_floor, hour_path, DEFAULT_CAPTURE_PREFIX, VIOLATIONS_FILE,
+};
+use crate::metrics::{byoc_jsonl, MemoryMetricSink};
+use crate::store::{LocalStore, ObjectStore};
+use crate::CoreError;
+
+/// The metrics file of a one-shot job (SageMaker's BYOC metrics lines).
+pub const METRICS_FILE: &str = "cloudwatch_metrics.jsonl";
+
+/// What a one-shot job of any kind evaluates.
+#[derive(Debug, Clone)]
+pub struct OneShotJob<'a> {
+    /// the monitor, as in `config/monitors/*.json`
+    pub config: MonitorConfig,
+    /// the baseline directory: the files the monitor reads under its `baseline_prefix`;
+    /// `None` only for a model-quality job, which then writes statistics only
+    pub baseline: Option<&'a Path>,
+    /// the capture files ([`crate::app::oneshot::collect_capture_files`])
+    pub captures: &'a [CaptureFile],
+    /// ground-truth files (SageMaker's label layout) of a model-quality or bias job
+    pub ground_truth: &'a [PathBuf],
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> CoreError {
+    CoreError::Io {
+        key: path.display().to_string(),
+        source: e,
+    }
+}
+
+fn job_error(field: &str, value: &str, message: impl Into<String>) -> CoreError {
+    CoreError::Config {
+        field: field.into(),
+        value: value.into(),
+        message: message.into(),
+    }
+}
+
+/// The capture lines of every file, written into `store` bucketed by inference hour.
+struct Bucketed {
+    /// object keys written, in key order
+    keys: Vec<String>,
+    /// first and last inference second of a readable time
+    span: Option<(i64, i64)>,
+}
+
+/// The `inferenceTime` of a capture line, when it has one that reads.
+fn line_seconds(line: &[u8]) -> Option<i64> {
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        #[serde(rename = "inferenceTime")]
+        inference_time: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Record {
+        #[serde(rename = "eventMetadata")]
+        event_metadata: Option<Meta>,
+    }
+    let r: Record = serde_json::from_slice(line).ok()?;
+    inference_seconds(&r.event_metadata?.inference_time?).ok()
+}
+
+fn utc(seconds: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(seconds, 0).single().unwrap_or_default()
+}
+
+/// Copies the capture lines into `store` under `{DEFAULT_CAPTURE_PREFIX}{endpoint}/…`, one
+/// object per (file, inference hour), in the order of `files`.
+fn bucket_captures(
+    store: &LocalStore,
+    cfg: &MonitorConfig,
+    files: &[CaptureFile],
+) -> Result<Bucketed, CoreError> {
+    let mut keys = std::collections::BTreeSet::new();
+    let mut span: Option<(i64, i64)> = None;
+    for f in files {
+        let variant = match (&cfg.variant, f.key.endpoint.as_str()) {
+            // a file outside SageMaker's layout belongs to the monitored variant
+            (Some(v), "local") => v.clone(),
+            _ => f.key.variant.clone(),
+        };
+        let reader = std::fs::File::open(&f.path).map_err(|e| io_error(&f.path, e))?;
+        let mut reader = std::io::BufReader::new(reader);
+        let mut hours: BTreeMap<i64, Vec<u8>> = BTreeMap::new();
+        let mut untimed: Vec<u8> = Vec::new();
+        let mut line = Vec::new();
+        let mut first = true;
+        loop {
+            line.clear();
+            let n = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| io_error(&f.path, e))?;
+            if n == 0 {
+                break;
+            }
+            let body = if first {
+                line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line)
+            } else {
+                &line[..]
+            };
+            first = false;
+            let target = match line_seconds(body) {
+                Some(s) => {
+                    span = Some(span.map_or((s, s), |(a, b)| (a.min(s), b.max(s))));
+                    hours.entry(s.div_euclid(3600) * 3600).or_default()
+                }
+                None => &mut untimed,
+            };
+            target.extend_from_slice(body);
+            if !body.ends_with(b"\n") {
+                target.push(b'\n');
+            }
+        }
+        if !untimed.is_empty() {
+            // counted bad_time (or by their own fault) by ingest, in the file's first hour
+            let hour = hours
+                .keys()
+                .next()
+                .copied()
+                .unwrap_or_else(|| f.key.hour.timestamp());
+            let mut bytes = hours.remove(&hour).unwrap_or_default();
+            bytes.extend_from_slice(&untimed);
+            hours.insert(hour, bytes);
+        }
+        for (hour, bytes) in hours {
+            let dir = format!(
+                "{DEFAULT_CAPTURE_PREFIX}{}/{variant}/{}/",
+                cfg.endpoint,
+                hour_path(utc(hour))
+            );
+            // a unique name in its folder (two copied folders may hold the same file name)
+            let mut key = format!("{dir}{}", f.key.file);
+            let mut n = 1;
+            while keys.contains(&key) {
+                key = format!("{dir}{n}-{}", f.key.file);
+                n += 1;
+            }
+            let path = store.path_of(&key)?;
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
+            }
+            let mut out = std::fs::File::create(&path).map_err(|e| io_error(&path, e))?;
+            out.write_all(&bytes).map_err(|e| io_error(&path, e))?;
+            keys.insert(key);
+        }
+    }
+    Ok(Bucketed {
+        keys: keys.into_iter().collect(),
+        span,
+    })
+}
+
+/// Expands ground-truth files and folders (recursively, `.jsonl`) in path order.
+fn label_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CoreError> {
+    let mut files = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| io_error(p, e))?;
+        if meta.is_dir() {
+            walk(p, &mut files)?;
+        } else {
+            files.push(p.clone());
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+/// The configuration the job runs with in the temporary store (module docs): prefixes of
+/// the temporary layout, and a look-back of at least `span_hours`.
+fn job_config(mut cfg: MonitorConfig, span_hours: u32) -> MonitorConfig {
+    cfg.baseline_prefix = format!("baselines/{}", cfg.name);
+    cfg.capture_prefix = DEFAULT_CAPTURE_PREFIX.into();
+    if let Some(m) = cfg.model_quality.as_mut() {
+        m.ground_truth_prefix = None;
+        m.lookback_hours = m.lookback_hours.max(span_hours);
+    }
+    if let Some(b) = cfg.bias.as_mut() {
+        b.ground_truth_prefix = None;
+        b.analysis_config_key = None;
+        b.lookback_hours = b.lookback_hours.max(span_hours);
+    }
+    if let Some(x) = cfg.explainability.as_mut() {
+        x.analysis_config_key = None;
+    }
+    cfg
+}
+
+/// Copies the files of the baseline directory (not its subfolders) under the monitor's
+/// baseline prefix; without one, a model-quality job gets constraints without thresholds.
+async fn put_baseline(
+    store: &LocalStore,
+    cfg: &MonitorConfig,
+    dir: Option<&Path>,
+) -> Result<(), CoreError> {
+    let Some(dir) = dir else {
+        let Some(m) = cfg.model_quality.as_ref() else {
+            return Err(job_error(
+                "--baseline",
+                "",
+                format!(
+                    "a {:?} job needs its baseline directory (only a ModelQuality job runs without)",
+                    cfg.kind
+                ),
+            ));
+        };
+        let empty = format!(
+            "{{\"version\": 0.0, \"{}\": {{}}}}",
+            m.quality.problem_type.constraints_key()
+        );
+        return store.put(&cfg.constraints_key(), empty.into_bytes()).await;
+    };
+    let entries = std::fs::read_dir(dir).map_err(|e| io_error(dir, e))?;
+    for entry in entries {
+        let path = entry.map_err(|e| io_error(dir, e))?.path();
+        if !path.is_file() {
+            continue;
+        }
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let bytes = std::fs::read(&path).map_err(|e| io_error(&path, e))?;
+        store
+            .put(
+                &crate::layout::baseline_file_key(&cfg.baseline_prefix, name),
+                bytes,
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Runs `job` as one window spanning its records, over a temporary local store (module
+/// docs); Kernel SHAP explainers reach their models through `invokers`.
+///
+/// The output holds the files the tick wrote for the window (named without their report
+/// folder: `statistics.json` or `analysis.json`, `constraint_violations.json`,
+/// `execution.json`, whose `report_prefix` is the temporary store's) and
+/// [`METRICS_FILE`]. A model-quality job without a baseline has no
+/// `constraint_violations.json`.
+///
+/// # Errors
+/// [`CoreError::Config`] for a missing baseline (any kind but model quality), a job without
+/// capture files, or a monitor part of ingest or merge rejected (the reason named); the
+/// errors of reading the files; the store's errors.
+pub async fn run_job<F: InvokerFactory + ?Sized>(
+    job: &OneShotJob<'_>,
+    invokers: &F,
+) -> Result<OneShotOutput, CoreError> {
+    let temp = tempfile::tempdir().map_err(|e| io_error(Path::new("temporary directory"), e))?;
+    let store = LocalStore::new(temp.path());
+    let labels = label_files(job.ground_truth)?;
+    if !labels.is_empty() && !job.config.kind.joins_ground_truth() {
+        return Err(job_error(
+            "--ground-truth",
+            &labels[0].display().to_string(),
+            format!("a {:?} monitor joins no labels", job.config.kind),
+        ));
+    }
+
+    // 1. captures, bucketed by hour; the window spans them (whole minutes)
+    let bucketed = bucket_captures(&store, &job.config, job.captures)?;
+    let Some((first, last)) = bucketed.span else {
+        return Err(job_error(
+            "--captures",
+            &format!("{} file(s)", job.captures.len()),
+            "no capture record with a readable eventMetadata.inferenceTime",
+        ));
+    };
+    let window = Window::new(
+        utc(first.div_euclid(60) * 60),
+        utc(last.div_euclid(60) * 60 + 60),
+    );
+    let last_hour = hour_floor(utc(last));
+    let span_hours =
+        u32::try_from((last_hour - hour_floor(utc(first))).num_hours() + 1).unwrap_or(u32::MAX);
+
+    // 2. the monitor and its baseline
+    let cfg = job_config(job.config.clone(), span_hours);
+    put_baseline(&store, &cfg, job.baseline).await?;
+    save_monitor(&store, &cfg).await?;
+
+    // 3. capture ingest, as the Lambda does it for each object
+    let summary = ingest::run(&store, &bucketed.keys).await?;
+    if let Some(f) = summary.objects.iter().flat_map(|o| &o.failed).next() {
+        return Err(job_error("ingest", &f.monitor, f.reason.clone()));
+    }
+    if let Some(reason) = summary.objects.iter().find_map(|o| o.ignored.clone()) {
+        return Err(job_error("ingest", &cfg.name, reason));
+    }
+
+    // 4. ground-truth merge, every label file at the last hour of the data
+    let gt_prefix = default_ground_truth_prefix(&cfg.endpoint);
+    let mut gt_keys = Vec::with_capacity(labels.len());
+    for (i, path) in labels.iter().enumerate() {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let key = format!("{gt_prefix}{}/{i:05}-{name}", hour_path(last_hour));
+        let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+        store.put(&key, bytes).await?;
+        gt_keys.push(key);
+    }
+    if !gt_keys.is_empty() {
+        let merged = ground_truth::run(&store, &gt_keys, window.end).await?;
+        if let Some(f) = merged.failed.first() {
+            return Err(job_error("ground truth", &f.key, f.reason.clone()));
+        }
+    }
+
+    // 5. the window, evaluated by the capability as the tick does
+    let metrics = MemoryMetricSink::new();
+    let ports = Ports {
+        store: &store,
+        metrics: &metrics,
+        invokers,
+    };
+    let execution: Execution = capability_for(cfg.kind)
+        .evaluate(ports, &cfg, window)
+        .await?;
+    let mut files = Vec::new();
+    for key in store.list(&execution.report_prefix).await? {
+        let name = key[execution.report_prefix.len()..].to_owned();
+        if job.baseline.is_none() && name == VIOLATIONS_FILE {
+            continue;
+        }
+        files.push((name, store.get(&key).await?));
+    }
+    if cfg.publish_metrics && !metrics.data().is_empty() {
+        files.push((METRICS_FILE.into(), byoc_jsonl(&metrics.data())?));
+    }
+    Ok(OneShotOutput { execution, files })
+}
