@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::formats::capture::{
-    BadRecord, BadRecordKind, BadRecords, PayloadReader, RecordReader, WarnBudget,
+    Attribute, BadRecord, BadRecordKind, BadRecords, PayloadReader, RecordReader, WarnBudget,
 };
 use crate::formats::number;
 use crate::layout::CaptureKey;
@@ -153,8 +153,20 @@ pub struct Prediction {
     pub probability: Option<f64>,
     /// production variant
     pub variant: String,
-    /// the raw `captureData.endpointOutput` object, as written in the capture line
-    pub output: RawJson,
+    /// the raw `captureData.endpointOutput` object, as written in the capture line; on
+    /// instance 0 of a request only (`None` on the others)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<RawJson>,
+    /// the raw `captureData.endpointInput` object, as written (instance 0 only; absent in
+    /// indexes written before merged records carried it)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<RawJson>,
+    /// this instance's position in its request (0-based)
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub instance: u32,
+    /// how many instances the request holds (1 for a single-instance request)
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub instances: u32,
     /// facet / group values read from the endpoint input (see `facet_attributes`)
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub facets: std::collections::BTreeMap<String, String>,
@@ -162,6 +174,18 @@ pub struct Prediction {
     /// when some input value is not numeric
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features: Option<Vec<f64>>,
+}
+
+fn is_zero(x: &u32) -> bool {
+    *x == 0
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(x: &u32) -> bool {
+    *x == 1
 }
 
 /// The prediction index of one capture object.
@@ -230,7 +254,8 @@ impl PredictionReader {
         self.record.held_bytes() + self.payload.held_bytes()
     }
 
-    /// Extracts the prediction of one capture line.
+    /// Extracts the prediction of one capture line: its first instance (a request with
+    /// several instances gives several: [`Self::predictions`]).
     ///
     /// # Errors
     /// [`PredictionError::Bad`] with the kind and the field; [`PredictionError::Shadow`]
@@ -241,7 +266,51 @@ impl PredictionReader {
         attrs: &PredictionAttributes,
         variant: &str,
     ) -> Result<Prediction, PredictionError> {
+        let mut first = None;
+        self.predictions(line, attrs, variant, |p| {
+            if first.is_none() {
+                first = Some(p);
+            }
+        })?;
+        first.ok_or_else(|| {
+            PredictionError::Bad(
+                BadRecordKind::BadPayload,
+                "no instance in endpointOutput".into(),
+            )
+        })
+    }
+
+    /// Extracts one prediction per instance of one capture line and hands each to `emit`
+    /// in instance order; returns how many.
+    ///
+    /// The instances are those of the probability attribute (else the inference attribute)
+    /// in `endpointOutput` ([`crate::formats::capture::Attribute`]: CSV lines, a `[*]`
+    /// projection such as `predictions[*].score`, JSON Lines documents, the elements of an
+    /// `instances` / `predictions` array for a column index). With several instances, every
+    /// other attribute (the inference attribute, each facet) must give as many values, and
+    /// instance `i` gets the join key [`instance_key`]`(key, i)`; the raw sides are kept on
+    /// instance 0 only, so a request is stored once however many instances it has. With one
+    /// instance, each attribute's first value is used (a CSV input of several lines answered
+    /// by one score reads its facets from the first line, as before).
+    ///
+    /// Memory: the values of one line's instances, released when the line is done.
+    ///
+    /// # Errors
+    /// [`PredictionError::Bad`] with the kind and the field (nothing is emitted);
+    /// [`PredictionError::Shadow`] for a shadow-variant record.
+    // Why it is long: one pass reads the envelope, then both payloads' attributes per instance
+    // and builds the predictions; the checks each name their field, in the order of the record.
+    pub fn predictions(
+        &mut self,
+        line: &[u8],
+        attrs: &PredictionAttributes,
+        variant: &str,
+        mut emit: impl FnMut(Prediction),
+    ) -> Result<usize, PredictionError> {
         let bad = |k, m: String| PredictionError::Bad(k, m);
+        let parse_attr = |a: &str| {
+            Attribute::parse(a).map_err(|e| bad(BadRecordKind::BadPayload, e.to_string()))
+        };
         let payloads = &mut self.payload;
         let rec = self.record.read(line)?;
         if !rec.has_metadata {
@@ -261,8 +330,75 @@ impl PredictionReader {
         })?;
         let time = crate::formats::capture::inference_seconds(&inference_time)
             .map_err(|e| bad(BadRecordKind::BadTime, e.to_string()))?;
-        let mut facets = std::collections::BTreeMap::new();
-        let mut features = None;
+        let output = rec.output.ok_or_else(|| {
+            bad(
+                BadRecordKind::MissingField,
+                "captureData.endpointOutput".into(),
+            )
+        })?;
+        let out_payload = output.payload?;
+        // 1. the instances of the output: the probability (else the predicted label)
+        let values_of = |payloads: &mut PayloadReader,
+                         payload,
+                         name: &str,
+                         a: &str,
+                         side: &str|
+         -> Result<Vec<Option<String>>, PredictionError> {
+            let attribute = parse_attr(a)?;
+            let mut values = Vec::new();
+            payloads
+                .instance_values(payload, &attribute, |v| values.push(v))
+                .map_err(|e| bad(BadRecordKind::BadPayload, format!("{side}: {e}")))?;
+            if values.is_empty() {
+                return Err(bad(
+                    BadRecordKind::BadPayload,
+                    format!("{name} attribute {a:?} not in {side}"),
+                ));
+            }
+            Ok(values)
+        };
+        let probabilities = match &attrs.probability_attribute {
+            Some(a) => Some(values_of(
+                payloads,
+                out_payload,
+                "probability",
+                a,
+                "endpointOutput",
+            )?),
+            None => None,
+        };
+        let labels = match &attrs.inference_attribute {
+            Some(a) => Some(values_of(
+                payloads,
+                out_payload,
+                "inference",
+                a,
+                "endpointOutput",
+            )?),
+            None => None,
+        };
+        let n = probabilities
+            .as_ref()
+            .or(labels.as_ref())
+            .map_or(1, Vec::len);
+        let same_count = |name: &str, a: &str, got: usize, side: &str| {
+            if n > 1 && got != n {
+                Err(bad(
+                    BadRecordKind::BadPayload,
+                    format!(
+                        "{name} attribute {a:?} gives {got} values in {side} for a request of {n} instances"
+                    ),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        if let (Some(l), Some(a)) = (&labels, &attrs.inference_attribute) {
+            same_count("inference", a, l.len(), "endpointOutput")?;
+        }
+        // 2. facets and features of the input, per instance
+        let mut facet_values: Vec<(&String, Vec<Option<String>>)> = Vec::new();
+        let mut features: Vec<Option<Vec<f64>>> = Vec::new();
         if !attrs.facet_attributes.is_empty() || attrs.keep_input_features {
             let input = rec.input.ok_or_else(|| {
                 bad(
@@ -271,32 +407,43 @@ impl PredictionReader {
                 )
             })?;
             let payload = input.payload?;
-            for (name, attribute) in &attrs.facet_attributes {
-                if let Some(v) = payloads.attribute(payload, attribute) {
-                    facets.insert(name.clone(), v);
-                }
+            for (name, a) in &attrs.facet_attributes {
+                let attribute = parse_attr(a)?;
+                let mut values = Vec::new();
+                payloads
+                    .instance_values(payload, &attribute, |v| values.push(v))
+                    .map_err(|e| bad(BadRecordKind::BadPayload, format!("endpointInput: {e}")))?;
+                same_count("facet", a, values.len(), "endpointInput")?;
+                facet_values.push((name, values));
             }
             if attrs.keep_input_features {
-                features = payloads.numbers(payload);
+                if n == 1 {
+                    features.push(payloads.numbers(payload));
+                } else {
+                    let got = payloads
+                        .instance_numbers(payload, |v| features.push(v))
+                        .map_err(|e| {
+                            bad(BadRecordKind::BadPayload, format!("endpointInput: {e}"))
+                        })?;
+                    if got != n {
+                        // rows that are not the instances: no feature vectors (FT skips them)
+                        features.clear();
+                    }
+                }
             }
         }
-        let output = rec.output.ok_or_else(|| {
-            bad(
-                BadRecordKind::MissingField,
-                "captureData.endpointOutput".into(),
-            )
-        })?;
-        let payload = output.payload?;
-        let probability = match &attrs.probability_attribute {
-            Some(a) => {
-                let raw = payloads.attribute(payload, a).ok_or_else(|| {
+        // 3. one prediction per instance
+        let mut probability_of = Vec::with_capacity(n);
+        if let (Some(values), Some(a)) = (&probabilities, &attrs.probability_attribute) {
+            for raw in values.iter().take(n) {
+                let raw = raw.as_deref().ok_or_else(|| {
                     bad(
                         BadRecordKind::BadPayload,
                         format!("probability attribute {a:?} not in endpointOutput"),
                     )
                 })?;
-                match number::parse(&raw) {
-                    Ok(Some(p)) => Some(p),
+                let p = match number::parse(raw) {
+                    Ok(Some(p)) => p,
                     Ok(None) => {
                         return Err(bad(
                             BadRecordKind::UnparsableNumber,
@@ -309,42 +456,86 @@ impl PredictionReader {
                             format!("probability (attribute {a:?}): {e}"),
                         ))
                     }
-                }
+                };
+                probability_of.push(p);
             }
-            None => None,
-        };
-        let label = match &attrs.inference_attribute {
-            Some(a) => Some(payloads.attribute(payload, a).ok_or_else(|| {
-                bad(
+        }
+        if let (Some(values), Some(a)) = (&labels, &attrs.inference_attribute) {
+            if values.iter().take(n).any(Option::is_none) {
+                return Err(bad(
                     BadRecordKind::BadPayload,
                     format!("inference attribute {a:?} not in endpointOutput"),
-                )
-            })?),
-            None => probability.map(|p| {
-                if p > attrs.probability_threshold {
-                    "1".to_string()
-                } else {
-                    "0".to_string()
-                }
-            }),
-        };
-        let output = RawJson::new(output.raw)
+                ));
+            }
+        }
+        let raw_output = RawJson::new(output.raw)
             .map_err(|e| bad(BadRecordKind::InvalidJson, format!("endpointOutput: {e}")))?;
+        let raw_input = match rec.input_raw {
+            Some(raw) => Some(
+                RawJson::new(raw)
+                    .map_err(|e| bad(BadRecordKind::InvalidJson, format!("endpointInput: {e}")))?,
+            ),
+            None => None,
+        };
         let event_id = event_id.into_owned();
         let inference_id = rec.inference_id.map(std::borrow::Cow::into_owned);
-        Ok(Prediction {
-            key: inference_id.clone().unwrap_or_else(|| event_id.clone()),
-            event_id,
-            inference_id,
-            inference_time: inference_time.into_owned(),
-            time,
-            label,
-            probability,
-            variant: variant.to_string(),
-            output,
-            facets,
-            features,
-        })
+        let request_key = inference_id.clone().unwrap_or_else(|| event_id.clone());
+        let inference_time = inference_time.into_owned();
+        let (mut raw_output, mut raw_input) = (Some(raw_output), raw_input);
+        for i in 0..n {
+            let probability = probability_of.get(i).copied();
+            let label = match &labels {
+                Some(values) => values.get(i).cloned().flatten(),
+                None => probability.map(|p| {
+                    if p > attrs.probability_threshold {
+                        "1".to_string()
+                    } else {
+                        "0".to_string()
+                    }
+                }),
+            };
+            let facets = facet_values
+                .iter()
+                .filter_map(|(name, values)| {
+                    values
+                        .get(i)
+                        .cloned()
+                        .flatten()
+                        .map(|v| ((*name).clone(), v))
+                })
+                .collect();
+            emit(Prediction {
+                key: instance_key(&request_key, i, n),
+                event_id: event_id.clone(),
+                inference_id: inference_id.clone(),
+                inference_time: inference_time.clone(),
+                time,
+                label,
+                probability,
+                variant: variant.to_string(),
+                output: raw_output.take(),
+                input: raw_input.take(),
+                instance: u32::try_from(i).unwrap_or(u32::MAX),
+                instances: u32::try_from(n).unwrap_or(u32::MAX),
+                facets,
+                features: features.get(i).cloned().flatten(),
+            });
+        }
+        Ok(n)
+    }
+}
+
+/// The join key of instance `i` (0-based) of a request of `n` instances whose key is `key`
+/// (its `inferenceId`, else its `eventId`): `key` itself when the request has one instance
+/// (so single-instance data joins as it always did), else `"{key}#{i}"`: `abc#0`, `abc#1`, …
+/// The same rule numbers the labels of a ground-truth record and the records the
+/// attribution monitor samples.
+#[must_use]
+pub fn instance_key(key: &str, i: usize, n: usize) -> String {
+    if n <= 1 {
+        key.to_owned()
+    } else {
+        format!("{key}#{i}")
     }
 }
 
@@ -392,8 +583,53 @@ struct GtMeta {
 
 /// Parses one ground-truth line: `{"groundTruthData": {"data": "1", "encoding": "CSV"},
 /// "eventMetadata": {"eventId": "…"}, "eventVersion": "0"}`. `JSON` encoding with a
-/// `{"label": v}` object (seen in SageMaker's merged files) is accepted too.
+/// `{"label": v}` object (seen in SageMaker's merged files) is accepted too. A record with
+/// several instances gives its first label ([`parse_labels`] gives them all).
+///
+/// # Errors
+/// As [`parse_labels`].
 pub fn parse_label(line: &[u8]) -> Result<Label, (BadRecordKind, String)> {
+    let record = parse_labels(line, None)?;
+    record.labels.into_iter().next().ok_or((
+        BadRecordKind::BadPayload,
+        "groundTruthData.data has no label".into(),
+    ))
+}
+
+/// One ground-truth record: the labels of its request's instances.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelRecord {
+    /// `eventMetadata.eventId`: the request's join key
+    pub key: String,
+    /// one label per instance that has one, keyed by [`instance_key`]
+    pub labels: Vec<Label>,
+    /// how many instances the record holds (with or without a label)
+    pub instances: usize,
+    /// `groundTruthData.data` as written (a string, or other JSON as its text)
+    pub data: String,
+    /// `groundTruthData.encoding` (default `CSV`)
+    pub encoding: String,
+}
+
+/// Parses one ground-truth line into the labels of its instances.
+///
+/// Where the labels are (`attribute`, the monitor's `ground_truth_attribute`):
+/// * `None`: CSV data gives the first column of each non-empty line; JSON data its
+///   `label` member or the scalar itself (one instance);
+/// * a column (`"0"`): that column of each CSV line, or of each JSON instance;
+/// * a JSON pointer (`/label`): one label;
+/// * a JMESPath-style path: `instances[*].label` on `{"instances": [{"label": 0}, …]}`
+///   gives one label per element, instance `i` joined to the request's instance `i`
+///   ([`instance_key`]).
+///
+/// # Errors
+/// The kind of bad record and a message naming the field: not UTF-8, not JSON, a missing
+/// field, an unsupported encoding, no label at all, or a label that reads as an unusable
+/// number (the whole record is refused).
+pub fn parse_labels(
+    line: &[u8],
+    attribute: Option<&Attribute>,
+) -> Result<LabelRecord, (BadRecordKind, String)> {
     let text = std::str::from_utf8(line)
         .map_err(|e| (BadRecordKind::NonUtf8, format!("byte {}", e.valid_up_to())))?;
     let rec: GroundTruthLine =
@@ -416,16 +652,35 @@ pub fn parse_label(line: &[u8]) -> Result<Label, (BadRecordKind, String)> {
         serde_json::Value::Bool(b) => Some(b.to_string()),
         _ => None,
     };
-    let label = match encoding.as_str() {
-        "CSV" => scalar(&data).map(|s| s.split(',').next().unwrap_or("").trim().to_string()),
+    let values: Vec<Option<String>> = match encoding.as_str() {
+        "CSV" => {
+            let text = scalar(&data).unwrap_or_default();
+            let column = match attribute {
+                None => 0,
+                Some(Attribute::Column(c)) => *c,
+                Some(_) => {
+                    return Err((
+                        BadRecordKind::BadPayload,
+                        "groundTruthData: a JSON path or pointer needs JSON ground truth".into(),
+                    ))
+                }
+            };
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| l.split(',').nth(column).map(|v| v.trim().to_string()))
+                .collect()
+        }
         "JSON" => {
             let v = match &data {
                 serde_json::Value::String(s) => serde_json::from_str(s).unwrap_or(data.clone()),
                 other => other.clone(),
             };
-            match &v {
-                serde_json::Value::Object(m) => m.get("label").and_then(scalar),
-                other => scalar(other),
+            match attribute {
+                Some(a) => a.values_in(&v),
+                None => vec![match &v {
+                    serde_json::Value::Object(m) => m.get("label").and_then(scalar),
+                    other => scalar(other),
+                }],
             }
         }
         other => {
@@ -434,22 +689,45 @@ pub fn parse_label(line: &[u8]) -> Result<Label, (BadRecordKind, String)> {
                 format!("groundTruthData.encoding {other:?}"),
             ))
         }
+    };
+    let n = values.len();
+    let mut labels = Vec::with_capacity(n);
+    for (i, label) in values.into_iter().enumerate() {
+        let Some(label) = label.filter(|l| !l.is_empty()) else {
+            continue;
+        };
+        // A label that reads as a number must be a usable one (formats::number): a
+        // regression label `1e200` or `inf` would otherwise overflow the model-quality
+        // state. A class label spelled `inf` or `NaN` is refused the same way (Rust reads
+        // both as numbers).
+        number::parse(&label).map_err(|e| {
+            (
+                BadRecordKind::from(&e),
+                format!("groundTruthData.data (eventId {key:?}): {e}"),
+            )
+        })?;
+        labels.push(Label {
+            key: instance_key(&key, i, n),
+            label,
+        });
     }
-    .filter(|l| !l.is_empty())
-    .ok_or((
-        BadRecordKind::BadPayload,
-        "groundTruthData.data has no label".into(),
-    ))?;
-    // A label that reads as a number must be a usable one (formats::number): a regression
-    // label `1e200` or `inf` would otherwise overflow the model-quality state. A class
-    // label spelled `inf` or `NaN` is refused the same way (Rust reads both as numbers).
-    number::parse(&label).map_err(|e| {
-        (
-            BadRecordKind::from(&e),
-            format!("groundTruthData.data (eventId {key:?}): {e}"),
-        )
-    })?;
-    Ok(Label { key, label })
+    if labels.is_empty() {
+        return Err((
+            BadRecordKind::BadPayload,
+            "groundTruthData.data has no label".into(),
+        ));
+    }
+    let data = match data {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    };
+    Ok(LabelRecord {
+        key,
+        labels,
+        instances: n,
+        data,
+        encoding,
+    })
 }
 
 /// Bytes an [`Indexer`] buffers before writing to its spill file.
@@ -554,29 +832,54 @@ impl<'a> Indexer<'a> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return;
         }
-        let result = self
-            .reader
-            .prediction(bytes, self.attrs, &self.variant)
-            .and_then(|p| {
+        // The instances of a request are written as they are built; the time is checked
+        // on the first (all of a request's instances share it) before anything is written.
+        let Indexer {
+            attrs,
+            variant,
+            reader,
+            spill,
+            error,
+            records,
+            minutes,
+            times,
+            ..
+        } = self;
+        let mut time_error = None;
+        let result = reader.predictions(bytes, attrs, variant, |p| {
+            if time_error.is_some() {
+                return;
+            }
+            if p.instance == 0 {
                 // the same hours as the other consumers (formats::capture::time)
-                match self.times.check(&p.inference_time, p.time) {
-                    Ok(()) => Ok(p),
-                    Err(e) => Err(PredictionError::Bad(BadRecordKind::BadTime, e.to_string())),
+                if let Err(e) = times.check(&p.inference_time, p.time) {
+                    time_error = Some(e.to_string());
+                    return;
                 }
-            });
-        self.reader.release();
-        match result {
-            Ok(p) => {
-                let first = self.records == 0;
-                self.records += 1;
-                self.minutes.insert(p.time.div_euclid(60));
-                self.write(|w| {
+            }
+            let first = *records == 0;
+            *records += 1;
+            minutes.insert(p.time.div_euclid(60));
+            if let Some(w) = spill.as_mut() {
+                let written = (|| {
                     if !first {
                         w.write_all(b",")?;
                     }
-                    serde_json::to_writer(w, &p).map_err(std::io::Error::from)
-                });
+                    serde_json::to_writer(&mut *w, &p).map_err(std::io::Error::from)
+                })();
+                if let Err(e) = written {
+                    *error = Some(e);
+                    *spill = None;
+                }
             }
+        });
+        let result = match (result, time_error) {
+            (Ok(_), Some(message)) => Err(PredictionError::Bad(BadRecordKind::BadTime, message)),
+            (other, _) => other,
+        };
+        self.reader.release();
+        match result {
+            Ok(_) => {}
             Err(PredictionError::Shadow) => {}
             Err(PredictionError::Bad(kind, message)) => {
                 if self.warnings.take() {
@@ -795,6 +1098,7 @@ mod tests {
             PayloadReader::new().numbers(crate::formats::capture::Payload {
                 text,
                 json: kind == "json",
+                lines: false,
             })
         };
         assert_eq!(numeric_inputs("1,2.5", "csv"), Some(vec![1.0, 2.5]));
@@ -897,7 +1201,7 @@ mod tests {
         );
         assert_eq!(read_back(&out), expected);
         // the raw endpointOutput is kept as written
-        assert!(CSV_LINE.contains(expected.predictions[0].output.get()));
+        assert!(CSV_LINE.contains(expected.predictions[0].output.as_ref().unwrap().get()));
     }
 
     /// Version 1 indexes (output re-serialised by serde) still read.
@@ -911,7 +1215,7 @@ mod tests {
         let index = PredictionIndex::from_json("k", v1);
         let index = index.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
-            index.predictions[0].output.get(),
+            index.predictions[0].output.as_ref().unwrap().get(),
             r#"{"data":"0.7","encoding":"CSV"}"#
         );
         let v3 = String::from_utf8_lossy(v1).replace("\"version\":1", "\"version\":3");
