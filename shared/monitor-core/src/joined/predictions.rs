@@ -1303,4 +1303,232 @@ mod tests {
         assert_eq!(out.records, 1, "{:?}", out.bad_records);
         assert_eq!(read_back(&out).predictions[0].probability, Some(0.25));
     }
+
+    // ---- issue 12 item 2: one prediction per instance ----
+
+    /// A capture line of request `req` with the given sides (content type, data, encoding).
+    fn request(input: (&str, &str, &str), output: (&str, &str, &str)) -> String {
+        let side = |(ct, data, enc): (&str, &str, &str), mode: &str| serde_json::json!({"observedContentType": ct, "mode": mode, "data": data, "encoding": enc});
+        serde_json::json!({
+            "captureData": {"endpointInput": side(input, "INPUT"), "endpointOutput": side(output, "OUTPUT")},
+            "eventMetadata": {"eventId": "e1", "inferenceId": "req", "inferenceTime": "2021-02-05T17:23:35Z"},
+            "eventVersion": "0"
+        })
+        .to_string()
+    }
+
+    fn all(line: &str, attrs: &PredictionAttributes) -> Result<Vec<Prediction>, PredictionError> {
+        let mut out = Vec::new();
+        let n = PredictionReader::new(attrs)
+            .predictions(line.as_bytes(), attrs, "v", |p| out.push(p))?;
+        assert_eq!(n, out.len());
+        Ok(out)
+    }
+
+    fn sagemaker_attrs() -> PredictionAttributes {
+        PredictionAttributes {
+            probability_attribute: Some("predictions[*].score".into()),
+            inference_attribute: Some("predictions[*].predicted_label".into()),
+            facet_attributes: [("sex".to_string(), "1".to_string())].into(),
+            ..PredictionAttributes::default()
+        }
+    }
+
+    /// SageMaker's XGBoost / Clarify JSON layout: `{"instances": [...]}` answered by
+    /// `{"predictions": [{"score", "predicted_label"}, ...]}` is one prediction per instance,
+    /// keyed `req#i`, each with its own facet; the raw sides are kept once, on instance 0.
+    #[test]
+    fn a_json_request_of_three_instances_is_three_predictions() {
+        let input = r#"{"instances": [{"features": [30, "f"]}, {"features": [41, "m"]}, {"features": [52, "f"]}]}"#;
+        let output = r#"{"predictions": [{"score": 0.8, "predicted_label": 1}, {"score": 0.3, "predicted_label": 0}, {"score": 0.6, "predicted_label": 1}]}"#;
+        let line = request(
+            ("application/json", input, "JSON"),
+            ("application/json", output, "JSON"),
+        );
+        let ps = all(&line, &sagemaker_attrs()).unwrap();
+        let keys: Vec<&str> = ps.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["req#0", "req#1", "req#2"]);
+        let probs: Vec<Option<f64>> = ps.iter().map(|p| p.probability).collect();
+        assert_eq!(probs, [Some(0.8), Some(0.3), Some(0.6)]);
+        let labels: Vec<Option<&str>> = ps.iter().map(|p| p.label.as_deref()).collect();
+        assert_eq!(labels, [Some("1"), Some("0"), Some("1")]);
+        let sex: Vec<&str> = ps.iter().map(|p| p.facets["sex"].as_str()).collect();
+        assert_eq!(sex, ["f", "m", "f"]);
+        assert!(ps
+            .iter()
+            .all(|p| p.instances == 3 && p.inference_id.as_deref() == Some("req")));
+        assert_eq!(ps.iter().map(|p| p.instance).collect::<Vec<_>>(), [0, 1, 2]);
+        // the sides are stored once per request
+        assert!(line.contains(ps[0].output.as_ref().unwrap().get()));
+        assert!(line.contains(ps[0].input.as_ref().unwrap().get()));
+        assert!(ps[1..]
+            .iter()
+            .all(|p| p.output.is_none() && p.input.is_none()));
+    }
+
+    /// A CSV payload of several rows: one prediction per row, with its own input features.
+    #[test]
+    fn a_csv_request_of_three_rows_is_three_predictions() {
+        let line = request(
+            ("text/csv", "1,2\n3,4\n5,6\n", "CSV"),
+            ("text/csv", "0.9\n0.2\n0.7", "CSV"),
+        );
+        let attrs = PredictionAttributes {
+            keep_input_features: true,
+            ..PredictionAttributes::default()
+        };
+        let ps = all(&line, &attrs).unwrap();
+        assert_eq!(ps.len(), 3);
+        // labels by the threshold 0.5: 0.9 → 1, 0.2 → 0, 0.7 → 1
+        let labels: Vec<Option<&str>> = ps.iter().map(|p| p.label.as_deref()).collect();
+        assert_eq!(labels, [Some("1"), Some("0"), Some("1")]);
+        let features: Vec<Option<Vec<f64>>> = ps.iter().map(|p| p.features.clone()).collect();
+        assert_eq!(
+            features,
+            [
+                Some(vec![1.0, 2.0]),
+                Some(vec![3.0, 4.0]),
+                Some(vec![5.0, 6.0])
+            ]
+        );
+        assert_eq!(ps[2].key, "req#2");
+    }
+
+    /// JSON Lines: one document per instance.
+    #[test]
+    fn a_json_lines_response_is_one_prediction_per_document() {
+        let line = request(
+            ("application/jsonlines", "{\"x\":1}\n{\"x\":2}\n", "JSON"),
+            (
+                "application/jsonlines",
+                "{\"score\":0.9}\n{\"score\":0.1}\n",
+                "JSON",
+            ),
+        );
+        let attrs = PredictionAttributes {
+            probability_attribute: Some("score".into()),
+            facet_attributes: [("x".to_string(), "/x".to_string())].into(),
+            ..PredictionAttributes::default()
+        };
+        let ps = all(&line, &attrs).unwrap();
+        let got: Vec<(&str, Option<f64>, &str)> = ps
+            .iter()
+            .map(|p| (p.key.as_str(), p.probability, p.facets["x"].as_str()))
+            .collect();
+        assert_eq!(got, [("req#0", Some(0.9), "1"), ("req#1", Some(0.1), "2")]);
+    }
+
+    /// A request of one instance keeps its key (data captured before still joins), whatever
+    /// the layout; attributes that disagree on the number of instances are a bad record that
+    /// names them.
+    #[test]
+    fn single_instance_keys_are_unchanged_and_counts_must_agree() {
+        let one = request(
+            (
+                "application/json",
+                r#"{"instances": [{"features": [30, "f"]}]}"#,
+                "JSON",
+            ),
+            (
+                "application/json",
+                r#"{"predictions": [{"score": 0.8, "predicted_label": 1}]}"#,
+                "JSON",
+            ),
+        );
+        let ps = all(&one, &sagemaker_attrs()).unwrap();
+        assert_eq!(ps.len(), 1);
+        assert_eq!((ps[0].key.as_str(), ps[0].instances), ("req", 1));
+        let mismatch = request(
+            (
+                "application/json",
+                r#"{"instances": [{"features": [30, "f"]}, {"features": [41, "m"]}]}"#,
+                "JSON",
+            ),
+            (
+                "application/json",
+                r#"{"predictions": [{"score": 0.8, "predicted_label": 1}, {"score": 0.3, "predicted_label": 0}, {"score": 0.6, "predicted_label": 1}]}"#,
+                "JSON",
+            ),
+        );
+        match all(&mismatch, &sagemaker_attrs()) {
+            Err(PredictionError::Bad(BadRecordKind::BadPayload, m)) => assert!(
+                m.contains("facet attribute \"1\" gives 2 values") && m.contains("3 instances"),
+                "{m}"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A request of 334 instances (the largest real record of issue 12) is streamed into the
+    /// index: 334 predictions, the raw sides once, and the buffers as bounded as for one.
+    #[test]
+    fn a_request_of_334_instances_is_indexed_with_bounded_buffers() {
+        let n = 334;
+        let input: Vec<String> = (0..n)
+            .map(|i| format!("{{\"features\": [{i}, \"f\"]}}"))
+            .collect();
+        let output: Vec<String> = (0..n)
+            .map(|i| format!("{{\"score\": 0.{:03}, \"predicted_label\": {}}}", i, i % 2))
+            .collect();
+        let line = request(
+            (
+                "application/json",
+                &format!("{{\"instances\": [{}]}}", input.join(",")),
+                "JSON",
+            ),
+            (
+                "application/json",
+                &format!("{{\"predictions\": [{}]}}", output.join(",")),
+                "JSON",
+            ),
+        );
+        let attrs = sagemaker_attrs();
+        let mut ix = Indexer::new(&capture_key(), "x", &attrs);
+        ix.push(1, &Line::Ok(line.as_bytes()));
+        assert!(ix.reader_bytes() <= READER_BOUND, "{}", ix.reader_bytes());
+        assert!(ix.buffered_bytes() <= SPILL_BUFFER_BYTES);
+        let out = ix.finish().unwrap();
+        assert_eq!(out.records, n as u64);
+        let index = read_back(&out);
+        assert_eq!(index.predictions.len(), n);
+        assert_eq!(index.predictions[333].key, "req#333");
+        assert_eq!(index.predictions[333].probability, Some(0.333));
+        assert_eq!(index.predictions[333].label.as_deref(), Some("1"));
+        let with_sides = index
+            .predictions
+            .iter()
+            .filter(|p| p.output.is_some())
+            .count();
+        assert_eq!(with_sides, 1);
+    }
+
+    /// Ground truth of a request of several instances, selected by `instances[*].label`,
+    /// joins instance by instance; without the attribute the record has no label.
+    #[test]
+    fn labels_of_a_multi_instance_request() {
+        let line = br#"{"groundTruthData":{"data":"{\"instances\": [{\"label\": 1}, {\"label\": 0}, {\"label\": 1}]}","encoding":"JSON"},"eventMetadata":{"eventId":"req"},"eventVersion":"0"}"#;
+        let attribute = Attribute::parse("instances[*].label").unwrap();
+        let record = parse_labels(line, Some(&attribute)).unwrap();
+        let got: Vec<(&str, &str)> = record
+            .labels
+            .iter()
+            .map(|l| (l.key.as_str(), l.label.as_str()))
+            .collect();
+        assert_eq!(got, [("req#0", "1"), ("req#1", "0"), ("req#2", "1")]);
+        assert_eq!(record.instances, 3);
+        assert!(record.data.starts_with("{\"instances\""));
+        assert_eq!(
+            parse_labels(line, None).unwrap_err().0,
+            BadRecordKind::BadPayload
+        );
+        // CSV ground truth of several lines: one label per line
+        let csv = br#"{"groundTruthData":{"data":"1\n0\n","encoding":"CSV"},"eventMetadata":{"eventId":"req"},"eventVersion":"0"}"#;
+        let keys: Vec<String> = parse_labels(csv, None)
+            .unwrap()
+            .labels
+            .into_iter()
+            .map(|l| format!("{}={}", l.key, l.label))
+            .collect();
+        assert_eq!(keys, ["req#0=1", "req#1=0"]);
+    }
 }
