@@ -555,6 +555,75 @@ impl PayloadReader {
     }
 }
 
+impl PayloadReader {
+    /// What a payload holds, in a few words for a log line: `CSV, 1 line of 3 columns`,
+    /// `a JSON object with members "score", "predicted_label"`, `a JSON array of 4 values`
+    /// (the first [`DESCRIBED_MEMBERS`] member names, then how many more).
+    pub fn describe(&mut self, payload: Payload<'_>) -> String {
+        if !payload.json {
+            let lines: Vec<&str> = csv_lines(payload.text).take(2).collect();
+            let total = csv_lines(payload.text).count();
+            let columns = lines.first().map_or(0, |l| l.split(',').count());
+            return format!(
+                "CSV, {total} line{} of {columns} column{}{}",
+                if total == 1 { "" } else { "s" },
+                if columns == 1 { "" } else { "s" },
+                if total > 1 { " (first line)" } else { "" }
+            );
+        }
+        let text = payload.text;
+        let mut walk = Walk::new(text);
+        let root = match walk.root() {
+            Ok(root) => root,
+            Err(e) if payload.lines => return format!("JSON Lines ({e})"),
+            Err(e) => return format!("not one JSON document ({e})"),
+        };
+        match root.kind {
+            Kind::Object => {
+                let mut names = Vec::new();
+                let mut count = 0usize;
+                let probe = Walk::new(text);
+                let _ = walk.members(root, |k, _| {
+                    count += 1;
+                    if names.len() < DESCRIBED_MEMBERS {
+                        let mut name = String::new();
+                        json::unescape_into(probe.raw(k), &mut name);
+                        names.push(format!("{name:?}"));
+                    }
+                    true
+                });
+                let more = count.saturating_sub(names.len());
+                format!(
+                    "a JSON object with {count} member{}{}{}{}",
+                    if count == 1 { "" } else { "s" },
+                    if names.is_empty() { "" } else { " " },
+                    names.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                )
+            }
+            Kind::Array => {
+                let mut count = 0usize;
+                let _ = walk.elements(root, |_, _| {
+                    count += 1;
+                    true
+                });
+                format!(
+                    "a JSON array of {count} value{}",
+                    if count == 1 { "" } else { "s" }
+                )
+            }
+            other => format!("a JSON scalar ({})", other.name()),
+        }
+    }
+}
+
+/// Member names [`PayloadReader::describe`] lists.
+pub const DESCRIBED_MEMBERS: usize = 12;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -721,6 +790,34 @@ mod tests {
         assert_eq!(
             Attribute::parse("label").unwrap().values_in(&flat),
             some(&["1"])
+        );
+    }
+
+    #[test]
+    fn payloads_are_described_for_a_log_line() {
+        let mut pr = PayloadReader::new();
+        let json = |text| Payload {
+            text,
+            json: true,
+            lines: false,
+        };
+        assert_eq!(
+            pr.describe(json(r#"{"predicted_label": 1, "score": 0.8}"#)),
+            r#"a JSON object with 2 members "predicted_label", "score""#
+        );
+        assert_eq!(pr.describe(json("[1, 2, 3]")), "a JSON array of 3 values");
+        let csv = Payload {
+            text: "1,2,3\n4,5,6\n",
+            json: false,
+            lines: false,
+        };
+        assert_eq!(pr.describe(csv), "CSV, 2 lines of 3 columns (first line)");
+        let wide: Vec<String> = (0..20).map(|i| format!("\"k{i}\": {i}")).collect();
+        let wide = format!("{{{}}}", wide.join(","));
+        let d = pr.describe(json(&wide));
+        assert!(
+            d.starts_with("a JSON object with 20 members \"k0\"") && d.ends_with("and 8 more"),
+            "{d}"
         );
     }
 }

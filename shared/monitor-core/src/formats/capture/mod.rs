@@ -84,7 +84,7 @@ mod parser;
 mod payload;
 mod record;
 
-pub use attribute::{Attribute, AttributeError, Step};
+pub use attribute::{Attribute, AttributeError, Step, DESCRIBED_MEMBERS};
 pub use error::{
     BadKind, BadRecord, BadRecordKind, BadRecords, CaptureError, WarnBudget, FIRST_LINES_KEPT,
     WARN_LINES_PER_OBJECT,
