@@ -1364,6 +1364,17 @@ mod tests {
         assert!(ps[1..]
             .iter()
             .all(|p| p.output.is_none() && p.input.is_none()));
+        // the same facet by a JMESPath-style path into each instance
+        let by_path = PredictionAttributes {
+            facet_attributes: [("sex".to_string(), "instances[*].features[1]".to_string())].into(),
+            ..sagemaker_attrs()
+        };
+        let sex: Vec<String> = all(&line, &by_path)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.facets["sex"].clone())
+            .collect();
+        assert_eq!(sex, ["f", "m", "f"]);
     }
 
     /// A CSV payload of several rows: one prediction per row, with its own input features.
