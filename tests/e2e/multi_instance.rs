@@ -288,3 +288,178 @@ async fn one_prediction_per_instance_joined_to_one_label_per_instance() {
         }
     }
 }
+
+// ---- feature attribution: one explained record per instance ------------------------------
+
+const XAI: &str = "xgb-xai";
+
+/// Record `i`: three features, each cycling through 0..9.
+fn xai_features(i: usize) -> [f64; 3] {
+    [
+        ((i * 13) % 10) as f64,
+        ((i * 7) % 10) as f64,
+        ((i * 3) % 10) as f64,
+    ]
+}
+
+/// Requests of `K` instances in SageMaker's `{"instances": [{"features": [..]}, ..]}`
+/// layout (`instances[*].features`) are explained instance by instance: a window holding the
+/// baseline's rows reproduces the baseline's global SHAP values, over one record per instance.
+#[tokio::test]
+async fn attributions_are_one_record_per_instance() {
+    use monitor_core::config::Explainer;
+    let coefficients = [("a", 3.0), ("b", 1.0), ("c", 0.2)]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    attributions_per_instance(Explainer::Linear {
+        intercept: 0.5,
+        coefficients,
+    })
+    .await;
+}
+
+/// The model's own attributions, one set per instance (`explanations[*].shap`).
+#[tokio::test]
+async fn captured_attributions_are_one_set_per_instance() {
+    use monitor_core::config::Explainer;
+    attributions_per_instance(Explainer::Captured {
+        pointer: "explanations[*].shap".into(),
+    })
+    .await;
+}
+
+async fn attributions_per_instance(explainer: monitor_core::config::Explainer) {
+    use monitor_core::attribution::{explainability_baseline, ExplainabilityConfig, ModelSpec};
+    use monitor_core::config::{ExplainabilitySettings, MonitorKind};
+    use monitor_core::execution::ExecutionStatus;
+    use monitor_core::formats::clarify::ExplainabilityAnalysis;
+
+    let w = [3.0, 1.0, 0.2];
+    let coefficients: std::collections::BTreeMap<String, f64> = ["a", "b", "c"]
+        .into_iter()
+        .zip(w)
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let n = 500;
+    let config = ExplainabilityConfig::from_json(
+        "analysis_config.json",
+        br#"{"version": "1.0", "headers": ["a", "b", "c"],
+             "methods": {"shap": {"num_samples": 100, "agg_method": "mean_abs", "seed": 7}},
+             "predictor": {"model_name": "xgb", "label_headers": ["score"]}}"#,
+    )
+    .unwrap();
+    let rows: Vec<Vec<f64>> = (0..n).map(|i| xai_features(i).to_vec()).collect();
+    let base = explainability_baseline(
+        &rows,
+        &config,
+        "analysis_config.json",
+        &ModelSpec::Linear {
+            intercept: 0.5,
+            coefficients,
+        },
+        None,
+    )
+    .unwrap();
+    let store = MemoryStore::new();
+    let mut cfg = MonitorConfig::from_json(
+        "xai.json",
+        format!(r#"{{"name": "{XAI}", "kind": "ModelExplainability", "endpoint": "{EP}", "baseline_prefix": "baselines/{XAI}", "explainability": {{"explainer": {{"captured": {{"pointer": "/x"}}}}}}}}"#).as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(cfg.kind, MonitorKind::ModelExplainability);
+    cfg.explainability = Some(ExplainabilitySettings {
+        explainer,
+        analysis_config_key: None,
+        ndcg_threshold: 0.9,
+    });
+    save_monitor(&store, &cfg).await.unwrap();
+    for (file, body) in [
+        ("analysis_config.json", base.config.to_json()),
+        ("analysis.json", base.analysis.to_json()),
+    ] {
+        store
+            .put(&format!("baselines/{XAI}/{file}"), body.into_bytes())
+            .await
+            .unwrap();
+    }
+    // the baseline's 500 rows as 100 requests of 5 instances; the output carries each
+    // instance's exact linear SHAP values w_j (x_j − 4.5) (every feature's baseline mean is 4.5)
+    let h3 = t("2026-11-01T03:00:00Z");
+    let body: String = (0..n / K)
+        .map(|r| {
+            let ids = r * K..(r + 1) * K;
+            let instances: Vec<Value> = ids
+                .clone()
+                .map(|i| json!({ "features": xai_features(i) }))
+                .collect();
+            let explanations: Vec<Value> = ids
+                .map(|i| {
+                    let x = xai_features(i);
+                    json!({"shap": {"a": w[0] * (x[0] - 4.5), "b": w[1] * (x[1] - 4.5), "c": w[2] * (x[2] - 4.5)}})
+                })
+                .collect();
+            capture_line(
+                &format!("x-{r}"),
+                h3 + Duration::seconds(r as i64),
+                side(
+                    "application/json",
+                    json!({ "instances": instances }).to_string(),
+                    "INPUT",
+                ),
+                side(
+                    "application/json",
+                    json!({ "explanations": explanations }).to_string(),
+                    "OUTPUT",
+                ),
+            )
+        })
+        .collect();
+    let key = format!("data-capture/{EP}/AllTraffic/2026/11/01/03/00-00-000-x.jsonl");
+    store.put(&key, body.into_bytes()).await.unwrap();
+    let s = ingest::run(&store, std::slice::from_ref(&key))
+        .await
+        .unwrap();
+    assert_eq!(s.objects[0].bad_records, 0);
+    let exec = tick::run(
+        &store,
+        &MemoryMetricSink::new(),
+        &LocalModels,
+        &TickRequest {
+            now: t("2026-11-01T04:05:00Z"),
+            monitor: Some(XAI.into()),
+            window_end: None,
+            stack: None,
+        },
+    )
+    .await
+    .unwrap()
+    .executions
+    .remove(0);
+    assert_eq!(
+        exec.status,
+        ExecutionStatus::Completed,
+        "{}",
+        exec.exit_message
+    );
+    assert_eq!(exec.records, n as u64);
+    let window = ExplainabilityAnalysis::from_json(
+        &store
+            .get(&format!("{}analysis.json", exec.report_prefix))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let values =
+        |a: &ExplainabilityAnalysis| a.labels().unwrap().into_iter().next().unwrap().1.values();
+    // linear SHAP: mean |w_j (x_j − 4.5)| = w_j · 2.5 for a feature cycling through 0..9
+    // (numpy: np.mean(np.abs(np.arange(10) - 4.5)) = 2.5), as in the baseline
+    let got = values(&window);
+    assert_eq!(got.len(), 3);
+    for ((f, v), w) in got.iter().zip(w) {
+        assert!((v - w * 2.5).abs() < 1e-12, "{f}: {v}");
+    }
+    for ((_, v), (_, b)) in got.iter().zip(values(&base.analysis)) {
+        assert!((v - b).abs() < 1e-12);
+    }
+}

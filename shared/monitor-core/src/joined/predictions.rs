@@ -1,12 +1,14 @@
 //! Predictions and ground truth for model quality: the compact prediction index that
 //! capture-ingest writes per capture object, and SageMaker's ground-truth records.
 //!
-//! The index keeps, per captured inference, what the join and the metrics need: the join
-//! key (`inferenceId` when present, else `eventId`, spec §2.1), the inference time, the
-//! predicted label and/or probability (from the monitor's inference / probability
-//! attribute: a CSV column index of the output payload, or a JSON pointer into it), the
-//! variant, and the raw `endpointOutput` object so matched records can be written back in
-//! SageMaker's merge layout (whose analyzer reads only `endpointOutput`, spec §2.2).
+//! The index keeps, per captured instance, what the join and the metrics need: the join
+//! key (`inferenceId` when present, else `eventId`, spec §2.1; instance `i` of a request of
+//! several: [`instance_key`]), the inference time, the predicted label and/or probability
+//! (from the monitor's inference / probability attribute: a CSV column index of the output
+//! payload, a JSON pointer into it, or a JMESPath-style path such as `predictions[*].score`,
+//! see [`crate::formats::capture::Attribute`]), the variant, and, once per request, the raw
+//! `endpointOutput` and `endpointInput` objects so matched records can be written back in
+//! SageMaker's merge layout (spec §2.2).
 
 use std::collections::BTreeSet;
 use std::io::{BufWriter, Write};

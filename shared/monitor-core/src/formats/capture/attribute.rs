@@ -621,6 +621,79 @@ impl PayloadReader {
     }
 }
 
+impl PayloadReader {
+    /// The numbers at `attribute` in a JSON payload, one vector per instance: a pointer
+    /// gives one (as [`PayloadReader::numbers_at`]); a path with `[*]`
+    /// (`explanations[*].shap`) one per projected element. Each is an object keyed by
+    /// `names` or an array of `names.len()` numbers.
+    ///
+    /// # Errors
+    /// The kind of bad record and a message naming the attribute and the offending value.
+    pub fn numbers_per_instance(
+        &mut self,
+        payload: Payload<'_>,
+        attribute: &Attribute,
+        names: &[String],
+        field: &'static str,
+    ) -> Result<Vec<Vec<f64>>, (super::BadRecordKind, String)> {
+        use super::BadRecordKind;
+        let Attribute::Path {
+            prefix,
+            wildcard,
+            suffix,
+        } = attribute
+        else {
+            let Attribute::Pointer(pointer) = attribute else {
+                return Err((
+                    BadRecordKind::BadPayload,
+                    format!("a column index does not address values in {field}"),
+                ));
+            };
+            return self
+                .numbers_at(payload, pointer, names, field)
+                .map(|v| vec![v]);
+        };
+        let not_json = |e: json::SyntaxError| {
+            (
+                BadRecordKind::BadPayload,
+                format!("{field} is not JSON: {e}"),
+            )
+        };
+        let text = payload.text;
+        let mut walk = Walk::new(text);
+        let root = walk.root().map_err(not_json)?;
+        let missing = || {
+            (
+                BadRecordKind::BadPayload,
+                format!("path {attribute:?} not in {field}"),
+            )
+        };
+        let found = follow(&mut walk, root, prefix, &mut self.key)
+            .map_err(not_json)?
+            .ok_or_else(missing)?;
+        if !*wildcard {
+            return self
+                .numbers_in(text, found, &format!("{attribute:?}"), names, field)
+                .map(|v| vec![v]);
+        }
+        let mut elements = Vec::new();
+        walk.elements(found, |_, e| {
+            elements.push(e);
+            true
+        })
+        .map_err(not_json)?;
+        let mut out = Vec::with_capacity(elements.len());
+        for e in elements {
+            let mut probe = Walk::new(text);
+            let at = follow(&mut probe, e, suffix, &mut self.key)
+                .map_err(not_json)?
+                .ok_or_else(missing)?;
+            out.push(self.numbers_in(text, at, &format!("{attribute:?}"), names, field)?);
+        }
+        Ok(out)
+    }
+}
+
 /// Member names [`PayloadReader::describe`] lists.
 pub const DESCRIBED_MEMBERS: usize = 12;
 

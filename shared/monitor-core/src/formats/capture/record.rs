@@ -496,7 +496,27 @@ impl PayloadReader {
                     format!("pointer {pointer:?} not in {field}"),
                 )
             })?;
-        let probe = json::Walk::new(payload.text);
+        self.numbers_in(payload.text, found, pointer, names, field)
+    }
+
+    /// The numbers of the value `found` of `text` (an object keyed by `names` or an array of
+    /// `names.len()` numbers); `pointer` names where it was, in messages.
+    pub(super) fn numbers_in(
+        &mut self,
+        text: &str,
+        found: Found,
+        pointer: &str,
+        names: &[String],
+        field: &'static str,
+    ) -> Result<Vec<f64>, (BadRecordKind, String)> {
+        let not_json = |e: json::SyntaxError| {
+            (
+                BadRecordKind::BadPayload,
+                format!("{field} is not JSON: {e}"),
+            )
+        };
+        let mut walk = json::Walk::new(text);
+        let probe = json::Walk::new(text);
         let num = |f: Found, what: &str| {
             usable_number(&probe, f).ok_or_else(|| {
                 (
