@@ -117,9 +117,11 @@ fn default_flip_sample() -> usize {
 #[serde(rename_all = "snake_case")]
 pub enum Explainer {
     /// The model returns its attributions in the endpoint output: a JSON pointer to an
-    /// object (feature → value) or an array (feature order) inside the output payload.
+    /// object (feature → value) or an array (feature order) inside the output payload, or a
+    /// JMESPath-style path with `[*]` giving one such value per instance of the request.
     Captured {
-        /// JSON pointer into the decoded `endpointOutput` payload, e.g. `/shap`
+        /// JSON pointer into the decoded `endpointOutput` payload, e.g. `/shap`, or a path
+        /// such as `explanations[*].shap`
         pointer: String,
     },
     /// Exact SHAP of a linear model `b + Σ w_j·x_j` against the SHAP baseline rows:
