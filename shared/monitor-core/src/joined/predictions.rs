@@ -96,11 +96,13 @@ impl PartialEq for RawJson {
 /// Where the predicted label and probability are in the endpoint output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PredictionAttributes {
-    /// predicted label: a CSV column index (`"0"`) or a JSON pointer (`"/predicted_label"`);
+    /// predicted label: a CSV column index (`"0"`), a JSON pointer (`"/predicted_label"`)
+    /// or a JMESPath-style path (`"predictions[*].predicted_label"`, one per instance);
     /// default: derived from the probability with the threshold
     #[serde(default)]
     pub inference_attribute: Option<String>,
-    /// probability of the positive class: a CSV column index or a JSON pointer
+    /// probability of the positive class: a CSV column index, a JSON pointer or a
+    /// JMESPath-style path (`"predictions[*].score"`)
     #[serde(default)]
     pub probability_attribute: Option<String>,
     /// predicted label is 1 when probability > threshold (default 0.5, Clarify's rule)
