@@ -277,6 +277,7 @@ fn join_monitor() -> MonitorConfig {
             },
             attributes: monitor_core::joined::predictions::PredictionAttributes::default(),
             ground_truth_prefix: None,
+            ground_truth_attribute: None,
             lookback_hours: 24,
             offset_minutes: 0,
         }),

@@ -251,6 +251,7 @@ pub fn monitors() -> [MonitorConfig; 4] {
         attributes: PredictionAttributes::default(),
         analysis_config_key: None,
         ground_truth_prefix: None,
+        ground_truth_attribute: None,
         lookback_hours: 24,
         offset_minutes: MQ_OFFSET_MINUTES,
         flip_sample: drift_math::bias::DEFAULT_FLIP_SAMPLE_CAP,
@@ -279,6 +280,7 @@ pub fn monitors() -> [MonitorConfig; 4] {
             keep_input_features: false,
         },
         ground_truth_prefix: None,
+        ground_truth_attribute: None,
         lookback_hours: 24,
         offset_minutes: MQ_OFFSET_MINUTES,
     });

@@ -88,6 +88,7 @@ mod tests {
                     },
                     attributes: PredictionAttributes::default(),
                     ground_truth_prefix: None,
+                    ground_truth_attribute: None,
                     lookback_hours: 24,
                     offset_minutes: 0,
                 }),

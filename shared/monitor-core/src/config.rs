@@ -49,6 +49,13 @@ pub struct ModelQualitySettings {
     /// `ground-truth/{endpoint}/`
     #[serde(default)]
     pub ground_truth_prefix: Option<String>,
+    /// where the label is in each ground-truth record's `groundTruthData`: a JMESPath-style
+    /// path such as `instances[*].label` (one label per instance of the request, joined to
+    /// the request's instance `i`), a JSON pointer (`/label`) or a CSV column (`"0"`).
+    /// Default: the first CSV column of each line, or the `label` member / the scalar of JSON
+    /// data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ground_truth_attribute: Option<String>,
     /// how long a label may wait for its prediction, and how far back a label's prediction
     /// is searched (default 24 h, SageMaker's usual offset)
     #[serde(default = "default_lookback")]
@@ -82,6 +89,13 @@ pub struct BiasSettings {
     /// key prefix of this endpoint's ground truth; default `ground-truth/{endpoint}/`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ground_truth_prefix: Option<String>,
+    /// where the label is in each ground-truth record's `groundTruthData`: a JMESPath-style
+    /// path such as `instances[*].label` (one label per instance of the request, joined to
+    /// the request's instance `i`), a JSON pointer (`/label`) or a CSV column (`"0"`).
+    /// Default: the first CSV column of each line, or the `label` member / the scalar of JSON
+    /// data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ground_truth_attribute: Option<String>,
     /// how long a label may wait for its prediction (default 24 h)
     #[serde(default = "default_lookback")]
     pub lookback_hours: u32,
@@ -103,9 +117,11 @@ fn default_flip_sample() -> usize {
 #[serde(rename_all = "snake_case")]
 pub enum Explainer {
     /// The model returns its attributions in the endpoint output: a JSON pointer to an
-    /// object (feature → value) or an array (feature order) inside the output payload.
+    /// object (feature → value) or an array (feature order) inside the output payload, or a
+    /// JMESPath-style path with `[*]` giving one such value per instance of the request.
     Captured {
-        /// JSON pointer into the decoded `endpointOutput` payload, e.g. `/shap`
+        /// JSON pointer into the decoded `endpointOutput` payload, e.g. `/shap`, or a path
+        /// such as `explanations[*].shap`
         pointer: String,
     },
     /// Exact SHAP of a linear model `b + Σ w_j·x_j` against the SHAP baseline rows:
@@ -160,6 +176,8 @@ fn default_ndcg_threshold() -> f64 {
 pub struct JoinSettings<'a> {
     /// where the prediction (and the facets) are in the capture
     pub attributes: &'a crate::joined::predictions::PredictionAttributes,
+    /// where the label is in a ground-truth record (`None`: the default rule)
+    pub ground_truth_attribute: Option<&'a str>,
     /// look-back in hours
     pub lookback_hours: u32,
     /// end-time offset of the evaluated window, in minutes
@@ -260,6 +278,7 @@ const KNOWN_KEYS: [(&str, &[&str]); 5] = [
             "facet_attributes",
             "keep_input_features",
             "ground_truth_prefix",
+            "ground_truth_attribute",
             "lookback_hours",
             "offset_minutes",
         ],
@@ -274,6 +293,7 @@ const KNOWN_KEYS: [(&str, &[&str]); 5] = [
             "keep_input_features",
             "analysis_config_key",
             "ground_truth_prefix",
+            "ground_truth_attribute",
             "lookback_hours",
             "offset_minutes",
             "flip_sample",
@@ -405,6 +425,34 @@ impl MonitorConfig {
                 "a ModelBias monitor needs bias settings (probability_attribute, facet_attributes, …)",
             ));
         }
+        if let Some(join) = self.join() {
+            let a = join.attributes;
+            let attributes = [
+                ("inference_attribute", a.inference_attribute.as_deref()),
+                ("probability_attribute", a.probability_attribute.as_deref()),
+                ("ground_truth_attribute", join.ground_truth_attribute),
+            ]
+            .into_iter()
+            .chain(
+                a.facet_attributes
+                    .values()
+                    .map(|v| ("facet_attributes", Some(v.as_str()))),
+            );
+            let section = if self.kind == MonitorKind::ModelBias {
+                "bias"
+            } else {
+                "model_quality"
+            };
+            for (field, value) in attributes {
+                if let Some(Err(e)) = value.map(crate::formats::capture::Attribute::parse) {
+                    return Err(bad(
+                        &format!("{section}.{field}"),
+                        e.attribute.clone(),
+                        &e.to_string(),
+                    ));
+                }
+            }
+        }
         if let Some(b) = &self.bias {
             if b.flip_sample == 0 {
                 return Err(bad("bias.flip_sample", "0".into(), "at least 1"));
@@ -482,11 +530,13 @@ impl MonitorConfig {
         match self.kind {
             MonitorKind::ModelQuality => self.model_quality.as_ref().map(|m| JoinSettings {
                 attributes: &m.attributes,
+                ground_truth_attribute: m.ground_truth_attribute.as_deref(),
                 lookback_hours: m.lookback_hours,
                 offset_minutes: m.offset_minutes,
             }),
             MonitorKind::ModelBias => self.bias.as_ref().map(|b| JoinSettings {
                 attributes: &b.attributes,
+                ground_truth_attribute: b.ground_truth_attribute.as_deref(),
                 lookback_hours: b.lookback_hours,
                 offset_minutes: b.offset_minutes,
             }),
@@ -623,8 +673,10 @@ mod tests {
         let full = br#"{"name":"a","endpoint":"e","baseline_prefix":"b","variant":"v",
             "capture":{"output_columns":1,"json_pointers":{"x":"/input/x"}},
             "model_quality":{"problem_type":"Regression","inference_attribute":"p",
-                "facet_attributes":{"f":"/x"},"keep_input_features":true,"ground_truth_prefix":"g/"},
+                "facet_attributes":{"f":"/x"},"keep_input_features":true,"ground_truth_prefix":"g/",
+                "ground_truth_attribute":"instances[*].label"},
             "bias":{"probability_attribute":"p","analysis_config_key":"a","ground_truth_prefix":"g/",
+                "ground_truth_attribute":"/label",
                 "facet_attributes":{"f":"/x"},"keep_input_features":true},
             "explainability":{"explainer":{"captured":{"pointer":"/x"}},"analysis_config_key":"a"}}"#;
         let cfg = MonitorConfig::from_json("k", full).unwrap();
@@ -646,5 +698,28 @@ mod tests {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("window_minute", "window_minutes"), 1);
+    }
+
+    /// Issue 12 item 2: SageMaker's JMESPath-style attributes load; one outside the
+    /// supported subset fails at load naming the field and the position.
+    #[test]
+    fn multi_instance_attributes_are_checked_at_load() {
+        let cfg = br#"{"name":"a","endpoint":"e","baseline_prefix":"b","kind":"ModelQuality",
+            "model_quality":{"problem_type":"BinaryClassification","positive_label":"1",
+                "probability_attribute":"predictions[*].score",
+                "inference_attribute":"predictions[*].predicted_label",
+                "ground_truth_attribute":"instances[*].label"}}"#;
+        let cfg = MonitorConfig::from_json("k", cfg).unwrap();
+        let join = cfg.join().unwrap();
+        assert_eq!(join.ground_truth_attribute, Some("instances[*].label"));
+        let bad = br#"{"name":"a","endpoint":"e","baseline_prefix":"b","kind":"ModelBias",
+            "bias":{"probability_attribute":"predictions[*].score[*]"}}"#;
+        let err = MonitorConfig::from_json("k", bad).unwrap_err().to_string();
+        assert!(
+            err.contains("bias.probability_attribute")
+                && err.contains("predictions[*].score[*]")
+                && err.contains("character 20"),
+            "{err}"
+        );
     }
 }

@@ -30,11 +30,12 @@ use crate::bias::BiasWindowState;
 use crate::capability::capability_for;
 use crate::config::MonitorConfig;
 use crate::error::RetryBoundary;
+use crate::formats::capture::Attribute;
 use crate::formats::capture::{BadRecordKind, BadRecords};
 use crate::joined::labels::{
     labels_digest, JoinTarget, LabelObjectState, MinuteBias, MinuteQuality, MQ_STATE_FORMAT,
 };
-use crate::joined::predictions::{parse_label, PredictionIndex};
+use crate::joined::predictions::{parse_labels, PredictionIndex};
 use crate::layout::{
     default_ground_truth_prefix, hour_floor, merged_key, mq_hour_prefix, mq_state_key,
     prediction_hour_prefix,
@@ -114,7 +115,16 @@ async fn merge_object_into<S: ObjectStore>(
     })?;
 
     // 1. the labels of the object (last one wins for a repeated key)
-    let (mut labels, bad) = read_labels(store, key).await?;
+    let attribute = settings
+        .ground_truth_attribute
+        .map(Attribute::parse)
+        .transpose()
+        .map_err(|e| CoreError::Config {
+            field: format!("monitor {} ground_truth_attribute", cfg.name),
+            value: e.attribute.clone(),
+            message: e.to_string(),
+        })?;
+    let (mut labels, mut requests, bad) = read_labels(store, key, attribute.as_ref()).await?;
     let total = labels.len() as u64;
     let digest = labels_digest(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
 
@@ -159,13 +169,28 @@ async fn merge_object_into<S: ObjectStore>(
                     tracing::debug!(key = %p.key, error = %e, "joined record not scorable");
                     unscorable += 1;
                 }
-                let line = merged_line(p, &label);
+                // A request of several instances is merged once, with its instance 0 (which
+                // carries the raw sides) and the whole ground-truth record of the request.
+                let line = if p.instances > 1 {
+                    if p.instance != 0 {
+                        continue;
+                    }
+                    let request = p.inference_id.as_deref().unwrap_or(&p.event_id);
+                    let Some((data, encoding)) = requests.remove(request) else {
+                        continue;
+                    };
+                    merged_line(p, &data, &encoding)
+                } else {
+                    merged_line(p, &label, "CSV")
+                };
                 let (variant, inference_hour) = (p.variant.clone(), hour_floor(minute));
                 let out = merged.entry((variant.clone(), inference_hour)).or_default();
                 out.current.extend_from_slice(line.as_bytes());
                 out.current.push(b'\n');
                 out.lines += 1;
-                if out.lines.is_multiple_of(MERGED_PART_LINES) {
+                if out.lines.is_multiple_of(MERGED_PART_LINES)
+                    || out.current.len() >= MERGED_PART_BYTES
+                {
                     // Bounded memory: full parts are written as they fill, like Spark's
                     // part-NNNNN files.
                     let k = merged_key(
@@ -179,6 +204,7 @@ async fn merge_object_into<S: ObjectStore>(
                     );
                     store.put(&k, std::mem::take(&mut out.current)).await?;
                     out.parts += 1;
+                    out.lines = 0;
                 }
             }
             if labels.is_empty() {
@@ -256,13 +282,28 @@ async fn merge_object_into<S: ObjectStore>(
     })
 }
 
+/// The ground-truth record of a request of several instances: `groundTruthData.data` as
+/// written and its encoding, for its merged record.
+type RequestTruth = (String, String);
+
 /// The labels of the ground-truth object `key` by join key (the last one wins for a repeated
-/// key), with its bad lines counted by kind (the first 10 logged at WARN).
+/// key; `attribute` is the monitor's `ground_truth_attribute`), the records of requests with
+/// several instances by request key, and the bad lines counted by kind (the first 10 logged
+/// at WARN).
 async fn read_labels<S: ObjectStore>(
     store: &S,
     key: &str,
-) -> Result<(HashMap<String, String>, BadRecords), CoreError> {
+    attribute: Option<&Attribute>,
+) -> Result<
+    (
+        HashMap<String, String>,
+        HashMap<String, RequestTruth>,
+        BadRecords,
+    ),
+    CoreError,
+> {
     let mut labels: HashMap<String, String> = HashMap::new();
+    let mut requests: HashMap<String, RequestTruth> = HashMap::new();
     let mut bad = BadRecords::default();
     let mut warnings = crate::formats::capture::WarnBudget::default();
     let mut reader = LineReader::new(store.reader(key).await?);
@@ -275,9 +316,14 @@ async fn read_labels<S: ObjectStore>(
         match line {
             Line::TooLong { .. } => bad.add(BadRecordKind::LineTooLong, line_no),
             Line::Ok(b) if b.iter().all(u8::is_ascii_whitespace) => {}
-            Line::Ok(b) => match parse_label(b) {
-                Ok(l) => {
-                    labels.insert(l.key, l.label);
+            Line::Ok(b) => match parse_labels(b, attribute) {
+                Ok(record) => {
+                    if record.instances > 1 {
+                        requests.insert(record.key, (record.data, record.encoding));
+                    }
+                    for l in record.labels {
+                        labels.insert(l.key, l.label);
+                    }
                 }
                 Err((kind, message)) => {
                     if warnings.take() {
@@ -290,11 +336,15 @@ async fn read_labels<S: ObjectStore>(
             },
         }
     }
-    Ok((labels, bad))
+    Ok((labels, requests, bad))
 }
 
 /// Matched records per merged part file.
 pub const MERGED_PART_LINES: u64 = 100_000;
+
+/// A merged part file is written once it holds this many bytes (records carry their
+/// `endpointInput`, up to 6 MB each), whatever its number of records.
+pub const MERGED_PART_BYTES: usize = 64 << 20;
 
 #[derive(Default)]
 struct MergedParts {
@@ -303,22 +353,32 @@ struct MergedParts {
     parts: u32,
 }
 
-/// One matched record in SageMaker's merge layout (spec §2.3; the analyzer reads
-/// `captureData.endpointOutput`).
-fn merged_line(p: &crate::joined::predictions::Prediction, label: &str) -> String {
+/// One matched record in SageMaker's merge layout (spec §2.3): `captureData` with the
+/// request's `endpointInput` (when captured) and `endpointOutput` exactly as the capture
+/// line wrote them, `eventMetadata` (`eventId`, `inferenceId`, `inferenceTime`),
+/// `eventVersion` and `groundTruthData` (`data`, `encoding`): for a request of several
+/// instances, its whole ground-truth record.
+fn merged_line(p: &crate::joined::predictions::Prediction, data: &str, encoding: &str) -> String {
     let mut meta = serde_json::Map::new();
     meta.insert("eventId".into(), p.event_id.clone().into());
     if let Some(i) = &p.inference_id {
         meta.insert("inferenceId".into(), i.clone().into());
     }
     meta.insert("inferenceTime".into(), p.inference_time.clone().into());
-    serde_json::json!({
-        "captureData": {"endpointOutput": p.output},
-        "eventMetadata": meta,
-        "eventVersion": "0",
-        "groundTruthData": {"data": label, "encoding": "CSV"},
-    })
-    .to_string()
+    let mut line = String::from("{\"captureData\":{");
+    if let Some(input) = &p.input {
+        line.push_str("\"endpointInput\":");
+        line.push_str(input.get());
+        line.push(',');
+    }
+    line.push_str("\"endpointOutput\":");
+    line.push_str(p.output.as_ref().map_or("null", |o| o.get()));
+    line.push_str("},\"eventMetadata\":");
+    line.push_str(&serde_json::Value::Object(meta).to_string());
+    line.push_str(",\"eventVersion\":\"0\",\"groundTruthData\":");
+    line.push_str(&serde_json::json!({"data": data, "encoding": encoding}).to_string());
+    line.push('}');
+    line
 }
 
 /// What one ground-truth-merge invocation did.

@@ -14,8 +14,8 @@ use crate::attribution::{
 };
 use crate::config::{Explainer, MonitorConfig};
 use crate::formats::capture::{
-    BadRecordKind, BadRecords, CaptureMapping, CaptureParser, CaptureSide, PayloadReader,
-    RecordReader, RowBatch,
+    Attribute, BadRecordKind, BadRecords, CaptureMapping, CaptureParser, CaptureSide,
+    PayloadReader, RecordReader, RowBatch,
 };
 use crate::layout::CaptureKey;
 use crate::store::Line;
@@ -98,11 +98,16 @@ impl AttributionContext {
         }
         let explainer = match &settings.explainer {
             Explainer::Captured { pointer } => {
-                if !pointer.starts_with('/') {
+                let valid = matches!(
+                    Attribute::parse(pointer),
+                    Ok(Attribute::Pointer(_) | Attribute::Path { .. })
+                );
+                if !valid || pointer.trim().is_empty() {
                     return Err(config_err(
                         "explainer.captured.pointer",
                         pointer.clone(),
-                        "a JSON pointer starting with /",
+                        "a JSON pointer starting with / (one request, one instance), or a \
+                         JMESPath-style path such as explanations[*].shap (one per instance)",
                     ));
                 }
                 PreparedExplainer::Captured {
@@ -146,14 +151,15 @@ impl AttributionContext {
 }
 
 /// Reads the attributions a model returned: an object keyed by feature or an array in
-/// feature order, at `pointer` inside the decoded output payload. The line is read by the
-/// capture tape parser ([`RecordReader`]), the payload on a capped tape ([`PayloadReader`]).
+/// feature order, at `pointer` inside the decoded output payload (a JSON pointer: one; a
+/// path with `[*]` such as `explanations[*].shap`: one per instance). The line is read by the
+/// capture tape parser ([`RecordReader`]), the payload by a walk ([`PayloadReader`]).
 fn captured_attributions(
     readers: &mut (RecordReader, PayloadReader),
     line: &[u8],
     pointer: &str,
     features: &[String],
-) -> Result<Vec<f64>, (BadRecordKind, String)> {
+) -> Result<Vec<Vec<f64>>, (BadRecordKind, String)> {
     let (records, payloads) = readers;
     let rec = records.read(line).map_err(|e| (e.kind(), e.to_string()))?;
     let output = rec.output.ok_or((
@@ -161,10 +167,12 @@ fn captured_attributions(
         "captureData.endpointOutput".into(),
     ))?;
     let payload = output.payload.map_err(|e| (e.kind(), e.to_string()))?;
+    let attribute =
+        Attribute::parse(pointer).map_err(|e| (BadRecordKind::BadPayload, e.to_string()))?;
     payloads
-        .numbers_at(
+        .numbers_per_instance(
             payload,
-            pointer,
+            &attribute,
             features,
             "captureData.endpointOutput.data",
         )
@@ -290,9 +298,24 @@ impl<'a> Attributor<'a> {
         }
         let ctx = self.ctx;
         let captured = match &ctx.explainer {
-            PreparedExplainer::Captured { pointer } if self.batch.len() == 1 => {
-                match captured_attributions(&mut self.captured, bytes, pointer, &ctx.features) {
-                    Ok(phi) => Some(phi),
+            PreparedExplainer::Captured { pointer } => {
+                let found = captured_attributions(&mut self.captured, bytes, pointer, &ctx.features)
+                    .and_then(|phis| {
+                        if phis.len() == self.batch.len() {
+                            Ok(phis)
+                        } else {
+                            Err((
+                                BadRecordKind::BadPayload,
+                                format!(
+                                    "attribution: {} attribution sets at {pointer:?} for a request of {} instances",
+                                    phis.len(),
+                                    self.batch.len()
+                                ),
+                            ))
+                        }
+                    });
+                match found {
+                    Ok(phis) => Some(phis),
                     Err((kind, message)) => {
                         if self.warnings.take() {
                             tracing::warn!(source = %self.source, line = line_no, %message, "no attributions");
@@ -303,12 +326,6 @@ impl<'a> Attributor<'a> {
                         return;
                     }
                 }
-            }
-            PreparedExplainer::Captured { .. } => {
-                self.slot()
-                    .bad_records
-                    .add(BadRecordKind::BadPayload, line_no);
-                return;
             }
             _ => None,
         };
@@ -328,7 +345,7 @@ impl<'a> Attributor<'a> {
             }
             let slot = self.slot();
             slot.records += 1;
-            if let Some(phi) = &captured {
+            if let Some(phi) = captured.as_ref().and_then(|phis| phis.get(r)) {
                 slot.shap.add(phi);
                 continue;
             }

@@ -118,6 +118,8 @@ pub struct Profiler {
     monitor: String,
     source: String,
     warnings: WarnBudget,
+    output_columns: Option<usize>,
+    explained: bool,
 }
 
 impl Profiler {
@@ -165,6 +167,8 @@ impl Profiler {
             monitor: cfg.name.clone(),
             source: source.into(),
             warnings: WarnBudget::default(),
+            output_columns: cfg.capture.output_columns,
+            explained: false,
         })
     }
 
@@ -278,6 +282,18 @@ impl Profiler {
                 let mp = &mut self.minutes[i];
                 if let crate::formats::capture::BadRecord::WrongColumnCount { found, .. } = &bad {
                     *mp.profile.column_counts.entry(*found).or_default() += 1;
+                    if !self.explained {
+                        // Issue 12 item 3: once per object, at the default level, what the
+                        // baseline expects, what the record had and the option that fixes it.
+                        self.explained = true;
+                        let explanation = explain_mismatch(
+                            self.parser.features(),
+                            self.output_columns,
+                            *found,
+                            bytes,
+                        );
+                        tracing::warn!(monitor = %self.monitor, source = %self.source, line = line_no, "capture records do not match the baseline: {explanation}");
+                    }
                 }
                 mp.bad_records.add(bad.kind(), line_no);
                 if self.warnings.take() {
@@ -301,6 +317,74 @@ impl Profiler {
             minutes: self.minutes,
         }
     }
+}
+
+/// Baseline feature names an explanation lists.
+const LISTED_FEATURES: usize = 20;
+
+/// Why a record's columns do not match the baseline, for a user who sees only `Failed`:
+/// which features the baseline expects, what the record's sides held, and the capture
+/// options that fix it (`capture.output_columns`, `capture.json_pointers`).
+pub fn explain_mismatch(
+    features: &[String],
+    output_columns: Option<usize>,
+    found: usize,
+    line: &[u8],
+) -> String {
+    use crate::formats::capture::{PayloadReader, RecordReader};
+    let listed: Vec<&str> = features
+        .iter()
+        .take(LISTED_FEATURES)
+        .map(String::as_str)
+        .collect();
+    let more = features.len().saturating_sub(listed.len());
+    let expected = format!(
+        "the baseline expects {} features ({}{})",
+        features.len(),
+        listed.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    );
+    let mut reader = RecordReader::new().decode_input(true);
+    let mut payloads = PayloadReader::new();
+    let sides = match reader.read(line) {
+        Ok(rec) => {
+            let mut side = |name: &str, s: Option<crate::formats::capture::SideRecord<'_>>| match s
+            {
+                None => format!("no {name}"),
+                Some(s) => match s.payload {
+                    Ok(p) => format!("{name} {}", payloads.describe(p)),
+                    Err(e) => format!("{name} unreadable ({e})"),
+                },
+            };
+            let output = side("endpointOutput", rec.output);
+            let input = side("endpointInput", rec.input);
+            format!("{output}; {input}")
+        }
+        Err(e) => e.to_string(),
+    };
+    let example = features.first().map_or_else(String::new, |f| {
+        format!(" (e.g. {{\"{f}\": \"/input/{f}\"}})")
+    });
+    let fix = match output_columns {
+        Some(k) => format!(
+            "capture.output_columns is {k}: the first {k} baseline features are read from endpointOutput. \
+             Set capture.output_columns to the number of baseline features the model's output \
+             provides (0 when the baseline holds inputs only), or map each feature with \
+             capture.json_pointers{example}"
+        ),
+        None => format!(
+            "Without capture.output_columns every value of endpointOutput counts as a leading \
+             feature. Set capture.output_columns to the number of baseline features the \
+             model's output provides (0 when the baseline holds inputs only: output fields \
+             that are not baseline features), or map each feature with \
+             capture.json_pointers{example}"
+        ),
+    };
+    format!("{expected}; the record gave {found} values: {sides}. {fix}")
 }
 
 /// Profiles one capture object for one monitor (the pure part of ingest).
@@ -327,4 +411,127 @@ pub async fn load_baseline<S: ObjectStore>(
     let stats = store.get(&sk).await?;
     let cons = store.get(&ck).await?;
     Baseline::from_json(&sk, &stats, &ck, &cons)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data_quality::profile::Tracking;
+    use crate::data_quality::suggest::suggest_constraints;
+    use std::sync::{Arc, Mutex};
+
+    /// A baseline of the numeric inputs `age`, `income`, `tenure` only (no output column).
+    fn inputs_only_baseline() -> Baseline {
+        let names: Vec<String> = ["age", "income", "tenure"].map(String::from).to_vec();
+        let mut p = DatasetProfile::new(&names, |_| Tracking::ALL);
+        for i in 0..50 {
+            for f in &mut p.features {
+                f.observe(&(i % 7).to_string());
+            }
+            p.item_count += 1;
+            *p.column_counts.entry(3).or_default() += 1;
+        }
+        Baseline::new(p.to_statistics(), suggest_constraints(&p), "mem").unwrap()
+    }
+
+    /// A JSON capture whose output fields are not baseline features: the input array
+    /// starts after the output's two members, so the record has 5 values for 3 features.
+    fn json_line(i: usize) -> String {
+        serde_json::json!({
+            "captureData": {
+                "endpointInput": {"observedContentType": "application/json", "mode": "INPUT", "data": format!("[{i}, 2, 3]"), "encoding": "JSON"},
+                "endpointOutput": {"observedContentType": "application/json", "mode": "OUTPUT", "data": "{\"predicted_label\": 1, \"score\": 0.8}", "encoding": "JSON"}
+            },
+            "eventMetadata": {"eventId": format!("e{i}"), "inferenceTime": "2021-02-05T17:23:35Z"},
+            "eventVersion": "0"
+        })
+        .to_string()
+    }
+
+    #[derive(Clone, Default)]
+    struct Logs(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Logs {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Issue 12 item 3: every record `wrong_column_count` and the user saw only `Failed`.
+    /// At the default level (WARN for the CLI) the mismatch is now explained once per
+    /// object: the expected features, what the record had, and the option that fixes it.
+    #[test]
+    fn a_capture_baseline_mismatch_is_explained_once_per_object_at_warn() {
+        let baseline = inputs_only_baseline();
+        let cfg: MonitorConfig = serde_json::from_value(serde_json::json!({
+            "name": "dq", "endpoint": "ep", "baseline_prefix": "b"
+        }))
+        .unwrap();
+        let key = crate::layout::parse_capture_key(
+            "data-capture/ep/AllTraffic/2021/02/05/17/00-00-000-x.jsonl",
+            "data-capture/",
+        )
+        .unwrap();
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let lines = 3;
+        let profile = tracing::subscriber::with_default(subscriber, || {
+            let mut p = Profiler::new(&key, "obj", &cfg, &baseline).unwrap();
+            for i in 0..lines {
+                let line = json_line(i);
+                p.push(i as u64 + 1, &Line::Ok(line.as_bytes()));
+            }
+            p.finish()
+        });
+        assert_eq!(profile.bad_records(), lines as u64);
+        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        let explained: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("do not match the baseline"))
+            .collect();
+        assert_eq!(explained.len(), 1, "{text}");
+        let e = explained[0];
+        for part in [
+            "WARN",
+            "the baseline expects 3 features (age, income, tenure)",
+            "the record gave 5 values",
+            r#"endpointOutput a JSON object with 2 members "predicted_label", "score""#,
+            "endpointInput a JSON array of 3 values",
+            "capture.output_columns",
+            "capture.json_pointers",
+        ] {
+            assert!(e.contains(part), "{part:?} not in {e}");
+        }
+    }
+
+    /// The fix it names works: with `output_columns: 0` the same records are profiled.
+    #[test]
+    fn the_named_fix_makes_the_records_profile() {
+        let baseline = inputs_only_baseline();
+        let cfg: MonitorConfig = serde_json::from_value(serde_json::json!({
+            "name": "dq", "endpoint": "ep", "baseline_prefix": "b",
+            "capture": {"output_columns": 0}
+        }))
+        .unwrap();
+        let key = crate::layout::parse_capture_key(
+            "data-capture/ep/AllTraffic/2021/02/05/17/00-00-000-x.jsonl",
+            "data-capture/",
+        )
+        .unwrap();
+        let mut p = Profiler::new(&key, "obj", &cfg, &baseline).unwrap();
+        for i in 0..3 {
+            p.push(i + 1, &Line::Ok(json_line(i as usize).as_bytes()));
+        }
+        let out = p.finish();
+        assert_eq!((out.records(), out.bad_records()), (3, 0));
+    }
 }

@@ -1,12 +1,14 @@
 //! Predictions and ground truth for model quality: the compact prediction index that
 //! capture-ingest writes per capture object, and SageMaker's ground-truth records.
 //!
-//! The index keeps, per captured inference, what the join and the metrics need: the join
-//! key (`inferenceId` when present, else `eventId`, spec §2.1), the inference time, the
-//! predicted label and/or probability (from the monitor's inference / probability
-//! attribute: a CSV column index of the output payload, or a JSON pointer into it), the
-//! variant, and the raw `endpointOutput` object so matched records can be written back in
-//! SageMaker's merge layout (whose analyzer reads only `endpointOutput`, spec §2.2).
+//! The index keeps, per captured instance, what the join and the metrics need: the join
+//! key (`inferenceId` when present, else `eventId`, spec §2.1; instance `i` of a request of
+//! several: [`instance_key`]), the inference time, the predicted label and/or probability
+//! (from the monitor's inference / probability attribute: a CSV column index of the output
+//! payload, a JSON pointer into it, or a JMESPath-style path such as `predictions[*].score`,
+//! see [`crate::formats::capture::Attribute`]), the variant, and, once per request, the raw
+//! `endpointOutput` and `endpointInput` objects so matched records can be written back in
+//! SageMaker's merge layout (spec §2.2).
 
 use std::collections::BTreeSet;
 use std::io::{BufWriter, Write};
@@ -16,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::formats::capture::{
-    BadRecord, BadRecordKind, BadRecords, PayloadReader, RecordReader, WarnBudget,
+    Attribute, BadRecord, BadRecordKind, BadRecords, PayloadReader, RecordReader, WarnBudget,
 };
 use crate::formats::number;
 use crate::layout::CaptureKey;
@@ -94,11 +96,13 @@ impl PartialEq for RawJson {
 /// Where the predicted label and probability are in the endpoint output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PredictionAttributes {
-    /// predicted label: a CSV column index (`"0"`) or a JSON pointer (`"/predicted_label"`);
+    /// predicted label: a CSV column index (`"0"`), a JSON pointer (`"/predicted_label"`)
+    /// or a JMESPath-style path (`"predictions[*].predicted_label"`, one per instance);
     /// default: derived from the probability with the threshold
     #[serde(default)]
     pub inference_attribute: Option<String>,
-    /// probability of the positive class: a CSV column index or a JSON pointer
+    /// probability of the positive class: a CSV column index, a JSON pointer or a
+    /// JMESPath-style path (`"predictions[*].score"`)
     #[serde(default)]
     pub probability_attribute: Option<String>,
     /// predicted label is 1 when probability > threshold (default 0.5, Clarify's rule)
@@ -153,8 +157,20 @@ pub struct Prediction {
     pub probability: Option<f64>,
     /// production variant
     pub variant: String,
-    /// the raw `captureData.endpointOutput` object, as written in the capture line
-    pub output: RawJson,
+    /// the raw `captureData.endpointOutput` object, as written in the capture line; on
+    /// instance 0 of a request only (`None` on the others)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<RawJson>,
+    /// the raw `captureData.endpointInput` object, as written (instance 0 only; absent in
+    /// indexes written before merged records carried it)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<RawJson>,
+    /// this instance's position in its request (0-based)
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub instance: u32,
+    /// how many instances the request holds (1 for a single-instance request)
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub instances: u32,
     /// facet / group values read from the endpoint input (see `facet_attributes`)
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub facets: std::collections::BTreeMap<String, String>,
@@ -162,6 +178,18 @@ pub struct Prediction {
     /// when some input value is not numeric
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features: Option<Vec<f64>>,
+}
+
+fn is_zero(x: &u32) -> bool {
+    *x == 0
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(x: &u32) -> bool {
+    *x == 1
 }
 
 /// The prediction index of one capture object.
@@ -230,7 +258,8 @@ impl PredictionReader {
         self.record.held_bytes() + self.payload.held_bytes()
     }
 
-    /// Extracts the prediction of one capture line.
+    /// Extracts the prediction of one capture line: its first instance (a request with
+    /// several instances gives several: [`Self::predictions`]).
     ///
     /// # Errors
     /// [`PredictionError::Bad`] with the kind and the field; [`PredictionError::Shadow`]
@@ -241,7 +270,51 @@ impl PredictionReader {
         attrs: &PredictionAttributes,
         variant: &str,
     ) -> Result<Prediction, PredictionError> {
+        let mut first = None;
+        self.predictions(line, attrs, variant, |p| {
+            if first.is_none() {
+                first = Some(p);
+            }
+        })?;
+        first.ok_or_else(|| {
+            PredictionError::Bad(
+                BadRecordKind::BadPayload,
+                "no instance in endpointOutput".into(),
+            )
+        })
+    }
+
+    /// Extracts one prediction per instance of one capture line and hands each to `emit`
+    /// in instance order; returns how many.
+    ///
+    /// The instances are those of the probability attribute (else the inference attribute)
+    /// in `endpointOutput` ([`crate::formats::capture::Attribute`]: CSV lines, a `[*]`
+    /// projection such as `predictions[*].score`, JSON Lines documents, the elements of an
+    /// `instances` / `predictions` array for a column index). With several instances, every
+    /// other attribute (the inference attribute, each facet) must give as many values, and
+    /// instance `i` gets the join key [`instance_key`]`(key, i)`; the raw sides are kept on
+    /// instance 0 only, so a request is stored once however many instances it has. With one
+    /// instance, each attribute's first value is used (a CSV input of several lines answered
+    /// by one score reads its facets from the first line, as before).
+    ///
+    /// Memory: the values of one line's instances, released when the line is done.
+    ///
+    /// # Errors
+    /// [`PredictionError::Bad`] with the kind and the field (nothing is emitted);
+    /// [`PredictionError::Shadow`] for a shadow-variant record.
+    // Why it is long: one pass reads the envelope, then both payloads' attributes per instance
+    // and builds the predictions; the checks each name their field, in the order of the record.
+    pub fn predictions(
+        &mut self,
+        line: &[u8],
+        attrs: &PredictionAttributes,
+        variant: &str,
+        mut emit: impl FnMut(Prediction),
+    ) -> Result<usize, PredictionError> {
         let bad = |k, m: String| PredictionError::Bad(k, m);
+        let parse_attr = |a: &str| {
+            Attribute::parse(a).map_err(|e| bad(BadRecordKind::BadPayload, e.to_string()))
+        };
         let payloads = &mut self.payload;
         let rec = self.record.read(line)?;
         if !rec.has_metadata {
@@ -261,8 +334,75 @@ impl PredictionReader {
         })?;
         let time = crate::formats::capture::inference_seconds(&inference_time)
             .map_err(|e| bad(BadRecordKind::BadTime, e.to_string()))?;
-        let mut facets = std::collections::BTreeMap::new();
-        let mut features = None;
+        let output = rec.output.ok_or_else(|| {
+            bad(
+                BadRecordKind::MissingField,
+                "captureData.endpointOutput".into(),
+            )
+        })?;
+        let out_payload = output.payload?;
+        // 1. the instances of the output: the probability (else the predicted label)
+        let values_of = |payloads: &mut PayloadReader,
+                         payload,
+                         name: &str,
+                         a: &str,
+                         side: &str|
+         -> Result<Vec<Option<String>>, PredictionError> {
+            let attribute = parse_attr(a)?;
+            let mut values = Vec::new();
+            payloads
+                .instance_values(payload, &attribute, |v| values.push(v))
+                .map_err(|e| bad(BadRecordKind::BadPayload, format!("{side}: {e}")))?;
+            if values.is_empty() {
+                return Err(bad(
+                    BadRecordKind::BadPayload,
+                    format!("{name} attribute {a:?} not in {side}"),
+                ));
+            }
+            Ok(values)
+        };
+        let probabilities = match &attrs.probability_attribute {
+            Some(a) => Some(values_of(
+                payloads,
+                out_payload,
+                "probability",
+                a,
+                "endpointOutput",
+            )?),
+            None => None,
+        };
+        let labels = match &attrs.inference_attribute {
+            Some(a) => Some(values_of(
+                payloads,
+                out_payload,
+                "inference",
+                a,
+                "endpointOutput",
+            )?),
+            None => None,
+        };
+        let n = probabilities
+            .as_ref()
+            .or(labels.as_ref())
+            .map_or(1, Vec::len);
+        let same_count = |name: &str, a: &str, got: usize, side: &str| {
+            if n > 1 && got != n {
+                Err(bad(
+                    BadRecordKind::BadPayload,
+                    format!(
+                        "{name} attribute {a:?} gives {got} values in {side} for a request of {n} instances"
+                    ),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        if let (Some(l), Some(a)) = (&labels, &attrs.inference_attribute) {
+            same_count("inference", a, l.len(), "endpointOutput")?;
+        }
+        // 2. facets and features of the input, per instance
+        let mut facet_values: Vec<(&String, Vec<Option<String>>)> = Vec::new();
+        let mut features: Vec<Option<Vec<f64>>> = Vec::new();
         if !attrs.facet_attributes.is_empty() || attrs.keep_input_features {
             let input = rec.input.ok_or_else(|| {
                 bad(
@@ -271,32 +411,43 @@ impl PredictionReader {
                 )
             })?;
             let payload = input.payload?;
-            for (name, attribute) in &attrs.facet_attributes {
-                if let Some(v) = payloads.attribute(payload, attribute) {
-                    facets.insert(name.clone(), v);
-                }
+            for (name, a) in &attrs.facet_attributes {
+                let attribute = parse_attr(a)?;
+                let mut values = Vec::new();
+                payloads
+                    .instance_values(payload, &attribute, |v| values.push(v))
+                    .map_err(|e| bad(BadRecordKind::BadPayload, format!("endpointInput: {e}")))?;
+                same_count("facet", a, values.len(), "endpointInput")?;
+                facet_values.push((name, values));
             }
             if attrs.keep_input_features {
-                features = payloads.numbers(payload);
+                if n == 1 {
+                    features.push(payloads.numbers(payload));
+                } else {
+                    let got = payloads
+                        .instance_numbers(payload, |v| features.push(v))
+                        .map_err(|e| {
+                            bad(BadRecordKind::BadPayload, format!("endpointInput: {e}"))
+                        })?;
+                    if got != n {
+                        // rows that are not the instances: no feature vectors (FT skips them)
+                        features.clear();
+                    }
+                }
             }
         }
-        let output = rec.output.ok_or_else(|| {
-            bad(
-                BadRecordKind::MissingField,
-                "captureData.endpointOutput".into(),
-            )
-        })?;
-        let payload = output.payload?;
-        let probability = match &attrs.probability_attribute {
-            Some(a) => {
-                let raw = payloads.attribute(payload, a).ok_or_else(|| {
+        // 3. one prediction per instance
+        let mut probability_of = Vec::with_capacity(n);
+        if let (Some(values), Some(a)) = (&probabilities, &attrs.probability_attribute) {
+            for raw in values.iter().take(n) {
+                let raw = raw.as_deref().ok_or_else(|| {
                     bad(
                         BadRecordKind::BadPayload,
                         format!("probability attribute {a:?} not in endpointOutput"),
                     )
                 })?;
-                match number::parse(&raw) {
-                    Ok(Some(p)) => Some(p),
+                let p = match number::parse(raw) {
+                    Ok(Some(p)) => p,
                     Ok(None) => {
                         return Err(bad(
                             BadRecordKind::UnparsableNumber,
@@ -309,42 +460,86 @@ impl PredictionReader {
                             format!("probability (attribute {a:?}): {e}"),
                         ))
                     }
-                }
+                };
+                probability_of.push(p);
             }
-            None => None,
-        };
-        let label = match &attrs.inference_attribute {
-            Some(a) => Some(payloads.attribute(payload, a).ok_or_else(|| {
-                bad(
+        }
+        if let (Some(values), Some(a)) = (&labels, &attrs.inference_attribute) {
+            if values.iter().take(n).any(Option::is_none) {
+                return Err(bad(
                     BadRecordKind::BadPayload,
                     format!("inference attribute {a:?} not in endpointOutput"),
-                )
-            })?),
-            None => probability.map(|p| {
-                if p > attrs.probability_threshold {
-                    "1".to_string()
-                } else {
-                    "0".to_string()
-                }
-            }),
-        };
-        let output = RawJson::new(output.raw)
+                ));
+            }
+        }
+        let raw_output = RawJson::new(output.raw)
             .map_err(|e| bad(BadRecordKind::InvalidJson, format!("endpointOutput: {e}")))?;
+        let raw_input = match rec.input_raw {
+            Some(raw) => Some(
+                RawJson::new(raw)
+                    .map_err(|e| bad(BadRecordKind::InvalidJson, format!("endpointInput: {e}")))?,
+            ),
+            None => None,
+        };
         let event_id = event_id.into_owned();
         let inference_id = rec.inference_id.map(std::borrow::Cow::into_owned);
-        Ok(Prediction {
-            key: inference_id.clone().unwrap_or_else(|| event_id.clone()),
-            event_id,
-            inference_id,
-            inference_time: inference_time.into_owned(),
-            time,
-            label,
-            probability,
-            variant: variant.to_string(),
-            output,
-            facets,
-            features,
-        })
+        let request_key = inference_id.clone().unwrap_or_else(|| event_id.clone());
+        let inference_time = inference_time.into_owned();
+        let (mut raw_output, mut raw_input) = (Some(raw_output), raw_input);
+        for i in 0..n {
+            let probability = probability_of.get(i).copied();
+            let label = match &labels {
+                Some(values) => values.get(i).cloned().flatten(),
+                None => probability.map(|p| {
+                    if p > attrs.probability_threshold {
+                        "1".to_string()
+                    } else {
+                        "0".to_string()
+                    }
+                }),
+            };
+            let facets = facet_values
+                .iter()
+                .filter_map(|(name, values)| {
+                    values
+                        .get(i)
+                        .cloned()
+                        .flatten()
+                        .map(|v| ((*name).clone(), v))
+                })
+                .collect();
+            emit(Prediction {
+                key: instance_key(&request_key, i, n),
+                event_id: event_id.clone(),
+                inference_id: inference_id.clone(),
+                inference_time: inference_time.clone(),
+                time,
+                label,
+                probability,
+                variant: variant.to_string(),
+                output: raw_output.take(),
+                input: raw_input.take(),
+                instance: u32::try_from(i).unwrap_or(u32::MAX),
+                instances: u32::try_from(n).unwrap_or(u32::MAX),
+                facets,
+                features: features.get(i).cloned().flatten(),
+            });
+        }
+        Ok(n)
+    }
+}
+
+/// The join key of instance `i` (0-based) of a request of `n` instances whose key is `key`
+/// (its `inferenceId`, else its `eventId`): `key` itself when the request has one instance
+/// (so single-instance data joins as it always did), else `"{key}#{i}"`: `abc#0`, `abc#1`, …
+/// The same rule numbers the labels of a ground-truth record and the records the
+/// attribution monitor samples.
+#[must_use]
+pub fn instance_key(key: &str, i: usize, n: usize) -> String {
+    if n <= 1 {
+        key.to_owned()
+    } else {
+        format!("{key}#{i}")
     }
 }
 
@@ -392,8 +587,53 @@ struct GtMeta {
 
 /// Parses one ground-truth line: `{"groundTruthData": {"data": "1", "encoding": "CSV"},
 /// "eventMetadata": {"eventId": "…"}, "eventVersion": "0"}`. `JSON` encoding with a
-/// `{"label": v}` object (seen in SageMaker's merged files) is accepted too.
+/// `{"label": v}` object (seen in SageMaker's merged files) is accepted too. A record with
+/// several instances gives its first label ([`parse_labels`] gives them all).
+///
+/// # Errors
+/// As [`parse_labels`].
 pub fn parse_label(line: &[u8]) -> Result<Label, (BadRecordKind, String)> {
+    let record = parse_labels(line, None)?;
+    record.labels.into_iter().next().ok_or((
+        BadRecordKind::BadPayload,
+        "groundTruthData.data has no label".into(),
+    ))
+}
+
+/// One ground-truth record: the labels of its request's instances.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelRecord {
+    /// `eventMetadata.eventId`: the request's join key
+    pub key: String,
+    /// one label per instance that has one, keyed by [`instance_key`]
+    pub labels: Vec<Label>,
+    /// how many instances the record holds (with or without a label)
+    pub instances: usize,
+    /// `groundTruthData.data` as written (a string, or other JSON as its text)
+    pub data: String,
+    /// `groundTruthData.encoding` (default `CSV`)
+    pub encoding: String,
+}
+
+/// Parses one ground-truth line into the labels of its instances.
+///
+/// Where the labels are (`attribute`, the monitor's `ground_truth_attribute`):
+/// * `None`: CSV data gives the first column of each non-empty line; JSON data its
+///   `label` member or the scalar itself (one instance);
+/// * a column (`"0"`): that column of each CSV line, or of each JSON instance;
+/// * a JSON pointer (`/label`): one label;
+/// * a JMESPath-style path: `instances[*].label` on `{"instances": [{"label": 0}, …]}`
+///   gives one label per element, instance `i` joined to the request's instance `i`
+///   ([`instance_key`]).
+///
+/// # Errors
+/// The kind of bad record and a message naming the field: not UTF-8, not JSON, a missing
+/// field, an unsupported encoding, no label at all, or a label that reads as an unusable
+/// number (the whole record is refused).
+pub fn parse_labels(
+    line: &[u8],
+    attribute: Option<&Attribute>,
+) -> Result<LabelRecord, (BadRecordKind, String)> {
     let text = std::str::from_utf8(line)
         .map_err(|e| (BadRecordKind::NonUtf8, format!("byte {}", e.valid_up_to())))?;
     let rec: GroundTruthLine =
@@ -416,16 +656,35 @@ pub fn parse_label(line: &[u8]) -> Result<Label, (BadRecordKind, String)> {
         serde_json::Value::Bool(b) => Some(b.to_string()),
         _ => None,
     };
-    let label = match encoding.as_str() {
-        "CSV" => scalar(&data).map(|s| s.split(',').next().unwrap_or("").trim().to_string()),
+    let values: Vec<Option<String>> = match encoding.as_str() {
+        "CSV" => {
+            let text = scalar(&data).unwrap_or_default();
+            let column = match attribute {
+                None => 0,
+                Some(Attribute::Column(c)) => *c,
+                Some(_) => {
+                    return Err((
+                        BadRecordKind::BadPayload,
+                        "groundTruthData: a JSON path or pointer needs JSON ground truth".into(),
+                    ))
+                }
+            };
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| l.split(',').nth(column).map(|v| v.trim().to_string()))
+                .collect()
+        }
         "JSON" => {
             let v = match &data {
                 serde_json::Value::String(s) => serde_json::from_str(s).unwrap_or(data.clone()),
                 other => other.clone(),
             };
-            match &v {
-                serde_json::Value::Object(m) => m.get("label").and_then(scalar),
-                other => scalar(other),
+            match attribute {
+                Some(a) => a.values_in(&v),
+                None => vec![match &v {
+                    serde_json::Value::Object(m) => m.get("label").and_then(scalar),
+                    other => scalar(other),
+                }],
             }
         }
         other => {
@@ -434,22 +693,45 @@ pub fn parse_label(line: &[u8]) -> Result<Label, (BadRecordKind, String)> {
                 format!("groundTruthData.encoding {other:?}"),
             ))
         }
+    };
+    let n = values.len();
+    let mut labels = Vec::with_capacity(n);
+    for (i, label) in values.into_iter().enumerate() {
+        let Some(label) = label.filter(|l| !l.is_empty()) else {
+            continue;
+        };
+        // A label that reads as a number must be a usable one (formats::number): a
+        // regression label `1e200` or `inf` would otherwise overflow the model-quality
+        // state. A class label spelled `inf` or `NaN` is refused the same way (Rust reads
+        // both as numbers).
+        number::parse(&label).map_err(|e| {
+            (
+                BadRecordKind::from(&e),
+                format!("groundTruthData.data (eventId {key:?}): {e}"),
+            )
+        })?;
+        labels.push(Label {
+            key: instance_key(&key, i, n),
+            label,
+        });
     }
-    .filter(|l| !l.is_empty())
-    .ok_or((
-        BadRecordKind::BadPayload,
-        "groundTruthData.data has no label".into(),
-    ))?;
-    // A label that reads as a number must be a usable one (formats::number): a regression
-    // label `1e200` or `inf` would otherwise overflow the model-quality state. A class
-    // label spelled `inf` or `NaN` is refused the same way (Rust reads both as numbers).
-    number::parse(&label).map_err(|e| {
-        (
-            BadRecordKind::from(&e),
-            format!("groundTruthData.data (eventId {key:?}): {e}"),
-        )
-    })?;
-    Ok(Label { key, label })
+    if labels.is_empty() {
+        return Err((
+            BadRecordKind::BadPayload,
+            "groundTruthData.data has no label".into(),
+        ));
+    }
+    let data = match data {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    };
+    Ok(LabelRecord {
+        key,
+        labels,
+        instances: n,
+        data,
+        encoding,
+    })
 }
 
 /// Bytes an [`Indexer`] buffers before writing to its spill file.
@@ -554,29 +836,54 @@ impl<'a> Indexer<'a> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return;
         }
-        let result = self
-            .reader
-            .prediction(bytes, self.attrs, &self.variant)
-            .and_then(|p| {
+        // The instances of a request are written as they are built; the time is checked
+        // on the first (all of a request's instances share it) before anything is written.
+        let Indexer {
+            attrs,
+            variant,
+            reader,
+            spill,
+            error,
+            records,
+            minutes,
+            times,
+            ..
+        } = self;
+        let mut time_error = None;
+        let result = reader.predictions(bytes, attrs, variant, |p| {
+            if time_error.is_some() {
+                return;
+            }
+            if p.instance == 0 {
                 // the same hours as the other consumers (formats::capture::time)
-                match self.times.check(&p.inference_time, p.time) {
-                    Ok(()) => Ok(p),
-                    Err(e) => Err(PredictionError::Bad(BadRecordKind::BadTime, e.to_string())),
+                if let Err(e) = times.check(&p.inference_time, p.time) {
+                    time_error = Some(e.to_string());
+                    return;
                 }
-            });
-        self.reader.release();
-        match result {
-            Ok(p) => {
-                let first = self.records == 0;
-                self.records += 1;
-                self.minutes.insert(p.time.div_euclid(60));
-                self.write(|w| {
+            }
+            let first = *records == 0;
+            *records += 1;
+            minutes.insert(p.time.div_euclid(60));
+            if let Some(w) = spill.as_mut() {
+                let written = (|| {
                     if !first {
                         w.write_all(b",")?;
                     }
-                    serde_json::to_writer(w, &p).map_err(std::io::Error::from)
-                });
+                    serde_json::to_writer(&mut *w, &p).map_err(std::io::Error::from)
+                })();
+                if let Err(e) = written {
+                    *error = Some(e);
+                    *spill = None;
+                }
             }
+        });
+        let result = match (result, time_error) {
+            (Ok(_), Some(message)) => Err(PredictionError::Bad(BadRecordKind::BadTime, message)),
+            (other, _) => other,
+        };
+        self.reader.release();
+        match result {
+            Ok(_) => {}
             Err(PredictionError::Shadow) => {}
             Err(PredictionError::Bad(kind, message)) => {
                 if self.warnings.take() {
@@ -795,6 +1102,7 @@ mod tests {
             PayloadReader::new().numbers(crate::formats::capture::Payload {
                 text,
                 json: kind == "json",
+                lines: false,
             })
         };
         assert_eq!(numeric_inputs("1,2.5", "csv"), Some(vec![1.0, 2.5]));
@@ -897,7 +1205,7 @@ mod tests {
         );
         assert_eq!(read_back(&out), expected);
         // the raw endpointOutput is kept as written
-        assert!(CSV_LINE.contains(expected.predictions[0].output.get()));
+        assert!(CSV_LINE.contains(expected.predictions[0].output.as_ref().unwrap().get()));
     }
 
     /// Version 1 indexes (output re-serialised by serde) still read.
@@ -911,7 +1219,7 @@ mod tests {
         let index = PredictionIndex::from_json("k", v1);
         let index = index.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
-            index.predictions[0].output.get(),
+            index.predictions[0].output.as_ref().unwrap().get(),
             r#"{"data":"0.7","encoding":"CSV"}"#
         );
         let v3 = String::from_utf8_lossy(v1).replace("\"version\":1", "\"version\":3");
@@ -998,5 +1306,244 @@ mod tests {
         let out = ix.finish().unwrap();
         assert_eq!(out.records, 1, "{:?}", out.bad_records);
         assert_eq!(read_back(&out).predictions[0].probability, Some(0.25));
+    }
+
+    // ---- issue 12 item 2: one prediction per instance ----
+
+    /// A capture line of request `req` with the given sides (content type, data, encoding).
+    fn request(input: (&str, &str, &str), output: (&str, &str, &str)) -> String {
+        let side = |(ct, data, enc): (&str, &str, &str), mode: &str| serde_json::json!({"observedContentType": ct, "mode": mode, "data": data, "encoding": enc});
+        serde_json::json!({
+            "captureData": {"endpointInput": side(input, "INPUT"), "endpointOutput": side(output, "OUTPUT")},
+            "eventMetadata": {"eventId": "e1", "inferenceId": "req", "inferenceTime": "2021-02-05T17:23:35Z"},
+            "eventVersion": "0"
+        })
+        .to_string()
+    }
+
+    fn all(line: &str, attrs: &PredictionAttributes) -> Result<Vec<Prediction>, PredictionError> {
+        let mut out = Vec::new();
+        let n = PredictionReader::new(attrs)
+            .predictions(line.as_bytes(), attrs, "v", |p| out.push(p))?;
+        assert_eq!(n, out.len());
+        Ok(out)
+    }
+
+    fn sagemaker_attrs() -> PredictionAttributes {
+        PredictionAttributes {
+            probability_attribute: Some("predictions[*].score".into()),
+            inference_attribute: Some("predictions[*].predicted_label".into()),
+            facet_attributes: [("sex".to_string(), "1".to_string())].into(),
+            ..PredictionAttributes::default()
+        }
+    }
+
+    /// SageMaker's XGBoost / Clarify JSON layout: `{"instances": [...]}` answered by
+    /// `{"predictions": [{"score", "predicted_label"}, ...]}` is one prediction per instance,
+    /// keyed `req#i`, each with its own facet; the raw sides are kept once, on instance 0.
+    #[test]
+    fn a_json_request_of_three_instances_is_three_predictions() {
+        let input = r#"{"instances": [{"features": [30, "f"]}, {"features": [41, "m"]}, {"features": [52, "f"]}]}"#;
+        let output = r#"{"predictions": [{"score": 0.8, "predicted_label": 1}, {"score": 0.3, "predicted_label": 0}, {"score": 0.6, "predicted_label": 1}]}"#;
+        let line = request(
+            ("application/json", input, "JSON"),
+            ("application/json", output, "JSON"),
+        );
+        let ps = all(&line, &sagemaker_attrs()).unwrap();
+        let keys: Vec<&str> = ps.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["req#0", "req#1", "req#2"]);
+        let probs: Vec<Option<f64>> = ps.iter().map(|p| p.probability).collect();
+        assert_eq!(probs, [Some(0.8), Some(0.3), Some(0.6)]);
+        let labels: Vec<Option<&str>> = ps.iter().map(|p| p.label.as_deref()).collect();
+        assert_eq!(labels, [Some("1"), Some("0"), Some("1")]);
+        let sex: Vec<&str> = ps.iter().map(|p| p.facets["sex"].as_str()).collect();
+        assert_eq!(sex, ["f", "m", "f"]);
+        assert!(ps
+            .iter()
+            .all(|p| p.instances == 3 && p.inference_id.as_deref() == Some("req")));
+        assert_eq!(ps.iter().map(|p| p.instance).collect::<Vec<_>>(), [0, 1, 2]);
+        // the sides are stored once per request
+        assert!(line.contains(ps[0].output.as_ref().unwrap().get()));
+        assert!(line.contains(ps[0].input.as_ref().unwrap().get()));
+        assert!(ps[1..]
+            .iter()
+            .all(|p| p.output.is_none() && p.input.is_none()));
+        // the same facet by a JMESPath-style path into each instance
+        let by_path = PredictionAttributes {
+            facet_attributes: [("sex".to_string(), "instances[*].features[1]".to_string())].into(),
+            ..sagemaker_attrs()
+        };
+        let sex: Vec<String> = all(&line, &by_path)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.facets["sex"].clone())
+            .collect();
+        assert_eq!(sex, ["f", "m", "f"]);
+    }
+
+    /// A CSV payload of several rows: one prediction per row, with its own input features.
+    #[test]
+    fn a_csv_request_of_three_rows_is_three_predictions() {
+        let line = request(
+            ("text/csv", "1,2\n3,4\n5,6\n", "CSV"),
+            ("text/csv", "0.9\n0.2\n0.7", "CSV"),
+        );
+        let attrs = PredictionAttributes {
+            keep_input_features: true,
+            ..PredictionAttributes::default()
+        };
+        let ps = all(&line, &attrs).unwrap();
+        assert_eq!(ps.len(), 3);
+        // labels by the threshold 0.5: 0.9 → 1, 0.2 → 0, 0.7 → 1
+        let labels: Vec<Option<&str>> = ps.iter().map(|p| p.label.as_deref()).collect();
+        assert_eq!(labels, [Some("1"), Some("0"), Some("1")]);
+        let features: Vec<Option<Vec<f64>>> = ps.iter().map(|p| p.features.clone()).collect();
+        assert_eq!(
+            features,
+            [
+                Some(vec![1.0, 2.0]),
+                Some(vec![3.0, 4.0]),
+                Some(vec![5.0, 6.0])
+            ]
+        );
+        assert_eq!(ps[2].key, "req#2");
+    }
+
+    /// JSON Lines: one document per instance.
+    #[test]
+    fn a_json_lines_response_is_one_prediction_per_document() {
+        let line = request(
+            ("application/jsonlines", "{\"x\":1}\n{\"x\":2}\n", "JSON"),
+            (
+                "application/jsonlines",
+                "{\"score\":0.9}\n{\"score\":0.1}\n",
+                "JSON",
+            ),
+        );
+        let attrs = PredictionAttributes {
+            probability_attribute: Some("score".into()),
+            facet_attributes: [("x".to_string(), "/x".to_string())].into(),
+            ..PredictionAttributes::default()
+        };
+        let ps = all(&line, &attrs).unwrap();
+        let got: Vec<(&str, Option<f64>, &str)> = ps
+            .iter()
+            .map(|p| (p.key.as_str(), p.probability, p.facets["x"].as_str()))
+            .collect();
+        assert_eq!(got, [("req#0", Some(0.9), "1"), ("req#1", Some(0.1), "2")]);
+    }
+
+    /// A request of one instance keeps its key (data captured before still joins), whatever
+    /// the layout; attributes that disagree on the number of instances are a bad record that
+    /// names them.
+    #[test]
+    fn single_instance_keys_are_unchanged_and_counts_must_agree() {
+        let one = request(
+            (
+                "application/json",
+                r#"{"instances": [{"features": [30, "f"]}]}"#,
+                "JSON",
+            ),
+            (
+                "application/json",
+                r#"{"predictions": [{"score": 0.8, "predicted_label": 1}]}"#,
+                "JSON",
+            ),
+        );
+        let ps = all(&one, &sagemaker_attrs()).unwrap();
+        assert_eq!(ps.len(), 1);
+        assert_eq!((ps[0].key.as_str(), ps[0].instances), ("req", 1));
+        let mismatch = request(
+            (
+                "application/json",
+                r#"{"instances": [{"features": [30, "f"]}, {"features": [41, "m"]}]}"#,
+                "JSON",
+            ),
+            (
+                "application/json",
+                r#"{"predictions": [{"score": 0.8, "predicted_label": 1}, {"score": 0.3, "predicted_label": 0}, {"score": 0.6, "predicted_label": 1}]}"#,
+                "JSON",
+            ),
+        );
+        match all(&mismatch, &sagemaker_attrs()) {
+            Err(PredictionError::Bad(BadRecordKind::BadPayload, m)) => assert!(
+                m.contains("facet attribute \"1\" gives 2 values") && m.contains("3 instances"),
+                "{m}"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A request of 334 instances (the largest real record of issue 12) is streamed into the
+    /// index: 334 predictions, the raw sides once, and the buffers as bounded as for one.
+    #[test]
+    fn a_request_of_334_instances_is_indexed_with_bounded_buffers() {
+        let n = 334;
+        let input: Vec<String> = (0..n)
+            .map(|i| format!("{{\"features\": [{i}, \"f\"]}}"))
+            .collect();
+        let output: Vec<String> = (0..n)
+            .map(|i| format!("{{\"score\": 0.{:03}, \"predicted_label\": {}}}", i, i % 2))
+            .collect();
+        let line = request(
+            (
+                "application/json",
+                &format!("{{\"instances\": [{}]}}", input.join(",")),
+                "JSON",
+            ),
+            (
+                "application/json",
+                &format!("{{\"predictions\": [{}]}}", output.join(",")),
+                "JSON",
+            ),
+        );
+        let attrs = sagemaker_attrs();
+        let mut ix = Indexer::new(&capture_key(), "x", &attrs);
+        ix.push(1, &Line::Ok(line.as_bytes()));
+        assert!(ix.reader_bytes() <= READER_BOUND, "{}", ix.reader_bytes());
+        assert!(ix.buffered_bytes() <= SPILL_BUFFER_BYTES);
+        let out = ix.finish().unwrap();
+        assert_eq!(out.records, n as u64);
+        let index = read_back(&out);
+        assert_eq!(index.predictions.len(), n);
+        assert_eq!(index.predictions[333].key, "req#333");
+        assert_eq!(index.predictions[333].probability, Some(0.333));
+        assert_eq!(index.predictions[333].label.as_deref(), Some("1"));
+        let with_sides = index
+            .predictions
+            .iter()
+            .filter(|p| p.output.is_some())
+            .count();
+        assert_eq!(with_sides, 1);
+    }
+
+    /// Ground truth of a request of several instances, selected by `instances[*].label`,
+    /// joins instance by instance; without the attribute the record has no label.
+    #[test]
+    fn labels_of_a_multi_instance_request() {
+        let line = br#"{"groundTruthData":{"data":"{\"instances\": [{\"label\": 1}, {\"label\": 0}, {\"label\": 1}]}","encoding":"JSON"},"eventMetadata":{"eventId":"req"},"eventVersion":"0"}"#;
+        let attribute = Attribute::parse("instances[*].label").unwrap();
+        let record = parse_labels(line, Some(&attribute)).unwrap();
+        let got: Vec<(&str, &str)> = record
+            .labels
+            .iter()
+            .map(|l| (l.key.as_str(), l.label.as_str()))
+            .collect();
+        assert_eq!(got, [("req#0", "1"), ("req#1", "0"), ("req#2", "1")]);
+        assert_eq!(record.instances, 3);
+        assert!(record.data.starts_with("{\"instances\""));
+        assert_eq!(
+            parse_labels(line, None).unwrap_err().0,
+            BadRecordKind::BadPayload
+        );
+        // CSV ground truth of several lines: one label per line
+        let csv = br#"{"groundTruthData":{"data":"1\n0\n","encoding":"CSV"},"eventMetadata":{"eventId":"req"},"eventVersion":"0"}"#;
+        let keys: Vec<String> = parse_labels(csv, None)
+            .unwrap()
+            .labels
+            .into_iter()
+            .map(|l| format!("{}={}", l.key, l.label))
+            .collect();
+        assert_eq!(keys, ["req#0=1", "req#1=0"]);
     }
 }

@@ -1,7 +1,9 @@
 //! The tick of a model-quality monitor: merge the joined state of the window's inferences,
 //! compute SageMaker's model-quality metrics, check them against the baseline constraints,
 //! and write `statistics.json`, `constraint_violations.json` (model-quality layouts) and
-//! `execution.json` with the label coverage. Metrics go to `aws/sagemaker/Endpoints/model-metrics`.
+//! `execution.json` with the label coverage. Metrics go to `aws/sagemaker/Endpoints/model-metrics`,
+//! with the label coverage as the metric `label_coverage` (fraction of the window's predictions
+//! joined to a label).
 
 use crate::config::MonitorConfig;
 use crate::execution::{publish_window, write_report, Execution, OrFail, Ports, Stop, Window};
@@ -11,7 +13,7 @@ use crate::formats::model_quality::{
 use crate::joined::labels::{no_joined_records, scan_joined_window};
 use crate::layout::STATISTICS_FILE;
 use crate::metrics::{namespaces, MetricSink};
-use crate::model_quality::metrics::model_quality_metrics;
+use crate::model_quality::metrics::{label_coverage_metric, model_quality_metrics};
 use crate::model_quality::{check_model_quality, QualityState};
 use crate::store::ObjectStore;
 use crate::CoreError;
@@ -106,13 +108,19 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
         .filter(|(_, v)| v.is_finite())
         .cloned()
         .collect();
+    let data = model_quality_metrics(&cfg.endpoint, &cfg.name, window.start, &finite)
+        .into_iter()
+        .chain(exec.label_coverage.as_ref().and_then(|coverage| {
+            label_coverage_metric(&cfg.endpoint, &cfg.name, window.start, coverage)
+        }))
+        .collect();
     publish_window(
         metrics,
         cfg,
         namespaces::MODEL_ENDPOINT,
         window.start,
         exec,
-        model_quality_metrics(&cfg.endpoint, &cfg.name, window.start, &finite),
+        data,
     )
     .await?;
     Ok(())

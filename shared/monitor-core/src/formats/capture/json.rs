@@ -443,6 +443,32 @@ impl<'a> Walk<'a> {
         Ok(root)
     }
 
+    /// Calls `f` with each top-level value of a document that may hold several
+    /// whitespace-separated values (JSON Lines) until it returns `false`; returns how many
+    /// were visited.
+    ///
+    /// # Errors
+    /// The first syntax error, or no value at all.
+    pub(super) fn roots(&mut self, mut f: impl FnMut(Found) -> bool) -> Result<usize, SyntaxError> {
+        self.pos = 0;
+        self.ws();
+        if self.pos >= self.text.len() {
+            return Err(self.err("no JSON value"));
+        }
+        let mut n = 0;
+        while self.pos < self.text.len() {
+            let v = self.value()?;
+            n += 1;
+            let at = self.pos;
+            if !f(v) {
+                return Ok(n);
+            }
+            self.pos = at;
+            self.ws();
+        }
+        Ok(n)
+    }
+
     /// Calls `f` with each element of array `arr` (index, value) until it returns `false`.
     pub(super) fn elements(
         &mut self,

@@ -77,12 +77,14 @@ use self::json::{Doc, Kind};
 pub mod time;
 pub use time::{inference_minute, inference_seconds, InferenceWindow, TimeError};
 
+mod attribute;
 mod error;
 mod json;
 mod parser;
 mod payload;
 mod record;
 
+pub use attribute::{Attribute, AttributeError, Step, DESCRIBED_MEMBERS};
 pub use error::{
     BadKind, BadRecord, BadRecordKind, BadRecords, CaptureError, WarnBudget, FIRST_LINES_KEPT,
     WARN_LINES_PER_OBJECT,

@@ -90,6 +90,9 @@ pub struct CaptureRecord<'a> {
     /// `captureData.endpointInput`, when present and asked for
     /// ([`RecordReader::decode_input`])
     pub input: Option<SideRecord<'a>>,
+    /// the raw `captureData.endpointInput` object as written, when present (decoded or
+    /// not): what merged records carry back
+    pub input_raw: Option<&'a str>,
 }
 
 /// One side of a capture record.
@@ -108,6 +111,9 @@ pub struct Payload<'a> {
     pub text: &'a str,
     /// JSON (else CSV)
     pub json: bool,
+    /// JSON Lines (an `observedContentType` of [`super::parser`]'s JSON Lines types): the
+    /// payload may hold several documents
+    pub lines: bool,
 }
 
 /// The text of a string token, unescaped when it has escapes.
@@ -154,6 +160,8 @@ fn decode<'a>(
         .and_then(|t| text_of(doc, t))
         .unwrap_or(Cow::Borrowed(""));
     let json = encoding == "JSON" || contains_ignore_case(&content_type, "json");
+    let lines = super::parser::classify_content_type(&content_type)
+        == Some(super::parser::PayloadKind::JsonLines);
     let SideScratch { data, bytes } = scratch;
     let raw: &'a str = if doc.kind(d) == Some(Kind::EscStr) {
         data.clear();
@@ -184,7 +192,7 @@ fn decode<'a>(
             })
         }
     };
-    Ok(Payload { text, json })
+    Ok(Payload { text, json, lines })
 }
 
 impl RecordReader {
@@ -269,6 +277,7 @@ impl RecordReader {
             shadow: field("invocationSource").as_deref() == Some("ShadowExperiment"),
             output: None,
             input: None,
+            input_raw: None,
         };
         if record.shadow {
             return Ok(record);
@@ -282,8 +291,10 @@ impl RecordReader {
                 payload: decode(&doc, s, CaptureSide::EndpointOutput, output, key),
             });
         }
+        let input_side = doc.member(capture, CaptureSide::EndpointInput.key(), key);
+        record.input_raw = input_side.map(|s| doc.raw(s));
         if *decode_input {
-            if let Some(s) = doc.member(capture, CaptureSide::EndpointInput.key(), key) {
+            if let Some(s) = input_side {
                 record.input = Some(SideRecord {
                     raw: doc.raw(s),
                     payload: decode(&doc, s, CaptureSide::EndpointInput, input, key),
@@ -299,11 +310,11 @@ impl RecordReader {
 /// asked for, so memory stays constant whatever the payload's size.
 #[derive(Debug, Default)]
 pub struct PayloadReader {
-    key: String,
+    pub(super) key: String,
 }
 
 /// Resolves an RFC 6901 pointer (`""` is the whole document) from `root`.
-fn resolve(
+pub(super) fn resolve(
     walk: &mut json::Walk<'_>,
     root: Found,
     pointer: &str,
@@ -485,7 +496,27 @@ impl PayloadReader {
                     format!("pointer {pointer:?} not in {field}"),
                 )
             })?;
-        let probe = json::Walk::new(payload.text);
+        self.numbers_in(payload.text, found, pointer, names, field)
+    }
+
+    /// The numbers of the value `found` of `text` (an object keyed by `names` or an array of
+    /// `names.len()` numbers); `pointer` names where it was, in messages.
+    pub(super) fn numbers_in(
+        &mut self,
+        text: &str,
+        found: Found,
+        pointer: &str,
+        names: &[String],
+        field: &'static str,
+    ) -> Result<Vec<f64>, (BadRecordKind, String)> {
+        let not_json = |e: json::SyntaxError| {
+            (
+                BadRecordKind::BadPayload,
+                format!("{field} is not JSON: {e}"),
+            )
+        };
+        let mut walk = json::Walk::new(text);
+        let probe = json::Walk::new(text);
         let num = |f: Found, what: &str| {
             usable_number(&probe, f).ok_or_else(|| {
                 (
@@ -574,6 +605,7 @@ mod tests {
         let json = Payload {
             text: r#"{"p":0.25,"l":[1,"a\"b"],"n":null,"o":{"x":[1, 2]}}"#,
             json: true,
+            lines: false,
         };
         assert_eq!(pr.attribute(json, "/p").as_deref(), Some("0.25"));
         assert_eq!(pr.attribute(json, "/l/1").as_deref(), Some("a\"b"));
@@ -585,17 +617,20 @@ mod tests {
         let broken = Payload {
             text: r#"{"p":0.25,"#,
             json: true,
+            lines: false,
         };
         assert_eq!(pr.attribute(broken, "/p"), None);
         let csv = Payload {
             text: "0.7,\"b\"\n9,9",
             json: false,
+            lines: false,
         };
         assert_eq!(pr.attribute(csv, "1").as_deref(), Some("b"));
         assert_eq!(pr.attribute(csv, "/p"), None);
         let arr = Payload {
             text: "[3, 4]",
             json: true,
+            lines: false,
         };
         assert_eq!(pr.attribute(arr, "1").as_deref(), Some("4"));
     }
@@ -619,6 +654,7 @@ mod tests {
         let payload = Payload {
             text: &text,
             json: true,
+            lines: false,
         };
         let last = format!("/k{}", keys - 1);
         assert_eq!(
@@ -638,7 +674,11 @@ mod tests {
     #[test]
     fn numbers_refuse_poison_and_oversized_payloads() {
         let mut pr = PayloadReader::new();
-        let csv = |text| Payload { text, json: false };
+        let csv = |text| Payload {
+            text,
+            json: false,
+            lines: false,
+        };
         assert_eq!(pr.numbers(csv("1,2.5")), Some(vec![1.0, 2.5]));
         assert_eq!(pr.numbers(csv("1e200,2")), None);
         let many = vec!["1"; MAX_PAYLOAD_VALUES + 1].join(",");
@@ -647,11 +687,16 @@ mod tests {
         assert_eq!(
             pr.numbers(Payload {
                 text: &many_json,
-                json: true
+                json: true,
+                lines: false
             }),
             None
         );
-        let json = |text| Payload { text, json: true };
+        let json = |text| Payload {
+            text,
+            json: true,
+            lines: false,
+        };
         assert_eq!(
             pr.numbers(json(r#"{"instances":[[1,2]]}"#)),
             Some(vec![1.0, 2.0])
