@@ -380,7 +380,7 @@ pub fn schedule_period(expr: &str) -> Result<Option<u32>, String> {
 
 /// A SageMaker attribute as modelwatch reads it: a CSV column index as is, a JMESPath of
 /// field names and indexes (`predictions.score`, `a[0].b`) as a JSON pointer; a
-/// multi-instance path (`predictions[*].score`) as written, for the multi-instance reader.
+/// multi-instance path (`predictions[*].score`) as written: one prediction per instance.
 pub fn attribute(sm: &str) -> Result<String, String> {
     let sm = sm.trim();
     if !sm.is_empty() && sm.bytes().all(|b| b.is_ascii_digit()) {
@@ -634,12 +634,6 @@ fn prediction_attributes(
         }
         match attribute(v) {
             Ok(a) => {
-                if a.contains("[*]") {
-                    notes.add(
-                        field,
-                        format!("{a} reads one prediction per instance: needs the multi-instance attributes (issue 12 item 2)"),
-                    );
-                }
                 settings.insert(key.into(), json!(a));
             }
             Err(e) => notes.add(field, format!("{e}: not carried over")),
