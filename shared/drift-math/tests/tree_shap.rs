@@ -141,3 +141,60 @@ fn unsupported_models_are_named() {
     let model = TreeEnsemble::from_xgboost_json(&model_json(), 0).unwrap();
     assert!(model.explain(&[0.0; 3]).is_err());
 }
+
+/// `dart` booster: each tree's leaves scaled by its `weight_drop`. Reference from
+/// (xgboost 3.2.0, shap 0.51.0):
+///
+/// ```python
+/// rng = np.random.default_rng(11)
+/// n = 150
+/// X = rng.normal(size=(n, 3)).round(2)
+/// y = X[:, 0] * 2 + np.abs(X[:, 1]) - X[:, 2] * (X[:, 0] > 0) + rng.normal(0, 0.3, n)
+/// bst = xgb.train({"booster": "dart", "objective": "reg:squarederror", "max_depth": 3,
+///                  "eta": 0.5, "rate_drop": 0.3, "seed": 3, "base_score": 0.25},
+///                 xgb.DMatrix(X, label=y), num_boost_round=6)
+/// bst.save_model("xgb-dart-regression.json")
+/// Q = np.array([[0.3, -0.8, 1.2], [-1.1, 0.4, -0.5], [2.0, 0.0, 0.7]])
+/// shap.TreeExplainer(bst).shap_values(Q)      # φ
+/// bst.predict(xgb.DMatrix(Q), pred_contribs=True)[:, -1]   # E[f] (the bias column)
+/// ```
+///
+/// (`shap`'s `expected_value` for a dart model is the bare base score 0.25, which does not
+/// add up with its own values; XGBoost's bias column, which does, is the reference.)
+#[test]
+fn dart_trees_are_weighted() {
+    let model = TreeEnsemble::from_xgboost_json(
+        &test_support::read_fixture("models/xgb-dart-regression.json"),
+        0,
+    )
+    .unwrap();
+    // reg:squarederror: the base score is the margin
+    assert!((model.base_margin() - 0.25).abs() < 1e-15);
+    assert!((model.expected_value() - 1.083882451057434).abs() < F32);
+    let q = [[0.3, -0.8, 1.2], [-1.1, 0.4, -0.5], [2.0, 0.0, 0.7]];
+    let want = [
+        [
+            0.006372119300067425,
+            -0.02787303924560547,
+            -0.412467360496521,
+        ],
+        [
+            -2.349139928817749,
+            -0.033234067261219025,
+            0.07387173175811768,
+        ],
+        [
+            3.6356523036956787,
+            -0.016278496012091637,
+            -0.7164842486381531,
+        ],
+    ];
+    let margin = [0.649914026260376, -1.2246196269989014, 3.986771583557129];
+    for ((x, w), m) in q.iter().zip(&want).zip(margin) {
+        let got = model.explain(x).unwrap();
+        for (g, w) in got.iter().zip(w) {
+            assert!((g - w).abs() < F32, "{x:?}: {got:?} vs {w:?}");
+        }
+        assert!((model.predict_margin(x).unwrap() - m).abs() < F32);
+    }
+}

@@ -14,11 +14,12 @@ use crate::CoreError;
 
 impl Rule {
     /// The rule the baseline used: a threshold when the baseline wrote an interval
-    /// (`"(t, max]"`) for a single numeric value, else a value set. Windows are then split
-    /// exactly as the baseline was, whatever values a window happens to hold (a window of
-    /// few distinct integers would otherwise flip to categorical).
+    /// (`"(t, max]"`, or `""` when the max equalled `t`) for a single numeric value, else a
+    /// value set. Windows are then split exactly as the baseline was, whatever values a
+    /// window happens to hold (a window of few distinct integers would otherwise flip to
+    /// categorical).
     fn from_baseline(values: &[Value], baseline_text: Option<&str>) -> Rule {
-        let threshold = baseline_text.is_some_and(|t| t.starts_with('('));
+        let threshold = baseline_text.is_some_and(|t| t.is_empty() || t.starts_with('('));
         let kind = if threshold {
             crate::bias::ColumnKind::Continuous
         } else {
