@@ -65,7 +65,8 @@ pub struct Args {
     #[arg(long, requires = "model")]
     explainability_config: Option<PathBuf>,
     /// The model to explain (attribution baseline): a JSON file
-    /// `{"linear": {"intercept": b, "coefficients": {"feature": w, …}}}` or `{"logistic": …}`.
+    /// `{"linear": {"intercept": b, "coefficients": {"feature": w, …}}}` or `{"logistic": …}`,
+    /// or an XGBoost JSON model (`booster.save_model("model.json")`), explained with TreeSHAP.
     #[arg(long)]
     model: Option<PathBuf>,
     /// Attribution baseline: explain at most this many rows (a fixed pseudo-random subset).
@@ -75,7 +76,8 @@ pub struct Args {
 
 fn run_explainability(args: &Args, config_path: &std::path::Path) -> anyhow::Result<()> {
     use monitor_core::attribution::{
-        explainability_baseline, read_feature_rows, ExplainabilityConfig, ModelSpec,
+        explainability_baseline, is_xgboost_json, parse_tree_model, read_feature_rows,
+        tree_explainability_baseline, ExplainabilityConfig, ModelSpec,
     };
     let config_key = config_path.display().to_string();
     let cfg_bytes =
@@ -85,16 +87,22 @@ fn run_explainability(args: &Args, config_path: &std::path::Path) -> anyhow::Res
         .model
         .as_ref()
         .context("--model is required with --explainability-config")?;
-    let model: ModelSpec = serde_json::from_slice(
-        &std::fs::read(model_path)
-            .with_context(|| format!("cannot read {}", model_path.display()))?,
-    )
-    .with_context(|| format!("invalid model {}", model_path.display()))?;
+    let model_bytes = std::fs::read(model_path)
+        .with_context(|| format!("cannot read {}", model_path.display()))?;
     let source = args.dataset.display().to_string();
     let file = std::fs::File::open(&args.dataset)
         .with_context(|| format!("cannot open dataset {source}"))?;
     let rows = read_feature_rows(std::io::BufReader::new(file), &config, &config_key, &source)?;
-    let out = explainability_baseline(&rows, &config, &config_key, &model, args.max_records)?;
+    // an XGBoost JSON model (booster.save_model("model.json")) → exact TreeSHAP
+    let out = if is_xgboost_json(&model_bytes) {
+        let model_key = model_path.display().to_string();
+        let tree = parse_tree_model(&model_key, &model_bytes, 0)?;
+        tree_explainability_baseline(&rows, &config, &config_key, &tree, args.max_records)?
+    } else {
+        let model: ModelSpec = serde_json::from_slice(&model_bytes)
+            .with_context(|| format!("invalid model {}", model_path.display()))?;
+        explainability_baseline(&rows, &config, &config_key, &model, args.max_records)?
+    };
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let analysis_path = args.out.join("analysis.json");

@@ -142,6 +142,17 @@ pub enum Explainer {
         #[serde(default = "default_kernel_records")]
         max_records: usize,
     },
+    /// Exact path-dependent TreeSHAP (Lundberg et al. 2018) of an XGBoost model saved as JSON
+    /// (`booster.save_model("model.json")`), computed for every captured record at ingest;
+    /// explains the raw margin (log-odds for `binary:logistic`), and a missing value follows
+    /// the tree's default direction.
+    Tree {
+        /// store key (or `s3://bucket/key`) of the XGBoost JSON model
+        model_key: String,
+        /// class of a multi-class model (default 0)
+        #[serde(default)]
+        output_group: usize,
+    },
 }
 
 fn default_kernel_records() -> usize {

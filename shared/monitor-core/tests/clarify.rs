@@ -424,6 +424,10 @@ fn bias_baseline_post_training_with_probabilities() {
         row(0.0, 1.0, "x", 0.3),
         row(0.0, 1.0, "y", 0.0),
     ];
+    // Clarify's column rule (issue 12): 0/1 integer columns are categorical only below 0.05
+    // distinct values per row, i.e. from 41 rows; 8 rows would make `[1]` a threshold `> 1`.
+    // The 8 rows are repeated 6 times (48 rows, 2/48 < 0.05): every ratio below is unchanged.
+    let rows: Vec<BiasInputRow> = (0..6).flat_map(|_| rows.clone()).collect();
     let a = bias_baseline(rows.into_iter(), &config).unwrap();
     let post = metric_values(&a, false);
     let get = |n: &str| post.iter().find(|m| m.0 == n).unwrap().1.unwrap();

@@ -6,6 +6,8 @@
 //! against the baseline attributions falls below 0.9 (spec §10.3).
 //!
 //! * [`LinearShap`]: exact SHAP for a linear model, `φ_j = w_j·(x_j − E_bg[x_j])`.
+//! * [`TreeEnsemble`]: exact path-dependent TreeSHAP of tree ensembles (Lundberg et al.
+//!   2018, Algorithm 2), read from XGBoost's JSON model.
 //! * [`KernelShap`]: model-agnostic Kernel SHAP (Lundberg & Lee 2017, "A Unified Approach to
 //!   Interpreting Model Predictions", NeurIPS, Theorem 2) through a batch-predict callback.
 //! * [`aggregate`]: global values by `mean_abs`, `median` or `mean_sq`.
@@ -24,8 +26,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 mod kernel;
+mod tree;
 
 pub use kernel::*;
+pub use tree::*;
 
 /// nDCG below which Clarify reports feature-attribution drift (fixed; spec §10.3).
 pub const NDCG_THRESHOLD: f64 = 0.9;
@@ -93,6 +97,9 @@ pub enum ShapError {
     /// `agg_method` is not one of Clarify's three.
     #[error("unknown agg_method {0:?} (expected mean_abs, median or mean_sq)")]
     UnknownAggMethod(String),
+    /// A tree model that cannot be used (malformed, unsupported, inconsistent).
+    #[error("invalid tree model: {0}")]
+    TreeModel(String),
     /// A configuration value is out of range.
     #[error("invalid kernel SHAP parameter {name} = {value}")]
     InvalidParameter {

@@ -1,7 +1,7 @@
 //! The baseline `analysis.json` of an explainability monitor: global SHAP values of a
 //! baseline dataset.
 
-use drift_math::shap::LinearShap;
+use drift_math::shap::{AggMethod, LinearShap, TreeEnsemble};
 use serde_json::{Map, Value};
 
 use crate::attribution::config::config_err;
@@ -107,6 +107,107 @@ pub fn explainability_baseline(
     model: &ModelSpec,
     max_records: Option<usize>,
 ) -> Result<ExplainabilityBaseline, CoreError> {
+    baseline_with(rows, config, config_key, max_records, |job| {
+        let bad = |e: String| config_err(format!("{config_key}: methods.shap"), "", &e);
+        match model {
+            ModelSpec::Linear {
+                intercept,
+                coefficients,
+            } => {
+                let w = weights_in_order(coefficients, *intercept, job.features)?;
+                let lin = LinearShap::new(w, *intercept, &job.background)
+                    .map_err(|e| bad(e.to_string()))?;
+                let mut sums = ShapSums::new(job.features.len(), job.agg);
+                for x in job.records {
+                    sums.add(&lin.explain(x).map_err(|e| bad(e.to_string()))?);
+                }
+                Ok((
+                    sums.global(job.agg).unwrap_or_default(),
+                    lin.expected_value(),
+                ))
+            }
+            other => {
+                let invoker = LocalModel::from_spec(other, job.features)?;
+                let k = kernel_global(
+                    job.background,
+                    job.records,
+                    job.config.kernel_config(),
+                    job.agg,
+                    &invoker,
+                )
+                .map_err(bad)?;
+                Ok((k.global, k.expected_value))
+            }
+        }
+    })
+}
+
+/// Global SHAP values of a dataset by exact path-dependent TreeSHAP of a tree ensemble
+/// (an XGBoost JSON model, [`crate::attribution::parse_tree_model`]); `expected_value` is
+/// the ensemble's cover-weighted mean margin. Rows and `max_records` as in
+/// [`explainability_baseline`] (NaN is a missing value); the SHAP baseline written to the
+/// config is the column means of the present values (TreeSHAP itself needs none).
+///
+/// # Errors
+/// [`CoreError::Config`] when `features_to_explain` narrows the inputs (the trees read
+/// every input) or the model's feature count differs from the input columns';
+/// [`CoreError::EmptyDataset`] without rows.
+pub fn tree_explainability_baseline(
+    rows: &[Vec<f64>],
+    config: &ExplainabilityConfig,
+    config_key: &str,
+    model: &TreeEnsemble,
+    max_records: Option<usize>,
+) -> Result<ExplainabilityBaseline, CoreError> {
+    let columns = config.input_columns(config_key)?;
+    let features = config.features(config_key)?;
+    if features != columns || model.num_features() != columns.len() {
+        return Err(config_err(
+            format!("{config_key}: headers"),
+            format!(
+                "{} input columns, {} explained",
+                columns.len(),
+                features.len()
+            ),
+            &format!(
+                "the tree model reads {} features; TreeSHAP explains every input column",
+                model.num_features()
+            ),
+        ));
+    }
+    baseline_with(rows, config, config_key, max_records, |job| {
+        let mut sums = ShapSums::new(job.features.len(), job.agg);
+        for x in job.records {
+            let phi = model
+                .explain(x)
+                .map_err(|e| config_err(format!("{config_key}: record"), "", &e.to_string()))?;
+            sums.add(&phi);
+        }
+        Ok((
+            sums.global(job.agg).unwrap_or_default(),
+            model.expected_value(),
+        ))
+    })
+}
+
+/// What an explainer gets from [`baseline_with`].
+struct BaselineJob<'a> {
+    features: &'a [String],
+    agg: AggMethod,
+    background: Vec<Vec<f64>>,
+    records: &'a [Vec<f64>],
+    config: &'a ExplainabilityConfig,
+}
+
+/// The shared part of the attribution baselines: the SHAP baseline rows, the explained
+/// subset of rows, and `analysis.json` from the explainer's (global values, expected value).
+fn baseline_with(
+    rows: &[Vec<f64>],
+    config: &ExplainabilityConfig,
+    config_key: &str,
+    max_records: Option<usize>,
+    explain: impl FnOnce(BaselineJob<'_>) -> Result<(Vec<f64>, f64), CoreError>,
+) -> Result<ExplainabilityBaseline, CoreError> {
     if rows.is_empty() {
         return Err(CoreError::EmptyDataset {
             file: "explainability dataset".into(),
@@ -118,11 +219,20 @@ pub fn explainability_baseline(
     let background = match config.inline_baseline(config_key)? {
         Some(b) => b,
         None => {
-            let n = rows.len() as f64;
+            // column means over the present values (a tree model's rows may hold NaN for
+            // missing; the other explainers' rows never do)
+            let mut n = vec![0.0f64; features.len()];
+            for r in rows {
+                for (c, x) in n.iter_mut().zip(r) {
+                    *c += if x.is_nan() { 0.0 } else { 1.0 };
+                }
+            }
             let mut mean = vec![0.0; features.len()];
             for r in rows {
-                for (m, x) in mean.iter_mut().zip(r) {
-                    *m += x / n;
+                for ((m, x), c) in mean.iter_mut().zip(r).zip(&n) {
+                    if !x.is_nan() {
+                        *m += x / c;
+                    }
                 }
             }
             config.methods.shap.baseline = Some(Value::Array(vec![Value::Array(
@@ -144,28 +254,13 @@ pub fn explainability_baseline(
         chosen.sort_unstable_by_key(|(_, i)| *i);
     }
     let records: Vec<Vec<f64>> = chosen.iter().map(|(_, i)| rows[*i].clone()).collect();
-    let bad = |e: String| config_err(format!("{config_key}: methods.shap"), "", &e);
-    let (global, expected) = match model {
-        ModelSpec::Linear {
-            intercept,
-            coefficients,
-        } => {
-            let w = weights_in_order(coefficients, *intercept, &features)?;
-            let lin =
-                LinearShap::new(w, *intercept, &background).map_err(|e| bad(e.to_string()))?;
-            let mut sums = ShapSums::new(features.len(), agg);
-            for x in &records {
-                sums.add(&lin.explain(x).map_err(|e| bad(e.to_string()))?);
-            }
-            (sums.global(agg).unwrap_or_default(), lin.expected_value())
-        }
-        other => {
-            let invoker = LocalModel::from_spec(other, &features)?;
-            let k = kernel_global(background, &records, config.kernel_config(), agg, &invoker)
-                .map_err(bad)?;
-            (k.global, k.expected_value)
-        }
-    };
+    let (global, expected) = explain(BaselineJob {
+        features: &features,
+        agg,
+        background,
+        records: &records,
+        config: &config,
+    })?;
     let explanation = crate::formats::clarify::LabelExplanation {
         global_shap_values: features
             .iter()

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeZone, Utc};
-use drift_math::shap::{aggregate, AggMethod, KernelShap, KernelShapConfig, LinearShap};
+use drift_math::shap::{
+    aggregate, AggMethod, KernelShap, KernelShapConfig, LinearShap, TreeEnsemble,
+};
 
 use crate::attribution::config::config_err;
 use crate::attribution::{
@@ -36,6 +38,8 @@ pub enum PreparedExplainer {
         /// sample size per window
         max_records: usize,
     },
+    /// exact path-dependent TreeSHAP of a tree ensemble, at ingest
+    Tree(std::sync::Arc<TreeEnsemble>),
 }
 
 /// What explaining a monitor needs, resolved once per invocation.
@@ -64,12 +68,30 @@ impl AttributionContext {
     ///
     /// # Errors
     /// [`CoreError::Config`] when the monitor is not an explainability monitor, or the
-    /// explainer does not fit the config (linear coefficients of unknown features…).
+    /// explainer does not fit the config (linear coefficients of unknown features…); a
+    /// `tree` explainer needs [`AttributionContext::with_tree_model`].
     pub fn new(
         cfg: &MonitorConfig,
         config: &ExplainabilityConfig,
         config_key: &str,
         background: Vec<Vec<f64>>,
+    ) -> Result<Self, CoreError> {
+        Self::with_tree_model(cfg, config, config_key, background, None)
+    }
+
+    /// [`AttributionContext::new`] with the loaded model of a `tree` explainer (see
+    /// [`crate::attribution::prepare::attribution_context`]).
+    ///
+    /// # Errors
+    /// As [`AttributionContext::new`]; for `tree`, [`CoreError::Config`] without the model,
+    /// with `features_to_explain` narrowing the inputs (the trees read every input), or when
+    /// the model's feature count differs from the input columns'.
+    pub fn with_tree_model(
+        cfg: &MonitorConfig,
+        config: &ExplainabilityConfig,
+        config_key: &str,
+        background: Vec<Vec<f64>>,
+        tree: Option<TreeEnsemble>,
     ) -> Result<Self, CoreError> {
         let settings = cfg.explainability.as_ref().ok_or_else(|| {
             config_err(
@@ -126,6 +148,29 @@ impl AttributionContext {
             Explainer::Kernel { max_records, .. } => PreparedExplainer::Kernel {
                 max_records: *max_records,
             },
+            Explainer::Tree { model_key, .. } => {
+                let tree = tree.ok_or_else(|| {
+                    config_err(
+                        "explainer.tree.model_key",
+                        model_key.clone(),
+                        "the tree model was not loaded",
+                    )
+                })?;
+                if features != columns || tree.num_features() != columns.len() {
+                    return Err(config_err(
+                        "explainer.tree.model_key",
+                        model_key.clone(),
+                        &format!(
+                            "the model reads {} features; TreeSHAP explains every input \
+                             column ({} in headers, {} explained)",
+                            tree.num_features(),
+                            columns.len(),
+                            features.len()
+                        ),
+                    ));
+                }
+                PreparedExplainer::Tree(std::sync::Arc::new(tree))
+            }
         };
         Ok(AttributionContext {
             columns,
@@ -140,11 +185,13 @@ impl AttributionContext {
     }
 
     /// The expected value written to analysis.json: the linear model's mean output on the
-    /// SHAP baseline; for `captured`, `None` (the model's own).
+    /// SHAP baseline, the tree ensemble's cover-weighted mean margin; for `captured`, `None`
+    /// (the model's own).
     #[must_use]
     pub fn linear_expected_value(&self) -> Option<f64> {
         match &self.explainer {
             PreparedExplainer::Linear(l) => Some(l.expected_value()),
+            PreparedExplainer::Tree(t) => Some(t.expected_value()),
             _ => None,
         }
     }
@@ -332,14 +379,18 @@ impl<'a> Attributor<'a> {
         let batch = std::mem::take(&mut self.batch);
         let mut x = std::mem::take(&mut self.x);
         let several = batch.len() > 1;
+        let tree = matches!(ctx.explainer, PreparedExplainer::Tree(_));
         for (r, row) in batch.iter().enumerate() {
             // `Err(kind)`: a feature value is not a number, or not a usable one (non-finite
             // or beyond ±1e100, formats::number), which would overflow the SHAP sums.
             let mut ok: Result<(), BadRecordKind> = Ok(());
             for (j, &pos) in ctx.positions.iter().enumerate() {
-                match row.get(pos).map(crate::formats::number::parse) {
+                let text = row.get(pos);
+                match text.map(crate::formats::number::parse) {
                     Some(Ok(Some(f))) => x[j] = f,
                     Some(Err(e)) => ok = Err(BadRecordKind::from(&e)),
+                    // trees send a missing value (empty, null) their default way
+                    _ if tree && text.is_none_or(|t| t.trim().is_empty()) => x[j] = f64::NAN,
                     Some(Ok(None)) | None => ok = Err(BadRecordKind::UnparsableNumber),
                 }
             }
@@ -355,6 +406,12 @@ impl<'a> Attributor<'a> {
             }
             match &ctx.explainer {
                 PreparedExplainer::Linear(lin) => match lin.explain(&x) {
+                    Ok(phi) => slot.shap.add(&phi),
+                    Err(_) => slot
+                        .bad_records
+                        .add(BadRecordKind::UnparsableNumber, line_no),
+                },
+                PreparedExplainer::Tree(tree) => match tree.explain(&x) {
                     Ok(phi) => slot.shap.add(&phi),
                     Err(_) => slot
                         .bad_records

@@ -147,6 +147,28 @@ impl ModelInvoker for LocalModel {
     }
 }
 
+/// Reads an XGBoost JSON model (`booster.save_model("model.json")`) for the TreeSHAP
+/// explainer; `key` names it in errors.
+///
+/// # Errors
+/// [`CoreError::Config`] naming `key` and what is wrong with the model.
+pub fn parse_tree_model(
+    key: &str,
+    bytes: &[u8],
+    output_group: usize,
+) -> Result<drift_math::shap::TreeEnsemble, CoreError> {
+    drift_math::shap::TreeEnsemble::from_xgboost_json(bytes, output_group)
+        .map_err(|e| config_err(key, "", &e.to_string()))
+}
+
+/// Is `bytes` an XGBoost JSON model (a top-level `learner` object) rather than a
+/// [`ModelSpec`]?
+#[must_use]
+pub fn is_xgboost_json(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(bytes)
+        .is_ok_and(|m| m.get("learner").is_some_and(serde_json::Value::is_object))
+}
+
 /// Builds invokers for model specs: the port the tick uses to reach models.
 pub trait InvokerFactory: Send + Sync {
     /// The invoker of `spec` over `features`.

@@ -6,78 +6,37 @@
 //! post-training metrics with [`drift_math::bias::BiasState`], giving an `analysis.json`;
 //! [`bias_drift_violations`] compares two analyses by Clarify's rule.
 //!
-//! Value rules (spec §9.1): a `value_or_threshold` / `label_values_or_threshold` list is a
-//! set of values, except that one numeric entry on a *continuous* column is a threshold
-//! (`> t`, written as the interval `"(t, max]"`). **[inferred]** A column counts as
-//! continuous when every present value is numeric and at least one is not an integer
-//! (smclarify's exact test is not in the spec); this reproduces the SDK pipeline fixture
-//! (facet F1 with threshold 0.5) and the adult baselines (Sex = 0, label 1).
+//! Value rules (spec §9.1, issue 12 item 1): Clarify's column rule, [`column`]: a list of
+//! more than one value is a category set; one value on a *continuous* column (floats, or
+//! integers whose distinct fraction is at least 0.05, smclarify's `series_datatype`) is a
+//! threshold `> t`, written as the interval `"(t, max]"` with the dataset's max; a facet
+//! without `value_or_threshold` is one-vs-rest (one metric set per value, in order of first
+//! appearance as pandas' `unique()` gives them). A monitoring window recomputes the interval
+//! on its own data ([`BiasRules`]).
 //! Predicted labels: with `probability_threshold` set, a numeric prediction `p` becomes label
 //! `1` if `p > threshold` else `0`, which then goes through the label rule; without it the
 //! prediction goes through the label rule directly.
 
+pub mod column;
 pub mod metrics;
 pub mod prepare;
 pub mod tick;
+mod window;
+
+pub use column::{column_kind, Cell, ColumnKind, ColumnMax, UNIQUENESS_THRESHOLD};
+pub use window::{BiasRules, BiasWindowState};
 
 use std::io::Read;
 
 use drift_math::bias::{BiasRow, BiasState, MetricCode};
 use serde_json::{Map, Value};
 
+use crate::bias::column::Rule;
 use crate::formats::clarify::{
-    py_float_repr, py_value_text, AnalysisConfig, BiasAnalysis, BiasMetric, BiasMetricsBlock,
-    BiasViolation, BiasViolations, FacetMetrics, MetricValue, NameOrIndex, BIAS_DRIFT_CHECK,
+    AnalysisConfig, BiasAnalysis, BiasMetric, BiasMetricsBlock, BiasViolation, BiasViolations,
+    FacetMetrics, MetricValue, NameOrIndex, BIAS_DRIFT_CHECK,
 };
 use crate::CoreError;
-
-/// One cell of a dataset.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    /// a number (CSV text that parses as `f64`, or a JSON number)
-    Number(f64),
-    /// any other text
-    Text(String),
-    /// empty CSV field, JSON `null` or absent
-    Missing,
-}
-
-impl Cell {
-    /// CSV field → cell: empty → missing, numeric text → number, else text.
-    #[must_use]
-    pub fn from_text(s: &str) -> Self {
-        let t = s.trim();
-        if t.is_empty() {
-            Cell::Missing
-        } else if let Ok(x) = t.parse::<f64>() {
-            Cell::Number(x)
-        } else {
-            Cell::Text(s.to_owned())
-        }
-    }
-
-    /// JSON value → cell (booleans as 1/0, objects/arrays as their JSON text).
-    #[must_use]
-    pub fn from_json(v: &Value) -> Self {
-        match v {
-            Value::Null => Cell::Missing,
-            Value::Number(n) => n.as_f64().map_or(Cell::Missing, Cell::Number),
-            Value::Bool(b) => Cell::Number(if *b { 1.0 } else { 0.0 }),
-            Value::String(s) => Cell::Text(s.clone()),
-            other => Cell::Text(other.to_string()),
-        }
-    }
-
-    /// Canonical text (groups): text as is, numbers as Python `repr`.
-    #[must_use]
-    pub fn key(&self) -> Option<String> {
-        match self {
-            Cell::Number(x) => Some(py_float_repr(*x)),
-            Cell::Text(s) => Some(s.clone()),
-            Cell::Missing => None,
-        }
-    }
-}
 
 /// The cells of one record that the bias metrics need.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,73 +64,7 @@ pub enum BiasDataFormat {
     JsonLines,
 }
 
-fn value_matches(cell: &Cell, v: &Value) -> bool {
-    match (cell, v) {
-        (Cell::Number(x), Value::Number(n)) => n.as_f64() == Some(*x),
-        (Cell::Number(x), Value::String(s)) => s.trim().parse::<f64>().ok() == Some(*x),
-        (Cell::Text(t), Value::String(s)) => t == s,
-        (Cell::Text(t), Value::Number(n)) => t.trim().parse::<f64>().ok() == n.as_f64(),
-        (Cell::Number(x), Value::Bool(b)) => *x == if *b { 1.0 } else { 0.0 },
-        _ => false,
-    }
-}
-
-/// A resolved value rule: membership in a set, or `> t`.
-#[derive(Debug, Clone)]
-enum Rule {
-    Values(Vec<Value>),
-    Threshold { t: f64, text: String },
-}
-
-impl Rule {
-    fn new<'a>(values: &[Value], cells: impl Iterator<Item = &'a Cell>) -> Rule {
-        if let [v @ Value::Number(n)] = values {
-            if let Some(t) = n.as_f64() {
-                let mut all_numeric = true;
-                let mut fractional = false;
-                for c in cells {
-                    match c {
-                        Cell::Number(x) => fractional |= x.fract() != 0.0,
-                        Cell::Text(_) => all_numeric = false,
-                        Cell::Missing => {}
-                    }
-                }
-                if all_numeric && fractional {
-                    return Rule::Threshold {
-                        t,
-                        text: py_value_text(v),
-                    };
-                }
-            }
-        }
-        Rule::Values(values.to_vec())
-    }
-
-    fn matches(&self, cell: &Cell) -> bool {
-        match self {
-            Rule::Values(vs) => vs.iter().any(|v| value_matches(cell, v)),
-            Rule::Threshold { t, .. } => matches!(cell, Cell::Number(x) if x > t),
-        }
-    }
-
-    /// Clarify's text: `"0"`, `"a,b"`, or `"(t, max]"` over the column's values.
-    fn text<'a>(&self, cells: impl Iterator<Item = &'a Cell>) -> String {
-        match self {
-            Rule::Values(vs) => vs.iter().map(py_value_text).collect::<Vec<_>>().join(","),
-            Rule::Threshold { text, .. } => {
-                let max = cells
-                    .filter_map(|c| match c {
-                        Cell::Number(x) => Some(*x),
-                        _ => None,
-                    })
-                    .fold(f64::NEG_INFINITY, f64::max);
-                format!("({text}, {}]", py_float_repr(max))
-            }
-        }
-    }
-}
-
-fn config_err(field: &str, value: impl Into<String>, message: &str) -> CoreError {
+pub(crate) fn config_err(field: &str, value: impl Into<String>, message: &str) -> CoreError {
     CoreError::Config {
         field: field.to_owned(),
         value: value.into(),
@@ -213,15 +106,18 @@ fn metric_entry(code: MetricCode, r: Result<f64, drift_math::bias::BiasError>) -
 
 /// Computes Clarify's bias `analysis.json` for `rows` under `config` (spec §9).
 ///
-/// One [`BiasState`] per `facet` entry (d = rows matching its `value_or_threshold`). The
+/// One [`BiasState`] per `facet` entry (d = rows matching its `value_or_threshold` by
+/// Clarify's column rule, [`column`]), or, for a one-vs-rest facet (no
+/// `value_or_threshold`), one per distinct value in order of first appearance. The
 /// pre-training block always (unless `methods` omits it); the post-training block only when
 /// every row carries a prediction. Each metric is `{name, description, value}` or, when
 /// smclarify would fail, `{…, "value": null, "error": <Clarify's message>}`.
 ///
 /// # Errors
-/// [`CoreError::EmptyDataset`] without rows; [`CoreError::Config`] for a facet without
-/// `value_or_threshold` (one-vs-rest is not supported) or a row with the wrong number of
-/// facet cells; [`CoreError::Dataset`] for feature vectors of differing length.
+/// [`CoreError::EmptyDataset`] without rows; [`CoreError::Config`] for a one-vs-rest facet
+/// on a continuous column (smclarify: "Threshold values must be provided for continuous
+/// features") or a row with the wrong number of facet cells; [`CoreError::Dataset`] for
+/// feature vectors of differing length.
 pub fn bias_baseline(
     rows: impl Iterator<Item = BiasInputRow>,
     config: &AnalysisConfig,
@@ -232,50 +128,34 @@ pub fn bias_baseline(
             file: "bias dataset".to_owned(),
         });
     }
+    if let Some((n, r)) = rows
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.facets.len() != config.facet.len())
+    {
+        return Err(config_err(
+            "facet",
+            format!("row {n} has {} facet cells", r.facets.len()),
+            "expected one cell per configured facet",
+        ));
+    }
     let headers = config.headers.clone().unwrap_or_default();
-    let label_rule = Rule::new(
-        &config.label_values_or_threshold,
-        rows.iter().map(|r| &r.label),
-    );
-    let label_text = label_rule.text(rows.iter().map(|r| &r.label));
+    let labels = || rows.iter().map(|r| &r.label);
+    let label_rule = Rule::of_column(&config.label_values_or_threshold, labels());
+    let label_text = label_rule.text(&ColumnMax::of(labels()));
     let has_predictions = rows.iter().all(|r| r.predicted.is_some());
     let predicted_positive = |c: &Cell| -> bool {
-        match (config.probability_threshold, c) {
-            (Some(t), Cell::Number(p)) => {
-                label_rule.matches(&Cell::Number(if *p > t { 1.0 } else { 0.0 }))
-            }
+        match (config.probability_threshold, c.number()) {
+            (Some(t), Some(p)) => label_rule.matches(&Cell::Number(if p > t { 1.0 } else { 0.0 })),
             _ => label_rule.matches(c),
         }
     };
-
-    let mut states = Vec::with_capacity(config.facet.len());
-    for (i, facet) in config.facet.iter().enumerate() {
-        let Some(values) = &facet.value_or_threshold else {
-            return Err(config_err(
-                &format!("facet[{i}].value_or_threshold"),
-                "null",
-                "one-vs-rest facets are not supported; give the sensitive values",
-            ));
-        };
-        if let Some((n, r)) = rows
-            .iter()
-            .enumerate()
-            .find(|(_, r)| r.facets.len() != config.facet.len())
-        {
-            return Err(config_err(
-                "facet",
-                format!("row {n} has {} facet cells", r.facets.len()),
-                "expected one cell per configured facet",
-            ));
-        }
-        let cells = || rows.iter().map(|r| &r.facets[i]);
-        let rule = Rule::new(values, cells());
-        let value_text = rule.text(cells());
+    let count = |sensitive: &dyn Fn(&BiasInputRow) -> bool| -> Result<BiasState, CoreError> {
         let mut state = BiasState::new();
         for (n, r) in rows.iter().enumerate() {
             let group = r.group.as_ref().and_then(Cell::key);
             let row = BiasRow {
-                sensitive: rule.matches(&r.facets[i]),
+                sensitive: sensitive(r),
                 label: label_rule.matches(&r.label),
                 predicted: r.predicted.as_ref().map(&predicted_positive),
                 group: group.as_deref(),
@@ -288,9 +168,49 @@ pub fn bias_baseline(
                 message: e.to_string(),
             })?;
         }
+        Ok(state)
+    };
+
+    let mut states = Vec::with_capacity(config.facet.len());
+    for (i, facet) in config.facet.iter().enumerate() {
+        let name = facet.name_or_index.display_name(&headers);
+        let cells = || rows.iter().map(|r| &r.facets[i]);
+        let Some(values) = &facet.value_or_threshold else {
+            if column_kind(None, cells()) == ColumnKind::Continuous {
+                return Err(config_err(
+                    &format!("facet[{i}].value_or_threshold"),
+                    "null",
+                    &format!(
+                        "Threshold values must be provided for continuous features \
+                         (facet {name:?} is continuous by Clarify's rule: floats, or \
+                         integers with at least {UNIQUENESS_THRESHOLD} distinct values per \
+                         present value)"
+                    ),
+                ));
+            }
+            // one-vs-rest: pandas' `unique()`, in order of first appearance
+            let mut seen = std::collections::HashSet::new();
+            for cell in cells() {
+                let Some(text) = cell.value_text() else {
+                    continue;
+                };
+                if !seen.insert(text.clone()) {
+                    continue;
+                }
+                let state = count(&|r| r.facets[i].value_text().as_deref() == Some(&text))?;
+                states.push(FacetState {
+                    name: name.clone(),
+                    value_text: text,
+                    state,
+                });
+            }
+            continue;
+        };
+        let rule = Rule::of_column(values, cells());
+        let state = count(&|r| rule.matches(&r.facets[i]))?;
         states.push(FacetState {
-            name: facet.name_or_index.display_name(&headers),
-            value_text,
+            name,
+            value_text: rule.text(&ColumnMax::of(cells())),
             state,
         });
     }
@@ -309,7 +229,8 @@ pub struct FacetState {
 }
 
 /// Clarify's `analysis.json` of facet states (spec §9.2): the pre-training block (unless
-/// `methods` leaves it out) and, when `has_predictions`, the post-training block.
+/// `methods` leaves it out) and, when `has_predictions`, the post-training block. Adjacent
+/// states of the same facet (one-vs-rest) become the entries of one facet, in order.
 ///
 /// # Errors
 /// [`CoreError::Format`] if a block cannot be represented (should not happen).
@@ -334,12 +255,12 @@ pub fn analysis_of(
             extra: Map::new(),
         };
         if let Some(codes) = selected(config, "pre_training_bias", &MetricCode::PRE_TRAINING) {
-            pre_facets.push((f.name.clone(), vec![entry(&codes)]));
+            push_entry(&mut pre_facets, &f.name, entry(&codes));
         }
         if has_predictions {
             if let Some(codes) = selected(config, "post_training_bias", &MetricCode::POST_TRAINING)
             {
-                post_facets.push((f.name.clone(), vec![entry(&codes)]));
+                push_entry(&mut post_facets, &f.name, entry(&codes));
             }
         }
     }
@@ -362,6 +283,14 @@ pub fn analysis_of(
         pre_training_bias_metrics: block(pre_facets)?,
         extra: Map::new(),
     })
+}
+
+/// Appends `entry` to the last facet when it has the same name, else as a new facet.
+fn push_entry(facets: &mut Vec<(String, Vec<FacetMetrics>)>, name: &str, entry: FacetMetrics) {
+    match facets.last_mut() {
+        Some((n, entries)) if n == name => entries.push(entry),
+        _ => facets.push((name.to_owned(), vec![entry])),
+    }
 }
 
 /// Column roles resolved against the names of one record.
@@ -410,7 +339,7 @@ fn to_row(roles: &Roles, cells: Vec<Cell>) -> BiasInputRow {
             continue;
         }
         match c {
-            Cell::Number(x) => features.push(*x),
+            Cell::Number(x) | Cell::Float(x) => features.push(*x),
             _ => numeric = false,
         }
     }
@@ -634,239 +563,6 @@ pub fn bias_drift_violations(baseline: &BiasAnalysis, current: &BiasAnalysis) ->
         }
     }
     out
-}
-
-// ---- monitoring windows -------------------------------------------------------------------
-
-impl Rule {
-    /// The rule the baseline used: a threshold when the baseline wrote an interval
-    /// (`"(t, max]"`) for a single numeric value, else a value set. Windows are then split
-    /// exactly as the baseline was, whatever values a window happens to hold.
-    fn from_baseline(values: &[Value], baseline_text: Option<&str>) -> Rule {
-        if let ([v @ Value::Number(n)], Some(text)) = (values, baseline_text) {
-            if let (Some(t), true) = (n.as_f64(), text.starts_with('(')) {
-                return Rule::Threshold {
-                    t,
-                    text: py_value_text(v),
-                };
-            }
-        }
-        Rule::Values(values.to_vec())
-    }
-}
-
-/// One facet split of a bias monitor, resolved.
-#[derive(Debug, Clone)]
-struct FacetRule {
-    name: String,
-    rule: Rule,
-    value_text: String,
-}
-
-/// The analysis config of a bias monitor resolved against its baseline `analysis.json`:
-/// how each joined record (a prediction with its label) becomes a [`BiasRow`] per facet.
-///
-/// * observed label: `label_values_or_threshold` (a threshold if the baseline wrote one);
-/// * predicted label: a probability `p` becomes `1` if `p > probability_threshold` (the
-///   config's, else the monitor's), then goes through the label rule; a predicted label
-///   (inference attribute) goes through the label rule directly;
-/// * facet side: `facet[i].value_or_threshold`, again as the baseline split it;
-/// * group: the `group_variable` value as text (numbers in Python's `repr`).
-///
-/// The texts (`label_value_or_threshold`, facet `value_or_threshold`) are the baseline's,
-/// so every window's entries pair with the baseline's for the drift check.
-#[derive(Debug, Clone)]
-pub struct BiasRules {
-    label: Rule,
-    label_text: String,
-    facets: Vec<FacetRule>,
-    group: Option<String>,
-    probability_threshold: f64,
-    from_probability: bool,
-}
-
-/// The mergeable bias state of some joined records: one [`BiasState`] per configured facet.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct BiasWindowState {
-    /// per facet of the analysis config, in config order
-    pub facets: Vec<BiasState>,
-}
-
-impl BiasWindowState {
-    /// Adds another state of the same monitor.
-    ///
-    /// # Errors
-    /// [`CoreError::State`] when the facet counts or feature dimensions differ.
-    pub fn merge(&mut self, other: &BiasWindowState) -> Result<(), CoreError> {
-        if self.facets.len() != other.facets.len() {
-            return Err(CoreError::State {
-                key: "bias state".into(),
-                message: format!(
-                    "{} facets merged into {} (the analysis config changed?)",
-                    other.facets.len(),
-                    self.facets.len()
-                ),
-            });
-        }
-        for (a, b) in self.facets.iter_mut().zip(&other.facets) {
-            a.merge(b).map_err(|e| CoreError::State {
-                key: "bias state".into(),
-                message: e.to_string(),
-            })?;
-        }
-        Ok(())
-    }
-
-    /// Records counted (of the first facet; every facet sees every record).
-    #[must_use]
-    pub fn rows(&self) -> u64 {
-        self.facets.first().map_or(0, BiasState::rows)
-    }
-}
-
-impl BiasRules {
-    /// Resolves `config` against the baseline `analysis.json`; `default_threshold` is the
-    /// monitor's probability threshold, used when the config has none.
-    ///
-    /// # Errors
-    /// [`CoreError::Config`] for a facet without `value_or_threshold`.
-    pub fn new(
-        config: &AnalysisConfig,
-        baseline: &BiasAnalysis,
-        default_threshold: f64,
-        from_probability: bool,
-    ) -> Result<Self, CoreError> {
-        let headers = config.headers.clone().unwrap_or_default();
-        let blocks: Vec<&BiasMetricsBlock> = [
-            &baseline.pre_training_bias_metrics,
-            &baseline.post_training_bias_metrics,
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let label_text_of_baseline = blocks
-            .iter()
-            .find_map(|b| b.label_value_or_threshold.clone());
-        let label = Rule::from_baseline(
-            &config.label_values_or_threshold,
-            label_text_of_baseline.as_deref(),
-        );
-        let label_text = label_text_of_baseline.unwrap_or_else(|| label.text(std::iter::empty()));
-        let mut facets = Vec::with_capacity(config.facet.len());
-        for (i, f) in config.facet.iter().enumerate() {
-            let Some(values) = &f.value_or_threshold else {
-                return Err(config_err(
-                    &format!("facet[{i}].value_or_threshold"),
-                    "null",
-                    "one-vs-rest facets are not supported; give the sensitive values",
-                ));
-            };
-            let name = f.name_or_index.display_name(&headers);
-            let baseline_text = blocks
-                .iter()
-                .find_map(|b| b.facet(&name).ok().flatten())
-                .and_then(|entries| entries.first().map(|e| e.value_or_threshold.clone()));
-            let rule = Rule::from_baseline(values, baseline_text.as_deref());
-            let value_text = baseline_text.unwrap_or_else(|| rule.text(std::iter::empty()));
-            facets.push(FacetRule {
-                name,
-                rule,
-                value_text,
-            });
-        }
-        Ok(BiasRules {
-            label,
-            label_text,
-            facets,
-            group: config
-                .group_variable
-                .as_ref()
-                .map(|g| g.display_name(&headers)),
-            probability_threshold: config.probability_threshold.unwrap_or(default_threshold),
-            from_probability,
-        })
-    }
-
-    /// An empty state (FT samples of at most `flip_cap` rows per side).
-    #[must_use]
-    pub fn empty_state(&self, flip_cap: usize) -> BiasWindowState {
-        let one = BiasState::with_flip_cap(flip_cap.max(1)).unwrap_or_default();
-        BiasWindowState {
-            facets: vec![one; self.facets.len()],
-        }
-    }
-
-    /// Counts one joined record: its observed `label` text and its prediction.
-    ///
-    /// # Errors
-    /// [`drift_math::bias::BiasError::FeatureDimension`] when the record's input features
-    /// differ in length from earlier records'.
-    pub fn add(
-        &self,
-        state: &mut BiasWindowState,
-        label: &str,
-        prediction: &crate::joined::predictions::Prediction,
-    ) -> Result<(), drift_math::bias::BiasError> {
-        let observed = self.label.matches(&Cell::from_text(label));
-        let predicted = match (self.from_probability, prediction.probability) {
-            (true, Some(p)) => Some(self.label.matches(&Cell::Number(
-                if p > self.probability_threshold {
-                    1.0
-                } else {
-                    0.0
-                },
-            ))),
-            _ => prediction
-                .label
-                .as_deref()
-                .map(|l| self.label.matches(&Cell::from_text(l))),
-        };
-        let group = self
-            .group
-            .as_ref()
-            .and_then(|g| prediction.facets.get(g))
-            .and_then(|v| Cell::from_text(v).key());
-        for (rule, st) in self.facets.iter().zip(state.facets.iter_mut()) {
-            let cell = prediction
-                .facets
-                .get(&rule.name)
-                .map_or(Cell::Missing, |v| Cell::from_text(v));
-            st.update(&BiasRow {
-                sensitive: rule.rule.matches(&cell),
-                label: observed,
-                predicted,
-                group: group.as_deref(),
-                features: prediction.features.as_deref(),
-            })?;
-        }
-        Ok(())
-    }
-
-    /// The window's `analysis.json` (post-training block when every record had a prediction).
-    ///
-    /// # Errors
-    /// As [`analysis_of`].
-    pub fn analysis(
-        &self,
-        config: &AnalysisConfig,
-        state: &BiasWindowState,
-    ) -> Result<BiasAnalysis, CoreError> {
-        let facets: Vec<FacetState> = self
-            .facets
-            .iter()
-            .zip(&state.facets)
-            .map(|(r, s)| FacetState {
-                name: r.name.clone(),
-                value_text: r.value_text.clone(),
-                state: s.clone(),
-            })
-            .collect();
-        let has_predictions = state
-            .facets
-            .first()
-            .is_some_and(|s| s.complement().unpredicted() + s.sensitive().unpredicted() == 0);
-        analysis_of(config, &self.label_text, &facets, has_predictions)
-    }
 }
 
 /// Where each facet and the group variable are in the endpoint input: the monitor's

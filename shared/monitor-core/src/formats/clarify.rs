@@ -252,7 +252,7 @@ pub struct FacetConfig {
     /// the facet column
     pub name_or_index: NameOrIndex,
     /// values of the sensitive group d, or one numeric threshold (d = values `>` t);
-    /// absent → one-vs-rest for every value (not supported by [`crate::bias`])
+    /// absent → one-vs-rest: one metric set per value of the (categorical) column
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_or_threshold: Option<Vec<Value>>,
     /// keys not known to this crate
