@@ -30,7 +30,10 @@ pub use categorical::{
     share_change_counts, AlignedCounts, ContingencyChiSquare,
 };
 pub use completeness::{missing_share_test, ProportionTest};
-pub use decision::{decide, Decision, FeatureDecision, FeatureEvidence};
+pub use decision::{
+    chi2_p_value_at_share_change, decide, power_p_threshold, Decision, FeatureDecision,
+    FeatureEvidence,
+};
 pub use ks::{kolmogorov_sf, ks_p_value, ks_test, KsTest};
 pub use multiple::{benjamini_hochberg, BhOutcome};
 pub use wasserstein::{
