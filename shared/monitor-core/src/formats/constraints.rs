@@ -418,17 +418,17 @@ impl Constraints {
     /// The `modelwatch_drift_policy` block, if the file has one ([`DRIFT_POLICY_KEY`]).
     ///
     /// # Errors
-    /// [`FormatError::Json`] if the block does not have the block's shape,
-    /// [`FormatError::Invalid`] for a value out of range (see [`DriftPolicy`]).
+    /// [`FormatError::Invalid`] if the block does not have the block's shape (a missing or
+    /// mistyped key: the field names serde's message, the value is the block) or holds a value
+    /// out of range (see [`DriftPolicy`]).
     pub fn drift_policy(&self) -> Result<Option<DriftPolicy>, FormatError> {
         let Some(v) = self.extra.get(DRIFT_POLICY_KEY) else {
             return Ok(None);
         };
-        let p = DriftPolicy::deserialize(v).map_err(|e| FormatError::Json {
+        let p = DriftPolicy::deserialize(v).map_err(|e| FormatError::Invalid {
             kind: KIND,
-            line: 0,
-            column: 0,
-            message: format!("{DRIFT_POLICY_KEY}: {e}"),
+            field: format!("{DRIFT_POLICY_KEY} ({e})"),
+            value: v.to_string(),
         })?;
         p.validate()?;
         Ok(Some(p))
@@ -602,6 +602,35 @@ mod tests {
         );
         assert_eq!(e.perform_comparison, Toggle::Disabled);
         assert_eq!(c.effective("other").emit_metrics, Toggle::Enabled);
+    }
+
+    #[test]
+    fn drift_policy_block_is_read_validated_and_optional() {
+        let c = Constraints::from_json(br#"{"version":0.0,"features":[]}"#).unwrap();
+        assert_eq!(c.drift_policy(), Ok(None));
+        let mut c2 = c.clone();
+        c2.set_drift_policy(Some(&DriftPolicy::default()));
+        let text = c2.to_json();
+        assert!(text.contains("\"modelwatch_drift_policy\" : {"), "{text}");
+        let back = Constraints::from_json(text.as_bytes()).unwrap();
+        assert_eq!(back.drift_policy(), Ok(Some(DriftPolicy::default())));
+        let bad = text.replace(
+            "\"false_discovery_rate\" : 0.05",
+            "\"false_discovery_rate\" : 1.5",
+        );
+        assert_eq!(
+            Constraints::from_json(bad.as_bytes()),
+            Err(FormatError::Invalid {
+                kind: "constraints.json",
+                field: "modelwatch_drift_policy.false_discovery_rate".into(),
+                value: "1.5".into()
+            })
+        );
+        let shapeless = br#"{"version":0.0,"features":[],"modelwatch_drift_policy":{"version":1}}"#;
+        assert!(matches!(
+            Constraints::from_json(shapeless),
+            Err(FormatError::Invalid { field, .. }) if field.contains("false_discovery_rate")
+        ));
     }
 
     #[test]
