@@ -245,20 +245,7 @@ pub fn check_data_quality(baseline: &Baseline, current: &DatasetProfile) -> Chec
     if global.evaluate_constraints.is_enabled() {
         column_checks(&names, current, &mut violations);
     }
-    let policy_tests = baseline.policy().map(|p| {
-        evaluate_policy(baseline, current, p, |n| FeatureSelection {
-            drift: baseline
-                .constraints
-                .effective(n)
-                .perform_comparison
-                .is_enabled(),
-            completeness: baseline
-                .constraints
-                .feature(n)
-                .and_then(|f| f.completeness)
-                .is_some(),
-        })
-    });
+    let policy_tests = run_policy(baseline, current);
     let q = baseline.policy().map_or(0.0, |p| p.false_discovery_rate);
     let policy_test = |name: &str, check: CheckType| {
         policy_tests
@@ -304,53 +291,37 @@ pub fn check_data_quality(baseline: &Baseline, current: &DatasetProfile) -> Chec
         if !cfg.evaluate_constraints.is_enabled() {
             continue;
         }
-        // data_type_check
-        let non_null = cur.types.non_null();
-        if non_null > 0 && matches!(expected, InferredType::Integral | InferredType::Fractional) {
-            let matching = match expected {
-                InferredType::Integral => cur.types.integral,
-                _ => cur.types.integral + cur.types.fractional,
-            };
-            let ratio = matching as f64 / non_null as f64;
-            if ratio < cfg.datatype_check_threshold {
-                violations.push(Violation::new(
-                    name.clone(),
-                    CheckType::DataTypeCheck,
-                    data_type_description(expected, cfg.datatype_check_threshold, ratio),
-                ));
-            }
-        }
-        // completeness_check
-        let required = baseline
-            .constraints
-            .feature(name)
-            .and_then(|f| f.completeness);
-        if policy_tests.is_some() {
-            if let Some(t) = policy_test(name, CheckType::CompletenessCheck) {
-                if t.flagged() {
-                    violations.push(Violation {
-                        extra: t.violation_extra(),
-                        ..Violation::new(
-                            name.clone(),
-                            CheckType::CompletenessCheck,
-                            format!(
-                                "{}{}",
-                                deequ_value_description(completeness),
-                                t.evidence_text(q)
-                            ),
-                        )
-                    });
-                }
-            }
-        } else if let Some(required) = required {
-            if total > 0 && completeness < required {
-                violations.push(Violation::new(
-                    name.clone(),
-                    CheckType::CompletenessCheck,
-                    deequ_value_description(completeness),
-                ));
-            }
-        }
+        violations.extend(data_type_violation(name, expected, cur, &cfg));
+        // completeness_check: the policy's test, or SageMaker's exact ratio
+        let completeness_violation = match &policy_tests {
+            Some(_) => policy_test(name, CheckType::CompletenessCheck)
+                .filter(|t| t.flagged())
+                .map(|t| Violation {
+                    extra: t.violation_extra(),
+                    ..Violation::new(
+                        name.clone(),
+                        CheckType::CompletenessCheck,
+                        format!(
+                            "{}{}",
+                            deequ_value_description(completeness),
+                            t.evidence_text(q)
+                        ),
+                    )
+                }),
+            None => baseline
+                .constraints
+                .feature(name)
+                .and_then(|f| f.completeness)
+                .filter(|&required| total > 0 && completeness < required)
+                .map(|_| {
+                    Violation::new(
+                        name.clone(),
+                        CheckType::CompletenessCheck,
+                        deequ_value_description(completeness),
+                    )
+                }),
+        };
+        violations.extend(completeness_violation);
         // baseline_drift_check
         if let Some(d) = drift {
             if d.violated {
@@ -385,6 +356,50 @@ pub fn check_data_quality(baseline: &Baseline, current: &DatasetProfile) -> Chec
         features,
         policy: policy_tests.unwrap_or_default(),
     }
+}
+
+/// The policy's tests of the window, when the baseline has the policy block.
+fn run_policy(baseline: &Baseline, current: &DatasetProfile) -> Option<Vec<PolicyTest>> {
+    let policy = baseline.policy()?;
+    Some(evaluate_policy(baseline, current, policy, |n| {
+        FeatureSelection {
+            drift: baseline
+                .constraints
+                .effective(n)
+                .perform_comparison
+                .is_enabled(),
+            completeness: baseline
+                .constraints
+                .feature(n)
+                .and_then(|f| f.completeness)
+                .is_some(),
+        }
+    }))
+}
+
+/// `data_type_check` of one numeric feature.
+fn data_type_violation(
+    name: &str,
+    expected: InferredType,
+    cur: &FeatureProfile,
+    cfg: &crate::formats::constraints::EffectiveConfig,
+) -> Option<Violation> {
+    let non_null = cur.types.non_null();
+    if non_null == 0 || !matches!(expected, InferredType::Integral | InferredType::Fractional) {
+        return None;
+    }
+    let matching = match expected {
+        InferredType::Integral => cur.types.integral,
+        _ => cur.types.integral + cur.types.fractional,
+    };
+    let ratio = matching as f64 / non_null as f64;
+    (ratio < cfg.datatype_check_threshold).then(|| {
+        Violation::new(
+            name.to_string(),
+            CheckType::DataTypeCheck,
+            data_type_description(expected, cfg.datatype_check_threshold, ratio),
+        )
+    })
 }
 
 fn column_checks(names: &[String], current: &DatasetProfile, out: &mut Vec<Violation>) {
