@@ -60,17 +60,10 @@ fn a_shift_reports_the_raw_effect_and_the_p_values() {
     let r = check_data_quality(&policy, &w);
     let x = &r.features[0];
     assert!((x.drift.unwrap() - 0.3464103347189859).abs() < 1e-12);
-    // Welch's t on the moments: scipy.stats.ttest_ind(a, b, equal_var=False).pvalue
-    //   = 1.5420074626020244e-14; the policy's p-value is the Bonferroni combination
-    //   min(1, 2·min(p_KS, p_t)) = 2 · 1.5420074626020244e-14.
-    let p = x.drift_p_value.unwrap();
-    assert!(
-        (p / (2.0 * 1.5420074626020244e-14) - 1.0).abs() < 1e-6,
-        "{p}"
-    );
+    // exact sketches (rank error 0): KS alone judges, no Welch's t
+    assert!((x.drift_p_value.unwrap() - 9.079985952496105e-05).abs() < 1e-15);
     let t = r.policy.iter().find(|t| t.feature == "x").unwrap();
-    assert_eq!(t.components[0].0, "ks");
-    assert!((t.components[0].1 - 9.079985952496105e-05).abs() < 1e-15);
+    assert_eq!(t.components, [("ks", x.drift_p_value.unwrap())]);
     assert_eq!(x.drift_floor, Some(0.05));
     let text = drift_violation(&r, "x").expect("flagged");
     assert!(
@@ -91,6 +84,22 @@ fn a_shift_reports_the_raw_effect_and_the_p_values() {
     assert_eq!(drift_violation(&rs, "x"), None);
     assert_eq!(drift_violation(&r, "s"), None);
     assert!(r.features[1].drift.unwrap() < 1e-3);
+}
+
+#[test]
+fn welch_joins_ks_where_the_sketches_rank_error_is_large() {
+    // 100,000 values on each side: each compacted sketch's worst-case rank error is above
+    // 0.005, so KS is joined by Welch's t on the exact moments (WELCH_FROM_RANK_ERROR).
+    let cycle = |x: i64| x % 1000;
+    let (policy, _) = baselines(&profile(&rows((0..100_000).map(cycle), |_| "a")));
+    let w = profile(&rows((0..100_000).map(|x| cycle(x) + 20), |_| "a"));
+    let r = check_data_quality(&policy, &w);
+    let t = r.policy.iter().find(|t| t.feature == "x").unwrap();
+    let names: Vec<&str> = t.components.iter().map(|c| c.0).collect();
+    assert_eq!(names, ["ks", "welch_t"]);
+    let (ks, welch) = (t.components[0].1, t.components[1].1);
+    assert_eq!(t.p_value, (2.0 * ks.min(welch)).min(1.0));
+    assert_eq!(t.decision, Decision::Drift);
 }
 
 #[test]
@@ -190,8 +199,8 @@ proptest! {
         }
         let split = check_data_quality(&policy, &merged);
         // Counts and (unsplit-size) sketches merge exactly; the moments' sums merge in another
-        // order, so Welch's p-value may differ in the last bits: decisions and violations must
-        // be identical, the figures equal to 1e-9 relative.
+        // order, so figures computed from them may differ in the last bits: decisions and
+        // violations must be identical, the figures equal to 1e-9 relative.
         let verdicts = |r: &CheckReport| -> Vec<(String, CheckType, Decision)> {
             r.policy.iter().map(|t| (t.feature.clone(), t.check, t.decision)).collect()
         };

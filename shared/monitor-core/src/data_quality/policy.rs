@@ -8,7 +8,7 @@
 //!
 //!    | feature | effect (raw, reported) | test | why |
 //!    |---|---|---|---|
-//!    | `Integral` / `Fractional` | normalised Wasserstein `W1 / σ_baseline` | two-sample KS from the two KLL sketches, the rank error folded in, and Welch's t on the exact moments, combined by Bonferroni (`p = min(1, 2·min(p_KS, p_t))`) | W1/σ reads in baseline standard deviations ("0.1 SD"), whatever the scale; KS is distribution-free and computable from the sketches, and folding the rank error in keeps it from ever being more significant than the exact data, but that worst-case error grows with the window (4.6 % of `N` at 10⁶, more than a 0.1 SD shift's L∞); the moments are exact at any size, so Welch's t keeps the power for mean shifts there |
+//!    | `Integral` / `Fractional` | normalised Wasserstein `W1 / σ_baseline` | two-sample KS from the two KLL sketches, the rank error folded in; when that rank error exceeds [`WELCH_FROM_RANK_ERROR`], also Welch's t on the exact moments, combined by Bonferroni (`p = min(1, 2·min(p_KS, p_t))`) | W1/σ reads in baseline standard deviations ("0.1 SD"), whatever the scale; KS is distribution-free and computable from the sketches, and folding the rank error in keeps it from ever being more significant than the exact data, but that worst-case error grows with the window (4.6 % of `N` at 10⁶, more than a 0.1 SD shift's L∞); the moments are exact at any size, so Welch's t keeps the power for mean shifts there |
 //!    | `String` / `Boolean` | largest category share change | 2×k χ² contingency, categories with an expected count below 5 pooled (Cochran 1954) | share points are what a person reads; the contingency test treats the baseline as a sample too, unlike SageMaker's goodness-of-fit χ² (issue 13, item 3); pooling keeps the χ² approximation valid in small windows and only costs power |
 //!    | completeness (features with a `completeness` constraint) | rise of the missing share | one-sided two-proportion z | SageMaker's exact-ratio rule fails 50–60 % of healthy windows on a column with 8 % missing (item 2) |
 //!
@@ -38,6 +38,13 @@ use crate::data_quality::profile::{DatasetProfile, FeatureProfile};
 use crate::formats::constraints::DriftPolicy;
 use crate::formats::jackson::java_double;
 use crate::formats::violations::CheckType;
+
+/// Welch's t on the moments is added to the sketch KS test when the two sketches' worst-case
+/// rank error `ε_b + ε_w` exceeds this: a quarter of the L∞ distance of a 0.1 SD normal mean
+/// shift (`2Φ(0.05) − 1 = 0.04`), the smallest shift the policy is built to find. Below it KS
+/// alone judges (distribution-free, any change of shape); above it, from about 10⁵-record
+/// windows, KS loses that shift to the sketch error and the exact moments keep it.
+pub const WELCH_FROM_RANK_ERROR: f64 = 0.01;
 
 /// Cochran's rule: χ² cells should expect at least this many values (Cochran 1954).
 const MIN_EXPECTED_COUNT: f64 = 5.0;
@@ -243,20 +250,24 @@ fn drift_test(
                 .and_then(|f| f.numerical_statistics.as_ref());
             let std = stats.map_or(0.0, |n| n.std_dev);
             let effect = normalized_wasserstein(base, &cur.kll, std).ok()??;
-            let welch = stats.and_then(|s| {
-                welch_test(
-                    SampleSummary {
-                        n: base.total_weight(),
-                        mean: s.mean,
-                        population_variance: s.std_dev * s.std_dev,
-                    },
-                    SampleSummary {
-                        n: cur.moments.count(),
-                        mean: cur.moments.mean()?,
-                        population_variance: cur.moments.variance()?,
-                    },
-                )
-            });
+            // Welch's t joins only where the sketches' rank error costs KS its power (see
+            // WELCH_FROM_RANK_ERROR); below that KS alone judges, distribution-free.
+            let welch = stats
+                .filter(|_| ks.rank_error > WELCH_FROM_RANK_ERROR)
+                .and_then(|s| {
+                    welch_test(
+                        SampleSummary {
+                            n: base.total_weight(),
+                            mean: s.mean,
+                            population_variance: s.std_dev * s.std_dev,
+                        },
+                        SampleSummary {
+                            n: cur.moments.count(),
+                            mean: cur.moments.mean()?,
+                            population_variance: cur.moments.variance()?,
+                        },
+                    )
+                });
             let mut components = vec![("ks", ks.p_value)];
             let p_value = match welch {
                 Some(w) => {
