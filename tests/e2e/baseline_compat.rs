@@ -6,7 +6,7 @@ use drift_math::types::InferredType;
 use modelwatch_e2e::{fixture, read_fixture};
 use monitor_core::app::baseline;
 use monitor_core::data_quality::dataset::{DatasetFormat, NoProgress};
-use monitor_core::formats::constraints::Constraints;
+use monitor_core::formats::constraints::{Constraints, DriftPolicy};
 use monitor_core::formats::statistics::Statistics;
 
 const DATASET: &str = "sagemaker/datasets/ex-churn-training-dataset-with-header.csv";
@@ -161,8 +161,19 @@ fn constraints_match_sagemaker() {
             t.name
         );
     }
-    // And the whole file, byte for byte.
-    assert_eq!(ours.to_json(), expected);
+    // modelwatch's drift-policy block is the one addition (issue 13), after SageMaker's keys:
+    // without it, the whole file is SageMaker's, byte for byte.
+    assert_eq!(ours.drift_policy(), Ok(Some(DriftPolicy::default())));
+    let text = ours.to_json();
+    let mut sagemaker_part = ours;
+    sagemaker_part.set_drift_policy(None);
+    assert_eq!(sagemaker_part.to_json(), expected);
+    let (head, block) = text.split_at(expected.len() - 2);
+    assert_eq!(head, &expected[..expected.len() - 2]);
+    assert!(
+        block.starts_with(",\n  \"modelwatch_drift_policy\" : {"),
+        "{block}"
+    );
 }
 
 #[test]

@@ -124,6 +124,59 @@ pub fn decide(features: &[FeatureEvidence], q: f64) -> Result<Vec<FeatureDecisio
     Ok(out)
 }
 
+/// The largest p-value-at-an-effect (`KsTest::p_value_at`, `ProportionTest::p_value_at`,
+/// [`chi2_p_value_at_share_change`]) at which a test has at least `power` to detect that effect
+/// at level `q`: `Φ̄(z_{1−q} + z_power)`.
+///
+/// For a one-sided normal test, the statistic under an effect is centred at `z_e` with
+/// `Φ̄(z_e)` = its p-value at the effect; it exceeds the level-`q` critical value `z_{1−q}` with
+/// probability `Φ(z_e − z_{1−q})`, which is at least `power` iff `z_e ≥ z_{1−q} + z_power`
+/// (Cohen 1988, ch. 12). The KS and χ² tests use the same bound as an approximation. With
+/// `q = 0.05` and `power = 0.8` it is `Φ̄(2.4865) = 0.00645`.
+///
+/// ```
+/// use drift_math::policy::power_p_threshold;
+/// // scipy.stats.norm.sf(norm.isf(0.05) + norm.ppf(0.8)) = 0.00645078423203284
+/// assert!((power_p_threshold(0.05, 0.8).unwrap() - 0.00645078423203284).abs() < 1e-12);
+/// ```
+///
+/// # Errors
+///
+/// [`DriftError::InvalidParameter`] if `q` or `power` is not in `(0, 1)` (value = it).
+pub fn power_p_threshold(q: f64, power: f64) -> Result<f64, DriftError> {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    for (name, v) in [("q (false discovery rate)", q), ("power", power)] {
+        if !(v > 0.0 && v < 1.0) {
+            return Err(DriftError::InvalidParameter { name, value: v });
+        }
+    }
+    let n = Normal::standard();
+    Ok(n.sf(n.inverse_cdf(1.0 - q) + n.inverse_cdf(power)))
+}
+
+/// The p-value [`crate::policy::chi2_contingency_counts`] would give at `dof` degrees of
+/// freedom if one category's share moved by `delta` between a baseline of `n` and a window of
+/// `m` values: the χ² statistic of that 2×2 move, `δ² / (p̄(1 − p̄)(1/n + 1/m))`, taken at the
+/// largest variance `p̄ = ½` (so the guard errs towards "lacks power"). A power guard for
+/// categorical features, as [`crate::policy::KsTest::p_value_at`] is for numeric ones.
+/// 1.0 if `n` or `m` is 0.
+///
+/// ```
+/// use drift_math::policy::chi2_p_value_at_share_change;
+/// // statistic 0.01 / (0.25 · (1/100 + 1/50000)) = 3.9920159680638725;
+/// // scipy.stats.chi2.sf(3.9920159680638725, 3) = 0.2623275527683325
+/// let p = chi2_p_value_at_share_change(50_000, 100, 3, 0.1);
+/// assert!((p - 0.2623275527683325).abs() < 1e-9);
+/// ```
+pub fn chi2_p_value_at_share_change(n: u64, m: u64, dof: usize, delta: f64) -> f64 {
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    if n == 0 || m == 0 {
+        return 1.0;
+    }
+    let stat = delta * delta / (0.25 * (1.0 / n as f64 + 1.0 / m as f64));
+    ChiSquared::new(dof.max(1) as f64).map_or(1.0, |d| d.sf(stat))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

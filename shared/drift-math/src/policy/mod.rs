@@ -5,7 +5,7 @@
 //!
 //! | what | numbers | categories | completeness |
 //! |---|---|---|---|
-//! | test | [`ks_test`]: two-sample Kolmogorov–Smirnov, the sketches' rank error folded in | [`chi2_contingency`]: 2×k χ² contingency | [`missing_share_test`]: two-proportion z |
+//! | test | [`ks_test`]: two-sample Kolmogorov–Smirnov, the sketches' rank error folded in; [`welch_test`] on the exact moments for a mean shift | [`chi2_contingency`]: 2×k χ² contingency | [`missing_share_test`]: two-proportion z |
 //! | effect | [`normalized_wasserstein`] (W1 / baseline std), or the L∞ of [`crate::kll::linf_simple`] | [`share_change`], [`hellinger`] (PSI and Jensen–Shannon in [`crate::distance`]) | [`ProportionTest::difference`] |
 //!
 //! Why a test *and* an effect floor: a fixed effect bar (SageMaker's L∞ > 0.1) never gets
@@ -24,15 +24,20 @@ mod decision;
 mod ks;
 mod multiple;
 mod wasserstein;
+mod welch;
 
 pub use categorical::{
     chi2_contingency, chi2_contingency_counts, hellinger, hellinger_counts, share_change,
     share_change_counts, AlignedCounts, ContingencyChiSquare,
 };
 pub use completeness::{missing_share_test, ProportionTest};
-pub use decision::{decide, Decision, FeatureDecision, FeatureEvidence};
+pub use decision::{
+    chi2_p_value_at_share_change, decide, power_p_threshold, Decision, FeatureDecision,
+    FeatureEvidence,
+};
 pub use ks::{kolmogorov_sf, ks_p_value, ks_test, KsTest};
 pub use multiple::{benjamini_hochberg, BhOutcome};
 pub use wasserstein::{
     normalized_wasserstein, wasserstein1, wasserstein_error_bound, MIN_NORMALISING_STD,
 };
+pub use welch::{welch_test, SampleSummary, WelchTest};

@@ -19,6 +19,13 @@
 //! - `missing_column_check` / `extra_column_check`: records whose column count differs from
 //!   the baseline's feature count (such records are counted as bad records and not profiled).
 //! - `is_non_negative` has no check type in SageMaker and is not checked.
+//!
+//! When `constraints.json` carries modelwatch's `modelwatch_drift_policy` block (what
+//! `modelwatch baseline` writes), `baseline_drift_check` and `completeness_check` follow that
+//! policy instead ([`crate::data_quality::policy`]: an effect above a floor **and** a
+//! Benjamini–Hochberg-significant two-sample test); the distance reported is then the raw
+//! effect, with the floor and p-values beside it. Without the block, SageMaker's rules above
+//! apply unchanged.
 
 use std::collections::HashMap;
 
@@ -27,8 +34,11 @@ use drift_math::distance::{categorical_linf_robust, categorical_linf_simple, chi
 use drift_math::kll::{linf_robust, linf_simple, KllSketch};
 use drift_math::types::InferredType;
 
+use crate::data_quality::policy::{evaluate_policy, FeatureSelection, PolicyTest};
 use crate::data_quality::profile::{DatasetProfile, FeatureProfile, Tracking};
-use crate::formats::constraints::{CategoricalDriftMethod, ComparisonMethod, Constraints};
+use crate::formats::constraints::{
+    CategoricalDriftMethod, ComparisonMethod, Constraints, DriftPolicy,
+};
 use crate::formats::statistics::Statistics;
 use crate::formats::violations::{
     baseline_drift_description, categorical_drift_description, data_type_description,
@@ -45,6 +55,7 @@ pub struct Baseline {
     pub constraints: Constraints,
     sketches: HashMap<String, KllSketch>,
     categories: HashMap<String, CategoricalCounts>,
+    policy: Option<DriftPolicy>,
 }
 
 impl Baseline {
@@ -97,12 +108,35 @@ impl Baseline {
                 categories.insert(f.name.clone(), counts);
             }
         }
+        let policy = constraints
+            .drift_policy()
+            .map_err(|source| CoreError::Format {
+                key: stats_key.into(),
+                source,
+            })?;
         Ok(Self {
             statistics,
             constraints,
             sketches,
             categories,
+            policy,
         })
+    }
+
+    /// modelwatch's drift policy, when `constraints.json` carries the block; `None` means
+    /// SageMaker's rules.
+    pub fn policy(&self) -> Option<&DriftPolicy> {
+        self.policy.as_ref()
+    }
+
+    /// The baseline KLL sketch of a numeric feature.
+    pub fn sketch(&self, name: &str) -> Option<&KllSketch> {
+        self.sketches.get(name)
+    }
+
+    /// The baseline category counts of a string feature.
+    pub fn categories(&self, name: &str) -> Option<&CategoricalCounts> {
+        self.categories.get(name)
     }
 
     /// Feature names in baseline order (the order columns arrive in: outputs, then inputs).
@@ -156,8 +190,13 @@ pub struct FeatureOutcome {
     pub emit_metrics: bool,
     /// non-null share of the window's records
     pub completeness: f64,
-    /// distance used by baseline_drift_check (p-value for ChiSquared), if computed
+    /// distance used by baseline_drift_check (p-value for ChiSquared), if computed; under the
+    /// drift policy the raw effect (normalised Wasserstein or share change), never floored
     pub drift: Option<f64>,
+    /// under the drift policy: the drift test's p-value
+    pub drift_p_value: Option<f64>,
+    /// under the drift policy: the effect floor (margin) the drift must exceed
+    pub drift_floor: Option<f64>,
     /// count, sum, min, max of the numeric values
     pub numeric: Option<(u64, f64, f64, f64)>,
 }
@@ -169,6 +208,8 @@ pub struct CheckReport {
     pub violations: ConstraintViolations,
     /// per-feature figures
     pub features: Vec<FeatureOutcome>,
+    /// under the drift policy: every test of the window with its verdict (empty otherwise)
+    pub policy: Vec<PolicyTest>,
 }
 
 impl CheckReport {
@@ -204,6 +245,13 @@ pub fn check_data_quality(baseline: &Baseline, current: &DatasetProfile) -> Chec
     if global.evaluate_constraints.is_enabled() {
         column_checks(&names, current, &mut violations);
     }
+    let policy_tests = run_policy(baseline, current);
+    let q = baseline.policy().map_or(0.0, |p| p.false_discovery_rate);
+    let policy_test = |name: &str, check: CheckType| {
+        policy_tests
+            .as_ref()
+            .and_then(|ts| ts.iter().find(|t| t.feature == name && t.check == check))
+    };
     let mut features = Vec::with_capacity(names.len());
     for name in &names {
         let cfg = baseline.constraints.effective(name);
@@ -217,7 +265,12 @@ pub fn check_data_quality(baseline: &Baseline, current: &DatasetProfile) -> Chec
             cur.types.non_null() as f64 / total as f64
         };
         let expected = baseline.inferred_type(name);
-        let drift = drift_distance(baseline, name, expected, cur, &cfg);
+        let drift = match &policy_tests {
+            Some(_) => policy_test(name, CheckType::BaselineDriftCheck)
+                .map(|t| policy_drift(t, expected, q)),
+            None => drift_distance(baseline, name, expected, cur, &cfg),
+        };
+        let drift_test = policy_test(name, CheckType::BaselineDriftCheck);
         let numeric = (cur.moments.count() > 0).then(|| {
             (
                 cur.moments.count(),
@@ -231,49 +284,51 @@ pub fn check_data_quality(baseline: &Baseline, current: &DatasetProfile) -> Chec
             emit_metrics: cfg.emit_metrics.is_enabled(),
             completeness,
             drift: drift.as_ref().map(|d| d.value),
+            drift_p_value: drift_test.map(|t| t.p_value),
+            drift_floor: drift_test.map(|t| t.effect_floor),
             numeric,
         });
         if !cfg.evaluate_constraints.is_enabled() {
             continue;
         }
-        // data_type_check
-        let non_null = cur.types.non_null();
-        if non_null > 0 && matches!(expected, InferredType::Integral | InferredType::Fractional) {
-            let matching = match expected {
-                InferredType::Integral => cur.types.integral,
-                _ => cur.types.integral + cur.types.fractional,
-            };
-            let ratio = matching as f64 / non_null as f64;
-            if ratio < cfg.datatype_check_threshold {
-                violations.push(Violation::new(
-                    name.clone(),
-                    CheckType::DataTypeCheck,
-                    data_type_description(expected, cfg.datatype_check_threshold, ratio),
-                ));
-            }
-        }
-        // completeness_check
-        let required = baseline
-            .constraints
-            .feature(name)
-            .and_then(|f| f.completeness);
-        if let Some(required) = required {
-            if total > 0 && completeness < required {
-                violations.push(Violation::new(
-                    name.clone(),
-                    CheckType::CompletenessCheck,
-                    deequ_value_description(completeness),
-                ));
-            }
-        }
+        violations.extend(data_type_violation(name, expected, cur, &cfg));
+        // completeness_check: the policy's test, or SageMaker's exact ratio
+        let completeness_violation = match &policy_tests {
+            Some(_) => policy_test(name, CheckType::CompletenessCheck)
+                .filter(|t| t.flagged())
+                .map(|t| Violation {
+                    extra: t.violation_extra(),
+                    ..Violation::new(
+                        name.clone(),
+                        CheckType::CompletenessCheck,
+                        format!(
+                            "{}{}",
+                            deequ_value_description(completeness),
+                            t.evidence_text(q)
+                        ),
+                    )
+                }),
+            None => baseline
+                .constraints
+                .feature(name)
+                .and_then(|f| f.completeness)
+                .filter(|&required| total > 0 && completeness < required)
+                .map(|_| {
+                    Violation::new(
+                        name.clone(),
+                        CheckType::CompletenessCheck,
+                        deequ_value_description(completeness),
+                    )
+                }),
+        };
+        violations.extend(completeness_violation);
         // baseline_drift_check
         if let Some(d) = drift {
             if d.violated {
-                violations.push(Violation::new(
-                    name.clone(),
-                    CheckType::BaselineDriftCheck,
-                    d.text,
-                ));
+                violations.push(Violation {
+                    extra: d.extra,
+                    ..Violation::new(name.clone(), CheckType::BaselineDriftCheck, d.text)
+                });
             }
         }
         // categorical_values_check
@@ -299,7 +354,52 @@ pub fn check_data_quality(baseline: &Baseline, current: &DatasetProfile) -> Chec
             ..ConstraintViolations::default()
         },
         features,
+        policy: policy_tests.unwrap_or_default(),
     }
+}
+
+/// The policy's tests of the window, when the baseline has the policy block.
+fn run_policy(baseline: &Baseline, current: &DatasetProfile) -> Option<Vec<PolicyTest>> {
+    let policy = baseline.policy()?;
+    Some(evaluate_policy(baseline, current, policy, |n| {
+        FeatureSelection {
+            drift: baseline
+                .constraints
+                .effective(n)
+                .perform_comparison
+                .is_enabled(),
+            completeness: baseline
+                .constraints
+                .feature(n)
+                .and_then(|f| f.completeness)
+                .is_some(),
+        }
+    }))
+}
+
+/// `data_type_check` of one numeric feature.
+fn data_type_violation(
+    name: &str,
+    expected: InferredType,
+    cur: &FeatureProfile,
+    cfg: &crate::formats::constraints::EffectiveConfig,
+) -> Option<Violation> {
+    let non_null = cur.types.non_null();
+    if non_null == 0 || !matches!(expected, InferredType::Integral | InferredType::Fractional) {
+        return None;
+    }
+    let matching = match expected {
+        InferredType::Integral => cur.types.integral,
+        _ => cur.types.integral + cur.types.fractional,
+    };
+    let ratio = matching as f64 / non_null as f64;
+    (ratio < cfg.datatype_check_threshold).then(|| {
+        Violation::new(
+            name.to_string(),
+            CheckType::DataTypeCheck,
+            data_type_description(expected, cfg.datatype_check_threshold, ratio),
+        )
+    })
 }
 
 fn column_checks(names: &[String], current: &DatasetProfile, out: &mut Vec<Violation>) {
@@ -340,6 +440,24 @@ struct Drift {
     value: f64,
     violated: bool,
     text: String,
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A policy drift test as the check's outcome: SageMaker's wording with the raw effect and
+/// the floor, then the test's figures.
+fn policy_drift(t: &PolicyTest, expected: InferredType, q: f64) -> Drift {
+    let head = match expected {
+        InferredType::Integral | InferredType::Fractional => {
+            baseline_drift_description(t.effect, t.effect_floor)
+        }
+        _ => categorical_drift_description(t.effect, t.effect_floor),
+    };
+    Drift {
+        value: t.effect,
+        violated: t.flagged(),
+        text: format!("{head} {}", t.evidence_text(q)),
+        extra: t.violation_extra(),
+    }
 }
 
 fn drift_distance(
@@ -364,6 +482,7 @@ fn drift_distance(
                 value: d,
                 violated: d > t,
                 text: baseline_drift_description(d, t),
+                extra: serde_json::Map::new(),
             })
         }
         InferredType::String | InferredType::Boolean => {
@@ -386,6 +505,7 @@ fn drift_distance(
                         value: d,
                         violated: d > t,
                         text: categorical_drift_description(d, t),
+                        extra: serde_json::Map::new(),
                     })
                 }
                 CategoricalDriftMethod::ChiSquared => {
@@ -398,6 +518,7 @@ fn drift_distance(
                             crate::formats::jackson::java_double(r.p_value),
                             crate::formats::jackson::java_double(t)
                         ),
+                        extra: serde_json::Map::new(),
                     })
                 }
             }
@@ -410,7 +531,7 @@ fn drift_distance(
 mod tests {
     use super::*;
     use crate::data_quality::profile::Tracking;
-    use crate::data_quality::suggest::suggest_constraints;
+    use crate::data_quality::suggest::suggest_sagemaker_constraints as suggest_constraints;
 
     fn profile(rows: &[[&str; 2]]) -> DatasetProfile {
         let names = vec!["x".to_string(), "s".to_string()];

@@ -19,6 +19,13 @@ const DATA_QUALITY_CHECKS: [CheckType; 6] = [
     CheckType::CategoricalValuesCheck,
 ];
 
+/// Prefix of the per-feature drift-test p-value metric, published under modelwatch's drift
+/// policy only (modelwatch addition; issue 13).
+pub const FEATURE_DRIFT_P_VALUE_PREFIX: &str = "feature_drift_p_value_";
+/// Prefix of the per-feature drift effect floor (the margin the raw distance of
+/// `feature_baseline_drift_{f}` must exceed), published under the drift policy only.
+pub const FEATURE_DRIFT_FLOOR_PREFIX: &str = "feature_drift_floor_";
+
 /// What one data-quality execution measured, for [`data_quality_metrics`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataQualityMetricsInput<'a> {
@@ -43,8 +50,12 @@ pub struct FeatureMetrics {
     pub emit: bool,
     /// completeness `num_present / (num_present + num_missing)`
     pub non_null_fraction: f64,
-    /// distance to the baseline (spec §6), when compared
+    /// distance to the baseline (spec §6), when compared; raw under the drift policy
     pub baseline_drift: Option<f64>,
+    /// drift policy: the drift test's p-value
+    pub drift_p_value: Option<f64>,
+    /// drift policy: the effect floor the distance must exceed
+    pub drift_floor: Option<f64>,
     /// numeric features: `(count, sum, min, max)` of the non-null values
     pub numeric: Option<(u64, f64, f64, f64)>,
 }
@@ -66,6 +77,8 @@ pub struct MonitorTotals {
 /// that order) on every datum; every datum at `input.timestamp`. Per feature with `emit`, in
 /// input order:
 /// - `feature_baseline_drift_{f}` = the distance, when present;
+/// - under the drift policy, `feature_drift_p_value_{f}` and `feature_drift_floor_{f}` = the
+///   drift test's p-value and the effect floor (modelwatch additions);
 /// - `feature_non_null_{f}` = the non-null fraction;
 /// - `feature_data_{f}` = statistic set `{SampleCount: count, Sum, Minimum, Maximum}`, for
 ///   numeric features with `count > 0`.
@@ -95,6 +108,14 @@ pub fn data_quality_metrics(input: &DataQualityMetricsInput<'_>) -> Vec<MetricDa
                 format!("{}{}", names::FEATURE_BASELINE_DRIFT_PREFIX, f.name),
                 MetricValue::Value(drift),
             ));
+        }
+        for (prefix, v) in [
+            (FEATURE_DRIFT_P_VALUE_PREFIX, f.drift_p_value),
+            (FEATURE_DRIFT_FLOOR_PREFIX, f.drift_floor),
+        ] {
+            if let Some(v) = v.filter(|v| v.is_finite()) {
+                out.push(datum(format!("{prefix}{}", f.name), MetricValue::Value(v)));
+            }
         }
         if f.non_null_fraction.is_finite() {
             out.push(datum(
@@ -163,6 +184,8 @@ mod tests {
                 emit: true,
                 non_null_fraction: 0.75,
                 baseline_drift: Some(0.25),
+                drift_p_value: None,
+                drift_floor: None,
                 numeric: Some((3, 90.0, 20.0, 40.0)),
             },
             FeatureMetrics {
@@ -170,6 +193,8 @@ mod tests {
                 emit: false,
                 non_null_fraction: 1.0,
                 baseline_drift: Some(0.5),
+                drift_p_value: None,
+                drift_floor: None,
                 numeric: Some((4, 4.0, 1.0, 1.0)),
             },
         ];
@@ -261,6 +286,8 @@ mod tests {
             emit: true,
             non_null_fraction: f64::NAN,
             baseline_drift: Some(f64::INFINITY),
+            drift_p_value: None,
+            drift_floor: None,
             numeric: Some((0, 0.0, 0.0, 0.0)),
         }];
         let totals = MonitorTotals {

@@ -4,7 +4,8 @@
 //! `aws/sagemaker/Endpoints/data-metrics` metrics (spec §§2–6).
 //!
 //! * [`profile`]: the mergeable dataset profile; [`dataset`]: profiling a baseline dataset;
-//!   [`suggest`]: constraints suggested from a baseline; [`checks`]: the constraint checks.
+//!   [`suggest`]: constraints suggested from a baseline; [`checks`]: the constraint checks;
+//!   [`policy`]: modelwatch's drift policy (issue 13), used by the checks when the baseline has it.
 //! * [`consume`]: what ingest needs (the baseline) and the record consumer of the single
 //!   ingest pass ([`consume::Profiler`] → [`consume::PartialProfile`]).
 //! * [`tick`]: a merged window → report files, execution and metrics.
@@ -13,6 +14,7 @@ pub mod checks;
 pub mod consume;
 pub mod dataset;
 pub mod metrics;
+pub mod policy;
 pub mod profile;
 pub mod suggest;
 pub mod tick;

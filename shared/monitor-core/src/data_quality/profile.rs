@@ -26,6 +26,10 @@ const DEEQU_KLL_MIN_START: f64 = 2147483647.0;
 /// Deequ's KLL analyzer state starts its running maximum at `Int.MinValue`.
 const DEEQU_KLL_MAX_START: f64 = -2147483648.0;
 
+/// Key of a feature's count of values not of its reported numeric type, in a window's
+/// statistics.json (modelwatch addition, only written when non-zero).
+pub const TYPE_MISMATCH_KEY: &str = "modelwatch_type_mismatch";
+
 /// Deequ's `Histogram` keeps at most this many categorical buckets in its output.
 pub const MAX_CATEGORICAL_BUCKETS: usize = 1000;
 
@@ -197,6 +201,31 @@ impl FeatureProfile {
                 || !self.tracking.categorical);
         match inferred {
             _ if numeric_shape => {
+                // Type corruption (issue 13, item 7): a numeric feature that also received
+                // values of another type keeps figures of one type. `num_present` counts the
+                // numbers the moments and sketch cover (so mean = sum / num_present), the type
+                // is the numbers' type, and the other values are counted apart, in
+                // `modelwatch_type_mismatch`; data_type_check reports them as a violation.
+                let numbers = self.moments.count();
+                let mismatched = self.types.non_null().saturating_sub(numbers);
+                let (inferred, common) = if mismatched > 0 {
+                    let t = if self.types.fractional > 0 {
+                        InferredType::Fractional
+                    } else {
+                        InferredType::Integral
+                    };
+                    let common = CommonStats {
+                        num_present: numbers,
+                        ..common
+                    };
+                    (t, common)
+                } else {
+                    (inferred, common)
+                };
+                let mut extra = serde_json::Map::new();
+                if mismatched > 0 {
+                    extra.insert(TYPE_MISMATCH_KEY.into(), mismatched.into());
+                }
                 let min = self.moments.min().unwrap_or(0.0);
                 let max = self.moments.max().unwrap_or(0.0);
                 // Deequ's KLL state starts its running min/max at Int.MaxValue / Int.MinValue
@@ -237,6 +266,7 @@ impl FeatureProfile {
                         },
                         ..NumericalStatistics::default()
                     }),
+                    extra,
                     ..FeatureStatistics::new(self.name.clone(), inferred)
                 }
             }
@@ -403,6 +433,32 @@ mod tests {
         b.observe("true");
         b.observe("false");
         assert_eq!(b.inferred_type(), InferredType::String);
+    }
+
+    #[test]
+    fn a_type_corrupted_numeric_feature_reports_consistent_figures() {
+        // A monitored numeric feature (no categorical counts) receiving 2 strings among 4
+        // numbers: the figures describe the 4 numbers; the 2 strings are counted apart.
+        let mut f = FeatureProfile::new(
+            "x",
+            Tracking::for_baseline_type(InferredType::Integral, false),
+        );
+        for v in ["1", "abc", "2", "3", "1e400", "4"] {
+            f.observe(v);
+        }
+        f.observe_null();
+        assert_eq!(f.inferred_type(), InferredType::String); // Deequ's inference of the mix
+        let s = f.to_statistics();
+        assert_eq!(s.inferred_type, InferredType::Integral);
+        let n = s.numerical_statistics.expect("numeric");
+        assert_eq!(n.common.num_present, 4);
+        assert_eq!(n.common.num_missing, 1);
+        assert_eq!(n.mean, n.sum / n.common.num_present as f64);
+        assert_eq!(s.extra[TYPE_MISMATCH_KEY], 2);
+        // a clean column has no such key
+        let mut g = FeatureProfile::new("y", Tracking::ALL);
+        g.observe("1.5");
+        assert!(g.to_statistics().extra.is_empty());
     }
 
     #[test]

@@ -10,20 +10,35 @@
 //!   most 10 % of the distinct values (CategoricalRangeRule), every observed value by
 //!   descending count. Integral columns get no domain: the real churn baseline shows none for
 //!   its 0/1 columns although Deequ's rule would allow it;
-//! - `monitoring_config`: the analyzer container's defaults.
+//! - `monitoring_config`: the analyzer container's defaults;
+//! - `modelwatch_drift_policy`: modelwatch's drift policy (issue 13), a block SageMaker ignores
+//!   ([`suggest_sagemaker_constraints`] leaves it out).
 
 use drift_math::types::InferredType;
 
 use crate::data_quality::profile::{DatasetProfile, FeatureProfile};
 use crate::formats::constraints::{
-    default_monitoring_config, Constraints, FeatureConstraints, NumConstraints, StringConstraints,
+    default_monitoring_config, Constraints, DriftPolicy, FeatureConstraints, NumConstraints,
+    StringConstraints,
 };
 
 /// Deequ CategoricalRangeRule: the ratio (values seen once / distinct values) must not exceed this.
 pub const CATEGORICAL_UNIQUE_RATIO: f64 = 0.1;
 
-/// Suggested constraints for a baseline profile.
+/// Suggested constraints for a baseline profile: SageMaker's file
+/// ([`suggest_sagemaker_constraints`]) plus modelwatch's drift policy block
+/// ([`DriftPolicy::default`], key [`crate::formats::constraints::DRIFT_POLICY_KEY`]), which
+/// SageMaker ignores and modelwatch's checks use instead of SageMaker's drift and completeness
+/// rules (issue 13). What `modelwatch baseline` and the baseline Lambda write.
 pub fn suggest_constraints(profile: &DatasetProfile) -> Constraints {
+    let mut c = suggest_sagemaker_constraints(profile);
+    c.set_drift_policy(Some(&DriftPolicy::default()));
+    c
+}
+
+/// Suggested constraints exactly as SageMaker's analyzer writes them (no modelwatch block):
+/// checks against these follow SageMaker's rules.
+pub fn suggest_sagemaker_constraints(profile: &DatasetProfile) -> Constraints {
     Constraints {
         version: 0.0,
         features: profile.features.iter().map(suggest_feature).collect(),
@@ -127,5 +142,22 @@ mod tests {
         );
         // every id seen once: no domain
         assert!(c.features[2].string_constraints.is_none());
+        // the policy block is written by default, and only there
+        assert_eq!(c.drift_policy(), Ok(Some(DriftPolicy::default())));
+        let plain = suggest_sagemaker_constraints(&p);
+        assert_eq!(plain.drift_policy(), Ok(None));
+        let mut stripped = c.clone();
+        stripped.set_drift_policy(None);
+        assert_eq!(stripped.to_json(), plain.to_json());
+        // the block is the file's last key, after SageMaker's
+        let text = c.to_json();
+        assert!(
+            text.find("\"modelwatch_drift_policy\"") > text.find("\"monitoring_config\""),
+            "{text}"
+        );
+        assert_eq!(
+            crate::formats::constraints::Constraints::from_json(text.as_bytes()),
+            Ok(c)
+        );
     }
 }

@@ -179,6 +179,8 @@ pub fn window_metrics(
             emit: f.emit_metrics,
             non_null_fraction: f.completeness,
             baseline_drift: f.drift,
+            drift_p_value: f.drift_p_value,
+            drift_floor: f.drift_floor,
             numeric: f.numeric,
         })
         .collect();

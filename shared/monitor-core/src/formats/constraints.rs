@@ -284,6 +284,118 @@ pub fn default_monitoring_config() -> MonitoringConfig {
     }
 }
 
+/// Key of modelwatch's drift-policy block in `constraints.json`. SageMaker's analyzer ignores
+/// keys it does not know, so a file with the block still reads as SageMaker's; a file without it
+/// (written by SageMaker, imported) keeps SageMaker's rule exactly.
+pub const DRIFT_POLICY_KEY: &str = "modelwatch_drift_policy";
+
+/// The drift policy of issue 13, as the `modelwatch_drift_policy` block of `constraints.json`
+/// writes it (see `data_quality::policy` for how each figure is used):
+///
+/// ```json
+/// "modelwatch_drift_policy" : {
+///   "version" : 1,
+///   "false_discovery_rate" : 0.05,
+///   "numerical_effect_floor" : 0.05,
+///   "categorical_effect_floor" : 0.02,
+///   "completeness_effect_floor" : 0.02,
+///   "power_effect" : 0.1,
+///   "power" : 0.8
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftPolicy {
+    /// block format version; this crate writes and reads 1
+    pub version: u32,
+    /// Benjamini–Hochberg false discovery rate `q` across one window's tests
+    pub false_discovery_rate: f64,
+    /// numeric features: flag only when the normalised Wasserstein distance (W1 / baseline
+    /// std, in baseline standard deviations) exceeds this
+    pub numerical_effect_floor: f64,
+    /// categorical features: flag only when the largest category share change exceeds this
+    pub categorical_effect_floor: f64,
+    /// completeness: flag only when the missing share rose by more than this
+    pub completeness_effect_floor: f64,
+    /// the effect a window must be able to detect to be judged at all (L∞ for numbers, share
+    /// change for categories, missing-share rise for completeness); below that power the
+    /// verdict is "lacks power"
+    pub power_effect: f64,
+    /// the power required at `power_effect` (e.g. 0.8)
+    pub power: f64,
+    /// keys not known to this crate
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Default for DriftPolicy {
+    /// The policy `modelwatch baseline` writes. Why these numbers: a floor of 0.05 baseline
+    /// standard deviations is half of Evidently's normalised-Wasserstein default (0.1), so a
+    /// 0.1 SD shift clears it with room for the sketch's error; 2 share points for categories
+    /// and missing values are the smallest changes issue 13 calls worth an alert with margin
+    /// (5 points must be found); 0.1 as the power effect is SageMaker's own bar (L∞ 0.1): a
+    /// window that cannot see that at 80 % power says so rather than "no drift"; q = 0.05 is
+    /// the conventional FDR.
+    fn default() -> Self {
+        DriftPolicy {
+            version: 1,
+            false_discovery_rate: 0.05,
+            numerical_effect_floor: 0.05,
+            categorical_effect_floor: 0.02,
+            completeness_effect_floor: 0.02,
+            power_effect: 0.1,
+            power: 0.8,
+            extra: Map::new(),
+        }
+    }
+}
+
+impl DriftPolicy {
+    fn validate(&self) -> Result<(), FormatError> {
+        let invalid = |field: &str, value: String| FormatError::Invalid {
+            kind: KIND,
+            field: format!("{DRIFT_POLICY_KEY}.{field}"),
+            value,
+        };
+        if self.version != 1 {
+            return Err(invalid("version", self.version.to_string()));
+        }
+        let in_unit = |x: f64| x > 0.0 && x < 1.0;
+        for (name, v, ok) in [
+            (
+                "false_discovery_rate",
+                self.false_discovery_rate,
+                in_unit(self.false_discovery_rate),
+            ),
+            ("power", self.power, in_unit(self.power)),
+            (
+                "power_effect",
+                self.power_effect,
+                self.power_effect > 0.0 && self.power_effect <= 1.0,
+            ),
+            (
+                "numerical_effect_floor",
+                self.numerical_effect_floor,
+                self.numerical_effect_floor.is_finite() && self.numerical_effect_floor >= 0.0,
+            ),
+            (
+                "categorical_effect_floor",
+                self.categorical_effect_floor,
+                (0.0..1.0).contains(&self.categorical_effect_floor),
+            ),
+            (
+                "completeness_effect_floor",
+                self.completeness_effect_floor,
+                (0.0..1.0).contains(&self.completeness_effect_floor),
+            ),
+        ] {
+            if !ok {
+                return Err(invalid(name, super::jackson::java_double(v)));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Constraints {
     /// Parses a data-quality `constraints.json` and checks its numeric values.
     ///
@@ -301,6 +413,37 @@ impl Constraints {
     #[must_use]
     pub fn to_json(&self) -> String {
         render(KIND, self)
+    }
+
+    /// The `modelwatch_drift_policy` block, if the file has one ([`DRIFT_POLICY_KEY`]).
+    ///
+    /// # Errors
+    /// [`FormatError::Invalid`] if the block does not have the block's shape (a missing or
+    /// mistyped key: the field names serde's message, the value is the block) or holds a value
+    /// out of range (see [`DriftPolicy`]).
+    pub fn drift_policy(&self) -> Result<Option<DriftPolicy>, FormatError> {
+        let Some(v) = self.extra.get(DRIFT_POLICY_KEY) else {
+            return Ok(None);
+        };
+        let p = DriftPolicy::deserialize(v).map_err(|e| FormatError::Invalid {
+            kind: KIND,
+            field: format!("{DRIFT_POLICY_KEY} ({e})"),
+            value: v.to_string(),
+        })?;
+        p.validate()?;
+        Ok(Some(p))
+    }
+
+    /// Writes (or replaces) the `modelwatch_drift_policy` block; `None` removes it.
+    pub fn set_drift_policy(&mut self, policy: Option<&DriftPolicy>) {
+        match policy.and_then(|p| serde_json::to_value(p).ok()) {
+            Some(v) => {
+                self.extra.insert(DRIFT_POLICY_KEY.to_string(), v);
+            }
+            None => {
+                self.extra.shift_remove(DRIFT_POLICY_KEY);
+            }
+        }
     }
 
     /// The constraints of the feature called `name`, if present.
@@ -360,6 +503,7 @@ impl Constraints {
         if let Some(g) = &self.monitoring_config {
             check_cfg("monitoring_config", g)?;
         }
+        self.drift_policy()?;
         for (i, f) in self.features.iter().enumerate() {
             if let Some(c) = f.completeness {
                 if !(0.0..=1.0).contains(&c) {
@@ -458,6 +602,35 @@ mod tests {
         );
         assert_eq!(e.perform_comparison, Toggle::Disabled);
         assert_eq!(c.effective("other").emit_metrics, Toggle::Enabled);
+    }
+
+    #[test]
+    fn drift_policy_block_is_read_validated_and_optional() {
+        let c = Constraints::from_json(br#"{"version":0.0,"features":[]}"#).unwrap();
+        assert_eq!(c.drift_policy(), Ok(None));
+        let mut c2 = c.clone();
+        c2.set_drift_policy(Some(&DriftPolicy::default()));
+        let text = c2.to_json();
+        assert!(text.contains("\"modelwatch_drift_policy\" : {"), "{text}");
+        let back = Constraints::from_json(text.as_bytes()).unwrap();
+        assert_eq!(back.drift_policy(), Ok(Some(DriftPolicy::default())));
+        let bad = text.replace(
+            "\"false_discovery_rate\" : 0.05",
+            "\"false_discovery_rate\" : 1.5",
+        );
+        assert_eq!(
+            Constraints::from_json(bad.as_bytes()),
+            Err(FormatError::Invalid {
+                kind: "constraints.json",
+                field: "modelwatch_drift_policy.false_discovery_rate".into(),
+                value: "1.5".into()
+            })
+        );
+        let shapeless = br#"{"version":0.0,"features":[],"modelwatch_drift_policy":{"version":1}}"#;
+        assert!(matches!(
+            Constraints::from_json(shapeless),
+            Err(FormatError::Invalid { field, .. }) if field.contains("false_discovery_rate")
+        ));
     }
 
     #[test]
