@@ -28,6 +28,8 @@ enum Command {
     Ingest(commands::local::IngestArgs),
     /// Evaluate monitors of a local store for their window (what the monitor-tick Lambda does).
     Tick(commands::local::TickArgs),
+    /// Regenerate the HTML window reports and the dashboard of a store, and open them.
+    Report(commands::report::Args),
 }
 
 #[tokio::main]
@@ -46,6 +48,7 @@ async fn main() -> std::process::ExitCode {
         Command::Demo(args) => modelwatch::demo::run(args).await,
         Command::Ingest(args) => commands::local::run_ingest(args).await,
         Command::Tick(args) => commands::local::run_tick(args).await,
+        Command::Report(args) => commands::report::run(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -4,3 +4,4 @@ pub mod baseline;
 pub mod local;
 pub mod monitor;
 pub mod progress;
+pub mod report;

@@ -964,5 +964,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("state:     {root}/state/profiles/{MONITOR}/, {root}/state/predictions/{MQ_MONITOR}/, {root}/state/mq/{MQ_MONITOR}/ (mergeable per-object state)");
     println!("metrics:   {root}/metrics/ (CloudWatch metrics, SageMaker's BYOC file format)");
     println!("retrain:   {root}/{RETRAIN_CONFIG_KEY}; audit records {root}/state/retrain/audit/{PIPELINE}/; runs {root}/state/retrain/runs/{PIPELINE}/");
+    println!("html:      {root}/reports/{ENDPOINT}/*/yyyy/mm/dd/HH/report.html (one per window; `modelwatch report --store {root}` rewrites them)");
+    println!(
+        "\ndashboard: {}",
+        std::path::absolute(store.path_of(monitor_core::report::DASHBOARD_KEY)?)?.display()
+    );
     Ok(())
 }
