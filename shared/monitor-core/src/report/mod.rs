@@ -169,6 +169,11 @@ pub async fn regenerate<S: ObjectStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::execution::{ExecutionStatus, FeatureDrift};
+    use crate::formats::statistics::Statistics;
+    use crate::formats::violations::ConstraintViolations;
+    use crate::store::MemoryStore;
+    use chrono::TimeZone;
 
     #[test]
     fn dashboard_link_climbs_out_of_the_report_folder() {
@@ -180,5 +185,167 @@ mod tests {
             dashboard_link("reports/ep/mon/2026/11/01/05/30/"),
             "../../../../../../../index.html"
         );
+    }
+
+    /// An execution of monitor `m` for the hour ending at `hour`, with `violations`.
+    fn exec(hour: u32, violations: usize) -> Execution {
+        let end = Utc.with_ymd_and_hms(2026, 11, 1, hour, 0, 0).unwrap();
+        let prefix = crate::layout::report_prefix("ep", "m", end, 60);
+        let mut e =
+            Execution::failed_named("m", "ep", end - chrono::Duration::hours(1), end, &prefix);
+        e.status = if violations > 0 {
+            ExecutionStatus::CompletedWithViolations
+        } else {
+            ExecutionStatus::Completed
+        };
+        e.violations = violations;
+        e.records = 100;
+        e
+    }
+
+    #[test]
+    fn risk_is_the_share_of_recent_windows_with_violations() {
+        use dashboard::Risk;
+        let h = |v: &[usize]| {
+            v.iter()
+                .enumerate()
+                .map(|(i, n)| exec(i as u32 + 1, *n))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(Risk::of(&[]), None);
+        assert_eq!(Risk::of(&h(&[0, 0, 0])), Some(Risk::Low));
+        // 2 of the last 6 windows (1/3 < 1/2): medium; the oldest window is outside the 6
+        assert_eq!(Risk::of(&h(&[5, 0, 1, 0, 0, 1, 0])), Some(Risk::Medium));
+        // 3 of 6 (one half): high
+        assert_eq!(Risk::of(&h(&[0, 1, 0, 1, 0, 1])), Some(Risk::High));
+        let mut failing = h(&[0, 0]);
+        failing.push(Execution {
+            status: ExecutionStatus::Failed,
+            failure_reason: Some("baseline missing".into()),
+            ..exec(3, 0)
+        });
+        assert_eq!(Risk::of(&failing), Some(Risk::High));
+    }
+
+    /// A data-quality window: numeric `age` (two KLL buckets), string `plan` (two values),
+    /// with one drift violation on `plan`.
+    fn dq_inputs() -> WindowInputs {
+        let stats = |a: f64, b: f64| {
+            Statistics::from_json(
+                serde_json::json!({"version": 0.0, "dataset": {"item_count": 10}, "features": [
+                    {"name": "age", "inferred_type": "Integral", "numerical_statistics": {
+                        "common": {"num_present": 10, "num_missing": 0}, "mean": 30.0, "sum": 300.0,
+                        "std_dev": 5.0, "min": 20.0, "max": 40.0,
+                        "distribution": {"kll": {"buckets": [
+                            {"lower_bound": 20.0, "upper_bound": 30.0, "count": a},
+                            {"lower_bound": 30.0, "upper_bound": 40.0, "count": b}],
+                          "sketch": {"parameters": {"c": 0.64, "k": 2048.0}, "data": [[]]}}}}},
+                    {"name": "plan", "inferred_type": "String", "string_statistics": {
+                        "common": {"num_present": 10, "num_missing": 0}, "distinct_count": 2.0,
+                        "distribution": {"categorical": {"buckets": [
+                            {"value": "basic", "count": a}, {"value": "pro", "count": b}]}}}}]})
+                .to_string()
+                .as_bytes(),
+            )
+            .unwrap()
+        };
+        let violations = ConstraintViolations::from_json(
+            br#"{"violations": [{"feature_name": "plan", "constraint_check_type": "baseline_drift_check", "description": "Categorical distance 0.3", "extra_field": 1}]}"#,
+        )
+        .unwrap();
+        let mut e = exec(5, 1);
+        e.drift = vec![
+            FeatureDrift {
+                feature: "age".into(),
+                distance: 0.05,
+                violated: false,
+            },
+            FeatureDrift {
+                feature: "plan".into(),
+                distance: 0.3,
+                violated: true,
+            },
+        ];
+        WindowInputs {
+            kind: Some(crate::config::MonitorKind::DataQuality),
+            history: vec![exec(4, 0), e.clone()],
+            exec: e,
+            files: KindFiles::DataQuality {
+                window: Some(stats(2.0, 8.0)),
+                baseline: Some(stats(5.0, 5.0)),
+                constraints: None,
+                violations: Some(violations),
+            },
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_window_report_lists_violations_first_and_links_them_to_their_feature() {
+        let html = render_window(&dq_inputs());
+        let (summary, violations, features) = (
+            html.find("id=\"summary\"").unwrap(),
+            html.find("id=\"violations\"").unwrap(),
+            html.find("id=\"features\"").unwrap(),
+        );
+        assert!(summary < violations && violations < features);
+        let plan = html::slug("f", "plan");
+        assert!(html.contains(&format!("href=\"#{plan}\"")));
+        assert!(html.contains(&format!("<section id=\"{plan}\"")));
+        // two charts per feature, each with its title and text alternative
+        assert_eq!(html.matches("<svg class=\"chart\"").count(), 4);
+        assert_eq!(html.matches("<desc id=").count(), 4);
+        // the CDF of the window: 2 of 10 values up to 30, all up to 40
+        assert!(html.contains("baseline solid line (3 points), window dashed line (3 points)"));
+        // category shares in the text alternative: basic 50 % → 20 %
+        assert!(html.contains("basic: baseline 50%, window 20%"));
+        // the violated feature's history marks its window with a triangle and "!"
+        assert!(html.contains("(violation)</title></path>"));
+        assert!(!html.contains("<script"));
+        assert!(html.contains("href=\"../../../../../../index.html\""));
+    }
+
+    /// A store whose writes of HTML fail.
+    struct NoHtml(MemoryStore);
+
+    impl ObjectStore for NoHtml {
+        async fn get(&self, key: &str) -> Result<Vec<u8>, crate::CoreError> {
+            self.0.get(key).await
+        }
+        async fn reader(&self, key: &str) -> Result<crate::store::ByteReader, crate::CoreError> {
+            self.0.reader(key).await
+        }
+        async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), crate::CoreError> {
+            if key.ends_with(".html") {
+                return Err(crate::CoreError::Transient {
+                    key: key.into(),
+                    message: "injected".into(),
+                });
+            }
+            self.0.put(key, body).await
+        }
+        async fn list(&self, prefix: &str) -> Result<Vec<String>, crate::CoreError> {
+            self.0.list(prefix).await
+        }
+    }
+
+    #[tokio::test]
+    async fn report_failures_are_counted_not_returned() {
+        let store = NoHtml(MemoryStore::new());
+        let e = exec(5, 0);
+        store
+            .put(
+                &format!("{}execution.json", e.report_prefix),
+                serde_json::to_vec(&e).unwrap(),
+            )
+            .await
+            .unwrap();
+        // the window's report and the dashboard
+        assert_eq!(after_tick(&store, &[e.clone()]).await, 2);
+        let ok = MemoryStore::new();
+        assert_eq!(after_tick(&ok, &[e.clone()]).await, 0);
+        let page = String::from_utf8(ok.get(&report_key(&e.report_prefix)).await.unwrap()).unwrap();
+        assert!(page.contains("✓ Completed"));
+        assert!(ok.get(DASHBOARD_KEY).await.is_ok());
     }
 }
