@@ -718,6 +718,8 @@ pub async fn run_demo(
         .context("the model-quality constraints have no accuracy")?;
     let definitions = alarm_definitions(accuracy_threshold);
     let (alarms, runs) = alarms_and_retraining(store, &definitions).await?;
+    // 4. the dashboard again: the ticks wrote it before these alarms and retraining runs
+    monitor_core::report::write_dashboard(store).await?;
 
     Ok(DemoOutcome {
         plan: scenario.drift_plan(),

@@ -127,6 +127,8 @@ pub(crate) async fn all_executions<S: ObjectStore>(
     executions_under(store, REPORTS_PREFIX, None, limit).await
 }
 
+// Why it is long: one `read` per file per monitor kind, a flat table of the keys each kind's
+// report shows (rustfmt spreads each read over several lines); helpers would only hide it.
 /// Everything the report of `exec`'s window shows.
 ///
 /// # Errors

@@ -341,9 +341,9 @@ mod tests {
             .await
             .unwrap();
         // the window's report and the dashboard
-        assert_eq!(after_tick(&store, &[e.clone()]).await, 2);
+        assert_eq!(after_tick(&store, std::slice::from_ref(&e)).await, 2);
         let ok = MemoryStore::new();
-        assert_eq!(after_tick(&ok, &[e.clone()]).await, 0);
+        assert_eq!(after_tick(&ok, std::slice::from_ref(&e)).await, 0);
         let page = String::from_utf8(ok.get(&report_key(&e.report_prefix)).await.unwrap()).unwrap();
         assert!(page.contains("✓ Completed"));
         assert!(ok.get(DASHBOARD_KEY).await.is_ok());
