@@ -391,8 +391,12 @@ async fn lambdas_on_the_emulator_write_the_same_bytes_as_on_the_local_store() {
     );
     let metrics = keys_s3.iter().filter(|k| k.starts_with("metrics/")).count();
     assert!(metrics > 0, "the file metric sink wrote metrics");
-    // dataset, baseline (2), monitor, capture, state, reports (3), metrics
-    assert_eq!(keys_s3.len(), 1 + 2 + 1 + OBJECTS + OBJECTS + 3 + metrics);
+    // dataset, baseline (2), monitor, capture, state, reports (3 and report.html), the
+    // dashboard, metrics
+    assert_eq!(
+        keys_s3.len(),
+        1 + 2 + 1 + OBJECTS + OBJECTS + 3 + 1 + 1 + metrics
+    );
     // Bytes: baseline, monitor config, metrics and every tenth partial profile (all 1,500
     // went into the tick, whose summary and reports are equal above; reading each back from
     // the emulator would add seconds for little).

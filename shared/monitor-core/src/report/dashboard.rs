@@ -9,7 +9,7 @@ use super::charts;
 use super::html::{facts, page, slug};
 use super::svg::esc;
 use super::window::{kind_name, status_badge};
-use super::{window_label, REPORT_FILE, RISK_WINDOWS};
+use super::{has_report, window_label, REPORT_FILE, RISK_WINDOWS};
 use crate::config::MonitorKind;
 use crate::execution::{Execution, ExecutionStatus};
 use crate::layout::REPORTS_PREFIX;
@@ -166,11 +166,19 @@ fn card(m: &MonitorHistory) -> String {
         .collect();
     let mut links = String::new();
     for e in m.history.iter().rev().take(8) {
+        let when = esc(&e.window_end.format("%Y-%m-%d %H:%M UTC").to_string());
+        // a Failed window has no report.html: its reason instead of a link
+        let when = if has_report(e) {
+            format!("<a href=\"{}\">{when}</a>", esc(&report_link(e)))
+        } else {
+            format!(
+                "{when} ({})",
+                esc(e.failure_reason.as_deref().unwrap_or(&e.exit_message))
+            )
+        };
         let _ = write!(
             links,
-            "<li><a href=\"{}\">{}</a> {}{}</li>",
-            esc(&report_link(e)),
-            esc(&e.window_end.format("%Y-%m-%d %H:%M UTC").to_string()),
+            "<li>{when} {}{}</li>",
             status_badge(e.status),
             if e.violations > 0 {
                 format!(" {} violations", e.violations)
@@ -179,7 +187,7 @@ fn card(m: &MonitorHistory) -> String {
             }
         );
     }
-    let title = match last {
+    let title = match m.history.iter().rev().find(|e| has_report(e)) {
         Some(e) => format!("<a href=\"{}\">{}</a>", esc(&report_link(e)), esc(&m.name)),
         None => esc(&m.name),
     };

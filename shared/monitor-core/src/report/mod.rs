@@ -122,12 +122,18 @@ pub async fn write_dashboard<S: ObjectStore>(store: &S) -> Result<String, Report
     Ok(DASHBOARD_KEY.to_owned())
 }
 
-/// The tick's hook: writes the report of each execution and the dashboard. A failure is
-/// logged (WARN, with the window and the error) and counted, never returned: reports never
-/// fail an execution. Returns the number of failures.
+/// Whether `exec`'s window was evaluated and so gets a `report.html` (a `Failed` window has
+/// only its `execution.json`, shown on the dashboard).
+pub fn has_report(exec: &Execution) -> bool {
+    exec.status != crate::execution::ExecutionStatus::Failed
+}
+
+/// The tick's hook: writes the report of each evaluated window ([`has_report`]) and the
+/// dashboard. A failure is logged (WARN, with the window and the error) and counted, never
+/// returned: reports never fail an execution. Returns the number of failures.
 pub async fn after_tick<S: ObjectStore>(store: &S, executions: &[Execution]) -> u64 {
     let mut failures = 0;
-    for exec in executions {
+    for exec in executions.iter().filter(|e| has_report(e)) {
         if let Err(e) = write_window_report(store, exec).await {
             failures += 1;
             tracing::warn!(monitor = %exec.monitoring_schedule_name, report = %exec.report_prefix, error = %e, "window report not written");
@@ -140,7 +146,7 @@ pub async fn after_tick<S: ObjectStore>(store: &S, executions: &[Execution]) -> 
     failures
 }
 
-/// Rewrites the report of every stored window (of `monitor` only, if given) and the
+/// Rewrites the report of every evaluated window (of `monitor` only, if given) and the
 /// dashboard: what `modelwatch report` runs. A window whose report fails is listed in
 /// [`Regenerated::failed`] and the others are still written.
 ///
@@ -154,7 +160,7 @@ pub async fn regenerate<S: ObjectStore>(
     for history in load::all_executions(store, usize::MAX).await?.into_values() {
         for exec in history
             .iter()
-            .filter(|e| monitor.is_none_or(|m| m == e.monitoring_schedule_name))
+            .filter(|e| has_report(e) && monitor.is_none_or(|m| m == e.monitoring_schedule_name))
         {
             match write_window_report(store, exec).await {
                 Ok(key) => out.reports.push(key),
@@ -342,6 +348,12 @@ mod tests {
             .unwrap();
         // the window's report and the dashboard
         assert_eq!(after_tick(&store, std::slice::from_ref(&e)).await, 2);
+        // a Failed window has no report: only the dashboard is written
+        let failed = Execution {
+            status: ExecutionStatus::Failed,
+            ..exec(6, 0)
+        };
+        assert_eq!(after_tick(&store, std::slice::from_ref(&failed)).await, 1);
         let ok = MemoryStore::new();
         assert_eq!(after_tick(&ok, std::slice::from_ref(&e)).await, 0);
         let page = String::from_utf8(ok.get(&report_key(&e.report_prefix)).await.unwrap()).unwrap();
