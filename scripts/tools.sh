@@ -25,3 +25,16 @@ ensure_venv() {
   printf -v "MW_VENV_$name" '%s' "$dir"
   export "MW_VENV_$name"
 }
+
+# Headless Chromium for the report browser test (tests/e2e/reports_browser.rs): Debian's
+# `chromium` package, installed once, non-interactively (as root, else through `sudo -n`).
+ensure_chromium() {
+  command -v chromium >/dev/null && return 0
+  echo "installing chromium (Debian package, once) for the report browser test …" >&2
+  local sudo=""
+  [[ "$(id -u)" == 0 ]] || sudo="sudo -n"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get install -y --no-install-recommends chromium >&2 \
+    || { $sudo apt-get update >&2 && $sudo apt-get install -y --no-install-recommends chromium >&2; }
+  command -v chromium >/dev/null
+}

@@ -30,6 +30,8 @@ enum Command {
     Tick(commands::local::TickArgs),
     /// Turn SageMaker monitoring schedules and job definitions (describe-* JSON) into monitor configs.
     ImportSagemaker(commands::import_sagemaker::Args),
+    /// Regenerate the HTML window reports and the dashboard of a store, and open them.
+    Report(commands::report::Args),
 }
 
 #[tokio::main]
@@ -49,6 +51,7 @@ async fn main() -> std::process::ExitCode {
         Command::Ingest(args) => commands::local::run_ingest(args).await,
         Command::Tick(args) => commands::local::run_tick(args).await,
         Command::ImportSagemaker(args) => commands::import_sagemaker::run(args).await,
+        Command::Report(args) => commands::report::run(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

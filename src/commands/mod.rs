@@ -5,3 +5,4 @@ pub mod import_sagemaker;
 pub mod local;
 pub mod monitor;
 pub mod progress;
+pub mod report;

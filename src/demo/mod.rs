@@ -720,6 +720,8 @@ pub async fn run_demo(
         .context("the model-quality constraints have no accuracy")?;
     let definitions = alarm_definitions(accuracy_threshold);
     let (alarms, runs) = alarms_and_retraining(store, &definitions).await?;
+    // 4. the dashboard again: the ticks wrote it before these alarms and retraining runs
+    monitor_core::report::write_dashboard(store).await?;
 
     Ok(DemoOutcome {
         plan: scenario.drift_plan(),
@@ -966,5 +968,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("state:     {root}/state/profiles/{MONITOR}/, {root}/state/predictions/{MQ_MONITOR}/, {root}/state/mq/{MQ_MONITOR}/ (mergeable per-object state)");
     println!("metrics:   {root}/metrics/ (CloudWatch metrics, SageMaker's BYOC file format)");
     println!("retrain:   {root}/{RETRAIN_CONFIG_KEY}; audit records {root}/state/retrain/audit/{PIPELINE}/; runs {root}/state/retrain/runs/{PIPELINE}/");
+    println!("html:      {root}/reports/{ENDPOINT}/*/yyyy/mm/dd/HH/report.html (one per window; `modelwatch report --store {root}` rewrites them)");
+    println!(
+        "\ndashboard: {}",
+        std::path::absolute(store.path_of(monitor_core::report::DASHBOARD_KEY)?)?.display()
+    );
     Ok(())
 }

@@ -358,14 +358,17 @@ async fn lambdas_on_the_emulator_write_the_same_bytes_as_on_the_local_store() {
     // The reports in the bucket are the local run's files, byte for byte.
     let reports_s3 = tree(&s3, "reports/").await;
     let reports_local = tree(&local, "reports/").await;
-    let expected: Vec<String> = [
+    // (the tick's HTML report of the window and the dashboard, issue 14, come with them)
+    let mut expected: Vec<String> = [
         "constraint_violations.json",
         "execution.json",
+        "report.html",
         "statistics.json",
     ]
     .iter()
     .map(|f| format!("{}{f}", exec.report_prefix))
     .collect();
+    expected.push("reports/index.html".into());
     assert_eq!(reports_s3.keys().cloned().collect::<Vec<_>>(), expected);
     assert_eq!(
         reports_s3.keys().collect::<Vec<_>>(),
@@ -388,8 +391,12 @@ async fn lambdas_on_the_emulator_write_the_same_bytes_as_on_the_local_store() {
     );
     let metrics = keys_s3.iter().filter(|k| k.starts_with("metrics/")).count();
     assert!(metrics > 0, "the file metric sink wrote metrics");
-    // dataset, baseline (2), monitor, capture, state, reports (3), metrics
-    assert_eq!(keys_s3.len(), 1 + 2 + 1 + OBJECTS + OBJECTS + 3 + metrics);
+    // dataset, baseline (2), monitor, capture, state, reports (3 and report.html), the
+    // dashboard, metrics
+    assert_eq!(
+        keys_s3.len(),
+        1 + 2 + 1 + OBJECTS + OBJECTS + 3 + 1 + 1 + metrics
+    );
     // Bytes: baseline, monitor config, metrics and every tenth partial profile (all 1,500
     // went into the tick, whose summary and reports are equal above; reading each back from
     // the emulator would add seconds for little).

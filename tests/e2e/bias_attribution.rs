@@ -421,8 +421,8 @@ async fn bias_reports_do_not_depend_on_event_order_or_replays() {
     let once = run(vec![0, 1, 2], 1).await;
     assert_eq!(
         once.len(),
-        3,
-        "analysis.json, constraint_violations.json, execution.json"
+        4,
+        "analysis.json, constraint_violations.json, execution.json, report.html (issue 14)"
     );
     assert_eq!(run(vec![2, 0, 1], 3).await, once);
 }

@@ -125,6 +125,7 @@ async fn scheduled_tick_evaluates_the_previous_hour_and_writes_the_report() {
     let expected: Vec<String> = [
         "constraint_violations.json",
         "execution.json",
+        "report.html", // the window's HTML report (issue 14)
         "statistics.json",
     ]
     .iter()

@@ -16,6 +16,7 @@
 //! | | [`bias`] | Clarify's bias metrics, drift rule and tick |
 //! | | [`attribution`] | SHAP configuration, explainers, attribution state and tick |
 //! | | [`retrain`] | alarm-driven retraining: config, events, storm control, keys, launcher |
+//! | | [`report`] | HTML reports per window and the dashboard, from the stored files (issue 14) |
 //! | shared base | [`joined`] | predictions joined to labels (model quality and bias) |
 //! | | [`execution`] | the [`execution::Window`] and [`execution::Ports`] every capability's `evaluate` takes, the execution record, and how reports are written ([`execution::Execution::settle`]) |
 //! | | [`config`] | monitor configurations (`config/monitors/{name}.json`) |
@@ -69,6 +70,7 @@ pub mod joined;
 pub mod layout;
 pub mod metrics;
 pub mod model_quality;
+pub mod report;
 pub mod retrain;
 pub mod robustness;
 pub mod store;

@@ -31,6 +31,10 @@ use crate::CoreError;
 pub struct TickSummary {
     /// one per monitor evaluated, after one per late window it evaluated again
     pub executions: Vec<Execution>,
+    /// HTML reports (window reports and the dashboard) that could not be written; logged,
+    /// never failing an execution ([`crate::report::after_tick`])
+    #[serde(default)]
+    pub report_failures: u64,
 }
 
 /// A tick request.
@@ -241,6 +245,8 @@ where
         )
         .await?;
     }
+    // HTML reports of the windows just written and the dashboard (issue 14)
+    summary.report_failures = crate::report::after_tick(store, &summary.executions).await;
     if let Some(m) = &req.monitor {
         if summary.executions.is_empty() {
             return Err(CoreError::Config {
