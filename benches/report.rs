@@ -80,6 +80,7 @@ fn pad_to(inputs: &mut monitor_core::report::WindowInputs, n: usize) {
                 feature: name.clone(),
                 distance: d,
                 violated: false,
+                ..FeatureDrift::default()
             });
         }
         i += 1;

@@ -119,14 +119,30 @@ pub enum ExecutionStatus {
 }
 
 /// A drift figure of one feature, for summaries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FeatureDrift {
     /// feature name
     pub feature: String,
-    /// distance (p-value for ChiSquared)
+    /// distance (p-value for ChiSquared); under the drift policy the raw effect
     pub distance: f64,
     /// whether baseline_drift_check fired
     pub violated: bool,
+    /// under the drift policy: the test's p-value, before Benjamini–Hochberg
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
+    /// under the drift policy: the Benjamini–Hochberg-adjusted p-value (absent when the test
+    /// lacks power and left the family)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjusted_p_value: Option<f64>,
+    /// under the drift policy: the floor the effect must exceed
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect_floor: Option<f64>,
+    /// under the drift policy: the test used (`normalized_wasserstein+ks`, …)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// under the drift policy: `Drift`, `NoDrift` or `LacksPower`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
 }
 
 /// One execution of one monitor for one window (also written as `execution.json`).

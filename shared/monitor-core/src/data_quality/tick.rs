@@ -124,14 +124,22 @@ pub fn execution_of(
             r.features
                 .iter()
                 .filter_map(|f| {
+                    let drift_check = crate::formats::violations::CheckType::BaselineDriftCheck;
+                    let test = r
+                        .policy
+                        .iter()
+                        .find(|t| t.feature == f.name && t.check == drift_check);
                     f.drift.map(|d| FeatureDrift {
                         feature: f.name.clone(),
                         distance: d,
                         violated: r.violations.violations.iter().any(|v| {
-                            v.feature_name == f.name
-                                && v.constraint_check_type
-                                    == crate::formats::violations::CheckType::BaselineDriftCheck
+                            v.feature_name == f.name && v.constraint_check_type == drift_check
                         }),
+                        p_value: test.map(|t| t.p_value),
+                        adjusted_p_value: test.and_then(|t| t.adjusted_p_value),
+                        effect_floor: test.map(|t| t.effect_floor),
+                        method: test.map(|t| t.method.as_str().to_owned()),
+                        decision: test.map(|t| format!("{:?}", t.decision)),
                     })
                 })
                 .collect()

@@ -265,11 +265,13 @@ mod tests {
                 feature: "age".into(),
                 distance: 0.05,
                 violated: false,
+                ..FeatureDrift::default()
             },
             FeatureDrift {
                 feature: "plan".into(),
                 distance: 0.3,
                 violated: true,
+                ..FeatureDrift::default()
             },
         ];
         WindowInputs {
@@ -309,6 +311,43 @@ mod tests {
         assert!(html.contains("(violation)</title></path>"));
         assert!(!html.contains("<script"));
         assert!(html.contains("href=\"../../../../../../index.html\""));
+    }
+
+    #[test]
+    fn under_the_drift_policy_a_feature_shows_effect_floor_and_p_values() {
+        let mut inp = dq_inputs();
+        let mut constraints = crate::formats::constraints::Constraints::from_json(
+            br#"{"version": 0.0, "features": []}"#,
+        )
+        .unwrap();
+        let policy = crate::formats::constraints::DriftPolicy::default();
+        constraints.set_drift_policy(Some(&policy));
+        if let KindFiles::DataQuality { constraints: c, .. } = &mut inp.files {
+            *c = Some(constraints);
+        }
+        inp.exec.drift[1] = FeatureDrift {
+            feature: "plan".into(),
+            distance: 0.3,
+            violated: true,
+            p_value: Some(0.001),
+            adjusted_p_value: Some(0.002),
+            effect_floor: Some(0.02),
+            method: Some("share_change+chi2_contingency".into()),
+            decision: Some("Drift".into()),
+        };
+        inp.exec.drift[0].decision = Some("LacksPower".into());
+        let html = render_window(&inp);
+        assert!(html.contains("largest category share change, χ² contingency test"));
+        assert!(html.contains("normalised Wasserstein"));
+        assert!(html.contains("0.001 (Benjamini–Hochberg adjusted: 0.002)"));
+        // the floor written in the constraints' block for numbers; the violation's own for plan
+        assert!(html.contains(&format!(
+            "{} (violation when the effect exceeds it",
+            svg::num(policy.numerical_effect_floor)
+        )));
+        assert!(html.contains("0.02 (violation when the effect exceeds it"));
+        assert!(html.contains("too few records for the test to have power"));
+        assert!(!html.contains("L∞ distance"));
     }
 
     /// A store whose writes of HTML fail.

@@ -286,6 +286,82 @@ fn history_points(
         .collect()
 }
 
+/// How one feature's drift was judged, in the words the report shows.
+struct DriftTest {
+    method: &'static str,
+    figure: &'static str,
+    threshold: f64,
+    rule: String,
+    y_label: &'static str,
+}
+
+impl DriftTest {
+    /// Under the drift policy (the constraints carry its block) the effect, its floor and the
+    /// Benjamini–Hochberg rule; otherwise SageMaker's distance and threshold.
+    fn of(
+        eff: &crate::formats::constraints::EffectiveConfig,
+        policy: Option<&crate::formats::constraints::DriftPolicy>,
+        numeric: bool,
+        drift: Option<&crate::execution::FeatureDrift>,
+    ) -> Self {
+        if let Some(p) = policy {
+            let floor = if numeric {
+                p.numerical_effect_floor
+            } else {
+                p.categorical_effect_floor
+            };
+            let rule = format!(
+                "violation when the effect exceeds it and the adjusted p-value is below {}",
+                num(p.false_discovery_rate)
+            );
+            return if numeric {
+                DriftTest {
+                    method: "drift policy: normalised Wasserstein (W1 / baseline SD), KS test from the sketches",
+                    figure: "effect (baseline SDs)",
+                    threshold: drift.and_then(|d| d.effect_floor).unwrap_or(floor),
+                    rule,
+                    y_label: "effect (baseline SDs)",
+                }
+            } else {
+                DriftTest {
+                    method: "drift policy: largest category share change, χ² contingency test",
+                    figure: "effect (share change)",
+                    threshold: drift.and_then(|d| d.effect_floor).unwrap_or(floor),
+                    rule,
+                    y_label: "share change (0–1)",
+                }
+            };
+        }
+        let sagemaker = |method, threshold| DriftTest {
+            method,
+            figure: "distance",
+            threshold,
+            rule: "violation when distance above".into(),
+            y_label: "distance (0–1)",
+        };
+        if numeric {
+            let method = match eff.comparison_method {
+                ComparisonMethod::Simple => "L∞ distance of the CDFs (Simple)",
+                ComparisonMethod::Robust => "L∞ distance of the CDFs (Robust)",
+            };
+            return sagemaker(method, eff.comparison_threshold);
+        }
+        match eff.categorical_drift_method {
+            CategoricalDriftMethod::LInfinity => sagemaker(
+                "L∞ distance of category shares",
+                eff.categorical_comparison_threshold,
+            ),
+            CategoricalDriftMethod::ChiSquared => DriftTest {
+                method: "χ² test (p-value)",
+                figure: "p-value",
+                threshold: eff.categorical_comparison_threshold,
+                rule: "violation when p-value below".into(),
+                y_label: "p-value (0–1)",
+            },
+        }
+    }
+}
+
 // Why it is long: one feature's block is a fixed sequence (facts table, distribution chart
 // by type, history chart), and splitting it would pass the same six values around.
 /// One data-quality feature: distance, test, decision and threshold; its distribution
@@ -303,37 +379,17 @@ fn dq_feature(
     let numeric = baseline
         .or(window)
         .is_some_and(|f| f.numerical_statistics.is_some());
-    let (method, threshold, chi) = if numeric {
-        let m = match eff.comparison_method {
-            ComparisonMethod::Simple => "L∞ distance of the CDFs (Simple)",
-            ComparisonMethod::Robust => "L∞ distance of the CDFs (Robust)",
-        };
-        (m, eff.comparison_threshold, false)
-    } else {
-        match eff.categorical_drift_method {
-            CategoricalDriftMethod::LInfinity => (
-                "L∞ distance of category shares",
-                eff.categorical_comparison_threshold,
-                false,
-            ),
-            CategoricalDriftMethod::ChiSquared => (
-                "χ² test (p-value)",
-                eff.categorical_comparison_threshold,
-                true,
-            ),
-        }
-    };
     let drift = inp.exec.drift.iter().find(|d| d.feature == name);
-    let decision = if !flagged.is_empty() {
+    let policy = constraints.and_then(|c| c.drift_policy().ok().flatten());
+    let test = DriftTest::of(&eff, policy.as_ref(), numeric, drift);
+    let mut decision = if !flagged.is_empty() {
         format!("▲ violation: {}", esc(&flagged.join(", ")))
     } else {
         "✓ no violation".to_owned()
     };
-    let rule = if chi {
-        "violation when p-value below"
-    } else {
-        "violation when distance above"
-    };
+    if drift.and_then(|d| d.decision.as_deref()) == Some("LacksPower") {
+        decision.push_str(" (too few records for the test to have power)");
+    }
     let mut rows = vec![
         (
             "type",
@@ -343,14 +399,27 @@ fn dq_feature(
                     .replace(')', ""),
             ),
         ),
-        ("test", method.to_owned()),
+        ("test", test.method.to_owned()),
         (
-            if chi { "p-value" } else { "distance" },
+            test.figure,
             drift.map_or("not compared".into(), |d| num(d.distance)),
         ),
-        ("threshold", format!("{} ({rule})", num(threshold))),
-        ("decision", decision),
     ];
+    if let Some(d) = drift.filter(|d| d.p_value.is_some()) {
+        let p = d.p_value.map_or_else(String::new, num);
+        let adjusted = d
+            .adjusted_p_value
+            .map_or("none: left the family".into(), num);
+        rows.push((
+            "p-value",
+            format!("{p} (Benjamini–Hochberg adjusted: {adjusted})"),
+        ));
+    }
+    rows.push((
+        "threshold",
+        format!("{} ({})", num(test.threshold), test.rule),
+    ));
+    rows.push(("decision", decision));
     if let Some(c) = window.and_then(|f| f.common()) {
         rows.push((
             "present / missing",
@@ -395,17 +464,13 @@ fn dq_feature(
             .find(|d| d.feature == name)
             .map(|d| (d.distance, d.violated))
     });
-    let y_label = if chi {
-        "p-value (0–1)"
-    } else {
-        "distance (0–1)"
-    };
+    let y_label = test.y_label;
     charts_html.push_str(&charts::series(
         &format!("{id}-hist"),
         &format!("{name}: drift over the last windows"),
         y_label,
         &points,
-        Some(threshold),
+        Some(test.threshold),
     ));
     charts_html.push_str("</div>");
     format!(
