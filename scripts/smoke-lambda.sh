@@ -346,10 +346,11 @@ assert monitor-tick \
   'out["executions"][0]["status"] in ("Completed", "CompletedWithViolations")' \
   'out["executions"][0]["records"] == exp["records"]' \
   'out["executions"][0]["report_prefix"] == exp["report_prefix"]' \
-  'sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=exp["report_prefix"])["Contents"]) == [exp["report_prefix"] + f for f in ("constraint_violations.json", "execution.json", "statistics.json")]' \
+  'sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=exp["report_prefix"])["Contents"]) == [exp["report_prefix"] + f for f in ("constraint_violations.json", "execution.json", "report.html", "statistics.json")]' \
   'out["executions"][1]["status"] == "Completed" and out["executions"][1]["label_coverage"]["matched"] == 6' \
   'dict(out["executions"][1]["model_metrics"])["accuracy"] == 1.0' \
-  'sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=exp["mq_report_prefix"])["Contents"]) == [exp["mq_report_prefix"] + f for f in ("constraint_violations.json", "execution.json", "statistics.json")]'
+  'sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=exp["mq_report_prefix"])["Contents"]) == [exp["mq_report_prefix"] + f for f in ("constraint_violations.json", "execution.json", "report.html", "statistics.json")]' \
+  'out["report_failures"] == 0 and s3.get_object(Bucket=bucket, Key="reports/index.html")["Body"].read().startswith(b"<!DOCTYPE html>")'
 
 # EMF metrics went to the function's stdout (MODELWATCH_METRICS=emf), i.e. the watch log.
 if grep -q '"_aws"' "$WORK/watch-monitor-tick.log"; then
