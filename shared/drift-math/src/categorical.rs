@@ -12,6 +12,22 @@ use datasketches::hll::{HllSketch, HllType, HllUnion};
 
 use crate::DriftError;
 
+/// The map behind [`CategoricalCounts`]: every captured value of a string column is hashed
+/// once on the ingest path, so the hasher is hot (issue 16: 7 % of `monitor` with std's
+/// SipHash-1-3).
+///
+/// Why foldhash's `fast::RandomState` and not an unkeyed fast hash (FxHash, a fixed seed):
+/// the keys are category values from captured requests, so a client of the endpoint chooses
+/// them. Each map draws its own random seed, so no fixed list of values collides on every
+/// instance (foldhash's "minimal HashDoS resistance"). foldhash does not claim resistance
+/// against an attacker who observes hash outputs, timings or iteration order; ours cannot:
+/// ingest runs asynchronously after the capture lands, and no output depends on the map's
+/// order (every writer and distance sorts or folds order-independently, see
+/// [`CategoricalCounts::iter`]). The cap ([`DEFAULT_CATEGORICAL_CAP`]) bounds the map's size
+/// in any case. foldhash is already in the build (hashbrown's default hasher), so it adds no
+/// new crate.
+type CountMap = HashMap<String, u64, foldhash::fast::RandomState>;
+
 /// Default cap on distinct values kept by [`CategoricalCounts::new`].
 ///
 /// Deequ's `Histogram` keeps at most 1000 bins when it *reports* (spec §3.5); we keep more
@@ -50,7 +66,7 @@ pub const DEFAULT_CATEGORICAL_CAP: usize = 10_000;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CategoricalCounts {
-    counts: HashMap<String, u64>,
+    counts: CountMap,
     cap: usize,
     overflow: u64,
 }
@@ -67,7 +83,7 @@ impl CategoricalCounts {
     /// the overflow count).
     pub fn with_cap(cap: usize) -> Self {
         CategoricalCounts {
-            counts: HashMap::new(),
+            counts: CountMap::default(),
             cap,
             overflow: 0,
         }
@@ -213,7 +229,7 @@ fn sort_by_count_desc(v: &mut [(&str, u64)]) {
 
 #[cfg(feature = "serde")]
 mod categorical_serde {
-    use std::collections::{BTreeMap, HashMap};
+    use std::collections::BTreeMap;
 
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -260,7 +276,7 @@ mod categorical_serde {
                 )));
             }
             Ok(CategoricalCounts {
-                counts: r.counts.into_iter().collect::<HashMap<_, _>>(),
+                counts: r.counts.into_iter().collect::<super::CountMap>(),
                 cap: r.cap,
                 overflow: r.overflow,
             })

@@ -92,6 +92,35 @@ fn categorical_serde_is_sorted_and_validated() {
     assert!(serde_json::from_str::<CategoricalCounts>(zero).is_err());
 }
 
+/// Each map is seeded at random (the keyed hasher, issue 16): two maps of the same values,
+/// added in opposite orders, hash differently yet must give the same JSON, the same
+/// ordered views and the same distances, so no output depends on a map's iteration order.
+#[cfg(feature = "serde")]
+#[test]
+fn output_does_not_depend_on_the_per_map_seed() {
+    let values: Vec<String> = (0..500).map(|i| format!("v{}", (i * 37) % 211)).collect();
+    let forward = counts_of(&values, DEFAULT_CATEGORICAL_CAP);
+    let reversed: Vec<String> = values.iter().rev().cloned().collect();
+    let backward = counts_of(&reversed, DEFAULT_CATEGORICAL_CAP);
+    assert_eq!(forward, backward);
+    assert_eq!(forward.distinct(), 211);
+    assert_eq!(
+        serde_json::to_string(&forward).unwrap(),
+        serde_json::to_string(&backward).unwrap()
+    );
+    assert_eq!(forward.by_count_desc(), backward.by_count_desc());
+    assert_eq!(forward.sorted_by_value(), backward.sorted_by_value());
+    let mut merged_fb = forward.clone();
+    merged_fb.merge(&backward);
+    let mut merged_bf = backward.clone();
+    merged_bf.merge(&forward);
+    assert_eq!(
+        serde_json::to_string(&merged_fb).unwrap(),
+        serde_json::to_string(&merged_bf).unwrap()
+    );
+    assert_eq!(merged_fb.total(), 1000);
+}
+
 #[test]
 fn distinct_count_small_cardinality_is_practically_exact() {
     let mut d = DistinctCount::new();
