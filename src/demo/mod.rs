@@ -243,6 +243,7 @@ pub fn monitors() -> [MonitorConfig; 4] {
         model_quality: None,
         bias: None,
         explainability: None,
+        variants: None,
     };
     let mut bias = base(BIAS_MONITOR, MonitorKind::ModelBias);
     bias.bias = Some(BiasSettings {
