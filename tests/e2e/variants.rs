@@ -41,7 +41,11 @@ async fn put_capture(store: &MemoryStore, variant: &str, lines: String) {
         .unwrap();
 }
 
-async fn tick_window(store: &MemoryStore, monitor: &str) -> (VariantComparison, MemoryMetricSink) {
+/// Ticks `monitor`'s window of [`HOUR`]: its comparison, its metrics, and its `report.html`.
+async fn tick_window(
+    store: &MemoryStore,
+    monitor: &str,
+) -> (VariantComparison, MemoryMetricSink, String) {
     let metrics = MemoryMetricSink::new();
     let req = TickRequest {
         now: t("2026-11-01T04:05:00Z"),
@@ -54,7 +58,19 @@ async fn tick_window(store: &MemoryStore, monitor: &str) -> (VariantComparison, 
     let exec = &summary.executions[0];
     let key = format!("{}{VARIANT_COMPARISON_FILE}", exec.report_prefix);
     let bytes = store.get(&key).await.unwrap();
-    (VariantComparison::from_json(&key, &bytes).unwrap(), metrics)
+    let html = store
+        .get(&format!(
+            "{}{}",
+            exec.report_prefix,
+            monitor_core::report::REPORT_FILE
+        ))
+        .await
+        .unwrap();
+    (
+        VariantComparison::from_json(&key, &bytes).unwrap(),
+        metrics,
+        String::from_utf8(html).unwrap(),
+    )
 }
 
 /// The `i`-th value of a uniform spread over [0, 10) (a low-discrepancy sequence: 0.618…·i
@@ -111,7 +127,11 @@ async fn a_shifted_variant_drifts_from_the_reference_and_an_identical_one_does_n
             .collect();
         put_capture(&store, variant, lines).await;
     }
-    let (c, metrics) = tick_window(&store, "ab-dq").await;
+    let (c, metrics, html) = tick_window(&store, "ab-dq").await;
+    // the report's Variants section: one heading per compared variant with its verdict
+    assert!(html.contains("id=\"variants\""));
+    assert!(html.contains("<h3>B against A: no significant difference</h3>"));
+    assert!(html.contains("<h3>C against A: differs</h3>"));
     assert_eq!(c.reference, "A");
     let names: Vec<(&str, u64)> = c
         .variants
@@ -233,7 +253,9 @@ async fn model_metrics_of_two_variants_differ_with_the_reference_tests() {
         .await
         .unwrap();
     }
-    let (c, metrics) = tick_window(&store, "ab-mq").await;
+    let (c, metrics, html) = tick_window(&store, "ab-mq").await;
+    assert!(html.contains("<h3>B against A: differs</h3>"));
+    assert!(html.contains("hanley_mcneil_z"));
     assert_eq!(c.reference, "A");
     let b = c.comparisons.iter().find(|p| p.variant == "B").unwrap();
     let m = |name: &str| b.model_metrics.iter().find(|m| m.metric == name).unwrap();
