@@ -1,6 +1,7 @@
 //! Issue 15, item 4, end to end over the in-memory store: an endpoint with production
 //! variants, capture-ingest per object (the variant is a level of the capture key),
-//! ground-truth merge, and the tick's `variant_comparison.json` and `Variant` metrics.
+//! ground-truth merge, and the tick's `variant_comparison.json` and `Variant` metrics. The
+//! monitors are the example configs `examples/monitors/ab-variants-*.json`.
 //!
 //! Reference values: the venv `/root/.cache/mw-ref-variants` (statsmodels 0.14, SciPy 1.x);
 //! each call is written beside the number it produced.
@@ -107,9 +108,8 @@ async fn a_shifted_variant_drifts_from_the_reference_and_an_identical_one_does_n
     .await
     .unwrap();
     let cfg = MonitorConfig::from_json(
-        "ab-dq.json",
-        br#"{"name": "ab-dq", "endpoint": "ab-endpoint", "baseline_prefix": "baselines/ab-dq",
-             "variants": {"reference": "A"}}"#,
+        "ab-variants-data-quality.json",
+        include_bytes!("../../examples/monitors/ab-variants-data-quality.json"),
     )
     .unwrap();
     save_monitor(&store, &cfg).await.unwrap();
@@ -212,12 +212,8 @@ fn binary_lines(variant: &str, fp: usize, hour: DateTime<Utc>) -> (String, Strin
 async fn model_metrics_of_two_variants_differ_with_the_reference_tests() {
     let store = MemoryStore::new();
     let cfg = MonitorConfig::from_json(
-        "ab-mq.json",
-        br#"{"name": "ab-mq", "kind": "ModelQuality", "endpoint": "ab-endpoint",
-             "baseline_prefix": "baselines/ab-mq",
-             "model_quality": {"problem_type": "BinaryClassification", "probability_attribute": "0",
-                               "probability_threshold": 0.5},
-             "variants": {"reference": "A", "confidence_level": 0.95}}"#,
+        "ab-variants-model-quality.json",
+        include_bytes!("../../examples/monitors/ab-variants-model-quality.json"),
     )
     .unwrap();
     save_monitor(&store, &cfg).await.unwrap();
