@@ -53,7 +53,7 @@ async fn tick_window(
         monitor: Some(monitor.into()),
         ..Default::default()
     };
-    let summary = tick::run(store, &metrics, &LocalModels::default(), &req)
+    let summary = tick::run(store, &metrics, &LocalModels, &req)
         .await
         .unwrap();
     let exec = &summary.executions[0];

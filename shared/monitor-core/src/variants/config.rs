@@ -58,3 +58,34 @@ impl VariantSettings {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::MonitorConfig;
+
+    fn load(variants: &str) -> Result<MonitorConfig, crate::CoreError> {
+        let json = format!(
+            r#"{{"name": "m", "endpoint": "e", "baseline_prefix": "b", "variants": {variants}}}"#
+        );
+        MonitorConfig::from_json("m.json", json.as_bytes())
+    }
+
+    #[test]
+    fn the_block_is_validated_on_load() {
+        let cfg = load("{}").unwrap();
+        let v = cfg.variants.unwrap();
+        assert_eq!((v.reference, v.confidence_level), (None, 0.95));
+        let e = load(r#"{"confidence_level": 1.5}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("variants.confidence_level") && e.contains("1.5"),
+            "{e}"
+        );
+        let e = load(r#"{"reference": "a/b"}"#).unwrap_err().to_string();
+        assert!(e.contains("variants.reference") && e.contains("a/b"), "{e}");
+        // a typo names the known key
+        let e = load(r#"{"refrence": "A"}"#).unwrap_err().to_string();
+        assert!(e.contains("did you mean \"reference\""), "{e}");
+    }
+}

@@ -313,4 +313,24 @@ mod tests {
         assert_eq!(pick_reference(&r, None).as_deref(), Some("B"));
         assert_eq!(pick_reference(&[], None), None);
     }
+
+    #[test]
+    fn the_file_round_trips_and_names_another_format() {
+        let cfg = MonitorConfig::from_json(
+            "m.json",
+            br#"{"name": "m", "endpoint": "e", "baseline_prefix": "b", "variants": {}}"#,
+        )
+        .unwrap();
+        let t = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let mut c = VariantComparison::new(&cfg, Window::new(t, t), "A", 0.95);
+        c.variants.push(VariantRecords {
+            variant: "A".into(),
+            records: 3,
+        });
+        let bytes = c.to_json().unwrap();
+        assert_eq!(VariantComparison::from_json("k", &bytes).unwrap(), c);
+        c.version = 2;
+        let e = VariantComparison::from_json("k", &c.to_json().unwrap()).unwrap_err();
+        assert!(e.to_string().contains("version 2"), "{e}");
+    }
 }

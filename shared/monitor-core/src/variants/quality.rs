@@ -77,6 +77,9 @@ fn entry(metric: &str, test: &str, d: Difference) -> MetricComparison {
     }
 }
 
+/// The `(successes, trials)` of one rate of a confusion matrix.
+type RateOf = fn(&drift_math::quality::BinaryCounts) -> (u64, u64);
+
 /// The mean and population variance of `|y − ŷ|` from a regression state's exact sums.
 fn abs_error_summary(state: &drift_math::quality::RegressionQuality) -> SampleSummary {
     let full = state.full();
@@ -104,7 +107,7 @@ pub fn compare_states(
     match (reference, variant) {
         (QualityState::BinaryClassification(a), QualityState::BinaryClassification(b)) => {
             let (ca, cb) = (a.full().counts(), b.full().counts());
-            let rates: [(&str, fn(&drift_math::quality::BinaryCounts) -> (u64, u64)); 4] = [
+            let rates: [(&str, RateOf); 4] = [
                 ("accuracy", |c| {
                     (c.true_positives + c.true_negatives, c.total())
                 }),
@@ -266,4 +269,74 @@ pub fn comparison_metrics(
         }
     }
     data
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::model_quality::ProblemType;
+    use crate::model_quality::QualityOptions;
+
+    fn options(problem_type: ProblemType) -> QualityOptions {
+        QualityOptions {
+            problem_type,
+            positive_label: "1".into(),
+        }
+    }
+
+    #[test]
+    fn regression_mae_is_compared_by_welch_on_the_absolute_errors() {
+        // absolute errors 1, 2, 3, 4 (A) and 2, 3, 4, 5.5 (B), 25 times each, label 0:
+        // scipy.stats.ttest_ind([2, 3, 4, 5.5]*25, [1, 2, 3, 4]*25, equal_var=False)
+        //   -> statistic 6.5484618759809905, pvalue 5.086026058802536e-10,
+        //      confidence_interval(0.95) (0.7861717172903465, 1.4638282827096534)
+        let opts = options(ProblemType::Regression);
+        let state = |errors: [f64; 4], tag: &str| {
+            let mut s = QualityState::new(ProblemType::Regression);
+            for i in 0..100 {
+                let e = errors[i % 4];
+                s.add(&format!("{tag}{i}"), "0", Some(&e.to_string()), None, &opts)
+                    .unwrap();
+            }
+            s
+        };
+        let (a, b) = (
+            state([1.0, 2.0, 3.0, 4.0], "a"),
+            state([2.0, 3.0, 4.0, 5.5], "b"),
+        );
+        let out = compare_states(&a, &b, 0.95);
+        assert_eq!(out.len(), 1);
+        let mae = &out[0];
+        assert_eq!((mae.metric.as_str(), mae.test.as_str()), ("mae", "welch_t"));
+        assert_eq!((mae.reference_value, mae.value), (2.5, 3.625));
+        assert!((mae.p_value - 5.086026058802536e-10).abs() < 1e-15);
+        assert!((mae.lower - 0.7861717172903465).abs() < 1e-9);
+        assert!((mae.upper - 1.4638282827096534).abs() < 1e-9);
+        assert!(mae.significant);
+    }
+
+    #[test]
+    fn multiclass_accuracy_is_a_two_proportion_test() {
+        // 70 of 100 right (A), 85 of 100 right (B):
+        // statsmodels proportions_ztest([85, 70], [100, 100])
+        //   -> (2.5400025400038104, 0.011085166380602684)
+        let opts = options(ProblemType::MulticlassClassification);
+        let state = |right: usize, tag: &str| {
+            let mut s = QualityState::new(ProblemType::MulticlassClassification);
+            for i in 0..100 {
+                let predicted = if i < right { "cat" } else { "dog" };
+                s.add(&format!("{tag}{i}"), "cat", Some(predicted), None, &opts)
+                    .unwrap();
+            }
+            s
+        };
+        let out = compare_states(&state(70, "a"), &state(85, "b"), 0.95);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].metric, "accuracy");
+        assert!((out[0].difference - 0.15).abs() < 1e-12);
+        assert!((out[0].p_value - 0.011085166380602684).abs() < 1e-9);
+        // a variant against itself: no difference, nothing significant
+        let same = compare_states(&state(70, "a"), &state(70, "b"), 0.95);
+        assert_eq!((same[0].p_value, same[0].significant), (1.0, false));
+    }
 }
