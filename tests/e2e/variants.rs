@@ -314,3 +314,41 @@ async fn model_metrics_of_two_variants_differ_with_the_reference_tests() {
         [("A".into(), 0.8), ("B".into(), 0.85), ("C".into(), 0.8)]
     );
 }
+
+/// The demo's A/B hour: the challenger's shifted `monthly_charges` is found against the
+/// champion, and nothing the shift does not touch.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_hour_finds_the_challengers_shift() {
+    use modelwatch::demo::ab::{run_ab_hour, CHALLENGER, CHAMPION};
+    let dir = modelwatch_e2e::temp_dir("ab-demo");
+    let store = monitor_core::store::LocalStore::new(&dir);
+    let scenario = modelwatch::scenario::Scenario {
+        records_per_hour: 3_000,
+        records_per_file: 1_000,
+        ..modelwatch::scenario::Scenario::new(42)
+    };
+    let c = run_ab_hour(&store, &scenario).await.unwrap();
+    assert_eq!(c.reference, CHAMPION);
+    let records: Vec<(&str, u64)> = c
+        .variants
+        .iter()
+        .map(|v| (v.variant.as_str(), v.records))
+        .collect();
+    assert_eq!(records, [(CHALLENGER, 3_000), (CHAMPION, 3_000)]);
+    let pair = &c.comparisons[0];
+    assert_eq!(pair.variant, CHALLENGER);
+    let drifted: Vec<&str> = pair
+        .data_drift
+        .iter()
+        .filter(|f| f.decision == "Drift")
+        .map(|f| f.feature.as_str())
+        .collect();
+    // the model's score reads monthly_charges, so it may move with it; nothing else does
+    assert!(drifted.contains(&"monthly_charges"), "{drifted:?}");
+    assert!(
+        drifted
+            .iter()
+            .all(|f| ["monthly_charges", "score"].contains(f)),
+        "{drifted:?}"
+    );
+}
