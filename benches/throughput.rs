@@ -168,6 +168,7 @@ fn monitor() -> MonitorConfig {
         model_quality: None,
         bias: None,
         explainability: None,
+        variants: None,
     }
 }
 
@@ -326,6 +327,7 @@ fn join_monitor() -> MonitorConfig {
         }),
         bias: None,
         explainability: None,
+        variants: None,
     }
 }
 

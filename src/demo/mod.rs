@@ -69,6 +69,7 @@ use self::alarm_sim::{
 };
 use crate::scenario::{margin_weights, Drift, Scenario, BIAS_FACET_REGION};
 
+pub mod ab;
 pub mod alarm_sim;
 mod report;
 
@@ -243,6 +244,7 @@ pub fn monitors() -> [MonitorConfig; 4] {
         model_quality: None,
         bias: None,
         explainability: None,
+        variants: None,
     };
     let mut bias = base(BIAS_MONITOR, MonitorKind::ModelBias);
     bias.bias = Some(BiasSettings {
@@ -973,5 +975,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "\ndashboard: {}",
         std::path::absolute(store.path_of(monitor_core::report::DASHBOARD_KEY)?)?.display()
     );
+    // A/B variants (issue 15): one hour of two variants, on a store of its own
+    let ab_root = args.out.join("ab-variants");
+    let comparison = ab::run_ab_hour(&LocalStore::new(&ab_root), &scenario).await?;
+    ab::print_comparison(&comparison, &ab_root.display().to_string());
     Ok(())
 }

@@ -70,6 +70,7 @@ fn base_monitor(name: &str, kind: MonitorKind) -> MonitorConfig {
         model_quality: None,
         bias: None,
         explainability: None,
+        variants: None,
     }
 }
 

@@ -50,6 +50,7 @@ fn monitor() -> MonitorConfig {
         }),
         bias: None,
         explainability: None,
+        variants: None,
     }
 }
 

@@ -94,6 +94,7 @@ mod tests {
                 }),
                 bias: None,
                 explainability: None,
+                variants: None,
             },
         )
         .await

@@ -17,6 +17,7 @@ pub mod bias;
 pub mod categorical;
 #[cfg(feature = "serde")]
 mod codec;
+pub mod compare;
 pub mod distance;
 pub mod kll;
 pub mod moments;

@@ -138,6 +138,11 @@ impl Capability {
                 crate::attribution::tick::evaluate(ports, cfg, window, &mut exec).await
             }
         };
+        // A/B variants compared once the window's own report is written (crate::variants)
+        let outcome = match outcome {
+            Ok(()) => crate::variants::evaluate(self, ports, cfg, window, &exec).await,
+            stopped => stopped,
+        };
         exec.settle(ports.store, outcome).await
     }
 }

@@ -231,6 +231,10 @@ pub struct MonitorConfig {
     /// feature-attribution settings (required when `kind` is `ModelExplainability`)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explainability: Option<ExplainabilitySettings>,
+    /// compare the endpoint's production variants in every window (issue 15, item 4;
+    /// [`crate::variants`])
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variants: Option<crate::variants::VariantSettings>,
 }
 
 /// Mapping options beyond the defaults (output columns first, then inputs, by position or key).
@@ -259,7 +263,7 @@ fn yes() -> bool {
 /// `deny_unknown_fields` cannot be used because the model-quality and bias sections flatten
 /// shared structs, so the keys are listed here; `every_key_written_is_known` keeps this
 /// list and the structs in step.
-const KNOWN_KEYS: [(&str, &[&str]); 5] = [
+const KNOWN_KEYS: [(&str, &[&str]); 6] = [
     (
         "",
         &[
@@ -275,8 +279,10 @@ const KNOWN_KEYS: [(&str, &[&str]); 5] = [
             "model_quality",
             "bias",
             "explainability",
+            "variants",
         ],
     ),
+    ("variants", crate::variants::VARIANT_KEYS),
     ("capture", &["output_columns", "json_pointers"]),
     (
         "model_quality",
@@ -492,6 +498,9 @@ impl MonitorConfig {
                 ));
             }
         }
+        if let Some((field, value, message)) = self.variants.as_ref().and_then(|v| v.problem()) {
+            return Err(bad(field, value, message));
+        }
         if self.window_minutes == 0 || self.window_minutes > 24 * 60 {
             return Err(bad(
                 "window_minutes",
@@ -689,7 +698,8 @@ mod tests {
             "bias":{"probability_attribute":"p","analysis_config_key":"a","ground_truth_prefix":"g/",
                 "ground_truth_attribute":"/label",
                 "facet_attributes":{"f":"/x"},"keep_input_features":true},
-            "explainability":{"explainer":{"captured":{"pointer":"/x"}},"analysis_config_key":"a"}}"#;
+            "explainability":{"explainer":{"captured":{"pointer":"/x"}},"analysis_config_key":"a"},
+            "variants":{"reference":"A","confidence_level":0.9}}"#;
         let cfg = MonitorConfig::from_json("k", full).unwrap();
         let written = serde_json::to_value(&cfg).unwrap();
         check_known_keys("k", &written).unwrap();

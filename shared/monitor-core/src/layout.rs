@@ -7,6 +7,7 @@
 //! data-capture/{endpoint}/{variant}/yyyy/mm/dd/HH/{file}.jsonl      (SageMaker writes these)
 //! state/profiles/{monitor}/yyyy/mm/dd/HH/{variant}/{file}.json       (one per capture object)
 //! reports/{endpoint}/{monitor}/yyyy/mm/dd/HH/                        (SageMaker report layout)
+//! reports/{endpoint}/{monitor}/yyyy/mm/dd/HH/variant_comparison.json (A/B variants, crate::variants)
 //! ```
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike, Utc};

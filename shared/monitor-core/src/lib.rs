@@ -17,6 +17,7 @@
 //! | | [`attribution`] | SHAP configuration, explainers, attribution state and tick |
 //! | | [`retrain`] | alarm-driven retraining: config, events, storm control, keys, launcher |
 //! | | [`report`] | HTML reports per window and the dashboard, from the stored files (issue 14) |
+//! | comparisons | [`variants`] | A/B variants of an endpoint compared per window, over the data- and model-quality capabilities (issue 15) |
 //! | shared base | [`joined`] | predictions joined to labels (model quality and bias) |
 //! | | [`execution`] | the [`execution::Window`] and [`execution::Ports`] every capability's `evaluate` takes, the execution record, and how reports are written ([`execution::Execution::settle`]) |
 //! | | [`config`] | monitor configurations (`config/monitors/{name}.json`) |
@@ -74,5 +75,6 @@ pub mod report;
 pub mod retrain;
 pub mod robustness;
 pub mod store;
+pub mod variants;
 
 pub use error::CoreError;

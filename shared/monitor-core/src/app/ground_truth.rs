@@ -33,7 +33,8 @@ use crate::error::RetryBoundary;
 use crate::formats::capture::Attribute;
 use crate::formats::capture::{BadRecordKind, BadRecords};
 use crate::joined::labels::{
-    labels_digest, JoinTarget, LabelObjectState, MinuteBias, MinuteQuality, MQ_STATE_FORMAT,
+    labels_digest, JoinTarget, LabelObjectState, MinuteBias, MinuteQuality, VariantMinuteQuality,
+    MQ_STATE_FORMAT,
 };
 use crate::joined::predictions::{parse_labels, PredictionIndex};
 use crate::layout::{
@@ -132,6 +133,8 @@ async fn merge_object_into<S: ObjectStore>(
     let lookback = chrono::Duration::hours(i64::from(settings.lookback_hours));
     let mut minutes: BTreeMap<DateTime<Utc>, QualityState> = BTreeMap::new();
     let mut bias_minutes: BTreeMap<DateTime<Utc>, BiasWindowState> = BTreeMap::new();
+    // per variant too, for a monitor comparing its variants (crate::variants)
+    let mut variant_minutes: BTreeMap<(String, DateTime<Utc>), QualityState> = BTreeMap::new();
     let mut merged: BTreeMap<(String, DateTime<Utc>), MergedParts> = BTreeMap::new();
     let mut matched = 0u64;
     let mut unscorable = 0u64;
@@ -149,6 +152,13 @@ async fn merge_object_into<S: ObjectStore>(
                     .timestamp_opt(p.time.div_euclid(60) * 60, 0)
                     .single()
                     .unwrap_or(label_hour);
+                if let (JoinTarget::Quality(quality), Some(_)) = (target, &cfg.variants) {
+                    // scored again into its variant's state; an error is counted once, below
+                    let _ = variant_minutes
+                        .entry((p.variant.clone(), minute))
+                        .or_insert_with(|| QualityState::new(quality.problem_type))
+                        .add(&p.key, &label, p.label.as_deref(), p.probability, quality);
+                }
                 let scored = match target {
                     JoinTarget::Quality(quality) => minutes
                         .entry(minute)
@@ -235,6 +245,14 @@ async fn merge_object_into<S: ObjectStore>(
         bias_minutes: bias_minutes
             .into_iter()
             .map(|(minute, state)| MinuteBias { minute, state })
+            .collect(),
+        variant_minutes: variant_minutes
+            .into_iter()
+            .map(|((variant, minute), state)| VariantMinuteQuality {
+                variant,
+                minute,
+                state,
+            })
             .collect(),
     };
     let state_key = mq_state_key(&cfg.name, label_hour, &file);

@@ -158,6 +158,7 @@ pub fn one_shot_config(endpoint: &str, capture: CaptureOptions) -> MonitorConfig
         model_quality: None,
         bias: None,
         explainability: None,
+        variants: None,
     }
 }
 

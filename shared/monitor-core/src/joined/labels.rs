@@ -36,6 +36,18 @@ pub struct MinuteQuality {
     pub state: QualityState,
 }
 
+/// Model-quality state of one production variant's records of one inference minute (monitors
+/// with a `variants` block: [`crate::variants`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VariantMinuteQuality {
+    /// production variant of the records
+    pub variant: String,
+    /// inference minute (UTC)
+    pub minute: DateTime<Utc>,
+    /// merged metric state
+    pub state: QualityState,
+}
+
 /// Everything one ground-truth object contributed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LabelObjectState {
@@ -68,6 +80,10 @@ pub struct LabelObjectState {
     /// bias state per inference minute, ascending (bias monitors)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bias_minutes: Vec<MinuteBias>,
+    /// metric state per variant and inference minute, by variant then minute (model-quality
+    /// monitors with a `variants` block; the same records as `minutes`)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variant_minutes: Vec<VariantMinuteQuality>,
 }
 
 // (no layout version: the format tag alone identifies these files)

@@ -269,12 +269,21 @@ pub async fn load_window<S: ObjectStore>(
             },
         },
     };
+    // A/B variants (issue 15): the comparison beside the window's files, when written
+    let variants_key = report_file_key(p, crate::variants::VARIANT_COMPARISON_FILE);
+    let variants = match get_optional(store, &variants_key).await? {
+        Some(bytes) => crate::variants::VariantComparison::from_json(&variants_key, &bytes)
+            .map_err(|e| notes.push(format!("{variants_key} could not be read: {e}")))
+            .ok(),
+        None => None,
+    };
     Ok(WindowInputs {
         kind: cfg.as_ref().map(|c| c.kind),
         exec: exec.clone(),
         history,
         files,
         notes,
+        variants,
     })
 }
 

@@ -27,6 +27,7 @@ mod dashboard;
 mod html;
 mod load;
 mod svg;
+mod variants;
 mod window;
 
 use chrono::{DateTime, Utc};
@@ -285,6 +286,7 @@ mod tests {
                 violations: Some(violations),
             },
             notes: Vec::new(),
+            variants: None,
         }
     }
 

@@ -71,6 +71,8 @@ pub struct WindowInputs {
     pub files: KindFiles,
     /// files that could not be read, shown on the page
     pub notes: Vec<String>,
+    /// the window's comparison of variants, when the monitor compares them (issue 15)
+    pub variants: Option<crate::variants::VariantComparison>,
 }
 
 /// Status as a badge: a word and a symbol, coloured.
@@ -106,6 +108,7 @@ pub fn render_window(inp: &WindowInputs) -> String {
         KindFiles::Bias { .. } => body.push_str(&bias(inp)),
         KindFiles::Attribution { .. } => body.push_str(&attribution(inp)),
     }
+    body.push_str(&super::variants::variants_section(inp.variants.as_ref()));
     let title = format!(
         "{} · {} → {}",
         e.monitoring_schedule_name,
