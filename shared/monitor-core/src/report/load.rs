@@ -271,7 +271,14 @@ pub async fn load_window<S: ObjectStore>(
     };
     // A/B variants (issue 15): the comparison beside the window's files, when written
     let variants_key = report_file_key(p, crate::variants::VARIANT_COMPARISON_FILE);
-    let variants = match get_optional(store, &variants_key).await? {
+    // only monitors with a `variants` block write one: no extra GET for the others
+    let compares_variants = cfg.as_ref().is_some_and(|c| c.variants.is_some());
+    let found = if compares_variants {
+        get_optional(store, &variants_key).await?
+    } else {
+        None
+    };
+    let variants = match found {
         Some(bytes) => crate::variants::VariantComparison::from_json(&variants_key, &bytes)
             .map_err(|e| notes.push(format!("{variants_key} could not be read: {e}")))
             .ok(),
