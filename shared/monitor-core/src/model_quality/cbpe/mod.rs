@@ -120,7 +120,9 @@ impl CbpeBaseline {
             )));
         }
         if b.calibration.x.len() != b.calibration.y.len() || b.calibration.x.is_empty() {
-            return Err(fail("calibration thresholds and values differ in length".into()));
+            return Err(fail(
+                "calibration thresholds and values differ in length".into(),
+            ));
         }
         Ok(b)
     }
@@ -311,7 +313,11 @@ mod tests {
         let mut counter = ScoreCounter::default();
         for i in 0..100 {
             let high = i % 4 != 0;
-            counter.push(600, Some(if high { "1" } else { "0" }), Some(if high { 0.8 } else { 0.2 }));
+            counter.push(
+                600,
+                Some(if high { "1" } else { "0" }),
+                Some(if high { 0.8 } else { 0.2 }),
+            );
         }
         counter.push(600, None, Some(0.5));
         let minutes = counter.finish();
@@ -338,7 +344,10 @@ mod tests {
         assert!((acc.upper - (want + half).min(1.0)).abs() < 1e-12);
         assert!(acc.lower < acc.value && acc.value <= acc.upper);
         // accuracy's upper bound (≈ 0.8 + half) is below 0.9 only if half < 0.1
-        assert_eq!(est.violations.contains(&"accuracy".to_string()), acc.upper < 0.9);
+        assert_eq!(
+            est.violations.contains(&"accuracy".to_string()),
+            acc.upper < 0.9
+        );
         assert!(!est.violations.contains(&"recall".to_string()));
         assert!(estimate(&CbpeHistogram::new(), &b, &constraints).is_none());
     }
