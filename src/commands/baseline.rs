@@ -184,6 +184,11 @@ async fn run_model_quality(args: Args, problem_type: &str) -> anyhow::Result<()>
     let cons_path = args.out.join("constraints.json");
     std::fs::write(&stats_path, out.statistics.to_json())?;
     std::fs::write(&cons_path, out.constraints.to_json())?;
+    if let Some(cbpe) = &out.cbpe {
+        let path = args.out.join(monitor_core::model_quality::cbpe::CBPE_FILE);
+        std::fs::write(&path, cbpe.to_json())?;
+        println!("wrote {} (label-free estimation)", path.display());
+    }
     println!("model-quality baseline ({problem_type}): {} rows", out.rows);
     for (name, c) in out.constraints.constraints() {
         println!(

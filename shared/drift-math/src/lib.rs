@@ -14,7 +14,9 @@
 #![deny(missing_docs)]
 
 pub mod bias;
+pub mod calibration;
 pub mod categorical;
+pub mod cbpe;
 #[cfg(feature = "serde")]
 mod codec;
 pub mod compare;

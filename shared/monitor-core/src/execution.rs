@@ -184,6 +184,10 @@ pub struct Execution {
     /// model-quality monitors: the window's scalar metrics (value)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub model_metrics: Vec<(String, f64)>,
+    /// model-quality monitors with a CBPE baseline: the window's label-free estimates
+    /// ([`crate::model_quality::cbpe`]), with the realised values once labels are joined
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_metrics: Option<crate::model_quality::cbpe::EstimatedMetrics>,
     /// why the execution failed when an error failed it (SageMaker's `FailureReason`): the
     /// key and the cause of a bad config, a missing or unreadable baseline, state file or
     /// object. Absent for a window that simply had no data. Such executions count in the
@@ -228,6 +232,7 @@ impl Execution {
             report_prefix: report_prefix.to_owned(),
             label_coverage: None,
             model_metrics: Vec::new(),
+            estimated_metrics: None,
             failure_reason: None,
         }
     }

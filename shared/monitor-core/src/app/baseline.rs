@@ -204,6 +204,9 @@ pub struct QualityBaselineOutput {
     pub statistics: crate::formats::model_quality::ModelQualityStatistics,
     /// suggested constraints.json
     pub constraints: crate::formats::model_quality::ModelQualityConstraints,
+    /// binary classification with a probability column: the CBPE baseline (`cbpe.json`,
+    /// [`crate::model_quality::cbpe`])
+    pub cbpe: Option<crate::model_quality::cbpe::CbpeBaseline>,
 }
 
 /// Builds a model-quality baseline from a CSV with header (`source` names it in errors).
@@ -250,6 +253,8 @@ pub fn build_model_quality<R: Read>(
     }
     let mut state = crate::model_quality::QualityState::new(req.quality.problem_type);
     let mut rows = 0u64;
+    // (score, actual positive, predicted positive) per row, for the CBPE baseline
+    let mut scored: Vec<(f64, bool, bool)> = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let line = i as u64 + 2;
         let rec = rec.map_err(|e| CoreError::Dataset {
@@ -289,6 +294,11 @@ pub fn build_model_quality<R: Read>(
                 }
             }
         };
+        if let Some(p) = probability.filter(|p| p.is_finite()) {
+            let positive =
+                |l: &str| crate::model_quality::label_matches(l, &req.quality.positive_label);
+            scored.push((p, positive(actual), positive(&predicted)));
+        }
         // Rows are keyed by their position: the replicate subsamples are reproducible.
         state
             .add(
@@ -313,9 +323,20 @@ pub fn build_model_quality<R: Read>(
     }
     let statistics = state.to_statistics();
     let constraints = crate::formats::model_quality::suggest_constraints(&statistics);
+    let binary = req.quality.problem_type
+        == crate::formats::model_quality::ProblemType::BinaryClassification;
+    let cbpe = if binary && !scored.is_empty() {
+        let scores: Vec<f64> = scored.iter().map(|r| r.0).collect();
+        let actual: Vec<bool> = scored.iter().map(|r| r.1).collect();
+        let predicted: Vec<bool> = scored.iter().map(|r| r.2).collect();
+        crate::model_quality::cbpe::CbpeBaseline::fit(&scores, &actual, &predicted).ok()
+    } else {
+        None
+    };
     Ok(QualityBaselineOutput {
         rows,
         statistics,
         constraints,
+        cbpe,
     })
 }

@@ -168,6 +168,7 @@ pub fn execution_of(
         report_prefix: window.report_prefix(cfg),
         label_coverage: None,
         model_metrics: Vec::new(),
+        estimated_metrics: None,
         failure_reason: None,
     }
 }

@@ -148,6 +148,9 @@ pub(crate) struct JoinedScan {
     pub bad: BadRecords,
     /// label objects that contributed
     pub objects: usize,
+    /// score counts of the window's predictions by predicted label
+    /// ([`crate::model_quality::cbpe`])
+    pub scores: std::collections::BTreeMap<String, std::collections::BTreeMap<u32, u64>>,
 }
 
 /// Visits every label-object state of a model-quality or bias monitor that can hold
@@ -168,6 +171,7 @@ where
     let lookback_hours = cfg.join().map_or(24, |j| j.lookback_hours);
     let lookback = chrono::Duration::hours(i64::from(lookback_hours));
     let mut coverage = LabelCoverage::default();
+    let mut scores = std::collections::BTreeMap::new();
     let mut bad = BadRecords::default();
     let mut objects = 0usize;
     // label digests of the objects visited: the same labels under another key count once
@@ -208,6 +212,12 @@ where
                 .iter()
                 .filter(|p| p.time >= start.timestamp() && p.time < end.timestamp())
                 .count() as u64;
+            crate::model_quality::cbpe::merge_minutes(
+                &mut scores,
+                &index.scores,
+                start.timestamp(),
+                end.timestamp(),
+            );
         }
         hour += chrono::Duration::hours(1);
     }
@@ -215,5 +225,6 @@ where
         coverage,
         bad,
         objects,
+        scores,
     })
 }

@@ -205,6 +205,10 @@ pub struct PredictionIndex {
     pub predictions: Vec<Prediction>,
     /// lines that gave no prediction, by kind
     pub bad_records: BadRecords,
+    /// score counts per inference minute and predicted label, for label-free performance
+    /// estimation ([`crate::model_quality::cbpe`]); absent in indexes written before it
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scores: Vec<crate::model_quality::cbpe::MinuteScores>,
 }
 
 /// Why a capture line gave no prediction.
@@ -757,6 +761,7 @@ pub struct Indexer<'a> {
     bad_records: BadRecords,
     warnings: WarnBudget,
     times: crate::formats::capture::InferenceWindow,
+    scores: crate::model_quality::cbpe::ScoreCounter,
 }
 
 /// The prediction index of one object, spilled to a temporary file (deleted on drop).
@@ -786,6 +791,7 @@ impl<'a> Indexer<'a> {
             bad_records: BadRecords::default(),
             warnings: WarnBudget::default(),
             times: crate::formats::capture::InferenceWindow::around_object_hour(key.hour),
+            scores: Default::default(),
         };
         match tempfile::NamedTempFile::new() {
             Ok(f) => ix.spill = Some(BufWriter::with_capacity(SPILL_BUFFER_BYTES, f)),
@@ -847,6 +853,7 @@ impl<'a> Indexer<'a> {
             records,
             minutes,
             times,
+            scores,
             ..
         } = self;
         let mut time_error = None;
@@ -864,6 +871,7 @@ impl<'a> Indexer<'a> {
             let first = *records == 0;
             *records += 1;
             minutes.insert(p.time.div_euclid(60));
+            scores.push(p.time, p.label.as_deref(), p.probability);
             if let Some(w) = spill.as_mut() {
                 let written = (|| {
                     if !first {
@@ -902,9 +910,14 @@ impl<'a> Indexer<'a> {
     /// [`CoreError::Io`] naming the capture object when the spill file cannot be written.
     pub fn finish(mut self) -> Result<SpilledIndex, CoreError> {
         let bad = std::mem::take(&mut self.bad_records);
+        let scores = std::mem::take(&mut self.scores).finish();
         self.write(|w| {
             w.write_all(b"],\"bad_records\":")?;
             serde_json::to_writer(&mut *w, &bad).map_err(std::io::Error::from)?;
+            if !scores.is_empty() {
+                w.write_all(b",\"scores\":")?;
+                serde_json::to_writer(&mut *w, &scores).map_err(std::io::Error::from)?;
+            }
             w.write_all(b"}")?;
             w.flush()
         });
@@ -1189,15 +1202,21 @@ mod tests {
         let out = ix.finish().unwrap();
         let mut bad = BadRecords::default();
         bad.add(BadRecordKind::InvalidJson, 2);
+        let predictions: Vec<Prediction> = [&lines[0], &lines[2]]
+            .iter()
+            .map(|l| prediction_of_line(l.as_bytes(), &attrs, "AllTraffic").unwrap())
+            .collect();
+        let mut scores = crate::model_quality::cbpe::ScoreCounter::default();
+        for p in &predictions {
+            scores.push(p.time, p.label.as_deref(), p.probability);
+        }
         let expected = PredictionIndex {
             format: PREDICTION_INDEX_FORMAT.into(),
             version: PREDICTION_INDEX_VERSION,
             source: "src \"q\"".into(),
-            predictions: [&lines[0], &lines[2]]
-                .iter()
-                .map(|l| prediction_of_line(l.as_bytes(), &attrs, "AllTraffic").unwrap())
-                .collect(),
+            predictions,
             bad_records: bad,
+            scores: scores.finish(),
         };
         assert_eq!(
             std::fs::read(out.file.path()).unwrap(),

@@ -75,6 +75,16 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
     let constraints = load_quality_baseline(store, cfg)
         .await
         .or_fail(|e| format!("Baseline constraints missing or unreadable: {e}"))?;
+    // label-free estimates first: written even while no label is joined (issue 15)
+    crate::model_quality::cbpe::tick::estimate_window(
+        (store, metrics),
+        cfg,
+        window,
+        &scan.scores,
+        &constraints,
+        exec,
+    )
+    .await?;
     if state.count() == 0 {
         return Err(Stop::NoData(no_joined_records(window)));
     }
@@ -94,6 +104,7 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
             _ => None,
         })
         .collect();
+    crate::model_quality::cbpe::tick::attach_realised(exec);
     write_report(
         store,
         &exec.report_prefix,

@@ -24,6 +24,7 @@
 
 mod charts;
 mod dashboard;
+mod estimates;
 mod html;
 mod load;
 mod svg;

@@ -101,6 +101,7 @@ pub(crate) fn kind_name(kind: Option<MonitorKind>) -> &'static str {
 pub fn render_window(inp: &WindowInputs) -> String {
     let e = &inp.exec;
     let mut body = summary(inp);
+    body.push_str(&super::estimates::estimates_section(e));
     match &inp.files {
         KindFiles::None => {}
         KindFiles::DataQuality { .. } => body.push_str(&data_quality(inp)),
