@@ -57,6 +57,7 @@ fn monitor() -> MonitorConfig {
         }),
         bias: None,
         explainability: None,
+        variants: None,
     }
 }
 
