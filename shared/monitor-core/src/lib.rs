@@ -15,6 +15,7 @@
 //! | | [`model_quality`] | the mergeable metric state, its checks and tick |
 //! | | [`bias`] | Clarify's bias metrics, drift rule and tick |
 //! | | [`attribution`] | SHAP configuration, explainers, attribution state and tick |
+//! | | [`batch`] | batch-transform monitoring: manifests, `.out` lines as capture records, batch reports and metrics |
 //! | | [`retrain`] | alarm-driven retraining: config, events, storm control, keys, launcher |
 //! | | [`report`] | HTML reports per window and the dashboard, from the stored files (issue 14) |
 //! | shared base | [`joined`] | predictions joined to labels (model quality and bias) |
@@ -59,6 +60,7 @@
 
 pub mod app;
 pub mod attribution;
+pub mod batch;
 pub mod bias;
 pub mod capability;
 pub mod config;

@@ -64,6 +64,10 @@ async fn config_of<S: ObjectStore>(
 
 /// The report folder of one monitor: `reports/{endpoint}/{monitor}/`.
 fn monitor_prefix(exec: &Execution) -> String {
+    if exec.endpoint_name.is_empty() {
+        // a batch-transform monitor: `reports/{monitor}/`
+        return format!("{REPORTS_PREFIX}{}/", exec.monitoring_schedule_name);
+    }
     format!(
         "{REPORTS_PREFIX}{}/{}/",
         exec.endpoint_name, exec.monitoring_schedule_name
