@@ -403,25 +403,22 @@ impl crate::config::MonitorConfig {
         };
         strip(&mut attrs.inference_attribute);
         strip(&mut attrs.probability_attribute);
-        let default = crate::joined::predictions::PredictionAttributes::default();
-        for (field, from_batch, slot, default) in [
+        for (field, from_batch, slot) in [
             (
                 "inference_attribute",
                 &batch.inference_attribute,
                 &mut attrs.inference_attribute,
-                &default.inference_attribute,
             ),
             (
                 "probability_attribute",
                 &batch.probability_attribute,
                 &mut attrs.probability_attribute,
-                &default.probability_attribute,
             ),
         ] {
             let Some(v) = from_batch.as_deref().map(output_attribute) else {
                 continue;
             };
-            if *slot != *default && slot.as_deref() != Some(v.as_str()) {
+            if slot.as_deref().is_some_and(|s| s != v) {
                 return Err(err(bad(
                     field,
                     v,
