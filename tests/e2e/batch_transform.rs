@@ -263,6 +263,11 @@ async fn churn_csv_transform_ingest_merge_tick() {
     let summary = tick::run(&store, &sink, &LocalModels, &ticked("2023-01-19T07:30:00Z", "2023-01-19T06:00:00Z"))
         .await
         .unwrap();
+    assert_eq!(summary.report_failures, 0);
+    assert!(store
+        .get("reports/churn-batch-dq/2023/01/19/06/report.html")
+        .await
+        .is_ok());
     for e in &summary.executions {
         assert_ne!(e.status, ExecutionStatus::Failed, "{e:?}");
         assert_eq!(e.records, 334, "{}", e.monitoring_schedule_name);
