@@ -49,7 +49,10 @@ pub(super) fn batch_input(
     let shape: BatchTransformShape = match serde_json::from_value(raw.clone()) {
         Ok(s) => s,
         Err(e) => {
-            notes.add("BatchTransformInput", format!("unreadable ({e}): not imported"));
+            notes.add(
+                "BatchTransformInput",
+                format!("unreadable ({e}): not imported"),
+            );
             return None;
         }
     };
@@ -61,10 +64,7 @@ pub(super) fn batch_input(
         );
         return None;
     }
-    if let Some(bucket) = uri
-        .strip_prefix("s3://")
-        .and_then(|r| r.split('/').next())
-    {
+    if let Some(bucket) = uri.strip_prefix("s3://").and_then(|r| r.split('/').next()) {
         buckets.insert(bucket.to_owned());
     }
     let format = &shape.dataset_format;
@@ -112,11 +112,8 @@ pub(super) fn batch_input(
     }
     // attributes address the whole .out line; the model's output is `SageMakerOutput`
     let strip = |a: &Option<String>| {
-        a.as_deref().map(|v| {
-            v.strip_prefix("SageMakerOutput.")
-                .unwrap_or(v)
-                .to_owned()
-        })
+        a.as_deref()
+            .map(|v| v.strip_prefix("SageMakerOutput.").unwrap_or(v).to_owned())
     };
     let input = EndpointInput {
         endpoint_name: name.to_owned(),

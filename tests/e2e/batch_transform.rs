@@ -27,7 +27,8 @@ use serde_json::Value;
 /// The account bucket of the churn notebook (masked account id, as in the manifest).
 const BUCKET: &str = "sagemaker-us-west-2-000000000000";
 /// The churn transform's output folder, as the output manifest fixture names it.
-const CHURN_OUT_PREFIX: &str = "sagemaker/DEMO-ClarifyModelMonitor-1674106771-acb2/transform-output/";
+const CHURN_OUT_PREFIX: &str =
+    "sagemaker/DEMO-ClarifyModelMonitor-1674106771-acb2/transform-output/";
 /// The inference time of the churn `.out` lines (the transform job's start; the manifest
 /// fixture lies in the hour folder 2023/01/19/05).
 const CHURN_TIME: &str = "2023-01-19T05:20:36Z";
@@ -182,8 +183,10 @@ async fn churn_csv_transform_ingest_merge_tick() {
 
     // the .out object: each input row, its score, GenerateInferenceId's two columns; row 0
     // is the merged fixture's data exactly (the same first row, as the transform wrote it)
-    let merged = MergedBatchRecord::parse(text("ground-truth/ex-merged-churn-batch-csv-2023-01-19.jsonl").as_bytes())
-        .unwrap();
+    let merged = MergedBatchRecord::parse(
+        text("ground-truth/ex-merged-churn-batch-csv-2023-01-19.jsonl").as_bytes(),
+    )
+    .unwrap();
     let rows = text("datasets/ex-churn-test-dataset-input-cols.csv");
     let rows: Vec<&str> = rows.lines().collect();
     assert_eq!(rows.len(), 334);
@@ -208,7 +211,9 @@ async fn churn_csv_transform_ingest_merge_tick() {
         .unwrap();
 
     // ingest: every line once per monitor, state keyed by the manifest
-    let s = ingest::run(&store, &[manifest_key.to_string()]).await.unwrap();
+    let s = ingest::run(&store, &[manifest_key.to_string()])
+        .await
+        .unwrap();
     let obj = &s.objects[0];
     assert_eq!(obj.key, manifest_key);
     assert!(obj.failed.is_empty(), "{:?}", obj.failed);
@@ -220,7 +225,9 @@ async fn churn_csv_transform_ingest_merge_tick() {
     );
     // a re-delivered manifest rewrites the same bytes
     let before: Vec<Vec<u8>> = futures_all(&store, &obj.state_keys).await;
-    let again = ingest::run(&store, &[manifest_key.to_string()]).await.unwrap();
+    let again = ingest::run(&store, &[manifest_key.to_string()])
+        .await
+        .unwrap();
     assert_eq!(again.objects[0].state_keys, obj.state_keys);
     assert_eq!(futures_all(&store, &obj.state_keys).await, before);
 
@@ -249,20 +256,33 @@ async fn churn_csv_transform_ingest_merge_tick() {
     let body = store.get(&merged_keys[0]).await.unwrap();
     let line0 = body
         .split(|b| *b == b'\n')
-        .find(|l| l.windows(merged.event_id.len()).any(|w| w == merged.event_id.as_bytes()))
+        .find(|l| {
+            l.windows(merged.event_id.len())
+                .any(|w| w == merged.event_id.as_bytes())
+        })
         .unwrap();
-    let expected = json(&read_fixture("sagemaker/ground-truth/ex-merged-churn-batch-csv-2023-01-19.jsonl"));
+    let expected = json(&read_fixture(
+        "sagemaker/ground-truth/ex-merged-churn-batch-csv-2023-01-19.jsonl",
+    ));
     let got = json(line0);
     assert_eq!(got["captureData"], expected["captureData"]);
     assert_eq!(got["groundTruthData"], expected["groundTruthData"]);
-    assert_eq!(got["eventMetadata"]["eventId"], expected["eventMetadata"]["eventId"]);
+    assert_eq!(
+        got["eventMetadata"]["eventId"],
+        expected["eventMetadata"]["eventId"]
+    );
     assert_eq!(MergedBatchRecord::parse(line0).unwrap(), merged);
 
     // the tick of the window 05:00–06:00
     let sink = MemoryMetricSink::new();
-    let summary = tick::run(&store, &sink, &LocalModels, &ticked("2023-01-19T07:30:00Z", "2023-01-19T06:00:00Z"))
-        .await
-        .unwrap();
+    let summary = tick::run(
+        &store,
+        &sink,
+        &LocalModels,
+        &ticked("2023-01-19T07:30:00Z", "2023-01-19T06:00:00Z"),
+    )
+    .await
+    .unwrap();
     assert_eq!(summary.report_failures, 0);
     assert!(store
         .get("reports/churn-batch-dq/2023/01/19/06/report.html")
@@ -273,20 +293,43 @@ async fn churn_csv_transform_ingest_merge_tick() {
         assert_eq!(e.records, 334, "{}", e.monitoring_schedule_name);
     }
     // SageMaker's batch layout: reports/{schedule}/yyyy/mm/dd/HH/
-    let dq = json(&store.get("reports/churn-batch-dq/2023/01/19/06/statistics.json").await.unwrap());
+    let dq = json(
+        &store
+            .get("reports/churn-batch-dq/2023/01/19/06/statistics.json")
+            .await
+            .unwrap(),
+    );
     assert_eq!(dq["dataset"]["item_count"], 334);
-    assert!(store.get("reports/churn-batch-dq/2023/01/19/06/constraint_violations.json").await.is_ok());
-    let mq = json(&store.get("reports/churn-batch-mq/2023/01/19/06/statistics.json").await.unwrap());
+    assert!(store
+        .get("reports/churn-batch-dq/2023/01/19/06/constraint_violations.json")
+        .await
+        .is_ok());
+    let mq = json(
+        &store
+            .get("reports/churn-batch-mq/2023/01/19/06/statistics.json")
+            .await
+            .unwrap(),
+    );
     // reference accuracy by direct counting: label 1 when score > 0.5 (row 0: score
     // 0.0158 → 0, fixture label 1: wrong)
     let right = (1..rows.len())
         .filter(|&i| u8::from(churn_score(i) > 0.5) == churn_label(i))
         .count();
     let accuracy = right as f64 / rows.len() as f64;
-    let got = mq["binary_classification_metrics"]["accuracy"]["value"].as_f64().unwrap();
+    let got = mq["binary_classification_metrics"]["accuracy"]["value"]
+        .as_f64()
+        .unwrap();
     assert!((got - accuracy).abs() < 1e-12, "{got} vs {accuracy}");
-    assert_batch_metrics(&sink, "churn-batch-dq", "aws/sagemaker/ModelMonitoring/data-metrics");
-    assert_batch_metrics(&sink, "churn-batch-mq", "aws/sagemaker/ModelMonitoring/model-metrics");
+    assert_batch_metrics(
+        &sink,
+        "churn-batch-dq",
+        "aws/sagemaker/ModelMonitoring/data-metrics",
+    );
+    assert_batch_metrics(
+        &sink,
+        "churn-batch-mq",
+        "aws/sagemaker/ModelMonitoring/model-metrics",
+    );
 }
 
 async fn futures_all(store: &MemoryStore, keys: &[String]) -> Vec<Vec<u8>> {
@@ -316,7 +359,9 @@ async fn json_document_of_many_instances_joins_each_instance() {
     store
         .put(
             "transform-output/validation.json.out",
-            read_fixture("sagemaker/data-capture/ex-bias-adult-batch-transform-output-json-2024-01-19.jsonl"),
+            read_fixture(
+                "sagemaker/data-capture/ex-bias-adult-batch-transform-output-json-2024-01-19.jsonl",
+            ),
         )
         .await
         .unwrap();
@@ -329,10 +374,17 @@ async fn json_document_of_many_instances_joins_each_instance() {
         .await
         .unwrap();
     let s = ingest::run(&store, &[manifest.to_string()]).await.unwrap();
-    assert_eq!((s.objects[0].records, s.objects[0].bad_records), (334, 0), "{:?}", s.objects[0]);
+    assert_eq!(
+        (s.objects[0].records, s.objects[0].bad_records),
+        (334, 0),
+        "{:?}",
+        s.objects[0]
+    );
 
     // the merged fixture's ground truth: one record of 334 labels under the one id
-    let expected = json(&read_fixture("sagemaker/ground-truth/ex-merged-adult-batch-json-2024-01-19.jsonl"));
+    let expected = json(&read_fixture(
+        "sagemaker/ground-truth/ex-merged-adult-batch-json-2024-01-19.jsonl",
+    ));
     let gt = serde_json::json!({"groundTruthData": expected["groundTruthData"],
         "eventMetadata": {"eventId": expected["eventMetadata"]["eventId"]}, "eventVersion": "0"});
     let gt_key = "ground-truth/adult-batch-mq/2024/01/19/20/labels.jsonl";
@@ -344,7 +396,10 @@ async fn json_document_of_many_instances_joins_each_instance() {
     // merged once, with the fixture's batchTransformOutput to the byte
     let keys = store.list("state/merged/adult-batch-mq/").await.unwrap();
     let body = store.get(&keys[0]).await.unwrap();
-    let lines: Vec<&[u8]> = body.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&[u8]> = body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
     assert_eq!(lines.len(), 1);
     let got = json(lines[0]);
     // The one difference: SageMaker's merge job re-printed the three integral scores of the
@@ -354,7 +409,9 @@ async fn json_document_of_many_instances_joins_each_instance() {
         .unwrap();
     assert_eq!(sagemaker.matches("\"score\":1.0}").count(), 3);
     assert_eq!(
-        got["captureData"]["batchTransformOutput"]["data"].as_str().unwrap(),
+        got["captureData"]["batchTransformOutput"]["data"]
+            .as_str()
+            .unwrap(),
         sagemaker.replace("\"score\":1.0}", "\"score\":1}")
     );
     assert_eq!(
@@ -362,16 +419,36 @@ async fn json_document_of_many_instances_joins_each_instance() {
         expected["captureData"]["batchTransformOutput"]["encoding"]
     );
     assert_eq!(got["groundTruthData"], expected["groundTruthData"]);
-    assert_eq!(got["eventMetadata"]["eventId"], expected["eventMetadata"]["eventId"]);
+    assert_eq!(
+        got["eventMetadata"]["eventId"],
+        expected["eventMetadata"]["eventId"]
+    );
 
     let sink = MemoryMetricSink::new();
-    tick::run(&store, &sink, &LocalModels, &ticked("2024-01-19T21:00:00Z", "2024-01-19T20:00:00Z"))
-        .await
-        .unwrap();
-    let stats = json(&store.get("reports/adult-batch-mq/2024/01/19/20/statistics.json").await.unwrap());
+    tick::run(
+        &store,
+        &sink,
+        &LocalModels,
+        &ticked("2024-01-19T21:00:00Z", "2024-01-19T20:00:00Z"),
+    )
+    .await
+    .unwrap();
+    let stats = json(
+        &store
+            .get("reports/adult-batch-mq/2024/01/19/20/statistics.json")
+            .await
+            .unwrap(),
+    );
     // reference: predicted_label of prediction i against label i of the fixture
-    let doc = json(&read_fixture("sagemaker/data-capture/ex-bias-adult-batch-transform-output-json-2024-01-19.jsonl"));
-    let truth = json(expected["groundTruthData"]["data"].as_str().unwrap().as_bytes());
+    let doc = json(&read_fixture(
+        "sagemaker/data-capture/ex-bias-adult-batch-transform-output-json-2024-01-19.jsonl",
+    ));
+    let truth = json(
+        expected["groundTruthData"]["data"]
+            .as_str()
+            .unwrap()
+            .as_bytes(),
+    );
     let preds = doc["SageMakerOutput"]["predictions"].as_array().unwrap();
     let labels = truth["instances"].as_array().unwrap();
     let right = preds
@@ -380,10 +457,16 @@ async fn json_document_of_many_instances_joins_each_instance() {
         .filter(|(p, l)| p["predicted_label"] == l["label"])
         .count();
     let accuracy = right as f64 / preds.len() as f64;
-    let got = stats["binary_classification_metrics"]["accuracy"]["value"].as_f64().unwrap();
+    let got = stats["binary_classification_metrics"]["accuracy"]["value"]
+        .as_f64()
+        .unwrap();
     assert!((got - accuracy).abs() < 1e-12, "{got} vs {accuracy}");
     assert_eq!(stats["dataset"]["item_count"], 334);
-    assert_batch_metrics(&sink, "adult-batch-mq", "aws/sagemaker/ModelMonitoring/model-metrics");
+    assert_batch_metrics(
+        &sink,
+        "adult-batch-mq",
+        "aws/sagemaker/ModelMonitoring/model-metrics",
+    );
 }
 
 #[tokio::test]
@@ -401,10 +484,14 @@ async fn json_lines_input_manifests_other_buckets_and_bad_lines() {
             "model_quality": {"problem_type": "BinaryClassification", "positive_label": "1"}}),
     )
     .await;
-    let lines = text("data-capture/ex-bias-adult-batch-transform-output-jsonlines-2023-01-21.jsonl");
+    let lines =
+        text("data-capture/ex-bias-adult-batch-transform-output-jsonlines-2023-01-21.jsonl");
     // one broken line among the good ones
     let body = format!("{lines}{{\"SageMakerInferenceId\": \"cut\",\n");
-    store.put("out/a.jsonl.out", body.into_bytes()).await.unwrap();
+    store
+        .put("out/a.jsonl.out", body.into_bytes())
+        .await
+        .unwrap();
     let manifest = "bc/output/2023/01/21/01/m.json";
     store
         .put(
@@ -416,12 +503,20 @@ async fn json_lines_input_manifests_other_buckets_and_bad_lines() {
     // b.out is named but lies in another bucket when the prefix says so
     let other = "bc/output/2023/01/21/01/other.json";
     store
-        .put(other, br#"[{"prefix": "s3://their-bucket/out/"}, "a.jsonl.out"]"#.to_vec())
+        .put(
+            other,
+            br#"[{"prefix": "s3://their-bucket/out/"}, "a.jsonl.out"]"#.to_vec(),
+        )
         .await
         .unwrap();
     let input = "bc/input/2023/01/21/01/in.json";
     store
-        .put(input, read_fixture("sagemaker/data-capture/ex-attr-churn-batch-capture-input-manifest-2023-01-19.json"))
+        .put(
+            input,
+            read_fixture(
+                "sagemaker/data-capture/ex-attr-churn-batch-capture-input-manifest-2023-01-19.json",
+            ),
+        )
         .await
         .unwrap();
     let s = ingest::run(&store, &[manifest.into(), other.into(), input.into()])
@@ -430,10 +525,22 @@ async fn json_lines_input_manifests_other_buckets_and_bad_lines() {
     // the good lines kept, the bad one counted; b.out is missing: that object fails
     assert_eq!((s.objects[0].records, s.objects[0].bad_records), (5, 1));
     assert_eq!(s.objects[0].failed.len(), 1, "{:?}", s.objects[0].failed);
-    assert!(s.objects[0].failed[0].reason.contains("out/b.out"), "{:?}", s.objects[0].failed);
-    assert!(s.objects[1].failed[0].reason.contains("\"their-bucket\""), "{:?}", s.objects[1]);
+    assert!(
+        s.objects[0].failed[0].reason.contains("out/b.out"),
+        "{:?}",
+        s.objects[0].failed
+    );
+    assert!(
+        s.objects[1].failed[0].reason.contains("\"their-bucket\""),
+        "{:?}",
+        s.objects[1]
+    );
     assert!(s.objects[1].state_keys.is_empty());
-    assert!(s.objects[2].ignored.as_deref().unwrap().contains("input manifest"));
+    assert!(s.objects[2]
+        .ignored
+        .as_deref()
+        .unwrap()
+        .contains("input manifest"));
 
     // labels for the five ids; merged records carry the line without SageMaker's keys
     let mut gt = String::new();
@@ -445,7 +552,10 @@ async fn json_lines_input_manifests_other_buckets_and_bad_lines() {
         gt.push_str(&format!(
             "{{\"groundTruthData\":{{\"data\":\"1\",\"encoding\":\"CSV\"}},\"eventMetadata\":{{\"eventId\":{id}}},\"eventVersion\":\"0\"}}\n"
         ));
-        expected.insert(id.as_str().unwrap().to_owned(), Value::Object(doc).to_string());
+        expected.insert(
+            id.as_str().unwrap().to_owned(),
+            Value::Object(doc).to_string(),
+        );
     }
     let gt_key = "ground-truth/adult-lines-mq/2023/01/21/02/l.jsonl";
     store.put(gt_key, gt.into_bytes()).await.unwrap();

@@ -76,7 +76,10 @@ fn every_schedule_becomes_a_monitor_config() {
     let batch = config(&outcome, "batch-mq-definition");
     assert_eq!(batch.endpoint, "");
     let input = batch.batch_transform.as_ref().unwrap();
-    assert_eq!(input.data_captured_destination_s3_uri, "batch/data-capture/");
+    assert_eq!(
+        input.data_captured_destination_s3_uri,
+        "batch/data-capture/"
+    );
     assert_eq!(
         input.dataset_format,
         monitor_core::batch::DatasetFormat::Csv {

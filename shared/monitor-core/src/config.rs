@@ -612,7 +612,8 @@ impl MonitorConfig {
     /// batch-transform monitor: [`crate::batch`] claims its manifests).
     pub fn watches(&self, endpoint: &str, variant: &str) -> bool {
         self.batch_transform.is_none()
-            && self.endpoint == endpoint && self.variant.as_deref().is_none_or(|v| v == variant)
+            && self.endpoint == endpoint
+            && self.variant.as_deref().is_none_or(|v| v == variant)
     }
 }
 

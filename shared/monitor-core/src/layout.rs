@@ -177,7 +177,11 @@ pub fn report_prefix(
 /// Report folder of one execution of a batch-transform monitor: SageMaker's batch layout
 /// `{schedule}/yyyy/mm/dd/HH/` (no endpoint level), with the `MM/` level of
 /// [`report_prefix`] for windows shorter than an hour.
-pub fn batch_report_prefix(monitor: &str, window_end: DateTime<Utc>, window_minutes: u32) -> String {
+pub fn batch_report_prefix(
+    monitor: &str,
+    window_end: DateTime<Utc>,
+    window_minutes: u32,
+) -> String {
     let mut p = format!("{REPORTS_PREFIX}{monitor}/{}/", hour_path(window_end));
     if window_minutes < 60 || window_end.minute() != 0 {
         p.push_str(&format!("{:02}/", window_end.minute()));

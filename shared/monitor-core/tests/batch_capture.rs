@@ -91,7 +91,8 @@ fn the_manifests_resolve_to_store_keys() {
 #[test]
 fn json_lines_become_one_record_each_with_sagemakers_id_and_time() {
     let conv = LineConverter::new(&input(DatasetFormat::Json { line: true }));
-    let text = fixture("data-capture/ex-bias-adult-batch-transform-output-jsonlines-2023-01-21.jsonl");
+    let text =
+        fixture("data-capture/ex-bias-adult-batch-transform-output-jsonlines-2023-01-21.jsonl");
     let mut features = vec!["predicted_label".to_string(), "score".to_string()];
     features.extend(names("f", 14));
     for line in text.lines() {
@@ -102,7 +103,13 @@ fn json_lines_become_one_record_each_with_sagemakers_id_and_time() {
             doc["SageMakerOutput"]["predicted_label"].to_string(),
             doc["SageMakerOutput"]["score"].to_string(),
         ];
-        expected.extend(doc["features"].as_array().unwrap().iter().map(Value::to_string));
+        expected.extend(
+            doc["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(Value::to_string),
+        );
         assert_eq!(rows[0], expected);
         assert_eq!(
             meta.inference_id.as_deref(),
@@ -189,7 +196,10 @@ fn batch_configs_fold_into_the_settings_and_refuse_mixtures() {
     )
     .unwrap();
     let join = cfg.join().unwrap();
-    assert_eq!(join.attributes.probability_attribute.as_deref(), Some("score"));
+    assert_eq!(
+        join.attributes.probability_attribute.as_deref(),
+        Some("score")
+    );
     assert_eq!(join.attributes.probability_threshold, 0.7);
     // -PT2H .. -PT1H: a 60-minute window ending an hour before the tick
     assert_eq!((cfg.window_minutes, join.offset_minutes), (60, 60));
@@ -226,4 +236,20 @@ fn batch_configs_fold_into_the_settings_and_refuse_mixtures() {
             .to_string();
         assert!(err.contains(needle), "{needle}: {err}");
     }
+}
+
+/// The README's example (`examples/monitors/batch-model-quality.json`) loads: an hourly
+/// window ending an hour before the tick, labels under `ground-truth/{monitor}/`.
+#[test]
+fn the_readme_example_loads() {
+    let dir = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    let path = format!("{dir}/../../examples/monitors/batch-model-quality.json");
+    let cfg = MonitorConfig::from_json(&path, &std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!((cfg.window_minutes, cfg.offset_minutes()), (60, 60));
+    assert_eq!(cfg.ground_truth_prefix(), "ground-truth/churn-batch-mq/");
+    assert_eq!(
+        cfg.batch_transform.unwrap().destination_bucket(),
+        Some("BUCKET")
+    );
 }

@@ -130,7 +130,9 @@ pub fn offset_minutes(text: &str) -> Result<u32, String> {
                 .iter()
                 .position(|(u, _)| *u == c)
                 .ok_or_else(|| format!("unexpected {c:?}"))?;
-            let n: u64 = number.parse().map_err(|_| format!("no number before {c:?}"))?;
+            let n: u64 = number
+                .parse()
+                .map_err(|_| format!("no number before {c:?}"))?;
             seconds = seconds.saturating_add(n.saturating_mul(units[unit_at + pos].1));
             unit_at += pos + 1;
             number.clear();
@@ -139,7 +141,7 @@ pub fn offset_minutes(text: &str) -> Result<u32, String> {
             return Err(format!("number {number} without a unit"));
         }
     }
-    if seconds % 60 != 0 {
+    if !seconds.is_multiple_of(60) {
         return Err("not a whole number of minutes".into());
     }
     if seconds > 0 && !negative_or_zero {
@@ -171,7 +173,9 @@ impl BatchTransformInput {
 
     /// The bucket of an `s3://` destination (the stack's bucket), if given as a URI.
     pub fn destination_bucket(&self) -> Option<&str> {
-        let rest = self.data_captured_destination_s3_uri.strip_prefix("s3://")?;
+        let rest = self
+            .data_captured_destination_s3_uri
+            .strip_prefix("s3://")?;
         Some(rest.split('/').next().unwrap_or(rest))
     }
 
@@ -305,40 +309,6 @@ pub fn output_attribute(attribute: &str) -> String {
         .to_owned()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn offsets_are_minutes_before_the_schedule() {
-        // -PT1H = 60 min, -P1D = 1440 min, -PT1H30M = 90 min, -PT90S is not whole minutes
-        assert_eq!(offset_minutes("-PT1H"), Ok(60));
-        assert_eq!(offset_minutes("-P1D"), Ok(1440));
-        assert_eq!(offset_minutes("-P1DT2H"), Ok(1440 + 120));
-        assert_eq!(offset_minutes("-PT1H30M"), Ok(90));
-        assert_eq!(offset_minutes("PT0H"), Ok(0));
-        assert!(offset_minutes("-PT90S").is_err());
-        assert!(offset_minutes("PT1H").is_err());
-        assert!(offset_minutes("1H").is_err());
-        assert!(offset_minutes("-PT1M1H").is_err());
-    }
-
-    #[test]
-    fn features_attribute_forms() {
-        assert_eq!(features_member("features"), Some(("features", false)));
-        assert_eq!(
-            features_member("instances[*].features"),
-            Some(("instances", true))
-        );
-        assert_eq!(features_member("a.b"), None);
-        assert_eq!(output_attribute("SageMakerOutput.score"), "score");
-        assert_eq!(
-            output_attribute("predictions[*].score"),
-            "predictions[*].score"
-        );
-    }
-}
-
 impl crate::config::MonitorConfig {
     /// Folds the `batch_transform` block into the settings the rest of the crate reads:
     /// its offsets into `window_minutes` and the join's `offset_minutes`, its attributes into
@@ -362,7 +332,10 @@ impl crate::config::MonitorConfig {
                 return Err(err(bad(
                     "start_time_offset",
                     batch.start_time_offset.clone().unwrap_or_default(),
-                    format!("gives a {w}-minute window but window_minutes is {}", self.window_minutes),
+                    format!(
+                        "gives a {w}-minute window but window_minutes is {}",
+                        self.window_minutes
+                    ),
                 )));
             }
             self.window_minutes = w;
@@ -431,5 +404,39 @@ impl crate::config::MonitorConfig {
             attrs.probability_threshold = t;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_minutes_before_the_schedule() {
+        // -PT1H = 60 min, -P1D = 1440 min, -PT1H30M = 90 min, -PT90S is not whole minutes
+        assert_eq!(offset_minutes("-PT1H"), Ok(60));
+        assert_eq!(offset_minutes("-P1D"), Ok(1440));
+        assert_eq!(offset_minutes("-P1DT2H"), Ok(1440 + 120));
+        assert_eq!(offset_minutes("-PT1H30M"), Ok(90));
+        assert_eq!(offset_minutes("PT0H"), Ok(0));
+        assert!(offset_minutes("-PT90S").is_err());
+        assert!(offset_minutes("PT1H").is_err());
+        assert!(offset_minutes("1H").is_err());
+        assert!(offset_minutes("-PT1M1H").is_err());
+    }
+
+    #[test]
+    fn features_attribute_forms() {
+        assert_eq!(features_member("features"), Some(("features", false)));
+        assert_eq!(
+            features_member("instances[*].features"),
+            Some(("instances", true))
+        );
+        assert_eq!(features_member("a.b"), None);
+        assert_eq!(output_attribute("SageMakerOutput.score"), "score");
+        assert_eq!(
+            output_attribute("predictions[*].score"),
+            "predictions[*].score"
+        );
     }
 }

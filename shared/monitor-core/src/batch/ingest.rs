@@ -62,7 +62,11 @@ pub async fn ingest_manifest<S: ObjectStore>(
         .filter(|(_, mk)| mk.side == ManifestSide::Output)
         .collect();
     if output.is_empty() {
-        tracing::info!(key, reason = INPUT_MANIFEST_IGNORED, "capture object ignored");
+        tracing::info!(
+            key,
+            reason = INPUT_MANIFEST_IGNORED,
+            "capture object ignored"
+        );
         obj.ignored = Some(INPUT_MANIFEST_IGNORED.to_owned());
         return Ok(Some(obj));
     }
@@ -113,8 +117,17 @@ pub async fn ingest_manifest<S: ObjectStore>(
         let Some(object) = targets.first().map(|(_, _, k)| k.clone()) else {
             continue;
         };
-        ingest_object(store, key, index, &object, &targets, prepared, &mut obj, &mut counts)
-            .await?;
+        ingest_object(
+            store,
+            key,
+            index,
+            &object,
+            &targets,
+            prepared,
+            &mut obj,
+            &mut counts,
+        )
+        .await?;
     }
     for c in counts.into_values() {
         obj.records = obj.records.max(c.records);

@@ -145,7 +145,11 @@ impl Manifest {
 ///
 /// # Errors
 /// [`ManifestError::OtherBucket`].
-pub fn object_key(manifest: &str, uri: &str, bucket: Option<&str>) -> Result<String, ManifestError> {
+pub fn object_key(
+    manifest: &str,
+    uri: &str,
+    bucket: Option<&str>,
+) -> Result<String, ManifestError> {
     if let (Some(rest), Some(expected)) = (uri.strip_prefix("s3://"), bucket) {
         let found = rest.split('/').next().unwrap_or(rest);
         if found != expected {
@@ -210,6 +214,9 @@ mod tests {
         );
         let e = object_key("m", "s3://other/p/x.out", Some("b")).unwrap_err();
         assert!(e.to_string().contains("\"other\""), "{e}");
-        assert_eq!(object_key("m", "s3://other/p/x.out", None).unwrap(), "p/x.out");
+        assert_eq!(
+            object_key("m", "s3://other/p/x.out", None).unwrap(),
+            "p/x.out"
+        );
     }
 }

@@ -103,7 +103,9 @@ impl MergedBatchRecord {
         let raw: RawMerged =
             serde_json::from_slice(line).map_err(|e| MergedRecordError(e.to_string()))?;
         let out = raw.capture_data.batch_transform_output.ok_or_else(|| {
-            MergedRecordError("no captureData.batchTransformOutput (an endpoint's merged record?)".into())
+            MergedRecordError(
+                "no captureData.batchTransformOutput (an endpoint's merged record?)".into(),
+            )
         })?;
         Ok(MergedBatchRecord {
             event_id: raw.event_metadata.event_id,

@@ -130,9 +130,7 @@ impl LineConverter {
             .map(|(_, f)| *f)
             .collect();
         let output = fields[split..].join(",");
-        let side = |data: String, mode: &str| {
-            serde_json::json!({"observedContentType": "text/csv", "mode": mode, "data": data, "encoding": "CSV"})
-        };
+        let side = |data: String, mode: &str| serde_json::json!({"observedContentType": "text/csv", "mode": mode, "data": data, "encoding": "CSV"});
         let mut capture = Map::new();
         if !input.is_empty() {
             capture.insert("endpointInput".into(), side(input.join(","), "INPUT"));
@@ -151,9 +149,7 @@ impl LineConverter {
         let time = doc
             .shift_remove("SageMakerInferenceTime")
             .unwrap_or_else(|| Value::from(origin.hour));
-        let side = |v: &Value, mode: &str| {
-            serde_json::json!({"observedContentType": "application/json", "mode": mode, "data": v.to_string(), "encoding": "JSON"})
-        };
+        let side = |v: &Value, mode: &str| serde_json::json!({"observedContentType": "application/json", "mode": mode, "data": v.to_string(), "encoding": "JSON"});
         let mut capture = Map::new();
         match doc.shift_remove("SageMakerOutput") {
             Some(output) => {
@@ -196,7 +192,10 @@ fn envelope(
 ) -> Value {
     let mut meta = Map::new();
     let event_id = id.clone().unwrap_or_else(|| {
-        Value::from(format!("{}:{}:{}", origin.manifest, origin.object, origin.line))
+        Value::from(format!(
+            "{}:{}:{}",
+            origin.manifest, origin.object, origin.line
+        ))
     });
     meta.insert("eventId".into(), event_id);
     if let Some(id) = id {
@@ -271,7 +270,10 @@ mod tests {
         let mut out = Vec::new();
         c.convert(b"{not json", &origin(), &mut out);
         assert_eq!(out, b"{not json");
-        let v = convert(&c, r#"{"SageMakerInferenceTime": 17, "SageMakerOutput": 0.5}"#);
+        let v = convert(
+            &c,
+            r#"{"SageMakerInferenceTime": 17, "SageMakerOutput": 0.5}"#,
+        );
         assert_eq!(v["eventMetadata"]["inferenceTime"], "17");
         assert_eq!(v["captureData"]["endpointOutput"]["data"], "0.5");
         assert!(v["captureData"].get("endpointInput").is_none());
