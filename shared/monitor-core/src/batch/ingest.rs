@@ -113,21 +113,7 @@ pub async fn ingest_manifest<S: ObjectStore>(
                 Err(e) => fail(&mut obj, cfg, e.to_string()),
             }
         }
-        // every monitor resolves the URI to the same key, or refuses it
-        let Some(object) = targets.first().map(|(_, _, k)| k.clone()) else {
-            continue;
-        };
-        ingest_object(
-            store,
-            key,
-            index,
-            &object,
-            &targets,
-            prepared,
-            &mut obj,
-            &mut counts,
-        )
-        .await?;
+        ingest_object(store, index, &targets, prepared, &mut obj, &mut counts).await?;
     }
     for c in counts.into_values() {
         obj.records = obj.records.max(c.records);
@@ -157,19 +143,21 @@ fn log_done(obj: &ObjectSummary) {
     );
 }
 
-/// One `.out` object (position `index` of the manifest `manifest`) through every monitor's
-/// consumer, and each monitor's state written.
-#[allow(clippy::too_many_arguments)]
+/// The `.out` object at position `index` of the manifest `obj.key`, as each of `targets`
+/// resolved it (every monitor resolves a URI to the same key, or refuses it), through every
+/// monitor's consumer, and each monitor's state written.
 async fn ingest_object<S: ObjectStore>(
     store: &S,
-    manifest: &str,
     index: usize,
-    object: &str,
     targets: &[(&MonitorConfig, &ManifestKey, String)],
     prepared: &BTreeMap<String, Result<Prepared, String>>,
     obj: &mut ObjectSummary,
     counts: &mut BTreeMap<String, MonitorCounts>,
 ) -> Result<(), CoreError> {
+    let Some((_, _, object)) = targets.first() else {
+        return Ok(());
+    };
+    let object = object.as_str();
     let mut consumers: Vec<(&MonitorConfig, CaptureKey, LineConverter, Consumer<'_>)> = Vec::new();
     for (cfg, mk, _) in targets {
         let (Some(Ok(p)), Some(batch)) = (prepared.get(&cfg.name), cfg.batch_transform.as_ref())
@@ -224,7 +212,7 @@ async fn ingest_object<S: ObjectStore>(
         Err(e) => Err(e),
     };
     if let Err(e) = read {
-        let reason = format!("object {object} named by manifest {manifest}: {e}");
+        let reason = format!("object {object} named by manifest {}: {e}", obj.key);
         for (cfg, ..) in &consumers {
             fail(obj, cfg, reason.clone());
         }
