@@ -235,6 +235,7 @@ pub fn monitors() -> [MonitorConfig; 4] {
         name: name.into(),
         kind,
         endpoint: ENDPOINT.into(),
+        batch_transform: None,
         variant: None,
         baseline_prefix: format!("baselines/{name}"),
         capture_prefix: "data-capture/".into(),

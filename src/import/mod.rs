@@ -24,6 +24,7 @@
 //! | `GroundTruthS3Input.S3Uri` | `ground_truth_prefix` (as a key) |
 //! | `publish_cloudwatch_metrics` = `Disabled` | `publish_metrics: false` |
 
+mod batch;
 pub mod shapes;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -740,7 +741,7 @@ fn convert(
     cfg.insert("name".into(), json!(name));
     cfg.insert("kind".into(), json!(format!("{:?}", job.kind)));
 
-    // input: the endpoint (batch transform is not supported)
+    // input: the endpoint, or a batch transform's data capture
     if job.inputs.len() > 1 {
         notes.add(
             "MonitoringInputs",
@@ -748,27 +749,35 @@ fn convert(
         );
     }
     let input = job.inputs.first().copied();
-    if input.is_some_and(|i| i.batch_transform_input.is_some()) {
-        notes.add(
-            "BatchTransformInput",
-            "batch transform monitoring is not supported yet (issue 12 item 4): not imported",
-        );
-        out.notes.append(&mut notes.0);
-        return;
-    }
+    let batch_raw = input.and_then(|i| i.batch_transform_input.as_ref());
     let mut endpoint = input
         .and_then(|i| i.endpoint_input.clone())
         .unwrap_or_default();
-    if endpoint.endpoint_name.is_empty() {
-        endpoint.endpoint_name = fallback_endpoint.unwrap_or_default().to_owned();
-    }
-    if endpoint.endpoint_name.is_empty() {
-        notes.add("EndpointInput", "no EndpointName: not imported");
-        out.notes.append(&mut notes.0);
-        return;
+    if let Some(raw) = batch_raw {
+        let Some(b) = batch::batch_input(name, raw, notes, &mut buckets) else {
+            out.notes.append(&mut notes.0);
+            return;
+        };
+        endpoint = b.input;
+        cfg.insert("batch_transform".into(), b.block);
+    } else {
+        if endpoint.endpoint_name.is_empty() {
+            endpoint.endpoint_name = fallback_endpoint.unwrap_or_default().to_owned();
+        }
+        if endpoint.endpoint_name.is_empty() {
+            notes.add("EndpointInput", "no EndpointName: not imported");
+            out.notes.append(&mut notes.0);
+            return;
+        }
+        cfg.insert("endpoint".into(), json!(endpoint.endpoint_name));
     }
     let endpoint_name = endpoint.endpoint_name.clone();
-    cfg.insert("endpoint".into(), json!(endpoint_name));
+    // reports: reports/{endpoint}/{schedule}/…, or SageMaker's batch layout reports/{schedule}/…
+    let report_scope = if batch_raw.is_some() {
+        String::new()
+    } else {
+        format!("{endpoint_name}/")
+    };
 
     let (length, offset) = window(job.kind, schedule, &endpoint, notes);
     if length != 60 {
@@ -791,7 +800,7 @@ fn convert(
     {
         notes.add(
             "MonitoringOutputs",
-            format!("reports go to reports/{endpoint_name}/{name}/yyyy/mm/dd/HH/ of the stack's bucket, not {}", uri.s3_uri),
+            format!("reports go to reports/{report_scope}{name}/yyyy/mm/dd/HH/ of the stack's bucket, not {}", uri.s3_uri),
         );
     }
 

@@ -61,6 +61,7 @@ fn base_monitor(name: &str, kind: MonitorKind) -> MonitorConfig {
         name: name.into(),
         kind,
         endpoint: EP.into(),
+        batch_transform: None,
         variant: None,
         baseline_prefix: format!("baselines/{name}"),
         capture_prefix: "data-capture/".into(),

@@ -58,6 +58,7 @@ fn monitor() -> MonitorConfig {
         bias: None,
         explainability: None,
         variants: None,
+        batch_transform: None,
     }
 }
 

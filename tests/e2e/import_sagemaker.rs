@@ -66,9 +66,31 @@ fn every_schedule_becomes_a_monitor_config() {
             "churn-mq",
             "churn-bias",
             "churn-xai",
-            "xgb-legacy-dq"
+            "xgb-legacy-dq",
+            "batch-mq-definition"
         ]
     );
+
+    // batch transform (issue 12 item 4): the BatchTransformInput as the batch_transform
+    // block, its attribute in the model-quality settings, labels at the job's ground truth
+    let batch = config(&outcome, "batch-mq-definition");
+    assert_eq!(batch.endpoint, "");
+    let input = batch.batch_transform.as_ref().unwrap();
+    assert_eq!(
+        input.data_captured_destination_s3_uri,
+        "batch/data-capture/"
+    );
+    assert_eq!(
+        input.dataset_format,
+        monitor_core::batch::DatasetFormat::Csv {
+            header: false,
+            output_columns: 1
+        }
+    );
+    let m = batch.model_quality.as_ref().unwrap();
+    assert_eq!(m.quality.problem_type, ProblemType::Regression);
+    assert_eq!(m.attributes.inference_attribute.as_deref(), Some("0"));
+    assert_eq!(batch.ground_truth_prefix(), "batch/ground-truth/");
 
     // data quality: hourly, baseline folder of statistics.json + constraints.json
     let dq = config(&outcome, "churn-dq");
@@ -149,11 +171,18 @@ fn the_report_names_what_is_not_carried_over() {
         "MonitoringJobDefinitionName",
         "fraud-mq-definition was not given"
     ));
+    // issue 12 item 4: a batch-transform input is carried over (its bucket is named)
     assert!(has_note(
         &outcome,
         "batch-mq-definition",
-        "BatchTransformInput",
-        "not imported"
+        "S3Uri",
+        "sagemaker-us-east-1-111122223333"
+    ));
+    assert!(has_note(
+        &outcome,
+        "batch-mq-definition",
+        "MonitoringOutputs",
+        "reports/batch-mq-definition/yyyy/mm/dd/HH/"
     ));
     assert!(has_note(
         &outcome,

@@ -31,6 +31,7 @@ fn monitor() -> MonitorConfig {
         name: M.into(),
         kind: MonitorKind::ModelQuality,
         endpoint: EP.into(),
+        batch_transform: None,
         variant: None,
         baseline_prefix: format!("baselines/{M}"),
         capture_prefix: "data-capture/".into(),

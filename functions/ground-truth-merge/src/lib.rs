@@ -75,6 +75,7 @@ mod tests {
                 name: "churn-mq".into(),
                 kind: MonitorKind::ModelQuality,
                 endpoint: "churn-endpoint".into(),
+                batch_transform: None,
                 variant: None,
                 baseline_prefix: "baselines/churn-mq".into(),
                 capture_prefix: "data-capture/".into(),

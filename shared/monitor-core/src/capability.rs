@@ -125,6 +125,30 @@ impl Capability {
         M: MetricSink,
         F: InvokerFactory + ?Sized,
     {
+        if cfg.batch_transform.is_some() {
+            // SageMaker's batch namespaces (crate::batch::metrics)
+            let sink = crate::batch::metrics::BatchMetricSink(ports.metrics);
+            let ports = Ports {
+                store: ports.store,
+                metrics: &sink,
+                invokers: ports.invokers,
+            };
+            return self.evaluate_in(ports, cfg, window).await;
+        }
+        self.evaluate_in(ports, cfg, window).await
+    }
+
+    async fn evaluate_in<S, M, F>(
+        self,
+        ports: Ports<'_, S, M, F>,
+        cfg: &MonitorConfig,
+        window: Window,
+    ) -> Result<Execution, CoreError>
+    where
+        S: ObjectStore,
+        M: MetricSink,
+        F: InvokerFactory + ?Sized,
+    {
         let mut exec = Execution::failed(cfg, window);
         let outcome = match self {
             Capability::DataQuality => {

@@ -203,8 +203,13 @@ pub struct MonitorConfig {
     /// monitoring type
     #[serde(default)]
     pub kind: MonitorKind,
-    /// endpoint whose capture is monitored
+    /// endpoint whose capture is monitored (empty for a batch-transform monitor)
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub endpoint: String,
+    /// a batch transform's data capture instead of an endpoint's (SageMaker's
+    /// `BatchTransformInput`; [`crate::batch`])
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_transform: Option<crate::batch::BatchTransformInput>,
     /// only this production variant (default: all variants)
     #[serde(default)]
     pub variant: Option<String>,
@@ -263,13 +268,14 @@ fn yes() -> bool {
 /// `deny_unknown_fields` cannot be used because the model-quality and bias sections flatten
 /// shared structs, so the keys are listed here; `every_key_written_is_known` keeps this
 /// list and the structs in step.
-const KNOWN_KEYS: [(&str, &[&str]); 6] = [
+const KNOWN_KEYS: [(&str, &[&str]); 7] = [
     (
         "",
         &[
             "name",
             "kind",
             "endpoint",
+            "batch_transform",
             "variant",
             "baseline_prefix",
             "capture_prefix",
@@ -284,6 +290,7 @@ const KNOWN_KEYS: [(&str, &[&str]); 6] = [
     ),
     ("variants", crate::variants::VARIANT_KEYS),
     ("capture", &["output_columns", "json_pointers"]),
+    ("batch_transform", crate::batch::config::BATCH_KEYS),
     (
         "model_quality",
         &[
@@ -394,11 +401,13 @@ impl MonitorConfig {
         };
         let raw: serde_json::Value = serde_json::from_slice(bytes).map_err(syntax)?;
         check_known_keys(key, &raw)?;
-        let cfg: MonitorConfig = serde_json::from_value(raw).map_err(|e| CoreError::Config {
-            field: key.to_owned(),
-            value: String::new(),
-            message: e.to_string(),
-        })?;
+        let mut cfg: MonitorConfig =
+            serde_json::from_value(raw).map_err(|e| CoreError::Config {
+                field: key.to_owned(),
+                value: String::new(),
+                message: e.to_string(),
+            })?;
+        cfg.fold_batch(key)?;
         cfg.validate(key)?;
         Ok(cfg)
     }
@@ -421,7 +430,15 @@ impl MonitorConfig {
                 "use letters, digits, - and _",
             ));
         }
-        if self.endpoint.is_empty() || self.endpoint.contains('/') {
+        if self.batch_transform.is_some() {
+            if !self.endpoint.is_empty() {
+                return Err(bad(
+                    "endpoint",
+                    self.endpoint.clone(),
+                    "a monitor watches an endpoint or a batch transform (batch_transform), not both",
+                ));
+            }
+        } else if self.endpoint.is_empty() || self.endpoint.contains('/') {
             return Err(bad(
                 "endpoint",
                 self.endpoint.clone(),
@@ -533,7 +550,7 @@ impl MonitorConfig {
                 .as_ref()
                 .and_then(|m| m.ground_truth_prefix.clone()),
         };
-        configured.unwrap_or_else(|| default_ground_truth_prefix(&self.endpoint))
+        configured.unwrap_or_else(|| default_ground_truth_prefix(self.source_name()))
     }
 
     /// Where a model-quality or bias monitor finds the prediction in the capture: its
@@ -590,9 +607,22 @@ impl MonitorConfig {
         baseline_file_key(&self.baseline_prefix, ANALYSIS_FILE)
     }
 
-    /// Whether a capture of this endpoint/variant belongs to the monitor.
+    /// The endpoint, or for a batch-transform monitor its own name (the `{endpoint}` of
+    /// its default ground-truth prefix).
+    pub fn source_name(&self) -> &str {
+        if self.batch_transform.is_some() {
+            &self.name
+        } else {
+            &self.endpoint
+        }
+    }
+
+    /// Whether a capture of this endpoint/variant belongs to the monitor (never for a
+    /// batch-transform monitor: [`crate::batch`] claims its manifests).
     pub fn watches(&self, endpoint: &str, variant: &str) -> bool {
-        self.endpoint == endpoint && self.variant.as_deref().is_none_or(|v| v == variant)
+        self.batch_transform.is_none()
+            && self.endpoint == endpoint
+            && self.variant.as_deref().is_none_or(|v| v == variant)
     }
 }
 

@@ -42,6 +42,9 @@ impl Window {
 
     /// The report folder of `cfg` for this window ([`report_prefix`]).
     pub fn report_prefix(&self, cfg: &MonitorConfig) -> String {
+        if cfg.batch_transform.is_some() {
+            return crate::layout::batch_report_prefix(&cfg.name, self.end, cfg.window_minutes);
+        }
         report_prefix(&cfg.endpoint, &cfg.name, self.end, cfg.window_minutes)
     }
 }

@@ -175,6 +175,21 @@ pub fn report_prefix(
     p
 }
 
+/// Report folder of one execution of a batch-transform monitor: SageMaker's batch layout
+/// `{schedule}/yyyy/mm/dd/HH/` (no endpoint level), with the `MM/` level of
+/// [`report_prefix`] for windows shorter than an hour.
+pub fn batch_report_prefix(
+    monitor: &str,
+    window_end: DateTime<Utc>,
+    window_minutes: u32,
+) -> String {
+    let mut p = format!("{REPORTS_PREFIX}{monitor}/{}/", hour_path(window_end));
+    if window_minutes < 60 || window_end.minute() != 0 {
+        p.push_str(&format!("{:02}/", window_end.minute()));
+    }
+    p
+}
+
 /// `statistics.json`: a data- or model-quality report's (and baseline's) statistics.
 pub const STATISTICS_FILE: &str = "statistics.json";
 /// `constraints.json`: a baseline's constraints.
@@ -298,8 +313,14 @@ pub fn merged_key(
     file: &str,
     part: u32,
 ) -> String {
+    // a batch-transform monitor has no endpoint level
+    let endpoint = if endpoint.is_empty() {
+        String::new()
+    } else {
+        format!("{endpoint}/")
+    };
     format!(
-        "{STATE_PREFIX}merged/{monitor}/{endpoint}/{variant}/{}/{}-{}-part-{part:05}.jsonl",
+        "{STATE_PREFIX}merged/{monitor}/{endpoint}{variant}/{}/{}-{}-part-{part:05}.jsonl",
         hour_path(inference_hour),
         label_hour.format("%Y%m%d%H"),
         file.strip_suffix(".jsonl").unwrap_or(file)

@@ -15,6 +15,7 @@
 //! | | [`model_quality`] | the mergeable metric state, its checks and tick |
 //! | | [`bias`] | Clarify's bias metrics, drift rule and tick |
 //! | | [`attribution`] | SHAP configuration, explainers, attribution state and tick |
+//! | | [`batch`] | batch-transform monitoring: manifests, `.out` lines as capture records, batch reports and metrics |
 //! | | [`retrain`] | alarm-driven retraining: config, events, storm control, keys, launcher |
 //! | | [`report`] | HTML reports per window and the dashboard, from the stored files (issue 14) |
 //! | comparisons | [`variants`] | A/B variants of an endpoint compared per window, over the data- and model-quality capabilities (issue 15) |
@@ -60,6 +61,7 @@
 
 pub mod app;
 pub mod attribution;
+pub mod batch;
 pub mod bias;
 pub mod capability;
 pub mod config;

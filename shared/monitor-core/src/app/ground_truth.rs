@@ -189,9 +189,9 @@ async fn merge_object_into<S: ObjectStore>(
                     let Some((data, encoding)) = requests.remove(request) else {
                         continue;
                     };
-                    merged_line(p, &data, &encoding)
+                    merged_line(p, &data, &encoding, cfg.batch_transform.is_some())
                 } else {
-                    merged_line(p, &label, "CSV")
+                    merged_line(p, &label, "CSV", cfg.batch_transform.is_some())
                 };
                 let (variant, inference_hour) = (p.variant.clone(), hour_floor(minute));
                 let out = merged.entry((variant.clone(), inference_hour)).or_default();
@@ -375,8 +375,14 @@ struct MergedParts {
 /// request's `endpointInput` (when captured) and `endpointOutput` exactly as the capture
 /// line wrote them, `eventMetadata` (`eventId`, `inferenceId`, `inferenceTime`),
 /// `eventVersion` and `groundTruthData` (`data`, `encoding`): for a request of several
-/// instances, its whole ground-truth record.
-fn merged_line(p: &crate::joined::predictions::Prediction, data: &str, encoding: &str) -> String {
+/// instances, its whole ground-truth record. A batch-transform monitor's record holds
+/// `captureData.batchTransformOutput` instead ([`crate::batch::merged`]).
+fn merged_line(
+    p: &crate::joined::predictions::Prediction,
+    data: &str,
+    encoding: &str,
+    batch: bool,
+) -> String {
     let mut meta = serde_json::Map::new();
     meta.insert("eventId".into(), p.event_id.clone().into());
     if let Some(i) = &p.inference_id {
@@ -384,13 +390,17 @@ fn merged_line(p: &crate::joined::predictions::Prediction, data: &str, encoding:
     }
     meta.insert("inferenceTime".into(), p.inference_time.clone().into());
     let mut line = String::from("{\"captureData\":{");
-    if let Some(input) = &p.input {
+    if batch {
+        line.push_str(&crate::batch::merged::batch_capture_data(p));
+    } else if let Some(input) = &p.input {
         line.push_str("\"endpointInput\":");
         line.push_str(input.get());
         line.push(',');
     }
-    line.push_str("\"endpointOutput\":");
-    line.push_str(p.output.as_ref().map_or("null", |o| o.get()));
+    if !batch {
+        line.push_str("\"endpointOutput\":");
+        line.push_str(p.output.as_ref().map_or("null", |o| o.get()));
+    }
     line.push_str("},\"eventMetadata\":");
     line.push_str(&serde_json::Value::Object(meta).to_string());
     line.push_str(",\"eventVersion\":\"0\",\"groundTruthData\":");

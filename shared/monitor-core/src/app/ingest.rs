@@ -102,6 +102,13 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
     let mut prepared: BTreeMap<String, Result<Prepared, String>> = BTreeMap::new();
     let mut summary = IngestSummary::default();
     for key in keys {
+        // a batch-transform manifest (issue 12 item 4)
+        if let Some(obj) =
+            crate::batch::ingest::ingest_manifest(store, &entries, key, &mut prepared).await?
+        {
+            summary.objects.push(obj);
+            continue;
+        }
         let mut obj = ObjectSummary {
             key: key.clone(),
             ..ObjectSummary::default()

@@ -15,7 +15,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::MonitorConfig;
-use crate::layout::{late_marker_key, late_prefix, report_file_key, report_prefix, EXECUTION_FILE};
+use crate::layout::{late_marker_key, late_prefix, report_file_key, EXECUTION_FILE};
 use crate::store::{get_optional, ObjectStore, StateFile};
 use crate::CoreError;
 
@@ -82,7 +82,7 @@ pub async fn mark_late_windows<S: ObjectStore>(
     let mut written = Vec::new();
     for (start, end) in windows {
         let report = report_file_key(
-            &report_prefix(&cfg.endpoint, &cfg.name, end, cfg.window_minutes),
+            &crate::execution::Window::new(start, end).report_prefix(cfg),
             EXECUTION_FILE,
         );
         if get_optional(store, &report).await?.is_none() {

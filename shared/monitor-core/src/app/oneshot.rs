@@ -149,6 +149,7 @@ pub fn one_shot_config(endpoint: &str, capture: CaptureOptions) -> MonitorConfig
         name: ONE_SHOT_MONITOR.into(),
         kind: MonitorKind::DataQuality,
         endpoint: endpoint.into(),
+        batch_transform: None,
         variant: None,
         baseline_prefix: String::new(),
         capture_prefix: String::new(),

@@ -5,15 +5,20 @@ use chrono::{DateTime, Utc};
 
 use crate::metrics::{dimensions, names, namespaces, MetricDatum, MetricValue, UNIT_COUNT};
 
-/// The `Endpoint` and `MonitoringSchedule` dimensions of an endpoint monitor's metrics.
+/// The `Endpoint` and `MonitoringSchedule` dimensions of an endpoint monitor's metrics;
+/// `MonitoringSchedule` only when `endpoint` is empty (a batch-transform monitor).
 pub fn endpoint_dimensions(endpoint: &str, schedule: &str) -> Vec<(String, String)> {
-    vec![
+    let mut dims = vec![
         (dimensions::ENDPOINT.to_string(), endpoint.to_string()),
         (
             dimensions::MONITORING_SCHEDULE.to_string(),
             schedule.to_string(),
         ),
-    ]
+    ];
+    if endpoint.is_empty() {
+        dims.remove(0);
+    }
+    dims
 }
 
 /// The per-monitor totals of a model-quality, bias or feature-attribution execution, in

@@ -64,6 +64,10 @@ async fn config_of<S: ObjectStore>(
 
 /// The report folder of one monitor: `reports/{endpoint}/{monitor}/`.
 fn monitor_prefix(exec: &Execution) -> String {
+    if exec.endpoint_name.is_empty() {
+        // a batch-transform monitor: `reports/{monitor}/`
+        return format!("{REPORTS_PREFIX}{}/", exec.monitoring_schedule_name);
+    }
     format!(
         "{REPORTS_PREFIX}{}/{}/",
         exec.endpoint_name, exec.monitoring_schedule_name
@@ -95,8 +99,15 @@ async fn executions_under<S: ObjectStore>(
         if until.is_some_and(|u| folder > u) {
             continue;
         }
-        // reports/{endpoint}/{monitor}/…
-        let monitor: String = folder.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+        // reports/{endpoint}/{monitor}/…, or a batch monitor's reports/{monitor}/yyyy/mm/…
+        let parts: Vec<&str> = folder.split('/').collect();
+        let digits = |i: usize, n: usize| {
+            parts
+                .get(i)
+                .is_some_and(|s| s.len() == n && s.bytes().all(|b| b.is_ascii_digit()))
+        };
+        let depth = if digits(2, 4) && digits(3, 2) { 2 } else { 3 };
+        let monitor: String = parts[..depth.min(parts.len())].join("/");
         folders.entry(monitor).or_default().push(folder.to_owned());
     }
     let mut out = BTreeMap::new();
