@@ -11,7 +11,9 @@
 //! `cargo bench --bench throughput` runs the default cases; `-- --quick` runs smaller ones;
 //! `-- --large` adds the four-monitor ingest of a 2 GB object (generated streaming, about
 //! 10 GB of disk with its state). One case alone: `-- --case four 100M` (after a run that
-//! generated its data), e.g. under a memory cap with `prlimit --as=…`.
+//! generated its data), e.g. under a memory cap with `prlimit --as=…`. The tick merge alone:
+//! `-- --prepare-merge 1000` then `-- --case merge 1000`; `-- --prepare-only` (with or without
+//! `--quick`) writes the data and runs no case.
 
 use std::borrow::Cow;
 use std::io::Write;
@@ -569,6 +571,16 @@ async fn main() {
         println!("{line}");
         return;
     }
+    // `--prepare-merge N`: only write the partial profiles of the merge case (N of them, 1,000
+    // records each) and the baseline they use, so `--case merge N` can then run alone.
+    if let Some(i) = args.iter().position(|a| a == "--prepare-merge") {
+        let n: usize = args[i + 1].parse().expect("n");
+        if !dir.join("baseline-20k.csv").exists() {
+            write_csv(&dir.join("baseline-20k.csv"), 20_000).expect("csv");
+        }
+        make_partials(&dir, n, 1_000).await;
+        return;
+    }
     let quick = args.iter().any(|a| a == "--quick");
     type Sizes = &'static [(&'static str, usize)];
     let (rows, caps, merges): (Sizes, Sizes, usize) = if quick {
@@ -618,6 +630,9 @@ async fn main() {
     }
     for (name, bytes) in &fours {
         write_four_object(&four_root, name, *bytes);
+    }
+    if args.iter().any(|a| a == "--prepare-only") {
+        return;
     }
     let machine = std::fs::read_to_string("/proc/cpuinfo")
         .ok()

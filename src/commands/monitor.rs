@@ -36,6 +36,10 @@ pub struct Args {
     /// record from the output payload).
     #[arg(long)]
     output_columns: Option<usize>,
+    /// Worker threads profiling capture files (0 = every core). The output is the same for
+    /// every value: files are merged in order.
+    #[arg(long, default_value_t = 0, env = "MODELWATCH_THREADS")]
+    threads: usize,
 }
 
 /// Runs the command. Exit status 0 when the job completed (with or without violations).
@@ -69,7 +73,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 output_columns: args.output_columns,
                 ..CaptureOptions::default()
             };
-            oneshot::run(&baseline, &files, capture).await?
+            oneshot::run_with_threads(&baseline, &files, capture, args.threads).await?
         }
         (None, None) => anyhow::bail!("--baseline or --config is required"),
     };

@@ -364,6 +364,62 @@ async fn one_shot_monitor_and_ingest_plus_tick_give_identical_statistics() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Issue 16: the one-shot job profiles files on every core and merges them in file order, so
+/// its files are byte-identical for 1 and N threads. Twelve files of 500 records, 6,000 in
+/// the window: the merged KLL sketches compact (level 0 holds 2,050), so the merge order shows.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_shot_output_is_identical_for_one_and_many_threads() {
+    let dir = temp_dir("dq-threads");
+    let store = LocalStore::new(&dir);
+    let scenario = Scenario {
+        hours: 1,
+        records_per_hour: 6_000,
+        records_per_file: 500,
+        ..Scenario::new(42)
+    };
+    run_scenario(&store, &scenario, false).await.unwrap();
+    let baseline = oneshot::read_baseline_dir(&dir.join(format!("baselines/{MONITOR}"))).unwrap();
+    let files =
+        oneshot::collect_capture_files(&[dir.join(scenario.hour_prefix(ENDPOINT, 0))]).unwrap();
+    assert_eq!(files.len(), 12);
+    let single = oneshot::run_with_threads(&baseline, &files, CaptureOptions::default(), 1)
+        .await
+        .unwrap();
+    assert_eq!(single.execution.records, 6_000);
+    let stats: serde_json::Value = serde_json::from_slice(
+        &single
+            .files
+            .iter()
+            .find(|(n, _)| n == "statistics.json")
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    let levels = stats["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|f| f["numerical_statistics"]["distribution"]["kll"]["sketch"]["data"].as_array())
+        .unwrap()
+        .len();
+    assert!(
+        levels >= 2,
+        "the window's sketch compacted ({levels} levels)"
+    );
+    for threads in [2, 3, 5] {
+        let many = oneshot::run_with_threads(&baseline, &files, CaptureOptions::default(), threads)
+            .await
+            .unwrap();
+        let names =
+            |o: &oneshot::OneShotOutput| o.files.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&many), names(&single));
+        for ((name, a), (_, b)) in single.files.iter().zip(&many.files) {
+            assert!(a == b, "{name} differs with {threads} threads");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A 15-minute monitor: the report folder carries the minute, only the window's records are
 /// evaluated, and without a baseline the execution fails with the reason.
 #[tokio::test(flavor = "multi_thread")]

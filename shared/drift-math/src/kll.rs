@@ -94,7 +94,14 @@ impl Compactor {
     }
 
     /// Deequ `NonSampleCompactor.compact`, appending the output to `out` instead of returning it.
-    fn compact_into(&mut self, out: &mut Vec<f64>) {
+    ///
+    /// `runs` says that the buffer is a concatenation of sorted runs (every level above 0: it
+    /// only ever receives compaction outputs, which are sorted, and merged-in buffers of such
+    /// levels), so the sort merges those runs in linear passes instead of re-sorting them
+    /// (issue 16). The items are totally ordered by [`f64::total_cmp`] and no two distinct bit
+    /// patterns compare equal (NaN is never stored), so any correct sort yields the same
+    /// sequence: the output, and hence `sketch.data`, is bit-identical to Deequ's.
+    fn compact_into(&mut self, out: &mut Vec<f64>, runs: bool) {
         let n = self.buf.len();
         let len = n - n % 2;
         if self.num_compress % 2 == 1 {
@@ -103,7 +110,13 @@ impl Compactor {
         // Only the first `len` items are sorted; the odd tail (the last inserted item) is
         // outside that range and survives, exactly as Deequ keeps `buffer(items - 1)`.
         let head = &mut self.buf[..len];
-        head.sort_unstable_by(f64::total_cmp);
+        if runs {
+            // std's stable sort (driftsort) detects the existing sorted runs and merges them.
+            head.sort_by(f64::total_cmp);
+        } else {
+            // Level 0 holds values in arrival order: no runs to reuse.
+            head.sort_unstable_by(f64::total_cmp);
+        }
         out.extend(head.iter().skip(usize::from(self.offset)).step_by(2));
         if n % 2 == 1 {
             self.buf[0] = self.buf[n - 1];
@@ -382,7 +395,7 @@ impl KllSketch {
         }
         let (lower, upper) = self.levels.split_at_mut(h + 1);
         let before = lower[h].buf.len();
-        lower[h].compact_into(&mut upper[0].buf);
+        lower[h].compact_into(&mut upper[0].buf, h > 0);
         // The level loses `2 * m` items and the next one gains `m`.
         self.size -= (before - lower[h].buf.len()) / 2;
         true
@@ -692,7 +705,7 @@ mod tests {
         for _ in 0..8 {
             c.buf.extend([4.0, 3.0, 2.0, 1.0]);
             let mut out = Vec::new();
-            c.compact_into(&mut out);
+            c.compact_into(&mut out, false);
             assert!(c.buf.is_empty());
             // sorted [1,2,3,4]: offset 0 emits [1,3], offset 1 emits [2,4]
             used.push(match out.as_slice() {
@@ -707,13 +720,129 @@ mod tests {
 
     #[test]
     fn odd_buffer_keeps_last_inserted_item() {
-        let mut c = Compactor::new();
-        c.buf.extend([5.0, 1.0, 4.0, 2.0, 3.0]);
-        let mut out = vec![9.0];
-        c.compact_into(&mut out);
-        // first 4 sorted: [1,2,4,5] -> offset 0 -> [1,4], appended after existing content
-        assert_eq!(out, [9.0, 1.0, 4.0]);
-        assert_eq!(c.buf, [3.0]);
+        for runs in [false, true] {
+            let mut c = Compactor::new();
+            c.buf.extend([5.0, 1.0, 4.0, 2.0, 3.0]);
+            let mut out = vec![9.0];
+            c.compact_into(&mut out, runs);
+            // first 4 sorted: [1,2,4,5] -> offset 0 -> [1,4], appended after existing content
+            assert_eq!(out, [9.0, 1.0, 4.0]);
+            assert_eq!(c.buf, [3.0]);
+        }
+    }
+
+    /// The compaction as it was before issue 16, kept as the reference: every level's head
+    /// is re-sorted with `sort_unstable_by(total_cmp)`, whatever runs it holds. Its own
+    /// update / condense / merge, written from Deequ's `QuantileNonSample` as the module docs
+    /// describe it, over plain buffers.
+    #[derive(Debug)]
+    struct ReferenceKll {
+        k: usize,
+        c: f64,
+        /// (buffer, num_compress, offset) per level
+        levels: Vec<(Vec<f64>, u64, u8)>,
+    }
+
+    impl ReferenceKll {
+        fn new(k: usize, c: f64) -> Self {
+            ReferenceKll {
+                k,
+                c,
+                levels: vec![(Vec::new(), 0, 0)],
+            }
+        }
+        fn total_cap(&self) -> usize {
+            (0..self.levels.len())
+                .map(|h| capacity(self.k, self.c, h))
+                .sum()
+        }
+        fn size(&self) -> usize {
+            self.levels.iter().map(|l| l.0.len()).sum()
+        }
+        fn condense(&mut self) {
+            let Some(h) = (0..self.levels.len())
+                .find(|&h| self.levels[h].0.len() >= capacity(self.k, self.c, h))
+            else {
+                return;
+            };
+            if h + 1 == self.levels.len() {
+                self.levels.push((Vec::new(), 0, 0));
+            }
+            let (buf, num, offset) = &mut self.levels[h];
+            let n = buf.len();
+            let len = n - n % 2;
+            if *num % 2 == 1 {
+                *offset = 1 - *offset;
+            }
+            buf[..len].sort_unstable_by(f64::total_cmp);
+            let out: Vec<f64> = buf[..len]
+                .iter()
+                .skip(usize::from(*offset))
+                .step_by(2)
+                .copied()
+                .collect();
+            let last = buf[n - 1];
+            buf.clear();
+            if n % 2 == 1 {
+                buf.push(last);
+            }
+            *num += 1;
+            self.levels[h + 1].0.extend(out);
+        }
+        fn update(&mut self, x: f64) {
+            if x.is_nan() {
+                return;
+            }
+            self.levels[0].0.push(x);
+            if self.size() > self.total_cap() {
+                self.condense();
+            }
+        }
+        fn merge(&mut self, other: &KllSketch) {
+            while self.levels.len() < other.levels.len() {
+                self.levels.push((Vec::new(), 0, 0));
+            }
+            for (mine, theirs) in self.levels.iter_mut().zip(&other.levels) {
+                mine.0.extend_from_slice(&theirs.buf);
+            }
+            while self.size() >= self.total_cap() {
+                let before = self.size();
+                self.condense();
+                if self.size() == before {
+                    break;
+                }
+            }
+        }
+        /// The state as the sketch's compactors (buffers, counters, offsets).
+        fn compactors(&self) -> Vec<(Vec<f64>, u64, u8)> {
+            self.levels.clone()
+        }
+    }
+
+    fn compactors_of(s: &KllSketch) -> Vec<(Vec<f64>, u64, u8)> {
+        s.levels
+            .iter()
+            .map(|l| (l.buf.clone(), l.num_compress, l.offset))
+            .collect()
+    }
+
+    /// Bit patterns, so that `-0.0` and `0.0` (equal under `==`) must match too.
+    fn bits(levels: Vec<(Vec<f64>, u64, u8)>) -> Vec<(Vec<u64>, u64, u8)> {
+        levels
+            .into_iter()
+            .map(|(b, n, o)| (b.into_iter().map(f64::to_bits).collect(), n, o))
+            .collect()
+    }
+
+    #[test]
+    fn reference_compaction_reproduces_deequ_example() {
+        // the doc example of `merge_concatenates_this_then_other_and_condenses`, on the reference
+        let mut r = ReferenceKll::new(8, 0.64);
+        [1.0, 2.0].iter().for_each(|&x| r.update(x));
+        r.merge(&sketch_of(8, 0.64, &[3.0, 0.5]));
+        r.merge(&sketch_of(8, 0.64, &[9.0, 8.0, 7.0, 6.0, 5.0, 4.0]));
+        let data: Vec<Vec<f64>> = r.compactors().into_iter().map(|l| l.0).collect();
+        assert_eq!(data, vec![vec![], vec![0.5, 2.0, 4.0, 6.0, 8.0]]);
     }
 
     #[test]
@@ -1073,6 +1202,43 @@ mod tests {
             let mut sorted = xs.clone();
             sorted.sort_by(f64::total_cmp);
             check_within_bound(&merged, &sorted)?;
+        }
+
+        /// Issue 16: the run-merging compaction gives the same compactors, bit for bit, as the
+        /// reference (every head re-sorted), on updates and on merges into a running sketch.
+        #[test]
+        fn run_merging_compaction_equals_reference(
+            xs in prop_oneof![
+                values(20_000),
+                prop::collection::vec(
+                    prop_oneof![
+                        Just(0.0f64), Just(-0.0), Just(f64::INFINITY),
+                        Just(f64::NEG_INFINITY), Just(f64::NAN), -5.0f64..5.0,
+                    ],
+                    0..6_000,
+                ),
+            ],
+            cuts in prop::collection::vec(0.0f64..1.0, 0..6),
+            k in prop_oneof![Just(8usize), Just(64), Just(300), Just(2048)],
+        ) {
+            let mut new = KllSketch::with_params(k, 0.64).unwrap();
+            let mut reference = ReferenceKll::new(k, 0.64);
+            for &x in &xs {
+                new.update(x);
+                reference.update(x);
+            }
+            prop_assert_eq!(bits(compactors_of(&new)), bits(reference.compactors()));
+            // merges of parts built by the new code into both
+            let mut idx: Vec<usize> = cuts.iter().map(|c| ((xs.len() as f64) * c) as usize).collect();
+            idx.push(0);
+            idx.push(xs.len());
+            idx.sort_unstable();
+            for w in idx.windows(2) {
+                let part = sketch_of(k, 0.64, &xs[w[0]..w[1]]);
+                new.merge(&part);
+                reference.merge(&part);
+                prop_assert_eq!(bits(compactors_of(&new)), bits(reference.compactors()));
+            }
         }
 
         #[test]

@@ -29,6 +29,7 @@ use crate::store::for_each_line;
 use crate::CoreError;
 
 pub mod job;
+pub mod ordered;
 pub use job::{run_job, OneShotJob};
 
 /// Name used for the one-shot "schedule" in reports and metrics.
@@ -172,48 +173,124 @@ pub struct OneShotOutput {
     pub files: Vec<(String, Vec<u8>)>,
 }
 
-/// Evaluates the capture files as one window against `baseline`.
+/// Evaluates the capture files as one window against `baseline`, on every core
+/// ([`run_with_threads`] with `threads = 0`).
 pub async fn run(
     baseline: &Baseline,
     files: &[CaptureFile],
     capture: CaptureOptions,
+) -> Result<OneShotOutput, CoreError> {
+    run_with_threads(baseline, files, capture, 0).await
+}
+
+/// Partial profiles in flight per worker thread: enough to keep every worker busy while the
+/// calling thread merges, few enough that memory stays flat (issue 16 item 2).
+const IN_FLIGHT_PER_THREAD: usize = 2;
+
+/// A reader that reads synchronously when polled (the calling thread is a worker of its own,
+/// so blocking is what it is for); lets a worker feed [`for_each_line`] from a plain file.
+struct Blocking<R>(R);
+
+impl<R: std::io::Read + Unpin> tokio::io::AsyncRead for Blocking<R> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let n = self.get_mut().0.read(buf.initialize_unfilled())?;
+        buf.advance(n);
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+/// The partial profile of one capture file (one window over all of it: any valid time is read).
+fn profile_file(
+    f: &CaptureFile,
+    cfg: &MonitorConfig,
+    baseline: &Baseline,
+) -> Result<PartialProfile, CoreError> {
+    let source = f.path.display().to_string();
+    let file = std::fs::File::open(&f.path).map_err(|e| CoreError::Io {
+        key: source.clone(),
+        source: e,
+    })?;
+    let mut p =
+        Profiler::new(&f.key, &source, cfg, baseline)?.inference_window(InferenceWindow::UNBOUNDED);
+    let reader = Blocking(std::io::BufReader::with_capacity(1 << 16, file));
+    // The reader never returns `Pending` and `for_each_line` awaits nothing else, so the future
+    // completes on its first poll; no runtime is needed (the calling thread may be inside one,
+    // where a nested `block_on` would panic). The loop only re-polls should that ever change.
+    let lines = {
+        let mut fut = std::pin::pin!(for_each_line(reader, &source, |n, l| p.push(n, l)));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(r) = std::future::Future::poll(fut.as_mut(), &mut cx) {
+                break r?;
+            }
+        }
+    };
+    let mut partial = p.finish();
+    partial.lines = lines;
+    Ok(partial)
+}
+
+/// [`run`] on `threads` worker threads (`0` = every core, `1` = the calling thread only).
+///
+/// Files are profiled in parallel and their partial profiles merged as they complete, in
+/// file order ([`ordered::map_fold_in_order`]), with at most two partials per thread alive:
+/// the output is byte-identical for every thread count, and memory does not grow with the
+/// number of files (issue 16).
+///
+/// # Errors
+/// The first error in file order: a file that cannot be read, a bad baseline for the
+/// capture options, or writing the report files.
+pub async fn run_with_threads(
+    baseline: &Baseline,
+    files: &[CaptureFile],
+    capture: CaptureOptions,
+    threads: usize,
 ) -> Result<OneShotOutput, CoreError> {
     let endpoint = files
         .first()
         .map(|f| f.key.endpoint.clone())
         .unwrap_or_else(|| "local".into());
     let cfg = one_shot_config(&endpoint, capture);
-    let mut partials: Vec<PartialProfile> = Vec::with_capacity(files.len());
-    for f in files {
-        let file = tokio::fs::File::open(&f.path)
-            .await
-            .map_err(|e| CoreError::Io {
-                key: f.path.display().to_string(),
-                source: e,
-            })?;
-        let source = f.path.display().to_string();
-        // One window over all the files, whatever their hours: any valid time is read.
-        let mut p = Profiler::new(&f.key, &source, &cfg, baseline)?
-            .inference_window(InferenceWindow::UNBOUNDED);
-        let lines = for_each_line(file, &source, |n, l| p.push(n, l)).await?;
-        let mut partial = p.finish();
-        partial.lines = lines;
-        partials.push(partial);
-    }
-    let minutes = partials
-        .iter()
-        .flat_map(|p| p.minutes.iter().map(|m| m.minute));
-    let (start, end) = match (minutes.clone().min(), minutes.max()) {
-        (Some(a), Some(b)) => (a, b + chrono::Duration::minutes(1)),
-        _ => {
+    // One window spans every record: partials are merged whole (an unbounded range) and the
+    // window's bounds are the first and last minute seen, as the tick's window would be.
+    let mut state = empty_window(baseline);
+    let mut span: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+    let threads = if threads == 0 {
+        ordered::default_threads()
+    } else {
+        threads
+    };
+    ordered::map_fold_in_order(
+        files,
+        threads,
+        threads * IN_FLIGHT_PER_THREAD,
+        |f| profile_file(f, &cfg, baseline),
+        |partial| {
+            for m in &partial.minutes {
+                span = Some(span.map_or((m.minute, m.minute), |(a, b)| {
+                    (a.min(m.minute), b.max(m.minute))
+                }));
+            }
+            merge_partial(
+                &mut state,
+                &partial,
+                DateTime::<Utc>::MIN_UTC,
+                DateTime::<Utc>::MAX_UTC,
+            );
+            Ok(())
+        },
+    )?;
+    let (start, end) = match span {
+        Some((a, b)) => (a, b + chrono::Duration::minutes(1)),
+        None => {
             let t: DateTime<Utc> = Utc.timestamp_opt(0, 0).single().unwrap_or_default();
             (t, t)
         }
     };
-    let mut state = empty_window(baseline);
-    for p in &partials {
-        merge_partial(&mut state, p, start, end);
-    }
     if state.profile.item_count == 0 {
         let reason = format!(
             "No captured data in {} file(s) ({} bad records).",
