@@ -20,6 +20,7 @@ mod codec;
 pub mod distance;
 pub mod kll;
 pub mod moments;
+pub mod pca;
 pub mod policy;
 pub mod quality;
 pub mod shap;
