@@ -219,12 +219,32 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("cannot open dataset {source}"))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let started = std::time::Instant::now();
+    let path = args.dataset.clone();
     let out = tokio::task::spawn_blocking(move || {
         let mut bar = BytesBar::new(size, "profiling");
         let reader = std::io::BufReader::with_capacity(1 << 20, file);
         let out = baseline::build(reader, &source, format, &mut bar);
         bar.finish();
-        out
+        let mut out = out?;
+        // multivariate drift (issue 13 item 4): two more passes fit the PCA and its band
+        let open = || {
+            std::fs::File::open(&path)
+                .map(|f| std::io::BufReader::with_capacity(1 << 20, f))
+                .map_err(|e| monitor_core::CoreError::Io {
+                    key: source.clone(),
+                    source: e,
+                })
+        };
+        let block = monitor_core::data_quality::multivariate::fit_from_dataset(
+            open,
+            &source,
+            format,
+            &out.profile,
+        )?;
+        if let Some(b) = block {
+            b.write(&mut out.constraints);
+        }
+        Ok::<_, monitor_core::CoreError>(out)
     })
     .await??;
     std::fs::create_dir_all(&args.out)

@@ -190,6 +190,14 @@ pub struct Execution {
     /// `failed_executions` metric ([`crate::metrics::names::FAILED_EXECUTIONS`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
+    /// data-quality monitors whose baseline has the multivariate block: the window's PCA
+    /// reconstruction error against the baseline's band (issue 13 item 4)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multivariate_drift: Option<crate::data_quality::multivariate::MultivariateDrift>,
+    /// model-quality monitors whose constraints carry the label-drift block: the window's
+    /// class shares against the baseline's (issue 13 item 5)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_drift: Option<crate::model_quality::label_drift::LabelDrift>,
 }
 
 impl Execution {
@@ -229,6 +237,8 @@ impl Execution {
             label_coverage: None,
             model_metrics: Vec::new(),
             failure_reason: None,
+            multivariate_drift: None,
+            label_drift: None,
         }
     }
 

@@ -105,6 +105,13 @@ pub async fn run<S: ObjectStore>(
         key: key.clone(),
         source: std::io::Error::other(e.to_string()),
     })??;
+    let mut out = out;
+    // multivariate drift (issue 13 item 4): two more passes fit the PCA and its band
+    if let Some(block) =
+        crate::data_quality::multivariate::fit_from_store(store, &key, format, &out.profile).await?
+    {
+        block.write(&mut out.constraints);
+    }
     let statistics_key = baseline_file_key(&req.output_prefix, STATISTICS_FILE);
     let constraints_key = baseline_file_key(&req.output_prefix, CONSTRAINTS_FILE);
     store
@@ -312,7 +319,11 @@ pub fn build_model_quality<R: Read>(
         });
     }
     let statistics = state.to_statistics();
-    let constraints = crate::formats::model_quality::suggest_constraints(&statistics);
+    let mut constraints = crate::formats::model_quality::suggest_constraints(&statistics);
+    // label drift (issue 13 item 5): the baseline's class counts, for classification
+    if let Some(matrix) = statistics.confusion_matrix() {
+        crate::model_quality::label_drift::LabelDriftBlock::of(matrix).write(&mut constraints);
+    }
     Ok(QualityBaselineOutput {
         rows,
         statistics,

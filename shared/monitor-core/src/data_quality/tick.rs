@@ -169,6 +169,8 @@ pub fn execution_of(
         label_coverage: None,
         model_metrics: Vec::new(),
         failure_reason: None,
+        multivariate_drift: report.and_then(|r| r.multivariate.clone()),
+        label_drift: None,
     }
 }
 
@@ -197,13 +199,22 @@ pub fn window_metrics(
         bad_records: state.bad_records.total(),
         violations_by_check: report.counts_by_check(),
     };
-    data_quality_metrics(&DataQualityMetricsInput {
+    let mut data = data_quality_metrics(&DataQualityMetricsInput {
         endpoint: &cfg.endpoint,
         schedule: &cfg.name,
         timestamp: start,
         features: &features,
         totals: &totals,
-    })
+    });
+    if let Some(m) = &report.multivariate {
+        data.extend(crate::data_quality::multivariate::metrics(
+            m,
+            &cfg.endpoint,
+            &cfg.name,
+            start,
+        ));
+    }
+    data
 }
 
 /// Evaluates one data-quality monitor for one window: merges its partial profiles, runs the
