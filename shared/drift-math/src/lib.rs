@@ -18,6 +18,7 @@ pub mod categorical;
 #[cfg(feature = "serde")]
 mod codec;
 pub mod distance;
+pub mod interval;
 pub mod kll;
 pub mod moments;
 pub mod pca;

@@ -198,6 +198,10 @@ pub struct Execution {
     /// class shares against the baseline's (issue 13 item 5)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_drift: Option<crate::model_quality::label_drift::LabelDrift>,
+    /// data-quality monitors with `capture.output_columns`: the drift entries of the model's
+    /// outputs (prediction drift, issue 13 item 5)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prediction_drift: Vec<FeatureDrift>,
 }
 
 impl Execution {
@@ -239,6 +243,7 @@ impl Execution {
             failure_reason: None,
             multivariate_drift: None,
             label_drift: None,
+            prediction_drift: Vec::new(),
         }
     }
 

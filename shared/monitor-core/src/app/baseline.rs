@@ -324,6 +324,8 @@ pub fn build_model_quality<R: Read>(
     if let Some(matrix) = statistics.confusion_matrix() {
         crate::model_quality::label_drift::LabelDriftBlock::of(matrix).write(&mut constraints);
     }
+    // model-quality intervals (issue 13 item 6)
+    crate::model_quality::intervals::IntervalsBlock::of(&statistics).write(&mut constraints);
     Ok(QualityBaselineOutput {
         rows,
         statistics,

@@ -17,6 +17,7 @@ pub mod dataset;
 pub mod metrics;
 pub mod multivariate;
 pub mod policy;
+pub mod prediction;
 pub mod profile;
 pub mod suggest;
 pub mod tick;

@@ -5,6 +5,7 @@
 //! histograms for AUC and curves, each with five replicate 80 % subsamples that give
 //! SageMaker's `standard_deviation` (spec §8.1).
 
+pub mod intervals;
 pub mod label_drift;
 pub mod metrics;
 pub mod tick;

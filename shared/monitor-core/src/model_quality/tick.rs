@@ -13,6 +13,7 @@ use crate::formats::model_quality::{
 use crate::joined::labels::{no_joined_records, scan_joined_window};
 use crate::layout::STATISTICS_FILE;
 use crate::metrics::{namespaces, MetricSink};
+use crate::model_quality::intervals::{check_with_intervals, IntervalsBlock};
 use crate::model_quality::label_drift::{self, LabelDrift, LabelDriftBlock};
 use crate::model_quality::metrics::{label_coverage_metric, model_quality_metrics};
 use crate::model_quality::{check_model_quality, QualityState};
@@ -80,7 +81,12 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
         return Err(Stop::NoData(no_joined_records(window)));
     }
     let stats: ModelQualityStatistics = state.to_statistics();
-    let mut violations: ModelQualityViolations = check_model_quality(&stats, &constraints);
+    // intervals (issue 13 item 6) when our baseline wrote them, else SageMaker's point rule
+    let mut violations: ModelQualityViolations =
+        match IntervalsBlock::read(&constraints).ok().flatten() {
+            Some(block) => check_with_intervals(&stats, &constraints, &block),
+            None => check_model_quality(&stats, &constraints),
+        };
     // label drift (issue 13 item 5), when our baseline wrote its block
     exec.label_drift = LabelDriftBlock::read(&constraints)
         .ok()
