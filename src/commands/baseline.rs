@@ -183,7 +183,7 @@ async fn run_model_quality(args: Args, problem_type: &str) -> anyhow::Result<()>
     let stats_path = args.out.join("statistics.json");
     let cons_path = args.out.join("constraints.json");
     std::fs::write(&stats_path, out.statistics.to_json())?;
-    std::fs::write(&cons_path, out.constraints.to_json())?;
+    std::fs::write(&cons_path, out.constraints_json())?;
     println!("model-quality baseline ({problem_type}): {} rows", out.rows);
     for (name, c) in out.constraints.constraints() {
         println!(

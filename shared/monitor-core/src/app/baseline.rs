@@ -209,8 +209,31 @@ pub struct QualityBaselineOutput {
     pub rows: u64,
     /// statistics.json (model-quality layout)
     pub statistics: crate::formats::model_quality::ModelQualityStatistics,
-    /// suggested constraints.json
+    /// suggested constraints.json, exactly as SageMaker's analyzer suggests it
     pub constraints: crate::formats::model_quality::ModelQualityConstraints,
+}
+
+impl QualityBaselineOutput {
+    /// The constraints `modelwatch baseline` writes: SageMaker's plus modelwatch's blocks,
+    /// which SageMaker ignores: the class counts for label drift (classification, issue 13
+    /// item 5) and the per-metric intervals (item 6).
+    #[must_use]
+    pub fn constraints_with_blocks(
+        &self,
+    ) -> crate::formats::model_quality::ModelQualityConstraints {
+        let mut c = self.constraints.clone();
+        if let Some(matrix) = self.statistics.confusion_matrix() {
+            crate::model_quality::label_drift::LabelDriftBlock::of(matrix).write(&mut c);
+        }
+        crate::model_quality::intervals::IntervalsBlock::of(&self.statistics).write(&mut c);
+        c
+    }
+
+    /// [`QualityBaselineOutput::constraints_with_blocks`] as text.
+    #[must_use]
+    pub fn constraints_json(&self) -> String {
+        self.constraints_with_blocks().to_json()
+    }
 }
 
 /// Builds a model-quality baseline from a CSV with header (`source` names it in errors).
@@ -319,13 +342,7 @@ pub fn build_model_quality<R: Read>(
         });
     }
     let statistics = state.to_statistics();
-    let mut constraints = crate::formats::model_quality::suggest_constraints(&statistics);
-    // label drift (issue 13 item 5): the baseline's class counts, for classification
-    if let Some(matrix) = statistics.confusion_matrix() {
-        crate::model_quality::label_drift::LabelDriftBlock::of(matrix).write(&mut constraints);
-    }
-    // model-quality intervals (issue 13 item 6)
-    crate::model_quality::intervals::IntervalsBlock::of(&statistics).write(&mut constraints);
+    let constraints = crate::formats::model_quality::suggest_constraints(&statistics);
     Ok(QualityBaselineOutput {
         rows,
         statistics,
