@@ -32,6 +32,10 @@ pub struct Args {
     /// Dataset encoding.
     #[arg(long, value_enum, default_value = "csv")]
     format: Format,
+    /// Also fit the multivariate-drift PCA and its band (two more passes over the dataset;
+    /// the `modelwatch_multivariate` block of constraints.json, issue 13 item 4).
+    #[arg(long)]
+    multivariate: bool,
     /// Output directory for statistics.json and constraints.json.
     #[arg(long)]
     out: PathBuf,
@@ -220,12 +224,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let started = std::time::Instant::now();
     let path = args.dataset.clone();
+    let multivariate = args.multivariate;
     let out = tokio::task::spawn_blocking(move || {
         let mut bar = BytesBar::new(size, "profiling");
         let reader = std::io::BufReader::with_capacity(1 << 20, file);
         let out = baseline::build(reader, &source, format, &mut bar);
         bar.finish();
         let mut out = out?;
+        if !multivariate {
+            return Ok(out);
+        }
         // multivariate drift (issue 13 item 4): two more passes fit the PCA and its band
         let open = || {
             std::fs::File::open(&path)
