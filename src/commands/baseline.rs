@@ -32,6 +32,10 @@ pub struct Args {
     /// Dataset encoding.
     #[arg(long, value_enum, default_value = "csv")]
     format: Format,
+    /// Also fit the multivariate-drift PCA and its band (two more passes over the dataset;
+    /// the `modelwatch_multivariate` block of constraints.json, issue 13 item 4).
+    #[arg(long)]
+    multivariate: bool,
     /// Output directory for statistics.json and constraints.json.
     #[arg(long)]
     out: PathBuf,
@@ -183,7 +187,7 @@ async fn run_model_quality(args: Args, problem_type: &str) -> anyhow::Result<()>
     let stats_path = args.out.join("statistics.json");
     let cons_path = args.out.join("constraints.json");
     std::fs::write(&stats_path, out.statistics.to_json())?;
-    std::fs::write(&cons_path, out.constraints.to_json())?;
+    std::fs::write(&cons_path, out.constraints_json())?;
     if let Some(cbpe) = &out.cbpe {
         let path = args.out.join(monitor_core::model_quality::cbpe::CBPE_FILE);
         std::fs::write(&path, cbpe.to_json())?;
@@ -224,12 +228,36 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("cannot open dataset {source}"))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let started = std::time::Instant::now();
+    let path = args.dataset.clone();
+    let multivariate = args.multivariate;
     let out = tokio::task::spawn_blocking(move || {
         let mut bar = BytesBar::new(size, "profiling");
         let reader = std::io::BufReader::with_capacity(1 << 20, file);
         let out = baseline::build(reader, &source, format, &mut bar);
         bar.finish();
-        out
+        let mut out = out?;
+        if !multivariate {
+            return Ok(out);
+        }
+        // multivariate drift (issue 13 item 4): two more passes fit the PCA and its band
+        let open = || {
+            std::fs::File::open(&path)
+                .map(|f| std::io::BufReader::with_capacity(1 << 20, f))
+                .map_err(|e| monitor_core::CoreError::Io {
+                    key: source.clone(),
+                    source: e,
+                })
+        };
+        let block = monitor_core::data_quality::multivariate::fit_from_dataset(
+            open,
+            &source,
+            format,
+            &out.profile,
+        )?;
+        if let Some(b) = block {
+            b.write(&mut out.constraints);
+        }
+        Ok::<_, monitor_core::CoreError>(out)
     })
     .await??;
     std::fs::create_dir_all(&args.out)

@@ -197,6 +197,18 @@ pub struct Execution {
     /// `failed_executions` metric ([`crate::metrics::names::FAILED_EXECUTIONS`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
+    /// data-quality monitors whose baseline has the multivariate block: the window's PCA
+    /// reconstruction error against the baseline's band (issue 13 item 4)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multivariate_drift: Option<crate::data_quality::multivariate::MultivariateDrift>,
+    /// model-quality monitors whose constraints carry the label-drift block: the window's
+    /// class shares against the baseline's (issue 13 item 5)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_drift: Option<crate::model_quality::label_drift::LabelDrift>,
+    /// data-quality monitors with `capture.output_columns`: the drift entries of the model's
+    /// outputs (prediction drift, issue 13 item 5)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prediction_drift: Vec<FeatureDrift>,
 }
 
 impl Execution {
@@ -237,6 +249,9 @@ impl Execution {
             model_metrics: Vec::new(),
             estimated_metrics: None,
             failure_reason: None,
+            multivariate_drift: None,
+            label_drift: None,
+            prediction_drift: Vec::new(),
         }
     }
 

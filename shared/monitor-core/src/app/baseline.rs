@@ -105,6 +105,10 @@ pub async fn run<S: ObjectStore>(
         key: key.clone(),
         source: std::io::Error::other(e.to_string()),
     })??;
+    // Multivariate drift (issue 13 item 4) is opt-in for now: `modelwatch baseline
+    // --multivariate`, or `data_quality::multivariate::fit_from_store` on this path. On the
+    // demo's mixed features its band flagged a clean hour, which needs a look before it is
+    // on by default.
     let statistics_key = baseline_file_key(&req.output_prefix, STATISTICS_FILE);
     let constraints_key = baseline_file_key(&req.output_prefix, CONSTRAINTS_FILE);
     store
@@ -202,11 +206,34 @@ pub struct QualityBaselineOutput {
     pub rows: u64,
     /// statistics.json (model-quality layout)
     pub statistics: crate::formats::model_quality::ModelQualityStatistics,
-    /// suggested constraints.json
+    /// suggested constraints.json, exactly as SageMaker's analyzer suggests it
     pub constraints: crate::formats::model_quality::ModelQualityConstraints,
     /// binary classification with a probability column: the CBPE baseline (`cbpe.json`,
     /// [`crate::model_quality::cbpe`])
     pub cbpe: Option<crate::model_quality::cbpe::CbpeBaseline>,
+}
+
+impl QualityBaselineOutput {
+    /// The constraints `modelwatch baseline` writes: SageMaker's plus modelwatch's blocks,
+    /// which SageMaker ignores: the class counts for label drift (classification, issue 13
+    /// item 5) and the per-metric intervals (item 6).
+    #[must_use]
+    pub fn constraints_with_blocks(
+        &self,
+    ) -> crate::formats::model_quality::ModelQualityConstraints {
+        let mut c = self.constraints.clone();
+        if let Some(matrix) = self.statistics.confusion_matrix() {
+            crate::model_quality::label_drift::LabelDriftBlock::of(matrix).write(&mut c);
+        }
+        crate::model_quality::intervals::IntervalsBlock::of(&self.statistics).write(&mut c);
+        c
+    }
+
+    /// [`QualityBaselineOutput::constraints_with_blocks`] as text.
+    #[must_use]
+    pub fn constraints_json(&self) -> String {
+        self.constraints_with_blocks().to_json()
+    }
 }
 
 /// Builds a model-quality baseline from a CSV with header (`source` names it in errors).

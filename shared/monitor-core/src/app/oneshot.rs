@@ -19,7 +19,7 @@ use crate::config::{CaptureOptions, MonitorConfig, MonitorKind};
 use crate::data_quality::checks::Baseline;
 use crate::data_quality::consume::{PartialProfile, Profiler};
 use crate::data_quality::tick::{
-    check_window, empty_window, execution_of, merge_partial, report_files, window_metrics,
+    check_monitor_window, empty_window, execution_of, merge_partial, report_files, window_metrics,
 };
 use crate::execution::{Execution, Window};
 use crate::formats::capture::InferenceWindow;
@@ -301,7 +301,7 @@ pub async fn run_with_threads(
         let files = report_files("", None, None, &execution)?;
         return Ok(OneShotOutput { execution, files });
     }
-    let (statistics, report) = check_window(baseline, &state.profile);
+    let (statistics, report) = check_monitor_window(&cfg, baseline, &state.profile);
     let mut execution = execution_of(&cfg, Window::new(start, end), &state, Some(&report), None);
     execution.report_prefix = String::new();
     let mut out = report_files("", Some(&statistics), Some(&report), &execution)?;

@@ -34,6 +34,7 @@ use drift_math::distance::{categorical_linf_robust, categorical_linf_simple, chi
 use drift_math::kll::{linf_robust, linf_simple, KllSketch};
 use drift_math::types::InferredType;
 
+use crate::data_quality::multivariate::{MultivariateBlock, MultivariateDrift};
 use crate::data_quality::policy::{evaluate_policy, FeatureSelection, PolicyTest};
 use crate::data_quality::profile::{DatasetProfile, FeatureProfile, Tracking};
 use crate::formats::constraints::{
@@ -56,6 +57,7 @@ pub struct Baseline {
     sketches: HashMap<String, KllSketch>,
     categories: HashMap<String, CategoricalCounts>,
     policy: Option<DriftPolicy>,
+    multivariate: Option<MultivariateBlock>,
 }
 
 impl Baseline {
@@ -114,12 +116,18 @@ impl Baseline {
                 key: stats_key.into(),
                 source,
             })?;
+        let multivariate =
+            MultivariateBlock::read(&constraints).map_err(|source| CoreError::Format {
+                key: stats_key.into(),
+                source,
+            })?;
         Ok(Self {
             statistics,
             constraints,
             sketches,
             categories,
             policy,
+            multivariate,
         })
     }
 
@@ -127,6 +135,12 @@ impl Baseline {
     /// SageMaker's rules.
     pub fn policy(&self) -> Option<&DriftPolicy> {
         self.policy.as_ref()
+    }
+
+    /// The fitted multivariate-drift PCA and band, when `constraints.json` carries the
+    /// `modelwatch_multivariate` block.
+    pub fn multivariate(&self) -> Option<&MultivariateBlock> {
+        self.multivariate.as_ref()
     }
 
     /// The baseline KLL sketch of a numeric feature.
@@ -210,6 +224,8 @@ pub struct CheckReport {
     pub features: Vec<FeatureOutcome>,
     /// under the drift policy: every test of the window with its verdict (empty otherwise)
     pub policy: Vec<PolicyTest>,
+    /// the multivariate (PCA reconstruction error) check, when the baseline has its block
+    pub multivariate: Option<MultivariateDrift>,
 }
 
 impl CheckReport {
@@ -348,6 +364,12 @@ pub fn check_data_quality(baseline: &Baseline, current: &DatasetProfile) -> Chec
             }
         }
     }
+    let multivariate = baseline
+        .multivariate()
+        .and_then(|b| crate::data_quality::multivariate::evaluate(b, current));
+    if global.evaluate_constraints.is_enabled() {
+        violations.extend(multivariate.as_ref().and_then(MultivariateDrift::violation));
+    }
     CheckReport {
         violations: ConstraintViolations {
             violations,
@@ -355,6 +377,7 @@ pub fn check_data_quality(baseline: &Baseline, current: &DatasetProfile) -> Chec
         },
         features,
         policy: policy_tests.unwrap_or_default(),
+        multivariate,
     }
 }
 

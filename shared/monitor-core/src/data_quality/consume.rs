@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::MonitorConfig;
 use crate::data_quality::checks::Baseline;
+use crate::data_quality::multivariate::RowScorer;
 use crate::data_quality::profile::DatasetProfile;
 use crate::formats::capture::{
     BadRecordKind, BadRecords, CaptureMapping, CaptureParser, InferenceWindow, RowBatch, WarnBudget,
@@ -120,6 +121,7 @@ pub struct Profiler {
     warnings: WarnBudget,
     output_columns: Option<usize>,
     explained: bool,
+    scorer: Option<RowScorer>,
 }
 
 impl Profiler {
@@ -153,6 +155,9 @@ impl Profiler {
             })
             .collect();
         let current = fallback_minute(key);
+        let scorer = baseline
+            .multivariate()
+            .map(|b| RowScorer::new(b, &mapping.features));
         Ok(Profiler {
             parser,
             numeric,
@@ -169,6 +174,7 @@ impl Profiler {
             warnings: WarnBudget::default(),
             output_columns: cfg.capture.output_columns,
             explained: false,
+            scorer,
         })
     }
 
@@ -261,6 +267,13 @@ impl Profiler {
                     }
                     profile.item_count += 1;
                     *profile.column_counts.entry(self.n_features).or_default() += 1;
+                    // multivariate drift (issue 13 item 4): the record's reconstruction error
+                    if let Some(e) = self.scorer.as_mut().and_then(|s| s.score(|i| row.get(i))) {
+                        profile
+                            .reconstruction_error
+                            .get_or_insert_with(drift_math::moments::Moments::new)
+                            .update(e);
+                    }
                 }
                 if unparsable {
                     mp.bad_records.add(BadRecordKind::UnparsableNumber, line_no);

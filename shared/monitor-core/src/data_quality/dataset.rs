@@ -279,7 +279,11 @@ fn profile_jsonl<R: Read>(
 }
 
 /// Flattens one JSON value into `(name, text)` pairs; null becomes `None`.
-fn flatten(prefix: String, v: serde_json::Value, out: &mut Vec<(String, Option<String>)>) {
+pub(crate) fn flatten(
+    prefix: String,
+    v: serde_json::Value,
+    out: &mut Vec<(String, Option<String>)>,
+) {
     use serde_json::Value;
     match v {
         Value::Null => out.push((prefix, None)),

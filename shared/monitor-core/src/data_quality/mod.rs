@@ -5,7 +5,8 @@
 //!
 //! * [`profile`]: the mergeable dataset profile; [`dataset`]: profiling a baseline dataset;
 //!   [`suggest`]: constraints suggested from a baseline; [`checks`]: the constraint checks;
-//!   [`policy`]: modelwatch's drift policy (issue 13), used by the checks when the baseline has it.
+//!   [`policy`]: modelwatch's drift policy (issue 13), used by the checks when the baseline has it;
+//!   [`multivariate`]: PCA reconstruction-error drift (issue 13 item 4).
 //! * [`consume`]: what ingest needs (the baseline) and the record consumer of the single
 //!   ingest pass ([`consume::Profiler`] → [`consume::PartialProfile`]).
 //! * [`tick`]: a merged window → report files, execution and metrics.
@@ -14,7 +15,9 @@ pub mod checks;
 pub mod consume;
 pub mod dataset;
 pub mod metrics;
+pub mod multivariate;
 pub mod policy;
+pub mod prediction;
 pub mod profile;
 pub mod suggest;
 pub mod tick;

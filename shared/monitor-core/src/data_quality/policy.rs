@@ -354,7 +354,7 @@ fn completeness_test(
 /// [`MIN_EXPECTED_COUNT`] into one last cell (Cochran's rule). Pooling coarsens the table, so
 /// the test stays valid and only loses power; the share change is computed on the unpooled
 /// counts.
-fn pool_sparse(baseline: &[u64], window: &[u64]) -> (Vec<u64>, Vec<u64>) {
+pub(crate) fn pool_sparse(baseline: &[u64], window: &[u64]) -> (Vec<u64>, Vec<u64>) {
     let (n, m): (u64, u64) = (baseline.iter().sum(), window.iter().sum());
     let total = (n + m) as f64;
     let (mut b, mut w) = (Vec::new(), Vec::new());

@@ -340,6 +340,10 @@ pub struct DatasetProfile {
     /// how many records had each column count (missing/extra column checks)
     #[serde(default)]
     pub column_counts: BTreeMap<usize, u64>,
+    /// per-record PCA reconstruction errors (multivariate drift, issue 13 item 4), when the
+    /// baseline has the multivariate block
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconstruction_error: Option<Moments>,
 }
 
 impl DatasetProfile {
@@ -352,6 +356,7 @@ impl DatasetProfile {
                 .map(|n| FeatureProfile::new(n.clone(), tracking(n)))
                 .collect(),
             column_counts: BTreeMap::new(),
+            reconstruction_error: None,
         }
     }
 
@@ -361,6 +366,11 @@ impl DatasetProfile {
         self.item_count += other.item_count;
         for (k, v) in &other.column_counts {
             *self.column_counts.entry(*k).or_default() += v;
+        }
+        if let Some(e) = &other.reconstruction_error {
+            self.reconstruction_error
+                .get_or_insert_with(Moments::new)
+                .merge(e);
         }
         for (i, f) in other.features.iter().enumerate() {
             // Fast path: same position, same name.

@@ -92,6 +92,18 @@ pub fn check_window(baseline: &Baseline, window: &DatasetProfile) -> (Statistics
     (window.to_statistics(), check_data_quality(baseline, window))
 }
 
+/// [`check_window`] for monitor `cfg`: also names the drift of the model's outputs
+/// `prediction_drift` ([`crate::data_quality::prediction`]).
+pub fn check_monitor_window(
+    cfg: &MonitorConfig,
+    baseline: &Baseline,
+    window: &DatasetProfile,
+) -> (Statistics, CheckReport) {
+    let (statistics, mut report) = check_window(baseline, window);
+    crate::data_quality::prediction::mark(cfg, &mut report);
+    (statistics, report)
+}
+
 /// Files of one execution, as `(key, bytes)` ([`crate::execution::report_files`]).
 pub fn report_files(
     prefix: &str,
@@ -119,7 +131,7 @@ pub fn execution_of(
         (None, 0) => ExecutionStatus::Completed,
         (None, _) => ExecutionStatus::CompletedWithViolations,
     };
-    let drift = report
+    let drift: Vec<FeatureDrift> = report
         .map(|r| {
             r.features
                 .iter()
@@ -164,12 +176,17 @@ pub fn execution_of(
         partial_profiles: state.partial_profiles,
         violations,
         violations_by_check: report.map(|r| r.counts_by_check()).unwrap_or_default(),
-        drift,
         report_prefix: window.report_prefix(cfg),
         label_coverage: None,
         model_metrics: Vec::new(),
         estimated_metrics: None,
         failure_reason: None,
+        multivariate_drift: report.and_then(|r| r.multivariate.clone()),
+        label_drift: None,
+        prediction_drift: report
+            .map(|r| crate::data_quality::prediction::execution_entries(cfg, r, &drift))
+            .unwrap_or_default(),
+        drift,
     }
 }
 
@@ -198,13 +215,23 @@ pub fn window_metrics(
         bad_records: state.bad_records.total(),
         violations_by_check: report.counts_by_check(),
     };
-    data_quality_metrics(&DataQualityMetricsInput {
+    let mut data = data_quality_metrics(&DataQualityMetricsInput {
         endpoint: &cfg.endpoint,
         schedule: &cfg.name,
         timestamp: start,
         features: &features,
         totals: &totals,
-    })
+    });
+    data.extend(crate::data_quality::prediction::metrics(cfg, report, start));
+    if let Some(m) = &report.multivariate {
+        data.extend(crate::data_quality::multivariate::metrics(
+            m,
+            &cfg.endpoint,
+            &cfg.name,
+            start,
+        ));
+    }
+    data
 }
 
 /// Evaluates one data-quality monitor for one window: merges its partial profiles, runs the
@@ -238,7 +265,7 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
             state.bad_records.total()
         )));
     }
-    let (statistics, report) = check_window(&baseline, &state.profile);
+    let (statistics, report) = check_monitor_window(cfg, &baseline, &state.profile);
     *exec = execution_of(cfg, window, &state, Some(&report), None);
     write_report(
         store,

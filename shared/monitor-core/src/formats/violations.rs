@@ -29,6 +29,9 @@ pub enum CheckType {
     ExtraColumnCheck,
     /// too few values inside the baseline domain (`categorical_values_check`)
     CategoricalValuesCheck,
+    /// modelwatch: the window's PCA reconstruction error is outside the baseline's band
+    /// (`multivariate_drift_check`, issue 13 item 4)
+    MultivariateDriftCheck,
 }
 
 impl CheckType {
@@ -42,6 +45,7 @@ impl CheckType {
             CheckType::MissingColumnCheck => "missing_column_check",
             CheckType::ExtraColumnCheck => "extra_column_check",
             CheckType::CategoricalValuesCheck => "categorical_values_check",
+            CheckType::MultivariateDriftCheck => "multivariate_drift_check",
         }
     }
 }

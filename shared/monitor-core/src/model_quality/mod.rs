@@ -6,6 +6,8 @@
 //! SageMaker's `standard_deviation` (spec §8.1).
 
 pub mod cbpe;
+pub mod intervals;
+pub mod label_drift;
 pub mod metrics;
 pub mod tick;
 

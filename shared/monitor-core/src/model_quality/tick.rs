@@ -13,6 +13,8 @@ use crate::formats::model_quality::{
 use crate::joined::labels::{no_joined_records, scan_joined_window};
 use crate::layout::STATISTICS_FILE;
 use crate::metrics::{namespaces, MetricSink};
+use crate::model_quality::intervals::{check_with_intervals, IntervalsBlock};
+use crate::model_quality::label_drift::{self, LabelDrift, LabelDriftBlock};
 use crate::model_quality::metrics::{label_coverage_metric, model_quality_metrics};
 use crate::model_quality::{check_model_quality, QualityState};
 use crate::store::ObjectStore;
@@ -89,7 +91,21 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
         return Err(Stop::NoData(no_joined_records(window)));
     }
     let stats: ModelQualityStatistics = state.to_statistics();
-    let violations: ModelQualityViolations = check_model_quality(&stats, &constraints);
+    // intervals (issue 13 item 6) when our baseline wrote them, else SageMaker's point rule
+    let mut violations: ModelQualityViolations =
+        match IntervalsBlock::read(&constraints).ok().flatten() {
+            Some(block) => check_with_intervals(&stats, &constraints, &block),
+            None => check_model_quality(&stats, &constraints),
+        };
+    // label drift (issue 13 item 5), when our baseline wrote its block
+    exec.label_drift = LabelDriftBlock::read(&constraints)
+        .ok()
+        .flatten()
+        .zip(stats.confusion_matrix())
+        .and_then(|(block, matrix)| label_drift::evaluate(&block, matrix));
+    violations
+        .violations
+        .extend(exec.label_drift.as_ref().and_then(LabelDrift::violation));
     exec.conclude(
         violations
             .violations
@@ -118,6 +134,12 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
         .iter()
         .filter(|(_, v)| v.is_finite())
         .cloned()
+        .chain(exec.label_drift.iter().flat_map(|d| {
+            [
+                (label_drift::METRIC.to_string(), d.effect),
+                (format!("{}_p_value", label_drift::METRIC), d.p_value),
+            ]
+        }))
         .collect();
     let data = model_quality_metrics(&cfg.endpoint, &cfg.name, window.start, &finite)
         .into_iter()

@@ -511,6 +511,23 @@ fn data_quality(inp: &WindowInputs) -> String {
         })
         .collect();
     let mut out = violations_list(&items);
+    // multivariate drift (issue 13 item 4): one line, the raw error and its band
+    if let Some(m) = &inp.exec.multivariate_drift {
+        let band = match (m.lower, m.upper) {
+            (Some(l), Some(u)) => format!("band [{}, {}]", num(l), num(u)),
+            _ => "no band (baseline too small)".into(),
+        };
+        out.push_str(&format!(
+            "<p class=\"multivariate\" id=\"{}\">Multivariate drift (PCA reconstruction error over {} numeric features, {} components): {} against the baseline's {}, {band}: {}</p>",
+            // the violations list links here (its item is named after the violation's feature)
+            slug("f", crate::data_quality::multivariate::VIOLATION_FEATURE),
+            m.features,
+            m.components,
+            num(m.reconstruction_error),
+            num(m.baseline_error),
+            if m.violated { "outside the band" } else { "within the band" },
+        ));
+    }
     let mut names: Vec<&str> = baseline
         .iter()
         .flat_map(|s| s.features.iter().map(|f| f.name.as_str()))
