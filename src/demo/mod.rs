@@ -583,6 +583,19 @@ pub async fn run_demo(
             constraints.to_json().into_bytes(),
         )
         .await?;
+    // performance before labels (issue 15, CBPE): the calibration of the validation scores,
+    // so each hour's model-quality execution carries estimates before its labels arrive
+    if let Some(cbpe) = &quality.cbpe {
+        store
+            .put(
+                &monitor_core::layout::baseline_file_key(
+                    &mq_cfg.baseline_prefix,
+                    monitor_core::model_quality::cbpe::CBPE_FILE,
+                ),
+                cbpe.to_json(),
+            )
+            .await?;
+    }
     // bias: Clarify's baseline of the labelled validation set, reviewed
     let mut csv = Vec::new();
     scenario.write_labeled_validation_csv(&mut csv)?;

@@ -90,6 +90,37 @@ async fn late_labels_concept_drift_alarms_and_exactly_one_retraining_run() {
             assert_eq!(mq.status, ExecutionStatus::Completed, "hour {hour}");
         }
         let accuracy = metric(mq, "accuracy");
+        // Performance before labels (CBPE): every hour's model-quality execution carries the
+        // estimates from the scores alone, and the realised value beside them once merged.
+        let est = mq
+            .estimated_metrics
+            .as_ref()
+            .unwrap_or_else(|| panic!("hour {hour}: no estimated_metrics"));
+        assert_eq!(est.predictions, 3_000, "hour {hour}");
+        let acc = &est.metrics["accuracy"];
+        assert!(
+            acc.lower <= acc.value && acc.value <= acc.upper,
+            "hour {hour}"
+        );
+        assert_eq!(acc.realised, Some(accuracy), "hour {hour}");
+        if !input_drift && !concept {
+            // a clean hour: the realised accuracy lies within the estimate's interval
+            assert!(
+                acc.lower <= accuracy && accuracy <= acc.upper,
+                "hour {hour}: {accuracy} outside [{}, {}]",
+                acc.lower,
+                acc.upper
+            );
+        }
+        if concept {
+            // Same inputs, new labels: the scores (and so the estimate) cannot see concept
+            // drift; the realised accuracy falls far below the estimate's interval, which is
+            // why the labels still matter (README, "Performance before labels").
+            assert!(
+                accuracy < acc.lower - 0.05,
+                "hour {hour}: {accuracy} vs {acc:?}"
+            );
+        }
         if concept {
             // Same inputs, new labels: model quality breaks, whatever data quality says.
             assert_eq!(
