@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use monitor_core::app::baseline;
-use monitor_core::config::{CaptureOptions, MonitorConfig, MonitorKind};
+use monitor_core::config::{MonitorConfig, MonitorKind};
 use monitor_core::data_quality::checks::Baseline;
 use monitor_core::data_quality::consume::{profile_object, PartialProfile};
 use monitor_core::data_quality::dataset::{DatasetFormat, NoProgress};
@@ -158,20 +158,13 @@ fn bench_baseline_files(dir: &Path) -> Baseline {
 
 fn monitor() -> MonitorConfig {
     MonitorConfig {
-        name: "bench".into(),
-        kind: MonitorKind::DataQuality,
-        endpoint: "bench-endpoint".into(),
-        batch_transform: None,
-        variant: None,
-        baseline_prefix: "baselines/bench".into(),
-        capture_prefix: "data-capture/".into(),
-        window_minutes: 60,
-        capture: CaptureOptions::default(),
         publish_metrics: false,
-        model_quality: None,
-        bias: None,
-        explainability: None,
-        variants: None,
+        ..MonitorConfig::new(
+            "bench",
+            MonitorKind::DataQuality,
+            "bench-endpoint",
+            "baselines/bench",
+        )
     }
 }
 
@@ -308,15 +301,6 @@ async fn make_partials(dir: &Path, n: usize, records: usize) {
 fn join_monitor() -> MonitorConfig {
     use monitor_core::formats::model_quality::ProblemType;
     MonitorConfig {
-        name: "bench-mq".into(),
-        kind: MonitorKind::ModelQuality,
-        endpoint: "bench-endpoint".into(),
-        batch_transform: None,
-        variant: None,
-        baseline_prefix: "baselines/bench-mq".into(),
-        capture_prefix: "data-capture/".into(),
-        window_minutes: 60,
-        capture: CaptureOptions::default(),
         publish_metrics: false,
         model_quality: Some(monitor_core::config::ModelQualitySettings {
             quality: monitor_core::model_quality::QualityOptions {
@@ -329,9 +313,12 @@ fn join_monitor() -> MonitorConfig {
             lookback_hours: 24,
             offset_minutes: 0,
         }),
-        bias: None,
-        explainability: None,
-        variants: None,
+        ..MonitorConfig::new(
+            "bench-mq",
+            MonitorKind::ModelQuality,
+            "bench-endpoint",
+            "baselines/bench-mq",
+        )
     }
 }
 

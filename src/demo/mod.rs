@@ -41,8 +41,8 @@ use monitor_core::attribution::{
 };
 use monitor_core::bias::{bias_baseline, read_bias_dataset, BiasDataFormat};
 use monitor_core::config::{
-    save_monitor, BiasSettings, CaptureOptions, ExplainabilitySettings, Explainer,
-    ModelQualitySettings, MonitorConfig, MonitorKind,
+    save_monitor, BiasSettings, ExplainabilitySettings, Explainer, ModelQualitySettings,
+    MonitorConfig, MonitorKind,
 };
 use monitor_core::data_quality::dataset::DatasetFormat;
 use monitor_core::execution::{Execution, ExecutionStatus};
@@ -231,22 +231,8 @@ fn at(secs: i64) -> anyhow::Result<DateTime<Utc>> {
 
 /// The monitors of the demo.
 pub fn monitors() -> [MonitorConfig; 4] {
-    let base = |name: &str, kind| MonitorConfig {
-        name: name.into(),
-        kind,
-        endpoint: ENDPOINT.into(),
-        batch_transform: None,
-        variant: None,
-        baseline_prefix: format!("baselines/{name}"),
-        capture_prefix: "data-capture/".into(),
-        window_minutes: 60,
-        capture: CaptureOptions::default(),
-        publish_metrics: true,
-        model_quality: None,
-        bias: None,
-        explainability: None,
-        variants: None,
-    };
+    let base =
+        |name: &str, kind| MonitorConfig::new(name, kind, ENDPOINT, format!("baselines/{name}"));
     let mut bias = base(BIAS_MONITOR, MonitorKind::ModelBias);
     bias.bias = Some(BiasSettings {
         // the probability in output column 0; facets located by the analysis config's

@@ -57,22 +57,7 @@ fn capture_line(id: &str, time: DateTime<Utc>, input: &str, output: &str, json: 
 }
 
 fn base_monitor(name: &str, kind: MonitorKind) -> MonitorConfig {
-    MonitorConfig {
-        name: name.into(),
-        kind,
-        endpoint: EP.into(),
-        batch_transform: None,
-        variant: None,
-        baseline_prefix: format!("baselines/{name}"),
-        capture_prefix: "data-capture/".into(),
-        window_minutes: 60,
-        capture: Default::default(),
-        publish_metrics: true,
-        model_quality: None,
-        bias: None,
-        explainability: None,
-        variants: None,
-    }
+    MonitorConfig::new(name, kind, EP, format!("baselines/{name}"))
 }
 
 async fn tick_one(

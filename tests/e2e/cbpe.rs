@@ -35,15 +35,6 @@ fn t(s: &str) -> DateTime<Utc> {
 
 fn monitor() -> MonitorConfig {
     MonitorConfig {
-        name: M.into(),
-        kind: MonitorKind::ModelQuality,
-        endpoint: EP.into(),
-        variant: None,
-        baseline_prefix: format!("baselines/{M}"),
-        capture_prefix: "data-capture/".into(),
-        window_minutes: 60,
-        capture: Default::default(),
-        publish_metrics: true,
         model_quality: Some(ModelQualitySettings {
             quality: QualityOptions {
                 problem_type: ProblemType::BinaryClassification,
@@ -55,10 +46,7 @@ fn monitor() -> MonitorConfig {
             lookback_hours: 24,
             offset_minutes: 0,
         }),
-        bias: None,
-        explainability: None,
-        variants: None,
-        batch_transform: None,
+        ..MonitorConfig::new(M, MonitorKind::ModelQuality, EP, format!("baselines/{M}"))
     }
 }
 

@@ -72,15 +72,6 @@ mod tests {
         save_monitor(
             &store,
             &MonitorConfig {
-                name: "churn-mq".into(),
-                kind: MonitorKind::ModelQuality,
-                endpoint: "churn-endpoint".into(),
-                batch_transform: None,
-                variant: None,
-                baseline_prefix: "baselines/churn-mq".into(),
-                capture_prefix: "data-capture/".into(),
-                window_minutes: 60,
-                capture: Default::default(),
                 publish_metrics: false,
                 model_quality: Some(ModelQualitySettings {
                     quality: QualityOptions {
@@ -93,9 +84,12 @@ mod tests {
                     lookback_hours: 24,
                     offset_minutes: 0,
                 }),
-                bias: None,
-                explainability: None,
-                variants: None,
+                ..MonitorConfig::new(
+                    "churn-mq",
+                    MonitorKind::ModelQuality,
+                    "churn-endpoint",
+                    "baselines/churn-mq",
+                )
             },
         )
         .await

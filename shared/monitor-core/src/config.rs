@@ -386,6 +386,34 @@ fn check_known_keys(key: &str, raw: &serde_json::Value) -> Result<(), CoreError>
 }
 
 impl MonitorConfig {
+    /// A monitor with the file defaults for every optional field (capture prefix, 60-minute
+    /// window, metrics published, no per-kind settings). Code that builds a config writes
+    /// `MonitorConfig { model_quality: Some(…), ..MonitorConfig::new(…) }`, so a field added
+    /// later does not break it. Not validated (a config file is, by [`MonitorConfig::from_json`]).
+    pub fn new(
+        name: impl Into<String>,
+        kind: MonitorKind,
+        endpoint: impl Into<String>,
+        baseline_prefix: impl Into<String>,
+    ) -> Self {
+        MonitorConfig {
+            name: name.into(),
+            kind,
+            endpoint: endpoint.into(),
+            batch_transform: None,
+            variant: None,
+            baseline_prefix: baseline_prefix.into(),
+            capture_prefix: default_capture_prefix(),
+            window_minutes: default_window(),
+            capture: CaptureOptions::default(),
+            publish_metrics: yes(),
+            model_quality: None,
+            bias: None,
+            explainability: None,
+            variants: None,
+        }
+    }
+
     /// Parses and validates a configuration file. A UTF-8 byte order mark is skipped.
     ///
     /// # Errors

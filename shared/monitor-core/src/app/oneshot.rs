@@ -147,20 +147,14 @@ pub fn read_baseline_dir(dir: &Path) -> Result<Baseline, CoreError> {
 /// The monitor configuration a one-shot run uses.
 pub fn one_shot_config(endpoint: &str, capture: CaptureOptions) -> MonitorConfig {
     MonitorConfig {
-        name: ONE_SHOT_MONITOR.into(),
-        kind: MonitorKind::DataQuality,
-        endpoint: endpoint.into(),
-        batch_transform: None,
-        variant: None,
-        baseline_prefix: String::new(),
         capture_prefix: String::new(),
-        window_minutes: 60,
         capture,
-        publish_metrics: true,
-        model_quality: None,
-        bias: None,
-        explainability: None,
-        variants: None,
+        ..MonitorConfig::new(
+            ONE_SHOT_MONITOR,
+            MonitorKind::DataQuality,
+            endpoint,
+            String::new(),
+        )
     }
 }
 
