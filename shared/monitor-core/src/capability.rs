@@ -20,6 +20,7 @@ use crate::bias::prepare::{bias_prediction_attributes, bias_rules};
 use crate::config::{MonitorConfig, MonitorKind};
 use crate::data_quality::checks::Baseline;
 use crate::data_quality::consume::{load_baseline, Profiler};
+use crate::error::RetryBoundary;
 use crate::execution::{Execution, Ports, Window};
 use crate::joined::labels::JoinTarget;
 use crate::joined::predictions::{Indexer, PredictionAttributes};
@@ -59,6 +60,35 @@ pub enum Prepared {
     Attributes(PredictionAttributes),
     /// an explainability monitor's analysis config and SHAP baseline
     Attribution(AttributionContext),
+}
+
+/// What one ingest invocation has prepared, per monitor name: loaded once, and a failure
+/// kept as its reason, so every object of the call fails that monitor the same way.
+pub type PreparedMonitors = std::collections::BTreeMap<String, Result<Prepared, String>>;
+
+/// Prepares `cfg` into `prepared` unless this invocation already did, and says whether the
+/// monitor can ingest: `Ok(Err(reason))` when its baseline or analysis config is missing or
+/// unreadable.
+///
+/// # Errors
+/// Only a retryable store error (the whole invocation is retried).
+pub async fn prepare_once<S: ObjectStore>(
+    store: &S,
+    cfg: &MonitorConfig,
+    prepared: &mut PreparedMonitors,
+) -> Result<Result<(), String>, CoreError> {
+    if !prepared.contains_key(&cfg.name) {
+        let p = capability_for(cfg.kind)
+            .prepare(store, cfg)
+            .await
+            .propagate_retryable()?
+            .map_err(|e| format!("Baseline or analysis config missing or unreadable: {e}"));
+        prepared.insert(cfg.name.clone(), p);
+    }
+    Ok(match &prepared[&cfg.name] {
+        Ok(_) => Ok(()),
+        Err(reason) => Err(reason.clone()),
+    })
 }
 
 impl Capability {

@@ -7,13 +7,11 @@
 //! is counted twice. Bad lines are counted by kind, with their first line numbers, and never
 //! stop the good lines.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::app::late::mark_late_windows;
 use crate::app::monitors::{load_monitor_entries, MonitorEntry};
-use crate::capability::{capability_for, Prepared};
+use crate::capability::{prepare_once, PreparedMonitors};
 use crate::config::MonitorConfig;
 use crate::error::RetryBoundary;
 use crate::layout::{parse_capture_key, CaptureKey, DEFAULT_CAPTURE_PREFIX};
@@ -99,7 +97,7 @@ pub struct IngestSummary {
 pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSummary, CoreError> {
     let entries = load_monitor_entries(store).await?;
     // what each monitor needs, or why it cannot ingest (loaded once per call)
-    let mut prepared: BTreeMap<String, Result<Prepared, String>> = BTreeMap::new();
+    let mut prepared = PreparedMonitors::new();
     let mut summary = IngestSummary::default();
     for key in keys {
         // a batch-transform manifest (issue 12 item 4)
@@ -208,7 +206,7 @@ async fn claim<'e, S: ObjectStore>(
     store: &S,
     entries: &'e [MonitorEntry],
     key: &str,
-    prepared: &mut BTreeMap<String, Result<Prepared, String>>,
+    prepared: &mut PreparedMonitors,
     obj: &mut ObjectSummary,
 ) -> Result<(Vec<(&'e MonitorConfig, CaptureKey)>, Vec<String>), CoreError> {
     let mut reasons = Vec::new();
@@ -240,19 +238,11 @@ async fn claim<'e, S: ObjectStore>(
             ));
             continue;
         }
-        if !prepared.contains_key(&cfg.name) {
-            let p = capability_for(cfg.kind)
-                .prepare(store, cfg)
-                .await
-                .propagate_retryable()?
-                .map_err(|e| format!("Baseline or analysis config missing or unreadable: {e}"));
-            prepared.insert(cfg.name.clone(), p);
-        }
-        match &prepared[&cfg.name] {
-            Ok(_) => claims.push((cfg, ck)),
+        match prepare_once(store, cfg, prepared).await? {
+            Ok(()) => claims.push((cfg, ck)),
             Err(reason) => obj.failed.push(MonitorFailure {
                 monitor: cfg.name.clone(),
-                reason: reason.clone(),
+                reason,
             }),
         }
     }

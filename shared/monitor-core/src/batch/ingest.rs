@@ -16,7 +16,7 @@ use crate::app::monitors::MonitorEntry;
 use crate::batch::manifest::{object_key, parse_manifest_key, Manifest, ManifestKey, ManifestSide};
 use crate::batch::record::{LineConverter, LineOrigin};
 use crate::batch::BATCH_VARIANT;
-use crate::capability::{capability_for, Consumer, Prepared};
+use crate::capability::{prepare_once, Consumer, PreparedMonitors};
 use crate::config::MonitorConfig;
 use crate::error::RetryBoundary;
 use crate::layout::CaptureKey;
@@ -47,7 +47,7 @@ pub async fn ingest_manifest<S: ObjectStore>(
     store: &S,
     entries: &[MonitorEntry],
     key: &str,
-    prepared: &mut BTreeMap<String, Result<Prepared, String>>,
+    prepared: &mut PreparedMonitors,
 ) -> Result<Option<ObjectSummary>, CoreError> {
     let all = claims(entries, key);
     if all.is_empty() {
@@ -73,17 +73,9 @@ pub async fn ingest_manifest<S: ObjectStore>(
     // what each monitor needs (loaded once per invocation)
     let mut ready = Vec::new();
     for (cfg, mk) in output {
-        if !prepared.contains_key(&cfg.name) {
-            let p = capability_for(cfg.kind)
-                .prepare(store, cfg)
-                .await
-                .propagate_retryable()?
-                .map_err(|e| format!("Baseline or analysis config missing or unreadable: {e}"));
-            prepared.insert(cfg.name.clone(), p);
-        }
-        match &prepared[&cfg.name] {
-            Ok(_) => ready.push((cfg, mk)),
-            Err(reason) => fail(&mut obj, cfg, reason.clone()),
+        match prepare_once(store, cfg, prepared).await? {
+            Ok(()) => ready.push((cfg, mk)),
+            Err(reason) => fail(&mut obj, cfg, reason),
         }
     }
     let manifest = match store.get(key).await.propagate_retryable()? {
@@ -150,7 +142,7 @@ async fn ingest_object<S: ObjectStore>(
     store: &S,
     index: usize,
     targets: &[(&MonitorConfig, &ManifestKey, String)],
-    prepared: &BTreeMap<String, Result<Prepared, String>>,
+    prepared: &PreparedMonitors,
     obj: &mut ObjectSummary,
     counts: &mut BTreeMap<String, MonitorCounts>,
 ) -> Result<(), CoreError> {

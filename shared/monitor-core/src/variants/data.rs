@@ -6,10 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{
-    datum, pick_reference, FeatureComparison, VariantComparison, VariantPair, VariantRecords,
-    VariantSettings,
-};
+use super::{datum, FeatureComparison, VariantComparison, VariantPair, VariantSettings};
 use crate::config::MonitorConfig;
 use crate::data_quality::checks::Baseline;
 use crate::data_quality::consume::{load_baseline, PartialProfile};
@@ -118,21 +115,11 @@ pub async fn compare_window<S: ObjectStore>(
         .iter()
         .map(|(v, s)| (v.clone(), s.profile.item_count))
         .collect();
-    if records.len() < 2 {
-        return Ok(None);
-    }
-    let Some(reference) = pick_reference(&records, settings.reference.as_deref()) else {
+    let Some(mut out) = VariantComparison::begin(cfg, window, &records, settings) else {
         return Ok(None);
     };
+    let reference = out.reference.clone();
     let policy = baseline.policy().cloned().unwrap_or_default();
-    let mut out = VariantComparison::new(cfg, window, &reference, settings.confidence_level);
-    out.variants = records
-        .iter()
-        .map(|(variant, records)| VariantRecords {
-            variant: variant.clone(),
-            records: *records,
-        })
-        .collect();
     let reference_state = &states[&reference];
     for (variant, state) in states.iter().filter(|(v, _)| **v != reference) {
         let data_drift =

@@ -170,6 +170,31 @@ impl VariantComparison {
         }
     }
 
+    /// The comparison a window starts from, before any pair is compared: `None` when the
+    /// window holds fewer than two variants; else every variant with its `records`, and the
+    /// reference picked by [`pick_reference`] from the `settings`.
+    #[must_use]
+    pub fn begin(
+        cfg: &MonitorConfig,
+        window: Window,
+        records: &[(String, u64)],
+        settings: &VariantSettings,
+    ) -> Option<Self> {
+        if records.len() < 2 {
+            return None;
+        }
+        let reference = pick_reference(records, settings.reference.as_deref())?;
+        let mut out = Self::new(cfg, window, &reference, settings.confidence_level);
+        out.variants = records
+            .iter()
+            .map(|(variant, records)| VariantRecords {
+                variant: variant.clone(),
+                records: *records,
+            })
+            .collect();
+        Some(out)
+    }
+
     /// The file's bytes (pretty JSON, fields in declaration order).
     ///
     /// # Errors

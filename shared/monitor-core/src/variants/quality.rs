@@ -19,10 +19,7 @@ use drift_math::compare::{
 };
 use drift_math::policy::{benjamini_hochberg, SampleSummary};
 
-use super::{
-    datum, pick_reference, MetricComparison, VariantComparison, VariantPair, VariantRecords,
-    VariantSettings,
-};
+use super::{datum, MetricComparison, VariantComparison, VariantPair, VariantSettings};
 use crate::config::MonitorConfig;
 use crate::execution::Window;
 use crate::joined::labels::scan_joined_window;
@@ -180,20 +177,10 @@ pub async fn compare_window<S: ObjectStore>(
 ) -> Result<Option<(VariantComparison, Vec<MetricDatum>)>, CoreError> {
     let states = merge_by_variant(store, cfg, window).await?;
     let records: Vec<(String, u64)> = states.iter().map(|(v, s)| (v.clone(), s.count())).collect();
-    if records.len() < 2 {
-        return Ok(None);
-    }
-    let Some(reference) = pick_reference(&records, settings.reference.as_deref()) else {
+    let Some(mut out) = VariantComparison::begin(cfg, window, &records, settings) else {
         return Ok(None);
     };
-    let mut out = VariantComparison::new(cfg, window, &reference, settings.confidence_level);
-    out.variants = records
-        .iter()
-        .map(|(variant, records)| VariantRecords {
-            variant: variant.clone(),
-            records: *records,
-        })
-        .collect();
+    let reference = out.reference.clone();
     for (variant, state) in states.iter().filter(|(v, _)| **v != reference) {
         let model_metrics = compare_states(&states[&reference], state, settings.confidence_level);
         out.comparisons.push(VariantPair {
