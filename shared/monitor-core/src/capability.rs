@@ -299,7 +299,11 @@ fn profile_output(
         minutes: partial.minutes.iter().map(|m| m.minute).collect(),
         records: partial.records(),
         bad_records: partial.bad_records(),
-        shadow_skipped: partial.minutes.iter().map(|m| m.shadow_skipped).sum::<u64>(),
+        shadow_skipped: partial
+            .minutes
+            .iter()
+            .map(|m| m.shadow_skipped)
+            .sum::<u64>(),
         state_key: profile_key(monitor, capture),
         body: Body::Bytes(partial.to_json()?),
         extra: Vec::new(),

@@ -214,7 +214,10 @@ pub fn model_report_prefix(
 /// Prefix of a target model's own baseline under the monitor's `baseline_prefix`:
 /// `{baseline_prefix}/models/{model}/`.
 pub fn model_baseline_prefix(baseline_prefix: &str, model: &str) -> String {
-    join_key(baseline_prefix, &format!("models/{}/", model_segment(model)))
+    join_key(
+        baseline_prefix,
+        &format!("models/{}/", model_segment(model)),
+    )
 }
 
 /// Report folder of one execution: SageMaker's `{endpoint}/{schedule}/yyyy/mm/dd/HH/`

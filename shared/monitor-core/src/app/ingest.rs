@@ -175,6 +175,7 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
             // a multi-model monitor's state per target model (crate::multimodel)
             for (key, body) in out.extra {
                 store.put_body(&key, body).await?;
+                obj.state_keys.push(key);
             }
             obj.monitors.push(cfg.name.clone());
             obj.state_keys.push(state_key);

@@ -99,11 +99,8 @@ mod tests {
     #[test]
     fn metadata_then_request_field_then_key() {
         let key = "data-capture/ep/AllTraffic/2026/11/01/03/tenant-7/00-00-000-x.jsonl";
-        let mut a = Attributor::new(
-            &settings(Some("/model"), Some("/(tenant-[0-9]+)/")),
-            key,
-        )
-        .unwrap();
+        let mut a =
+            Attributor::new(&settings(Some("/model"), Some("/(tenant-[0-9]+)/")), key).unwrap();
         assert_eq!(a.key_model(), Some("tenant-7"));
         let json = r#"{"model": "m-json", "x": 1}"#;
         // eventMetadata.targetModel wins when a capture carries it

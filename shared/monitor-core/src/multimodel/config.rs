@@ -190,7 +190,11 @@ mod tests {
         assert_eq!(m.max_models, super::DEFAULT_MAX_MODELS);
         assert!(!m.feature_metrics);
         let cases = [
-            (r#"{"key_pattern": "("}"#, "multi_model.key_pattern", "\"(\""),
+            (
+                r#"{"key_pattern": "("}"#,
+                "multi_model.key_pattern",
+                "\"(\"",
+            ),
             (
                 r#"{"key_pattern": "/m-[0-9]+/"}"#,
                 "multi_model.key_pattern",
@@ -206,7 +210,11 @@ mod tests {
                 "multi_model.request_field",
                 "\"model\"",
             ),
-            (r#"{"max_models": 0}"#, "multi_model.max_models", "at least 1"),
+            (
+                r#"{"max_models": 0}"#,
+                "multi_model.max_models",
+                "at least 1",
+            ),
             (
                 r#"{"max_model": 3}"#,
                 "multi_model.max_model",
@@ -222,6 +230,9 @@ mod tests {
         let e = MonitorConfig::from_json("m.json", json.as_bytes())
             .unwrap_err()
             .to_string();
-        assert!(e.contains("multi_model") && e.contains("ModelQuality"), "{e}");
+        assert!(
+            e.contains("multi_model") && e.contains("ModelQuality"),
+            "{e}"
+        );
     }
 }

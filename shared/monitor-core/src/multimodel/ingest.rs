@@ -76,9 +76,12 @@ impl<'a> ModelProfiler<'a> {
         }
         Ok(match self.models.entry(name) {
             Entry::Occupied(o) => o.into_mut(),
-            Entry::Vacant(v) => {
-                v.insert(Profiler::new(&self.key, &self.source, &self.cfg, self.baseline)?)
-            }
+            Entry::Vacant(v) => v.insert(Profiler::new(
+                &self.key,
+                &self.source,
+                &self.cfg,
+                self.baseline,
+            )?),
         })
     }
 

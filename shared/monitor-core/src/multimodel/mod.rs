@@ -264,7 +264,7 @@ where
     if let Some(e) = &summary.over_cap_error {
         tracing::warn!(monitor = %cfg.name, error = %e, "target models over the cap");
     }
-    let mut data = summary.metrics();
+    let mut data = Vec::new();
     for (model, state) in &selection.judged {
         let (own, prefix) = match tick::model_baseline(store, cfg, &default, model).await {
             Ok(b) => b,
@@ -290,6 +290,7 @@ where
         data.extend(judged.metrics);
         summary.models.push(judged.report);
     }
+    data.extend(summary.metrics());
     let key = report_file_key(&exec.report_prefix, MULTI_MODEL_FILE);
     store.put(&key, summary.to_json()?).await?;
     tracing::info!(
@@ -307,4 +308,45 @@ where
             .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::{model_from_segment, model_profile_key, model_segment, parse_capture_key};
+
+    /// A `TargetModel` is a relative path (`tenant/a.tar.gz`): one key segment, reversibly.
+    #[test]
+    fn a_model_name_is_one_reversible_key_segment() {
+        for (model, segment) in [
+            ("m-a", "m-a"),
+            ("tenant/a b.tar.gz", "tenant%2Fa%20b.tar.gz"),
+            ("x=y", "x%3Dy"),
+        ] {
+            assert_eq!(model_segment(model), segment);
+            assert_eq!(model_from_segment(segment).as_deref(), Some(model));
+        }
+        let ck = parse_capture_key(
+            "data-capture/ep/AllTraffic/2026/11/01/03/00-00-000-x.jsonl",
+            "data-capture/",
+        )
+        .unwrap();
+        assert_eq!(
+            model_profile_key("m", &ck, "tenant/a.tar.gz"),
+            "state/models/m/2026/11/01/03/tenant%2Fa.tar.gz/AllTraffic/00-00-000-x.json"
+        );
+    }
+
+    #[test]
+    fn the_summary_round_trips_and_names_another_version() {
+        let t = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let cfg = MonitorConfig::new("m", crate::config::MonitorKind::DataQuality, "e", "b");
+        let mut s = tick::summary_of(&cfg, Window::new(t, t), &tick::Selection::default());
+        assert_eq!(s.over_cap_error, None);
+        let bytes = s.to_json().unwrap();
+        assert_eq!(MultiModelSummary::from_json("k", &bytes).unwrap(), s);
+        s.version = 2;
+        let e = MultiModelSummary::from_json("k", &s.to_json().unwrap()).unwrap_err();
+        assert!(e.to_string().contains("version 2"), "{e}");
+    }
 }

@@ -76,9 +76,7 @@ pub struct Selection {
 #[must_use]
 pub fn select(mut models: BTreeMap<String, WindowState>, max_models: usize) -> Selection {
     let unattributed = models.remove(UNATTRIBUTED);
-    let mut over_cap_records = models
-        .remove(OVER_CAP)
-        .map_or(0, |s| s.profile.item_count);
+    let mut over_cap_records = models.remove(OVER_CAP).map_or(0, |s| s.profile.item_count);
     let mut ranked: Vec<(String, WindowState)> = models.into_iter().collect();
     ranked.sort_by(|a, b| {
         b.1.profile
@@ -228,11 +226,13 @@ pub fn judge(
 #[must_use]
 pub fn summary_of(cfg: &MonitorConfig, window: Window, selection: &Selection) -> MultiModelSummary {
     let max_models = cfg.multi_model.as_ref().map_or(0, |m| m.max_models);
-    let over_cap = (selection.over_cap_records > 0 || !selection.over_cap_models.is_empty())
-        .then(|| OverCapError {
-            max_models,
-            models: selection.over_cap_models.len(),
-            records: selection.over_cap_records,
+    let over_cap =
+        (selection.over_cap_records > 0 || !selection.over_cap_models.is_empty()).then(|| {
+            OverCapError {
+                max_models,
+                models: selection.over_cap_models.len(),
+                records: selection.over_cap_records,
+            }
         });
     MultiModelSummary {
         format: super::MULTI_MODEL_FORMAT.into(),
