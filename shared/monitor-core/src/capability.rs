@@ -195,7 +195,7 @@ impl Prepared {
             Prepared::Attributes(attrs) => Consumer::Predictions(Indexer::new(key, source, attrs)),
             // a multi-model endpoint's monitor also splits by target model (crate::multimodel)
             Prepared::Baseline(baseline) if cfg.multi_model.is_some() => {
-                Consumer::Models(ModelProfiler::new(key, source, cfg, baseline)?)
+                Consumer::Models(Box::new(ModelProfiler::new(key, source, cfg, baseline)?))
             }
             Prepared::Baseline(baseline) => {
                 Consumer::Profile(Profiler::new(key, source, cfg, baseline)?)
@@ -213,7 +213,7 @@ pub enum Consumer<'a> {
     /// attribution: the attribution state
     Attributions(Attributor<'a>),
     /// data quality of a multi-model endpoint: the partial profile and one per target model
-    Models(ModelProfiler<'a>),
+    Models(Box<ModelProfiler<'a>>),
 }
 
 /// The state a consumer writes, with its counts.

@@ -226,14 +226,12 @@ pub fn judge(
 #[must_use]
 pub fn summary_of(cfg: &MonitorConfig, window: Window, selection: &Selection) -> MultiModelSummary {
     let max_models = cfg.multi_model.as_ref().map_or(0, |m| m.max_models);
-    let over_cap =
-        (selection.over_cap_records > 0 || !selection.over_cap_models.is_empty()).then(|| {
-            OverCapError {
-                max_models,
-                models: selection.over_cap_models.len(),
-                records: selection.over_cap_records,
-            }
-        });
+    let past_cap = selection.over_cap_records > 0 || !selection.over_cap_models.is_empty();
+    let over_cap = past_cap.then_some(OverCapError {
+        max_models,
+        models: selection.over_cap_models.len(),
+        records: selection.over_cap_records,
+    });
     MultiModelSummary {
         format: super::MULTI_MODEL_FORMAT.into(),
         version: super::MULTI_MODEL_VERSION,
