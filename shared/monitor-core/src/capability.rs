@@ -19,13 +19,14 @@ use crate::attribution::{AttributionContext, Attributor, InvokerFactory};
 use crate::bias::prepare::{bias_prediction_attributes, bias_rules};
 use crate::config::{MonitorConfig, MonitorKind};
 use crate::data_quality::checks::Baseline;
-use crate::data_quality::consume::{load_baseline, Profiler};
+use crate::data_quality::consume::{load_baseline, PartialProfile, Profiler};
 use crate::error::RetryBoundary;
 use crate::execution::{Execution, Ports, Window};
 use crate::joined::labels::JoinTarget;
 use crate::joined::predictions::{Indexer, PredictionAttributes};
 use crate::layout::{attribution_key, prediction_index_key, profile_key, CaptureKey};
 use crate::metrics::MetricSink;
+use crate::multimodel::ingest::ModelProfiler;
 use crate::store::{Body, Line, ObjectStore, StateFile};
 use crate::CoreError;
 
@@ -197,6 +198,11 @@ impl Capability {
             Ok(()) => crate::variants::evaluate(self, ports, cfg, window, &exec).await,
             stopped => stopped,
         };
+        // multi-model endpoints: each target model judged on its own (crate::multimodel)
+        let outcome = match outcome {
+            Ok(()) => crate::multimodel::evaluate(self, ports, cfg, window, &exec).await,
+            stopped => stopped,
+        };
         exec.settle(ports.store, outcome).await
     }
 }
@@ -217,6 +223,10 @@ impl Prepared {
                 Consumer::Attributions(Attributor::new(key, source, cfg, ctx)?)
             }
             Prepared::Attributes(attrs) => Consumer::Predictions(Indexer::new(key, source, attrs)),
+            // a multi-model endpoint's monitor also splits by target model (crate::multimodel)
+            Prepared::Baseline(baseline) if cfg.multi_model.is_some() => {
+                Consumer::Models(Box::new(ModelProfiler::new(key, source, cfg, baseline)?))
+            }
             Prepared::Baseline(baseline) => {
                 Consumer::Profile(Profiler::new(key, source, cfg, baseline)?)
             }
@@ -232,6 +242,8 @@ pub enum Consumer<'a> {
     Predictions(Indexer<'a>),
     /// attribution: the attribution state
     Attributions(Attributor<'a>),
+    /// data quality of a multi-model endpoint: the partial profile and one per target model
+    Models(Box<ModelProfiler<'a>>),
 }
 
 /// The state a consumer writes, with its counts.
@@ -249,6 +261,8 @@ pub struct ConsumerOutput {
     pub shadow_skipped: u64,
     /// the inference minutes the state covers (a window holding one of them changes)
     pub minutes: Vec<DateTime<Utc>>,
+    /// more state files, as `(key, body)`: a multi-model monitor's one per target model
+    pub extra: Vec<(String, Body)>,
 }
 
 impl Consumer<'_> {
@@ -258,6 +272,7 @@ impl Consumer<'_> {
             Consumer::Profile(p) => p.push(line_no, line),
             Consumer::Predictions(ix) => ix.push(line_no, line),
             Consumer::Attributions(a) => a.push(line_no, line),
+            Consumer::Models(m) => m.push(line_no, line),
         }
     }
 
@@ -268,19 +283,12 @@ impl Consumer<'_> {
     /// written.
     pub fn finish(self, monitor: &str, capture: &CaptureKey) -> Result<ConsumerOutput, CoreError> {
         Ok(match self {
-            Consumer::Profile(p) => {
-                let partial = p.finish();
+            Consumer::Profile(p) => profile_output(&p.finish(), monitor, capture)?,
+            Consumer::Models(m) => {
+                let (partial, extra) = m.finish(monitor, capture)?;
                 ConsumerOutput {
-                    minutes: partial.minutes.iter().map(|m| m.minute).collect(),
-                    records: partial.records(),
-                    bad_records: partial.bad_records(),
-                    shadow_skipped: partial
-                        .minutes
-                        .iter()
-                        .map(|m| m.shadow_skipped)
-                        .sum::<u64>(),
-                    state_key: profile_key(monitor, capture),
-                    body: Body::Bytes(partial.to_json()?),
+                    extra,
+                    ..profile_output(&partial, monitor, capture)?
                 }
             }
             Consumer::Predictions(ix) => {
@@ -292,6 +300,7 @@ impl Consumer<'_> {
                     shadow_skipped: 0,
                     state_key: prediction_index_key(monitor, capture),
                     body: Body::File(index.file),
+                    extra: Vec::new(),
                 }
             }
             Consumer::Attributions(a) => {
@@ -303,8 +312,30 @@ impl Consumer<'_> {
                     shadow_skipped: 0,
                     state_key: attribution_key(monitor, capture),
                     body: Body::Bytes(state.to_json()?),
+                    extra: Vec::new(),
                 }
             }
         })
     }
+}
+
+/// The output of a data-quality consumer: the partial profile at its key.
+fn profile_output(
+    partial: &PartialProfile,
+    monitor: &str,
+    capture: &CaptureKey,
+) -> Result<ConsumerOutput, CoreError> {
+    Ok(ConsumerOutput {
+        minutes: partial.minutes.iter().map(|m| m.minute).collect(),
+        records: partial.records(),
+        bad_records: partial.bad_records(),
+        shadow_skipped: partial
+            .minutes
+            .iter()
+            .map(|m| m.shadow_skipped)
+            .sum::<u64>(),
+        state_key: profile_key(monitor, capture),
+        body: Body::Bytes(partial.to_json()?),
+        extra: Vec::new(),
+    })
 }

@@ -240,6 +240,10 @@ pub struct MonitorConfig {
     /// [`crate::variants`])
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variants: Option<crate::variants::VariantSettings>,
+    /// a multi-model endpoint: attribute each record to its target model and keep state,
+    /// reports and metrics per model (issue 15, item 5; [`crate::multimodel`])
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_model: Option<crate::multimodel::MultiModelSettings>,
 }
 
 /// Mapping options beyond the defaults (output columns first, then inputs, by position or key).
@@ -268,7 +272,7 @@ fn yes() -> bool {
 /// `deny_unknown_fields` cannot be used because the model-quality and bias sections flatten
 /// shared structs, so the keys are listed here; `every_key_written_is_known` keeps this
 /// list and the structs in step.
-const KNOWN_KEYS: [(&str, &[&str]); 7] = [
+const KNOWN_KEYS: [(&str, &[&str]); 8] = [
     (
         "",
         &[
@@ -286,9 +290,11 @@ const KNOWN_KEYS: [(&str, &[&str]); 7] = [
             "bias",
             "explainability",
             "variants",
+            "multi_model",
         ],
     ),
     ("variants", crate::variants::VARIANT_KEYS),
+    ("multi_model", crate::multimodel::MULTI_MODEL_KEYS),
     ("capture", &["output_columns", "json_pointers"]),
     ("batch_transform", crate::batch::config::BATCH_KEYS),
     (
@@ -411,6 +417,7 @@ impl MonitorConfig {
             bias: None,
             explainability: None,
             variants: None,
+            multi_model: None,
         }
     }
 
@@ -545,6 +552,11 @@ impl MonitorConfig {
         }
         if let Some((field, value, message)) = self.variants.as_ref().and_then(|v| v.problem()) {
             return Err(bad(field, value, message));
+        }
+        if let Some(m) = &self.multi_model {
+            if let Err(e) = m.check(self.kind, self.batch_transform.is_some()) {
+                return Err(bad(e.field(), e.value(), &e.to_string()));
+            }
         }
         if self.window_minutes == 0 || self.window_minutes > 24 * 60 {
             return Err(bad(
@@ -757,7 +769,9 @@ mod tests {
                 "ground_truth_attribute":"/label",
                 "facet_attributes":{"f":"/x"},"keep_input_features":true},
             "explainability":{"explainer":{"captured":{"pointer":"/x"}},"analysis_config_key":"a"},
-            "variants":{"reference":"A","confidence_level":0.9}}"#;
+            "variants":{"reference":"A","confidence_level":0.9},
+            "multi_model":{"request_field":"/model","key_pattern":"/(m-[0-9]+)/","max_models":7,
+                "feature_metrics":true}}"#;
         let cfg = MonitorConfig::from_json("k", full).unwrap();
         let written = serde_json::to_value(&cfg).unwrap();
         check_known_keys("k", &written).unwrap();

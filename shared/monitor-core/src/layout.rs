@@ -8,6 +8,10 @@
 //! state/profiles/{monitor}/yyyy/mm/dd/HH/{variant}/{file}.json       (one per capture object)
 //! reports/{endpoint}/{monitor}/yyyy/mm/dd/HH/                        (SageMaker report layout)
 //! reports/{endpoint}/{monitor}/yyyy/mm/dd/HH/variant_comparison.json (A/B variants, crate::variants)
+//! state/models/{monitor}/yyyy/mm/dd/HH/{model}/{variant}/{file}.json (multi-model, crate::multimodel)
+//! reports/{endpoint}/{monitor}/model={model}/yyyy/mm/dd/HH/         (per target model)
+//! reports/{endpoint}/{monitor}/yyyy/mm/dd/HH/multi_model.json        (the window's models)
+//! baselines/…/models/{model}/statistics.json, constraints.json       (a model's own baseline)
 //! ```
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike, Utc};
@@ -153,6 +157,66 @@ pub fn profile_key(monitor: &str, capture: &CaptureKey) -> String {
         "{}{}/{stem}.json",
         profile_hour_prefix(monitor, capture.hour),
         capture.variant
+    )
+}
+
+/// A target model's name as one key segment (multi-model endpoints, [`crate::multimodel`]):
+/// every byte outside `[A-Za-z0-9._-]` percent-encoded, so `tenant/a.tar.gz` is
+/// `tenant%2Fa.tar.gz`; [`model_from_segment`] reverses it.
+pub fn model_segment(model: &str) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'-');
+    percent_encoding::utf8_percent_encode(model, KEEP).to_string()
+}
+
+/// The model name of a [`model_segment`] (`None` if it does not decode to UTF-8).
+pub fn model_from_segment(segment: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.into_owned())
+}
+
+/// Prefix of one hour of a multi-model monitor's per-model partial profiles:
+/// `state/models/{monitor}/yyyy/mm/dd/HH/` (the hour first, so a tick lists every model of an
+/// hour at once).
+pub fn model_profile_hour_prefix(monitor: &str, hour: DateTime<Utc>) -> String {
+    format!("{STATE_PREFIX}models/{monitor}/{}/", hour_path(hour))
+}
+
+/// Key of the partial profile of target model `model` in one capture object:
+/// `state/models/{monitor}/yyyy/mm/dd/HH/{model}/{variant}/{file}.json`.
+pub fn model_profile_key(monitor: &str, capture: &CaptureKey, model: &str) -> String {
+    let stem = capture.file.strip_suffix(".jsonl").unwrap_or(&capture.file);
+    format!(
+        "{}{}/{}/{stem}.json",
+        model_profile_hour_prefix(monitor, capture.hour),
+        model_segment(model),
+        capture.variant
+    )
+}
+
+/// Report folder of one target model's window: `{endpoint}/{schedule}/model={model}/`
+/// followed by the window's `yyyy/mm/dd/HH/` (and `MM/`) levels of [`report_prefix`].
+pub fn model_report_prefix(
+    endpoint: &str,
+    monitor: &str,
+    model: &str,
+    window_end: DateTime<Utc>,
+    window_minutes: u32,
+) -> String {
+    let schedule = format!("{monitor}/model={}", model_segment(model));
+    report_prefix(endpoint, &schedule, window_end, window_minutes)
+}
+
+/// Prefix of a target model's own baseline under the monitor's `baseline_prefix`:
+/// `{baseline_prefix}/models/{model}/`.
+pub fn model_baseline_prefix(baseline_prefix: &str, model: &str) -> String {
+    join_key(
+        baseline_prefix,
+        &format!("models/{}/", model_segment(model)),
     )
 }
 

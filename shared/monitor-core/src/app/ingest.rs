@@ -170,6 +170,11 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
             });
             let state_key = out.state_key;
             store.put_body(&state_key, out.body).await?;
+            // a multi-model monitor's state per target model (crate::multimodel)
+            for (key, body) in out.extra {
+                store.put_body(&key, body).await?;
+                obj.state_keys.push(key);
+            }
             obj.monitors.push(cfg.name.clone());
             obj.state_keys.push(state_key);
             // late data: windows already evaluated are marked for the next tick

@@ -82,6 +82,9 @@ pub struct CaptureRecord<'a> {
     pub inference_id: Option<Cow<'a, str>>,
     /// `eventMetadata.inferenceTime` as written, when a string
     pub inference_time: Option<Cow<'a, str>>,
+    /// `eventMetadata.targetModel`, when a string: SageMaker does not write it for
+    /// multi-model endpoints today ([`crate::multimodel`]); read in case a capture carries it
+    pub target_model: Option<Cow<'a, str>>,
     /// a shadow-variant record (`invocationSource == "ShadowExperiment"`); its sides are
     /// not read
     pub shadow: bool,
@@ -274,6 +277,7 @@ impl RecordReader {
             event_id: field("eventId"),
             inference_id: field("inferenceId"),
             inference_time: field("inferenceTime"),
+            target_model: field("targetModel"),
             shadow: field("invocationSource").as_deref() == Some("ShadowExperiment"),
             output: None,
             input: None,

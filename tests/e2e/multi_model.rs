@@ -1,0 +1,348 @@
+//! Issue 15, item 5, end to end over the in-memory store: a multi-model endpoint's capture,
+//! each record attributed to its target model (by a request field or by the object key),
+//! capture-ingest, and the tick's per-model reports, `multi_model.json` and `TargetModel`
+//! metrics. The first monitor is the example config
+//! `examples/monitors/multi-model-data-quality.json`.
+
+use chrono::{DateTime, Duration, Utc};
+use monitor_core::app::tick::{self, TickRequest};
+use monitor_core::app::{baseline, ingest};
+use monitor_core::attribution::LocalModels;
+use monitor_core::config::{save_monitor, MonitorConfig, MonitorKind};
+use monitor_core::execution::ExecutionStatus;
+use monitor_core::metrics::MemoryMetricSink;
+use monitor_core::multimodel::{
+    MultiModelSettings, MultiModelSummary, MULTI_MODEL_FILE, TARGET_MODEL_DIMENSION, UNATTRIBUTED,
+};
+use monitor_core::store::{MemoryStore, ObjectStore};
+
+const EP: &str = "mme-endpoint";
+const HOUR: &str = "2026-11-01T03:00:00Z";
+/// The hour folder of [`HOUR`] in capture keys.
+const HOUR_PATH: &str = "2026/11/01/03";
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// The `i`-th value of a uniform spread over [0, 10) (a low-discrepancy sequence: 0.618…·i
+/// mod 1), in a different order per `phase`.
+fn spread(i: usize, phase: usize) -> f64 {
+    let golden = 0.618_033_988_749_895_f64;
+    ((i + phase) as f64 * golden).fract() * 10.0
+}
+
+/// A capture line: output `score` (CSV), a JSON request `{"model"?, "x", "cat"}`; the score
+/// is `x / 10` with `x` before any `shift` of the input.
+fn capture_line(i: usize, model: Option<&str>, x: f64, shift: f64) -> String {
+    let time = t(HOUR) + Duration::seconds((i % 3600) as i64);
+    let cat = ["a", "b", "c"][i % 3];
+    let request = match model {
+        Some(m) => serde_json::json!({"model": m, "x": x + shift, "cat": cat}),
+        None => serde_json::json!({"x": x + shift, "cat": cat}),
+    };
+    let line = serde_json::json!({
+        "captureData": {
+            "endpointInput": {"observedContentType": "application/json", "mode": "INPUT",
+                              "data": request.to_string(), "encoding": "JSON"},
+            "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT",
+                               "data": format!("{:.3}", x / 10.0), "encoding": "CSV"}
+        },
+        "eventMetadata": {"eventId": format!("ev-{i}"),
+                          "inferenceTime": time.format("%Y-%m-%dT%H:%M:%SZ").to_string()},
+        "eventVersion": "0"
+    });
+    format!("{line}\n")
+}
+
+/// A baseline of `score, x, cat` with x ~ U[0, 10) + `shift`, written under `prefix`.
+async fn write_baseline(store: &MemoryStore, prefix: &str, shift: f64) {
+    let mut csv = String::from("score,x,cat\n");
+    for i in 0..3000 {
+        let x = spread(i, 0) + shift;
+        csv.push_str(&format!(
+            "{:.3},{x:.4},{}\n",
+            x / 10.0,
+            ["a", "b", "c"][i % 3]
+        ));
+    }
+    let dataset = format!("datasets/{}.csv", prefix.replace('/', "-"));
+    store.put(&dataset, csv.into_bytes()).await.unwrap();
+    let req = serde_json::json!({"dataset": dataset, "output_prefix": prefix});
+    baseline::run(store, &serde_json::from_value(req).unwrap())
+        .await
+        .unwrap();
+}
+
+/// Puts the capture object `file` of [`HOUR`] and ingests it.
+async fn put_capture(store: &MemoryStore, file: &str, lines: String) {
+    let key = format!("data-capture/{EP}/AllTraffic/{HOUR_PATH}/{file}");
+    store.put(&key, lines.into_bytes()).await.unwrap();
+    ingest::run(store, std::slice::from_ref(&key))
+        .await
+        .unwrap();
+}
+
+/// Ticks `monitor`'s window of [`HOUR`]: the window's `multi_model.json` and the metrics.
+async fn tick_window(store: &MemoryStore, monitor: &str) -> (MultiModelSummary, MemoryMetricSink) {
+    let metrics = MemoryMetricSink::new();
+    let req = TickRequest {
+        now: t("2026-11-01T04:05:00Z"),
+        monitor: Some(monitor.into()),
+        ..Default::default()
+    };
+    let summary = tick::run(store, &metrics, &LocalModels, &req)
+        .await
+        .unwrap();
+    let exec = &summary.executions[0];
+    let key = format!("{}{MULTI_MODEL_FILE}", exec.report_prefix);
+    let bytes = store.get(&key).await.unwrap();
+    (MultiModelSummary::from_json(&key, &bytes).unwrap(), metrics)
+}
+
+/// The published value of `name` for `model` (the `TargetModel` dimension).
+fn model_metric(metrics: &MemoryMetricSink, name: &str, model: &str) -> Option<f64> {
+    metrics
+        .data()
+        .iter()
+        .find(|d| {
+            d.name == name
+                && d.dimensions
+                    .iter()
+                    .any(|(k, v)| k == TARGET_MODEL_DIMENSION && v == model)
+        })
+        .and_then(|d| d.value.mean())
+}
+
+#[tokio::test]
+async fn only_the_drifted_model_violates_and_unattributed_records_are_reported() {
+    let store = MemoryStore::new();
+    write_baseline(&store, "baselines/mme-dq", 0.0).await;
+    let cfg = MonitorConfig::from_json(
+        "multi-model-data-quality.json",
+        include_bytes!("../../examples/monitors/multi-model-data-quality.json"),
+    )
+    .unwrap();
+    save_monitor(&store, &cfg).await.unwrap();
+    // m-a: the baseline's distribution; m-b: the input x shifted by +2 (the score is not);
+    // both in one object, interleaved;
+    // then 7 requests that name no model
+    const PER_MODEL: usize = 2000;
+    const UNNAMED: usize = 7;
+    let mut lines = String::new();
+    for i in 0..PER_MODEL {
+        lines.push_str(&capture_line(2 * i, Some("m-a"), spread(i, 11), 0.0));
+        lines.push_str(&capture_line(2 * i + 1, Some("m-b"), spread(i, 11), 2.0));
+    }
+    for i in 0..UNNAMED {
+        lines.push_str(&capture_line(i, None, spread(i, 3), 0.0));
+    }
+    put_capture(&store, "00-00-000-x.jsonl", lines).await;
+    let (s, metrics) = tick_window(&store, "mme-dq").await;
+
+    let rows: Vec<(&str, u64, ExecutionStatus)> = s
+        .models
+        .iter()
+        .map(|m| (m.model.as_str(), m.records, m.status))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("m-a", PER_MODEL as u64, ExecutionStatus::Completed),
+            (
+                "m-b",
+                PER_MODEL as u64,
+                ExecutionStatus::CompletedWithViolations
+            ),
+            (UNATTRIBUTED, UNNAMED as u64, ExecutionStatus::Completed),
+        ]
+    );
+    assert_eq!(s.unattributed_records, UNNAMED as u64);
+    assert_eq!((s.models_over_cap, s.records_over_cap), (0, 0));
+    assert_eq!(s.over_cap_error, None);
+    // m-b's own report names the drifted feature, under model={model}/ of the window's hour
+    let b = &s.models[1];
+    assert_eq!(
+        b.report_prefix.as_deref(),
+        Some("reports/mme-endpoint/mme-dq/model=m-b/2026/11/01/04/")
+    );
+    assert_eq!(b.baseline_prefix, "baselines/mme-dq");
+    let violations = store
+        .get(&format!(
+            "{}constraint_violations.json",
+            b.report_prefix.as_deref().unwrap()
+        ))
+        .await
+        .unwrap();
+    let violations: serde_json::Value = serde_json::from_slice(&violations).unwrap();
+    let drifted: Vec<&str> = violations["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["constraint_check_type"] == "baseline_drift_check")
+        .map(|v| v["feature_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(drifted, ["x"]);
+    // metrics: the totals per model with the TargetModel dimension, no per-feature ones
+    assert_eq!(
+        model_metric(&metrics, "records_analyzed", "m-a"),
+        Some(PER_MODEL as f64)
+    );
+    assert_eq!(
+        model_metric(&metrics, "constraint_violations_total", "m-a"),
+        Some(0.0)
+    );
+    assert_eq!(
+        model_metric(&metrics, "constraint_violations_total", "m-b"),
+        Some(b.violations as f64)
+    );
+    assert!(metrics
+        .data()
+        .iter()
+        .all(|d| !(d.name.starts_with("feature_")
+            && d.dimensions
+                .iter()
+                .any(|(k, _)| k == TARGET_MODEL_DIMENSION))));
+    let window_metric = |name: &str| {
+        metrics
+            .data()
+            .iter()
+            .find(|d| d.name == name)
+            .and_then(|d| d.value.mean())
+    };
+    assert_eq!(window_metric("multi_model_models"), Some(2.0));
+    assert_eq!(
+        window_metric("multi_model_unattributed_records"),
+        Some(UNNAMED as f64)
+    );
+    // the monitor's own report still covers every record
+    assert_eq!(
+        tick::run(
+            &store,
+            &MemoryMetricSink::new(),
+            &LocalModels,
+            &TickRequest {
+                now: t("2026-11-01T04:05:00Z"),
+                monitor: Some("mme-dq".into()),
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap()
+        .executions[0]
+            .records,
+        (2 * PER_MODEL + UNNAMED) as u64
+    );
+}
+
+/// The key pattern's group names the model; a model with its own baseline is judged
+/// against it, one without against the monitor's.
+#[tokio::test]
+async fn the_key_names_the_model_and_a_model_baseline_falls_back_to_the_default() {
+    let store = MemoryStore::new();
+    write_baseline(&store, "baselines/keyed", 0.0).await;
+    // tenant-1's own baseline: its traffic is shifted by +2, and so is its baseline
+    write_baseline(&store, "baselines/keyed/models/tenant-1", 2.0).await;
+    let cfg = MonitorConfig {
+        capture: monitor_core::config::CaptureOptions {
+            output_columns: Some(1),
+            ..Default::default()
+        },
+        multi_model: Some(MultiModelSettings {
+            key_pattern: Some(r"/[0-9]{2}/(tenant-[0-9]+)\.[^/]*$".into()),
+            ..MultiModelSettings::default()
+        }),
+        ..MonitorConfig::new("keyed", MonitorKind::DataQuality, EP, "baselines/keyed")
+    };
+    save_monitor(&store, &cfg).await.unwrap();
+    for (tenant, shift) in [("tenant-1", 2.0), ("tenant-2", 0.0)] {
+        let lines: String = (0..1500)
+            .map(|i| capture_line(i, None, spread(i, 29) + shift, 0.0))
+            .collect();
+        put_capture(&store, &format!("{tenant}.00-00-000-x.jsonl"), lines).await;
+    }
+    let (s, _) = tick_window(&store, "keyed").await;
+    let rows: Vec<(&str, u64, ExecutionStatus, &str)> = s
+        .models
+        .iter()
+        .map(|m| {
+            (
+                m.model.as_str(),
+                m.records,
+                m.status,
+                m.baseline_prefix.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "tenant-1",
+                1500,
+                ExecutionStatus::Completed,
+                "baselines/keyed/models/tenant-1/"
+            ),
+            (
+                "tenant-2",
+                1500,
+                ExecutionStatus::Completed,
+                "baselines/keyed"
+            ),
+        ]
+    );
+    assert_eq!(s.unattributed_records, 0);
+}
+
+/// The cap: per window the `max_models` models with the most records are judged; the rest,
+/// and the records ingest put past its per-object cap, are counted and named in the error.
+#[tokio::test]
+async fn models_past_the_cap_are_counted_with_an_error_naming_it() {
+    let store = MemoryStore::new();
+    write_baseline(&store, "baselines/capped", 0.0).await;
+    const CAP: usize = 2;
+    let cfg = MonitorConfig {
+        capture: monitor_core::config::CaptureOptions {
+            output_columns: Some(1),
+            json_pointers: [("x", "/input/x"), ("cat", "/input/cat")]
+                .map(|(f, p)| (f.to_string(), p.to_string()))
+                .into(),
+        },
+        multi_model: Some(MultiModelSettings {
+            request_field: Some("/model".into()),
+            max_models: CAP,
+            ..MultiModelSettings::default()
+        }),
+        ..MonitorConfig::new("capped", MonitorKind::DataQuality, EP, "baselines/capped")
+    };
+    save_monitor(&store, &cfg).await.unwrap();
+    // three objects, at most two models each (within the per-object cap) …
+    let objects: [&[(&str, usize)]; 3] = [
+        &[("a", 30), ("b", 20)],
+        &[("c", 10), ("d", 5)],
+        // … but this one has three: "g" is past the per-object cap at ingest
+        &[("e", 1), ("f", 1), ("g", 1)],
+    ];
+    for (n, models) in objects.iter().enumerate() {
+        let mut lines = String::new();
+        for (model, records) in models.iter() {
+            for i in 0..*records {
+                lines.push_str(&capture_line(i, Some(model), spread(i, 5), 0.0));
+            }
+        }
+        put_capture(&store, &format!("00-0{n}-000-x.jsonl"), lines).await;
+    }
+    let (s, _) = tick_window(&store, "capped").await;
+    let judged: Vec<&str> = s.models.iter().map(|m| m.model.as_str()).collect();
+    assert_eq!(judged, ["a", "b"]);
+    assert_eq!(s.max_models, CAP);
+    assert_eq!(s.over_cap_models, ["c", "d", "e", "f"]);
+    assert_eq!(s.models_over_cap, 4);
+    // c, d, e, f in the window, and g's record that ingest put past its cap
+    assert_eq!(s.records_over_cap, 10 + 5 + 1 + 1 + 1);
+    let e = s.over_cap_error.unwrap();
+    assert!(
+        e.contains("multi_model.max_models = 2") && e.contains("18 records"),
+        "{e}"
+    );
+}
