@@ -240,6 +240,9 @@ pub struct MonitorConfig {
     /// [`crate::variants`])
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variants: Option<crate::variants::VariantSettings>,
+    /// judge every window per slice too (issue 15, item 3; [`crate::segments`])
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<crate::segments::SegmentSettings>,
 }
 
 /// Mapping options beyond the defaults (output columns first, then inputs, by position or key).
@@ -268,7 +271,7 @@ fn yes() -> bool {
 /// `deny_unknown_fields` cannot be used because the model-quality and bias sections flatten
 /// shared structs, so the keys are listed here; `every_key_written_is_known` keeps this
 /// list and the structs in step.
-const KNOWN_KEYS: [(&str, &[&str]); 7] = [
+const KNOWN_KEYS: [(&str, &[&str]); 8] = [
     (
         "",
         &[
@@ -286,9 +289,11 @@ const KNOWN_KEYS: [(&str, &[&str]); 7] = [
             "bias",
             "explainability",
             "variants",
+            "segments",
         ],
     ),
     ("variants", crate::variants::VARIANT_KEYS),
+    ("segments", crate::segments::SEGMENT_KEYS),
     ("capture", &["output_columns", "json_pointers"]),
     ("batch_transform", crate::batch::config::BATCH_KEYS),
     (
@@ -411,6 +416,7 @@ impl MonitorConfig {
             bias: None,
             explainability: None,
             variants: None,
+            segments: None,
         }
     }
 
@@ -545,6 +551,9 @@ impl MonitorConfig {
         }
         if let Some((field, value, message)) = self.variants.as_ref().and_then(|v| v.problem()) {
             return Err(bad(field, value, message));
+        }
+        if let Some((field, value, message)) = self.segments.as_ref().and_then(|s| s.problem()) {
+            return Err(bad(&field, value, message));
         }
         if self.window_minutes == 0 || self.window_minutes > 24 * 60 {
             return Err(bad(
@@ -757,7 +766,8 @@ mod tests {
                 "ground_truth_attribute":"/label",
                 "facet_attributes":{"f":"/x"},"keep_input_features":true},
             "explainability":{"explainer":{"captured":{"pointer":"/x"}},"analysis_config_key":"a"},
-            "variants":{"reference":"A","confidence_level":0.9}}"#;
+            "variants":{"reference":"A","confidence_level":0.9},
+            "segments":{"slices":[{"feature":"x","values":["a"]}],"max_slices":5}}"#;
         let cfg = MonitorConfig::from_json("k", full).unwrap();
         let written = serde_json::to_value(&cfg).unwrap();
         check_known_keys("k", &written).unwrap();

@@ -19,6 +19,7 @@
 //! | | [`retrain`] | alarm-driven retraining: config, events, storm control, keys, launcher |
 //! | | [`report`] | HTML reports per window and the dashboard, from the stored files (issue 14) |
 //! | comparisons | [`variants`] | A/B variants of an endpoint compared per window, over the data- and model-quality capabilities (issue 15) |
+//! | slices | [`segments`] | every data-quality window judged per slice (a feature's values or ranges, the low-confidence band) too (issue 15) |
 //! | shared base | [`joined`] | predictions joined to labels (model quality and bias) |
 //! | | [`execution`] | the [`execution::Window`] and [`execution::Ports`] every capability's `evaluate` takes, the execution record, and how reports are written ([`execution::Execution::settle`]) |
 //! | | [`config`] | monitor configurations (`config/monitors/{name}.json`) |
@@ -76,6 +77,7 @@ pub mod model_quality;
 pub mod report;
 pub mod retrain;
 pub mod robustness;
+pub mod segments;
 pub mod store;
 pub mod variants;
 
