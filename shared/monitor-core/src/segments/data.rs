@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::slicing::{cap_window, split_key};
 use super::{Segment, SegmentsReport, SEGMENTS_FILE, SEGMENT_DIMENSION};
 use crate::config::MonitorConfig;
-use crate::data_quality::checks::Baseline;
+use crate::data_quality::checks::{Baseline, CheckReport};
 use crate::data_quality::profile::DatasetProfile;
 use crate::data_quality::tick::{check_monitor_window, execution_of, window_metrics, WindowState};
 use crate::execution::{Execution, Stop, Window};
@@ -19,6 +19,36 @@ use crate::store::ObjectStore;
 /// Window metrics a slice does not publish: bad records belong to the whole window (a bad
 /// line has no slice).
 const WINDOW_ONLY_METRICS: &[&str] = &["bad_records"];
+
+/// The feature a slicing reads (`name`: its feature, or `low_confidence`): the one that by
+/// construction differs in every slice, so its own checks are the overall window's.
+fn slicing_feature(cfg: &MonitorConfig, baseline: &Baseline, name: &str) -> Option<String> {
+    let spec = cfg
+        .segments
+        .as_ref()?
+        .slices
+        .iter()
+        .find(|s| super::slicing::slicing_name(s) == name)?;
+    match (&spec.feature, &spec.low_confidence) {
+        (Some(f), _) => Some(f.clone()),
+        (None, Some(l)) => l
+            .feature
+            .clone()
+            .or_else(|| baseline.feature_names().into_iter().next()),
+        (None, None) => None,
+    }
+}
+
+/// Drops `feature`'s checks from a slice's report: a slice of `region=eu` holds only `eu`
+/// (a categorical drift of 1 − share), `__missing__` only nulls (completeness 0), and so on.
+fn without_feature(report: &mut CheckReport, feature: &str) {
+    report
+        .violations
+        .violations
+        .retain(|v| v.feature_name != feature);
+    report.features.retain(|f| f.name != feature);
+    report.policy.retain(|t| t.feature != feature);
+}
 
 /// Judges each slice of a window (`segments`: the window's merged slice profiles, `records`:
 /// the window's records) against `baseline`: `segments.json`'s content and the slices'
@@ -45,7 +75,10 @@ pub fn judge(
             partial_profiles: 0,
             segments: BTreeMap::new(),
         };
-        let (_, report) = check_monitor_window(cfg, baseline, &state.profile);
+        let (_, mut report) = check_monitor_window(cfg, baseline, &state.profile);
+        if let Some(f) = slicing_feature(cfg, baseline, split_key(&key).0) {
+            without_feature(&mut report, &f);
+        }
         let exec = execution_of(cfg, window, &state, Some(&report), None);
         let mut slice_data = window_metrics(cfg, window.start, &state, &report);
         slice_data.retain(|d| !WINDOW_ONLY_METRICS.contains(&d.name.as_str()));
