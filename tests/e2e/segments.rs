@@ -11,10 +11,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 use monitor_core::app::tick::{self, TickRequest};
-use monitor_core::app::{baseline, ingest};
+use monitor_core::app::{baseline, ground_truth, ingest};
 use monitor_core::attribution::LocalModels;
 use monitor_core::config::{save_monitor, MonitorConfig};
 use monitor_core::execution::ExecutionStatus;
+use monitor_core::formats::model_quality::{
+    ComparisonOperator, MetricConstraint, ModelQualityConstraints, ProblemType,
+};
 use monitor_core::metrics::MemoryMetricSink;
 use monitor_core::segments::{SegmentsReport, SEGMENTS_FILE, SEGMENT_DIMENSION};
 use monitor_core::store::{MemoryStore, ObjectStore};
@@ -112,15 +115,23 @@ async fn scenario(objects: usize, eu_shift: f64) -> MemoryStore {
     store
 }
 
-/// Ticks the window of [`HOUR`]: the execution's status, `segments.json`, the metrics and
-/// `report.html`.
+/// Ticks the data-quality monitor's window of [`HOUR`]: the execution's status,
+/// `segments.json`, the metrics and `report.html`.
 async fn tick_window(
     store: &MemoryStore,
+) -> (ExecutionStatus, SegmentsReport, MemoryMetricSink, String) {
+    tick_monitor(store, "seg-dq").await
+}
+
+/// Ticks `monitor`'s window of [`HOUR`].
+async fn tick_monitor(
+    store: &MemoryStore,
+    monitor: &str,
 ) -> (ExecutionStatus, SegmentsReport, MemoryMetricSink, String) {
     let metrics = MemoryMetricSink::new();
     let req = TickRequest {
         now: t("2026-11-01T04:05:00Z"),
-        monitor: Some("seg-dq".into()),
+        monitor: Some(monitor.into()),
         ..Default::default()
     };
     let summary = tick::run(store, &metrics, &LocalModels, &req)
@@ -233,4 +244,105 @@ async fn slices_do_not_depend_on_how_the_records_are_split_into_objects() {
             assert!((x.distance - y.distance).abs() < 0.01, "{x:?} {y:?}");
         }
     }
+}
+
+/// Record `i` of the model-quality scenario: whether the model is right. Region `eu` (one
+/// record in 20): right on every other `eu` record (accuracy 1/2); region `us`: wrong when
+/// `i mod 10 == 1` (2 of every 20 records, both `us`: accuracy 1 − 100/950).
+fn right(i: usize) -> bool {
+    if i % 20 == 0 {
+        (i / 20) % 2 == 0
+    } else {
+        i % 10 != 1
+    }
+}
+
+#[tokio::test]
+async fn a_slice_whose_accuracy_drops_fails_while_the_whole_window_passes() {
+    const N: usize = 1000;
+    let store = MemoryStore::new();
+    let cfg = MonitorConfig::from_json(
+        "segments-model-quality.json",
+        include_bytes!("../../examples/monitors/segments-model-quality.json"),
+    )
+    .unwrap();
+    save_monitor(&store, &cfg).await.unwrap();
+    // accuracy must stay at 0.8 or above
+    const FLOOR: f64 = 0.8;
+    let constraints = ModelQualityConstraints {
+        version: Some(0.0),
+        problem_type: ProblemType::BinaryClassification,
+        constraints: vec![(
+            "accuracy".into(),
+            MetricConstraint::new(FLOOR, ComparisonOperator::LessThanThreshold),
+        )],
+        extra: Default::default(),
+    };
+    store
+        .put(
+            "baselines/seg-mq/constraints.json",
+            constraints.to_json().into_bytes(),
+        )
+        .await
+        .unwrap();
+    let hour = t(HOUR);
+    let (mut capture, mut labels) = (String::new(), String::new());
+    for i in 0..N {
+        let positive = i % 3 == 0;
+        // predicted positive when right about a positive or wrong about a negative
+        let score = if right(i) == positive { 0.9 } else { 0.1 };
+        let time = hour + Duration::seconds((i % 3600) as i64);
+        let region = if i % 20 == 0 { "eu" } else { "us" };
+        capture.push_str(&capture_line(i, time, score, &format!("1.0,{region}")));
+        labels.push_str(&format!(
+            "{{\"groundTruthData\":{{\"data\":\"{}\",\"encoding\":\"CSV\"}},\"eventMetadata\":{{\"eventId\":\"{i}\"}},\"eventVersion\":\"0\"}}\n",
+            u8::from(positive)
+        ));
+    }
+    let key = format!("data-capture/{EP}/AllTraffic/2026/11/01/03/00-00-000-mq.jsonl");
+    store.put(&key, capture.into_bytes()).await.unwrap();
+    ingest::run(&store, std::slice::from_ref(&key))
+        .await
+        .unwrap();
+    let key = format!("ground-truth/{EP}/2026/11/01/03/labels.jsonl");
+    store.put(&key, labels.into_bytes()).await.unwrap();
+    ground_truth::run(
+        &store,
+        std::slice::from_ref(&key),
+        t("2026-11-01T03:30:00Z"),
+    )
+    .await
+    .unwrap();
+    let (status, r, metrics, html) = tick_monitor(&store, "seg-mq").await;
+    // the whole window: (25 + 850) / 1000 right, above the floor
+    assert_eq!(status, ExecutionStatus::Completed);
+    let seg = |k: &str| r.segments.iter().find(|s| s.segment == k).unwrap();
+    let (eu, us) = (seg("region=eu"), seg("region=us"));
+    assert_eq!((eu.records, us.records), (50, 950));
+    assert_eq!(eu.model_metrics["accuracy"], 0.5);
+    assert_eq!(eu.violations, 1);
+    assert_eq!(eu.violations_by_check.values().sum::<u64>(), 1);
+    assert_eq!(us.model_metrics["accuracy"], 850.0 / 950.0);
+    assert_eq!(us.violations, 0);
+    // scores are 0.1 or 0.9: no record in the band |p − 0.5| < 0.1
+    assert_eq!(seg("low_confidence=no").records, N as u64);
+    assert!(r.segments.iter().all(|s| s.segment != "low_confidence=yes"));
+    let published = metrics.data();
+    let eu_accuracy = published
+        .iter()
+        .find(|d| {
+            d.name == "accuracy"
+                && d.dimensions
+                    .iter()
+                    .any(|(k, v)| k == SEGMENT_DIMENSION && v == "region=eu")
+        })
+        .unwrap();
+    assert_eq!(eu_accuracy.value.mean(), Some(0.5));
+    let overall = published
+        .iter()
+        .find(|d| d.name == "accuracy" && d.dimensions.len() == 2)
+        .unwrap();
+    assert_eq!(overall.value.mean(), Some(875.0 / N as f64));
+    assert!(overall.value.mean().unwrap() >= FLOOR);
+    assert!(html.contains("id=\"segments\""));
 }

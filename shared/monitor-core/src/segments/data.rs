@@ -95,6 +95,7 @@ pub fn judge(
             violations: exec.violations,
             violations_by_check: exec.violations_by_check,
             drift: exec.drift,
+            model_metrics: BTreeMap::new(),
             segment: key,
         });
     }

@@ -26,11 +26,20 @@
 //!   slices were folded into it (`capped`). A config whose listed values and ranges alone
 //!   exceed the cap is refused on load. Each capture object caps the slices it opens; the
 //!   window caps the union again, keeping the slices with the most records.
+//! - **Model quality** ([`quality`]): ground-truth merge scores each joined record into its
+//!   slices' states too (`segment_minutes` of the joined state, beside `minutes`); a feature
+//!   slicing reads the prediction's facet of that name, so the feature must be one of
+//!   `model_quality.facet_attributes`; the low-confidence band reads the prediction's
+//!   probability. Each slice gets the window's metrics and the same constraint check
+//!   (intervals when the baseline has them, else SageMaker's point rule).
 //! - **Judgement** ([`data`]): each slice against the baseline with the drift policy and
 //!   the checks of the overall window ([`crate::data_quality::tick::check_monitor_window`]).
 //!   A slice's violations are reported in `segments.json` and its metrics; they do not
 //!   change the window's execution status, which stays the whole window's (alarm on the
 //!   `Segment` metrics instead).
+//!
+//! Not kept per slice (yet): the label-free CBPE estimates (their score histograms are
+//! written at ingest, per capture object, without the slices) and label drift.
 //!
 //! Cost: each slice publishes the window's data-quality metrics again with a `Segment`
 //! dimension, so a monitor with `k` slices publishes about `k + 1` times the metrics (each
@@ -38,6 +47,7 @@
 
 pub mod config;
 pub mod data;
+pub mod quality;
 pub mod slicing;
 
 use std::collections::BTreeMap;
@@ -103,8 +113,12 @@ pub struct Segment {
     pub violations: usize,
     /// violations per check type
     pub violations_by_check: BTreeMap<String, u64>,
-    /// per feature, the drift figure and the drift policy's verdict
+    /// data quality: per feature, the drift figure and the drift policy's verdict
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<FeatureDrift>,
+    /// model quality: the slice's metrics (SageMaker's keys: `accuracy`, `auc`, `mae`, …)
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub model_metrics: BTreeMap<String, f64>,
 }
 
 impl SegmentsReport {
@@ -176,6 +190,7 @@ mod tests {
             violations: 0,
             violations_by_check: BTreeMap::new(),
             drift: Vec::new(),
+            model_metrics: BTreeMap::new(),
         });
         let bytes = r.to_json().unwrap();
         assert_eq!(SegmentsReport::from_json("k", &bytes).unwrap(), r);

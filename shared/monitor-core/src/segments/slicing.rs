@@ -1,12 +1,14 @@
 //! Which slices a record falls in, and the slices' profiles: the hook of the data-quality
 //! consumer ([`crate::data_quality::consume::Profiler`]) and the window's cap.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::config::{SegmentSettings, SliceSpec};
 use crate::config::MonitorConfig;
 use crate::data_quality::profile::{parse_number, DatasetProfile};
 use crate::formats::capture::Row;
+use crate::joined::predictions::Prediction;
 use crate::CoreError;
 
 /// The slice of records whose slice feature has no value.
@@ -27,12 +29,35 @@ enum Rule {
     Band { threshold: f64, delta: f64 },
 }
 
-/// One slicing, resolved to a feature position.
+/// Where a slicing reads its value.
+#[derive(Debug, Clone)]
+enum Source {
+    /// a capture record's feature, by position (data quality)
+    Column(usize),
+    /// a prediction's facet value (model quality: `facet_attributes`)
+    Facet(String),
+    /// a prediction's probability (model quality, the low-confidence band)
+    Probability,
+}
+
+/// One slicing, resolved to where its value is.
 #[derive(Debug, Clone)]
 struct Slicing {
     name: String,
-    index: usize,
+    source: Source,
     rule: Rule,
+}
+
+/// The rule of `spec`.
+fn rule_of(spec: &SliceSpec) -> Rule {
+    match (&spec.edges, &spec.values, &spec.low_confidence) {
+        (_, _, Some(l)) => Rule::Band {
+            threshold: l.threshold,
+            delta: l.delta,
+        },
+        (Some(e), _, _) => Rule::Edges(e.clone()),
+        (None, v, None) => Rule::Values(v.as_ref().map(|v| v.iter().cloned().collect())),
+    }
 }
 
 /// The name of slicing `spec` (its feature, or [`LOW_CONFIDENCE`]).
@@ -109,18 +134,47 @@ impl Slicer {
                         })?
                 }
             };
-            let rule = match (&spec.edges, &spec.values, &spec.low_confidence) {
-                (_, _, Some(l)) => Rule::Band {
-                    threshold: l.threshold,
-                    delta: l.delta,
-                },
-                (Some(e), _, _) => Rule::Edges(e.clone()),
-                (None, v, None) => Rule::Values(v.as_ref().map(|v| v.iter().cloned().collect())),
+            slicings.push(Slicing {
+                name: slicing_name(spec).to_string(),
+                source: Source::Column(index),
+                rule: rule_of(spec),
+            });
+        }
+        Ok(Some(Self {
+            slicings,
+            budget: open_budget(settings),
+            opened: BTreeSet::new(),
+        }))
+    }
+
+    /// The slicer of model-quality monitor `cfg`, over its joined predictions: a feature
+    /// slicing reads the prediction's facet of that name (`model_quality.facet_attributes`),
+    /// the low-confidence band its probability. `None` without a `segments` block.
+    ///
+    /// # Errors
+    /// [`CoreError::Config`] naming a slice feature that is not a facet attribute.
+    pub fn for_predictions(cfg: &MonitorConfig) -> Result<Option<Self>, CoreError> {
+        let Some(settings) = &cfg.segments else {
+            return Ok(None);
+        };
+        let attrs = cfg.prediction_attributes();
+        let mut slicings = Vec::with_capacity(settings.slices.len());
+        for (i, spec) in settings.slices.iter().enumerate() {
+            let source = match &spec.feature {
+                None => Source::Probability,
+                Some(f) if attrs.facet_attributes.contains_key(f) => Source::Facet(f.clone()),
+                Some(f) => {
+                    return Err(CoreError::Config {
+                        field: format!("monitor {} segments.slices[{i}]", cfg.name),
+                        value: f.clone(),
+                        message: "a model-quality slice feature must be one of model_quality.facet_attributes".into(),
+                    })
+                }
             };
             slicings.push(Slicing {
                 name: slicing_name(spec).to_string(),
-                index,
-                rule,
+                source,
+                rule: rule_of(spec),
             });
         }
         Ok(Some(Self {
@@ -132,9 +186,27 @@ impl Slicer {
 
     /// The slices of `row`, one per slicing, as `name=value` keys.
     pub fn keys(&mut self, row: &Row) -> Vec<String> {
+        self.keys_with(|s| match s {
+            Source::Column(i) => row.get(*i).map(Cow::Borrowed),
+            Source::Facet(_) | Source::Probability => None,
+        })
+    }
+
+    /// The slices of joined prediction `p`, one per slicing, as `name=value` keys.
+    pub fn prediction_keys(&mut self, p: &Prediction) -> Vec<String> {
+        self.keys_with(|s| match s {
+            Source::Facet(f) => p.facets.get(f).map(|v| Cow::Borrowed(v.as_str())),
+            Source::Probability => p.probability.map(|x| Cow::Owned(x.to_string())),
+            Source::Column(_) => None,
+        })
+    }
+
+    /// The slices of a record whose slicings' values `value` gives.
+    fn keys_with<'v>(&mut self, value: impl Fn(&Source) -> Option<Cow<'v, str>>) -> Vec<String> {
         let mut out = Vec::with_capacity(self.slicings.len());
         for s in &self.slicings {
-            let value = row.get(s.index);
+            let value = value(&s.source);
+            let value = value.as_deref();
             let label = match (&s.rule, value) {
                 (_, None) => MISSING.to_string(),
                 (Rule::Values(Some(listed)), Some(v)) if listed.contains(v) => v.to_string(),
@@ -210,12 +282,38 @@ pub fn observe_row(
     }
 }
 
+/// A slice's mergeable state: a data-quality profile or a model-quality state.
+pub trait SliceState {
+    /// records of the slice
+    fn records(&self) -> u64;
+    /// adds `other`'s records
+    fn absorb(&mut self, other: &Self);
+}
+
+impl SliceState for DatasetProfile {
+    fn records(&self) -> u64 {
+        self.item_count
+    }
+    fn absorb(&mut self, other: &Self) {
+        self.merge(other);
+    }
+}
+
+impl SliceState for crate::model_quality::QualityState {
+    fn records(&self) -> u64 {
+        self.count()
+    }
+    fn absorb(&mut self, other: &Self) {
+        self.merge(other);
+    }
+}
+
 /// Applies the cap to a window's merged slices: past the open budget, the open slices with
 /// the fewest records (ties: the later name) are merged into their slicing's `__other__`.
 /// Capture objects cap what they open each; the window holds the union, so it is capped
 /// again here. Returns how many slices were merged away.
-pub fn cap_window(
-    segments: &mut BTreeMap<String, DatasetProfile>,
+pub fn cap_window<T: SliceState>(
+    segments: &mut BTreeMap<String, T>,
     settings: &SegmentSettings,
 ) -> usize {
     let open: BTreeSet<&str> = settings
@@ -230,7 +328,7 @@ pub fn cap_window(
             let (name, value) = split_key(k);
             open.contains(name) && value != MISSING && value != OTHER
         })
-        .map(|(k, p)| (p.item_count, k.clone()))
+        .map(|(k, p)| (p.records(), k.clone()))
         .collect();
     let budget = open_budget(settings);
     if candidates.len() <= budget {
@@ -247,7 +345,7 @@ pub fn cap_window(
         if let Some(p) = segments.remove(key) {
             let other = format!("{}={OTHER}", split_key(key).0);
             match segments.get_mut(&other) {
-                Some(o) => o.merge(&p),
+                Some(o) => o.absorb(&p),
                 None => {
                     segments.insert(other, p);
                 }
