@@ -45,7 +45,7 @@ fn spread(i: usize) -> f64 {
 }
 
 fn region(i: usize) -> &'static str {
-    if i % EU_EVERY == 0 {
+    if i.is_multiple_of(EU_EVERY) {
         "eu"
     } else {
         "us"
@@ -250,8 +250,8 @@ async fn slices_do_not_depend_on_how_the_records_are_split_into_objects() {
 /// record in 20): right on every other `eu` record (accuracy 1/2); region `us`: wrong when
 /// `i mod 10 == 1` (2 of every 20 records, both `us`: accuracy 1 − 100/950).
 fn right(i: usize) -> bool {
-    if i % 20 == 0 {
-        (i / 20) % 2 == 0
+    if i.is_multiple_of(20) {
+        (i / 20).is_multiple_of(2)
     } else {
         i % 10 != 1
     }
@@ -288,11 +288,11 @@ async fn a_slice_whose_accuracy_drops_fails_while_the_whole_window_passes() {
     let hour = t(HOUR);
     let (mut capture, mut labels) = (String::new(), String::new());
     for i in 0..N {
-        let positive = i % 3 == 0;
+        let positive = i.is_multiple_of(3);
         // predicted positive when right about a positive or wrong about a negative
         let score = if right(i) == positive { 0.9 } else { 0.1 };
         let time = hour + Duration::seconds((i % 3600) as i64);
-        let region = if i % 20 == 0 { "eu" } else { "us" };
+        let region = if i.is_multiple_of(20) { "eu" } else { "us" };
         capture.push_str(&capture_line(i, time, score, &format!("1.0,{region}")));
         labels.push_str(&format!(
             "{{\"groundTruthData\":{{\"data\":\"{}\",\"encoding\":\"CSV\"}},\"eventMetadata\":{{\"eventId\":\"{i}\"}},\"eventVersion\":\"0\"}}\n",

@@ -126,7 +126,8 @@ pub struct Profiler {
     output_columns: Option<usize>,
     explained: bool,
     scorer: Option<RowScorer>,
-    slicer: Option<crate::segments::Slicer>,
+    // boxed: most monitors have none, and the consumer enum stays small
+    slicer: Option<Box<crate::segments::Slicer>>,
 }
 
 impl Profiler {
@@ -160,7 +161,7 @@ impl Profiler {
             })
             .collect();
         let current = fallback_minute(key);
-        let slicer = crate::segments::Slicer::for_monitor(cfg, &mapping.features)?;
+        let slicer = crate::segments::Slicer::for_monitor(cfg, &mapping.features)?.map(Box::new);
         let scorer = baseline
             .multivariate()
             .map(|b| RowScorer::new(b, &mapping.features));
