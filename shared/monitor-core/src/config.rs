@@ -555,6 +555,10 @@ impl MonitorConfig {
         if let Some((field, value, message)) = self.segments.as_ref().and_then(|s| s.problem()) {
             return Err(bad(&field, value, message));
         }
+        if self.kind == MonitorKind::ModelQuality {
+            // a model-quality slice feature must be a facet the predictions carry
+            crate::segments::Slicer::for_predictions(self)?;
+        }
         if self.window_minutes == 0 || self.window_minutes > 24 * 60 {
             return Err(bad(
                 "window_minutes",

@@ -446,6 +446,53 @@ mod tests {
     }
 
     #[test]
+    fn a_joined_prediction_is_sliced_by_its_facets_and_probability() {
+        let json = |slices: &str| {
+            format!(
+                r#"{{"name": "m", "kind": "ModelQuality", "endpoint": "e", "baseline_prefix": "b",
+                "model_quality": {{"problem_type": "BinaryClassification", "probability_attribute": "0",
+                    "facet_attributes": {{"region": "1"}}}},
+                "segments": {{"slices": {slices}}}}}"#
+            )
+        };
+        let cfg = crate::config::MonitorConfig::from_json(
+            "m.json",
+            json(
+                r#"[{"feature": "region"}, {"low_confidence": {"threshold": 0.5, "delta": 0.1}}]"#,
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        let mut slicer = Slicer::for_predictions(&cfg).unwrap().unwrap();
+        let p: Prediction = serde_json::from_str(
+            r#"{"key": "k", "event_id": "e", "inference_time": "t", "time": 0,
+                "probability": 0.55, "variant": "v", "facets": {"region": "eu"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            slicer.prediction_keys(&p),
+            ["region=eu", "low_confidence=yes"]
+        );
+        let q = Prediction {
+            probability: None,
+            facets: Default::default(),
+            ..p
+        };
+        assert_eq!(
+            slicer.prediction_keys(&q),
+            ["region=__missing__", "low_confidence=__missing__"]
+        );
+        // a slice feature the predictions do not carry is refused when the config loads
+        let e = crate::config::MonitorConfig::from_json(
+            "m.json",
+            json(r#"[{"feature": "age"}]"#).as_bytes(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("age") && e.contains("facet_attributes"), "{e}");
+    }
+
+    #[test]
     fn the_window_cap_keeps_the_largest_open_slices() {
         let s = settings(r#"{"slices": [{"feature": "region"}], "max_slices": 2}"#);
         let profile = |n: u64| DatasetProfile {
