@@ -244,6 +244,9 @@ pub struct MonitorConfig {
     /// reports and metrics per model (issue 15, item 5; [`crate::multimodel`])
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multi_model: Option<crate::multimodel::MultiModelSettings>,
+    /// judge every window per slice too (issue 15, item 3; [`crate::segments`])
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<crate::segments::SegmentSettings>,
 }
 
 /// Mapping options beyond the defaults (output columns first, then inputs, by position or key).
@@ -272,7 +275,7 @@ fn yes() -> bool {
 /// `deny_unknown_fields` cannot be used because the model-quality and bias sections flatten
 /// shared structs, so the keys are listed here; `every_key_written_is_known` keeps this
 /// list and the structs in step.
-const KNOWN_KEYS: [(&str, &[&str]); 8] = [
+const KNOWN_KEYS: [(&str, &[&str]); 9] = [
     (
         "",
         &[
@@ -291,10 +294,12 @@ const KNOWN_KEYS: [(&str, &[&str]); 8] = [
             "explainability",
             "variants",
             "multi_model",
+            "segments",
         ],
     ),
     ("variants", crate::variants::VARIANT_KEYS),
     ("multi_model", crate::multimodel::MULTI_MODEL_KEYS),
+    ("segments", crate::segments::SEGMENT_KEYS),
     ("capture", &["output_columns", "json_pointers"]),
     ("batch_transform", crate::batch::config::BATCH_KEYS),
     (
@@ -418,6 +423,7 @@ impl MonitorConfig {
             explainability: None,
             variants: None,
             multi_model: None,
+            segments: None,
         }
     }
 
@@ -557,6 +563,13 @@ impl MonitorConfig {
             if let Err(e) = m.check(self.kind, self.batch_transform.is_some()) {
                 return Err(bad(e.field(), e.value(), &e.to_string()));
             }
+        }
+        if let Some((field, value, message)) = self.segments.as_ref().and_then(|s| s.problem()) {
+            return Err(bad(&field, value, message));
+        }
+        if self.kind == MonitorKind::ModelQuality {
+            // a model-quality slice feature must be a facet the predictions carry
+            crate::segments::Slicer::for_predictions(self)?;
         }
         if self.window_minutes == 0 || self.window_minutes > 24 * 60 {
             return Err(bad(
@@ -771,7 +784,8 @@ mod tests {
             "explainability":{"explainer":{"captured":{"pointer":"/x"}},"analysis_config_key":"a"},
             "variants":{"reference":"A","confidence_level":0.9},
             "multi_model":{"request_field":"/model","key_pattern":"/(m-[0-9]+)/","max_models":7,
-                "feature_metrics":true}}"#;
+                "feature_metrics":true},
+            "segments":{"slices":[{"feature":"x","values":["a"]}],"max_slices":5}}"#;
         let cfg = MonitorConfig::from_json("k", full).unwrap();
         let written = serde_json::to_value(&cfg).unwrap();
         check_known_keys("k", &written).unwrap();

@@ -20,6 +20,7 @@
 //! | | [`report`] | HTML reports per window and the dashboard, from the stored files (issue 14) |
 //! | comparisons | [`variants`] | A/B variants of an endpoint compared per window, over the data- and model-quality capabilities (issue 15) |
 //! | | [`multimodel`] | multi-model endpoints: each record attributed to its target model, data-quality state, reports and metrics per model (issue 15) |
+//! | slices | [`segments`] | every data-quality window judged per slice (a feature's values or ranges, the low-confidence band) too (issue 15) |
 //! | shared base | [`joined`] | predictions joined to labels (model quality and bias) |
 //! | | [`execution`] | the [`execution::Window`] and [`execution::Ports`] every capability's `evaluate` takes, the execution record, and how reports are written ([`execution::Execution::settle`]) |
 //! | | [`config`] | monitor configurations (`config/monitors/{name}.json`) |
@@ -78,6 +79,7 @@ pub mod multimodel;
 pub mod report;
 pub mod retrain;
 pub mod robustness;
+pub mod segments;
 pub mod store;
 pub mod variants;
 

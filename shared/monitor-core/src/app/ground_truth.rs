@@ -33,8 +33,8 @@ use crate::error::RetryBoundary;
 use crate::formats::capture::Attribute;
 use crate::formats::capture::{BadRecordKind, BadRecords};
 use crate::joined::labels::{
-    labels_digest, JoinTarget, LabelObjectState, MinuteBias, MinuteQuality, VariantMinuteQuality,
-    MQ_STATE_FORMAT,
+    labels_digest, JoinTarget, LabelObjectState, MinuteBias, MinuteQuality, SegmentMinuteQuality,
+    VariantMinuteQuality, MQ_STATE_FORMAT,
 };
 use crate::joined::predictions::{parse_labels, PredictionIndex};
 use crate::layout::{
@@ -135,6 +135,12 @@ async fn merge_object_into<S: ObjectStore>(
     let mut bias_minutes: BTreeMap<DateTime<Utc>, BiasWindowState> = BTreeMap::new();
     // per variant too, for a monitor comparing its variants (crate::variants)
     let mut variant_minutes: BTreeMap<(String, DateTime<Utc>), QualityState> = BTreeMap::new();
+    // per slice too, for a monitor with a segments block (crate::segments)
+    let mut segment_minutes: BTreeMap<(String, DateTime<Utc>), QualityState> = BTreeMap::new();
+    let mut slicer = match target {
+        JoinTarget::Quality(_) => crate::segments::Slicer::for_predictions(cfg)?,
+        JoinTarget::Bias { .. } => None,
+    };
     let mut merged: BTreeMap<(String, DateTime<Utc>), MergedParts> = BTreeMap::new();
     let mut matched = 0u64;
     let mut unscorable = 0u64;
@@ -158,6 +164,14 @@ async fn merge_object_into<S: ObjectStore>(
                         .entry((p.variant.clone(), minute))
                         .or_insert_with(|| QualityState::new(quality.problem_type))
                         .add(&p.key, &label, p.label.as_deref(), p.probability, quality);
+                }
+                if let (JoinTarget::Quality(quality), Some(s)) = (target, slicer.as_mut()) {
+                    for segment in s.prediction_keys(p) {
+                        let _ = segment_minutes
+                            .entry((segment, minute))
+                            .or_insert_with(|| QualityState::new(quality.problem_type))
+                            .add(&p.key, &label, p.label.as_deref(), p.probability, quality);
+                    }
                 }
                 let scored = match target {
                     JoinTarget::Quality(quality) => minutes
@@ -250,6 +264,14 @@ async fn merge_object_into<S: ObjectStore>(
             .into_iter()
             .map(|((variant, minute), state)| VariantMinuteQuality {
                 variant,
+                minute,
+                state,
+            })
+            .collect(),
+        segment_minutes: segment_minutes
+            .into_iter()
+            .map(|((segment, minute), state)| SegmentMinuteQuality {
+                segment,
                 minute,
                 state,
             })

@@ -39,6 +39,10 @@ pub struct MinuteProfile {
     pub bad_records: BadRecords,
     /// shadow-variant records skipped
     pub shadow_skipped: u64,
+    /// per slice of the monitor's `segments` block (`feature=value`), the slice's records
+    /// ([`crate::segments`]; absent without the block, so older files read unchanged)
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub segments: std::collections::BTreeMap<String, DatasetProfile>,
 }
 
 /// The partial profile of one capture object for one monitor.
@@ -122,6 +126,8 @@ pub struct Profiler {
     output_columns: Option<usize>,
     explained: bool,
     scorer: Option<RowScorer>,
+    // boxed: most monitors have none, and the consumer enum stays small
+    slicer: Option<Box<crate::segments::Slicer>>,
 }
 
 impl Profiler {
@@ -155,6 +161,7 @@ impl Profiler {
             })
             .collect();
         let current = fallback_minute(key);
+        let slicer = crate::segments::Slicer::for_monitor(cfg, &mapping.features)?.map(Box::new);
         let scorer = baseline
             .multivariate()
             .map(|b| RowScorer::new(b, &mapping.features));
@@ -175,6 +182,7 @@ impl Profiler {
             output_columns: cfg.capture.output_columns,
             explained: false,
             scorer,
+            slicer,
         })
     }
 
@@ -201,6 +209,7 @@ impl Profiler {
                     profile: self.empty.clone(),
                     bad_records: BadRecords::default(),
                     shadow_skipped: 0,
+                    segments: std::collections::BTreeMap::new(),
                 });
                 self.minutes.len() - 1
             }
@@ -268,11 +277,25 @@ impl Profiler {
                     profile.item_count += 1;
                     *profile.column_counts.entry(self.n_features).or_default() += 1;
                     // multivariate drift (issue 13 item 4): the record's reconstruction error
-                    if let Some(e) = self.scorer.as_mut().and_then(|s| s.score(|i| row.get(i))) {
+                    let error = self.scorer.as_mut().and_then(|s| s.score(|i| row.get(i)));
+                    if let Some(e) = error {
                         profile
                             .reconstruction_error
                             .get_or_insert_with(drift_math::moments::Moments::new)
                             .update(e);
+                    }
+                    // segments (issue 15 item 3): the record in each of its slices too
+                    if let Some(slicer) = self.slicer.as_mut() {
+                        for key in slicer.keys(row) {
+                            let slice =
+                                mp.segments.entry(key).or_insert_with(|| self.empty.clone());
+                            crate::segments::slicing::observe_row(
+                                slice,
+                                row,
+                                self.n_features,
+                                error,
+                            );
+                        }
                     }
                 }
                 if unparsable {

@@ -48,6 +48,18 @@ pub struct VariantMinuteQuality {
     pub state: QualityState,
 }
 
+/// Model-quality state of one slice's records of one inference minute (monitors with a
+/// `segments` block: [`crate::segments`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SegmentMinuteQuality {
+    /// the slice (`feature=value`)
+    pub segment: String,
+    /// inference minute (UTC)
+    pub minute: DateTime<Utc>,
+    /// merged metric state
+    pub state: QualityState,
+}
+
 /// Everything one ground-truth object contributed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LabelObjectState {
@@ -84,6 +96,10 @@ pub struct LabelObjectState {
     /// monitors with a `variants` block; the same records as `minutes`)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variant_minutes: Vec<VariantMinuteQuality>,
+    /// metric state per slice and inference minute, by slice then minute (model-quality
+    /// monitors with a `segments` block; each record once per slicing)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segment_minutes: Vec<SegmentMinuteQuality>,
 }
 
 // (no layout version: the format tag alone identifies these files)

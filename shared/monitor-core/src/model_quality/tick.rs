@@ -57,6 +57,7 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
         })?;
     // joined state of inferences in the window
     let mut state = QualityState::new(settings.quality.problem_type);
+    let mut segments = std::collections::BTreeMap::new();
     let scan = scan_joined_window(store, cfg, window, |s| {
         let mut used = false;
         for m in &s.minutes {
@@ -64,6 +65,8 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
                 used |= state.merge(&m.state);
             }
         }
+        // segments (issue 15 item 3): the slices' states too
+        crate::segments::quality::absorb(&mut segments, &s.segment_minutes, window);
         Ok(used)
     })
     .await?;
@@ -129,6 +132,9 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
         exec,
     )
     .await?;
+    // segments (issue 15 item 3): each slice's metrics and check, into segments.json
+    crate::segments::quality::evaluate((store, metrics), cfg, window, segments, &constraints, exec)
+        .await?;
     let finite: Vec<(String, f64)> = exec
         .model_metrics
         .iter()

@@ -295,6 +295,17 @@ pub async fn load_window<S: ObjectStore>(
             .ok(),
         None => None,
     };
+    // segments (issue 15): the slices beside the window's files, for monitors that slice
+    let segments_key = report_file_key(p, crate::segments::SEGMENTS_FILE);
+    let found = match cfg.as_ref().and_then(|c| c.segments.as_ref()) {
+        Some(_) => get_optional(store, &segments_key).await?,
+        None => None,
+    };
+    let segments = found.and_then(|bytes| {
+        crate::segments::SegmentsReport::from_json(&segments_key, &bytes)
+            .map_err(|e| notes.push(format!("{segments_key} could not be read: {e}")))
+            .ok()
+    });
     Ok(WindowInputs {
         kind: cfg.as_ref().map(|c| c.kind),
         exec: exec.clone(),
@@ -302,6 +313,7 @@ pub async fn load_window<S: ObjectStore>(
         files,
         notes,
         variants,
+        segments,
     })
 }
 

@@ -27,6 +27,7 @@ mod dashboard;
 mod estimates;
 mod html;
 mod load;
+mod segments;
 mod svg;
 mod variants;
 mod window;
@@ -288,6 +289,7 @@ mod tests {
             },
             notes: Vec::new(),
             variants: None,
+            segments: None,
         }
     }
 

@@ -73,6 +73,8 @@ pub struct WindowInputs {
     pub notes: Vec<String>,
     /// the window's comparison of variants, when the monitor compares them (issue 15)
     pub variants: Option<crate::variants::VariantComparison>,
+    /// the window's slices, when the monitor has a `segments` block (issue 15)
+    pub segments: Option<crate::segments::SegmentsReport>,
 }
 
 /// Status as a badge: a word and a symbol, coloured.
@@ -110,6 +112,7 @@ pub fn render_window(inp: &WindowInputs) -> String {
         KindFiles::Attribution { .. } => body.push_str(&attribution(inp)),
     }
     body.push_str(&super::variants::variants_section(inp.variants.as_ref()));
+    body.push_str(&super::segments::segments_section(inp.segments.as_ref()));
     let title = format!(
         "{} · {} → {}",
         e.monitoring_schedule_name,
