@@ -22,7 +22,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::app::baseline::{BaselineOutput, BaselineSummary};
+use crate::app::baseline::{BaselineOutput, BaselineRequest, BaselineSummary};
 use crate::data_quality::dataset::{profile_dataset, DatasetFormat, NoProgress};
 use crate::data_quality::profile::DatasetProfile;
 use crate::data_quality::suggest::suggest_constraints;
@@ -430,6 +430,75 @@ pub async fn run_merge<S: ObjectStore>(
             constraints_key,
         },
         parts,
+    })
+}
+
+/// The baseline Lambda's event: today's full request (no `mode`, or `"mode": "full"`), or
+/// one step of a dataset of many objects (`"mode": "partial"`, `"mode": "merge"`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum BaselineEvent {
+    /// profile one dataset object and write the baseline ([`crate::app::baseline::run`])
+    Full(BaselineRequest),
+    /// profile objects into parts ([`run_partial`])
+    Partial(PartialRequest),
+    /// merge the parts and write the baseline ([`run_merge`])
+    Merge(MergeRequest),
+}
+
+impl<'de> Deserialize<'de> for BaselineEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut value = serde_json::Value::deserialize(d)?;
+        let mode = match value.as_object_mut() {
+            Some(obj) => obj.remove("mode"),
+            None => return Err(D::Error::custom("a baseline event is a JSON object")),
+        };
+        let event = match mode.as_ref().map(|m| (m, m.as_str())) {
+            None | Some((_, Some("full"))) => serde_json::from_value(value).map(Self::Full),
+            Some((_, Some("partial"))) => serde_json::from_value(value).map(Self::Partial),
+            Some((_, Some("merge"))) => serde_json::from_value(value).map(Self::Merge),
+            Some((m, _)) => {
+                return Err(D::Error::custom(format!(
+                    "mode {m} is not one of \"full\", \"partial\", \"merge\""
+                )))
+            }
+        };
+        event.map_err(D::Error::custom)
+    }
+}
+
+impl From<BaselineRequest> for BaselineEvent {
+    fn from(req: BaselineRequest) -> Self {
+        Self::Full(req)
+    }
+}
+
+/// What the baseline Lambda returns, by mode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum BaselineReply {
+    /// `merge`: the baseline and the number of parts
+    Merge(MergeSummary),
+    /// `full`: the baseline
+    Full(BaselineSummary),
+    /// `partial`: the parts
+    Partial(PartialSummary),
+}
+
+/// Runs one baseline event of any mode.
+///
+/// # Errors
+/// Those of [`crate::app::baseline::run`], [`run_partial`] or [`run_merge`].
+pub async fn run_event<S: ObjectStore>(
+    store: &S,
+    event: &BaselineEvent,
+) -> Result<BaselineReply, CoreError> {
+    Ok(match event {
+        BaselineEvent::Full(req) => {
+            BaselineReply::Full(crate::app::baseline::run(store, req).await?)
+        }
+        BaselineEvent::Partial(req) => BaselineReply::Partial(run_partial(store, req).await?),
+        BaselineEvent::Merge(req) => BaselineReply::Merge(run_merge(store, req).await?),
     })
 }
 

@@ -328,3 +328,51 @@ async fn partial_then_merge_through_the_store_equals_the_local_merge() {
     .unwrap();
     assert_eq!(full.rows, 500);
 }
+
+#[test]
+fn events_of_every_mode_deserialize_and_todays_event_keeps_working() {
+    // the event of events/baseline-request.json, unchanged
+    let today: BaselineEvent = serde_json::from_str(
+        r#"{"dataset":"datasets/train.csv","format":{"csv":{"header":true}},"output_prefix":"baselines/churn-dq"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        today,
+        BaselineEvent::Full(BaselineRequest {
+            dataset: "datasets/train.csv".into(),
+            format: DatasetFormat::Csv { header: true },
+            output_prefix: "baselines/churn-dq".into(),
+        })
+    );
+    let full: BaselineEvent =
+        serde_json::from_str(r#"{"mode":"full","dataset":"d.csv","output_prefix":"o"}"#).unwrap();
+    assert!(matches!(full, BaselineEvent::Full(_)));
+    let partial: BaselineEvent = serde_json::from_str(
+        r#"{"mode":"partial","format":"json_lines","scratch_prefix":"s","objects":[{"Key":"a"}]}"#,
+    )
+    .unwrap();
+    let BaselineEvent::Partial(p) = partial else {
+        panic!("{partial:?}")
+    };
+    assert_eq!(p.format, DatasetFormat::JsonLines);
+    assert_eq!(p.objects.into_vec()[0].key, "a");
+    let merge: BaselineEvent = serde_json::from_str(
+        r#"{"mode":"merge","scratch_prefix":"s","output_prefix":"o","dataset_prefix":"d/"}"#,
+    )
+    .unwrap();
+    assert!(matches!(
+        merge,
+        BaselineEvent::Merge(MergeRequest {
+            dataset_prefix: Some(_),
+            ..
+        })
+    ));
+    let err = serde_json::from_str::<BaselineEvent>(r#"{"mode":"twice"}"#).unwrap_err();
+    assert!(
+        err.to_string().contains(r#"mode "twice" is not one of"#),
+        "{err}"
+    );
+    let err = serde_json::from_str::<BaselineEvent>(r#"{"mode":"merge","scratch_prefix":"s"}"#)
+        .unwrap_err();
+    assert!(err.to_string().contains("output_prefix"), "{err}");
+}

@@ -1,5 +1,6 @@
 //! One `run` per use case. Lambda handlers and CLI commands call exactly one of these.
 
+pub mod backfill;
 pub mod baseline;
 pub mod baseline_partial;
 pub mod ground_truth;
