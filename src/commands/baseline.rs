@@ -8,6 +8,8 @@ use monitor_core::data_quality::dataset::DatasetFormat;
 
 use super::progress::BytesBar;
 
+mod many;
+
 /// Dataset encodings on the command line.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum Format {
@@ -20,7 +22,8 @@ pub enum Format {
 /// Arguments of `modelwatch baseline`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Training dataset file.
+    /// Training dataset file; or a directory, or a quoted glob ('data/*.csv'), of many files
+    /// profiled on every core (MODELWATCH_THREADS) and merged in path order.
     #[arg(long)]
     dataset: PathBuf,
     /// The CSV's first row is a header (default).
@@ -223,6 +226,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         },
         Format::Jsonl => DatasetFormat::JsonLines,
     };
+    if let Some(files) = many::dataset_files(&args.dataset)? {
+        return many::run(&args, files, format).await;
+    }
     let source = args.dataset.display().to_string();
     let file = std::fs::File::open(&args.dataset)
         .with_context(|| format!("cannot open dataset {source}"))?;

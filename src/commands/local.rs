@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use monitor_core::app::tick::TickRequest;
-use monitor_core::app::{ingest, tick};
+use monitor_core::app::{backfill, ingest, tick};
 use monitor_core::attribution::LocalModels;
 use monitor_core::metrics::FileMetricSink;
 use monitor_core::store::LocalStore;
@@ -17,8 +17,15 @@ pub struct IngestArgs {
     #[arg(long, default_value = "demo-out")]
     store: PathBuf,
     /// Capture object keys, relative to the store root.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "prefix", conflicts_with = "prefix")]
     keys: Vec<String>,
+    /// Re-ingest every object under this key prefix instead (a backfill after a monitor's
+    /// configuration or baseline changed), on every core; safe to repeat (issue 16 item 5).
+    #[arg(long)]
+    prefix: Option<String>,
+    /// Concurrent ingest workers of a --prefix backfill (0 = every core).
+    #[arg(long, default_value_t = 0, env = "MODELWATCH_THREADS")]
+    threads: usize,
 }
 
 /// Arguments of `modelwatch tick`.
@@ -41,6 +48,13 @@ pub struct TickArgs {
 /// `modelwatch ingest`: prints the ingest summary as JSON.
 pub async fn run_ingest(args: IngestArgs) -> anyhow::Result<()> {
     let store = LocalStore::new(&args.store);
+    if let Some(prefix) = &args.prefix {
+        let started = std::time::Instant::now();
+        let summary = backfill::run(&store, prefix, args.threads).await?;
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        eprintln!("backfill of {prefix}: {:.2?}", started.elapsed());
+        return Ok(());
+    }
     let summary = ingest::run(&store, &args.keys).await?;
     println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(())

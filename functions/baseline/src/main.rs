@@ -1,4 +1,4 @@
-use baseline::{handler, Deps};
+use baseline::{handle_event, Deps};
 use lambda_kit::CommonConfig;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 
@@ -8,5 +8,5 @@ async fn main() -> Result<(), Error> {
     let config = CommonConfig::from_env()?;
     let store = lambda_kit::store_from(&config).await;
     let deps = Deps { store };
-    lambda_runtime::run(service_fn(|ev: LambdaEvent<_>| handler(ev, &deps))).await
+    lambda_runtime::run(service_fn(|ev: LambdaEvent<_>| handle_event(ev, &deps))).await
 }
