@@ -369,4 +369,65 @@ mod tests {
         let tiny = matrix(&[("0", &[("0", 5)]), ("1", &[("1", 5)])]);
         assert_eq!(evaluate(&block, &tiny).unwrap().decision, "LacksPower");
     }
+
+    fn regression(labels: impl Iterator<Item = f64>) -> QualityState {
+        let options = crate::model_quality::QualityOptions {
+            problem_type: crate::formats::model_quality::ProblemType::Regression,
+            positive_label: "1".into(),
+        };
+        let mut s = QualityState::new(options.problem_type);
+        for (i, y) in labels.enumerate() {
+            // the prediction does not matter to label drift
+            s.add(&i.to_string(), &y.to_string(), Some("0.5"), None, &options)
+                .unwrap();
+        }
+        s
+    }
+
+    /// Baseline labels 0, 1, …, 999, window labels 100, …, 1099 (sketches below 2,050 values
+    /// are exact, so KS alone judges):
+    /// `scipy.stats.ks_2samp(np.arange(1000.), np.arange(100., 1100.)).statistic` = 0.1,
+    /// its p-value at the policy's asymptotic law
+    /// `scipy.special.kolmogorov(np.sqrt(1000 * 1000 / 2000) * 0.1)` = 9.079985952496105e-05,
+    /// and the effect `scipy.stats.wasserstein_distance(a, b) / np.std(a)` = 0.3464103347189859.
+    #[test]
+    fn regression_labels_follow_the_numeric_rule() {
+        let base = regression((0..1000).map(f64::from));
+        let stats = base.to_statistics();
+        let block = LabelDriftBlock::of_state(&base, &stats).unwrap();
+        assert!(block.label_counts.is_empty());
+        let n = block.numeric_labels.as_ref().unwrap();
+        assert_eq!(n.count, 1000);
+        assert!((n.mean - 499.5).abs() < 1e-12);
+        // the block survives constraints.json
+        let mut c = crate::formats::model_quality::suggest_constraints(&stats);
+        block.write(&mut c);
+        let c = ModelQualityConstraints::from_json(c.to_json().as_bytes()).unwrap();
+        let block = LabelDriftBlock::read(&c).unwrap().unwrap();
+
+        let window = regression((100..1100).map(f64::from));
+        let d = evaluate_state(&block, &window, &window.to_statistics()).unwrap();
+        assert_eq!(d.method, NUMERIC_METHOD);
+        assert_eq!(d.records, 1000);
+        assert!((d.effect - 0.3464103347189859).abs() < 1e-12, "{d:?}");
+        assert!((d.p_value - 9.079985952496105e-05).abs() < 1e-15, "{d:?}");
+        assert_eq!(d.tests.get("ks"), Some(&d.p_value));
+        assert_eq!(d.effect_floor, DriftPolicy::default().numerical_effect_floor);
+        assert!(d.violated());
+        let v = d.violation().unwrap();
+        assert_eq!(v.metric_name, METRIC);
+        assert!(v.description.contains("normalised Wasserstein"), "{}", v.description);
+        // the baseline's own labels: KS statistic 0 (ks_2samp of equal samples), p-value 1
+        let same = regression((0..1000).map(f64::from));
+        let s = evaluate_state(&block, &same, &same.to_statistics()).unwrap();
+        assert_eq!((s.effect, s.p_value), (0.0, 1.0));
+        assert_eq!(s.decision, "NoDrift");
+        // 10 labels cannot show an L∞ of 0.1 at the policy's power
+        let tiny = regression((0..10).map(|i| f64::from(i) * 100.0));
+        let t = evaluate_state(&block, &tiny, &tiny.to_statistics()).unwrap();
+        assert_eq!(t.decision, "LacksPower");
+        // a classification block says nothing of a regression window, and vice versa
+        let cls = LabelDriftBlock::of(&matrix(&[("0", &[("0", 5)])]));
+        assert!(evaluate_state(&cls, &window, &window.to_statistics()).is_none());
+    }
 }
