@@ -139,6 +139,7 @@ pub async fn run<S: ObjectStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data_quality::multivariate::MULTIVARIATE_KEY;
     use crate::store::MemoryStore;
 
     #[tokio::test]
@@ -160,12 +161,53 @@ mod tests {
         .unwrap();
         assert_eq!(summary.rows, 3);
         assert_eq!(summary.features, 2);
+        // one numeric feature: no multivariate block, and the reason in the summary
+        assert_eq!(
+            summary.multivariate_skipped.as_deref(),
+            Some("1 numeric feature(s) with numbers; the PCA needs at least 2")
+        );
         let stats = store.get("baselines/m1/statistics.json").await.unwrap();
         let stats = Statistics::from_json(&stats).unwrap();
         assert_eq!(stats.dataset.item_count, 3);
         let cons = store.get("baselines/m1/constraints.json").await.unwrap();
         let cons = Constraints::from_json(&cons).unwrap();
         assert_eq!(cons.features.len(), 2);
+        assert!(!cons.extra.contains_key(MULTIVARIATE_KEY));
+    }
+
+    /// The Lambda's path fits the multivariate block by default (issue 13 item 4).
+    #[tokio::test]
+    async fn run_fits_the_multivariate_block_by_default() {
+        let store = MemoryStore::new();
+        // 200 rows of x, y = x² (mod 7) and a category: two numeric features, enough rows
+        let mut csv = String::from("x,y,s\n");
+        for i in 0..200 {
+            csv.push_str(&format!(
+                "{},{},{}\n",
+                i % 13,
+                (i * i) % 7,
+                ["a", "b"][i % 2]
+            ));
+        }
+        store.put("d.csv", csv.into_bytes()).await.unwrap();
+        let summary = run(
+            &store,
+            &BaselineRequest {
+                dataset: "d.csv".into(),
+                format: DatasetFormat::Csv { header: true },
+                output_prefix: "b".into(),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(summary.multivariate_skipped, None);
+        let cons = Constraints::from_json(&store.get("b/constraints.json").await.unwrap()).unwrap();
+        let block = crate::data_quality::multivariate::MultivariateBlock::read(&cons)
+            .unwrap()
+            .expect("the block");
+        assert_eq!(block.features, ["x", "y"]);
+        // 200 rows in base chunks of ⌈200 / 500⌉ = 1 record
+        assert_eq!((block.chunk_size, block.chunk_means.len()), (1, 200));
     }
 
     #[tokio::test]

@@ -8,7 +8,9 @@
 //!   fewest components that explain more than 65 % of the variance (NannyML's default); the
 //!   second scores every baseline record and keeps the mean error of consecutive chunks
 //!   (at most [`MAX_BASE_CHUNKS`]). Both go into the `modelwatch_multivariate` block of
-//!   `constraints.json` ([`MultivariateBlock`]), which SageMaker ignores.
+//!   `constraints.json` ([`MultivariateBlock`]), which SageMaker ignores. On by default
+//!   (`--no-multivariate` skips it); a dataset that cannot support it gets no block and a
+//!   [`SkipReason`] ([`Fitted`]).
 //! * **Ingest**: each record's reconstruction error goes into the profile's mergeable
 //!   [`drift_math::moments::Moments`] (`reconstruction_error`: count, sum, `M2`), so a window
 //!   is a merge like every other figure ([`RowScorer`]).
@@ -884,5 +886,40 @@ mod tests {
             evaluate(b.multivariate().unwrap(), &split),
         );
         assert_eq!(ex.map(|e| e.violated), ey.map(|e| e.violated));
+    }
+
+    /// The default-on check skips, with a reason, what cannot support it: one numeric feature,
+    /// too few rows, or features without variance.
+    #[test]
+    fn datasets_that_cannot_support_the_check_are_skipped_with_a_reason() {
+        let format = DatasetFormat::Csv { header: true };
+        let fit = |csv: String| {
+            let out = build(csv.as_bytes(), "mem", format, &mut NoProgress).unwrap();
+            fit_from_dataset(|| Ok(csv.as_bytes()), "mem", format, &out.profile).unwrap()
+        };
+        let one: String = std::iter::once("x,s\n".to_string())
+            .chain((0..300).map(|i| format!("{i},a\n")))
+            .collect();
+        assert_eq!(
+            fit(one),
+            Fitted::Skipped(SkipReason::TooFewNumericFeatures { found: 1 })
+        );
+        let few: String = std::iter::once("x,y\n".to_string())
+            .chain((0..50).map(|i| format!("{i},{}\n", i % 3)))
+            .collect();
+        assert_eq!(
+            fit(few),
+            Fitted::Skipped(SkipReason::TooFewRows {
+                rows: 50,
+                needed: MIN_FIT_ROWS
+            })
+        );
+        let constant: String = std::iter::once("x,y\n".to_string())
+            .chain((0..300).map(|_| "1,2\n".to_string()))
+            .collect();
+        assert!(
+            matches!(fit(constant), Fitted::Skipped(SkipReason::Degenerate(_))),
+            "constant features"
+        );
     }
 }

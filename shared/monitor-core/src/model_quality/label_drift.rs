@@ -412,11 +412,18 @@ mod tests {
         assert!((d.effect - 0.3464103347189859).abs() < 1e-12, "{d:?}");
         assert!((d.p_value - 9.079985952496105e-05).abs() < 1e-15, "{d:?}");
         assert_eq!(d.tests.get("ks"), Some(&d.p_value));
-        assert_eq!(d.effect_floor, DriftPolicy::default().numerical_effect_floor);
+        assert_eq!(
+            d.effect_floor,
+            DriftPolicy::default().numerical_effect_floor
+        );
         assert!(d.violated());
         let v = d.violation().unwrap();
         assert_eq!(v.metric_name, METRIC);
-        assert!(v.description.contains("normalised Wasserstein"), "{}", v.description);
+        assert!(
+            v.description.contains("normalised Wasserstein"),
+            "{}",
+            v.description
+        );
         // the baseline's own labels: KS statistic 0 (ks_2samp of equal samples), p-value 1
         let same = regression((0..1000).map(f64::from));
         let s = evaluate_state(&block, &same, &same.to_statistics()).unwrap();
