@@ -35,10 +35,14 @@ pub struct Args {
     /// Dataset encoding.
     #[arg(long, value_enum, default_value = "csv")]
     format: Format,
-    /// Also fit the multivariate-drift PCA and its band (two more passes over the dataset;
-    /// the `modelwatch_multivariate` block of constraints.json, issue 13 item 4).
-    #[arg(long)]
+    /// Accepted for scripts written when the multivariate check was opt-in; it is now on by
+    /// default (a no-op).
+    #[arg(long, hide = true)]
     multivariate: bool,
+    /// Skip the multivariate-drift PCA and its band (by default two more passes over the
+    /// dataset write the `modelwatch_multivariate` block of constraints.json, issue 13 item 4).
+    #[arg(long, conflicts_with = "multivariate")]
+    no_multivariate: bool,
     /// Output directory for statistics.json and constraints.json.
     #[arg(long)]
     out: PathBuf,
@@ -235,7 +239,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let started = std::time::Instant::now();
     let path = args.dataset.clone();
-    let multivariate = args.multivariate;
+    let multivariate = !args.no_multivariate;
     let out = tokio::task::spawn_blocking(move || {
         let mut bar = BytesBar::new(size, "profiling");
         let reader = std::io::BufReader::with_capacity(1 << 20, file);
@@ -243,7 +247,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         bar.finish();
         let mut out = out?;
         if !multivariate {
-            return Ok(out);
+            return Ok((out, None));
         }
         // multivariate drift (issue 13 item 4): two more passes fit the PCA and its band
         let open = || {
@@ -254,18 +258,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     source: e,
                 })
         };
-        let block = monitor_core::data_quality::multivariate::fit_from_dataset(
+        let fitted = monitor_core::data_quality::multivariate::fit_from_dataset(
             open,
             &source,
             format,
             &out.profile,
         )?;
-        if let Some(b) = block {
-            b.write(&mut out.constraints);
-        }
-        Ok::<_, monitor_core::CoreError>(out)
+        let skipped = fitted.write(&mut out.constraints).map(|r| r.to_string());
+        Ok::<_, monitor_core::CoreError>((out, skipped))
     })
     .await??;
+    let (out, skipped) = out;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let stats_path = args.out.join("statistics.json");
@@ -282,6 +285,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     for f in &out.statistics.features {
         println!("  {:<24} {:?}", f.name, f.inferred_type);
+    }
+    match (&skipped, args.no_multivariate) {
+        (Some(reason), _) => println!("multivariate drift check skipped: {reason}"),
+        (None, true) => println!("multivariate drift check skipped: --no-multivariate"),
+        (None, false) => println!("multivariate drift check: fitted (modelwatch_multivariate)"),
     }
     println!("wrote {}", stats_path.display());
     println!("wrote {}", cons_path.display());

@@ -208,3 +208,56 @@ fn model_quality_regression_baseline_matches_sagemaker_byte_for_byte() {
         fixture_text("sagemaker/model-quality/sdk-pipeline-mq-regression-constraints.json")
     );
 }
+
+/// The baseline Lambda's path (`app::baseline::run`, multivariate drift on by default, issue 13
+/// item 4) on the churn set: statistics.json is the profile pass's, byte for byte, and
+/// constraints.json is SageMaker's plus the two modelwatch blocks after its keys; without
+/// them, SageMaker's file byte for byte.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_default_baseline_adds_only_modelwatch_blocks() {
+    use monitor_core::data_quality::multivariate::{MultivariateBlock, MULTIVARIATE_KEY};
+    use monitor_core::store::{MemoryStore, ObjectStore};
+    let store = MemoryStore::new();
+    store
+        .put("datasets/churn.csv", read_fixture(DATASET))
+        .await
+        .unwrap();
+    let summary = baseline::run(
+        &store,
+        &baseline::BaselineRequest {
+            dataset: "datasets/churn.csv".into(),
+            format: DatasetFormat::Csv { header: true },
+            output_prefix: "b".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.multivariate_skipped, None);
+    let profile_only = our_baseline();
+    let stats = store.get("b/statistics.json").await.unwrap();
+    assert_eq!(
+        String::from_utf8(stats).unwrap(),
+        profile_only.statistics_json()
+    );
+    let text = String::from_utf8(store.get("b/constraints.json").await.unwrap()).unwrap();
+    let mut ours = Constraints::from_json(text.as_bytes()).unwrap();
+    let block = MultivariateBlock::read(&ours).unwrap().expect("the block");
+    // the churn set's numeric columns (every Integral / Fractional one)
+    let numeric = profile_only
+        .statistics
+        .features
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.inferred_type,
+                InferredType::Integral | InferredType::Fractional
+            )
+        })
+        .count();
+    assert_eq!(block.features.len(), numeric);
+    let keys: Vec<&String> = ours.extra.keys().collect();
+    assert_eq!(keys, ["modelwatch_drift_policy", MULTIVARIATE_KEY]);
+    ours.extra.remove(MULTIVARIATE_KEY);
+    ours.set_drift_policy(None);
+    assert_eq!(ours.to_json(), fixture_text(CONSTRAINTS));
+}

@@ -89,6 +89,21 @@ async fn late_labels_concept_drift_alarms_and_exactly_one_retraining_run() {
             assert_eq!(dq.status, ExecutionStatus::Completed, "hour {hour}");
             assert_eq!(mq.status, ExecutionStatus::Completed, "hour {hour}");
         }
+        // Multivariate drift is on by default (issue 13 item 4): the baseline Lambda's path
+        // fitted it over the demo's numeric features, every hour is scored, and no clean hour
+        // leaves the band.
+        let m = dq
+            .multivariate_drift
+            .as_ref()
+            .unwrap_or_else(|| panic!("hour {hour}: no multivariate_drift"));
+        assert_eq!(m.records, 3_000, "hour {hour}");
+        assert!(m.lower.is_some() && m.upper.is_some(), "hour {hour}: {m:?}");
+        if !input_drift {
+            assert!(
+                !m.violated,
+                "hour {hour}: clean hour outside the band: {m:?}"
+            );
+        }
         let accuracy = metric(mq, "accuracy");
         // Performance before labels (CBPE): every hour's model-quality execution carries the
         // estimates from the scores alone, and the realised value beside them once merged.

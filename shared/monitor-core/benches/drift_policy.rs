@@ -17,6 +17,15 @@
 //! - `share`: `cat` at 45/30/20/5 % (a 5-point share change); the share of windows whose `cat`
 //!   has a drift violation.
 //!
+//! With `-- --regimes`, the baseline is not i.i.d.: it is ten blocks of 5,000 records whose
+//! `num` mean is offset by a draw of N(0, 0.1²) each (a training set gathered over ten
+//! periods), and each window gets a fresh offset of its own: a healthy window from a new
+//! period. This is the case chunk bands (NannyML's per-chunk variability) are for; the
+//! `none` row then counts how often the tests call that period-to-period variation drift.
+//!
+//! `-- --numeric-floor X` sets the policy block's `numerical_effect_floor` (default 0.05), the
+//! knob a user of such a baseline turns instead of a band.
+//!
 //! The windows go through the same `Baseline` / `DatasetProfile` / `check_data_quality` calls
 //! as a tick; values are fed to the profile directly (no text formatting), which is what the
 //! capture parser does after it has read them.
@@ -46,13 +55,14 @@ enum Scenario {
 }
 
 /// Feeds `rows` generated records into `p` (features in `FEATURES` order).
-fn fill(p: &mut DatasetProfile, rows: usize, scenario: Scenario, rng: &mut StdRng) {
+fn fill(p: &mut DatasetProfile, rows: usize, scenario: Scenario, offset: f64, rng: &mut StdRng) {
     let n01 = Normal::new(0.0, 1.0).expect("valid normal");
-    let mean = if scenario == Scenario::Shift {
-        0.1
-    } else {
-        0.0
-    };
+    let mean = offset
+        + if scenario == Scenario::Shift {
+            0.1
+        } else {
+            0.0
+        };
     let shares = if scenario == Scenario::Share {
         SHIFTED_SHARES
     } else {
@@ -94,13 +104,42 @@ fn tracking(name: &str) -> Tracking {
     }
 }
 
+/// SD of the per-period offset of `num`'s mean under `--regimes`.
+const REGIME_SD: f64 = 0.1;
+
+/// Periods of the baseline under `--regimes`.
+const REGIMES: usize = 10;
+
+/// A period's offset of `num`'s mean: 0 without `--regimes`.
+fn offset(regimes: bool, rng: &mut StdRng) -> f64 {
+    if regimes {
+        REGIME_SD * Normal::new(0.0, 1.0).expect("valid normal").sample(rng)
+    } else {
+        0.0
+    }
+}
+
 /// Baselines with and without the policy block, from one 50k-record profile.
-fn baselines(rng: &mut StdRng) -> (Baseline, Baseline) {
+fn baselines(regimes: bool, floor: Option<f64>, rng: &mut StdRng) -> (Baseline, Baseline) {
     let names: Vec<String> = FEATURES.iter().map(|s| s.to_string()).collect();
     let mut p = DatasetProfile::new(&names, tracking);
-    fill(&mut p, BASELINE_ROWS, Scenario::None, rng);
+    let blocks = if regimes { REGIMES } else { 1 };
+    for _ in 0..blocks {
+        let o = offset(regimes, rng);
+        fill(&mut p, BASELINE_ROWS / blocks, Scenario::None, o, rng);
+    }
     let stats = p.to_statistics();
-    let policy = Baseline::new(stats.clone(), suggest_constraints(&p), "bench").expect("baseline");
+    let mut constraints = suggest_constraints(&p);
+    if let Some(floor) = floor {
+        let mut policy = constraints
+            .drift_policy()
+            .ok()
+            .flatten()
+            .expect("the policy block");
+        policy.numerical_effect_floor = floor;
+        constraints.set_drift_policy(Some(&policy));
+    }
+    let policy = Baseline::new(stats.clone(), constraints, "bench").expect("baseline");
     let sagemaker =
         Baseline::new(stats, suggest_sagemaker_constraints(&p), "bench").expect("baseline");
     (policy, sagemaker)
@@ -146,6 +185,12 @@ fn main() {
     if args.iter().any(|a| a == "--million") {
         sizes.push(1_000_000);
     }
+    let regimes = args.iter().any(|a| a == "--regimes");
+    let floor: Option<f64> = args
+        .iter()
+        .position(|a| a == "--numeric-floor")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok());
     let scenarios = [
         (Scenario::None, "none"),
         (Scenario::Shift, "shift 0.1 SD"),
@@ -158,11 +203,12 @@ fn main() {
         .collect();
     for seed in 0..seeds {
         let mut rng = StdRng::seed_from_u64(seed);
-        let (with_policy, sagemaker) = baselines(&mut rng);
+        let (with_policy, sagemaker) = baselines(regimes, floor, &mut rng);
         for (si, (scenario, _)) in scenarios.iter().enumerate() {
             for (zi, &size) in sizes.iter().enumerate() {
                 let mut w = with_policy.empty_profile();
-                fill(&mut w, size, *scenario, &mut rng);
+                let o = offset(regimes, &mut rng);
+                fill(&mut w, size, *scenario, o, &mut rng);
                 let rp = check_data_quality(&with_policy, &w);
                 let rs = check_data_quality(&sagemaker, &w);
                 let c = &mut cells[si][zi];
@@ -198,7 +244,13 @@ fn main() {
         }
     }
     println!(
-        "drift policy vs SageMaker's rule: {seeds} seeds, {BASELINE_ROWS}-record baseline, {:.0} s",
+        "drift policy vs SageMaker's rule: {seeds} seeds, {BASELINE_ROWS}-record baseline{}, numeric floor {}, {:.0} s",
+        if regimes {
+            format!(" of {REGIMES} periods (`num` mean offset N(0, {REGIME_SD}²) per period and per window)")
+        } else {
+            String::new()
+        },
+        floor.unwrap_or(0.05),
         started.elapsed().as_secs_f64()
     );
     println!("| scenario | what is counted | records | policy | SageMaker | policy: lacks power |");

@@ -81,6 +81,10 @@ pub struct BaselineSummary {
     pub statistics_key: String,
     /// where constraints.json went
     pub constraints_key: String,
+    /// why constraints.json has no multivariate-drift block, when it has none (issue 13
+    /// item 4; [`crate::data_quality::multivariate::SkipReason`])
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multivariate_skipped: Option<String>,
 }
 
 /// Runs a baseline through the store port: streams the dataset, writes both files.
@@ -105,10 +109,16 @@ pub async fn run<S: ObjectStore>(
         key: key.clone(),
         source: std::io::Error::other(e.to_string()),
     })??;
-    // Multivariate drift (issue 13 item 4) is opt-in for now: `modelwatch baseline
-    // --multivariate`, or `data_quality::multivariate::fit_from_store` on this path. On the
-    // demo's mixed features its band flagged a clean hour, which needs a look before it is
-    // on by default.
+    let mut out = out;
+    // Multivariate drift (issue 13 item 4), on by default: two more passes over the object
+    // fit the PCA and its band; a dataset that cannot support it gets no block and a reason.
+    let fitted =
+        crate::data_quality::multivariate::fit_from_store(store, &key, format, &out.profile)
+            .await?;
+    let multivariate_skipped = fitted.write(&mut out.constraints).map(|r| {
+        tracing::info!(key = %key, reason = %r, "multivariate drift check skipped");
+        r.to_string()
+    });
     let statistics_key = baseline_file_key(&req.output_prefix, STATISTICS_FILE);
     let constraints_key = baseline_file_key(&req.output_prefix, CONSTRAINTS_FILE);
     store
@@ -122,12 +132,14 @@ pub async fn run<S: ObjectStore>(
         rows: out.profile.item_count,
         statistics_key,
         constraints_key,
+        multivariate_skipped,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data_quality::multivariate::MULTIVARIATE_KEY;
     use crate::store::MemoryStore;
 
     #[tokio::test]
@@ -149,12 +161,53 @@ mod tests {
         .unwrap();
         assert_eq!(summary.rows, 3);
         assert_eq!(summary.features, 2);
+        // one numeric feature: no multivariate block, and the reason in the summary
+        assert_eq!(
+            summary.multivariate_skipped.as_deref(),
+            Some("1 numeric feature(s) with numbers; the PCA needs at least 2")
+        );
         let stats = store.get("baselines/m1/statistics.json").await.unwrap();
         let stats = Statistics::from_json(&stats).unwrap();
         assert_eq!(stats.dataset.item_count, 3);
         let cons = store.get("baselines/m1/constraints.json").await.unwrap();
         let cons = Constraints::from_json(&cons).unwrap();
         assert_eq!(cons.features.len(), 2);
+        assert!(!cons.extra.contains_key(MULTIVARIATE_KEY));
+    }
+
+    /// The Lambda's path fits the multivariate block by default (issue 13 item 4).
+    #[tokio::test]
+    async fn run_fits_the_multivariate_block_by_default() {
+        let store = MemoryStore::new();
+        // 200 rows of x, y = x² (mod 7) and a category: two numeric features, enough rows
+        let mut csv = String::from("x,y,s\n");
+        for i in 0..200 {
+            csv.push_str(&format!(
+                "{},{},{}\n",
+                i % 13,
+                (i * i) % 7,
+                ["a", "b"][i % 2]
+            ));
+        }
+        store.put("d.csv", csv.into_bytes()).await.unwrap();
+        let summary = run(
+            &store,
+            &BaselineRequest {
+                dataset: "d.csv".into(),
+                format: DatasetFormat::Csv { header: true },
+                output_prefix: "b".into(),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(summary.multivariate_skipped, None);
+        let cons = Constraints::from_json(&store.get("b/constraints.json").await.unwrap()).unwrap();
+        let block = crate::data_quality::multivariate::MultivariateBlock::read(&cons)
+            .unwrap()
+            .expect("the block");
+        assert_eq!(block.features, ["x", "y"]);
+        // 200 rows in base chunks of ⌈200 / 500⌉ = 1 record
+        assert_eq!((block.chunk_size, block.chunk_means.len()), (1, 200));
     }
 
     #[tokio::test]
@@ -211,19 +264,22 @@ pub struct QualityBaselineOutput {
     /// binary classification with a probability column: the CBPE baseline (`cbpe.json`,
     /// [`crate::model_quality::cbpe`])
     pub cbpe: Option<crate::model_quality::cbpe::CbpeBaseline>,
+    /// the label-drift block (issue 13 item 5): class counts, or the regression labels'
+    /// sketch and moments
+    pub label_drift: Option<crate::model_quality::label_drift::LabelDriftBlock>,
 }
 
 impl QualityBaselineOutput {
     /// The constraints `modelwatch baseline` writes: SageMaker's plus modelwatch's blocks,
-    /// which SageMaker ignores: the class counts for label drift (classification, issue 13
-    /// item 5) and the per-metric intervals (item 6).
+    /// which SageMaker ignores: the labels for label drift (class counts, or a regression's
+    /// label sketch; issue 13 item 5) and the per-metric intervals (item 6).
     #[must_use]
     pub fn constraints_with_blocks(
         &self,
     ) -> crate::formats::model_quality::ModelQualityConstraints {
         let mut c = self.constraints.clone();
-        if let Some(matrix) = self.statistics.confusion_matrix() {
-            crate::model_quality::label_drift::LabelDriftBlock::of(matrix).write(&mut c);
+        if let Some(block) = &self.label_drift {
+            block.write(&mut c);
         }
         crate::model_quality::intervals::IntervalsBlock::of(&self.statistics).write(&mut c);
         c
@@ -360,10 +416,13 @@ pub fn build_model_quality<R: Read>(
     } else {
         None
     };
+    let label_drift =
+        crate::model_quality::label_drift::LabelDriftBlock::of_state(&state, &statistics);
     Ok(QualityBaselineOutput {
         rows,
         statistics,
         constraints,
         cbpe,
+        label_drift,
     })
 }

@@ -8,7 +8,9 @@
 //!   fewest components that explain more than 65 % of the variance (NannyML's default); the
 //!   second scores every baseline record and keeps the mean error of consecutive chunks
 //!   (at most [`MAX_BASE_CHUNKS`]). Both go into the `modelwatch_multivariate` block of
-//!   `constraints.json` ([`MultivariateBlock`]), which SageMaker ignores.
+//!   `constraints.json` ([`MultivariateBlock`]), which SageMaker ignores. On by default
+//!   (`--no-multivariate` skips it); a dataset that cannot support it gets no block and a
+//!   [`SkipReason`] ([`Fitted`]).
 //! * **Ingest**: each record's reconstruction error goes into the profile's mergeable
 //!   [`drift_math::moments::Moments`] (`reconstruction_error`: count, sum, `M2`), so a window
 //!   is a merge like every other figure ([`RowScorer`]).
@@ -217,6 +219,23 @@ impl NumericFeatures {
         (out.names.len() >= 2).then_some(out)
     }
 
+    /// How many `Integral` / `Fractional` features of `profile` have numbers (what
+    /// [`NumericFeatures::of`] would keep).
+    #[must_use]
+    pub fn count(profile: &DatasetProfile) -> usize {
+        profile
+            .features
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.inferred_type(),
+                    InferredType::Integral | InferredType::Fractional
+                ) && f.moments.mean().is_some()
+                    && f.moments.std_dev().is_some()
+            })
+            .count()
+    }
+
     /// Fits the PCA from the rows `rows` yields (values in [`NumericFeatures::names`] order).
     ///
     /// # Errors
@@ -396,48 +415,140 @@ pub fn for_each_row<R: Read>(
     Ok(())
 }
 
-/// Fits the block from a dataset that `open` can read again (the profile pass has read it
-/// once): one pass for the PCA, one to score the baseline. `None` when the profile has fewer
-/// than two numeric features.
+/// Fewest baseline rows the check is fitted from: [`MIN_BAND_CHUNKS`] base chunks of at least
+/// 10 records each, so a chunk mean is a mean and not one record's error, and the covariance
+/// of a handful of features has many more rows than entries.
+pub const MIN_FIT_ROWS: u64 = 10 * MIN_BAND_CHUNKS as u64;
+
+/// Why a baseline got no `modelwatch_multivariate` block (the check is on by default; these
+/// datasets cannot support it, and the baseline goes on without it).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// Fewer than two `Integral` / `Fractional` features with numbers: no correlation to watch.
+    #[error("{found} numeric feature(s) with numbers; the PCA needs at least 2")]
+    TooFewNumericFeatures {
+        /// how many the profile has
+        found: usize,
+    },
+    /// Too few rows for the band's chunks ([`MIN_FIT_ROWS`]).
+    #[error("{rows} rows; the band needs at least {needed}")]
+    TooFewRows {
+        /// rows profiled
+        rows: u64,
+        /// [`MIN_FIT_ROWS`]
+        needed: u64,
+    },
+    /// The PCA cannot be fitted (e.g. every numeric feature constant).
+    #[error("the PCA cannot be fitted: {0}")]
+    Degenerate(String),
+}
+
+/// The outcome of fitting the multivariate check on a baseline dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fitted {
+    /// the block to write into `constraints.json`
+    Block(Box<MultivariateBlock>),
+    /// no block, and why
+    Skipped(SkipReason),
+}
+
+impl Fitted {
+    /// The block, if one was fitted.
+    #[must_use]
+    pub fn block(&self) -> Option<&MultivariateBlock> {
+        match self {
+            Fitted::Block(b) => Some(b),
+            Fitted::Skipped(_) => None,
+        }
+    }
+
+    /// Writes the block (if any) into `constraints` and returns the skip reason (if any).
+    pub fn write(&self, constraints: &mut Constraints) -> Option<&SkipReason> {
+        match self {
+            Fitted::Block(b) => {
+                b.write(constraints);
+                None
+            }
+            Fitted::Skipped(r) => Some(r),
+        }
+    }
+}
+
+/// The numeric features the check would run on, or why it cannot run on this profile.
 ///
 /// # Errors
-/// What `open` or reading returns; [`CoreError::State`] for a degenerate PCA.
+/// [`SkipReason::TooFewNumericFeatures`], [`SkipReason::TooFewRows`].
+pub fn features_for(profile: &DatasetProfile) -> Result<NumericFeatures, SkipReason> {
+    let features =
+        NumericFeatures::of(profile).ok_or_else(|| SkipReason::TooFewNumericFeatures {
+            found: NumericFeatures::count(profile),
+        })?;
+    if profile.item_count < MIN_FIT_ROWS {
+        return Err(SkipReason::TooFewRows {
+            rows: profile.item_count,
+            needed: MIN_FIT_ROWS,
+        });
+    }
+    Ok(features)
+}
+
+/// A degenerate PCA ([`NumericFeatures::fit`]'s [`CoreError::State`]) is a reason to skip,
+/// any other error stops the baseline.
+fn skip_degenerate(r: Result<Pca, CoreError>) -> Result<Result<Pca, SkipReason>, CoreError> {
+    match r {
+        Ok(p) => Ok(Ok(p)),
+        Err(CoreError::State { message, .. }) => Ok(Err(SkipReason::Degenerate(message))),
+        Err(e) => Err(e),
+    }
+}
+
+/// Fits the block from a dataset that `open` can read again (the profile pass has read it
+/// once): one pass for the PCA, one to score the baseline. [`Fitted::Skipped`] when the
+/// dataset cannot support the check ([`SkipReason`]).
+///
+/// # Errors
+/// What `open` or reading returns.
 pub fn fit_from_dataset<R: Read>(
     mut open: impl FnMut() -> Result<R, CoreError>,
     source: &str,
     format: DatasetFormat,
     profile: &DatasetProfile,
-) -> Result<Option<MultivariateBlock>, CoreError> {
-    let Some(features) = NumericFeatures::of(profile) else {
-        return Ok(None);
+) -> Result<Fitted, CoreError> {
+    let features = match features_for(profile) {
+        Ok(f) => f,
+        Err(r) => return Ok(Fitted::Skipped(r)),
     };
     let reader = open()?;
-    let pca = features.fit(source, |f| {
+    let pca = match skip_degenerate(features.fit(source, |f| {
         for_each_row(reader, source, format, &features.names, f)
-    })?;
+    }))? {
+        Ok(p) => p,
+        Err(r) => return Ok(Fitted::Skipped(r)),
+    };
     let reader = open()?;
     features
         .block(pca, profile.item_count, |f| {
             for_each_row(reader, source, format, &features.names, f)
         })
-        .map(Some)
+        .map(|b| Fitted::Block(Box::new(b)))
 }
 
 /// [`fit_from_dataset`] over a store object (the baseline Lambda): each pass opens the object
 /// again and reads it on a blocking thread, as the profile pass does.
 ///
 /// # Errors
-/// The store's errors; [`CoreError::State`] for a degenerate PCA.
+/// The store's errors.
 pub async fn fit_from_store<S: ObjectStore>(
     store: &S,
     key: &str,
     format: DatasetFormat,
     profile: &DatasetProfile,
-) -> Result<Option<MultivariateBlock>, CoreError> {
-    let Some(features) = NumericFeatures::of(profile) else {
-        return Ok(None);
+) -> Result<Fitted, CoreError> {
+    let features = match features_for(profile) {
+        Ok(f) => std::sync::Arc::new(f),
+        Err(r) => return Ok(Fitted::Skipped(r)),
     };
-    let features = std::sync::Arc::new(features);
     let pass = |reader: crate::store::ByteReader, features: std::sync::Arc<NumericFeatures>| {
         let handle = tokio::runtime::Handle::current();
         let key = key.to_string();
@@ -458,13 +569,17 @@ pub async fn fit_from_store<S: ObjectStore>(
     let f2 = features.clone();
     let pca = tokio::task::spawn_blocking(move || f2.fit(&k, fit))
         .await
-        .map_err(join)??;
+        .map_err(join)?;
+    let pca = match skip_degenerate(pca)? {
+        Ok(p) => p,
+        Err(r) => return Ok(Fitted::Skipped(r)),
+    };
     let score = pass(store.reader(key).await?, features.clone());
     let records = profile.item_count;
     tokio::task::spawn_blocking(move || features.block(pca, records, score))
         .await
         .map_err(join)?
-        .map(Some)
+        .map(|b| Fitted::Block(Box::new(b)))
 }
 
 /// Scores captured records at ingest: the block's PCA and where its features sit in a row.
@@ -648,9 +763,11 @@ mod tests {
         }
         let format = DatasetFormat::Csv { header: true };
         let mut out = build(csv.as_bytes(), "mem", format, &mut NoProgress).unwrap();
-        let block = fit_from_dataset(|| Ok(csv.as_bytes()), "mem", format, &out.profile)
-            .unwrap()
-            .expect("three numeric features");
+        let block =
+            match fit_from_dataset(|| Ok(csv.as_bytes()), "mem", format, &out.profile).unwrap() {
+                Fitted::Block(b) => *b,
+                Fitted::Skipped(r) => panic!("three numeric features: {r}"),
+            };
         // Correlation matrix eigenvalues 1 + ρ, 1, 1 − ρ: ratios 0.6, 0.333, 0.067, so
         // 0.6 ≤ 0.65 keeps two components and the third (the a − b direction) is the error.
         let r = &block.explained_variance_ratio;
@@ -769,5 +886,40 @@ mod tests {
             evaluate(b.multivariate().unwrap(), &split),
         );
         assert_eq!(ex.map(|e| e.violated), ey.map(|e| e.violated));
+    }
+
+    /// The default-on check skips, with a reason, what cannot support it: one numeric feature,
+    /// too few rows, or features without variance.
+    #[test]
+    fn datasets_that_cannot_support_the_check_are_skipped_with_a_reason() {
+        let format = DatasetFormat::Csv { header: true };
+        let fit = |csv: String| {
+            let out = build(csv.as_bytes(), "mem", format, &mut NoProgress).unwrap();
+            fit_from_dataset(|| Ok(csv.as_bytes()), "mem", format, &out.profile).unwrap()
+        };
+        let one: String = std::iter::once("x,s\n".to_string())
+            .chain((0..300).map(|i| format!("{i},a\n")))
+            .collect();
+        assert_eq!(
+            fit(one),
+            Fitted::Skipped(SkipReason::TooFewNumericFeatures { found: 1 })
+        );
+        let few: String = std::iter::once("x,y\n".to_string())
+            .chain((0..50).map(|i| format!("{i},{}\n", i % 3)))
+            .collect();
+        assert_eq!(
+            fit(few),
+            Fitted::Skipped(SkipReason::TooFewRows {
+                rows: 50,
+                needed: MIN_FIT_ROWS
+            })
+        );
+        let constant: String = std::iter::once("x,y\n".to_string())
+            .chain((0..300).map(|_| "1,2\n".to_string()))
+            .collect();
+        assert!(
+            matches!(fit(constant), Fitted::Skipped(SkipReason::Degenerate(_))),
+            "constant features"
+        );
     }
 }

@@ -25,6 +25,8 @@
 //! gives the same verdict however its records were split across capture objects (exactly so
 //! while the sketches have not compacted, and within the sketches' stated error after).
 
+use drift_math::kll::KllSketch;
+use drift_math::moments::Moments;
 use drift_math::policy::{
     chi2_contingency_counts, chi2_p_value_at_share_change, decide, ks_test, missing_share_test,
     normalized_wasserstein, power_p_threshold, share_change_counts, welch_test, AlignedCounts,
@@ -243,48 +245,21 @@ fn drift_test(
     match baseline.inferred_type(name) {
         InferredType::Integral | InferredType::Fractional => {
             let base = baseline.sketch(name)?;
-            let ks = ks_test(base, &cur.kll)?;
             let stats = baseline
                 .statistics
                 .feature(name)
-                .and_then(|f| f.numerical_statistics.as_ref());
-            let std = stats.map_or(0.0, |n| n.std_dev);
-            let effect = normalized_wasserstein(base, &cur.kll, std).ok()??;
-            // Welch's t joins only where the sketches' rank error costs KS its power (see
-            // WELCH_FROM_RANK_ERROR); below that KS alone judges, distribution-free.
-            let welch = stats
-                .filter(|_| ks.rank_error > WELCH_FROM_RANK_ERROR)
-                .and_then(|s| {
-                    welch_test(
-                        SampleSummary {
-                            n: base.total_weight(),
-                            mean: s.mean,
-                            population_variance: s.std_dev * s.std_dev,
-                        },
-                        SampleSummary {
-                            n: cur.moments.count(),
-                            mean: cur.moments.mean()?,
-                            population_variance: cur.moments.variance()?,
-                        },
-                    )
-                });
-            let mut components = vec![("ks", ks.p_value)];
-            let p_value = match welch {
-                Some(w) => {
-                    components.push(("welch_t", w.p_value));
-                    (2.0 * ks.p_value.min(w.p_value)).min(1.0)
-                }
-                None => ks.p_value,
-            };
+                .and_then(|f| f.numerical_statistics.as_ref())
+                .map(|n| (n.mean, n.std_dev));
+            let t = numeric_test(base, stats, &cur.kll, &cur.moments, policy)?;
             Some(PolicyTest {
                 feature: name.to_string(),
                 check: CheckType::BaselineDriftCheck,
                 method: PolicyMethod::WassersteinKs,
-                effect,
+                effect: t.effect,
                 effect_floor: policy.numerical_effect_floor,
-                p_value,
-                components,
-                power_p_value: ks.p_value_at(policy.power_effect),
+                p_value: t.p_value,
+                components: t.components,
+                power_p_value: t.power_p_value,
                 adjusted_p_value: None,
                 decision: Decision::LacksPower,
             })
@@ -319,6 +294,69 @@ fn drift_test(
         }
         InferredType::Unknown => None,
     }
+}
+
+/// The policy's numeric test of one sample against a baseline (module table, first row):
+/// effect, combined p-value, its components and the power guard's p-value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumericTest {
+    /// normalised Wasserstein `W1 / σ_baseline`, raw
+    pub effect: f64,
+    /// KS, or its Bonferroni combination with Welch's t
+    pub p_value: f64,
+    /// the p-values combined, by name (`"ks"`, `"welch_t"`)
+    pub components: Vec<(&'static str, f64)>,
+    /// the KS p-value at the policy's power effect
+    pub power_p_value: f64,
+}
+
+/// The numeric rule on sketches and moments: `base` / `base_stats` (`(mean, population
+/// standard deviation)`) against the window's `cur` sketch and `moments`; shared by the
+/// features' drift test and regression label drift
+/// ([`crate::model_quality::label_drift`]). `None` when a sketch is empty.
+#[must_use]
+pub fn numeric_test(
+    base: &KllSketch,
+    base_stats: Option<(f64, f64)>,
+    cur: &KllSketch,
+    moments: &Moments,
+    policy: &DriftPolicy,
+) -> Option<NumericTest> {
+    let ks = ks_test(base, cur)?;
+    let std = base_stats.map_or(0.0, |(_, s)| s);
+    let effect = normalized_wasserstein(base, cur, std).ok()??;
+    // Welch's t joins only where the sketches' rank error costs KS its power (see
+    // WELCH_FROM_RANK_ERROR); below that KS alone judges, distribution-free.
+    let welch = base_stats
+        .filter(|_| ks.rank_error > WELCH_FROM_RANK_ERROR)
+        .and_then(|(mean, std_dev)| {
+            welch_test(
+                SampleSummary {
+                    n: base.total_weight(),
+                    mean,
+                    population_variance: std_dev * std_dev,
+                },
+                SampleSummary {
+                    n: moments.count(),
+                    mean: moments.mean()?,
+                    population_variance: moments.variance()?,
+                },
+            )
+        });
+    let mut components = vec![("ks", ks.p_value)];
+    let p_value = match welch {
+        Some(w) => {
+            components.push(("welch_t", w.p_value));
+            (2.0 * ks.p_value.min(w.p_value)).min(1.0)
+        }
+        None => ks.p_value,
+    };
+    Some(NumericTest {
+        effect,
+        p_value,
+        components,
+        power_p_value: ks.p_value_at(policy.power_effect),
+    })
 }
 
 fn completeness_test(

@@ -9,11 +9,20 @@
 //! `modelwatch baseline --problem-type …` in the `modelwatch_label_drift` block of the
 //! model-quality `constraints.json` (a key SageMaker ignores). Constraints without the block
 //! (written by SageMaker, imported) get no label-drift check, so SageMaker's rules stay
-//! exactly. Regression labels are not covered: their baseline statistics keep no label
-//! distribution to compare with.
+//! exactly.
+//!
+//! Regression: the labels are numbers, judged by the policy's numeric rule
+//! ([`crate::data_quality::policy::numeric_test`]): normalised Wasserstein effect above the
+//! numeric floor **and** the KS test from the two KLL sketches (rank error folded in; Welch's t
+//! on the exact moments joins where that error is large) significant, `LacksPower` when the
+//! window cannot see an L∞ of the policy's power effect. The baseline keeps the labels'
+//! sketch and moments in the block's `numeric_labels` (SageMaker's regression statistics keep
+//! no label distribution); each window's labels are sketched in the joined state
+//! ([`crate::model_quality::regression_state`]).
 
 use std::collections::BTreeMap;
 
+use drift_math::kll::KllSketch;
 use drift_math::policy::{
     chi2_contingency_counts, chi2_p_value_at_share_change, decide, power_p_threshold,
     share_change_counts, Decision, FeatureEvidence,
@@ -21,11 +30,14 @@ use drift_math::policy::{
 use serde::{Deserialize, Serialize};
 use serde_json::Map;
 
-use crate::data_quality::policy::{decision_str, pool_sparse};
+use crate::data_quality::policy::{decision_str, numeric_test, pool_sparse};
 use crate::formats::constraints::DriftPolicy;
 use crate::formats::model_quality::{
-    ComparisonOperator, ConfusionMatrix, ModelQualityConstraints, MqViolation,
+    ComparisonOperator, ConfusionMatrix, ModelQualityConstraints, ModelQualityStatistics,
+    MqViolation,
 };
+use crate::model_quality::regression_state::RegressionState;
+use crate::model_quality::QualityState;
 
 /// Key of the block in the model-quality `constraints.json`.
 pub const LABEL_DRIFT_KEY: &str = "modelwatch_label_drift";
@@ -40,8 +52,26 @@ pub struct LabelDriftBlock {
     pub version: u32,
     /// the drift policy the check follows
     pub policy: DriftPolicy,
-    /// baseline records per actual label
+    /// baseline records per actual label (classification)
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub label_counts: BTreeMap<String, u64>,
+    /// the baseline's numeric labels (regression)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numeric_labels: Option<NumericLabels>,
+}
+
+/// The baseline's labels of a regression model: their sketch (the data-quality profile's KLL)
+/// and exact moments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumericLabels {
+    /// labels counted
+    pub count: u64,
+    /// their mean
+    pub mean: f64,
+    /// their population standard deviation (the effect's unit)
+    pub std_dev: f64,
+    /// their KLL sketch
+    pub sketch: KllSketch,
 }
 
 impl LabelDriftBlock {
@@ -52,6 +82,35 @@ impl LabelDriftBlock {
             version: 1,
             policy: DriftPolicy::default(),
             label_counts: label_counts(matrix),
+            numeric_labels: None,
+        }
+    }
+
+    /// The block of a regression baseline's joined state, with the default policy; `None`
+    /// without labels.
+    #[must_use]
+    pub fn of_regression(state: &RegressionState) -> Option<Self> {
+        let moments = state.full().actual();
+        Some(LabelDriftBlock {
+            version: 1,
+            policy: DriftPolicy::default(),
+            label_counts: BTreeMap::new(),
+            numeric_labels: Some(NumericLabels {
+                count: moments.count(),
+                mean: moments.mean()?,
+                std_dev: moments.std_dev()?,
+                sketch: state.label_sketch.clone()?,
+            }),
+        })
+    }
+
+    /// The block of a baseline's joined state: class counts for classification, the labels'
+    /// sketch for regression.
+    #[must_use]
+    pub fn of_state(state: &QualityState, stats: &ModelQualityStatistics) -> Option<Self> {
+        match state {
+            QualityState::Regression(r) => Self::of_regression(r),
+            _ => stats.confusion_matrix().map(Self::of),
         }
     }
 
@@ -86,12 +145,18 @@ pub fn label_counts(matrix: &ConfusionMatrix) -> BTreeMap<String, u64> {
         .collect()
 }
 
+/// The method of classification label drift.
+pub const CATEGORICAL_METHOD: &str = "share_change+chi2_contingency";
+
+/// The method of regression label drift (the policy's numeric rule).
+pub const NUMERIC_METHOD: &str = "normalized_wasserstein+ks";
+
 /// The label-drift check of one window (`execution.json`'s `label_drift`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LabelDrift {
-    /// `"share_change+chi2_contingency"`
+    /// [`CATEGORICAL_METHOD`] or [`NUMERIC_METHOD`]
     pub method: String,
-    /// classes seen on either side
+    /// classes seen on either side (0 for regression)
     pub classes: usize,
     /// labelled records of the window
     pub records: u64,
@@ -103,6 +168,9 @@ pub struct LabelDrift {
     pub p_value: f64,
     /// `Drift`, `NoDrift` or `LacksPower`
     pub decision: String,
+    /// the p-values the numeric test combined (`ks`, `welch_t`); empty for classification
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tests: BTreeMap<String, f64>,
 }
 
 impl LabelDrift {
@@ -122,15 +190,23 @@ impl LabelDrift {
         if let Ok(v) = serde_json::to_value(self) {
             extra.insert(LABEL_DRIFT_KEY.into(), v);
         }
+        let description = if self.method == NUMERIC_METHOD {
+            format!(
+                "Label drift: the normalised Wasserstein distance {} of the labels exceeds {} and the KS test is significant (p-value {}) over {} labelled records.",
+                self.effect, self.effect_floor, self.p_value, self.records
+            )
+        } else {
+            format!(
+                "Label drift: the largest class share change {} exceeds {} and the chi-squared contingency test is significant (p-value {}) over {} labelled records.",
+                self.effect, self.effect_floor, self.p_value, self.records
+            )
+        };
         Some(MqViolation {
             extra,
             ..MqViolation::new(
                 METRIC,
                 ComparisonOperator::GreaterThanThreshold,
-                format!(
-                    "Label drift: the largest class share change {} exceeds {} and the chi-squared contingency test is significant (p-value {}) over {} labelled records.",
-                    self.effect, self.effect_floor, self.p_value, self.records
-                ),
+                description,
             )
         })
     }
@@ -176,14 +252,75 @@ pub fn evaluate(block: &LabelDriftBlock, window: &ConfusionMatrix) -> Option<Lab
         .and_then(|d| d.first().map(|d| d.decision))
         .unwrap_or(Decision::LacksPower);
     Some(LabelDrift {
-        method: "share_change+chi2_contingency".into(),
+        method: CATEGORICAL_METHOD.into(),
         classes: labels.len(),
         records: m,
         effect,
         effect_floor: policy.categorical_effect_floor,
         p_value: chi2.p_value,
         decision: decision_str(decision).into(),
+        tests: BTreeMap::new(),
     })
+}
+
+/// Judges a regression window's labels (their sketch and moments in `window`) against the
+/// block's `numeric_labels` with the policy's numeric rule (module docs). `None` when either
+/// side has no labels or no sketch.
+#[must_use]
+pub fn evaluate_numeric(block: &LabelDriftBlock, window: &RegressionState) -> Option<LabelDrift> {
+    let base = block.numeric_labels.as_ref()?;
+    let policy = &block.policy;
+    let moments = window.full().actual();
+    let t = numeric_test(
+        &base.sketch,
+        Some((base.mean, base.std_dev)),
+        window.label_sketch.as_ref()?,
+        moments,
+        policy,
+    )?;
+    let threshold = power_p_threshold(policy.false_discovery_rate, policy.power).unwrap_or(0.0);
+    let evidence = FeatureEvidence {
+        effect: t.effect,
+        effect_floor: policy.numerical_effect_floor,
+        p_value: t.p_value,
+        min_p_value: if t.power_p_value <= threshold {
+            t.power_p_value
+        } else {
+            1.0
+        },
+    };
+    let decision = decide(&[evidence], policy.false_discovery_rate)
+        .ok()
+        .and_then(|d| d.first().map(|d| d.decision))
+        .unwrap_or(Decision::LacksPower);
+    Some(LabelDrift {
+        method: NUMERIC_METHOD.into(),
+        classes: 0,
+        records: moments.count(),
+        effect: t.effect,
+        effect_floor: policy.numerical_effect_floor,
+        p_value: t.p_value,
+        decision: decision_str(decision).into(),
+        tests: t
+            .components
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect(),
+    })
+}
+
+/// The label-drift check of a window's joined state: [`evaluate_numeric`] for regression,
+/// [`evaluate`] on the confusion matrix of `stats` otherwise.
+#[must_use]
+pub fn evaluate_state(
+    block: &LabelDriftBlock,
+    state: &QualityState,
+    stats: &ModelQualityStatistics,
+) -> Option<LabelDrift> {
+    match state {
+        QualityState::Regression(r) => evaluate_numeric(block, r),
+        _ => evaluate(block, stats.confusion_matrix()?),
+    }
 }
 
 #[cfg(test)]
@@ -231,5 +368,73 @@ mod tests {
         // 10 labels cannot show a 10-point change at the policy's power
         let tiny = matrix(&[("0", &[("0", 5)]), ("1", &[("1", 5)])]);
         assert_eq!(evaluate(&block, &tiny).unwrap().decision, "LacksPower");
+    }
+
+    fn regression(labels: impl Iterator<Item = f64>) -> QualityState {
+        let options = crate::model_quality::QualityOptions {
+            problem_type: crate::formats::model_quality::ProblemType::Regression,
+            positive_label: "1".into(),
+        };
+        let mut s = QualityState::new(options.problem_type);
+        for (i, y) in labels.enumerate() {
+            // the prediction does not matter to label drift
+            s.add(&i.to_string(), &y.to_string(), Some("0.5"), None, &options)
+                .unwrap();
+        }
+        s
+    }
+
+    /// Baseline labels 0, 1, …, 999, window labels 100, …, 1099 (sketches below 2,050 values
+    /// are exact, so KS alone judges):
+    /// `scipy.stats.ks_2samp(np.arange(1000.), np.arange(100., 1100.)).statistic` = 0.1,
+    /// its p-value at the policy's asymptotic law
+    /// `scipy.special.kolmogorov(np.sqrt(1000 * 1000 / 2000) * 0.1)` = 9.079985952496105e-05,
+    /// and the effect `scipy.stats.wasserstein_distance(a, b) / np.std(a)` = 0.3464103347189859.
+    #[test]
+    fn regression_labels_follow_the_numeric_rule() {
+        let base = regression((0..1000).map(f64::from));
+        let stats = base.to_statistics();
+        let block = LabelDriftBlock::of_state(&base, &stats).unwrap();
+        assert!(block.label_counts.is_empty());
+        let n = block.numeric_labels.as_ref().unwrap();
+        assert_eq!(n.count, 1000);
+        assert!((n.mean - 499.5).abs() < 1e-12);
+        // the block survives constraints.json
+        let mut c = crate::formats::model_quality::suggest_constraints(&stats);
+        block.write(&mut c);
+        let c = ModelQualityConstraints::from_json(c.to_json().as_bytes()).unwrap();
+        let block = LabelDriftBlock::read(&c).unwrap().unwrap();
+
+        let window = regression((100..1100).map(f64::from));
+        let d = evaluate_state(&block, &window, &window.to_statistics()).unwrap();
+        assert_eq!(d.method, NUMERIC_METHOD);
+        assert_eq!(d.records, 1000);
+        assert!((d.effect - 0.3464103347189859).abs() < 1e-12, "{d:?}");
+        assert!((d.p_value - 9.079985952496105e-05).abs() < 1e-15, "{d:?}");
+        assert_eq!(d.tests.get("ks"), Some(&d.p_value));
+        assert_eq!(
+            d.effect_floor,
+            DriftPolicy::default().numerical_effect_floor
+        );
+        assert!(d.violated());
+        let v = d.violation().unwrap();
+        assert_eq!(v.metric_name, METRIC);
+        assert!(
+            v.description.contains("normalised Wasserstein"),
+            "{}",
+            v.description
+        );
+        // the baseline's own labels: KS statistic 0 (ks_2samp of equal samples), p-value 1
+        let same = regression((0..1000).map(f64::from));
+        let s = evaluate_state(&block, &same, &same.to_statistics()).unwrap();
+        assert_eq!((s.effect, s.p_value), (0.0, 1.0));
+        assert_eq!(s.decision, "NoDrift");
+        // 10 labels cannot show an L∞ of 0.1 at the policy's power
+        let tiny = regression((0..10).map(|i| f64::from(i) * 100.0));
+        let t = evaluate_state(&block, &tiny, &tiny.to_statistics()).unwrap();
+        assert_eq!(t.decision, "LacksPower");
+        // a classification block says nothing of a regression window, and vice versa
+        let cls = LabelDriftBlock::of(&matrix(&[("0", &[("0", 5)])]));
+        assert!(evaluate_state(&cls, &window, &window.to_statistics()).is_none());
     }
 }

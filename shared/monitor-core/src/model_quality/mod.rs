@@ -9,11 +9,12 @@ pub mod cbpe;
 pub mod intervals;
 pub mod label_drift;
 pub mod metrics;
+pub mod regression_state;
 pub mod tick;
 
 use drift_math::quality::{
     BinaryMetric, BinaryQuality, MulticlassMetric, MulticlassQuality, RegressionMetric,
-    RegressionQuality, MIN_SAMPLES_FOR_STD,
+    MIN_SAMPLES_FOR_STD,
 };
 use serde::{Deserialize, Serialize};
 
@@ -47,7 +48,7 @@ pub enum QualityState {
     /// multiclass classification
     MulticlassClassification(MulticlassQuality),
     /// regression
-    Regression(RegressionQuality),
+    Regression(regression_state::RegressionState),
 }
 
 impl QualityState {
@@ -60,7 +61,9 @@ impl QualityState {
             ProblemType::MulticlassClassification => {
                 QualityState::MulticlassClassification(MulticlassQuality::new())
             }
-            ProblemType::Regression => QualityState::Regression(RegressionQuality::new()),
+            ProblemType::Regression => {
+                QualityState::Regression(regression_state::RegressionState::new())
+            }
         }
     }
 

@@ -104,8 +104,7 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
     exec.label_drift = LabelDriftBlock::read(&constraints)
         .ok()
         .flatten()
-        .zip(stats.confusion_matrix())
-        .and_then(|(block, matrix)| label_drift::evaluate(&block, matrix));
+        .and_then(|block| label_drift::evaluate_state(&block, &state, &stats));
     violations
         .violations
         .extend(exec.label_drift.as_ref().and_then(LabelDrift::violation));
