@@ -72,10 +72,11 @@ pub(super) async fn run(
     files: Vec<PathBuf>,
     format: DatasetFormat,
 ) -> anyhow::Result<()> {
-    if args.multivariate {
+    if !args.no_multivariate {
         // The PCA fit reads one dataset file twice more (`fit_from_dataset`); not over many.
-        eprintln!(
-            "note: --multivariate fits one dataset file; skipped for a dataset of {} files",
+        println!(
+            "multivariate drift check skipped: {} ({} files)",
+            monitor_core::app::baseline_partial::MANY_OBJECTS_NO_MULTIVARIATE,
             files.len()
         );
     }

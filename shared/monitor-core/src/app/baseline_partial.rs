@@ -428,10 +428,17 @@ pub async fn run_merge<S: ObjectStore>(
             rows: out.profile.item_count,
             statistics_key,
             constraints_key,
+            // the PCA fit (`fit_from_store`) reads one dataset object twice more; a dataset
+            // of many objects has no multivariate block yet
+            multivariate_skipped: Some(MANY_OBJECTS_NO_MULTIVARIATE.to_owned()),
         },
         parts,
     })
 }
+
+/// Why a baseline merged from many objects has no multivariate-drift block.
+pub const MANY_OBJECTS_NO_MULTIVARIATE: &str =
+    "a dataset of many objects: the multivariate PCA is fitted from a single object only";
 
 /// The baseline Lambda's event: today's full request (no `mode`, or `"mode": "full"`), or
 /// one step of a dataset of many objects (`"mode": "partial"`, `"mode": "merge"`).
