@@ -238,7 +238,10 @@ mod tests {
         for threads in [1, 2, 4] {
             let out = decode_partials(&files, threads).unwrap();
             let sources: Vec<&str> = out.iter().map(|p| p.source.as_str()).collect();
-            assert_eq!(sources, ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"]);
+            assert_eq!(
+                sources,
+                ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"]
+            );
         }
         let mut bad = files.clone();
         bad[3].1 = b"{".to_vec();
