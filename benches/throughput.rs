@@ -26,6 +26,8 @@ use monitor_core::data_quality::checks::Baseline;
 use monitor_core::data_quality::consume::{profile_object, PartialProfile};
 use monitor_core::data_quality::dataset::{DatasetFormat, NoProgress};
 use monitor_core::data_quality::tick::{empty_window, merge_partial};
+use monitor_core::data_quality::window_merge;
+use monitor_core::execution::Window;
 use monitor_core::layout::parse_capture_key;
 use monitor_core::store::StateFile;
 
@@ -254,25 +256,51 @@ fn bench_bare_parse(capture: &Path) -> (u64, f64) {
     (records, secs)
 }
 
-async fn bench_merge(dir: &Path, n: usize) -> (u64, f64, f64) {
+/// The tick's merge of `n` partial profiles, as one process: first the reference (decode
+/// and merge one partial at a time, on one thread, as the tick did before issue 16 item 4),
+/// then the tick's path (`window_merge`: batches decoded and merged on every core). Asserts
+/// that both give the same profile, byte for byte. Returns (records, reference secs, its
+/// decoding secs, tick secs, threads).
+async fn bench_merge(dir: &Path, n: usize) -> (u64, f64, f64, f64, usize) {
     let baseline = bench_baseline_files(dir);
     let partials_dir = dir.join("partials");
-    let mut bytes = Vec::new();
+    let mut files = Vec::new();
     for i in 0..n {
-        bytes.push(std::fs::read(partials_dir.join(format!("{i:05}.json"))).expect("partial"));
+        let bytes = std::fs::read(partials_dir.join(format!("{i:05}.json"))).expect("partial");
+        files.push((format!("{i}"), bytes));
     }
-    let t = Instant::now();
     let start = chrono::DateTime::from_timestamp(1_793_502_000, 0).expect("time");
     let end = start + chrono::Duration::hours(1);
-    let mut state = empty_window(&baseline);
+    let t = Instant::now();
+    let mut reference = empty_window(&baseline);
     let mut decode = 0.0;
-    for (i, b) in bytes.iter().enumerate() {
+    for (key, b) in &files {
         let d = Instant::now();
-        let p = PartialProfile::from_json(&format!("{i}"), b).expect("decode");
+        let p = PartialProfile::from_json(key, b).expect("decode");
         decode += d.elapsed().as_secs_f64();
-        merge_partial(&mut state, &p, start, end);
+        merge_partial(&mut reference, &p, start, end);
     }
-    (state.profile.item_count, t.elapsed().as_secs_f64(), decode)
+    let reference_secs = t.elapsed().as_secs_f64();
+    let threads = window_merge::merge_threads();
+    let t = Instant::now();
+    let mut state = empty_window(&baseline);
+    for batch in files.chunks(window_merge::MERGE_BATCH) {
+        let partials = window_merge::decode_partials(batch, threads).expect("decode");
+        window_merge::merge_partials(&mut state, &partials, Window { start, end }, threads);
+    }
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(
+        serde_json::to_vec(&state.profile).expect("json"),
+        serde_json::to_vec(&reference.profile).expect("json"),
+        "the tick's merge differs from the sequential one"
+    );
+    (
+        state.profile.item_count,
+        reference_secs,
+        decode,
+        secs,
+        threads,
+    )
 }
 
 async fn make_partials(dir: &Path, n: usize, records: usize) {
@@ -524,9 +552,9 @@ async fn main() {
             }
             "merge" => {
                 let n: usize = arg.parse().expect("n");
-                let (records, secs, decode) = bench_merge(&dir, n).await;
+                let (records, reference, decode, secs, threads) = bench_merge(&dir, n).await;
                 format!(
-                    "tick merge of {n} partial profiles ({records} records): {secs:.3} s ({decode:.3} s decoding), peak RSS {} MiB",
+                    "tick merge of {n} partial profiles ({records} records): {secs:.3} s on {threads} threads (one at a time on one thread: {reference:.3} s, {decode:.3} s decoding; identical profile), peak RSS {} MiB",
                     peak_rss_kib() / 1024
                 )
             }

@@ -11,10 +11,11 @@
 //! ([`crate::app::late`]) are evaluated again before the monitor's own window.
 
 use chrono::{DateTime, Utc};
+use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use crate::app::late::{marked_windows, set_evaluated};
-use crate::app::monitors::load_monitor_entries;
+use crate::app::monitors::{load_monitor_entries, MonitorEntry};
 use crate::attribution::InvokerFactory;
 use crate::capability::capability_for;
 use crate::config::MonitorConfig;
@@ -103,10 +104,10 @@ async fn within_boundary<S: ObjectStore>(
 }
 
 /// Logs `exec`, publishes its `failed_executions` datum when an error failed it (and the
-/// monitor publishes metrics), and adds it to `summary`.
+/// monitor publishes metrics), and adds it to `executions`.
 async fn record<M: MetricSink>(
     metrics: &M,
-    summary: &mut TickSummary,
+    executions: &mut Vec<Execution>,
     exec: Execution,
     publish: bool,
     stack: Option<&str>,
@@ -137,8 +138,97 @@ async fn record<M: MetricSink>(
         report = %exec.report_prefix,
         "monitor evaluated"
     );
-    summary.executions.push(exec);
+    executions.push(exec);
     Ok(())
+}
+
+/// Monitors evaluated at the same time by one tick.
+pub const MONITORS_IN_FLIGHT: usize = 4;
+
+/// One monitor's executions of a tick: its late windows, then its own window.
+///
+/// The error boundary of one monitor: anything but a retryable failure becomes its Failed
+/// execution.
+async fn run_monitor<S, M, F>(
+    ports: Ports<'_, S, M, F>,
+    entry: &MonitorEntry,
+    req: &TickRequest,
+) -> Result<Vec<Execution>, CoreError>
+where
+    S: ObjectStore,
+    M: MetricSink,
+    F: InvokerFactory + ?Sized,
+{
+    let (store, metrics) = (ports.store, ports.metrics);
+    let mut executions = Vec::new();
+    let cfg = match &entry.config {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            let window = window_of(req, DEFAULT_WINDOW_MINUTES, 0);
+            let prefix = report_prefix(
+                entry.endpoint(),
+                &entry.name,
+                window.end,
+                DEFAULT_WINDOW_MINUTES,
+            );
+            let exec = Execution::failed_named(
+                &entry.name,
+                entry.endpoint(),
+                window.start,
+                window.end,
+                &prefix,
+            );
+            let reason = format!("Monitor configuration {} unusable: {e}", entry.key);
+            let exec = exec.settle(store, Err(Stop::Failed(reason))).await?;
+            record(metrics, &mut executions, exec, true, req.stack.as_deref()).await?;
+            return Ok(executions);
+        }
+    };
+    let window = window_of(req, cfg.window_minutes, cfg.offset_minutes());
+    // Late data first: windows whose state grew after their report (app::late).
+    let mut marked = if req.window_end.is_none() {
+        match marked_windows(store, cfg).await.propagate_retryable()? {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(monitor = %cfg.name, error = %e, "late-data markers unreadable");
+                Default::default()
+            }
+        }
+    } else {
+        Default::default()
+    };
+    let current = marked.remove(&(window.start, window.end));
+    for (late, markers) in marked {
+        let late = Window::from(late);
+        let result = capability_for(cfg.kind).evaluate(ports, cfg, late).await;
+        let exec = within_boundary(store, cfg, late, result).await?;
+        tracing::info!(monitor = %cfg.name, window_end = %late.end, markers = markers.len(), "late window evaluated again");
+        if !exec.failed_on_error() {
+            set_evaluated(store, markers).await?;
+        }
+        record(
+            metrics,
+            &mut executions,
+            exec,
+            cfg.publish_metrics,
+            req.stack.as_deref(),
+        )
+        .await?;
+    }
+    let result = evaluate_monitor(ports, cfg, req, window).await;
+    let exec = within_boundary(store, cfg, window, result).await?;
+    if let Some(markers) = current.filter(|_| !exec.failed_on_error()) {
+        set_evaluated(store, markers).await?;
+    }
+    record(
+        metrics,
+        &mut executions,
+        exec,
+        cfg.publish_metrics,
+        req.stack.as_deref(),
+    )
+    .await?;
+    Ok(executions)
 }
 
 /// Runs every monitor (or the one requested) for its window; explainability monitors reach
@@ -170,80 +260,21 @@ where
         invokers,
     };
     let entries = load_monitor_entries(store).await?;
+    // Monitors are evaluated concurrently, a few at a time, each in its own error boundary;
+    // the executions are kept in configuration order, and the first retryable error (in that
+    // order) fails the tick once every monitor has run.
+    let outcomes: Vec<Result<Vec<Execution>, CoreError>> = stream::iter(
+        entries
+            .iter()
+            .filter(|e| req.monitor.as_deref().is_none_or(|n| n == e.name)),
+    )
+    .map(|entry| run_monitor(ports, entry, req))
+    .buffered(MONITORS_IN_FLIGHT)
+    .collect()
+    .await;
     let mut summary = TickSummary::default();
-    for entry in entries
-        .iter()
-        .filter(|e| req.monitor.as_deref().is_none_or(|n| n == e.name))
-    {
-        // The error boundary of one monitor: anything but a retryable failure becomes its
-        // Failed execution, and the loop goes on with the next monitor.
-        let cfg = match &entry.config {
-            Ok(cfg) => cfg,
-            Err(e) => {
-                let window = window_of(req, DEFAULT_WINDOW_MINUTES, 0);
-                let prefix = report_prefix(
-                    entry.endpoint(),
-                    &entry.name,
-                    window.end,
-                    DEFAULT_WINDOW_MINUTES,
-                );
-                let exec = Execution::failed_named(
-                    &entry.name,
-                    entry.endpoint(),
-                    window.start,
-                    window.end,
-                    &prefix,
-                );
-                let reason = format!("Monitor configuration {} unusable: {e}", entry.key);
-                let exec = exec.settle(store, Err(Stop::Failed(reason))).await?;
-                record(metrics, &mut summary, exec, true, req.stack.as_deref()).await?;
-                continue;
-            }
-        };
-        let window = window_of(req, cfg.window_minutes, cfg.offset_minutes());
-        // Late data first: windows whose state grew after their report (app::late).
-        let mut marked = if req.window_end.is_none() {
-            match marked_windows(store, cfg).await.propagate_retryable()? {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::warn!(monitor = %cfg.name, error = %e, "late-data markers unreadable");
-                    Default::default()
-                }
-            }
-        } else {
-            Default::default()
-        };
-        let current = marked.remove(&(window.start, window.end));
-        for (late, markers) in marked {
-            let late = Window::from(late);
-            let result = capability_for(cfg.kind).evaluate(ports, cfg, late).await;
-            let exec = within_boundary(store, cfg, late, result).await?;
-            tracing::info!(monitor = %cfg.name, window_end = %late.end, markers = markers.len(), "late window evaluated again");
-            if !exec.failed_on_error() {
-                set_evaluated(store, markers).await?;
-            }
-            record(
-                metrics,
-                &mut summary,
-                exec,
-                cfg.publish_metrics,
-                req.stack.as_deref(),
-            )
-            .await?;
-        }
-        let result = evaluate_monitor(ports, cfg, req, window).await;
-        let exec = within_boundary(store, cfg, window, result).await?;
-        if let Some(markers) = current.filter(|_| !exec.failed_on_error()) {
-            set_evaluated(store, markers).await?;
-        }
-        record(
-            metrics,
-            &mut summary,
-            exec,
-            cfg.publish_metrics,
-            req.stack.as_deref(),
-        )
-        .await?;
+    for outcome in outcomes {
+        summary.executions.extend(outcome?);
     }
     // HTML reports of the windows just written and the dashboard (issue 14)
     summary.report_failures = crate::report::after_tick(store, &summary.executions).await;

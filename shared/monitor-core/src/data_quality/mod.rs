@@ -9,7 +9,8 @@
 //!   [`multivariate`]: PCA reconstruction-error drift (issue 13 item 4).
 //! * [`consume`]: what ingest needs (the baseline) and the record consumer of the single
 //!   ingest pass ([`consume::Profiler`] → [`consume::PartialProfile`]).
-//! * [`tick`]: a merged window → report files, execution and metrics.
+//! * [`tick`]: a merged window → report files, execution and metrics; [`window_merge`]: the
+//!   window's partial profiles fetched, decoded and merged on every core (issue 16 item 4).
 
 pub mod checks;
 pub mod consume;
@@ -21,3 +22,4 @@ pub mod prediction;
 pub mod profile;
 pub mod suggest;
 pub mod tick;
+pub mod window_merge;

@@ -384,6 +384,75 @@ impl DatasetProfile {
         }
     }
 
+    /// Adds `others` in order, exactly as `for o in others { self.merge(o) }` does, with the
+    /// features merged on up to `threads` threads (issue 16 item 4).
+    ///
+    /// Each feature's state only ever meets the same feature of the others, and in the same
+    /// order as the sequential loop, so the result is bit-identical whatever `threads` is (the
+    /// KLL merge is order-dependent, hence never a tree). The plan of which feature of which
+    /// profile goes where (same position, found by name, or appended as a copy) is worked out
+    /// first, sequentially, with the rules of [`DatasetProfile::merge`].
+    pub fn merge_many(&mut self, others: &[&DatasetProfile], threads: usize) {
+        for o in others {
+            self.item_count += o.item_count;
+            for (k, v) in &o.column_counts {
+                *self.column_counts.entry(*k).or_default() += v;
+            }
+            if let Some(e) = &o.reconstruction_error {
+                self.reconstruction_error
+                    .get_or_insert_with(Moments::new)
+                    .merge(e);
+            }
+        }
+        // plan[t]: the features that go into target feature t, in merge order
+        let mut names: Vec<&str> = self.features.iter().map(|f| f.name.as_str()).collect();
+        let mut plan: Vec<Vec<&FeatureProfile>> = vec![Vec::new(); names.len()];
+        let existing = names.len();
+        for o in others {
+            for (i, f) in o.features.iter().enumerate() {
+                let t = if names.get(i).is_some_and(|n| *n == f.name) {
+                    i
+                } else if let Some(t) = names.iter().position(|n| *n == f.name) {
+                    t
+                } else {
+                    names.push(&f.name);
+                    plan.push(Vec::new());
+                    names.len() - 1
+                };
+                plan[t].push(f);
+            }
+        }
+        // appended features start as a copy of their first occurrence, as in `merge`
+        for p in &mut plan[existing..] {
+            let first = p.remove(0);
+            self.features.push(first.clone());
+        }
+        let mut work: Vec<(&mut FeatureProfile, Vec<&FeatureProfile>)> =
+            self.features.iter_mut().zip(plan).collect();
+        let threads = threads.clamp(1, work.len().max(1));
+        if threads == 1 {
+            for (target, sources) in &mut work {
+                sources.iter().for_each(|s| target.merge(s));
+            }
+            return;
+        }
+        // round robin, so that the costly numeric features spread over the threads
+        let mut shares: Vec<Vec<(&mut FeatureProfile, Vec<&FeatureProfile>)>> =
+            (0..threads).map(|_| Vec::new()).collect();
+        for (i, w) in work.into_iter().enumerate() {
+            shares[i % threads].push(w);
+        }
+        std::thread::scope(|scope| {
+            for share in shares {
+                scope.spawn(move || {
+                    for (target, sources) in share {
+                        sources.iter().for_each(|s| target.merge(s));
+                    }
+                });
+            }
+        });
+    }
+
     /// The statistics.json of this profile.
     pub fn to_statistics(&self) -> Statistics {
         Statistics {

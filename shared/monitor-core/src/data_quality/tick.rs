@@ -17,9 +17,9 @@ use crate::execution::{
 };
 use crate::formats::capture::BadRecords;
 use crate::formats::statistics::Statistics;
-use crate::layout::{hour_floor, profile_hour_prefix, STATISTICS_FILE};
+use crate::layout::STATISTICS_FILE;
 use crate::metrics::MetricSink;
-use crate::store::{ObjectStore, StateFile};
+use crate::store::ObjectStore;
 use crate::CoreError;
 
 /// The merged state of a window.
@@ -75,27 +75,16 @@ pub fn merge_partial(
     state.partial_profiles += usize::from(used);
 }
 
-/// Merges every partial profile of `cfg` with minutes in `window`, in key order.
+/// Merges every partial profile of `cfg` with minutes in `window`, in key order (fetched
+/// concurrently, decoded and merged on every core, bit-identical to one partial at a time:
+/// [`crate::data_quality::window_merge`]).
 pub async fn merge_window<S: ObjectStore>(
     store: &S,
     cfg: &MonitorConfig,
     baseline: &Baseline,
     window: Window,
 ) -> Result<WindowState, CoreError> {
-    let Window { start, end } = window;
-    let mut state = empty_window(baseline);
-    // Records near an hour boundary can sit in the neighbouring hour's capture folder.
-    let mut hour = hour_floor(start) - chrono::Duration::hours(1);
-    let last = hour_floor(end - chrono::Duration::seconds(1)) + chrono::Duration::hours(1);
-    while hour <= last {
-        for key in store.list(&profile_hour_prefix(&cfg.name, hour)).await? {
-            let bytes = store.get(&key).await?;
-            let partial = PartialProfile::from_json(&key, &bytes)?;
-            merge_partial(&mut state, &partial, start, end);
-        }
-        hour += chrono::Duration::hours(1);
-    }
-    Ok(state)
+    crate::data_quality::window_merge::merge_window(store, cfg, baseline, window).await
 }
 
 /// The report of a window: statistics.json content and the checks' outcome.

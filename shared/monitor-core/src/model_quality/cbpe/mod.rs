@@ -155,13 +155,18 @@ impl ScoreCounter {
         if score.is_nan() {
             return;
         }
-        *self
-            .minutes
-            .entry(time.div_euclid(60))
-            .or_default()
+        let bin = drift_math::cbpe::score_bin(score);
+        let labels = self.minutes.entry(time.div_euclid(60)).or_default();
+        // Called once per prediction: the label is copied only the first time a minute sees
+        // it, not on every record (issue 16's ingest regression).
+        if let Some(bins) = labels.get_mut(label) {
+            *bins.entry(bin).or_default() += 1;
+            return;
+        }
+        *labels
             .entry(label.to_owned())
             .or_default()
-            .entry(drift_math::cbpe::score_bin(score))
+            .entry(bin)
             .or_default() += 1;
     }
 
