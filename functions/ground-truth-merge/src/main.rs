@@ -4,7 +4,7 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    lambda_kit::logging::init();
     let config = CommonConfig::from_env()?;
     let bucket = config.store.bucket().map(str::to_owned);
     let store = lambda_kit::store_from(&config).await;

@@ -4,7 +4,7 @@ use monitor_tick::{handler, Config, Deps};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    lambda_kit::logging::init();
     let config = Config::from_env()?;
     let store = lambda_kit::store_from(&config.common).await;
     let metrics =

@@ -6,7 +6,7 @@ use retrain_trigger::{handler, Config, Deps};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    lambda_kit::logging::init();
     let config = Config::from_env()?;
     let store = lambda_kit::store_from(&config.common).await;
     let launcher = ConfiguredLauncher::from_config(&config, store.clone()).await;

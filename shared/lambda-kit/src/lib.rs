@@ -9,6 +9,7 @@
 //! | [`select`] | the adapters a configuration selects: [`AnyStore`], [`ConfiguredMetrics`], `ConfiguredLauncher` |
 //! | [`error`] | [`FunctionError`] → `Diagnostic` |
 //! | [`s3_event`] | S3 event notifications: decoded keys, records to skip |
+//! | [`logging`] | the `tracing` subscriber every function installs first |
 //!
 //! Feature `sagemaker` adds `ConfiguredLauncher` and with it the SageMaker SDK: only the
 //! retraining trigger enables it, so the other functions neither compile nor link that SDK.
@@ -31,6 +32,7 @@
 
 pub mod config;
 pub mod error;
+pub mod logging;
 pub mod s3_event;
 pub mod select;
 

@@ -61,18 +61,26 @@ pub fn merge_partial(
             state.profile.merge(&m.profile);
             state.bad_records.merge(&m.bad_records);
             state.shadow_skipped += m.shadow_skipped;
-            for (k, p) in &m.segments {
-                match state.segments.get_mut(k) {
-                    Some(s) => s.merge(p),
-                    None => {
-                        state.segments.insert(k.clone(), p.clone());
-                    }
-                }
-            }
+            merge_segments(state, &m.segments);
             used = true;
         }
     }
     state.partial_profiles += usize::from(used);
+}
+
+/// Adds one minute's slice profiles (issue 15 item 3) to `state`'s.
+pub fn merge_segments(
+    state: &mut WindowState,
+    segments: &std::collections::BTreeMap<String, DatasetProfile>,
+) {
+    for (k, p) in segments {
+        match state.segments.get_mut(k) {
+            Some(s) => s.merge(p),
+            None => {
+                state.segments.insert(k.clone(), p.clone());
+            }
+        }
+    }
 }
 
 /// Merges every partial profile of `cfg` with minutes in `window`, in key order (fetched

@@ -85,6 +85,8 @@ pub fn merge_partials(
                 profiles.push(&m.profile);
                 state.bad_records.merge(&m.bad_records);
                 state.shadow_skipped += m.shadow_skipped;
+                // slice profiles (segments block only): merged as the sequential path does
+                crate::data_quality::tick::merge_segments(state, &m.segments);
                 used = true;
             }
         }
