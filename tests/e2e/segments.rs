@@ -103,10 +103,12 @@ async fn scenario(objects: usize, eu_shift: f64) -> MemoryStore {
                 let shift = if region(i) == "eu" { eu_shift } else { 0.0 };
                 let time = hour + Duration::seconds((i % 3600) as i64);
                 let input = format!("{:.4},{}", x + shift, region(i));
-                // the score moves with x, as in the baseline (score = x / 10): a shift that broke
-                // that relation would be seen by the whole window's multivariate check (on by
+                // the score moves with x and is rounded as in the baseline (score = x / 10 to
+                // three decimals): a broken relation, or a tighter one without the rounding's
+                // noise, would be seen by the whole window's multivariate check (on by
                 // default), which is not what this scenario is about
-                capture_line(i, time, (x + shift) / 10.0, &input)
+                let score: f64 = format!("{:.3}", (x + shift) / 10.0).parse().unwrap();
+                capture_line(i, time, score, &input)
             })
             .collect();
         let key = format!("data-capture/{EP}/AllTraffic/2026/11/01/03/{n:02}-00-000-obj.jsonl");

@@ -4,7 +4,7 @@
 //!
 //! This is what `lambda_runtime::tracing::init_default_subscriber` does, less one thing: the
 //! level is a single level (`DEBUG`, `info`, …), not an `EnvFilter` directive list such as
-//! `monitor_core=debug`. An `EnvFilter` links a regular-expression engine (about 0.3 MB of
+//! `monitor_core=debug`. An `EnvFilter` links a regular-expression engine (0.17 MB of
 //! each bootstrap), and the template only ever sets a level. A value that is not a level
 //! falls back to INFO, as the runtime's own parsing does.
 
@@ -34,7 +34,7 @@ pub fn init() {
     if json {
         builder.json().init();
     } else {
-        builder.with_ansi(false).init();
+        builder.init();
     }
 }
 
