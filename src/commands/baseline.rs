@@ -269,14 +269,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     })
     .await??;
     let (out, skipped) = out;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let stats_path = args.out.join("statistics.json");
-    let cons_path = args.out.join("constraints.json");
-    std::fs::write(&stats_path, out.statistics_json())
-        .with_context(|| format!("cannot write {}", stats_path.display()))?;
-    std::fs::write(&cons_path, out.constraints_json())
-        .with_context(|| format!("cannot write {}", cons_path.display()))?;
+    let (stats_path, cons_path) = write_baseline_files(&args.out, &out)?;
     println!(
         "baseline: {} rows, {} features in {:.2?}",
         out.profile.item_count,
@@ -294,4 +287,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("wrote {}", stats_path.display());
     println!("wrote {}", cons_path.display());
     Ok(())
+}
+
+/// Writes `out`'s statistics.json and constraints.json into `dir` (created if needed) and
+/// returns their paths.
+fn write_baseline_files(
+    dir: &std::path::Path,
+    out: &monitor_core::app::baseline::BaselineOutput,
+) -> anyhow::Result<(PathBuf, PathBuf)> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let stats_path = dir.join("statistics.json");
+    let cons_path = dir.join("constraints.json");
+    std::fs::write(&stats_path, out.statistics_json())
+        .with_context(|| format!("cannot write {}", stats_path.display()))?;
+    std::fs::write(&cons_path, out.constraints_json())
+        .with_context(|| format!("cannot write {}", cons_path.display()))?;
+    Ok((stats_path, cons_path))
 }

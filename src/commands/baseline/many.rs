@@ -84,14 +84,7 @@ pub(super) async fn run(
     let started = std::time::Instant::now();
     let n = files.len();
     let out = tokio::task::spawn_blocking(move || profile_files(&files, format, threads)).await??;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let stats_path = args.out.join("statistics.json");
-    let cons_path = args.out.join("constraints.json");
-    std::fs::write(&stats_path, out.statistics_json())
-        .with_context(|| format!("cannot write {}", stats_path.display()))?;
-    std::fs::write(&cons_path, out.constraints_json())
-        .with_context(|| format!("cannot write {}", cons_path.display()))?;
+    let (stats_path, cons_path) = super::write_baseline_files(&args.out, &out)?;
     println!(
         "baseline: {} rows from {n} files, {} features in {:.2?}",
         out.profile.item_count,

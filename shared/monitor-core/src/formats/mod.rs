@@ -10,4 +10,5 @@ pub mod jackson;
 pub mod model_quality;
 pub mod number;
 pub mod statistics;
+pub mod versioned;
 pub mod violations;

@@ -167,10 +167,7 @@ impl MultiModelSummary {
     /// # Errors
     /// [`CoreError::State`] if serialising fails.
     pub fn to_json(&self) -> Result<Vec<u8>, CoreError> {
-        serde_json::to_vec_pretty(self).map_err(|e| CoreError::State {
-            key: MULTI_MODEL_FILE.into(),
-            message: e.to_string(),
-        })
+        crate::formats::versioned::to_json(MULTI_MODEL_FILE, self)
     }
 
     /// Parses the file.
@@ -178,20 +175,13 @@ impl MultiModelSummary {
     /// # Errors
     /// [`CoreError::State`] naming `key` for malformed JSON or another format or version.
     pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, CoreError> {
-        let s: Self = serde_json::from_slice(bytes).map_err(|e| CoreError::State {
-            key: key.into(),
-            message: e.to_string(),
-        })?;
-        if s.format != MULTI_MODEL_FORMAT || s.version != MULTI_MODEL_VERSION {
-            return Err(CoreError::State {
-                key: key.into(),
-                message: format!(
-                    "format {} version {}, expected {MULTI_MODEL_FORMAT} version {MULTI_MODEL_VERSION}",
-                    s.format, s.version
-                ),
-            });
-        }
-        Ok(s)
+        crate::formats::versioned::from_json(
+            key,
+            bytes,
+            |f: &Self| (f.format.as_str(), f.version),
+            MULTI_MODEL_FORMAT,
+            MULTI_MODEL_VERSION,
+        )
     }
 
     /// The window's own metrics: models judged, unattributed records, models and records

@@ -5,14 +5,13 @@
 use std::collections::BTreeMap;
 
 use super::slicing::{cap_window, split_key};
-use super::{Segment, SegmentsReport, SEGMENTS_FILE, SEGMENT_DIMENSION};
+use super::{Segment, SegmentsReport, SEGMENT_DIMENSION};
 use crate::config::MonitorConfig;
 use crate::data_quality::checks::{Baseline, CheckReport};
 use crate::data_quality::profile::DatasetProfile;
 use crate::data_quality::tick::{check_monitor_window, execution_of, window_metrics, WindowState};
 use crate::execution::{Execution, Stop, Window};
 use crate::formats::capture::BadRecords;
-use crate::layout::report_file_key;
 use crate::metrics::{MetricDatum, MetricSink};
 use crate::store::ObjectStore;
 
@@ -119,20 +118,5 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink>(
         return Ok(());
     }
     let (report, data) = judge(cfg, baseline, window, segments, exec.records);
-    let key = report_file_key(&exec.report_prefix, SEGMENTS_FILE);
-    store.put(&key, report.to_json()?).await?;
-    tracing::info!(
-        monitor = %cfg.name,
-        slices = report.segments.len(),
-        with_violations = report.segments.iter().filter(|s| s.violations > 0).count(),
-        capped = report.capped,
-        key = %key,
-        "segments judged"
-    );
-    if cfg.publish_metrics {
-        metrics
-            .publish(&crate::metrics::sanitize(data).data)
-            .await?;
-    }
-    Ok(())
+    super::write_window((store, metrics), cfg, exec, &report, data).await
 }

@@ -59,7 +59,10 @@ pub use config::{SegmentSettings, SliceSpec, SEGMENT_KEYS};
 pub use slicing::Slicer;
 
 use crate::config::MonitorConfig;
-use crate::execution::{FeatureDrift, Window};
+use crate::execution::{Execution, FeatureDrift, Stop, Window};
+use crate::layout::report_file_key;
+use crate::metrics::{MetricDatum, MetricSink};
+use crate::store::ObjectStore;
 use crate::CoreError;
 
 /// `segments.json`: a window's slices, beside its reports.
@@ -144,10 +147,7 @@ impl SegmentsReport {
     /// # Errors
     /// [`CoreError::State`] when a figure is not finite (JSON cannot hold it).
     pub fn to_json(&self) -> Result<Vec<u8>, CoreError> {
-        serde_json::to_vec_pretty(self).map_err(|e| CoreError::State {
-            key: SEGMENTS_FILE.into(),
-            message: e.to_string(),
-        })
+        crate::formats::versioned::to_json(SEGMENTS_FILE, self)
     }
 
     /// Parses the file.
@@ -155,21 +155,45 @@ impl SegmentsReport {
     /// # Errors
     /// [`CoreError::State`] naming `key` for malformed JSON or another format or version.
     pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, CoreError> {
-        let r: Self = serde_json::from_slice(bytes).map_err(|e| CoreError::State {
-            key: key.into(),
-            message: e.to_string(),
-        })?;
-        if r.format != SEGMENTS_FORMAT || r.version != SEGMENTS_VERSION {
-            return Err(CoreError::State {
-                key: key.into(),
-                message: format!(
-                    "format {} version {}, expected {SEGMENTS_FORMAT} version {SEGMENTS_VERSION}",
-                    r.format, r.version
-                ),
-            });
-        }
-        Ok(r)
+        crate::formats::versioned::from_json(
+            key,
+            bytes,
+            |f: &Self| (f.format.as_str(), f.version),
+            SEGMENTS_FORMAT,
+            SEGMENTS_VERSION,
+        )
     }
+}
+
+/// Writes a window's `segments.json` into `exec`'s report folder, logs a line, and publishes
+/// the slices' metrics (when the monitor publishes metrics): the same for data and model
+/// quality.
+///
+/// # Errors
+/// [`Stop::Error`] for the store's and the metric sink's errors.
+pub(crate) async fn write_window<S: ObjectStore, M: MetricSink>(
+    (store, metrics): (&S, &M),
+    cfg: &MonitorConfig,
+    exec: &Execution,
+    report: &SegmentsReport,
+    data: Vec<MetricDatum>,
+) -> Result<(), Stop> {
+    let key = report_file_key(&exec.report_prefix, SEGMENTS_FILE);
+    store.put(&key, report.to_json()?).await?;
+    tracing::info!(
+        monitor = %cfg.name,
+        slices = report.segments.len(),
+        with_violations = report.segments.iter().filter(|s| s.violations > 0).count(),
+        capped = report.capped,
+        key = %key,
+        "segments judged"
+    );
+    if cfg.publish_metrics {
+        metrics
+            .publish(&crate::metrics::sanitize(data).data)
+            .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -6,12 +6,11 @@
 use std::collections::BTreeMap;
 
 use super::slicing::{cap_window, split_key};
-use super::{Segment, SegmentsReport, SEGMENTS_FILE, SEGMENT_DIMENSION};
+use super::{Segment, SegmentsReport, SEGMENT_DIMENSION};
 use crate::config::MonitorConfig;
 use crate::execution::{Execution, Stop, Window};
 use crate::formats::model_quality::{MetricEntry, ModelQualityConstraints};
 use crate::joined::labels::SegmentMinuteQuality;
-use crate::layout::report_file_key;
 use crate::metrics::{MetricDatum, MetricSink};
 use crate::model_quality::intervals::{check_with_intervals, IntervalsBlock};
 use crate::model_quality::metrics::model_quality_metrics;
@@ -111,20 +110,5 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink>(
         return Ok(());
     }
     let (report, data) = judge(cfg, window, states, constraints, exec.records);
-    let key = report_file_key(&exec.report_prefix, SEGMENTS_FILE);
-    store.put(&key, report.to_json()?).await?;
-    tracing::info!(
-        monitor = %cfg.name,
-        slices = report.segments.len(),
-        with_violations = report.segments.iter().filter(|s| s.violations > 0).count(),
-        capped = report.capped,
-        key = %key,
-        "segments judged"
-    );
-    if cfg.publish_metrics {
-        metrics
-            .publish(&crate::metrics::sanitize(data).data)
-            .await?;
-    }
-    Ok(())
+    super::write_window((store, metrics), cfg, exec, &report, data).await
 }

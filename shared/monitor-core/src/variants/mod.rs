@@ -200,10 +200,7 @@ impl VariantComparison {
     /// # Errors
     /// [`CoreError::State`] when a figure is not finite (JSON cannot hold it).
     pub fn to_json(&self) -> Result<Vec<u8>, CoreError> {
-        serde_json::to_vec_pretty(self).map_err(|e| CoreError::State {
-            key: VARIANT_COMPARISON_FILE.into(),
-            message: e.to_string(),
-        })
+        crate::formats::versioned::to_json(VARIANT_COMPARISON_FILE, self)
     }
 
     /// Parses the file.
@@ -211,20 +208,13 @@ impl VariantComparison {
     /// # Errors
     /// [`CoreError::State`] naming `key` for malformed JSON or another format or version.
     pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, CoreError> {
-        let c: Self = serde_json::from_slice(bytes).map_err(|e| CoreError::State {
-            key: key.into(),
-            message: e.to_string(),
-        })?;
-        if c.format != VARIANT_COMPARISON_FORMAT || c.version != VARIANT_COMPARISON_VERSION {
-            return Err(CoreError::State {
-                key: key.into(),
-                message: format!(
-                    "format {} version {}, expected {VARIANT_COMPARISON_FORMAT} version {VARIANT_COMPARISON_VERSION}",
-                    c.format, c.version
-                ),
-            });
-        }
-        Ok(c)
+        crate::formats::versioned::from_json(
+            key,
+            bytes,
+            |f: &Self| (f.format.as_str(), f.version),
+            VARIANT_COMPARISON_FORMAT,
+            VARIANT_COMPARISON_VERSION,
+        )
     }
 }
 
