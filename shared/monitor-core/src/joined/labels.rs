@@ -167,6 +167,8 @@ pub(crate) struct JoinedScan {
     /// score counts of the window's predictions by predicted label
     /// ([`crate::model_quality::cbpe`])
     pub scores: std::collections::BTreeMap<String, std::collections::BTreeMap<u32, u64>>,
+    /// the same per slice ([`crate::segments::estimated`])
+    pub segment_scores: std::collections::BTreeMap<String, crate::segments::estimated::LabelBins>,
 }
 
 /// Visits every label-object state of a model-quality or bias monitor that can hold
@@ -188,6 +190,7 @@ where
     let lookback = chrono::Duration::hours(i64::from(lookback_hours));
     let mut coverage = LabelCoverage::default();
     let mut scores = std::collections::BTreeMap::new();
+    let mut segment_scores = std::collections::BTreeMap::new();
     let mut bad = BadRecords::default();
     let mut objects = 0usize;
     // label digests of the objects visited: the same labels under another key count once
@@ -234,6 +237,12 @@ where
                 start.timestamp(),
                 end.timestamp(),
             );
+            crate::segments::estimated::absorb(
+                &mut segment_scores,
+                &index.segment_scores,
+                start.timestamp(),
+                end.timestamp(),
+            );
         }
         hour += chrono::Duration::hours(1);
     }
@@ -242,5 +251,6 @@ where
         bad,
         objects,
         scores,
+        segment_scores,
     })
 }

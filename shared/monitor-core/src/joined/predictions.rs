@@ -209,6 +209,11 @@ pub struct PredictionIndex {
     /// estimation ([`crate::model_quality::cbpe`]); absent in indexes written before it
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scores: Vec<crate::model_quality::cbpe::MinuteScores>,
+    /// the same per slice, for a monitor with a `segments` block
+    /// ([`crate::segments::estimated`]); absent in indexes written before it ("no slices")
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub segment_scores:
+        std::collections::BTreeMap<String, Vec<crate::model_quality::cbpe::MinuteScores>>,
 }
 
 /// Why a capture line gave no prediction.
@@ -762,6 +767,8 @@ pub struct Indexer<'a> {
     warnings: WarnBudget,
     times: crate::formats::capture::InferenceWindow,
     scores: crate::model_quality::cbpe::ScoreCounter,
+    /// score counts per slice (a monitor with a `segments` block)
+    slices: Option<crate::segments::estimated::SliceScores>,
 }
 
 /// The prediction index of one object, spilled to a temporary file (deleted on drop).
@@ -792,6 +799,7 @@ impl<'a> Indexer<'a> {
             warnings: WarnBudget::default(),
             times: crate::formats::capture::InferenceWindow::around_object_hour(key.hour),
             scores: Default::default(),
+            slices: None,
         };
         match tempfile::NamedTempFile::new() {
             Ok(f) => ix.spill = Some(BufWriter::with_capacity(SPILL_BUFFER_BYTES, f)),
@@ -805,6 +813,14 @@ impl<'a> Indexer<'a> {
         );
         ix.write(|w| w.write_all(head.as_bytes()));
         ix
+    }
+
+    /// Also counts each scored prediction per slice (`slices`, from
+    /// [`crate::segments::estimated::SliceScores::for_monitor`]).
+    #[must_use]
+    pub fn with_slices(mut self, slices: Option<crate::segments::estimated::SliceScores>) -> Self {
+        self.slices = slices;
+        self
     }
 
     /// Runs one write on the spill file; the first error is kept for [`Self::finish`].
@@ -854,6 +870,7 @@ impl<'a> Indexer<'a> {
             minutes,
             times,
             scores,
+            slices,
             ..
         } = self;
         let mut time_error = None;
@@ -872,6 +889,9 @@ impl<'a> Indexer<'a> {
             *records += 1;
             minutes.insert(p.time.div_euclid(60));
             scores.push(p.time, p.label.as_deref(), p.probability);
+            if let Some(s) = slices.as_mut() {
+                s.push(&p);
+            }
             if let Some(w) = spill.as_mut() {
                 let written = (|| {
                     if !first {
@@ -911,12 +931,17 @@ impl<'a> Indexer<'a> {
     pub fn finish(mut self) -> Result<SpilledIndex, CoreError> {
         let bad = std::mem::take(&mut self.bad_records);
         let scores = std::mem::take(&mut self.scores).finish();
+        let slices = self.slices.take().map(|s| s.finish()).unwrap_or_default();
         self.write(|w| {
             w.write_all(b"],\"bad_records\":")?;
             serde_json::to_writer(&mut *w, &bad).map_err(std::io::Error::from)?;
             if !scores.is_empty() {
                 w.write_all(b",\"scores\":")?;
                 serde_json::to_writer(&mut *w, &scores).map_err(std::io::Error::from)?;
+            }
+            if !slices.is_empty() {
+                w.write_all(b",\"segment_scores\":")?;
+                serde_json::to_writer(&mut *w, &slices).map_err(std::io::Error::from)?;
             }
             w.write_all(b"}")?;
             w.flush()
@@ -1217,6 +1242,7 @@ mod tests {
             predictions,
             bad_records: bad,
             scores: scores.finish(),
+            segment_scores: Default::default(),
         };
         assert_eq!(
             std::fs::read(out.file.path()).unwrap(),
@@ -1225,6 +1251,37 @@ mod tests {
         assert_eq!(read_back(&out), expected);
         // the raw endpointOutput is kept as written
         assert!(CSV_LINE.contains(expected.predictions[0].output.as_ref().unwrap().get()));
+    }
+
+    /// A monitor with a `segments` block: the index also holds the score counts per slice
+    /// (`segment_scores`, issue 15 item 3), and still equals its serde encoding.
+    #[test]
+    fn a_sliced_index_holds_score_counts_per_slice() {
+        let cfg = crate::config::MonitorConfig::from_json(
+            "m.json",
+            br#"{"name":"m","kind":"ModelQuality","endpoint":"ep","baseline_prefix":"b",
+                "model_quality":{"problem_type":"BinaryClassification","probability_attribute":"0",
+                    "facet_attributes":{"region":"1"}},
+                "segments":{"slices":[{"feature":"region"}]}}"#,
+        )
+        .unwrap();
+        let attrs = cfg.prediction_attributes();
+        let slices = crate::segments::estimated::SliceScores::for_monitor(&cfg).unwrap();
+        let mut ix = Indexer::new(&capture_key(), "s", &attrs).with_slices(slices);
+        ix.push(1, &Line::Ok(CSV_LINE.as_bytes()));
+        let out = ix.finish().unwrap();
+        let index = read_back(&out);
+        // the input "1,2": region (column 1) is "2"; one prediction, in the window's counts
+        // and in its slice's
+        assert_eq!(
+            index.segment_scores.keys().collect::<Vec<_>>(),
+            ["region=2"]
+        );
+        assert_eq!(index.segment_scores["region=2"], index.scores);
+        assert_eq!(
+            std::fs::read(out.file.path()).unwrap(),
+            index.to_json().unwrap()
+        );
     }
 
     /// Version 1 indexes (output re-serialised by serde) still read.

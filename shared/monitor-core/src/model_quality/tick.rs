@@ -81,7 +81,7 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
         .await
         .or_fail(|e| format!("Baseline constraints missing or unreadable: {e}"))?;
     // label-free estimates first: written even while no label is joined (issue 15)
-    crate::model_quality::cbpe::tick::estimate_window(
+    let cbpe = crate::model_quality::cbpe::tick::estimate_window(
         (store, metrics),
         cfg,
         window,
@@ -90,7 +90,23 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
         exec,
     )
     .await?;
+    // and per slice (issue 15 item 3), with the same CBPE baseline
+    let estimates = cbpe.map_or_else(Default::default, |b| {
+        crate::segments::estimated::estimate_slices(cfg, scan.segment_scores, &b, &constraints)
+    });
     if state.count() == 0 {
+        if !estimates.slices.is_empty() {
+            let slices = (std::collections::BTreeMap::new(), estimates);
+            crate::segments::quality::evaluate(
+                (store, metrics),
+                cfg,
+                window,
+                slices,
+                &constraints,
+                exec,
+            )
+            .await?;
+        }
         return Err(Stop::NoData(no_joined_records(window)));
     }
     let stats: ModelQualityStatistics = state.to_statistics();
@@ -132,7 +148,8 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
     )
     .await?;
     // segments (issue 15 item 3): each slice's metrics and check, into segments.json
-    crate::segments::quality::evaluate((store, metrics), cfg, window, segments, &constraints, exec)
+    let slices = (segments, estimates);
+    crate::segments::quality::evaluate((store, metrics), cfg, window, slices, &constraints, exec)
         .await?;
     let finite: Vec<(String, f64)> = exec
         .model_metrics

@@ -95,6 +95,8 @@ pub fn judge(
             violations_by_check: exec.violations_by_check,
             drift: exec.drift,
             model_metrics: BTreeMap::new(),
+            estimated_metrics: None,
+            label_drift: None,
             segment: key,
         });
     }

@@ -38,8 +38,11 @@
 //!   change the window's execution status, which stays the whole window's (alarm on the
 //!   `Segment` metrics instead).
 //!
-//! Not kept per slice (yet): the label-free CBPE estimates (their score histograms are
-//! written at ingest, per capture object, without the slices) and label drift.
+//! - **Estimated metrics** ([`estimated`]): a binary model-quality monitor with a CBPE
+//!   baseline also counts each prediction's score per slice at ingest (the prediction
+//!   index's `segment_scores`), so each slice gets its label-free estimates with their
+//!   interval (`estimated_metrics`, the realised value beside each once labels are joined)
+//!   as soon as the window's predictions are in, and its label drift once they are.
 //!
 //! Cost: each slice publishes the window's data-quality metrics again with a `Segment`
 //! dimension, so a monitor with `k` slices publishes about `k + 1` times the metrics (each
@@ -47,6 +50,7 @@
 
 pub mod config;
 pub mod data;
+pub mod estimated;
 pub mod quality;
 pub mod slicing;
 
@@ -122,6 +126,13 @@ pub struct Segment {
     /// model quality: the slice's metrics (SageMaker's keys: `accuracy`, `auc`, `mae`, …)
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub model_metrics: BTreeMap<String, f64>,
+    /// model quality with a CBPE baseline: the slice's label-free estimates (each `value`,
+    /// `lower`, `upper`, and `realised` once labels are joined), as in `execution.json`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_metrics: Option<crate::model_quality::cbpe::EstimatedMetrics>,
+    /// model quality with a label-drift baseline block: the slice's label drift
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_drift: Option<crate::model_quality::label_drift::LabelDrift>,
 }
 
 impl SegmentsReport {
@@ -215,6 +226,8 @@ mod tests {
             violations_by_check: BTreeMap::new(),
             drift: Vec::new(),
             model_metrics: BTreeMap::new(),
+            estimated_metrics: None,
+            label_drift: None,
         });
         let bytes = r.to_json().unwrap();
         assert_eq!(SegmentsReport::from_json("k", &bytes).unwrap(), r);

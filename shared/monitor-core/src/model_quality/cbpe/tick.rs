@@ -79,7 +79,7 @@ pub fn estimated_metric_data(
 /// [`Execution::estimated_metrics`] and publishes [`estimated_metric_data`] (when the
 /// monitor publishes metrics). Does nothing for other monitors or a window without scored
 /// predictions. An unreadable CBPE baseline is logged and skipped: the realised evaluation
-/// goes on.
+/// goes on. Returns the CBPE baseline it estimated with (the slices' estimates use it too).
 ///
 /// # Errors
 /// Retryable store and metric-sink failures.
@@ -90,24 +90,24 @@ pub async fn estimate_window<S: ObjectStore, M: MetricSink + ?Sized>(
     bins: &BTreeMap<String, BTreeMap<u32, u64>>,
     constraints: &ModelQualityConstraints,
     exec: &mut Execution,
-) -> Result<(), CoreError> {
+) -> Result<Option<CbpeBaseline>, CoreError> {
     let Some(settings) = cfg.model_quality.as_ref() else {
-        return Ok(());
+        return Ok(None);
     };
     if settings.quality.problem_type != ProblemType::BinaryClassification || bins.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let baseline = match load_cbpe_baseline(store, cfg).await.propagate_retryable()? {
         Ok(Some(b)) => b,
-        Ok(None) => return Ok(()),
+        Ok(None) => return Ok(None),
         Err(e) => {
             tracing::warn!(monitor = %cfg.name, error = %e, "CBPE baseline unreadable: no estimates");
-            return Ok(());
+            return Ok(None);
         }
     };
     let hist = histogram(bins, &settings.quality.positive_label);
     let Some(est) = estimate(&hist, &baseline, constraints) else {
-        return Ok(());
+        return Ok(None);
     };
     if cfg.publish_metrics {
         let data = estimated_metric_data(&cfg.endpoint, &cfg.name, window.start, &est);
@@ -116,7 +116,7 @@ pub async fn estimate_window<S: ObjectStore, M: MetricSink + ?Sized>(
             .await?;
     }
     exec.estimated_metrics = Some(est);
-    Ok(())
+    Ok(Some(baseline))
 }
 
 /// Puts each realised metric of [`Execution::model_metrics`] beside its estimate.
@@ -124,9 +124,21 @@ pub fn attach_realised(exec: &mut Execution) {
     let Some(est) = exec.estimated_metrics.as_mut() else {
         return;
     };
-    for (name, value) in &exec.model_metrics {
+    attach_realised_to(
+        est,
+        exec.model_metrics.iter().map(|(k, v)| (k.as_str(), *v)),
+    );
+}
+
+/// Puts each realised metric of `realised` (name, value) beside its estimate in `est` (a
+/// window's or a slice's).
+pub fn attach_realised_to<'a>(
+    est: &mut EstimatedMetrics,
+    realised: impl IntoIterator<Item = (&'a str, f64)>,
+) {
+    for (name, value) in realised {
         if let Some(e) = est.metrics.get_mut(name) {
-            e.realised = value.is_finite().then_some(*value);
+            e.realised = value.is_finite().then_some(value);
         }
     }
 }
