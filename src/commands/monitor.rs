@@ -81,6 +81,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     for (name, bytes) in &out.files {
         let p = args.out.join(name);
+        // a multi-model job's per-model reports are in model={model}/ folders
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
         std::fs::write(&p, bytes).with_context(|| format!("cannot write {}", p.display()))?;
     }
     let e = &out.execution;

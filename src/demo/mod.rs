@@ -71,7 +71,10 @@ use crate::scenario::{margin_weights, Drift, Scenario, BIAS_FACET_REGION};
 
 pub mod ab;
 pub mod alarm_sim;
+mod hour;
+pub mod multimodel;
 mod report;
+pub mod segment;
 
 pub use report::*;
 
@@ -979,5 +982,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let ab_root = args.out.join("ab-variants");
     let comparison = ab::run_ab_hour(&LocalStore::new(&ab_root), &scenario).await?;
     ab::print_comparison(&comparison, &ab_root.display().to_string());
+    // segments and a multi-model endpoint (issue 15): one hour each, on stores of their own
+    let seg_root = args.out.join("segments");
+    let seg = segment::run_segment_hour(&LocalStore::new(&seg_root), &scenario).await?;
+    segment::print_segment_hour(&seg, &seg_root.display().to_string());
+    let mme_root = args.out.join("multi-model");
+    let mme = multimodel::run_multi_model_hour(&LocalStore::new(&mme_root), &scenario).await?;
+    multimodel::print_multi_model_hour(&mme, &mme_root.display().to_string());
     Ok(())
 }

@@ -548,7 +548,33 @@ impl Scenario {
         hour: usize,
         drifts: &[Drift],
     ) -> Vec<(String, Vec<u8>)> {
-        let events = self.hour_events(hour, drifts);
+        self.files_of(endpoint, hour, self.hour_events(hour, drifts, None))
+    }
+
+    /// The capture files of `hour` (as [`Scenario::capture_files_with`]) with `drifts`
+    /// applied only to the records whose categorical input `slice.0` is `slice.1`: a drift
+    /// confined to one slice of the traffic. The model scores every record's observed values,
+    /// so the `score` of a drifted record moves with its inputs.
+    pub fn capture_files_in_slice(
+        &self,
+        endpoint: &str,
+        hour: usize,
+        drifts: &[Drift],
+        slice: (&str, &str),
+    ) -> Vec<(String, Vec<u8>)> {
+        match input_column(slice.0) {
+            Some(c) => self.files_of(
+                endpoint,
+                hour,
+                self.hour_events(hour, drifts, Some((c, slice.1))),
+            ),
+            // an unknown column: no record is in the slice
+            None => self.capture_files_with(endpoint, hour, &[]),
+        }
+    }
+
+    /// The capture objects of `hour` holding `events`, [`Scenario::records_per_file`] each.
+    fn files_of(&self, endpoint: &str, hour: usize, events: Vec<Event>) -> Vec<(String, Vec<u8>)> {
         let mut meta = Rng::stream(self.seed, STREAM_FILES, hour as u64);
         let prefix = self.hour_prefix(endpoint, hour);
         let mut scratch = String::with_capacity(256);
@@ -586,7 +612,7 @@ impl Scenario {
     /// `(seed, inference id)` so that a label never depends on generation order. Whether and
     /// when it is collected comes from two more uniforms keyed the same way.
     pub fn ground_truth_with(&self, hour: usize, drifts: &[Drift]) -> Vec<GroundTruth> {
-        self.hour_events(hour, drifts)
+        self.hour_events(hour, drifts, None)
             .into_iter()
             .map(|e| GroundTruth {
                 inference_id: e.inference_id.to_string(),
@@ -672,8 +698,15 @@ impl Scenario {
         files
     }
 
-    /// The records of `hour`, in time order.
-    fn hour_events(&self, hour: usize, drifts: &[Drift]) -> Vec<Event> {
+    /// The records of `hour`, in time order; with `only = Some((column, level))` the drifts
+    /// touch only the records whose categorical `column` is `level` (the others draw the
+    /// same uniforms, so the drift streams stay aligned).
+    fn hour_events(
+        &self,
+        hour: usize,
+        drifts: &[Drift],
+        only: Option<(usize, &str)>,
+    ) -> Vec<Event> {
         let n = self.records_per_hour;
         let start = self.hour_start(hour);
         let first_id = (hour as u64).saturating_mul(n as u64);
@@ -687,9 +720,19 @@ impl Scenario {
         (0..n)
             .map(|i| {
                 let mut row = sample_row(&mut rows);
-                apply_population_drift(&mut row, &resolved, &mut drift_rng);
+                let in_slice =
+                    only.is_none_or(|(c, level)| matches!(row[c], Cell::Cat(v) if v == level));
+                let mut drifted = row;
+                apply_population_drift(&mut drifted, &resolved, &mut drift_rng);
+                if in_slice {
+                    row = drifted;
+                }
                 let p_true = true_probability(&row, hour);
-                apply_observation_drift(&mut row, &resolved, &mut drift_rng);
+                let mut observed = row;
+                apply_observation_drift(&mut observed, &resolved, &mut drift_rng);
+                if in_slice {
+                    row = observed;
+                }
                 let score = model_probability(&row);
                 row[SCORE] = Cell::Frac(score);
                 // Arrival times spread evenly over the hour with jitter: strictly inside
@@ -1550,5 +1593,45 @@ mod tests {
         //     [0.1, 0.4, 0.35, 0.8, 0.4, 0.2]) → 0.8333333333333334 (the tie at 0.4 counts ½)
         let got = auc(&[0.1, 0.4, 0.35, 0.8, 0.4, 0.2], &[0, 0, 1, 1, 1, 0]);
         assert!((got - 0.833_333_333_333_333_4).abs() < 1e-12, "{got}");
+    }
+
+    #[test]
+    fn a_drift_in_one_slice_touches_only_that_slices_records() {
+        let s = small(42);
+        let shift = Drift::NumericShift {
+            feature: "monthly_charges",
+            shift_in_std: 1.0,
+        };
+        let clean = parse_files(&s.capture_files_with(ENDPOINT, 0, &[]));
+        let all = parse_files(&s.capture_files_with(ENDPOINT, 0, std::slice::from_ref(&shift)));
+        let sliced = parse_files(&s.capture_files_in_slice(
+            ENDPOINT,
+            0,
+            std::slice::from_ref(&shift),
+            ("region", "central"),
+        ));
+        assert_eq!(sliced.len(), clean.len());
+        let mut in_slice = 0;
+        for ((c, a), x) in clean.iter().zip(&all).zip(&sliced) {
+            assert_eq!(x.inference_id, c.inference_id);
+            if c.fields[col("region")] == "central" {
+                in_slice += 1;
+                // the record is the fully drifted one, score included (the model reads the
+                // shifted input)
+                assert_eq!(x.fields, a.fields);
+                assert_ne!(
+                    x.fields[col("monthly_charges")],
+                    c.fields[col("monthly_charges")]
+                );
+            } else {
+                assert_eq!(x.fields, c.fields);
+            }
+        }
+        // region central is drawn with weight 0.10 (REGION_WEIGHTS)
+        let share = in_slice as f64 / clean.len() as f64;
+        assert!((share - 0.10).abs() < 0.02, "{share}");
+        // an unknown slicing column: no record is in the slice
+        let none = s.capture_files_in_slice(ENDPOINT, 0, &[shift], ("nope", "x"));
+        assert_eq!(none, s.capture_files_with(ENDPOINT, 0, &[]));
     }
 }

@@ -371,3 +371,239 @@ async fn dry_run_decides_and_records_but_starts_nothing() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The demo's segment hour, at the demo's sizes: the shift of one region's
+/// `monthly_charges` stays under the drift policy's floor over the whole window, which
+/// completes, while that region's slice fails on the shifted feature (and the score that
+/// reads it), and no other region's slice fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_segment_hour_fails_the_hidden_slice_while_the_window_passes() {
+    use modelwatch::demo::segment::{
+        run_segment_hour, SEGMENT_ENDPOINT, SEGMENT_MONITOR, SLICE_FEATURE, SLICE_REGION,
+    };
+    let dir = temp_dir("demo-segments");
+    let store = LocalStore::new(&dir);
+    let scenario = Scenario::new(42);
+    let h = run_segment_hour(&store, &scenario).await.unwrap();
+    let e = &h.execution;
+    assert_eq!(e.status, ExecutionStatus::Completed, "{:?}", e.drift);
+    let whole = e
+        .drift
+        .iter()
+        .find(|d| d.feature == "monthly_charges")
+        .unwrap();
+    assert!(!whole.violated);
+    // a tenth of the records moved by 0.4 SD: about 0.04 SD over the window, under the floor
+    assert!(whole.distance < whole.effect_floor.unwrap(), "{whole:?}");
+    let r = &h.segments;
+    assert_eq!(r.records, scenario.records_per_hour as u64);
+    assert_eq!(
+        r.segments.iter().map(|s| s.records).sum::<u64>(),
+        r.records,
+        "every record is in one region slice"
+    );
+    let slice = format!("{SLICE_FEATURE}={SLICE_REGION}");
+    for s in &r.segments {
+        let drifted: Vec<&str> = s
+            .drift
+            .iter()
+            .filter(|d| d.violated)
+            .map(|d| d.feature.as_str())
+            .collect();
+        if s.segment == slice {
+            // region central is drawn with weight 0.10 (scenario REGION_WEIGHTS)
+            assert!((s.share - 0.10).abs() < 0.02, "{}", s.share);
+            assert!(s.violations > 0);
+            assert!(drifted.contains(&"monthly_charges"), "{drifted:?}");
+            assert!(
+                drifted
+                    .iter()
+                    .all(|f| ["monthly_charges", "score"].contains(f)),
+                "{drifted:?}"
+            );
+        } else {
+            assert_eq!(s.violations, 0, "{}: {drifted:?}", s.segment);
+        }
+    }
+    assert!(r.segments.iter().any(|s| s.segment == slice));
+    // the window's HTML report has the Segments section listing the failing slice
+    let html = store
+        .get(&format!(
+            "{}{}",
+            e.report_prefix,
+            monitor_core::report::REPORT_FILE
+        ))
+        .await
+        .unwrap();
+    let html = String::from_utf8(html).unwrap();
+    assert!(html.contains("id=\"segments\""));
+    assert!(html.contains(&slice));
+    assert!(e
+        .report_prefix
+        .starts_with(&format!("reports/{SEGMENT_ENDPOINT}/{SEGMENT_MONITOR}/")));
+}
+
+/// The demo's multi-model hour (small sizes): three tenants' models attributed by
+/// the object key, one judged against its own baseline, and only the drifting tenant
+/// violates.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_multi_model_hour_flags_only_the_drifting_model() {
+    use modelwatch::demo::multimodel::{
+        run_multi_model_hour, DRIFTING_TENANT, MME_MONITOR, OWN_BASELINE_TENANT, TENANTS,
+    };
+    let dir = temp_dir("demo-multi-model");
+    let store = LocalStore::new(&dir);
+    // three tenants of the demo's 6,000 records would take over 10 s in the dev profile
+    let scenario = small_scenario();
+    let h = run_multi_model_hour(&store, &scenario).await.unwrap();
+    let n = scenario.records_per_hour as u64;
+    assert_eq!(h.execution.records, n * TENANTS.len() as u64);
+    assert_eq!(h.summary.unattributed_records, 0);
+    assert_eq!(h.summary.models_over_cap, 0);
+    let names: Vec<&str> = h.summary.models.iter().map(|m| m.model.as_str()).collect();
+    assert_eq!(names, TENANTS);
+    for (m, (name, flagged)) in h.summary.models.iter().zip(&h.violations) {
+        assert_eq!(&m.model, name);
+        assert_eq!(m.records, n, "{name}");
+        let own = format!("baselines/{MME_MONITOR}/models/{OWN_BASELINE_TENANT}/");
+        if m.model == OWN_BASELINE_TENANT {
+            assert_eq!(m.baseline_prefix, own);
+        } else {
+            assert_eq!(m.baseline_prefix, format!("baselines/{MME_MONITOR}"));
+        }
+        if m.model == DRIFTING_TENANT {
+            assert_eq!(m.status, ExecutionStatus::CompletedWithViolations);
+            // the new payment method is a value the baseline never saw
+            assert!(
+                flagged.contains(&"payment_method categorical_values_check".to_string()),
+                "{flagged:?}"
+            );
+            // nothing but the payment method and, at times, the multivariate check: the
+            // model scores an unknown payment method with a zero effect, so the relation
+            // between the inputs and the score moves with it
+            assert!(
+                flagged.iter().all(|f| f.starts_with("payment_method ")
+                    || f == "multivariate multivariate_drift_check"),
+                "{flagged:?}"
+            );
+        } else {
+            assert_eq!(m.status, ExecutionStatus::Completed, "{name}: {flagged:?}");
+            assert!(flagged.is_empty());
+        }
+    }
+}
+
+/// The one-shot tests' sizes (as `tests/e2e/oneshot.rs`): they run an hour twice (tick and
+/// one-shot job), and the figures compared do not depend on the sizes.
+fn one_shot_scenario() -> Scenario {
+    Scenario {
+        baseline_rows: 3_000,
+        records_per_hour: 1_500,
+        records_per_file: 500,
+        ..Scenario::new(42)
+    }
+}
+
+/// The output file `name` of a one-shot job.
+fn one_shot_file<'a>(out: &'a monitor_core::app::oneshot::OneShotOutput, name: &str) -> &'a [u8] {
+    out.files
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, b)| b.as_slice())
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} missing from {:?}",
+                out.files.iter().map(|f| &f.0).collect::<Vec<_>>()
+            )
+        })
+}
+
+/// `modelwatch monitor --config` with the segment hour's monitor (its `segments` block) over
+/// the hour's capture folder and baseline: the job writes the tick's `segments.json`, byte
+/// for byte (one window spanning the hour is the tick's window).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_one_shot_job_with_a_segments_block_writes_the_ticks_segments_json() {
+    use modelwatch::demo::segment::{run_segment_hour, segment_monitor_json, SEGMENT_MONITOR};
+    use monitor_core::app::oneshot::{self, OneShotJob};
+    use monitor_core::segments::SEGMENTS_FILE;
+    let dir = temp_dir("oneshot-segments");
+    let store = LocalStore::new(&dir);
+    let scenario = one_shot_scenario();
+    let h = run_segment_hour(&store, &scenario).await.unwrap();
+    let captures = oneshot::collect_capture_files(&[dir.join("data-capture")]).unwrap();
+    let baseline = dir.join(format!("baselines/{SEGMENT_MONITOR}"));
+    let config = monitor_core::config::MonitorConfig::from_json(
+        "segments.json",
+        segment_monitor_json().to_string().as_bytes(),
+    )
+    .unwrap();
+    let job = OneShotJob {
+        config,
+        baseline: Some(&baseline),
+        captures: &captures,
+        ground_truth: &[],
+    };
+    let out = oneshot::run_job(&job, &monitor_core::attribution::LocalModels)
+        .await
+        .unwrap();
+    assert_eq!(out.execution.window_end, h.execution.window_end);
+    assert_eq!(out.execution.status, h.execution.status);
+    let tick = store
+        .get(&format!("{}{SEGMENTS_FILE}", h.execution.report_prefix))
+        .await
+        .unwrap();
+    assert!(one_shot_file(&out, SEGMENTS_FILE) == tick.as_slice());
+}
+
+/// `modelwatch monitor --config` with the multi-model hour's monitor over its capture folder
+/// and baseline directory (with the `models/tenant-2/` baseline): `multi_model.json` and
+/// every model's report files, as the tick wrote them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_one_shot_job_with_a_multi_model_block_writes_every_models_report() {
+    use modelwatch::demo::multimodel::{
+        mme_monitor_json, run_multi_model_hour, MME_MONITOR, OWN_BASELINE_TENANT, TENANTS,
+    };
+    use monitor_core::app::oneshot::{self, OneShotJob};
+    use monitor_core::multimodel::MULTI_MODEL_FILE;
+    let dir = temp_dir("oneshot-multi-model");
+    let store = LocalStore::new(&dir);
+    let scenario = one_shot_scenario();
+    let h = run_multi_model_hour(&store, &scenario).await.unwrap();
+    let captures = oneshot::collect_capture_files(&[dir.join("data-capture")]).unwrap();
+    let baseline = dir.join(format!("baselines/{MME_MONITOR}"));
+    let config = monitor_core::config::MonitorConfig::from_json(
+        "multi-model.json",
+        mme_monitor_json().to_string().as_bytes(),
+    )
+    .unwrap();
+    let job = OneShotJob {
+        config,
+        baseline: Some(&baseline),
+        captures: &captures,
+        ground_truth: &[],
+    };
+    let out = oneshot::run_job(&job, &monitor_core::attribution::LocalModels)
+        .await
+        .unwrap();
+    assert_eq!(out.execution.status, h.execution.status);
+    let tick = store
+        .get(&format!("{}{MULTI_MODEL_FILE}", h.execution.report_prefix))
+        .await
+        .unwrap();
+    assert!(one_shot_file(&out, MULTI_MODEL_FILE) == tick.as_slice());
+    for m in &h.summary.models {
+        let prefix = m.report_prefix.as_ref().unwrap();
+        for name in ["statistics.json", "constraint_violations.json"] {
+            let tick = store.get(&format!("{prefix}{name}")).await.unwrap();
+            let got = one_shot_file(&out, &format!("model={}/{name}", m.model));
+            assert!(got == tick.as_slice(), "{}: {name}", m.model);
+        }
+    }
+    // tenant-2 judged against its own baseline, copied from the directory's models/ folder
+    let own = &h.summary.models[1];
+    assert_eq!(own.model, OWN_BASELINE_TENANT);
+    assert!(own
+        .baseline_prefix
+        .ends_with(&format!("/models/{OWN_BASELINE_TENANT}/")));
+    assert_eq!(h.summary.models.len(), TENANTS.len());
+}

@@ -36,6 +36,7 @@ use crate::layout::{
     default_ground_truth_prefix, hour_floor, hour_path, DEFAULT_CAPTURE_PREFIX, VIOLATIONS_FILE,
 };
 use crate::metrics::{byoc_jsonl, MemoryMetricSink};
+use crate::multimodel::MULTI_MODEL_FILE;
 use crate::store::{LocalStore, ObjectStore};
 use crate::CoreError;
 
@@ -221,8 +222,10 @@ fn job_config(mut cfg: MonitorConfig, span_hours: u32) -> MonitorConfig {
     cfg
 }
 
-/// Copies the files of the baseline directory (not its subfolders) under the monitor's
-/// baseline prefix; without one, a model-quality job gets constraints without thresholds.
+/// Copies the files of the baseline directory (not its subfolders, but for a monitor with a
+/// `multi_model` block each `models/{model}/` folder's files: the models' own baselines) under
+/// the monitor's baseline prefix; without one, a model-quality job gets constraints without
+/// thresholds.
 async fn put_baseline(
     store: &LocalStore,
     cfg: &MonitorConfig,
@@ -245,6 +248,23 @@ async fn put_baseline(
         );
         return store.put(&cfg.constraints_key(), empty.into_bytes()).await;
     };
+    put_files(store, dir, &cfg.baseline_prefix).await?;
+    let models = dir.join("models");
+    if cfg.multi_model.is_some() && models.is_dir() {
+        for entry in std::fs::read_dir(&models).map_err(|e| io_error(&models, e))? {
+            let path = entry.map_err(|e| io_error(&models, e))?.path();
+            if let Some(model) = path.is_dir().then(|| path.file_name()).flatten() {
+                // the folder name is the model's key segment already
+                let prefix = format!("{}/models/{}", cfg.baseline_prefix, model.to_string_lossy());
+                put_files(store, &path, &prefix).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Copies the files of `dir` (not its subfolders) under `prefix`.
+async fn put_files(store: &LocalStore, dir: &Path, prefix: &str) -> Result<(), CoreError> {
     let entries = std::fs::read_dir(dir).map_err(|e| io_error(dir, e))?;
     for entry in entries {
         let path = entry.map_err(|e| io_error(dir, e))?.path();
@@ -256,13 +276,33 @@ async fn put_baseline(
         };
         let bytes = std::fs::read(&path).map_err(|e| io_error(&path, e))?;
         store
-            .put(
-                &crate::layout::baseline_file_key(&cfg.baseline_prefix, name),
-                bytes,
-            )
+            .put(&crate::layout::baseline_file_key(prefix, name), bytes)
             .await?;
     }
     Ok(())
+}
+
+/// The report files of every target model judged in a multi-model window (`summary_bytes`,
+/// the window's `multi_model.json`), named `model={model}/{file}` as under the monitor's
+/// report folder.
+async fn model_report_files(
+    store: &LocalStore,
+    key: &str,
+    summary_bytes: &[u8],
+) -> Result<Vec<(String, Vec<u8>)>, CoreError> {
+    let summary = crate::multimodel::MultiModelSummary::from_json(key, summary_bytes)?;
+    let mut out = Vec::new();
+    for m in &summary.models {
+        let Some(prefix) = &m.report_prefix else {
+            continue;
+        };
+        let folder = format!("model={}", crate::layout::model_segment(&m.model));
+        for key in store.list(prefix).await? {
+            let name = format!("{folder}/{}", &key[prefix.len()..]);
+            out.push((name, store.get(&key).await?));
+        }
+    }
+    Ok(out)
 }
 
 /// Runs `job` as one window spanning its records, over a temporary local store (module
@@ -272,7 +312,10 @@ async fn put_baseline(
 /// folder: `statistics.json` or `analysis.json`, `constraint_violations.json`,
 /// `execution.json`, whose `report_prefix` is the temporary store's) and
 /// [`METRICS_FILE`]. A model-quality job without a baseline has no
-/// `constraint_violations.json`.
+/// `constraint_violations.json`. A monitor with a `segments` block adds the window's
+/// `segments.json`; one with a `multi_model` block its `multi_model.json` and every judged
+/// model's report files as `model={model}/statistics.json`, `model={model}/constraint_violations.json`
+/// (the models' own baselines are read from the baseline directory's `models/{model}/`).
 ///
 /// # Errors
 /// [`CoreError::Config`] for a missing baseline (any kind but model quality), a job without
@@ -361,6 +404,12 @@ pub async fn run_job<F: InvokerFactory + ?Sized>(
             continue;
         }
         files.push((name, store.get(&key).await?));
+    }
+    // a multi-model window's per-model reports live beside the monitor's folder
+    if let Some((_, summary)) = files.iter().find(|(n, _)| n == MULTI_MODEL_FILE) {
+        let key = format!("{}{MULTI_MODEL_FILE}", execution.report_prefix);
+        let models = model_report_files(&store, &key, summary).await?;
+        files.extend(models);
     }
     if cfg.publish_metrics && !metrics.data().is_empty() {
         files.push((METRICS_FILE.into(), byoc_jsonl(&metrics.data())?));
