@@ -114,7 +114,13 @@ impl Plot {
             for t in self.x.ticks() {
                 let x = self.px(t);
                 svg.line((x, y0), (x, y0 + 4.0), "axis");
-                svg.text((x, y0 + 17.0), "middle", "tick", &num(t));
+                let label = num(t);
+                svg.text(
+                    (tick_centre(x, &label, self.w), y0 + 17.0),
+                    "middle",
+                    "tick",
+                    &label,
+                );
             }
         }
         svg.line((x0, y0), (x1, y0), "axis");
@@ -122,6 +128,20 @@ impl Plot {
         svg.text(((x0 + x1) / 2.0, self.h - 8.0), "middle", "label", x_label);
         svg.vtext((16.0, (y0 + y1) / 2.0), "label", y_label);
     }
+}
+
+/// Half the width a tick label takes at the tick font (12 px; a digit of a sans-serif font
+/// is about 0.55 em wide, 0.62 em leaves a margin for wider glyphs such as `−` and `e`).
+fn tick_half_width(label: &str) -> f64 {
+    0.31 * 12.0 * label.chars().count() as f64
+}
+
+/// Where an x tick's label is centred: under its tick, unless that would put the label past
+/// the chart's left or right edge (a range ending at 300000 puts its last label on the right
+/// edge, half of it outside), then moved in just far enough to fit.
+fn tick_centre(x: f64, label: &str, width: f64) -> f64 {
+    let half = tick_half_width(label);
+    x.clamp(half + 1.0, (width - half - 1.0).max(half + 1.0))
 }
 
 /// A legend entry: the CSS class of its swatch line and its text.
@@ -614,6 +634,39 @@ mod tests {
             ["0", "0.2", "0.4", "0.6", "0.8", "1"]
         );
         assert_eq!(text(Range { lo: 3.0, hi: 97.0 }), ["20", "40", "60", "80"]);
+    }
+
+    #[test]
+    fn x_tick_labels_stay_inside_the_chart() {
+        // a numeric feature whose values end at 300000: the last tick sits on the right edge
+        let cdf = [(20_000.0, 0.1), (150_000.0, 0.6), (300_000.0, 1.0)];
+        let svg = cdf_pair("c", "income", "income", &cdf, &cdf);
+        let plot = Plot::new(
+            Range::of(cdf.iter().map(|p| p.0)),
+            Range { lo: 0.0, hi: 1.0 },
+            W,
+            H,
+        );
+        let right = plot.px(300_000.0);
+        assert!(
+            right + tick_half_width("300000") > W,
+            "the case this guards against"
+        );
+        // the label as drawn: its centre is the x of the text node holding it
+        let node = svg
+            .split("<text ")
+            .find(|t| t.contains(">300000</text>"))
+            .expect("a tick labelled 300000");
+        let drawn: f64 = node["x=\"".len()..node[4..].find('"').map_or(0, |i| i + 4)]
+            .parse()
+            .expect("x is a number");
+        assert!(
+            drawn + tick_half_width("300000") < W,
+            "label centred at {drawn}"
+        );
+        assert!(drawn < right);
+        // a label far from the edges stays centred under its tick
+        assert_eq!(tick_centre(300.0, "100000", W), 300.0);
     }
 
     #[test]
