@@ -178,6 +178,11 @@ pub struct Prediction {
     /// when some input value is not numeric
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features: Option<Vec<f64>>,
+    /// the target model of a multi-model endpoint's record: its position in
+    /// [`PredictionIndex::models`] ([`crate::multimodel`]); `None` when unattributed, for
+    /// monitors without a `multi_model` block, and in indexes written before it
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<u32>,
 }
 
 fn is_zero(x: &u32) -> bool {
@@ -209,6 +214,20 @@ pub struct PredictionIndex {
     /// estimation ([`crate::model_quality::cbpe`]); absent in indexes written before it
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scores: Vec<crate::model_quality::cbpe::MinuteScores>,
+    /// the target models its predictions name by position ([`Prediction::model`]); empty
+    /// without a `multi_model` block and in indexes written before it
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<String>,
+}
+
+impl PredictionIndex {
+    /// The target model of `p`, one of this index's predictions (`None`: unattributed).
+    #[must_use]
+    pub fn model_of(&self, p: &Prediction) -> Option<&str> {
+        p.model
+            .and_then(|i| self.models.get(i as usize))
+            .map(String::as_str)
+    }
 }
 
 /// Why a capture line gave no prediction.
@@ -527,6 +546,7 @@ impl PredictionReader {
                 instances: u32::try_from(n).unwrap_or(u32::MAX),
                 facets,
                 features: features.get(i).cloned().flatten(),
+                model: None,
             });
         }
         Ok(n)
@@ -762,6 +782,8 @@ pub struct Indexer<'a> {
     warnings: WarnBudget,
     times: crate::formats::capture::InferenceWindow,
     scores: crate::model_quality::cbpe::ScoreCounter,
+    /// a multi-model monitor's target models ([`Self::with_target_models`])
+    models: Option<crate::multimodel::attribute::ModelTable>,
 }
 
 /// The prediction index of one object, spilled to a temporary file (deleted on drop).
@@ -792,6 +814,7 @@ impl<'a> Indexer<'a> {
             warnings: WarnBudget::default(),
             times: crate::formats::capture::InferenceWindow::around_object_hour(key.hour),
             scores: Default::default(),
+            models: None,
         };
         match tempfile::NamedTempFile::new() {
             Ok(f) => ix.spill = Some(BufWriter::with_capacity(SPILL_BUFFER_BYTES, f)),
@@ -820,6 +843,14 @@ impl<'a> Indexer<'a> {
         }
     }
 
+    /// The indexer of a multi-model monitor: each prediction carries its target model's
+    /// position in `table` ([`Prediction::model`]), written as [`PredictionIndex::models`].
+    #[must_use]
+    pub fn with_target_models(mut self, table: crate::multimodel::attribute::ModelTable) -> Self {
+        self.models = Some(table);
+        self
+    }
+
     /// Bytes waiting in the spill buffer (at most [`SPILL_BUFFER_BYTES`] between lines).
     pub fn buffered_bytes(&self) -> usize {
         self.spill.as_ref().map_or(0, |w| w.buffer().len())
@@ -842,6 +873,8 @@ impl<'a> Indexer<'a> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return;
         }
+        // a multi-model monitor's target model, once per line (crate::multimodel)
+        let model = self.models.as_mut().and_then(|t| t.tag(bytes));
         // The instances of a request are written as they are built; the time is checked
         // on the first (all of a request's instances share it) before anything is written.
         let Indexer {
@@ -857,7 +890,8 @@ impl<'a> Indexer<'a> {
             ..
         } = self;
         let mut time_error = None;
-        let result = reader.predictions(bytes, attrs, variant, |p| {
+        let result = reader.predictions(bytes, attrs, variant, |mut p| {
+            p.model = model;
             if time_error.is_some() {
                 return;
             }
@@ -911,12 +945,21 @@ impl<'a> Indexer<'a> {
     pub fn finish(mut self) -> Result<SpilledIndex, CoreError> {
         let bad = std::mem::take(&mut self.bad_records);
         let scores = std::mem::take(&mut self.scores).finish();
+        let models = self
+            .models
+            .take()
+            .map(|t| t.into_names())
+            .unwrap_or_default();
         self.write(|w| {
             w.write_all(b"],\"bad_records\":")?;
             serde_json::to_writer(&mut *w, &bad).map_err(std::io::Error::from)?;
             if !scores.is_empty() {
                 w.write_all(b",\"scores\":")?;
                 serde_json::to_writer(&mut *w, &scores).map_err(std::io::Error::from)?;
+            }
+            if !models.is_empty() {
+                w.write_all(b",\"models\":")?;
+                serde_json::to_writer(&mut *w, &models).map_err(std::io::Error::from)?;
             }
             w.write_all(b"}")?;
             w.flush()
@@ -1217,6 +1260,7 @@ mod tests {
             predictions,
             bad_records: bad,
             scores: scores.finish(),
+            models: Vec::new(),
         };
         assert_eq!(
             std::fs::read(out.file.path()).unwrap(),
