@@ -214,20 +214,11 @@ pub struct PredictionIndex {
     /// estimation ([`crate::model_quality::cbpe`]); absent in indexes written before it
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scores: Vec<crate::model_quality::cbpe::MinuteScores>,
-    /// the target models its predictions name by position ([`Prediction::model`]); empty
-    /// without a `multi_model` block and in indexes written before it
+    /// the target models its predictions name by position ([`Prediction::model`],
+    /// [`PredictionIndex::model_of`]); empty without a `multi_model` block and in indexes
+    /// written before it
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub models: Vec<String>,
-}
-
-impl PredictionIndex {
-    /// The target model of `p`, one of this index's predictions (`None`: unattributed).
-    #[must_use]
-    pub fn model_of(&self, p: &Prediction) -> Option<&str> {
-        p.model
-            .and_then(|i| self.models.get(i as usize))
-            .map(String::as_str)
-    }
 }
 
 /// Why a capture line gave no prediction.

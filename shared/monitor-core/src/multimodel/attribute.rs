@@ -160,6 +160,17 @@ impl ModelTable {
     }
 }
 
+// The reading side of the table, beside the writing side.
+impl crate::joined::predictions::PredictionIndex {
+    /// The target model of `p`, one of this index's predictions (`None`: unattributed).
+    #[must_use]
+    pub fn model_of(&self, p: &crate::joined::predictions::Prediction) -> Option<&str> {
+        p.model
+            .and_then(|i| self.models.get(i as usize))
+            .map(String::as_str)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -509,4 +509,61 @@ mod tests {
         let state = LabelObjectState::from_json("k", state.as_bytes()).unwrap();
         assert!(state.model_minutes.is_empty());
     }
+
+    /// A model's own constraints when present, else the monitor's; ones of another problem
+    /// type or malformed are refused naming the key.
+    #[tokio::test]
+    async fn a_model_uses_its_own_constraints_else_the_monitors() {
+        use crate::store::{MemoryStore, ObjectStore};
+        let store = MemoryStore::new();
+        let cfg = MonitorConfig::new("m", crate::config::MonitorKind::ModelQuality, "ep", "b");
+        let floor = |problem_type| ModelQualityConstraints {
+            version: Some(0.0),
+            problem_type,
+            constraints: vec![(
+                "accuracy".into(),
+                MetricConstraint::new(0.5, ComparisonOperator::LessThanThreshold),
+            )],
+            extra: Default::default(),
+        };
+        let default = floor(ProblemType::BinaryClassification);
+        let own = floor(ProblemType::BinaryClassification);
+        store
+            .put("b/models/m-a/constraints.json", own.to_json().into_bytes())
+            .await
+            .unwrap();
+        let (got, prefix) = model_constraints(&store, &cfg, &default, "m-a")
+            .await
+            .unwrap();
+        assert_eq!((got.is_some(), prefix.as_str()), (true, "b/models/m-a/"));
+        let (got, prefix) = model_constraints(&store, &cfg, &default, "m-b")
+            .await
+            .unwrap();
+        assert_eq!((got.is_some(), prefix.as_str()), (false, "b"));
+        let other = floor(ProblemType::Regression);
+        store
+            .put(
+                "b/models/m-c/constraints.json",
+                other.to_json().into_bytes(),
+            )
+            .await
+            .unwrap();
+        let e = model_constraints(&store, &cfg, &default, "m-c")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("b/models/m-c/constraints.json") && e.contains("Regression"),
+            "{e}"
+        );
+        store
+            .put("b/models/m-d/constraints.json", b"{".to_vec())
+            .await
+            .unwrap();
+        let e = model_constraints(&store, &cfg, &default, "m-d")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("b/models/m-d/constraints.json"), "{e}");
+    }
 }
