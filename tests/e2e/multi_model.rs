@@ -346,3 +346,255 @@ async fn models_past_the_cap_are_counted_with_an_error_naming_it() {
         "{e}"
     );
 }
+
+// ---- model quality per target model --------------------------------------------------
+
+/// Records per model in the model-quality scenario.
+const MQ_PER_MODEL: usize = 1000;
+/// The model-quality scenario's unattributed records (requests that name no model).
+const MQ_UNNAMED: usize = 10;
+/// Of every 20 records of a model, how many it gets right: `m-a` 19 (accuracy 19/20 =
+/// 0.95), `m-b` 14 (accuracy 14/20 = 0.7); unattributed records are all right.
+fn right_of_20(model: Option<&str>) -> usize {
+    match model {
+        Some("m-a") => 19,
+        Some("m-b") => 14,
+        _ => 20,
+    }
+}
+
+/// Record `j` of `model`: its capture line (request `{"model", "x"}`, CSV output the score)
+/// and its ground-truth line. Label 1 on even `j`; the model is right on the first
+/// [`right_of_20`] of every 20 records, so its score is 0.9 (predicted 1) when right about a
+/// positive or wrong about a negative, else 0.1.
+fn mq_record(id: &str, j: usize, model: Option<&str>) -> (String, String) {
+    let positive = j.is_multiple_of(2);
+    let right = j % 20 < right_of_20(model);
+    let score = if right == positive { 0.9 } else { 0.1 };
+    let time = t(HOUR) + Duration::seconds((j % 3600) as i64);
+    let request = match model {
+        Some(m) => serde_json::json!({"model": m, "x": j}),
+        None => serde_json::json!({"x": j}),
+    };
+    let capture = serde_json::json!({
+        "captureData": {
+            "endpointInput": {"observedContentType": "application/json", "mode": "INPUT",
+                              "data": request.to_string(), "encoding": "JSON"},
+            "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT",
+                               "data": score.to_string(), "encoding": "CSV"}
+        },
+        "eventMetadata": {"eventId": id,
+                          "inferenceTime": time.format("%Y-%m-%dT%H:%M:%SZ").to_string()},
+        "eventVersion": "0"
+    });
+    let label = serde_json::json!({
+        "groundTruthData": {"data": u8::from(positive).to_string(), "encoding": "CSV"},
+        "eventMetadata": {"eventId": id},
+        "eventVersion": "0"
+    });
+    (format!("{capture}\n"), format!("{label}\n"))
+}
+
+/// Accuracy must stay at `floor` or above (a constraints file of our own).
+fn accuracy_floor(floor: f64) -> Vec<u8> {
+    use monitor_core::formats::model_quality::{
+        ComparisonOperator, MetricConstraint, ModelQualityConstraints, ProblemType,
+    };
+    ModelQualityConstraints {
+        version: Some(0.0),
+        problem_type: ProblemType::BinaryClassification,
+        constraints: vec![(
+            "accuracy".into(),
+            MetricConstraint::new(floor, ComparisonOperator::LessThanThreshold),
+        )],
+        extra: Default::default(),
+    }
+    .to_json()
+    .into_bytes()
+}
+
+/// Ticks the window of [`HOUR`] of the model-quality monitor at `now`: its status and
+/// records, and its `multi_model.json` when written.
+async fn tick_mq(
+    store: &MemoryStore,
+    now: &str,
+) -> (
+    ExecutionStatus,
+    u64,
+    Option<MultiModelSummary>,
+    MemoryMetricSink,
+) {
+    let metrics = MemoryMetricSink::new();
+    let req = TickRequest {
+        now: t(now),
+        monitor: Some("mme-mq".into()),
+        window_end: Some(t(HOUR) + Duration::hours(1)),
+        ..Default::default()
+    };
+    let summary = tick::run(store, &metrics, &LocalModels, &req)
+        .await
+        .unwrap();
+    let exec = &summary.executions[0];
+    let key = format!("{}{MULTI_MODEL_FILE}", exec.report_prefix);
+    let models = match store.get(&key).await {
+        Ok(bytes) => Some(MultiModelSummary::from_json(&key, &bytes).unwrap()),
+        Err(_) => None,
+    };
+    (exec.status, exec.records, models, metrics)
+}
+
+/// Two models behind one endpoint, labels two hours later: `m-b`'s accuracy (0.7) drops
+/// under the monitor's floor (0.8) and only `m-b` violates, while the window, which holds
+/// every record, passes; then `m-b` gets constraints of its own and is judged against them,
+/// `m-a` still against the monitor's.
+#[tokio::test]
+async fn model_quality_per_model_only_the_degraded_model_violates() {
+    let store = MemoryStore::new();
+    let cfg = MonitorConfig::from_json(
+        "multi-model-model-quality.json",
+        include_bytes!("../../examples/monitors/multi-model-model-quality.json"),
+    )
+    .unwrap();
+    save_monitor(&store, &cfg).await.unwrap();
+    const FLOOR: f64 = 0.8;
+    store
+        .put("baselines/mme-mq/constraints.json", accuracy_floor(FLOOR))
+        .await
+        .unwrap();
+    let (mut capture, mut labels) = (String::new(), String::new());
+    for j in 0..MQ_PER_MODEL {
+        for model in ["m-a", "m-b"] {
+            let (c, l) = mq_record(&format!("{model}-{j}"), j, Some(model));
+            capture.push_str(&c);
+            labels.push_str(&l);
+        }
+    }
+    for j in 0..MQ_UNNAMED {
+        let (c, l) = mq_record(&format!("none-{j}"), j, None);
+        capture.push_str(&c);
+        labels.push_str(&l);
+    }
+    put_capture(&store, "00-00-000-mq.jsonl", capture).await;
+
+    // before the labels: no joined record, no per-model report
+    let (status, _, models, _) = tick_mq(&store, "2026-11-01T04:05:00Z").await;
+    assert_eq!(status, ExecutionStatus::Failed);
+    assert!(models.is_none());
+
+    // the labels arrive two hours later
+    let key = format!("ground-truth/{EP}/2026/11/01/05/labels.jsonl");
+    store.put(&key, labels.into_bytes()).await.unwrap();
+    monitor_core::app::ground_truth::run(
+        &store,
+        std::slice::from_ref(&key),
+        t("2026-11-01T05:30:00Z"),
+    )
+    .await
+    .unwrap();
+    let (status, records, models, metrics) = tick_mq(&store, "2026-11-01T05:35:00Z").await;
+    let all = (2 * MQ_PER_MODEL + MQ_UNNAMED) as u64;
+    // the window holds every record: (950 + 700 + 10) / 2010 right, above the floor
+    let overall = (950.0 + 700.0 + 10.0) / all as f64;
+    assert!(overall >= FLOOR);
+    assert_eq!((status, records), (ExecutionStatus::Completed, all));
+    let s = models.unwrap();
+    let rows: Vec<(&str, u64, ExecutionStatus, &str)> = s
+        .models
+        .iter()
+        .map(|m| {
+            (
+                m.model.as_str(),
+                m.records,
+                m.status,
+                m.baseline_prefix.as_str(),
+            )
+        })
+        .collect();
+    let n = MQ_PER_MODEL as u64;
+    assert_eq!(
+        rows,
+        [
+            ("m-a", n, ExecutionStatus::Completed, "baselines/mme-mq"),
+            (
+                "m-b",
+                n,
+                ExecutionStatus::CompletedWithViolations,
+                "baselines/mme-mq"
+            ),
+            (
+                UNATTRIBUTED,
+                MQ_UNNAMED as u64,
+                ExecutionStatus::Completed,
+                "baselines/mme-mq"
+            ),
+        ]
+    );
+    assert_eq!(s.unattributed_records, MQ_UNNAMED as u64);
+    // m-b's own files: SageMaker's model-quality statistics and its accuracy violation
+    let b = s.models[1].report_prefix.clone().unwrap();
+    assert_eq!(b, "reports/mme-endpoint/mme-mq/model=m-b/2026/11/01/04/");
+    let stats = store.get(&format!("{b}statistics.json")).await.unwrap();
+    let stats: serde_json::Value = serde_json::from_slice(&stats).unwrap();
+    let accuracy = &stats["binary_classification_metrics"]["accuracy"]["value"];
+    assert_eq!(accuracy.as_f64(), Some(14.0 / 20.0));
+    let violations = store
+        .get(&format!("{b}constraint_violations.json"))
+        .await
+        .unwrap();
+    let violations: serde_json::Value = serde_json::from_slice(&violations).unwrap();
+    let names: Vec<&str> = violations["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["metric_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["accuracy"]);
+    // metrics: the model-quality metrics per model with the TargetModel dimension
+    assert_eq!(model_metric(&metrics, "accuracy", "m-a"), Some(19.0 / 20.0));
+    assert_eq!(model_metric(&metrics, "accuracy", "m-b"), Some(14.0 / 20.0));
+    let window_metric = |name: &str| {
+        metrics
+            .data()
+            .iter()
+            .find(|d| d.name == name && d.dimensions.len() == 2)
+            .map(|d| (d.namespace.clone(), d.value.mean()))
+    };
+    let model_ns = "aws/sagemaker/Endpoints/model-metrics".to_string();
+    assert_eq!(
+        window_metric("accuracy"),
+        Some((model_ns.clone(), Some(overall)))
+    );
+    assert_eq!(
+        window_metric("multi_model_models"),
+        Some((model_ns, Some(2.0)))
+    );
+
+    // m-b's own constraints (a floor of 0.65): judged against them; m-a falls back
+    store
+        .put(
+            "baselines/mme-mq/models/m-b/constraints.json",
+            accuracy_floor(0.65),
+        )
+        .await
+        .unwrap();
+    let (status, _, models, _) = tick_mq(&store, "2026-11-01T05:40:00Z").await;
+    assert_eq!(status, ExecutionStatus::Completed);
+    let s = models.unwrap();
+    let rows: Vec<(&str, ExecutionStatus, &str)> = s
+        .models
+        .iter()
+        .map(|m| (m.model.as_str(), m.status, m.baseline_prefix.as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("m-a", ExecutionStatus::Completed, "baselines/mme-mq"),
+            (
+                "m-b",
+                ExecutionStatus::Completed,
+                "baselines/mme-mq/models/m-b/"
+            ),
+            (UNATTRIBUTED, ExecutionStatus::Completed, "baselines/mme-mq"),
+        ]
+    );
+}

@@ -222,11 +222,18 @@ impl Prepared {
             Prepared::Attribution(ctx) => {
                 Consumer::Attributions(Attributor::new(key, source, cfg, ctx)?)
             }
-            // per slice too, for label-free estimates per slice (crate::segments::estimated)
-            Prepared::Attributes(attrs) => Consumer::Predictions(
-                Indexer::new(key, source, attrs)
-                    .with_slices(crate::segments::estimated::SliceScores::for_monitor(cfg)?),
-            ),
+            Prepared::Attributes(attrs) => {
+                // per slice too, for label-free estimates per slice (crate::segments::estimated)
+                let ix = Indexer::new(key, source, attrs)
+                    .with_slices(crate::segments::estimated::SliceScores::for_monitor(cfg)?);
+                // a multi-model endpoint's predictions carry their target model
+                Consumer::Predictions(match &cfg.multi_model {
+                    Some(m) => ix.with_target_models(crate::multimodel::quality::model_table(
+                        m, source, cfg,
+                    )?),
+                    None => ix,
+                })
+            }
             // a multi-model endpoint's monitor also splits by target model (crate::multimodel)
             Prepared::Baseline(baseline) if cfg.multi_model.is_some() => {
                 Consumer::Models(Box::new(ModelProfiler::new(key, source, cfg, baseline)?))

@@ -42,6 +42,7 @@ use crate::layout::{
     prediction_hour_prefix,
 };
 use crate::model_quality::QualityState;
+use crate::multimodel::quality::ModelMinutes;
 use crate::store::{get_optional, Line, LineReader, ObjectStore, StateFile};
 use crate::CoreError;
 
@@ -137,6 +138,11 @@ async fn merge_object_into<S: ObjectStore>(
     let mut variant_minutes: BTreeMap<(String, DateTime<Utc>), QualityState> = BTreeMap::new();
     // per slice too, for a monitor with a segments block (crate::segments)
     let mut segment_minutes: BTreeMap<(String, DateTime<Utc>), QualityState> = BTreeMap::new();
+    // per target model too, for a multi-model endpoint's monitor (crate::multimodel)
+    let mut model_minutes = match (target, &cfg.multi_model) {
+        (JoinTarget::Quality(_), Some(m)) => Some(ModelMinutes::new(m.max_models)),
+        _ => None,
+    };
     let mut slicer = match target {
         JoinTarget::Quality(_) => crate::segments::Slicer::for_predictions(cfg)?,
         JoinTarget::Bias { .. } => None,
@@ -164,6 +170,10 @@ async fn merge_object_into<S: ObjectStore>(
                         .entry((p.variant.clone(), minute))
                         .or_insert_with(|| QualityState::new(quality.problem_type))
                         .add(&p.key, &label, p.label.as_deref(), p.probability, quality);
+                }
+                if let (JoinTarget::Quality(quality), Some(mm)) = (target, model_minutes.as_mut()) {
+                    // scored again into its model's state; an error is counted once, below
+                    let _ = mm.add(index.model_of(p), minute, p, &label, quality);
                 }
                 if let (JoinTarget::Quality(quality), Some(s)) = (target, slicer.as_mut()) {
                     for segment in s.prediction_keys(p) {
@@ -276,6 +286,9 @@ async fn merge_object_into<S: ObjectStore>(
                 state,
             })
             .collect(),
+        model_minutes: model_minutes
+            .map(ModelMinutes::into_minutes)
+            .unwrap_or_default(),
     };
     let state_key = mq_state_key(&cfg.name, label_hour, &file);
     // through the state-file trait: nothing non-finite is ever persisted

@@ -60,6 +60,18 @@ pub struct SegmentMinuteQuality {
     pub state: QualityState,
 }
 
+/// Model-quality state of one target model's records of one inference minute (monitors of a
+/// multi-model endpoint: [`crate::multimodel`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelMinuteQuality {
+    /// the target model ([`crate::multimodel::UNATTRIBUTED`], [`crate::multimodel::OVER_CAP`])
+    pub model: String,
+    /// inference minute (UTC)
+    pub minute: DateTime<Utc>,
+    /// merged metric state
+    pub state: QualityState,
+}
+
 /// Everything one ground-truth object contributed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LabelObjectState {
@@ -100,6 +112,10 @@ pub struct LabelObjectState {
     /// monitors with a `segments` block; each record once per slicing)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub segment_minutes: Vec<SegmentMinuteQuality>,
+    /// metric state per target model and inference minute, by model then minute
+    /// (model-quality monitors with a `multi_model` block; the same records as `minutes`)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub model_minutes: Vec<ModelMinuteQuality>,
 }
 
 // (no layout version: the format tag alone identifies these files)

@@ -178,6 +178,11 @@ pub struct Prediction {
     /// when some input value is not numeric
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features: Option<Vec<f64>>,
+    /// the target model of a multi-model endpoint's record: its position in
+    /// [`PredictionIndex::models`] ([`crate::multimodel`]); `None` when unattributed, for
+    /// monitors without a `multi_model` block, and in indexes written before it
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<u32>,
 }
 
 fn is_zero(x: &u32) -> bool {
@@ -214,6 +219,11 @@ pub struct PredictionIndex {
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub segment_scores:
         std::collections::BTreeMap<String, Vec<crate::model_quality::cbpe::MinuteScores>>,
+    /// the target models its predictions name by position ([`Prediction::model`],
+    /// [`PredictionIndex::model_of`]); empty without a `multi_model` block and in indexes
+    /// written before it
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<String>,
 }
 
 /// Why a capture line gave no prediction.
@@ -532,6 +542,7 @@ impl PredictionReader {
                 instances: u32::try_from(n).unwrap_or(u32::MAX),
                 facets,
                 features: features.get(i).cloned().flatten(),
+                model: None,
             });
         }
         Ok(n)
@@ -769,6 +780,8 @@ pub struct Indexer<'a> {
     scores: crate::model_quality::cbpe::ScoreCounter,
     /// score counts per slice (a monitor with a `segments` block)
     slices: Option<crate::segments::estimated::SliceScores>,
+    /// a multi-model monitor's target models ([`Self::with_target_models`])
+    models: Option<crate::multimodel::attribute::ModelTable>,
 }
 
 /// The prediction index of one object, spilled to a temporary file (deleted on drop).
@@ -800,6 +813,7 @@ impl<'a> Indexer<'a> {
             times: crate::formats::capture::InferenceWindow::around_object_hour(key.hour),
             scores: Default::default(),
             slices: None,
+            models: None,
         };
         match tempfile::NamedTempFile::new() {
             Ok(f) => ix.spill = Some(BufWriter::with_capacity(SPILL_BUFFER_BYTES, f)),
@@ -836,6 +850,14 @@ impl<'a> Indexer<'a> {
         }
     }
 
+    /// The indexer of a multi-model monitor: each prediction carries its target model's
+    /// position in `table` ([`Prediction::model`]), written as [`PredictionIndex::models`].
+    #[must_use]
+    pub fn with_target_models(mut self, table: crate::multimodel::attribute::ModelTable) -> Self {
+        self.models = Some(table);
+        self
+    }
+
     /// Bytes waiting in the spill buffer (at most [`SPILL_BUFFER_BYTES`] between lines).
     pub fn buffered_bytes(&self) -> usize {
         self.spill.as_ref().map_or(0, |w| w.buffer().len())
@@ -858,6 +880,8 @@ impl<'a> Indexer<'a> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return;
         }
+        // a multi-model monitor's target model, once per line (crate::multimodel)
+        let model = self.models.as_mut().and_then(|t| t.tag(bytes));
         // The instances of a request are written as they are built; the time is checked
         // on the first (all of a request's instances share it) before anything is written.
         let Indexer {
@@ -874,7 +898,8 @@ impl<'a> Indexer<'a> {
             ..
         } = self;
         let mut time_error = None;
-        let result = reader.predictions(bytes, attrs, variant, |p| {
+        let result = reader.predictions(bytes, attrs, variant, |mut p| {
+            p.model = model;
             if time_error.is_some() {
                 return;
             }
@@ -932,6 +957,11 @@ impl<'a> Indexer<'a> {
         let bad = std::mem::take(&mut self.bad_records);
         let scores = std::mem::take(&mut self.scores).finish();
         let slices = self.slices.take().map(|s| s.finish()).unwrap_or_default();
+        let models = self
+            .models
+            .take()
+            .map(|t| t.into_names())
+            .unwrap_or_default();
         self.write(|w| {
             w.write_all(b"],\"bad_records\":")?;
             serde_json::to_writer(&mut *w, &bad).map_err(std::io::Error::from)?;
@@ -942,6 +972,10 @@ impl<'a> Indexer<'a> {
             if !slices.is_empty() {
                 w.write_all(b",\"segment_scores\":")?;
                 serde_json::to_writer(&mut *w, &slices).map_err(std::io::Error::from)?;
+            }
+            if !models.is_empty() {
+                w.write_all(b",\"models\":")?;
+                serde_json::to_writer(&mut *w, &models).map_err(std::io::Error::from)?;
             }
             w.write_all(b"}")?;
             w.flush()
@@ -1243,6 +1277,7 @@ mod tests {
             bad_records: bad,
             scores: scores.finish(),
             segment_scores: Default::default(),
+            models: Vec::new(),
         };
         assert_eq!(
             std::fs::read(out.file.path()).unwrap(),

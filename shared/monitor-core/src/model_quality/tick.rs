@@ -58,6 +58,7 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
     // joined state of inferences in the window
     let mut state = QualityState::new(settings.quality.problem_type);
     let mut segments = std::collections::BTreeMap::new();
+    let mut models = std::collections::BTreeMap::new();
     let scan = scan_joined_window(store, cfg, window, |s| {
         let mut used = false;
         for m in &s.minutes {
@@ -67,6 +68,8 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
         }
         // segments (issue 15 item 3): the slices' states too
         crate::segments::quality::absorb(&mut segments, &s.segment_minutes, window);
+        // multi-model endpoints (issue 15 item 5): the target models' states too
+        crate::multimodel::quality::absorb(&mut models, &s.model_minutes, window);
         Ok(used)
     })
     .await?;
@@ -150,6 +153,9 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
     // segments (issue 15 item 3): each slice's metrics and check, into segments.json
     let slices = (segments, estimates);
     crate::segments::quality::evaluate((store, metrics), cfg, window, slices, &constraints, exec)
+        .await?;
+    // multi-model endpoints: each target model's report, multi_model.json and metrics
+    crate::multimodel::quality::evaluate((store, metrics), cfg, window, models, &constraints, exec)
         .await?;
     let finite: Vec<(String, f64)> = exec
         .model_metrics

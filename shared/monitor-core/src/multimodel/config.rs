@@ -88,8 +88,10 @@ pub enum MultiModelConfigError {
     /// `max_models` is 0.
     #[error("at least 1")]
     NoModels,
-    /// The monitor is not a data-quality monitor of an endpoint.
-    #[error("multi_model is built for data-quality monitors of an endpoint, not {kind}")]
+    /// The monitor is not a data-quality or model-quality monitor of an endpoint.
+    #[error(
+        "multi_model is built for data-quality and model-quality monitors of an endpoint, not {kind}"
+    )]
     Unsupported {
         /// the monitor's kind (or `batch_transform`)
         kind: String,
@@ -156,7 +158,7 @@ impl MultiModelSettings {
                 kind: "batch_transform".into(),
             });
         }
-        if kind != MonitorKind::DataQuality {
+        if !matches!(kind, MonitorKind::DataQuality | MonitorKind::ModelQuality) {
             return Err(MultiModelConfigError::Unsupported {
                 kind: format!("{kind:?}"),
             });
@@ -225,14 +227,19 @@ mod tests {
             let e = load(block).unwrap_err().to_string();
             assert!(e.contains(field) && e.contains(part), "{block}: {e}");
         }
+        // model quality is kept per model too (issue 15 item 5); bias is refused naming
+        // its kind
         let json = r#"{"name": "m", "endpoint": "e", "baseline_prefix": "b", "kind": "ModelQuality",
             "model_quality": {"problem_type": "BinaryClassification"}, "multi_model": {}}"#;
+        assert!(MonitorConfig::from_json("m.json", json.as_bytes())
+            .unwrap()
+            .multi_model
+            .is_some());
+        let json = r#"{"name": "m", "endpoint": "e", "baseline_prefix": "b", "kind": "ModelBias",
+            "bias": {"probability_attribute": "0"}, "multi_model": {}}"#;
         let e = MonitorConfig::from_json("m.json", json.as_bytes())
             .unwrap_err()
             .to_string();
-        assert!(
-            e.contains("multi_model") && e.contains("ModelQuality"),
-            "{e}"
-        );
+        assert!(e.contains("multi_model") && e.contains("ModelBias"), "{e}");
     }
 }

@@ -1,6 +1,10 @@
-//! Multi-model endpoints (issue 15, item 5): when a data-quality monitor's config carries a
-//! `multi_model` block, each capture record is attributed to its target model, and state,
-//! reports and metrics are kept per model beside the monitor's own (overall) ones.
+//! Multi-model endpoints (issue 15, item 5): when a data-quality or model-quality monitor's
+//! config carries a `multi_model` block, each capture record is attributed to its target
+//! model, and state, reports and metrics are kept per model beside the monitor's own
+//! (overall) ones. This page describes data quality; model quality ([`quality`]) keeps its
+//! per-model joined state in the label-object states and checks each model's metrics against
+//! `{baseline_prefix}/models/{model}/constraints.json` (else the monitor's), with the same
+//! layout, cap and `multi_model.json`.
 //!
 //! - **What SageMaker writes**: nothing about the target model. A capture record's
 //!   `eventMetadata` holds `eventId`, `inferenceId`, `inferenceTime` and, when present,
@@ -33,6 +37,7 @@
 pub mod attribute;
 pub mod config;
 pub mod ingest;
+pub mod quality;
 pub mod tick;
 
 use std::collections::BTreeMap;
@@ -114,11 +119,22 @@ impl ModelReport {
     /// A `Failed` entry of `model` with its counts from `state`.
     #[must_use]
     pub fn new(model: &str, state: &WindowState, baseline_prefix: &str) -> Self {
+        Self::failed(
+            model,
+            state.profile.item_count,
+            state.bad_records.total(),
+            baseline_prefix,
+        )
+    }
+
+    /// A `Failed` entry of `model` with `records` and `bad_records`.
+    #[must_use]
+    pub fn failed(model: &str, records: u64, bad_records: u64, baseline_prefix: &str) -> Self {
         Self {
             model: model.into(),
             status: ExecutionStatus::Failed,
-            records: state.profile.item_count,
-            bad_records: state.bad_records.total(),
+            records,
+            bad_records,
             violations: 0,
             violations_by_check: BTreeMap::new(),
             baseline_prefix: baseline_prefix.into(),
@@ -185,9 +201,16 @@ impl MultiModelSummary {
     }
 
     /// The window's own metrics: models judged, unattributed records, models and records
-    /// past the cap (dimensions `Endpoint`, `MonitoringSchedule`).
+    /// past the cap (dimensions `Endpoint`, `MonitoringSchedule`), in the data-metrics
+    /// namespace.
     #[must_use]
     pub fn metrics(&self) -> Vec<MetricDatum> {
+        self.metrics_in(namespaces::DATA_ENDPOINT)
+    }
+
+    /// [`Self::metrics`] in `namespace` (a model-quality monitor's: the model-metrics one).
+    #[must_use]
+    pub fn metrics_in(&self, namespace: &'static str) -> Vec<MetricDatum> {
         let judged = self
             .models
             .iter()
@@ -205,7 +228,7 @@ impl MultiModelSummary {
         .into_iter()
         .map(|(name, v)| {
             MetricDatum::new(
-                namespaces::DATA_ENDPOINT,
+                namespace,
                 name,
                 self.window_start,
                 endpoint_dimensions(&self.endpoint, &self.monitor),
@@ -218,7 +241,8 @@ impl MultiModelSummary {
 
 /// Judges `cfg`'s `window` per target model after its overall report was written (`exec`,
 /// whose folder receives [`MULTI_MODEL_FILE`]): each model's report files, `multi_model.json`
-/// and the metrics. Does nothing without a `multi_model` block or for other capabilities.
+/// and the metrics. Does nothing without a `multi_model` block or for capabilities other than
+/// data quality (model quality's models are judged by its tick: [`quality::evaluate`]).
 ///
 /// # Errors
 /// [`Stop::Error`] for the store's and the metric sink's errors; [`Stop::Failed`] for an
@@ -236,13 +260,63 @@ where
     M: MetricSink,
     F: ?Sized,
 {
-    use crate::execution::OrFail;
     let Some(settings) = &cfg.multi_model else {
         return Ok(());
     };
-    if capability != Capability::DataQuality {
-        return Ok(());
+    let (summary, data) = match capability {
+        Capability::DataQuality => judge_data_window(store, cfg, settings, window).await?,
+        // judged by the model-quality tick in its own scan of the window (quality::evaluate)
+        Capability::ModelQuality | Capability::Bias | Capability::Attribution => return Ok(()),
+    };
+    write_summary((store, metrics), cfg, exec, &summary, data).await
+}
+
+/// Writes a window's `multi_model.json` into `exec`'s folder, logs the window's models
+/// (the cap's error at WARN) and publishes `data`.
+///
+/// # Errors
+/// [`Stop::Error`] for the store's and the metric sink's errors.
+pub async fn write_summary<S: ObjectStore, M: MetricSink>(
+    (store, metrics): (&S, &M),
+    cfg: &MonitorConfig,
+    exec: &Execution,
+    summary: &MultiModelSummary,
+    data: Vec<MetricDatum>,
+) -> Result<(), Stop> {
+    if let Some(e) = &summary.over_cap_error {
+        tracing::warn!(monitor = %cfg.name, error = %e, "target models over the cap");
     }
+    let key = report_file_key(&exec.report_prefix, MULTI_MODEL_FILE);
+    store.put(&key, summary.to_json()?).await?;
+    tracing::info!(
+        monitor = %cfg.name,
+        models = summary.models.len(),
+        violating = summary.models.iter().filter(|m| m.violations > 0).count(),
+        unattributed = summary.unattributed_records,
+        over_cap = summary.records_over_cap,
+        key = %key,
+        "target models evaluated"
+    );
+    if cfg.publish_metrics {
+        metrics
+            .publish(&crate::metrics::sanitize(data).data)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Judges data-quality monitor `cfg`'s `window` per target model: writes each model's
+/// report files and returns `multi_model.json`'s content and the metrics.
+///
+/// # Errors
+/// As [`evaluate`].
+async fn judge_data_window<S: ObjectStore>(
+    store: &S,
+    cfg: &MonitorConfig,
+    settings: &MultiModelSettings,
+    window: Window,
+) -> Result<(MultiModelSummary, Vec<MetricDatum>), Stop> {
+    use crate::execution::OrFail;
     let default = load_baseline(store, cfg)
         .await
         .or_fail(|e| format!("Baseline missing or unreadable: {e}"))?;
@@ -251,9 +325,6 @@ where
         .or_fail(|e| format!("Unreadable per-model state: {e}"))?;
     let selection = tick::select(models, settings.max_models);
     let mut summary = tick::summary_of(cfg, window, &selection);
-    if let Some(e) = &summary.over_cap_error {
-        tracing::warn!(monitor = %cfg.name, error = %e, "target models over the cap");
-    }
     let mut data = Vec::new();
     for (model, state) in &selection.judged {
         let (own, prefix) = match tick::model_baseline(store, cfg, &default, model).await {
@@ -281,23 +352,7 @@ where
         summary.models.push(judged.report);
     }
     data.extend(summary.metrics());
-    let key = report_file_key(&exec.report_prefix, MULTI_MODEL_FILE);
-    store.put(&key, summary.to_json()?).await?;
-    tracing::info!(
-        monitor = %cfg.name,
-        models = summary.models.len(),
-        violating = summary.models.iter().filter(|m| m.violations > 0).count(),
-        unattributed = summary.unattributed_records,
-        over_cap = summary.records_over_cap,
-        key = %key,
-        "target models evaluated"
-    );
-    if cfg.publish_metrics {
-        metrics
-            .publish(&crate::metrics::sanitize(data).data)
-            .await?;
-    }
-    Ok(())
+    Ok((summary, data))
 }
 
 #[cfg(test)]
@@ -331,7 +386,11 @@ mod tests {
     fn the_summary_round_trips_and_names_another_version() {
         let t = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         let cfg = MonitorConfig::new("m", crate::config::MonitorKind::DataQuality, "e", "b");
-        let mut s = tick::summary_of(&cfg, Window::new(t, t), &tick::Selection::default());
+        let mut s = tick::summary_of(
+            &cfg,
+            Window::new(t, t),
+            &tick::Selection::<WindowState>::default(),
+        );
         assert_eq!(s.over_cap_error, None);
         let bytes = s.to_json().unwrap();
         assert_eq!(MultiModelSummary::from_json("k", &bytes).unwrap(), s);

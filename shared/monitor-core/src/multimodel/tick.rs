@@ -58,12 +58,31 @@ pub async fn merge_models<S: ObjectStore>(
     Ok(out)
 }
 
+/// A model's merged window state, as the cap counts it: data quality's profile or model
+/// quality's joined state.
+pub trait ModelState {
+    /// records of the model in the window
+    fn records(&self) -> u64;
+}
+
+impl ModelState for WindowState {
+    fn records(&self) -> u64 {
+        self.profile.item_count
+    }
+}
+
+impl ModelState for crate::model_quality::QualityState {
+    fn records(&self) -> u64 {
+        self.count()
+    }
+}
+
 /// A window's models split by the cap: the models judged (the `max_models` with the most
 /// records, ties by name, then [`UNATTRIBUTED`]) and what is over the cap.
-#[derive(Debug, Default)]
-pub struct Selection {
+#[derive(Debug)]
+pub struct Selection<T = WindowState> {
     /// models judged, by name ([`UNATTRIBUTED`] last, when present)
-    pub judged: Vec<(String, WindowState)>,
+    pub judged: Vec<(String, T)>,
     /// records no model was found for
     pub unattributed_records: u64,
     /// models past the cap, by name
@@ -72,27 +91,37 @@ pub struct Selection {
     pub over_cap_records: u64,
 }
 
+impl<T> Default for Selection<T> {
+    fn default() -> Self {
+        Self {
+            judged: Vec::new(),
+            unattributed_records: 0,
+            over_cap_models: Vec::new(),
+            over_cap_records: 0,
+        }
+    }
+}
+
 /// Splits the merged `models` of a window by the cap `max_models`.
 #[must_use]
-pub fn select(mut models: BTreeMap<String, WindowState>, max_models: usize) -> Selection {
+pub fn select<T: ModelState>(mut models: BTreeMap<String, T>, max_models: usize) -> Selection<T> {
     let unattributed = models.remove(UNATTRIBUTED);
-    let mut over_cap_records = models.remove(OVER_CAP).map_or(0, |s| s.profile.item_count);
-    let mut ranked: Vec<(String, WindowState)> = models.into_iter().collect();
+    let mut over_cap_records = models.remove(OVER_CAP).map_or(0, |s| s.records());
+    let mut ranked: Vec<(String, T)> = models.into_iter().collect();
     ranked.sort_by(|a, b| {
-        b.1.profile
-            .item_count
-            .cmp(&a.1.profile.item_count)
+        b.1.records()
+            .cmp(&a.1.records())
             .then_with(|| a.0.cmp(&b.0))
     });
     let rest = ranked.split_off(ranked.len().min(max_models));
     let mut over_cap_models: Vec<String> = Vec::with_capacity(rest.len());
     for (m, s) in rest {
-        over_cap_records += s.profile.item_count;
+        over_cap_records += s.records();
         over_cap_models.push(m);
     }
     over_cap_models.sort();
     ranked.sort_by(|a, b| a.0.cmp(&b.0));
-    let unattributed_records = unattributed.as_ref().map_or(0, |s| s.profile.item_count);
+    let unattributed_records = unattributed.as_ref().map_or(0, ModelState::records);
     ranked.extend(unattributed.map(|s| (UNATTRIBUTED.to_owned(), s)));
     Selection {
         judged: ranked,
@@ -224,7 +253,11 @@ pub fn judge(
 /// The window's `multi_model.json` before its models are added, with the cap's error when
 /// `selection` has models over it.
 #[must_use]
-pub fn summary_of(cfg: &MonitorConfig, window: Window, selection: &Selection) -> MultiModelSummary {
+pub fn summary_of<T>(
+    cfg: &MonitorConfig,
+    window: Window,
+    selection: &Selection<T>,
+) -> MultiModelSummary {
     let max_models = cfg.multi_model.as_ref().map_or(0, |m| m.max_models);
     let past_cap = selection.over_cap_records > 0 || !selection.over_cap_models.is_empty();
     let over_cap = past_cap.then_some(OverCapError {
