@@ -89,7 +89,7 @@ pub trait StateFile: serde::Serialize + serde::de::DeserializeOwned {
 }
 
 /// Refuses a state with a non-finite float ([`StateFile::to_json`]).
-fn check_finite<T: StateFile + ?Sized>(state: &T) -> Result<(), CoreError> {
+fn check_finite<T: StateFile>(state: &T) -> Result<(), CoreError> {
     let Err(found) = finite::check(state) else {
         return Ok(());
     };
