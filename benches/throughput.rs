@@ -9,6 +9,8 @@
 //! disk, outside the measured processes) and prints one table.
 //!
 //! `cargo bench --bench throughput` runs the default cases; `-- --quick` runs smaller ones;
+//! `ingest-mv` is the `ingest` case against a baseline that carries the multivariate-drift
+//! block (fitted as `modelwatch baseline` does), so every record is also scored by the PCA.
 //! `-- --large` adds the four-monitor ingest of a 2 GB object (generated streaming, about
 //! 10 GB of disk with its state). One case alone: `-- --case four 100M` (after a run that
 //! generated its data), e.g. under a memory cap with `prlimit --as=…`. The tick merge alone:
@@ -158,6 +160,38 @@ fn bench_baseline_files(dir: &Path) -> Baseline {
     Baseline::new(out.statistics, out.constraints, "bench").expect("baseline")
 }
 
+/// [`bench_baseline_files`] with the multivariate-drift block in its constraints, fitted as
+/// `modelwatch baseline` fits it (two more passes over the CSV): ingest then scores every
+/// record's PCA reconstruction error (issue 13 item 4, on by default).
+fn bench_baseline_files_multivariate(dir: &Path) -> Baseline {
+    let csv = dir.join("baseline-20k.csv");
+    let mut out = baseline::build(
+        std::fs::File::open(&csv).expect("baseline csv"),
+        "baseline-20k.csv",
+        DatasetFormat::Csv { header: true },
+        &mut NoProgress,
+    )
+    .expect("baseline");
+    let fitted = monitor_core::data_quality::multivariate::fit_from_dataset(
+        || {
+            std::fs::File::open(&csv).map_err(|e| monitor_core::CoreError::Io {
+                key: "baseline-20k.csv".into(),
+                source: e,
+            })
+        },
+        "baseline-20k.csv",
+        DatasetFormat::Csv { header: true },
+        &out.profile,
+    )
+    .expect("multivariate fit");
+    if let Some(reason) = fitted.write(&mut out.constraints) {
+        panic!("multivariate fit skipped: {reason}");
+    }
+    let baseline = Baseline::new(out.statistics, out.constraints, "bench").expect("baseline");
+    assert!(baseline.multivariate().is_some(), "no multivariate block");
+    baseline
+}
+
 fn monitor() -> MonitorConfig {
     MonitorConfig {
         publish_metrics: false,
@@ -170,8 +204,12 @@ fn monitor() -> MonitorConfig {
     }
 }
 
-async fn bench_ingest(dir: &Path, capture: &Path) -> (u64, u64, f64) {
-    let baseline = bench_baseline_files(dir);
+async fn bench_ingest(dir: &Path, capture: &Path, multivariate: bool) -> (u64, u64, f64) {
+    let baseline = if multivariate {
+        bench_baseline_files_multivariate(dir)
+    } else {
+        bench_baseline_files(dir)
+    };
     let key = parse_capture_key(
         "data-capture/bench-endpoint/AllTraffic/2026/11/01/03/00-00-000-bench.jsonl",
         "data-capture/",
@@ -529,12 +567,18 @@ async fn main() {
                     peak_rss_kib() / 1024
                 )
             }
-            "ingest" => {
+            "ingest" | "ingest-mv" => {
                 let path = dir.join(format!("capture-{arg}.jsonl"));
                 let mb = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
-                let (records, bad, secs) = bench_ingest(&dir, &path).await;
+                let multivariate = case == "ingest-mv";
+                let (records, bad, secs) = bench_ingest(&dir, &path, multivariate).await;
+                let what = if multivariate {
+                    "ingest, multivariate block in the baseline"
+                } else {
+                    "ingest"
+                };
                 format!(
-                    "ingest {arg:>6} records: {records} records ({bad} bad), {mb:.0} MB in {secs:.2} s = {:.0} MB/s, {:.0} records/s, peak RSS {} MiB",
+                    "{what} {arg:>6} records: {records} records ({bad} bad), {mb:.0} MB in {secs:.2} s = {:.0} MB/s, {:.0} records/s, peak RSS {} MiB",
                     mb / secs,
                     records as f64 / secs,
                     peak_rss_kib() / 1024
@@ -668,6 +712,7 @@ async fn main() {
     }
     for (name, _) in caps {
         println!("{}", child("ingest", name));
+        println!("{}", child("ingest-mv", name));
     }
     println!("{}", child("ingest", &spread));
     println!("{}", child("bare", spread_name));

@@ -7,8 +7,8 @@
 #   cargo lambda watch (the Lambda runtime API emulator; builds each function on first invoke)
 #     <- cargo lambda invoke <fn> --data-file events/<file>.json
 #
-# for all five functions - baseline, capture-ingest, ground-truth-merge, monitor-tick and
-# retrain-trigger, in the order a deployment sees their events - asserting on the summaries
+# for all five functions - baseline (full, then partial -> merge), capture-ingest,
+# ground-truth-merge, monitor-tick and retrain-trigger, in the order a deployment sees their events - asserting on the summaries
 # they return, on the reports and state left in the bucket and on the pipeline execution;
 # then scripts/redrive.py replays a failure-queue record of capture-ingest (moto's SQS, the
 # capture-ingest watch; scripts/redrive-check.py). Prints one line per check, then "N passed, M failed";
@@ -146,6 +146,13 @@ rng = random.Random(20261101)
 rows = [(rng.randint(0, 1), rng.randint(18, 80), round(rng.uniform(0, 6000), 2)) for _ in range(200)]
 csv = "churn,age,balance\n" + "".join(f"{c},{a},{b}\n" for c, a, b in rows)
 s3.put_object(Bucket=bucket, Key=dataset, Body=csv.encode())
+# the same rows split over the objects of events/baseline-partial.json (a header each), for
+# the partial -> merge sequence of the scale-out baseline (issue 16 item 5)
+parts = [o["Key"] for o in json.load(open("events/baseline-partial.json"))["objects"]]
+cut = [len(rows) * i // len(parts) for i in range(len(parts) + 1)]
+for key, lo, hi in zip(parts, cut, cut[1:]):
+    s3.put_object(Bucket=bucket, Key=key, Body=("churn,age,balance\n" + "".join(
+        f"{c},{a},{b}\n" for c, a, b in rows[lo:hi])).encode())
 
 # capture: replays the first 6 training rows, seconds before the notification
 lines = []
@@ -287,6 +294,30 @@ s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
 sm = boto3.client("sagemaker", endpoint_url=url, region_name="us-east-1",
                   aws_access_key_id="test", aws_secret_access_key="test")
 rc = open(rc_path).read().strip()
+
+
+def same_counts(key_a, key_b):
+    """Two statistics.json files agree on what a partial -> merge baseline keeps exactly
+    (app/baseline_partial.rs): rows, each feature's type, present and missing counts, min and
+    max; sum, mean and standard deviation to 1e-12 relative (the moments merge pairwise)."""
+    a, b = (json.loads(s3.get_object(Bucket=bucket, Key=k)["Body"].read()) for k in (key_a, key_b))
+    if a["dataset"] != b["dataset"] or len(a["features"]) != len(b["features"]):
+        return False
+    for fa, fb in zip(a["features"], b["features"]):
+        if (fa["name"], fa["inferred_type"]) != (fb["name"], fb["inferred_type"]):
+            return False
+        na, nb = fa.get("numerical_statistics"), fb.get("numerical_statistics")
+        if na is None or nb is None:
+            if fa.get("string_statistics", {}).get("common") != fb.get("string_statistics", {}).get("common"):
+                return False
+            continue
+        if na["common"] != nb["common"] or (na["min"], na["max"]) != (nb["min"], nb["max"]):
+            return False
+        for m in ("sum", "mean", "std_dev"):
+            if abs(na[m] - nb[m]) > 1e-12 * max(abs(na[m]), abs(nb[m]), 1.0):
+                return False
+    return True
+
 try:
     out = json.load(open(path))
     err = None
@@ -300,7 +331,8 @@ for expr in exprs:
         print(f"1\t{expr} (function error {out['errorType']}: {out.get('errorMessage', '')[:300]})")
         continue
     try:
-        ok = bool(eval(expr, {"out": out, "exp": exp, "s3": s3, "sm": sm, "bucket": bucket}))
+        ok = bool(eval(expr, {"out": out, "exp": exp, "s3": s3, "sm": sm, "bucket": bucket,
+                              "same_counts": same_counts}))
         print(f"{0 if ok else 1}\t{expr}" + ("" if ok else f" (answer: {json.dumps(out)[:400]})"))
     except Exception as e:
         print(f"1\t{expr} ({type(e).__name__}: {e})")
@@ -319,6 +351,18 @@ assert baseline \
   'out["features"] == exp["features"]' \
   'out["statistics_key"] == exp["statistics_key"]' \
   's3.head_object(Bucket=bucket, Key=out["constraints_key"])["ContentLength"] > 0'
+
+# the scale-out baseline over the same rows in two objects: partial (one part per object),
+# then merge, equal to the full baseline on counts
+invoke baseline events/baseline-partial.json
+assert baseline \
+  'out["rows"] == exp["rows"] and len(out["part_keys"]) == 2' \
+  'all(s3.head_object(Bucket=bucket, Key=k)["ContentLength"] > 0 for k in out["part_keys"])'
+invoke baseline events/baseline-merge.json
+assert baseline \
+  'out["parts"] == 2 and out["rows"] == exp["rows"] and out["features"] == exp["features"]' \
+  'out["statistics_key"] == "baselines/churn-dq-many/statistics.json"' \
+  'same_counts(out["statistics_key"], exp["statistics_key"])'
 
 invoke capture-ingest events/s3-capture-put.json
 assert capture-ingest \

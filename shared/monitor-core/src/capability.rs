@@ -346,7 +346,7 @@ fn profile_output(
             .map(|m| m.shadow_skipped)
             .sum::<u64>(),
         state_key: profile_key(monitor, capture),
-        body: Body::Bytes(partial.to_json()?),
+        body: partial.to_body()?,
         extra: Vec::new(),
     })
 }

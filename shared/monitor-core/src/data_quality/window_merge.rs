@@ -5,13 +5,16 @@
 //!
 //! * the objects are fetched [`FETCHES_IN_FLIGHT`] at a time (S3 latency, not bandwidth,
 //!   bounds a sequential fetch);
-//! * they are decoded [`MERGE_BATCH`] at a time on every core ([`decode_partials`]);
+//! * they are decoded [`MERGE_BATCH`] at a time, or fewer when they reach
+//!   [`MERGE_BATCH_BYTES`], on every core ([`decode_partials`]);
 //! * each batch is merged into the window with the features on every core
 //!   ([`DatasetProfile::merge_many`]): every feature still meets the partials in key order,
 //!   as the sequential merge does, so the KLL sketches (whose merge depends on the order) come
 //!   out bit-identical.
 //!
-//! At most [`FETCHES_IN_FLIGHT`] + [`MERGE_BATCH`] partial profiles are held at a time.
+//! At most [`FETCHES_IN_FLIGHT`] + [`MERGE_BATCH`] partial profiles are held at a time, and a
+//! batch's files are dropped once decoded: memory stays flat in the window's size (issue 16
+//! item 3), whatever the number and size of its partial profiles.
 
 use futures_util::stream::{self, StreamExt};
 
@@ -27,6 +30,13 @@ use crate::CoreError;
 
 /// Partial profiles decoded, then merged, together.
 pub const MERGE_BATCH: usize = 64;
+
+/// Encoded bytes of a batch: once its files reach this size, the batch is decoded and merged
+/// without waiting for [`MERGE_BATCH`] files. A decoded partial profile takes about as much
+/// memory as its JSON (KLL values as `f64`), so a batch holds about twice this at its peak;
+/// an hour of a busy endpoint's minute profiles is tens of MB (issue 16 item 3: a window's
+/// merge in flat memory).
+pub const MERGE_BATCH_BYTES: usize = 8 << 20;
 
 /// State objects fetched concurrently.
 pub const FETCHES_IN_FLIGHT: usize = 16;
@@ -117,19 +127,50 @@ pub async fn merge_window<S: ObjectStore>(
     }
     let threads = merge_threads();
     let mut state = empty_window(baseline);
-    let mut batches = stream::iter(keys)
+    let mut fetched = stream::iter(keys)
         .map(|key| async move {
             let bytes = store.get(&key).await?;
             Ok::<_, CoreError>((key, bytes))
         })
-        .buffered(FETCHES_IN_FLIGHT)
-        .chunks(MERGE_BATCH);
-    while let Some(batch) = batches.next().await {
-        let files = batch.into_iter().collect::<Result<Vec<_>, _>>()?;
+        .buffered(FETCHES_IN_FLIGHT);
+    loop {
+        let files = next_batch(&mut fetched, MERGE_BATCH, MERGE_BATCH_BYTES).await?;
+        if files.is_empty() {
+            break;
+        }
         let partials = decode_partials(&files, threads)?;
+        // the encoded files are not needed once decoded: only one form of the batch is merged
+        drop(files);
         merge_partials(&mut state, &partials, window, threads);
     }
     Ok(state)
+}
+
+/// The next batch of fetched `(key, bytes)` files, in order: `max_files` of them, or fewer
+/// once their bytes reach `max_bytes` (at least one file per batch, however large); empty
+/// when the stream is done.
+///
+/// # Errors
+/// The first fetch error in order.
+pub async fn next_batch<St>(
+    fetched: &mut St,
+    max_files: usize,
+    max_bytes: usize,
+) -> Result<Vec<(String, Vec<u8>)>, CoreError>
+where
+    St: futures_util::Stream<Item = Result<(String, Vec<u8>), CoreError>> + Unpin,
+{
+    let mut batch = Vec::new();
+    let mut bytes = 0usize;
+    while batch.len() < max_files.max(1) && bytes < max_bytes {
+        let Some(file) = fetched.next().await else {
+            break;
+        };
+        let file = file?;
+        bytes += file.1.len();
+        batch.push(file);
+    }
+    Ok(batch)
 }
 
 #[cfg(test)]
@@ -250,5 +291,48 @@ mod tests {
         bad[7].1 = b"[]".to_vec();
         let err = decode_partials(&bad, 2).unwrap_err().to_string();
         assert!(err.contains("k3"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn batches_stop_at_their_byte_budget_and_keep_the_order() {
+        // files of 3, 3, 3, 10, 1, 1 bytes; budget 4 files or 6 bytes
+        let sizes = [3usize, 3, 3, 10, 1, 1];
+        let files: Vec<Result<(String, Vec<u8>), CoreError>> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Ok((format!("k{i}"), vec![b'x'; *n])))
+            .collect();
+        let mut fetched = stream::iter(files);
+        let mut batches = Vec::new();
+        loop {
+            let batch = next_batch(&mut fetched, 4, 6).await.unwrap();
+            if batch.is_empty() {
+                break;
+            }
+            batches.push(batch.into_iter().map(|(k, _)| k).collect::<Vec<_>>());
+        }
+        // 3 + 3 reaches 6; 3 + 10 passes it (a file is never split); 1 + 1 ends the stream
+        assert_eq!(
+            batches,
+            [vec!["k0", "k1"], vec!["k2", "k3"], vec!["k4", "k5"]]
+        );
+        // the file budget still applies to small files
+        let small: Vec<Result<(String, Vec<u8>), CoreError>> =
+            (0..5).map(|i| Ok((format!("s{i}"), vec![b'x']))).collect();
+        let mut fetched = stream::iter(small);
+        assert_eq!(next_batch(&mut fetched, 4, 1 << 20).await.unwrap().len(), 4);
+        assert_eq!(next_batch(&mut fetched, 4, 1 << 20).await.unwrap().len(), 1);
+        // a fetch error is returned in order
+        let failing: Vec<Result<(String, Vec<u8>), CoreError>> = vec![
+            Ok(("a".into(), vec![b'x'])),
+            Err(CoreError::Config {
+                field: "f".into(),
+                value: "bad-fetch".into(),
+                message: "m".into(),
+            }),
+        ];
+        let mut fetched = stream::iter(failing);
+        let err = next_batch(&mut fetched, 4, 1 << 20).await.unwrap_err();
+        assert!(err.to_string().contains("bad-fetch"), "{err}");
     }
 }

@@ -114,7 +114,7 @@ impl<'a> ModelProfiler<'a> {
         for (model, p) in self.models {
             let partial = p.finish();
             let key = model_profile_key(monitor, capture, &model);
-            files.push((key, Body::Bytes(partial.to_json()?)));
+            files.push((key, partial.to_body()?));
         }
         Ok((self.overall.finish(), files))
     }

@@ -63,24 +63,47 @@ pub trait StateFile: serde::Serialize + serde::de::DeserializeOwned {
     /// [`CoreError::NonFiniteState`] naming the state's source and the field path of the
     /// first non-finite float; [`CoreError::State`] if serialisation fails.
     fn to_json(&self) -> Result<Vec<u8>, CoreError> {
-        if let Err(found) = finite::check(self) {
-            if found.path.is_empty() {
-                return Err(CoreError::State {
-                    key: self.source().to_owned(),
-                    message: found.to_string(),
-                });
-            }
-            return Err(CoreError::NonFiniteState {
-                key: self.source().to_owned(),
-                field: found.path,
-                value: found.value,
-            });
-        }
+        check_finite(self)?;
         serde_json::to_vec(self).map_err(|e| CoreError::State {
             key: self.source().to_owned(),
             message: e.to_string(),
         })
     }
+
+    /// [`StateFile::to_json`]'s bytes as a [`Body`]: in memory up to
+    /// [`spill::SPILL_AFTER_BYTES`], else streamed into a temporary file, so a large state
+    /// (an object's minute profiles over an hour) is never held twice, as its structure and
+    /// as its encoding (issue 16 item 3).
+    ///
+    /// # Errors
+    /// As [`StateFile::to_json`]; [`CoreError::Io`] if the temporary file cannot be written.
+    fn to_body(&self) -> Result<Body, CoreError> {
+        check_finite(self)?;
+        let mut out = spill::SpillWriter::new(spill::SPILL_AFTER_BYTES);
+        serde_json::to_writer(&mut out, self).map_err(|e| CoreError::State {
+            key: self.source().to_owned(),
+            message: e.to_string(),
+        })?;
+        out.finish().map_err(|e| io_err(self.source(), e))
+    }
+}
+
+/// Refuses a state with a non-finite float ([`StateFile::to_json`]).
+fn check_finite<T: StateFile>(state: &T) -> Result<(), CoreError> {
+    let Err(found) = finite::check(state) else {
+        return Ok(());
+    };
+    if found.path.is_empty() {
+        return Err(CoreError::State {
+            key: state.source().to_owned(),
+            message: found.to_string(),
+        });
+    }
+    Err(CoreError::NonFiniteState {
+        key: state.source().to_owned(),
+        field: found.path,
+        value: found.value,
+    })
 }
 
 /// A streaming body: bytes arrive in bounded chunks, never the whole object at once.
@@ -614,6 +637,7 @@ pub async fn for_each_line<R: tokio::io::AsyncRead + Unpin>(
 /// non-finite float, naming its path (`minutes[0].profile.features[3].moments.sum`).
 /// serde_json would write such a float as `null`, which no state file can be read back from.
 mod finite;
+pub mod spill;
 
 #[cfg(test)]
 mod tests {
