@@ -22,7 +22,9 @@ pub(crate) fn decode_b64(text: &str) -> Result<Vec<u8>, String> {
 /// [`decode_b64`] of text not yet checked to be UTF-8 (the decoder accepts only the ASCII
 /// alphabet anyway).
 fn decode_b64_bytes(text: &[u8]) -> Result<Vec<u8>, String> {
-    STANDARD.decode_to_vec(text).map_err(|_| describe_invalid(text))
+    STANDARD
+        .decode_to_vec(text)
+        .map_err(|_| describe_invalid(text))
 }
 
 /// Why `text` is not standard padded base64: its first byte outside the alphabet, or else
