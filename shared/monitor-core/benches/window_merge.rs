@@ -42,7 +42,9 @@ impl Rng {
 }
 
 fn names() -> Vec<String> {
-    (0..NUMERIC + CATEGORICAL).map(|j| format!("f{j}")).collect()
+    (0..NUMERIC + CATEGORICAL)
+        .map(|j| format!("f{j}"))
+        .collect()
 }
 
 fn tracking(name: &str) -> Tracking {
@@ -59,7 +61,10 @@ fn partial(i: usize, records: usize, minute: chrono::DateTime<chrono::Utc>) -> V
     let mut profile = DatasetProfile::new(&names(), tracking);
     for _ in 0..records {
         profile.item_count += 1;
-        *profile.column_counts.entry(NUMERIC + CATEGORICAL).or_default() += 1;
+        *profile
+            .column_counts
+            .entry(NUMERIC + CATEGORICAL)
+            .or_default() += 1;
         for (j, f) in profile.features.iter_mut().enumerate() {
             if j < NUMERIC {
                 // six decimals in [0, 1000), as a capture's CSV payload carries them
