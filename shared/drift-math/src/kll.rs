@@ -114,8 +114,11 @@ impl Compactor {
             // std's stable sort (driftsort) detects the existing sorted runs and merges them.
             head.sort_by(f64::total_cmp);
         } else {
-            // Level 0 holds values in arrival order: no runs to reuse.
-            head.sort_unstable_by(f64::total_cmp);
+            // Level 0 holds values in arrival order: no runs to reuse. An LSD radix sort on
+            // the order-preserving integer key of each float (sign bit flipped for positives,
+            // every bit for negatives: `total_cmp`'s order, -0.0 before 0.0) does the work of
+            // the comparison sort in about 0.6 of its time on 2,000–3,000 values (issue 16).
+            radsort::sort(head);
         }
         out.extend(head.iter().skip(usize::from(self.offset)).step_by(2));
         if n % 2 == 1 {
@@ -1134,6 +1137,51 @@ mod tests {
         }
         // observed: 1437 (0.14 % of n)
         assert!(max_err < n / 100, "max error {max_err}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Issue 16: level 0's radix sort puts any non-NaN floats (both zeros, infinities,
+        /// subnormals, every exponent) in exactly the order of `sort_unstable_by(total_cmp)`,
+        /// the comparison sort it replaced, bit for bit.
+        #[test]
+        fn level0_radix_sort_is_the_total_cmp_sort(
+            raw in prop::collection::vec(any::<u64>(), 0..3_000),
+            ties in prop::collection::vec(
+                prop_oneof![
+                    Just(0.0f64), Just(-0.0), Just(f64::INFINITY), Just(f64::NEG_INFINITY),
+                    Just(f64::MIN_POSITIVE), Just(-5e-324), Just(1.0), -3.0f64..3.0,
+                ],
+                0..500,
+            ),
+        ) {
+            let mut xs: Vec<f64> = raw
+                .into_iter()
+                .map(f64::from_bits)
+                .filter(|x| !x.is_nan())
+                .chain(ties)
+                .collect();
+            xs.truncate(xs.len() - xs.len() % 2);
+            let mut reference = xs.clone();
+            reference.sort_unstable_by(f64::total_cmp);
+            // through the compaction itself: an even buffer is sorted whole, offset 0
+            let mut c = Compactor::new();
+            c.buf = xs.clone();
+            let mut out = Vec::new();
+            c.compact_into(&mut out, false);
+            let every_second: Vec<u64> = reference
+                .iter()
+                .step_by(2)
+                .map(|x| x.to_bits())
+                .collect();
+            prop_assert_eq!(out.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), every_second);
+            radsort::sort(&mut xs);
+            prop_assert_eq!(
+                xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                reference.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+            );
+        }
     }
 
     /// Values with many ties (small integer range) or spread out.
