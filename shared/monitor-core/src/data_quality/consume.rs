@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::MonitorConfig;
 use crate::data_quality::checks::Baseline;
-use crate::data_quality::multivariate::RowScorer;
+use crate::data_quality::multivariate::{Cell, RowScorer};
 use crate::data_quality::profile::DatasetProfile;
 use crate::formats::capture::{
     BadRecordKind, BadRecords, CaptureMapping, CaptureParser, InferenceWindow, RowBatch, WarnBudget,
@@ -126,6 +126,8 @@ pub struct Profiler {
     output_columns: Option<usize>,
     explained: bool,
     scorer: Option<RowScorer>,
+    /// what the profile read from each column of the current row, for the scorer
+    cells: Vec<Cell>,
     // boxed: most monitors have none, and the consumer enum stays small
     slicer: Option<Box<crate::segments::Slicer>>,
 }
@@ -182,6 +184,7 @@ impl Profiler {
             output_columns: cfg.capture.output_columns,
             explained: false,
             scorer,
+            cells: Vec::new(),
             slicer,
         })
     }
@@ -253,15 +256,24 @@ impl Profiler {
                 }
                 let mut unparsable = false;
                 let mut refused: Option<(usize, NumberError)> = None;
+                let scoring = self.scorer.is_some();
                 for row in &self.batch {
                     let profile = &mut mp.profile;
+                    self.cells.clear();
                     for (j, value) in row.iter().enumerate().take(self.n_features) {
                         let f = &mut profile.features[j];
-                        match value {
-                            None => f.observe_null(),
-                            Some(v) => match f.observe_checked(v) {
-                                (_, Some(e)) => refused = Some((j, e)),
-                                (class, None) => {
+                        let cell = match value {
+                            None => {
+                                f.observe_null();
+                                Cell::Unusable
+                            }
+                            Some(v) => match f.observe_number(v) {
+                                (_, _, Some(e)) => {
+                                    refused = Some((j, e));
+                                    Cell::Unusable
+                                }
+                                (_, Some(x), None) => Cell::Number(x),
+                                (class, None, None) => {
                                     if self.numeric[j]
                                         && !matches!(
                                             class,
@@ -270,14 +282,22 @@ impl Profiler {
                                     {
                                         unparsable = true;
                                     }
+                                    Cell::Text
                                 }
                             },
+                        };
+                        if scoring {
+                            self.cells.push(cell);
                         }
                     }
                     profile.item_count += 1;
                     *profile.column_counts.entry(self.n_features).or_default() += 1;
-                    // multivariate drift (issue 13 item 4): the record's reconstruction error
-                    let error = self.scorer.as_mut().and_then(|s| s.score(|i| row.get(i)));
+                    // multivariate drift (issue 13 item 4): the record's reconstruction error,
+                    // from the numbers the profile just read
+                    let error = self
+                        .scorer
+                        .as_mut()
+                        .and_then(|s| s.score_cells(&self.cells, |i| row.get(i)));
                     if let Some(e) = error {
                         profile
                             .reconstruction_error
