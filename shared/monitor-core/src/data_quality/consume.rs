@@ -107,6 +107,13 @@ fn fallback_minute(key: &CaptureKey) -> DateTime<Utc> {
     key.hour + chrono::Duration::minutes(mm)
 }
 
+/// The multivariate scorer of a profiler and what the profile read from each column of the
+/// current row, which the scorer reuses instead of parsing the numbers again.
+struct Scoring {
+    scorer: RowScorer,
+    cells: Vec<Cell>,
+}
+
 /// Builds the partial profile of one capture object for one monitor, line by line: the
 /// data-quality consumer of [`crate::app::ingest::run`]'s single pass over the object.
 pub struct Profiler {
@@ -125,9 +132,8 @@ pub struct Profiler {
     warnings: WarnBudget,
     output_columns: Option<usize>,
     explained: bool,
-    scorer: Option<RowScorer>,
-    /// what the profile read from each column of the current row, for the scorer
-    cells: Vec<Cell>,
+    // boxed: most monitors have none, and the consumer enum stays small
+    scoring: Option<Box<Scoring>>,
     // boxed: most monitors have none, and the consumer enum stays small
     slicer: Option<Box<crate::segments::Slicer>>,
 }
@@ -183,8 +189,12 @@ impl Profiler {
             warnings: WarnBudget::default(),
             output_columns: cfg.capture.output_columns,
             explained: false,
-            scorer,
-            cells: Vec::new(),
+            scoring: scorer.map(|scorer| {
+                Box::new(Scoring {
+                    scorer,
+                    cells: Vec::new(),
+                })
+            }),
             slicer,
         })
     }
@@ -256,10 +266,12 @@ impl Profiler {
                 }
                 let mut unparsable = false;
                 let mut refused: Option<(usize, NumberError)> = None;
-                let scoring = self.scorer.is_some();
+                let mut scoring = self.scoring.as_deref_mut();
                 for row in &self.batch {
                     let profile = &mut mp.profile;
-                    self.cells.clear();
+                    if let Some(s) = scoring.as_mut() {
+                        s.cells.clear();
+                    }
                     for (j, value) in row.iter().enumerate().take(self.n_features) {
                         let f = &mut profile.features[j];
                         let cell = match value {
@@ -286,18 +298,17 @@ impl Profiler {
                                 }
                             },
                         };
-                        if scoring {
-                            self.cells.push(cell);
+                        if let Some(s) = scoring.as_mut() {
+                            s.cells.push(cell);
                         }
                     }
                     profile.item_count += 1;
                     *profile.column_counts.entry(self.n_features).or_default() += 1;
                     // multivariate drift (issue 13 item 4): the record's reconstruction error,
                     // from the numbers the profile just read
-                    let error = self
-                        .scorer
+                    let error = scoring
                         .as_mut()
-                        .and_then(|s| s.score_cells(&self.cells, |i| row.get(i)));
+                        .and_then(|s| s.scorer.score_cells(&s.cells, |i| row.get(i)));
                     if let Some(e) = error {
                         profile
                             .reconstruction_error
