@@ -110,6 +110,25 @@ impl CategoricalCounts {
         self.add_n(v, 1);
     }
 
+    /// Counts one occurrence of `v`, as [`add`](Self::add), and says whether `v` was already
+    /// stored (its count went up) rather than new (stored now, or counted in the overflow).
+    ///
+    /// Ingest uses it to update a [`DistinctCount`] only with values it has not counted yet:
+    /// adding a value the sketch already holds changes nothing in it.
+    #[inline]
+    pub fn add_seen(&mut self, v: &str) -> bool {
+        if let Some(c) = self.counts.get_mut(v) {
+            *c = c.saturating_add(1);
+            return true;
+        }
+        if self.counts.len() < self.cap {
+            self.counts.insert(v.to_owned(), 1);
+        } else {
+            self.overflow = self.overflow.saturating_add(1);
+        }
+        false
+    }
+
     /// Counts `n` occurrences of `v` (saturating). `n = 0` does nothing (no key is created).
     #[inline]
     pub fn add_n(&mut self, v: &str, n: u64) {
@@ -446,5 +465,44 @@ mod tests {
         c.add_n("x", 0);
         assert!(c.is_empty());
         assert!(!c.contains("x"));
+    }
+
+    /// Ingest updates the distinct sketch only with values the counts have not stored yet
+    /// (issue 16 item 1). That is the sketch of every value, bit for bit: in each of its modes
+    /// (coupon list, set, register array), and with a merged-in sketch (whose values are
+    /// stored by the counts' merge), whether or not the counts' cap is reached.
+    #[test]
+    fn updating_the_sketch_with_unseen_values_only_is_the_sketch_of_every_value() {
+        // 3 and 40 distinct values stay in coupon list/set mode, 3,000 reach the registers;
+        // a cap of 100 sends later values to the overflow, where every value is hashed
+        for (distinct, cap) in [(3u64, 10_000), (40, 10_000), (3_000, 10_000), (3_000, 100)] {
+            let value = |i: u64| format!("v{}", (i * 7919) % distinct);
+            let (mut all, mut unseen) = (DistinctCount::new(), DistinctCount::new());
+            let mut counts = CategoricalCounts::with_cap(cap);
+            // a merged-in part first, as a window's merge does
+            let (mut part, mut part_counts) =
+                (DistinctCount::new(), CategoricalCounts::with_cap(cap));
+            for i in 0..distinct / 2 {
+                part.update(&value(i));
+                part_counts.add(&value(i));
+            }
+            all.merge(&part);
+            unseen.merge(&part);
+            counts.merge(&part_counts);
+            for i in 0..5 * distinct {
+                let v = value(i);
+                all.update(&v);
+                if !counts.add_seen(&v) {
+                    unseen.update(&v);
+                }
+            }
+            assert_eq!(counts.total(), 5 * distinct + distinct / 2, "{distinct}");
+            assert_eq!(
+                unseen.to_bytes(),
+                all.to_bytes(),
+                "{distinct} values, cap {cap}"
+            );
+            assert_eq!(unseen.estimate().to_bits(), all.estimate().to_bits());
+        }
     }
 }

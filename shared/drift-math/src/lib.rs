@@ -24,6 +24,7 @@ pub mod distance;
 pub mod interval;
 pub mod kll;
 pub mod moments;
+pub mod number_text;
 pub mod pca;
 pub mod policy;
 pub mod quality;

@@ -270,14 +270,31 @@ impl Pca {
     /// # Errors
     /// [`PcaError::DimensionMismatch`] when `z` does not have [`Pca::dim`] values.
     pub fn reconstruction_error(&self, z: &[f64]) -> Result<f64, PcaError> {
+        self.reconstruction_error_with(z, &mut Vec::new(), &mut Vec::new())
+    }
+
+    /// [`Pca::reconstruction_error`] computed in the caller's buffers `c` and `residual`
+    /// (overwritten), so that scoring one record after another allocates nothing (ingest
+    /// scores every captured record). Same operations in the same order: the same result.
+    ///
+    /// # Errors
+    /// [`PcaError::DimensionMismatch`] when `z` does not have [`Pca::dim`] values.
+    pub fn reconstruction_error_with(
+        &self,
+        z: &[f64],
+        c: &mut Vec<f64>,
+        residual: &mut Vec<f64>,
+    ) -> Result<f64, PcaError> {
         if z.len() != self.dim() {
             return Err(PcaError::DimensionMismatch {
                 expected: self.dim(),
                 found: z.len(),
             });
         }
-        let c: Vec<f64> = z.iter().zip(&self.center).map(|(a, b)| a - b).collect();
-        let mut residual = c.clone();
+        c.clear();
+        c.extend(z.iter().zip(&self.center).map(|(a, b)| a - b));
+        residual.clear();
+        residual.extend_from_slice(c);
         for v in &self.components {
             let score: f64 = c.iter().zip(v).map(|(a, b)| a * b).sum();
             residual

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::MonitorConfig;
 use crate::data_quality::checks::Baseline;
-use crate::data_quality::multivariate::RowScorer;
+use crate::data_quality::multivariate::{Cell, RowScorer};
 use crate::data_quality::profile::DatasetProfile;
 use crate::formats::capture::{
     BadRecordKind, BadRecords, CaptureMapping, CaptureParser, InferenceWindow, RowBatch, WarnBudget,
@@ -107,6 +107,13 @@ fn fallback_minute(key: &CaptureKey) -> DateTime<Utc> {
     key.hour + chrono::Duration::minutes(mm)
 }
 
+/// The multivariate scorer of a profiler and what the profile read from each column of the
+/// current row, which the scorer reuses instead of parsing the numbers again.
+struct Scoring {
+    scorer: RowScorer,
+    cells: Vec<Cell>,
+}
+
 /// Builds the partial profile of one capture object for one monitor, line by line: the
 /// data-quality consumer of [`crate::app::ingest::run`]'s single pass over the object.
 pub struct Profiler {
@@ -125,7 +132,8 @@ pub struct Profiler {
     warnings: WarnBudget,
     output_columns: Option<usize>,
     explained: bool,
-    scorer: Option<RowScorer>,
+    // boxed: most monitors have none, and the consumer enum stays small
+    scoring: Option<Box<Scoring>>,
     // boxed: most monitors have none, and the consumer enum stays small
     slicer: Option<Box<crate::segments::Slicer>>,
 }
@@ -181,7 +189,12 @@ impl Profiler {
             warnings: WarnBudget::default(),
             output_columns: cfg.capture.output_columns,
             explained: false,
-            scorer,
+            scoring: scorer.map(|scorer| {
+                Box::new(Scoring {
+                    scorer,
+                    cells: Vec::new(),
+                })
+            }),
             slicer,
         })
     }
@@ -253,15 +266,26 @@ impl Profiler {
                 }
                 let mut unparsable = false;
                 let mut refused: Option<(usize, NumberError)> = None;
+                let mut scoring = self.scoring.as_deref_mut();
                 for row in &self.batch {
                     let profile = &mut mp.profile;
+                    if let Some(s) = scoring.as_mut() {
+                        s.cells.clear();
+                    }
                     for (j, value) in row.iter().enumerate().take(self.n_features) {
                         let f = &mut profile.features[j];
-                        match value {
-                            None => f.observe_null(),
-                            Some(v) => match f.observe_checked(v) {
-                                (_, Some(e)) => refused = Some((j, e)),
-                                (class, None) => {
+                        let cell = match value {
+                            None => {
+                                f.observe_null();
+                                Cell::Unusable
+                            }
+                            Some(v) => match f.observe_number(v) {
+                                (_, _, Some(e)) => {
+                                    refused = Some((j, e));
+                                    Cell::Unusable
+                                }
+                                (_, Some(x), None) => Cell::Number(x),
+                                (class, None, None) => {
                                     if self.numeric[j]
                                         && !matches!(
                                             class,
@@ -270,14 +294,21 @@ impl Profiler {
                                     {
                                         unparsable = true;
                                     }
+                                    Cell::Text
                                 }
                             },
+                        };
+                        if let Some(s) = scoring.as_mut() {
+                            s.cells.push(cell);
                         }
                     }
                     profile.item_count += 1;
                     *profile.column_counts.entry(self.n_features).or_default() += 1;
-                    // multivariate drift (issue 13 item 4): the record's reconstruction error
-                    let error = self.scorer.as_mut().and_then(|s| s.score(|i| row.get(i)));
+                    // multivariate drift (issue 13 item 4): the record's reconstruction error,
+                    // from the numbers the profile just read
+                    let error = scoring
+                        .as_mut()
+                        .and_then(|s| s.scorer.score_cells(&s.cells, |i| row.get(i)));
                     if let Some(e) = error {
                         profile
                             .reconstruction_error

@@ -589,6 +589,22 @@ pub struct RowScorer {
     columns: Vec<Option<usize>>,
     x: Vec<Option<f64>>,
     z: Vec<f64>,
+    /// scratch of [`Pca::reconstruction_error_with`]
+    centered: Vec<f64>,
+    residual: Vec<f64>,
+}
+
+/// What the profile read from one column of a row, handed to [`RowScorer::score_cells`] so
+/// that a number is parsed once per record, not once for the profile and again for the PCA.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell {
+    /// a Deequ number (Integral or Fractional) that is usable: the PCA reads the same double
+    Number(f64),
+    /// missing, or a number refused as unusable (`1e400`): the PCA reads no value either
+    Unusable,
+    /// text that is not a Deequ number: the PCA's own reading applies (it trims, and reads
+    /// `"1."` or `" 7"` as numbers where Deequ sees strings)
+    Text,
 }
 
 impl RowScorer {
@@ -605,16 +621,35 @@ impl RowScorer {
                 .collect(),
             x: vec![None; d],
             z: vec![0.0; d],
+            centered: Vec::with_capacity(d),
+            residual: Vec::with_capacity(d),
         }
     }
 
     /// The reconstruction error of one row; `value(i)` is the text of column `i`, if any.
     pub fn score<'a>(&mut self, value: impl Fn(usize) -> Option<&'a str>) -> Option<f64> {
+        self.score_cells(&[], value)
+    }
+
+    /// [`RowScorer::score`] with what the profile already read from the row: `cells[i]` is
+    /// column `i` ([`Cell`]); a column without a cell, or with [`Cell::Text`], is read from
+    /// `value(i)`. The same numbers as [`RowScorer::score`], so the same error.
+    pub fn score_cells<'a>(
+        &mut self,
+        cells: &[Cell],
+        value: impl Fn(usize) -> Option<&'a str>,
+    ) -> Option<f64> {
         for (slot, col) in self.x.iter_mut().zip(&self.columns) {
-            *slot = col.and_then(&value).and_then(number_of);
+            *slot = col.and_then(|i| match cells.get(i) {
+                Some(Cell::Number(x)) => Some(*x),
+                Some(Cell::Unusable) => None,
+                Some(Cell::Text) | None => value(i).and_then(number_of),
+            });
         }
         self.pca.standardize(&self.x, &mut self.z).ok()?;
-        self.pca.reconstruction_error(&self.z).ok()
+        self.pca
+            .reconstruction_error_with(&self.z, &mut self.centered, &mut self.residual)
+            .ok()
     }
 }
 

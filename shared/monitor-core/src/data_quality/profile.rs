@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use drift_math::categorical::{CategoricalCounts, DistinctCount};
 use drift_math::kll::{KllSketch, DEFAULT_NUMBER_OF_BUCKETS};
 use drift_math::moments::Moments;
-use drift_math::types::{classify, InferredType, TypeCounts, ValueClass};
+use drift_math::number_text::classify_number;
+use drift_math::types::{InferredType, TypeCounts, ValueClass};
 use serde::{Deserialize, Serialize};
 
 use crate::formats::number::{self, NumberError};
@@ -134,38 +135,59 @@ impl FeatureProfile {
     /// [`FeatureProfile::observe`], also returning why a numeric-looking value was refused.
     #[inline]
     pub fn observe_checked(&mut self, value: &str) -> (ValueClass, Option<NumberError>) {
-        let mut class = classify(value);
+        let (class, _, refused) = self.observe_number(value);
+        (class, refused)
+    }
+
+    /// [`FeatureProfile::observe_checked`], also returning the usable number the value holds
+    /// (`Some` exactly when the class is Integral or Fractional and nothing was refused).
+    ///
+    /// The value is classified and its number read in one pass
+    /// ([`drift_math::number_text::classify_number`], the same double as
+    /// [`parse_number`]), and the distinct sketch is only updated with values the categorical
+    /// counts have not stored yet: adding a value the sketch holds changes nothing in it, and
+    /// every stored value has been added (here, or in the sketch merged in with it).
+    #[inline]
+    pub fn observe_number(
+        &mut self,
+        value: &str,
+    ) -> (ValueClass, Option<f64>, Option<NumberError>) {
+        let (mut class, parsed) = classify_number(value);
         let mut refused = None;
-        if matches!(class, ValueClass::Integral | ValueClass::Fractional) {
-            match parse_number(value).map(|x| number::check(x, value)) {
-                Some(Ok(x)) if self.tracking.numeric => {
-                    self.moments.update(x);
-                    self.kll.update(x);
+        let mut usable = None;
+        if let Some(x) = parsed {
+            match number::check(x, value) {
+                Ok(x) => {
+                    if self.tracking.numeric {
+                        self.moments.update(x);
+                        self.kll.update(x);
+                    }
+                    usable = Some(x);
                 }
-                Some(Err(e)) => {
+                Err(e) => {
                     class = ValueClass::String;
                     refused = Some(e);
                 }
-                Some(Ok(_)) | None => {}
             }
         }
         self.types.add(class);
-        let numeric = matches!(class, ValueClass::Integral | ValueClass::Fractional);
         if self.tracking.categorical {
-            self.distinct.update(value);
+            let numeric = matches!(class, ValueClass::Integral | ValueClass::Fractional);
             if self.categorical_dropped > 0 {
                 self.categorical_dropped += 1;
+                self.distinct.update(value);
             } else if numeric
                 && self.types.string == 0
                 && self.types.boolean == 0
                 && self.categorical.overflow() > 0
             {
                 self.categorical_dropped = 1;
-            } else {
-                self.categorical.add(value);
+                self.distinct.update(value);
+            } else if !self.categorical.add_seen(value) {
+                self.distinct.update(value);
             }
         }
-        (class, refused)
+        (class, usable, refused)
     }
 
     /// Adds another profile of the same feature.

@@ -56,6 +56,7 @@ pub enum NumberError {
 /// assert!(matches!(check(f64::INFINITY, "1e400"), Err(NumberError::NonFinite { .. })));
 /// assert!(matches!(check(1e200, "1e200"), Err(NumberError::OutOfRange { .. })));
 /// ```
+#[inline]
 pub fn check(x: f64, text: &str) -> Result<f64, NumberError> {
     if !x.is_finite() {
         Err(NumberError::NonFinite { text: text.into() })

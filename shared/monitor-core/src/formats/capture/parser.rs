@@ -465,20 +465,31 @@ impl CaptureParser {
             });
         }
         let mut time = Err(TimeError::Missing);
-        if let Some(m) = doc.member(0, "eventMetadata", key) {
+        // each object's members are looked up in one pass (issue 16 item 1)
+        let [metadata, capture] = doc.members_named(0, ["eventMetadata", "captureData"], key);
+        let mut time_tok = None;
+        if let Some(m) = metadata {
             if doc.kind(m) == Some(Kind::Object) {
-                let t = doc.member(m, "inferenceTime", key);
+                let [t, source, event_id, inference_id] = doc.members_named(
+                    m,
+                    [
+                        "inferenceTime",
+                        "invocationSource",
+                        "eventId",
+                        "inferenceId",
+                    ],
+                    key,
+                );
+                time_tok = t;
                 time = read_time(&doc, t, data);
                 meta.inference_minute = time.as_ref().ok().map(|s| s.div_euclid(60));
                 if self.want_ids {
-                    let get = |name: &str, key: &mut String| {
-                        doc.member(m, name, key).and_then(|t| owned_string(&doc, t))
-                    };
-                    meta.event_id = get("eventId", key);
-                    meta.inference_id = get("inferenceId", key);
-                    meta.inference_time = get("inferenceTime", key);
+                    let get = |tok: Option<usize>| tok.and_then(|t| owned_string(&doc, t));
+                    meta.event_id = get(event_id);
+                    meta.inference_id = get(inference_id);
+                    meta.inference_time = get(t);
                 }
-                if let Some(source) = doc.member(m, "invocationSource", key) {
+                if let Some(source) = source {
                     if doc.str_eq(source, "ShadowExperiment", key) {
                         meta.skipped_shadow = true;
                         return Ok(());
@@ -486,11 +497,9 @@ impl CaptureParser {
                 }
             }
         }
-        let capture = doc
-            .member(0, "captureData", key)
-            .ok_or(BadRecord::MissingField {
-                field: "captureData",
-            })?;
+        let capture = capture.ok_or(BadRecord::MissingField {
+            field: "captureData",
+        })?;
         expect_kind(&doc, capture, "captureData", true)?;
         let n = self.features.len();
         for (j, plan) in self.plans.iter().enumerate() {
@@ -501,15 +510,15 @@ impl CaptureParser {
                     field: side.field(),
                 })?;
             expect_kind(&doc, s, side.field(), true)?;
-            let d = doc.member(s, "data", key).ok_or(BadRecord::MissingField {
+            let [d, e, observed] =
+                doc.members_named(s, ["data", "encoding", "observedContentType"], key);
+            let d = d.ok_or(BadRecord::MissingField {
                 field: side.data_field(),
             })?;
             expect_kind(&doc, d, side.data_field(), false)?;
-            let e = doc
-                .member(s, "encoding", key)
-                .ok_or(BadRecord::MissingField {
-                    field: side.encoding_field(),
-                })?;
+            let e = e.ok_or(BadRecord::MissingField {
+                field: side.encoding_field(),
+            })?;
             expect_kind(&doc, e, side.encoding_field(), false)?;
             let encoding = {
                 let value = side_text(&doc, e, key);
@@ -526,7 +535,7 @@ impl CaptureParser {
                     });
                 }
             };
-            let observed_type = match doc.member(s, "observedContentType", key) {
+            let observed_type = match observed {
                 Some(t) => {
                     expect_kind(&doc, t, side.content_type_field(), false)?;
                     Some(side_text(&doc, t, content_type))
@@ -623,10 +632,7 @@ impl CaptureParser {
         }
         if let Some(window) = &self.times {
             let seconds = time?;
-            let raw = doc
-                .member(0, "eventMetadata", key)
-                .and_then(|m| doc.member(m, "inferenceTime", key))
-                .map_or("", |t| doc.raw(t));
+            let raw = time_tok.map_or("", |t| doc.raw(t));
             window.check(raw, seconds)?;
         }
         Ok(())
