@@ -91,12 +91,65 @@ pub fn read_sagemaker_fixture(rel: &str) -> String {
 
 /// A fresh, empty temporary directory for one test (`modelwatch-{name}-{pid}`).
 ///
+/// The directory outlives the test, so a failing test's files can be looked at; the next run
+/// of a test of the same name removes those of test processes that have ended
+/// ([`remove_ended_runs`]), so repeated runs do not fill the temporary directory.
+///
 /// # Panics
 /// When the directory cannot be created.
 pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("modelwatch-{name}-{}", std::process::id()));
+    let root = std::env::temp_dir();
+    remove_ended_runs(&root, name);
+    let dir = root.join(format!("modelwatch-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)
         .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
     dir
+}
+
+/// Removes `modelwatch-{name}-{pid}` directories under `root` whose process has ended (no
+/// `/proc/{pid}`); the names of other tests (`{name}-more-…`) are left alone, as their suffix
+/// is not a process id. Only on Linux, where `/proc` says which processes run.
+pub fn remove_ended_runs(root: &Path, name: &str) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let prefix = format!("modelwatch-{name}-");
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(pid) = file.to_str().and_then(|f| f.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let ended = !pid.is_empty()
+            && pid.bytes().all(|b| b.is_ascii_digit())
+            && !Path::new("/proc").join(pid).exists();
+        if ended {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ended_runs_are_removed_and_live_or_other_tests_kept() {
+        let root = std::env::temp_dir().join(format!("mw-ended-runs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        // pid_max is at most 2^22 on Linux, so this process never exists
+        let ended = root.join("modelwatch-t-999999999");
+        let live = root.join(format!("modelwatch-t-{}", std::process::id()));
+        let other = root.join("modelwatch-t-more-1");
+        for d in [&ended, &live, &other] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        remove_ended_runs(&root, "t");
+        assert_eq!(ended.exists(), !cfg!(target_os = "linux"));
+        assert!(live.exists() && other.exists());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }
