@@ -5,13 +5,8 @@
 //! window's `variant_comparison.json` says which features of the challenger drifted from the
 //! champion. It runs on a store of its own, so the main demo's files stay as they were.
 
-use monitor_core::app::baseline::{self, BaselineRequest};
 use monitor_core::app::ingest;
-use monitor_core::app::tick::{self, TickRequest};
-use monitor_core::attribution::LocalModels;
 use monitor_core::config::{save_monitor, MonitorConfig};
-use monitor_core::data_quality::dataset::DatasetFormat;
-use monitor_core::metrics::FileMetricSink;
 use monitor_core::store::{LocalStore, ObjectStore};
 use monitor_core::variants::{VariantComparison, VARIANT_COMPARISON_FILE};
 
@@ -44,22 +39,12 @@ pub async fn run_ab_hour(
     store: &LocalStore,
     scenario: &Scenario,
 ) -> anyhow::Result<VariantComparison> {
-    let mut csv = Vec::new();
-    scenario.write_baseline_csv(&mut csv)?;
-    store.put("datasets/train.csv", csv).await?;
-    baseline::run(
-        store,
-        &BaselineRequest {
-            dataset: "datasets/train.csv".into(),
-            format: DatasetFormat::Csv { header: true },
-            output_prefix: format!("baselines/{AB_MONITOR}"),
-        },
-    )
-    .await?;
+    let prefix = format!("baselines/{AB_MONITOR}");
+    super::hour::write_baseline(store, scenario, "datasets/train.csv", &prefix).await?;
     let config = serde_json::json!({
         "name": AB_MONITOR,
         "endpoint": AB_ENDPOINT,
-        "baseline_prefix": format!("baselines/{AB_MONITOR}"),
+        "baseline_prefix": prefix,
         "variants": {"reference": CHAMPION},
     });
     let cfg = MonitorConfig::from_json("ab-hour", config.to_string().as_bytes())?;
@@ -72,24 +57,7 @@ pub async fn run_ab_hour(
             ingest::run(store, std::slice::from_ref(&key)).await?;
         }
     }
-    let hour_end = chrono::DateTime::from_timestamp(scenario.hour_start(1), 0)
-        .ok_or_else(|| anyhow::anyhow!("scenario start out of range"))?;
-    let metrics = FileMetricSink::new(store.clone());
-    let summary = tick::run(
-        store,
-        &metrics,
-        &LocalModels,
-        &TickRequest {
-            now: hour_end + chrono::Duration::minutes(5),
-            monitor: Some(AB_MONITOR.into()),
-            ..Default::default()
-        },
-    )
-    .await?;
-    let exec = summary
-        .executions
-        .first()
-        .ok_or_else(|| anyhow::anyhow!("the A/B tick evaluated nothing"))?;
+    let exec = super::hour::tick_hour_zero(store, scenario, AB_MONITOR).await?;
     let key = format!("{}{VARIANT_COMPARISON_FILE}", exec.report_prefix);
     Ok(VariantComparison::from_json(&key, &store.get(&key).await?)?)
 }

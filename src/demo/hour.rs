@@ -1,4 +1,4 @@
-//! What the demo's one-hour side scenarios (the segment and multi-model hours) share: the
+//! What the demo's one-hour side scenarios (the A/B, segment and multi-model hours) share: the
 //! scenario's training CSV as a baseline, and the tick of hour 0.
 
 use monitor_core::app::baseline::{self, BaselineRequest};

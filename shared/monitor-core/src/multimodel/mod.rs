@@ -58,6 +58,35 @@ use crate::metrics::{namespaces, MetricDatum, MetricSink, MetricValue};
 use crate::store::ObjectStore;
 use crate::CoreError;
 
+/// A model's report prefix for `window` and its two report files there, SageMaker's
+/// `statistics.json` and `constraint_violations.json` (data or model quality alike).
+pub(crate) fn model_report_files(
+    cfg: &MonitorConfig,
+    model: &str,
+    window: Window,
+    statistics: String,
+    violations: String,
+) -> (String, Vec<(String, Vec<u8>)>) {
+    let prefix = crate::layout::model_report_prefix(
+        &cfg.endpoint,
+        &cfg.name,
+        model,
+        window.end,
+        cfg.window_minutes,
+    );
+    let files = vec![
+        (
+            report_file_key(&prefix, crate::layout::STATISTICS_FILE),
+            statistics.into_bytes(),
+        ),
+        (
+            report_file_key(&prefix, crate::layout::VIOLATIONS_FILE),
+            violations.into_bytes(),
+        ),
+    ];
+    (prefix, files)
+}
+
 /// The model of records whose target model could not be determined.
 pub const UNATTRIBUTED: &str = "__unattributed__";
 /// The state of records past the per-object cap (counted, never judged as a model).

@@ -30,10 +30,7 @@ use crate::formats::model_quality::{
 };
 use crate::joined::labels::ModelMinuteQuality;
 use crate::joined::predictions::Prediction;
-use crate::layout::{
-    baseline_file_key, model_baseline_prefix, model_report_prefix, report_file_key,
-    CONSTRAINTS_FILE, STATISTICS_FILE, VIOLATIONS_FILE,
-};
+use crate::layout::{baseline_file_key, model_baseline_prefix, CONSTRAINTS_FILE};
 use crate::metrics::{namespaces, MetricSink};
 use crate::model_quality::intervals::{check_with_intervals, IntervalsBlock};
 use crate::model_quality::metrics::model_quality_metrics;
@@ -221,23 +218,8 @@ pub fn judge(
     let mut report = ModelReport::failed(model, state.count(), 0, baseline_prefix);
     let stats = state.to_statistics();
     let violations = check(&stats, constraints);
-    let prefix = model_report_prefix(
-        &cfg.endpoint,
-        &cfg.name,
-        model,
-        window.end,
-        cfg.window_minutes,
-    );
-    let files = vec![
-        (
-            report_file_key(&prefix, STATISTICS_FILE),
-            stats.to_json().into_bytes(),
-        ),
-        (
-            report_file_key(&prefix, VIOLATIONS_FILE),
-            violations.to_json().into_bytes(),
-        ),
-    ];
+    let (prefix, files) =
+        super::model_report_files(cfg, model, window, stats.to_json(), violations.to_json());
     for v in &violations.violations {
         *report
             .violations_by_check

@@ -11,8 +11,7 @@ use crate::data_quality::tick::{check_monitor_window, empty_window, merge_partia
 use crate::execution::{ExecutionStatus, Window};
 use crate::layout::{
     baseline_file_key, hour_floor, model_baseline_prefix, model_from_segment,
-    model_profile_hour_prefix, model_report_prefix, report_file_key, CONSTRAINTS_FILE,
-    STATISTICS_FILE, VIOLATIONS_FILE,
+    model_profile_hour_prefix, CONSTRAINTS_FILE, STATISTICS_FILE,
 };
 use crate::metrics::MetricDatum;
 use crate::store::{get_optional, ObjectStore, StateFile};
@@ -208,23 +207,13 @@ pub fn judge(
         };
     }
     let (statistics, checks) = check_monitor_window(cfg, baseline, &state.profile);
-    let prefix = model_report_prefix(
-        &cfg.endpoint,
-        &cfg.name,
+    let (prefix, files) = super::model_report_files(
+        cfg,
         model,
-        window.end,
-        cfg.window_minutes,
+        window,
+        statistics.to_json(),
+        checks.violations.to_json(),
     );
-    let files = vec![
-        (
-            report_file_key(&prefix, STATISTICS_FILE),
-            statistics.to_json().into_bytes(),
-        ),
-        (
-            report_file_key(&prefix, VIOLATIONS_FILE),
-            checks.violations.to_json().into_bytes(),
-        ),
-    ];
     report.violations = checks.violations.violations.len();
     report.violations_by_check = checks.counts_by_check();
     report.status = if report.violations == 0 {
