@@ -87,6 +87,20 @@ pub(crate) fn model_report_files(
     (prefix, files)
 }
 
+/// `data` with the [`TARGET_MODEL_DIMENSION`] of `model` added to every datum.
+pub(crate) fn with_model_dimension(
+    model: &str,
+    data: impl IntoIterator<Item = MetricDatum>,
+) -> Vec<MetricDatum> {
+    data.into_iter()
+        .map(|mut d| {
+            d.dimensions
+                .push((TARGET_MODEL_DIMENSION.into(), model.into()));
+            d
+        })
+        .collect()
+}
+
 /// The model of records whose target model could not be determined.
 pub const UNATTRIBUTED: &str = "__unattributed__";
 /// The state of records past the per-object cap (counted, never judged as a model).
@@ -145,6 +159,18 @@ pub struct ModelReport {
 }
 
 impl ModelReport {
+    /// The entry of a judged model: its report prefix, its violation count and the status
+    /// that follows from it (`Completed` without violations, else `CompletedWithViolations`).
+    pub(crate) fn judged(&mut self, prefix: String, violations: usize) {
+        self.violations = violations;
+        self.status = if violations == 0 {
+            ExecutionStatus::Completed
+        } else {
+            ExecutionStatus::CompletedWithViolations
+        };
+        self.report_prefix = Some(prefix);
+    }
+
     /// A `Failed` entry of `model` with its counts from `state`.
     #[must_use]
     pub fn new(model: &str, state: &WindowState, baseline_prefix: &str) -> Self {

@@ -21,10 +21,9 @@ use chrono::{DateTime, Utc};
 
 use super::attribute::ModelTable;
 use super::tick::{select, summary_of, Judged};
-use super::TARGET_MODEL_DIMENSION;
 use super::{ModelReport, MultiModelSettings, OVER_CAP, UNATTRIBUTED};
 use crate::config::MonitorConfig;
-use crate::execution::{Execution, ExecutionStatus, Stop, Window};
+use crate::execution::{Execution, Stop, Window};
 use crate::formats::model_quality::{
     MetricEntry, ModelQualityConstraints, ModelQualityStatistics, ModelQualityViolations,
 };
@@ -226,13 +225,7 @@ pub fn judge(
             .entry(v.constraint_check_type.as_str().to_string())
             .or_default() += 1;
     }
-    report.violations = violations.violations.len();
-    report.status = if report.violations == 0 {
-        ExecutionStatus::Completed
-    } else {
-        ExecutionStatus::CompletedWithViolations
-    };
-    report.report_prefix = Some(prefix);
+    report.judged(prefix, violations.violations.len());
     let finite: Vec<(String, f64)> = stats
         .metrics()
         .iter()
@@ -241,14 +234,10 @@ pub fn judge(
             _ => None,
         })
         .collect();
-    let metrics = model_quality_metrics(&cfg.endpoint, &cfg.name, window.start, &finite)
-        .into_iter()
-        .map(|mut d| {
-            d.dimensions
-                .push((TARGET_MODEL_DIMENSION.into(), model.into()));
-            d
-        })
-        .collect();
+    let metrics = super::with_model_dimension(
+        model,
+        model_quality_metrics(&cfg.endpoint, &cfg.name, window.start, &finite),
+    );
     Judged {
         report,
         files,
@@ -313,7 +302,9 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::execution::ExecutionStatus;
     use crate::formats::model_quality::{ComparisonOperator, MetricConstraint, ProblemType};
+    use crate::multimodel::TARGET_MODEL_DIMENSION;
 
     fn binary() -> QualityOptions {
         QualityOptions {

@@ -8,7 +8,7 @@ use crate::config::MonitorConfig;
 use crate::data_quality::checks::Baseline;
 use crate::data_quality::consume::PartialProfile;
 use crate::data_quality::tick::{check_monitor_window, empty_window, merge_partial, WindowState};
-use crate::execution::{ExecutionStatus, Window};
+use crate::execution::Window;
 use crate::layout::{
     baseline_file_key, hour_floor, model_baseline_prefix, model_from_segment,
     model_profile_hour_prefix, CONSTRAINTS_FILE, STATISTICS_FILE,
@@ -18,8 +18,7 @@ use crate::store::{get_optional, ObjectStore, StateFile};
 use crate::CoreError;
 
 use super::{
-    ModelReport, MultiModelSummary, OverCapError, OVER_CAP, OVER_CAP_NAMES_LISTED,
-    TARGET_MODEL_DIMENSION, UNATTRIBUTED,
+    ModelReport, MultiModelSummary, OverCapError, OVER_CAP, OVER_CAP_NAMES_LISTED, UNATTRIBUTED,
 };
 
 /// Merges every per-model partial profile of `cfg` with minutes in `window`, by model. A
@@ -214,24 +213,15 @@ pub fn judge(
         statistics.to_json(),
         checks.violations.to_json(),
     );
-    report.violations = checks.violations.violations.len();
     report.violations_by_check = checks.counts_by_check();
-    report.status = if report.violations == 0 {
-        ExecutionStatus::Completed
-    } else {
-        ExecutionStatus::CompletedWithViolations
-    };
-    report.report_prefix = Some(prefix);
+    report.judged(prefix, checks.violations.violations.len());
     let feature_metrics = cfg.multi_model.as_ref().is_some_and(|m| m.feature_metrics);
-    let metrics = crate::data_quality::tick::window_metrics(cfg, window.start, state, &checks)
-        .into_iter()
-        .filter(|d| feature_metrics || !d.name.starts_with("feature_"))
-        .map(|mut d| {
-            d.dimensions
-                .push((TARGET_MODEL_DIMENSION.into(), model.into()));
-            d
-        })
-        .collect();
+    let metrics = super::with_model_dimension(
+        model,
+        crate::data_quality::tick::window_metrics(cfg, window.start, state, &checks)
+            .into_iter()
+            .filter(|d| feature_metrics || !d.name.starts_with("feature_")),
+    );
     Judged {
         report,
         files,
