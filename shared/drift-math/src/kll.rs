@@ -376,6 +376,21 @@ impl KllSketch {
         }
     }
 
+    /// Number of values waiting on level 0 (in arrival order, not yet compacted).
+    #[must_use]
+    pub fn level0_len(&self) -> usize {
+        self.levels[0].buf.len()
+    }
+
+    /// Makes room for `n` more values on level 0 without changing the sketch: a profile that
+    /// expects about as many values as a previous one skips the buffer's repeated growth
+    /// (issue 16: every minute of ingest starts a new sketch). Never past level 0's
+    /// capacity, where a compaction empties it.
+    pub fn reserve(&mut self, n: usize) {
+        let room = self.caps[0].saturating_sub(self.levels[0].buf.len()) + 1;
+        self.levels[0].buf.reserve(n.min(room));
+    }
+
     /// Append a new empty level (Deequ `expand`).
     fn expand(&mut self) {
         let h = self.levels.len();
@@ -846,6 +861,29 @@ mod tests {
         r.merge(&sketch_of(8, 0.64, &[9.0, 8.0, 7.0, 6.0, 5.0, 4.0]));
         let data: Vec<Vec<f64>> = r.compactors().into_iter().map(|l| l.0).collect();
         assert_eq!(data, vec![vec![], vec![0.5, 2.0, 4.0, 6.0, 8.0]]);
+    }
+
+    #[test]
+    fn reserving_room_changes_nothing_in_the_sketch() {
+        // 5,000 values: level 0 fills, compacts, and fills again after the reserve
+        let xs: Vec<f64> = (0..5_000u32)
+            .map(|i| f64::from((i * 7_919) % 5_003))
+            .collect();
+        let mut plain = KllSketch::new();
+        let mut roomy = KllSketch::new();
+        roomy.reserve(1_000);
+        assert!(roomy.levels[0].buf.capacity() >= 1_000);
+        for (i, &x) in xs.iter().enumerate() {
+            plain.update(x);
+            roomy.update(x);
+            if i == 2_500 {
+                // never past level 0's capacity, however much is asked
+                roomy.reserve(usize::MAX / 2);
+                assert!(roomy.levels[0].buf.capacity() <= 2 * (roomy.caps[0] + 1));
+            }
+        }
+        assert_eq!(roomy, plain);
+        assert_eq!(roomy.level0_len(), plain.levels()[0].len());
     }
 
     #[test]

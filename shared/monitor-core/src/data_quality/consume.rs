@@ -217,9 +217,17 @@ impl Profiler {
         let i = match self.minutes.iter().position(|x| x.minute == m) {
             Some(i) => i,
             None => {
+                let mut profile = self.empty.clone();
+                // the minute before is the best guess of this one's size: its sketches'
+                // level 0 room is made once instead of grown value by value (issue 16)
+                if let Some(last) = self.minutes.last() {
+                    for (f, prev) in profile.features.iter_mut().zip(&last.profile.features) {
+                        f.kll.reserve(prev.kll.level0_len());
+                    }
+                }
                 self.minutes.push(MinuteProfile {
                     minute: m,
-                    profile: self.empty.clone(),
+                    profile,
                     bad_records: BadRecords::default(),
                     shadow_skipped: 0,
                     segments: std::collections::BTreeMap::new(),
