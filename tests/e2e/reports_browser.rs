@@ -360,3 +360,53 @@ async fn dashboard_and_one_report_per_kind_render_in_chromium() {
     assert!(labels.iter().all(|(_, n)| **n == 3), "{sections:?}");
     screenshot(&page, "attribution", &scratch);
 }
+
+/// Issue 15 (item 3), in the browser: the demo's segment hour (a data-quality monitor with a
+/// `segments` block; one region's traffic drifts) writes a window report whose "Segments"
+/// table lists every slice of the window's `segments.json`, a slice with violations marked, and
+/// the page passes the same checks as the others at both widths.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_segment_hours_report_renders_its_slices_in_chromium() {
+    use modelwatch::demo::segment::{run_segment_hour, SLICE_FEATURE, SLICE_REGION};
+    let root = temp_dir("reports-browser-segments");
+    let scratch = temp_dir("reports-browser-segments-chromium");
+    let store = LocalStore::new(&root);
+    let scenario = Scenario {
+        baseline_rows: 5_000,
+        validation_rows: 3_000,
+        records_per_hour: 6_000,
+        records_per_file: 2_000,
+        ..Scenario::new(42)
+    };
+    let hour = run_segment_hour(&store, &scenario).await.unwrap();
+    let page = root.join(&hour.execution.report_prefix).join("report.html");
+    assert!(page.is_file(), "the tick wrote no {}", page.display());
+    let sections = assert_renders(&page, &scratch);
+    // a table, no chart, in the segments section; the features keep their two charts each
+    assert_eq!(sections.get("segments"), Some(&0), "{sections:?}");
+    assert!(
+        sections.iter().any(|(k, n)| k.starts_with("f-") && *n == 2),
+        "{sections:?}"
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    let table = &html[html.find("id=\"segments\"").expect("a segments section")..];
+    assert!(!hour.segments.segments.is_empty());
+    for s in &hour.segments.segments {
+        // a slice with violations is marked (`bad-row`), the others are plain rows
+        let row = if s.violations > 0 {
+            format!("<tr class=\"bad-row\"><td>{}</td>", s.segment)
+        } else {
+            format!("<tr><td>{}</td>", s.segment)
+        };
+        assert!(table.contains(&row), "no row {row} in the table");
+    }
+    let drifting = format!("{SLICE_FEATURE}={SLICE_REGION}");
+    let slice = hour
+        .segments
+        .segments
+        .iter()
+        .find(|s| s.segment == drifting)
+        .expect("the drifting region has a slice");
+    assert!(slice.records > 0);
+    screenshot(&page, "segments", &scratch);
+}
