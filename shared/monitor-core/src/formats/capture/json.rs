@@ -219,7 +219,29 @@ impl Scanner<'_, '_> {
         Ok(())
     }
 
+    /// At the opening quote of a string. The common string (no escape, no control character)
+    /// is found inline; anything else goes to [`Scanner::string_slow`] (issue 16 item 2: the
+    /// whole scan as one outlined function cost a prologue and an epilogue per string).
+    #[inline]
     fn string(&mut self) -> Result<(), SyntaxError> {
+        let start = self.pos + 1;
+        let rest = self.b.get(start..).unwrap_or(&[]);
+        if let Some(i) = bytescan::find_string_special(rest) {
+            let end = start + i;
+            if self.b.get(end) == Some(&b'"') {
+                self.pos = end;
+                self.push(Kind::Str, start, end)?;
+                self.pos = end + 1;
+                return Ok(());
+            }
+        }
+        self.string_slow()
+    }
+
+    /// [`Scanner::string`] for strings with escapes, and for the errors.
+    #[cold]
+    #[inline(never)]
+    fn string_slow(&mut self) -> Result<(), SyntaxError> {
         self.pos += 1;
         let start = self.pos;
         let mut escaped = false;

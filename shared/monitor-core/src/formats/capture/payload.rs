@@ -36,8 +36,9 @@ impl Sink<'_> {
 
 /// Reads a CSV payload: one record per non-empty line (a `\r` before the `\n` dropped), its
 /// values split at commas; an empty value leaves its slot `None`. Payloads with a `"` go to
-/// [`read_csv_quoted`]. Lines are found with `memchr` and fields with the block search of
-/// [`bytescan::for_each_field`] (issue 16 item 2: one pass over a line's dense commas).
+/// [`read_csv_quoted`]. Issue 16 item 2: a capture payload is mostly one short line, found as
+/// such by one block search for `"` or `\n` ([`bytescan::find_either`]); its fields are split
+/// in one pass over its dense commas ([`bytescan::for_each_field`]).
 pub(super) fn read_csv(
     text: &str,
     field: &'static str,
@@ -45,32 +46,44 @@ pub(super) fn read_csv(
     sink: &mut Sink<'_>,
 ) -> Result<(), BadRecord> {
     let b = text.as_bytes();
+    if bytescan::find_either(b, b'"', b'\n').is_none() {
+        return read_csv_line(text, field, expect, sink);
+    }
     if memchr::memchr(b'"', b).is_some() {
         return read_csv_quoted(text, field, expect, sink);
     }
     let mut from = 0;
     while from <= b.len() {
         let end = memchr::memchr(b'\n', b.get(from..).unwrap_or(&[])).map_or(b.len(), |i| from + i);
-        let line = text.get(from..end).unwrap_or("");
+        read_csv_line(text.get(from..end).unwrap_or(""), field, expect, sink)?;
         from = end + 1;
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.is_empty() {
-            continue;
-        }
-        let row = sink.begin(field)?;
-        let base = row.next_pos;
-        let t0 = row.text.len();
-        row.text.push_str(line);
-        let mut count = 0;
-        bytescan::for_each_field(line.as_bytes(), |start, end| {
-            if end > start {
-                row.set(base + count, t0 + start, t0 + end);
-            }
-            count += 1;
-        });
-        row.finish_side(count, true, expect)?;
     }
     Ok(())
+}
+
+/// One line of an unquoted CSV payload (without its `\n`): a record unless it is empty.
+fn read_csv_line(
+    line: &str,
+    field: &'static str,
+    expect: Option<usize>,
+    sink: &mut Sink<'_>,
+) -> Result<(), BadRecord> {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    if line.is_empty() {
+        return Ok(());
+    }
+    let row = sink.begin(field)?;
+    let base = row.next_pos;
+    let t0 = row.text.len();
+    row.text.push_str(line);
+    let mut count = 0;
+    bytescan::for_each_field(line.as_bytes(), |start, end| {
+        if end > start {
+            row.set(base + count, t0 + start, t0 + end);
+        }
+        count += 1;
+    });
+    row.finish_side(count, true, expect)
 }
 
 /// RFC 4180 reader for payloads that contain `"`.
