@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use super::bytescan;
+
 /// Deeper documents are rejected instead of recursing further.
 const MAX_DEPTH: usize = 128;
 
@@ -101,42 +103,6 @@ pub(super) fn parse_capped(
             return Err(s.err("unexpected characters after the JSON value"));
         }
     }
-}
-
-/// Index of the first byte of `b` that ends a run of plain string bytes: `"`, `\\` or a
-/// control character (below 0x20), eight bytes at a time (issue 16 item 1: the envelope's
-/// strings are short, so a vector search's set-up and a second pass for control characters
-/// cost more than the scan itself).
-///
-/// Per 8-byte word `w` (little-endian, so the lowest flagged byte is the first in the text),
-/// `(x - 0x01…01) & !x & 0x80…80` flags the bytes of `x` that are zero, and
-/// `(w - 0x20…20) & !w & 0x80…80` those below 0x20; a borrow can only flag a byte *after* a
-/// true hit, so the lowest flag is exact (the classic "has zero byte" test).
-#[inline]
-fn find_special(b: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
-    let mut chunks = b.chunks_exact(8);
-    let mut at = 0;
-    for chunk in &mut chunks {
-        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
-            break;
-        };
-        let w = u64::from_le_bytes(bytes);
-        let hits = (zero(w ^ (ONES * u64::from(b'"')))
-            | zero(w ^ (ONES * u64::from(b'\\')))
-            | (w.wrapping_sub(ONES * 0x20) & !w))
-            & HIGH;
-        if hits != 0 {
-            return Some(at + (hits.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    b.get(at..)?
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-        .map(|i| at + i)
 }
 
 struct Scanner<'a, 't> {
@@ -253,13 +219,35 @@ impl Scanner<'_, '_> {
         Ok(())
     }
 
+    /// At the opening quote of a string. The common string (no escape, no control character)
+    /// is found inline; anything else goes to [`Scanner::string_slow`] (issue 16 item 2: the
+    /// whole scan as one outlined function cost a prologue and an epilogue per string).
+    #[inline]
     fn string(&mut self) -> Result<(), SyntaxError> {
+        let start = self.pos + 1;
+        let rest = self.b.get(start..).unwrap_or(&[]);
+        if let Some(i) = bytescan::find_string_special(rest) {
+            let end = start + i;
+            if self.b.get(end) == Some(&b'"') {
+                self.pos = end;
+                self.push(Kind::Str, start, end)?;
+                self.pos = end + 1;
+                return Ok(());
+            }
+        }
+        self.string_slow()
+    }
+
+    /// [`Scanner::string`] for strings with escapes, and for the errors.
+    #[cold]
+    #[inline(never)]
+    fn string_slow(&mut self) -> Result<(), SyntaxError> {
         self.pos += 1;
         let start = self.pos;
         let mut escaped = false;
         loop {
             let rest = self.b.get(self.pos..).unwrap_or(&[]);
-            let Some(i) = find_special(rest) else {
+            let Some(i) = bytescan::find_string_special(rest) else {
                 self.pos = self.b.len();
                 return Err(self.err("unterminated string"));
             };
@@ -700,6 +688,14 @@ pub(super) fn unescape_into(raw: &str, out: &mut String) {
     out.push_str(rest);
 }
 
+/// Whether member name `name` is `key`: the length and the first byte decide most pairs of an
+/// envelope's names (`mode` and `data`, `eventId` and `inferenceTime`) before a `memcmp` call
+/// (issue 16 item 2).
+#[inline(always)]
+fn same_name(name: &[u8], key: &[u8]) -> bool {
+    name.len() == key.len() && name.first() == key.first() && name == key
+}
+
 /// A scanned text and its tape.
 pub(super) struct Doc<'t> {
     pub(super) text: &'t str,
@@ -753,6 +749,15 @@ impl<'t> Doc<'t> {
             .unwrap_or("")
     }
 
+    /// The bytes of a value, as [`Doc::raw`] without the check that the span is text: the
+    /// scanner's spans start and end at ASCII delimiters, so they are.
+    fn raw_bytes(&self, tok: usize) -> &'t [u8] {
+        self.tape
+            .get(tok)
+            .and_then(|t| self.text.as_bytes().get(t.start as usize..t.end as usize))
+            .unwrap_or(&[])
+    }
+
     fn children(&self, tok: usize) -> Siblings<'t> {
         let end = self.tape.get(tok).map_or(0, |t| t.next as usize);
         Siblings {
@@ -798,7 +803,7 @@ impl<'t> Doc<'t> {
     /// Whether string token `tok` equals `target` after unescaping.
     pub(super) fn str_eq(&self, tok: usize, target: &str, scratch: &mut String) -> bool {
         match self.kind(tok) {
-            Some(Kind::Str) => self.raw(tok) == target,
+            Some(Kind::Str) => same_name(self.raw_bytes(tok), target.as_bytes()),
             Some(Kind::EscStr) => {
                 scratch.clear();
                 unescape_into(self.raw(tok), scratch);
@@ -820,16 +825,16 @@ impl<'t> Doc<'t> {
         let mut missing = N;
         for (k, v) in self.members(tok) {
             let name = match self.kind(k) {
-                Some(Kind::Str) => self.raw(k),
+                Some(Kind::Str) => self.raw_bytes(k),
                 Some(Kind::EscStr) => {
                     scratch.clear();
                     unescape_into(self.raw(k), scratch);
-                    scratch.as_str()
+                    scratch.as_bytes()
                 }
                 _ => continue,
             };
             for (slot, key) in found.iter_mut().zip(keys) {
-                if slot.is_none() && name == key {
+                if slot.is_none() && same_name(name, key.as_bytes()) {
                     *slot = Some(v);
                     missing -= 1;
                 }
@@ -854,6 +859,42 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The word-at-a-time search before issue 16 item 2, kept as the block search's oracle.
+    /// Index of the first byte of `b` that ends a run of plain string bytes: `"`, `\\` or a
+    /// control character (below 0x20), eight bytes at a time (issue 16 item 1: the envelope's
+    /// strings are short, so a vector search's set-up and a second pass for control characters
+    /// cost more than the scan itself).
+    ///
+    /// Per 8-byte word `w` (little-endian, so the lowest flagged byte is the first in the text),
+    /// `(x - 0x01…01) & !x & 0x80…80` flags the bytes of `x` that are zero, and
+    /// `(w - 0x20…20) & !w & 0x80…80` those below 0x20; a borrow can only flag a byte *after* a
+    /// true hit, so the lowest flag is exact (the classic "has zero byte" test).
+    fn find_special_swar(b: &[u8]) -> Option<usize> {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let zero = |x: u64| x.wrapping_sub(ONES) & !x;
+        let mut chunks = b.chunks_exact(8);
+        let mut at = 0;
+        for chunk in &mut chunks {
+            let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+                break;
+            };
+            let w = u64::from_le_bytes(bytes);
+            let hits = (zero(w ^ (ONES * u64::from(b'"')))
+                | zero(w ^ (ONES * u64::from(b'\\')))
+                | (w.wrapping_sub(ONES * 0x20) & !w))
+                & HIGH;
+            if hits != 0 {
+                return Some(at + (hits.trailing_zeros() / 8) as usize);
+            }
+            at += 8;
+        }
+        b.get(at..)?
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+            .map(|i| at + i)
+    }
+
     proptest! {
         /// The word-at-a-time search finds what a byte-by-byte one finds, at every length
         /// and alignment (bytes near each boundary: 0x1f/0x20, 0x7f/0x80, 0xff).
@@ -864,7 +905,8 @@ mod tests {
             ), 0..40)
         ) {
             let naive = b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
-            prop_assert_eq!(find_special(&b), naive);
+            prop_assert_eq!(find_special_swar(&b), naive);
+            prop_assert_eq!(bytescan::find_string_special(&b), naive);
         }
     }
 

@@ -78,6 +78,7 @@ pub mod time;
 pub use time::{inference_minute, inference_seconds, InferenceWindow, TimeError};
 
 mod attribute;
+mod bytescan;
 mod error;
 mod json;
 mod parser;
