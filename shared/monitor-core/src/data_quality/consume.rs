@@ -290,12 +290,14 @@ impl Profiler {
                 return;
             }
             let spill = self.spill.get_or_insert_with(Box::default);
-            if let Err(e) = spill.put(&self.minutes[i]) {
+            let m = self.minutes.swap_remove(i);
+            let used = self.last_used.swap_remove(i);
+            if let Err((m, e)) = spill.put(m) {
                 tracing::warn!(source = %self.source, error = %e, "minute profile kept in memory: spill failed");
+                self.minutes.push(m);
+                self.last_used.push(used);
                 return;
             }
-            self.minutes.swap_remove(i);
-            self.last_used.swap_remove(i);
         }
     }
 

@@ -11,11 +11,15 @@
 //! minute read back in turn ([`PartialProfileOut`]), with the same serialisation as
 //! [`PartialProfile`]: the same bytes.
 //!
-//! Exact because every part of a minute profile reads back as the state it was (the KLL
-//! sketch keeps its compaction counters and offsets, floats are written shortest-exact and
-//! read with `float_roundtrip`, the HLL and categorical counts are their full state), so a
-//! reloaded minute continues exactly as if it had stayed in memory; a minute with a
-//! non-finite float (which JSON cannot hold) is never spilled.
+//! Exact because every part of a minute profile written out reads back as the state it was
+//! (the KLL sketch keeps its compaction counters and offsets, floats are written
+//! shortest-exact and read with `float_roundtrip`, categorical counts are their full state),
+//! so a reloaded minute continues exactly as if it had stayed in memory. The distinct-count
+//! sketches are the exception: an HLL in its hash-set mode reads back with its coupons in
+//! other slots, and after more updates it encodes to other bytes (the same estimate), so they
+//! stay in memory (at most 4 KB per feature: HLL8 with 2¹² registers) and only the rest of
+//! the minute is spilled. A minute with a non-finite float (which JSON cannot hold) is never
+//! spilled.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -26,7 +30,10 @@ use chrono::{DateTime, Utc};
 use serde::ser::{Error as _, SerializeSeq};
 use serde::Serialize;
 
+use drift_math::categorical::DistinctCount;
+
 use crate::data_quality::consume::MinuteProfile;
+use crate::data_quality::profile::DatasetProfile;
 use crate::CoreError;
 
 /// Minute profiles ingest keeps in memory per monitor and object. Records of one object
@@ -34,13 +41,37 @@ use crate::CoreError;
 /// monitor's minutes at ~4 MB however many minutes the object spans.
 pub const RESIDENT_MINUTES: usize = 4;
 
-/// What is known of a spilled minute without reading it back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What is known of a spilled minute without reading it back, and its distinct-count sketches.
+#[derive(Debug, Clone)]
 struct Spilled {
     path: PathBuf,
     records: u64,
     bad_records: u64,
     shadow_skipped: u64,
+    /// the distinct-count sketches of the minute's profile and of its slices, in
+    /// [`profiles_of`] order
+    distinct: Vec<DistinctCount>,
+}
+
+/// The profiles of a minute: its data, then its slices in key order.
+fn profiles_of(m: &mut MinuteProfile) -> impl Iterator<Item = &mut DatasetProfile> {
+    std::iter::once(&mut m.profile).chain(m.segments.values_mut())
+}
+
+/// Takes the distinct-count sketches out of `m` (each replaced by an empty one).
+fn take_distinct(m: &mut MinuteProfile) -> Vec<DistinctCount> {
+    profiles_of(m)
+        .flat_map(|p| p.features.iter_mut())
+        .map(|f| std::mem::replace(&mut f.distinct, DistinctCount::new()))
+        .collect()
+}
+
+/// Puts the sketches [`take_distinct`] took back into `m`.
+fn restore_distinct(m: &mut MinuteProfile, distinct: impl IntoIterator<Item = DistinctCount>) {
+    let slots = profiles_of(m).flat_map(|p| p.features.iter_mut());
+    for (f, d) in slots.zip(distinct) {
+        f.distinct = d;
+    }
 }
 
 /// Minute profiles written out as their JSON, one temporary file per minute (removed with the
@@ -79,12 +110,48 @@ impl MinuteSpill {
         self.spilled.is_empty()
     }
 
-    /// Writes `m` out (replacing an earlier copy of its minute).
+    /// Writes `m` out (replacing an earlier copy of its minute), but for its distinct-count
+    /// sketches, which are kept in memory (module docs).
     ///
     /// # Errors
     /// [`CoreError::Io`] when the temporary directory or file cannot be written;
-    /// [`CoreError::State`] when `m` does not serialise.
-    pub fn put(&mut self, m: &MinuteProfile) -> Result<(), CoreError> {
+    /// [`CoreError::State`] when `m` does not serialise. `m` is returned whole with the error.
+    pub fn put(&mut self, mut m: MinuteProfile) -> Result<(), (MinuteProfile, CoreError)> {
+        let distinct = take_distinct(&mut m);
+        if let Err(e) = self.write(&m, distinct) {
+            let distinct = e.1;
+            restore_distinct(&mut m, distinct);
+            return Err((m, e.0));
+        }
+        Ok(())
+    }
+
+    /// [`MinuteSpill::put`] of `m` without its sketches `distinct` (returned with an error).
+    fn write(
+        &mut self,
+        m: &MinuteProfile,
+        distinct: Vec<DistinctCount>,
+    ) -> Result<(), (CoreError, Vec<DistinctCount>)> {
+        match self.write_file(m) {
+            Ok(path) => {
+                self.spilled.insert(
+                    m.minute,
+                    Spilled {
+                        path,
+                        records: m.profile.item_count,
+                        bad_records: m.bad_records.total(),
+                        shadow_skipped: m.shadow_skipped,
+                        distinct,
+                    },
+                );
+                Ok(())
+            }
+            Err(e) => Err((e, distinct)),
+        }
+    }
+
+    /// Writes `m`'s JSON into its minute's file.
+    fn write_file(&mut self, m: &MinuteProfile) -> Result<PathBuf, CoreError> {
         if self.dir.is_none() {
             let dir = tempfile::tempdir()
                 .map_err(|e| spill_io(std::path::Path::new("temporary directory"), e))?;
@@ -101,16 +168,7 @@ impl MinuteSpill {
             message: e.to_string(),
         })?;
         w.flush().map_err(|e| spill_io(&path, e))?;
-        self.spilled.insert(
-            m.minute,
-            Spilled {
-                path,
-                records: m.profile.item_count,
-                bad_records: m.bad_records.total(),
-                shadow_skipped: m.shadow_skipped,
-            },
-        );
-        Ok(())
+        Ok(path)
     }
 
     /// Reads `minute` back, leaving it spilled.
@@ -124,6 +182,13 @@ impl MinuteSpill {
             .ok_or_else(|| CoreError::NotFound {
                 key: format!("spilled minute {minute}"),
             })?;
+        let mut m = Self::read(s)?;
+        restore_distinct(&mut m, s.distinct.iter().cloned());
+        Ok(m)
+    }
+
+    /// The minute's file decoded (without its distinct-count sketches).
+    fn read(s: &Spilled) -> Result<MinuteProfile, CoreError> {
         let bytes = std::fs::read(&s.path).map_err(|e| spill_io(&s.path, e))?;
         serde_json::from_slice(&bytes).map_err(|e| CoreError::State {
             key: s.path.display().to_string(),
@@ -137,11 +202,13 @@ impl MinuteSpill {
     /// # Errors
     /// As [`MinuteSpill::load`].
     pub fn take(&mut self, minute: DateTime<Utc>) -> Result<Option<MinuteProfile>, CoreError> {
-        if !self.contains(minute) {
+        let Some(s) = self.spilled.get(&minute) else {
             return Ok(None);
+        };
+        let mut m = Self::read(s)?;
+        if let Some(s) = self.spilled.remove(&minute) {
+            restore_distinct(&mut m, s.distinct);
         }
-        let m = self.load(minute)?;
-        self.spilled.remove(&minute);
         Ok(Some(m))
     }
 

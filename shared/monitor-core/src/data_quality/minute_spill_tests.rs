@@ -9,16 +9,19 @@ use crate::data_quality::suggest::suggest_constraints;
 use crate::layout::{parse_capture_key, profile_key};
 use crate::store::{Body, Line, StateFile};
 
-const FEATURES: [&str; 4] = ["score", "age", "income", "city"];
+const FEATURES: [&str; 5] = ["score", "age", "income", "city", "code"];
 const CITIES: [&str; 3] = ["paris", "lyon", "nice"];
 
-/// Row `i`, every value derived from `i` (the multipliers spread the numbers over their range).
-fn row(i: usize) -> [String; 4] {
+/// Row `i`, every value derived from `i` (the multipliers spread the numbers over their range;
+/// `code` changes every 7 rows, so a minute meets new codes on every visit and its distinct
+/// count sketch, in its hash-set mode, grows across reloads).
+fn row(i: usize) -> [String; 5] {
     [
         format!("{:.3}", ((i * 31) % 1_000) as f64 / 1_000.0),
         ((i * 7_919) % 97).to_string(),
         format!("{:.2}", ((i * 104_729) % 100_003) as f64 / 7.0),
         CITIES[i % 3].to_string(),
+        format!("c{}", (i / 7) % 400),
     ]
 }
 
@@ -141,7 +144,7 @@ fn a_minute_reads_back_as_it_was_written() {
     let m = p.finish().minutes.remove(0);
     let mut spill = MinuteSpill::new();
     assert!(spill.is_empty());
-    spill.put(&m).unwrap();
+    spill.put(m.clone()).unwrap();
     assert!(spill.contains(m.minute));
     assert_eq!(spill.counts(), (50, 0, 0));
     let back = spill.take(m.minute).unwrap().unwrap();
