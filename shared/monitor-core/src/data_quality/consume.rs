@@ -292,7 +292,8 @@ impl Profiler {
             let spill = self.spill.get_or_insert_with(Box::default);
             let m = self.minutes.swap_remove(i);
             let used = self.last_used.swap_remove(i);
-            if let Err((m, e)) = spill.put(m) {
+            if let Err(failed) = spill.put(m) {
+                let (m, e) = *failed;
                 tracing::warn!(source = %self.source, error = %e, "minute profile kept in memory: spill failed");
                 self.minutes.push(m);
                 self.last_used.push(used);

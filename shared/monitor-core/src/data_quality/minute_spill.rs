@@ -115,13 +115,14 @@ impl MinuteSpill {
     ///
     /// # Errors
     /// [`CoreError::Io`] when the temporary directory or file cannot be written;
-    /// [`CoreError::State`] when `m` does not serialise. `m` is returned whole with the error.
-    pub fn put(&mut self, mut m: MinuteProfile) -> Result<(), (MinuteProfile, CoreError)> {
+    /// [`CoreError::State`] when `m` does not serialise. `m` is returned whole with the error
+    /// (boxed: a minute profile is large).
+    pub fn put(&mut self, mut m: MinuteProfile) -> Result<(), Box<(MinuteProfile, CoreError)>> {
         let distinct = take_distinct(&mut m);
         if let Err(e) = self.write(&m, distinct) {
             let distinct = e.1;
             restore_distinct(&mut m, distinct);
-            return Err((m, e.0));
+            return Err(Box::new((m, e.0)));
         }
         Ok(())
     }
