@@ -20,6 +20,7 @@ use crate::bias::prepare::{bias_prediction_attributes, bias_rules};
 use crate::config::{MonitorConfig, MonitorKind};
 use crate::data_quality::checks::Baseline;
 use crate::data_quality::consume::{load_baseline, PartialProfile, Profiler};
+use crate::data_quality::minute_spill::RESIDENT_MINUTES;
 use crate::error::RetryBoundary;
 use crate::execution::{Execution, Ports, Window};
 use crate::joined::labels::JoinTarget;
@@ -238,9 +239,9 @@ impl Prepared {
             Prepared::Baseline(baseline) if cfg.multi_model.is_some() => {
                 Consumer::Models(Box::new(ModelProfiler::new(key, source, cfg, baseline)?))
             }
-            Prepared::Baseline(baseline) => {
-                Consumer::Profile(Profiler::new(key, source, cfg, baseline)?)
-            }
+            Prepared::Baseline(baseline) => Consumer::Profile(
+                Profiler::new(key, source, cfg, baseline)?.spill_minutes(RESIDENT_MINUTES),
+            ),
         })
     }
 }
@@ -294,7 +295,8 @@ impl Consumer<'_> {
     /// written.
     pub fn finish(self, monitor: &str, capture: &CaptureKey) -> Result<ConsumerOutput, CoreError> {
         Ok(match self {
-            Consumer::Profile(p) => profile_output(&p.finish(), monitor, capture)?,
+            // the minutes spilled at ingest streamed back (data_quality::minute_spill)
+            Consumer::Profile(p) => p.finish_output(monitor, capture)?,
             Consumer::Models(m) => {
                 let (partial, extra) = m.finish(monitor, capture)?;
                 ConsumerOutput {

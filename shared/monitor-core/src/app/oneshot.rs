@@ -30,6 +30,7 @@ use crate::CoreError;
 
 pub mod job;
 pub mod ordered;
+pub mod sequential;
 pub use job::{run_job, OneShotJob};
 
 /// Name used for the one-shot "schedule" in reports and metrics.

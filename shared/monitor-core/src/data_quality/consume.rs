@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::MonitorConfig;
 use crate::data_quality::checks::Baseline;
+use crate::data_quality::minute_spill::{MinuteSpill, MinutesOut, PartialProfileOut};
 use crate::data_quality::multivariate::{Cell, RowScorer};
 use crate::data_quality::profile::DatasetProfile;
 use crate::formats::capture::{
@@ -136,6 +137,15 @@ pub struct Profiler {
     scoring: Option<Box<Scoring>>,
     // boxed: most monitors have none, and the consumer enum stays small
     slicer: Option<Box<crate::segments::Slicer>>,
+    /// minutes kept in memory at most ([`Profiler::spill_minutes`]; unbounded by default)
+    resident_cap: usize,
+    /// when each minute of `minutes` was last used (a clock tick), for the eviction
+    last_used: Vec<u64>,
+    clock: u64,
+    /// minutes evicted from memory (boxed: created only when one is)
+    spill: Option<Box<MinuteSpill>>,
+    /// the first spilled minute that could not be read back (ingest of the object fails)
+    spill_error: Option<CoreError>,
 }
 
 impl Profiler {
@@ -196,7 +206,22 @@ impl Profiler {
                 })
             }),
             slicer,
+            resident_cap: usize::MAX,
+            last_used: Vec::new(),
+            clock: 0,
+            spill: None,
+            spill_error: None,
         })
+    }
+
+    /// Keep at most `resident` minute profiles in memory (at least 1): the least recently
+    /// used one is spilled to a temporary file and read back when a record needs it
+    /// ([`crate::data_quality::minute_spill`]). The partial profile is the same; write it with
+    /// [`Profiler::finish_output`], which streams the spilled minutes back.
+    #[must_use]
+    pub fn spill_minutes(mut self, resident: usize) -> Self {
+        self.resident_cap = resident.max(1);
+        self
     }
 
     /// Accept the inference times of `window` instead of those around the object's hour (the
@@ -208,35 +233,88 @@ impl Profiler {
         self
     }
 
+    /// Minute profiles spilled to disk so far ([`Profiler::spill_minutes`]).
+    pub fn spilled_minutes(&self) -> usize {
+        self.spill.as_ref().map_or(0, |s| s.len())
+    }
+
     /// Index of the minute profile of the current minute, creating it if needed.
     fn slot(&mut self) -> usize {
         if let Some(i) = self.cur_idx {
             return i;
         }
         let m = self.current;
+        self.clock += 1;
         let i = match self.minutes.iter().position(|x| x.minute == m) {
             Some(i) => i,
             None => {
-                let mut profile = self.empty.clone();
-                // the minute before is the best guess of this one's size: its sketches'
-                // level 0 room is made once instead of grown value by value (issue 16)
-                if let Some(last) = self.minutes.last() {
-                    for (f, prev) in profile.features.iter_mut().zip(&last.profile.features) {
-                        f.kll.reserve(prev.kll.level0_len());
+                let profile = match self.unspill(m) {
+                    Some(back) => back,
+                    None => {
+                        let mut profile = self.empty.clone();
+                        // the minute before is the best guess of this one's size: its
+                        // sketches' level 0 room is made once instead of grown value by
+                        // value (issue 16)
+                        if let Some(last) = self.minutes.last() {
+                            for (f, prev) in profile.features.iter_mut().zip(&last.profile.features)
+                            {
+                                f.kll.reserve(prev.kll.level0_len());
+                            }
+                        }
+                        MinuteProfile {
+                            minute: m,
+                            profile,
+                            bad_records: BadRecords::default(),
+                            shadow_skipped: 0,
+                            segments: std::collections::BTreeMap::new(),
+                        }
                     }
-                }
-                self.minutes.push(MinuteProfile {
-                    minute: m,
-                    profile,
-                    bad_records: BadRecords::default(),
-                    shadow_skipped: 0,
-                    segments: std::collections::BTreeMap::new(),
-                });
+                };
+                self.make_room();
+                self.minutes.push(profile);
+                self.last_used.push(0);
                 self.minutes.len() - 1
             }
         };
+        self.last_used[i] = self.clock;
         self.cur_idx = Some(i);
         i
+    }
+
+    /// Minute `m` read back from the spill, if it was spilled; a read error is kept for
+    /// [`Profiler::finish_output`] (the minute then starts empty, and the object fails).
+    fn unspill(&mut self, m: DateTime<Utc>) -> Option<MinuteProfile> {
+        match self.spill.as_mut()?.take(m) {
+            Ok(found) => found,
+            Err(e) => {
+                self.spill_error.get_or_insert(e);
+                None
+            }
+        }
+    }
+
+    /// Spills least recently used minutes until one more fits under the cap. A minute that
+    /// cannot be spilled (a non-finite float, which JSON cannot hold, or a write error) stays
+    /// in memory.
+    fn make_room(&mut self) {
+        while self.minutes.len() >= self.resident_cap {
+            let Some((i, _)) = self.last_used.iter().enumerate().min_by_key(|(_, t)| **t) else {
+                return;
+            };
+            if !crate::store::is_finite_state(&self.minutes[i]) {
+                return;
+            }
+            let spill = self.spill.get_or_insert_with(Box::default);
+            let m = self.minutes.swap_remove(i);
+            let used = self.last_used.swap_remove(i);
+            if let Err(failed) = spill.put(m) {
+                let (m, e) = *failed;
+                tracing::warn!(source = %self.source, error = %e, "minute profile kept in memory: spill failed");
+                self.minutes.push(m);
+                self.last_used.push(used);
+                return;
+            }
+        }
     }
 
     /// Takes line `line_no` (1-based) of the object.
@@ -380,8 +458,24 @@ impl Profiler {
         }
     }
 
-    /// The partial profile of everything pushed.
+    /// The partial profile of everything pushed. A profiler with
+    /// [`Profiler::spill_minutes`] reads its spilled minutes back here, all of them in memory
+    /// at once ([`Profiler::finish_output`] does not); one that cannot be read back is left
+    /// out and logged.
     pub fn finish(mut self) -> PartialProfile {
+        if let Some(spill) = self.spill.take() {
+            for minute in spill.minutes() {
+                match spill.load(minute) {
+                    Ok(m) => self.minutes.push(m),
+                    Err(e) => {
+                        tracing::error!(source = %self.source, error = %e, "spilled minute profile lost")
+                    }
+                }
+            }
+        }
+        if let Some(e) = &self.spill_error {
+            tracing::error!(source = %self.source, error = %e, "spilled minute profile lost");
+        }
         self.minutes.sort_by_key(|m| m.minute);
         PartialProfile {
             format: PARTIAL_PROFILE_FORMAT.into(),
@@ -391,6 +485,59 @@ impl Profiler {
             lines: self.lines,
             minutes: self.minutes,
         }
+    }
+}
+
+impl Profiler {
+    /// The consumer output of everything pushed ([`crate::capability::Consumer::finish`]): the
+    /// partial profile encoded at its key, the spilled minutes streamed back one at a time, so
+    /// at most the resident minutes are in memory. The same bytes as [`Profiler::finish`]'s
+    /// partial profile encoded ([`StateFile::to_body`]).
+    ///
+    /// # Errors
+    /// A spilled minute that cannot be read back; [`StateFile::to_body`]'s errors.
+    pub fn finish_output(
+        mut self,
+        monitor: &str,
+        capture: &CaptureKey,
+    ) -> Result<crate::capability::ConsumerOutput, CoreError> {
+        if let Some(e) = self.spill_error.take() {
+            return Err(e);
+        }
+        let spill = self.spill.take().unwrap_or_default();
+        self.minutes.sort_by_key(|m| m.minute);
+        let (records, bad_records, shadow_skipped) =
+            self.minutes.iter().fold(spill.counts(), |(r, b, s), m| {
+                (
+                    r + m.profile.item_count,
+                    b + m.bad_records.total(),
+                    s + m.shadow_skipped,
+                )
+            });
+        let mut minutes: Vec<DateTime<Utc>> = self.minutes.iter().map(|m| m.minute).collect();
+        minutes.extend(spill.minutes());
+        minutes.sort();
+        let out = PartialProfileOut {
+            format: PARTIAL_PROFILE_FORMAT,
+            version: PARTIAL_PROFILE_VERSION,
+            monitor: &self.monitor,
+            source: &self.source,
+            lines: self.lines,
+            minutes: MinutesOut::new(&self.minutes, &spill),
+        };
+        let body = crate::store::encode_body(&out, &self.source);
+        if let Some(e) = out.minutes.take_error() {
+            return Err(e);
+        }
+        Ok(crate::capability::ConsumerOutput {
+            state_key: crate::layout::profile_key(monitor, capture),
+            body: body?,
+            records,
+            bad_records,
+            shadow_skipped,
+            minutes,
+            extra: Vec::new(),
+        })
     }
 }
 

@@ -16,6 +16,7 @@ pub mod checks;
 pub mod consume;
 pub mod dataset;
 pub mod metrics;
+pub mod minute_spill;
 pub mod multivariate;
 pub mod policy;
 pub mod prediction;

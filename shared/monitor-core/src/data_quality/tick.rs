@@ -261,9 +261,25 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
     let baseline = load_baseline(store, cfg)
         .await
         .or_fail(|e| format!("Baseline missing or unreadable: {e}"))?;
-    let mut state = merge_window(store, cfg, &baseline, window)
+    let state = merge_window(store, cfg, &baseline, window)
         .await
         .or_fail(|e| format!("Unreadable state: {e}"))?;
+    evaluate_merged((store, metrics), cfg, window, exec, &baseline, state).await
+}
+
+/// The part of [`evaluate`] after the merge: `state` is the window's merged state (the
+/// one-shot job merges it one partial profile at a time, [`crate::app::oneshot::sequential`]).
+///
+/// # Errors
+/// As [`evaluate`], but for the baseline and the merge.
+pub async fn evaluate_merged<S: ObjectStore, M: MetricSink>(
+    (store, metrics): (&S, &M),
+    cfg: &MonitorConfig,
+    window: Window,
+    exec: &mut Execution,
+    baseline: &Baseline,
+    mut state: WindowState,
+) -> Result<(), Stop> {
     if state.profile.item_count == 0 {
         *exec = execution_of(cfg, window, &state, None, None);
         return Err(Stop::NoData(format!(
@@ -273,7 +289,7 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
             state.bad_records.total()
         )));
     }
-    let (statistics, report) = check_monitor_window(cfg, &baseline, &state.profile);
+    let (statistics, report) = check_monitor_window(cfg, baseline, &state.profile);
     *exec = execution_of(cfg, window, &state, Some(&report), None);
     write_report(
         store,
@@ -285,7 +301,7 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
     .await?;
     // segments (issue 15 item 3): each slice judged too, into segments.json
     let segments = std::mem::take(&mut state.segments);
-    crate::segments::data::evaluate((store, metrics), cfg, window, &baseline, segments, exec)
+    crate::segments::data::evaluate((store, metrics), cfg, window, baseline, segments, exec)
         .await?;
     if cfg.publish_metrics {
         let data = window_metrics(cfg, window.start, &state, &report);

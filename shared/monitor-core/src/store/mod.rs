@@ -78,29 +78,52 @@ pub trait StateFile: serde::Serialize + serde::de::DeserializeOwned {
     /// # Errors
     /// As [`StateFile::to_json`]; [`CoreError::Io`] if the temporary file cannot be written.
     fn to_body(&self) -> Result<Body, CoreError> {
-        check_finite(self)?;
-        let mut out = spill::SpillWriter::new(spill::SPILL_AFTER_BYTES);
-        serde_json::to_writer(&mut out, self).map_err(|e| CoreError::State {
-            key: self.source().to_owned(),
-            message: e.to_string(),
-        })?;
-        out.finish().map_err(|e| io_err(self.source(), e))
+        encode_body(self, self.source())
     }
+}
+
+/// [`StateFile::to_body`] of any serialisable form of a state (e.g. one that streams parts
+/// of it from disk while it is written: [`crate::data_quality::minute_spill`]); `source`
+/// is named when encoding fails.
+///
+/// # Errors
+/// As [`StateFile::to_body`].
+pub fn encode_body<T: serde::Serialize + ?Sized>(
+    value: &T,
+    source: &str,
+) -> Result<Body, CoreError> {
+    check_finite_at(value, source)?;
+    let mut out = spill::SpillWriter::new(spill::SPILL_AFTER_BYTES);
+    serde_json::to_writer(&mut out, value).map_err(|e| CoreError::State {
+        key: source.to_owned(),
+        message: e.to_string(),
+    })?;
+    out.finish().map_err(|e| io_err(source, e))
+}
+
+/// Whether every float of `value` is finite (so its JSON reads back as the same value).
+pub fn is_finite_state<T: serde::Serialize + ?Sized>(value: &T) -> bool {
+    finite::check(value).is_ok()
 }
 
 /// Refuses a state with a non-finite float ([`StateFile::to_json`]).
 fn check_finite<T: StateFile>(state: &T) -> Result<(), CoreError> {
+    check_finite_at(state, state.source())
+}
+
+/// [`check_finite`] of any serialisable value, naming `source`.
+fn check_finite_at<T: serde::Serialize + ?Sized>(state: &T, source: &str) -> Result<(), CoreError> {
     let Err(found) = finite::check(state) else {
         return Ok(());
     };
     if found.path.is_empty() {
         return Err(CoreError::State {
-            key: state.source().to_owned(),
+            key: source.to_owned(),
             message: found.to_string(),
         });
     }
     Err(CoreError::NonFiniteState {
-        key: state.source().to_owned(),
+        key: source.to_owned(),
         field: found.path,
         value: found.value,
     })

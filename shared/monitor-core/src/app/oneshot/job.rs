@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::app::oneshot::{walk, CaptureFile, OneShotOutput};
+use crate::app::oneshot::{sequential, walk, CaptureFile, OneShotOutput};
 use crate::app::{ground_truth, ingest};
 use crate::attribution::InvokerFactory;
 use crate::capability::capability_for;
@@ -394,9 +394,15 @@ pub async fn run_job<F: InvokerFactory + ?Sized>(
         metrics: &metrics,
         invokers,
     };
-    let execution: Execution = capability_for(cfg.kind)
-        .evaluate(ports, &cfg, window)
-        .await?;
+    // a plain data-quality window merged one partial profile at a time (flat memory, the
+    // tick's bytes: sequential.rs); any other monitor as the tick evaluates it
+    let execution: Execution = if sequential::serves(&cfg) {
+        sequential::evaluate(&store, &metrics, &cfg, window).await?
+    } else {
+        capability_for(cfg.kind)
+            .evaluate(ports, &cfg, window)
+            .await?
+    };
     let mut files = Vec::new();
     for key in store.list(&execution.report_prefix).await? {
         let name = key[execution.report_prefix.len()..].to_owned();
