@@ -11,6 +11,7 @@ use crate::data_quality::metrics::{
     data_quality_metrics, DataQualityMetricsInput, FeatureMetrics, MonitorTotals,
 };
 use crate::data_quality::profile::DatasetProfile;
+use crate::data_quality::window_merge::Merge;
 use crate::execution::{
     exit_message, write_report, Execution, ExecutionStatus, FeatureDrift, OrFail, Ports, Stop,
     Window,
@@ -258,17 +259,38 @@ pub async fn evaluate<S: ObjectStore, M: MetricSink, F: ?Sized>(
     window: Window,
     exec: &mut Execution,
 ) -> Result<(), Stop> {
+    evaluate_by((store, metrics), cfg, window, exec, Merge::Batched).await
+}
+
+/// [`evaluate`] with the window merged the way `merge` says (the one-shot job merges one
+/// partial profile at a time, [`crate::app::oneshot::sequential`]; the state is the same).
+///
+/// # Errors
+/// As [`evaluate`].
+pub async fn evaluate_by<S: ObjectStore, M: MetricSink>(
+    (store, metrics): (&S, &M),
+    cfg: &MonitorConfig,
+    window: Window,
+    exec: &mut Execution,
+    merge: Merge,
+) -> Result<(), Stop> {
     let baseline = load_baseline(store, cfg)
         .await
         .or_fail(|e| format!("Baseline missing or unreadable: {e}"))?;
-    let state = merge_window(store, cfg, &baseline, window)
-        .await
-        .or_fail(|e| format!("Unreadable state: {e}"))?;
+    let state = match merge {
+        Merge::Batched => merge_window(store, cfg, &baseline, window).await,
+        Merge::OneAtATime => {
+            crate::data_quality::window_merge::merge_window_one_at_a_time(
+                store, cfg, &baseline, window,
+            )
+            .await
+        }
+    }
+    .or_fail(|e| format!("Unreadable state: {e}"))?;
     evaluate_merged((store, metrics), cfg, window, exec, &baseline, state).await
 }
 
-/// The part of [`evaluate`] after the merge: `state` is the window's merged state (the
-/// one-shot job merges it one partial profile at a time, [`crate::app::oneshot::sequential`]).
+/// The part of [`evaluate`] after the merge: `state` is the window's merged state.
 ///
 /// # Errors
 /// As [`evaluate`], but for the baseline and the merge.

@@ -22,7 +22,7 @@ use crate::config::MonitorConfig;
 use crate::data_quality::checks::Baseline;
 use crate::data_quality::consume::PartialProfile;
 use crate::data_quality::profile::DatasetProfile;
-use crate::data_quality::tick::{empty_window, WindowState};
+use crate::data_quality::tick::{empty_window, merge_partial, WindowState};
 use crate::execution::Window;
 use crate::layout::{hour_floor, profile_hour_prefix};
 use crate::store::{ObjectStore, StateFile};
@@ -105,6 +105,37 @@ pub fn merge_partials(
     state.profile.merge_many(&profiles, threads);
 }
 
+/// The partial-profile keys of `cfg` the tick merges for `window`, in its order: every key
+/// under the hours of the window and the hour on either side (records near an hour boundary
+/// can sit in the neighbouring hour's capture folder), hour by hour, each hour in key order
+/// (what [`merge_window`] and the one-shot job's sequential merge read).
+///
+/// # Errors
+/// The store's listing errors.
+pub async fn window_keys<S: ObjectStore>(
+    store: &S,
+    cfg: &MonitorConfig,
+    window: Window,
+) -> Result<Vec<String>, CoreError> {
+    let mut keys = Vec::new();
+    let mut hour = hour_floor(window.start) - chrono::Duration::hours(1);
+    let last = hour_floor(window.end - chrono::Duration::seconds(1)) + chrono::Duration::hours(1);
+    while hour <= last {
+        keys.extend(store.list(&profile_hour_prefix(&cfg.name, hour)).await?);
+        hour += chrono::Duration::hours(1);
+    }
+    Ok(keys)
+}
+
+/// How a window's partial profiles are merged; both give the same state, bit for bit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Merge {
+    /// the tick's: fetched ahead, decoded and merged in batches on every core ([`merge_window`])
+    Batched,
+    /// one partial profile in memory at a time ([`merge_window_one_at_a_time`])
+    OneAtATime,
+}
+
 /// Merges every partial profile of `cfg` with minutes in `window`, in key order
 /// ([`crate::data_quality::tick::merge_window`]).
 ///
@@ -116,15 +147,7 @@ pub async fn merge_window<S: ObjectStore>(
     baseline: &Baseline,
     window: Window,
 ) -> Result<WindowState, CoreError> {
-    let Window { start, end } = window;
-    // Records near an hour boundary can sit in the neighbouring hour's capture folder.
-    let mut keys = Vec::new();
-    let mut hour = hour_floor(start) - chrono::Duration::hours(1);
-    let last = hour_floor(end - chrono::Duration::seconds(1)) + chrono::Duration::hours(1);
-    while hour <= last {
-        keys.extend(store.list(&profile_hour_prefix(&cfg.name, hour)).await?);
-        hour += chrono::Duration::hours(1);
-    }
+    let keys = window_keys(store, cfg, window).await?;
     let threads = merge_threads();
     let mut state = empty_window(baseline);
     let mut fetched = stream::iter(keys)
@@ -171,6 +194,29 @@ where
         batch.push(file);
     }
     Ok(batch)
+}
+
+/// The window's merged state, one partial profile in memory at a time: the same state as
+/// [`merge_window`] (no batch, no fetch ahead, no thread: the one-shot job's flat-memory merge,
+/// issue 16 item 3).
+///
+/// # Errors
+/// The store's errors and the first unreadable partial profile in key order.
+pub async fn merge_window_one_at_a_time<S: ObjectStore>(
+    store: &S,
+    cfg: &MonitorConfig,
+    baseline: &Baseline,
+    window: Window,
+) -> Result<WindowState, CoreError> {
+    let mut state = empty_window(baseline);
+    for key in window_keys(store, cfg, window).await? {
+        let partial = {
+            let bytes = store.get(&key).await?;
+            PartialProfile::from_json(&key, &bytes)?
+        };
+        merge_partial(&mut state, &partial, window.start, window.end);
+    }
+    Ok(state)
 }
 
 #[cfg(test)]
