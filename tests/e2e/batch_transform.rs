@@ -9,8 +9,8 @@
 //! - the adult JSON Lines transform (5 lines with `SageMakerOutput` and `features`);
 //! - the input manifest (ignored), an object in another bucket and bad lines.
 
-use chrono::{DateTime, Utc};
 use modelwatch_e2e::read_fixture;
+use modelwatch_e2e::t;
 use monitor_core::app::tick::{self, TickRequest};
 use monitor_core::app::{baseline, ground_truth, ingest};
 use monitor_core::attribution::LocalModels;
@@ -32,10 +32,6 @@ const CHURN_OUT_PREFIX: &str =
 /// The inference time of the churn `.out` lines (the transform job's start; the manifest
 /// fixture lies in the hour folder 2023/01/19/05).
 const CHURN_TIME: &str = "2023-01-19T05:20:36Z";
-
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
 
 fn text(rel: &str) -> String {
     String::from_utf8(read_fixture(&format!("sagemaker/{rel}"))).unwrap()

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
+use modelwatch_e2e::t;
 use monitor_core::app::ground_truth;
 use monitor_core::app::ingest;
 use monitor_core::app::tick::{self, TickRequest};
@@ -32,10 +33,6 @@ use monitor_core::metrics::{namespaces, MemoryMetricSink};
 use monitor_core::store::{MemoryStore, ObjectStore};
 
 const EP: &str = "credit-endpoint";
-
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
 
 /// A capture line with CSV input `input` and output payload `output` (`encoding` CSV or JSON).
 fn capture_line(id: &str, time: DateTime<Utc>, input: &str, output: &str, json: bool) -> String {

@@ -10,6 +10,7 @@
 //! does not change (covariate shift), which is the assumption under which CBPE is right.
 
 use chrono::{DateTime, Duration, Utc};
+use modelwatch_e2e::t;
 use monitor_core::app::tick::{self, TickRequest};
 use monitor_core::app::{baseline, ground_truth, ingest};
 use monitor_core::attribution::LocalModels;
@@ -28,10 +29,6 @@ use rand_distr::{Distribution, Normal};
 const EP: &str = "churn-endpoint";
 const M: &str = "churn-cbpe";
 const PER_HOUR: usize = 2000;
-
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
 
 fn monitor() -> MonitorConfig {
     MonitorConfig {

@@ -20,6 +20,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
+use modelwatch_e2e::t;
 use monitor_core::app::tick::{self, TickRequest};
 use monitor_core::app::{baseline, ground_truth, ingest};
 use monitor_core::attribution::LocalModels;
@@ -40,10 +41,6 @@ const M: &str = "seg-cbpe";
 const N: usize = 4000;
 /// One prediction in `EU_EVERY` is from region `eu`.
 const EU_EVERY: usize = 10;
-
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
 
 fn monitor() -> MonitorConfig {
     MonitorConfig::from_json(

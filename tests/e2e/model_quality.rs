@@ -3,6 +3,7 @@
 //! and the model-quality tick.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use modelwatch_e2e::t;
 use monitor_core::app::ground_truth;
 use monitor_core::app::tick::{self, TickRequest};
 use monitor_core::app::{baseline, ingest};
@@ -21,10 +22,6 @@ use monitor_core::store::{MemoryStore, ObjectStore, StateFile};
 
 const EP: &str = "churn-endpoint";
 const M: &str = "churn-mq";
-
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
 
 fn monitor() -> MonitorConfig {
     MonitorConfig {

@@ -5,6 +5,7 @@
 //! single-instance CSV requests of the same endpoint keep joining by their own key.
 
 use chrono::{DateTime, Duration, Utc};
+use modelwatch_e2e::t;
 use monitor_core::app::tick::{self, TickRequest};
 use monitor_core::app::{ground_truth, ingest};
 use monitor_core::attribution::LocalModels;
@@ -25,10 +26,6 @@ const K: usize = 5;
 const REQUESTS: usize = 20;
 /// Single-instance CSV requests, ids after the JSON ones.
 const SINGLES: usize = 10;
-
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
 
 /// The monitor as `config/monitors/xgb-mq.json` would hold it (the example config of
 /// `examples/monitors/multi-instance-model-quality.json`).

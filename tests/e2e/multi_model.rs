@@ -4,10 +4,10 @@
 //! metrics. The first monitor is the example config
 //! `examples/monitors/multi-model-data-quality.json`.
 
-use chrono::{DateTime, Duration, Utc};
-use monitor_core::app::tick::{self, TickRequest};
-use monitor_core::app::{baseline, ingest};
-use monitor_core::attribution::LocalModels;
+use chrono::Duration;
+use modelwatch_e2e::{csv_baseline, report_file, spread, t, tick_one};
+use monitor_core::app::ingest;
+use monitor_core::app::tick::TickRequest;
 use monitor_core::config::{save_monitor, MonitorConfig, MonitorKind};
 use monitor_core::execution::ExecutionStatus;
 use monitor_core::metrics::MemoryMetricSink;
@@ -20,17 +20,6 @@ const EP: &str = "mme-endpoint";
 const HOUR: &str = "2026-11-01T03:00:00Z";
 /// The hour folder of [`HOUR`] in capture keys.
 const HOUR_PATH: &str = "2026/11/01/03";
-
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
-/// The `i`-th value of a uniform spread over [0, 10) (a low-discrepancy sequence: 0.618…·i
-/// mod 1), in a different order per `phase`.
-fn spread(i: usize, phase: usize) -> f64 {
-    let golden = 0.618_033_988_749_895_f64;
-    ((i + phase) as f64 * golden).fract() * 10.0
-}
 
 /// A capture line: output `score` (CSV), a JSON request `{"model"?, "x", "cat"}`; the score
 /// is `x / 10` with `x` before any `shift` of the input.
@@ -67,11 +56,7 @@ async fn write_baseline(store: &MemoryStore, prefix: &str, shift: f64) {
         ));
     }
     let dataset = format!("datasets/{}.csv", prefix.replace('/', "-"));
-    store.put(&dataset, csv.into_bytes()).await.unwrap();
-    let req = serde_json::json!({"dataset": dataset, "output_prefix": prefix});
-    baseline::run(store, &serde_json::from_value(req).unwrap())
-        .await
-        .unwrap();
+    csv_baseline(store, &dataset, csv, prefix).await;
 }
 
 /// Puts the capture object `file` of [`HOUR`] and ingests it.
@@ -85,18 +70,12 @@ async fn put_capture(store: &MemoryStore, file: &str, lines: String) {
 
 /// Ticks `monitor`'s window of [`HOUR`]: the window's `multi_model.json` and the metrics.
 async fn tick_window(store: &MemoryStore, monitor: &str) -> (MultiModelSummary, MemoryMetricSink) {
-    let metrics = MemoryMetricSink::new();
     let req = TickRequest {
         now: t("2026-11-01T04:05:00Z"),
-        monitor: Some(monitor.into()),
         ..Default::default()
     };
-    let summary = tick::run(store, &metrics, &LocalModels, &req)
-        .await
-        .unwrap();
-    let exec = &summary.executions[0];
-    let key = format!("{}{MULTI_MODEL_FILE}", exec.report_prefix);
-    let bytes = store.get(&key).await.unwrap();
+    let (exec, metrics) = tick_one(store, monitor, req).await;
+    let (key, bytes) = report_file(store, &exec, MULTI_MODEL_FILE).await;
     (MultiModelSummary::from_json(&key, &bytes).unwrap(), metrics)
 }
 
@@ -216,23 +195,12 @@ async fn only_the_drifted_model_violates_and_unattributed_records_are_reported()
         Some(UNNAMED as f64)
     );
     // the monitor's own report still covers every record
-    assert_eq!(
-        tick::run(
-            &store,
-            &MemoryMetricSink::new(),
-            &LocalModels,
-            &TickRequest {
-                now: t("2026-11-01T04:05:00Z"),
-                monitor: Some("mme-dq".into()),
-                ..Default::default()
-            }
-        )
-        .await
-        .unwrap()
-        .executions[0]
-            .records,
-        (2 * PER_MODEL + UNNAMED) as u64
-    );
+    let req = TickRequest {
+        now: t("2026-11-01T04:05:00Z"),
+        ..Default::default()
+    };
+    let (whole, _) = tick_one(&store, "mme-dq", req).await;
+    assert_eq!(whole.records, (2 * PER_MODEL + UNNAMED) as u64);
 }
 
 /// The key pattern's group names the model; a model with its own baseline is judged
@@ -424,17 +392,12 @@ async fn tick_mq(
     Option<MultiModelSummary>,
     MemoryMetricSink,
 ) {
-    let metrics = MemoryMetricSink::new();
     let req = TickRequest {
         now: t(now),
-        monitor: Some("mme-mq".into()),
         window_end: Some(t(HOUR) + Duration::hours(1)),
         ..Default::default()
     };
-    let summary = tick::run(store, &metrics, &LocalModels, &req)
-        .await
-        .unwrap();
-    let exec = &summary.executions[0];
+    let (exec, metrics) = tick_one(store, "mme-mq", req).await;
     let key = format!("{}{MULTI_MODEL_FILE}", exec.report_prefix);
     let models = match store.get(&key).await {
         Ok(bytes) => Some(MultiModelSummary::from_json(&key, &bytes).unwrap()),

@@ -9,10 +9,12 @@
 //! the records by `d` moves the whole window's distribution by exactly `s·d` in W1, so 4 % ×
 //! 1 SD = 0.04 SD stays under the floor while the region's own slice is 1 SD away.
 
-use chrono::{DateTime, Duration, Utc};
-use monitor_core::app::tick::{self, TickRequest};
-use monitor_core::app::{baseline, ground_truth, ingest};
-use monitor_core::attribution::LocalModels;
+use chrono::Duration;
+use modelwatch_e2e::{
+    csv_baseline, csv_capture_line, report_file, report_html, spread, t, tick_one,
+};
+use monitor_core::app::tick::TickRequest;
+use monitor_core::app::{ground_truth, ingest};
 use monitor_core::config::{save_monitor, MonitorConfig};
 use monitor_core::execution::ExecutionStatus;
 use monitor_core::formats::model_quality::{
@@ -34,30 +36,12 @@ fn sd() -> f64 {
     10.0 / 12f64.sqrt()
 }
 
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
-/// The `i`-th value of a uniform spread over [0, 10) (0.618…·i mod 1, scaled).
-fn spread(i: usize) -> f64 {
-    let golden = 0.618_033_988_749_895_f64;
-    (i as f64 * golden).fract() * 10.0
-}
-
 fn region(i: usize) -> &'static str {
     if i.is_multiple_of(EU_EVERY) {
         "eu"
     } else {
         "us"
     }
-}
-
-/// A capture line: output `score` (CSV), input `input` (CSV).
-fn capture_line(id: usize, time: DateTime<Utc>, score: f64, input: &str) -> String {
-    format!(
-        "{{\"captureData\":{{\"endpointInput\":{{\"observedContentType\":\"text/csv\",\"mode\":\"INPUT\",\"data\":\"{input}\",\"encoding\":\"CSV\"}},\"endpointOutput\":{{\"observedContentType\":\"text/csv\",\"mode\":\"OUTPUT\",\"data\":\"{score}\",\"encoding\":\"CSV\"}}}},\"eventMetadata\":{{\"eventId\":\"ev-{id}\",\"inferenceId\":\"{id}\",\"inferenceTime\":\"{}\"}},\"eventVersion\":\"0\"}}\n",
-        time.format("%Y-%m-%dT%H:%M:%SZ")
-    )
 }
 
 /// A store with the baseline (score, x ~ U[0, 10), region 96 % us / 4 % eu) and the example
@@ -67,22 +51,10 @@ async fn scenario(objects: usize, eu_shift: f64) -> MemoryStore {
     let store = MemoryStore::new();
     let mut csv = String::from("score,x,region\n");
     for i in 0..3000 {
-        let x = spread(i + 7);
+        let x = spread(i, 7);
         csv.push_str(&format!("{:.3},{x:.4},{}\n", x / 10.0, region(i)));
     }
-    store
-        .put("datasets/train.csv", csv.into_bytes())
-        .await
-        .unwrap();
-    baseline::run(
-        &store,
-        &serde_json::from_str(
-            r#"{"dataset": "datasets/train.csv", "output_prefix": "baselines/seg-dq"}"#,
-        )
-        .unwrap(),
-    )
-    .await
-    .unwrap();
+    csv_baseline(&store, "datasets/train.csv", csv, "baselines/seg-dq").await;
     let cfg = MonitorConfig::from_json(
         "segments-data-quality.json",
         include_bytes!("../../examples/monitors/segments-data-quality.json"),
@@ -99,7 +71,7 @@ async fn scenario(objects: usize, eu_shift: f64) -> MemoryStore {
         let lines: String = chunk
             .iter()
             .map(|&i| {
-                let x = spread(i);
+                let x = spread(i, 0);
                 let shift = if region(i) == "eu" { eu_shift } else { 0.0 };
                 let time = hour + Duration::seconds((i % 3600) as i64);
                 let input = format!("{:.4},{}", x + shift, region(i));
@@ -108,7 +80,7 @@ async fn scenario(objects: usize, eu_shift: f64) -> MemoryStore {
                 // noise, would be seen by the whole window's multivariate check (on by
                 // default), which is not what this scenario is about
                 let score: f64 = format!("{:.3}", (x + shift) / 10.0).parse().unwrap();
-                capture_line(i, time, score, &input)
+                csv_capture_line(i, time, score, &input)
             })
             .collect();
         let key = format!("data-capture/{EP}/AllTraffic/2026/11/01/03/{n:02}-00-000-obj.jsonl");
@@ -133,31 +105,18 @@ async fn tick_monitor(
     store: &MemoryStore,
     monitor: &str,
 ) -> (ExecutionStatus, SegmentsReport, MemoryMetricSink, String) {
-    let metrics = MemoryMetricSink::new();
     let req = TickRequest {
         now: t("2026-11-01T04:05:00Z"),
-        monitor: Some(monitor.into()),
         ..Default::default()
     };
-    let summary = tick::run(store, &metrics, &LocalModels, &req)
-        .await
-        .unwrap();
-    let exec = &summary.executions[0];
-    let key = format!("{}{SEGMENTS_FILE}", exec.report_prefix);
-    let bytes = store.get(&key).await.unwrap();
-    let html = store
-        .get(&format!(
-            "{}{}",
-            exec.report_prefix,
-            monitor_core::report::REPORT_FILE
-        ))
-        .await
-        .unwrap();
+    let (exec, metrics) = tick_one(store, monitor, req).await;
+    let (key, bytes) = report_file(store, &exec, SEGMENTS_FILE).await;
+    let html = report_html(store, &exec).await;
     (
         exec.status,
         SegmentsReport::from_json(&key, &bytes).unwrap(),
         metrics,
-        String::from_utf8(html).unwrap(),
+        html,
     )
 }
 
@@ -299,7 +258,7 @@ async fn a_slice_whose_accuracy_drops_fails_while_the_whole_window_passes() {
         let score = if right(i) == positive { 0.9 } else { 0.1 };
         let time = hour + Duration::seconds((i % 3600) as i64);
         let region = if i.is_multiple_of(20) { "eu" } else { "us" };
-        capture.push_str(&capture_line(i, time, score, &format!("1.0,{region}")));
+        capture.push_str(&csv_capture_line(i, time, score, &format!("1.0,{region}")));
         labels.push_str(&format!(
             "{{\"groundTruthData\":{{\"data\":\"{}\",\"encoding\":\"CSV\"}},\"eventMetadata\":{{\"eventId\":\"{i}\"}},\"eventVersion\":\"0\"}}\n",
             u8::from(positive)

@@ -7,9 +7,11 @@
 //! each call is written beside the number it produced.
 
 use chrono::{DateTime, Duration, Utc};
-use monitor_core::app::tick::{self, TickRequest};
-use monitor_core::app::{baseline, ground_truth, ingest};
-use monitor_core::attribution::LocalModels;
+use modelwatch_e2e::{
+    csv_baseline, csv_capture_line, report_file, report_html, spread, t, tick_one,
+};
+use monitor_core::app::tick::TickRequest;
+use monitor_core::app::{ground_truth, ingest};
 use monitor_core::config::{save_monitor, MonitorConfig};
 use monitor_core::formats::model_quality::{
     ComparisonOperator, MetricConstraint, ModelQualityConstraints, ProblemType,
@@ -20,18 +22,6 @@ use monitor_core::variants::{VariantComparison, VARIANT_COMPARISON_FILE, VARIANT
 
 const EP: &str = "ab-endpoint";
 const HOUR: &str = "2026-11-01T03:00:00Z";
-
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
-/// A capture line: output `score` (CSV), input `input` (CSV), inferenceId `id`.
-fn capture_line(id: &str, time: DateTime<Utc>, score: f64, input: &str) -> String {
-    format!(
-        "{{\"captureData\":{{\"endpointInput\":{{\"observedContentType\":\"text/csv\",\"mode\":\"INPUT\",\"data\":\"{input}\",\"encoding\":\"CSV\"}},\"endpointOutput\":{{\"observedContentType\":\"text/csv\",\"mode\":\"OUTPUT\",\"data\":\"{score}\",\"encoding\":\"CSV\"}}}},\"eventMetadata\":{{\"eventId\":\"ev-{id}\",\"inferenceId\":\"{id}\",\"inferenceTime\":\"{}\"}},\"eventVersion\":\"0\"}}\n",
-        time.format("%Y-%m-%dT%H:%M:%SZ")
-    )
-}
 
 /// Writes the capture object of `variant` and runs capture-ingest on it.
 async fn put_capture(store: &MemoryStore, variant: &str, lines: String) {
@@ -47,38 +37,18 @@ async fn tick_window(
     store: &MemoryStore,
     monitor: &str,
 ) -> (VariantComparison, MemoryMetricSink, String) {
-    let metrics = MemoryMetricSink::new();
     let req = TickRequest {
         now: t("2026-11-01T04:05:00Z"),
-        monitor: Some(monitor.into()),
         ..Default::default()
     };
-    let summary = tick::run(store, &metrics, &LocalModels, &req)
-        .await
-        .unwrap();
-    let exec = &summary.executions[0];
-    let key = format!("{}{VARIANT_COMPARISON_FILE}", exec.report_prefix);
-    let bytes = store.get(&key).await.unwrap();
-    let html = store
-        .get(&format!(
-            "{}{}",
-            exec.report_prefix,
-            monitor_core::report::REPORT_FILE
-        ))
-        .await
-        .unwrap();
+    let (exec, metrics) = tick_one(store, monitor, req).await;
+    let (key, bytes) = report_file(store, &exec, VARIANT_COMPARISON_FILE).await;
+    let html = report_html(store, &exec).await;
     (
         VariantComparison::from_json(&key, &bytes).unwrap(),
         metrics,
-        String::from_utf8(html).unwrap(),
+        html,
     )
-}
-
-/// The `i`-th value of a uniform spread over [0, 10) (a low-discrepancy sequence: 0.618…·i
-/// mod 1), so every variant sees the same distribution, in a different order per `phase`.
-fn spread(i: usize, phase: usize) -> f64 {
-    let golden = 0.618_033_988_749_895_f64;
-    ((i + phase) as f64 * golden).fract() * 10.0
 }
 
 #[tokio::test]
@@ -94,19 +64,7 @@ async fn a_shifted_variant_drifts_from_the_reference_and_an_identical_one_does_n
             ["a", "b", "c"][i % 3]
         ));
     }
-    store
-        .put("datasets/train.csv", csv.into_bytes())
-        .await
-        .unwrap();
-    baseline::run(
-        &store,
-        &serde_json::from_str(
-            r#"{"dataset": "datasets/train.csv", "output_prefix": "baselines/ab-dq"}"#,
-        )
-        .unwrap(),
-    )
-    .await
-    .unwrap();
+    csv_baseline(&store, "datasets/train.csv", csv, "baselines/ab-dq").await;
     let cfg = MonitorConfig::from_json(
         "ab-variants-data-quality.json",
         include_bytes!("../../examples/monitors/ab-variants-data-quality.json"),
@@ -122,7 +80,7 @@ async fn a_shifted_variant_drifts_from_the_reference_and_an_identical_one_does_n
                 let x = spread(i, phase);
                 let time = hour + Duration::seconds((i % 3600) as i64);
                 let input = format!("{:.4},{}", x + shift, ["a", "b", "c"][i % 3]);
-                capture_line(&format!("{variant}{i}"), time, x / 10.0, &input)
+                csv_capture_line(format!("{variant}{i}"), time, x / 10.0, &input)
             })
             .collect();
         put_capture(&store, variant, lines).await;
@@ -199,7 +157,7 @@ fn binary_lines(variant: &str, fp: usize, hour: DateTime<Utc>) -> (String, Strin
         let positive = i < 500;
         let score = if positive || i >= 1000 - fp { 0.9 } else { 0.1 };
         let time = hour + Duration::seconds((i % 3600) as i64);
-        capture.push_str(&capture_line(&id, time, score, "1,2"));
+        capture.push_str(&csv_capture_line(&id, time, score, "1,2"));
         labels.push_str(&format!(
             "{{\"groundTruthData\":{{\"data\":\"{}\",\"encoding\":\"CSV\"}},\"eventMetadata\":{{\"eventId\":\"{id}\"}},\"eventVersion\":\"0\"}}\n",
             u8::from(positive)

@@ -3,27 +3,21 @@
 //! record lands in a minute no window reads, so an object's state stays small whatever the
 //! times its records claim.
 
+mod churn;
+
 use chrono::{DateTime, Duration, Utc};
-use monitor_core::app::baseline::{self, BaselineRequest};
+use churn::{capture_line, store_with_dq_monitors, t};
 use monitor_core::app::ingest;
 use monitor_core::app::tick::{self, TickRequest};
 use monitor_core::attribution::LocalModels;
-use monitor_core::config::{save_monitor, MonitorConfig};
 use monitor_core::data_quality::consume::PartialProfile;
 use monitor_core::formats::capture::time::{HOURS_AFTER_OBJECT, HOURS_BEFORE_OBJECT};
 use monitor_core::metrics::MemoryMetricSink;
 use monitor_core::store::{MemoryStore, ObjectStore, StateFile};
-use serde_json::json;
 
-/// The capture-ingest handler test's training set (`functions/capture-ingest/tests`).
-const TRAIN_CSV: &str = "churn,age,balance\n0,34,1200.5\n1,51,310.25\n0,27,88.0\n1,45,5020.75\n";
 const MONITOR: &str = "churn-dq";
 /// The object's hour folder: 10:00 UTC.
 const HOUR: &str = "2026-11-01T10:00:00Z";
-
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-}
 
 fn capture_key(name: &str) -> String {
     format!("data-capture/churn-endpoint/AllTraffic/2026/11/01/10/{name}.jsonl")
@@ -31,42 +25,11 @@ fn capture_key(name: &str) -> String {
 
 /// A capture line; `time: None` leaves `inferenceTime` out.
 fn line(time: Option<&str>) -> String {
-    let mut meta = json!({"eventId": "e"});
-    if let Some(time) = time {
-        meta["inferenceTime"] = time.into();
-    }
-    json!({
-        "captureData": {
-            "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": "34,1200.5", "encoding": "CSV"},
-            "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT", "data": "0", "encoding": "CSV"}
-        },
-        "eventMetadata": meta,
-        "eventVersion": "0"
-    })
-    .to_string()
+    capture_line("34,1200.5", "e", time)
 }
 
 async fn store_with_monitor() -> MemoryStore {
-    let store = MemoryStore::new();
-    let req = BaselineRequest {
-        dataset: "datasets/train.csv".into(),
-        format: serde_json::from_value(json!({"csv": {"header": true}})).unwrap(),
-        output_prefix: "baselines/churn-dq".into(),
-    };
-    store
-        .put(&req.dataset, TRAIN_CSV.as_bytes().to_vec())
-        .await
-        .unwrap();
-    baseline::run(&store, &req).await.unwrap();
-    let monitor = MonitorConfig::from_json(
-        "test",
-        json!({"name": MONITOR, "endpoint": "churn-endpoint", "baseline_prefix": req.output_prefix})
-            .to_string()
-            .as_bytes(),
-    )
-    .unwrap();
-    save_monitor(&store, &monitor).await.unwrap();
-    store
+    store_with_dq_monitors(&[(MONITOR, "churn-endpoint")]).await
 }
 
 /// Ingests `lines` as one object and returns its partial profile and its encoded size.

@@ -9,19 +9,17 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use chrono::{DateTime, Duration, Utc};
-use monitor_core::app::baseline::{self, BaselineRequest};
+mod churn;
+
+use chrono::Duration;
+use churn::{capture_line, store_with_dq_monitors, t};
 use monitor_core::app::ingest;
 use monitor_core::app::tick::{self, TickRequest};
 use monitor_core::attribution::LocalModels;
-use monitor_core::config::{save_monitor, MonitorConfig};
 use monitor_core::metrics::MemoryMetricSink;
 use monitor_core::store::{ByteReader, MemoryStore, ObjectStore};
 use monitor_core::CoreError;
-use serde_json::json;
 
-/// The capture-ingest handler test's training set (`functions/capture-ingest/tests`).
-const TRAIN_CSV: &str = "churn,age,balance\n0,34,1200.5\n1,51,310.25\n0,27,88.0\n1,45,5020.75\n";
 /// (monitor, endpoint, capture lines of its endpoint's object)
 const MONITORS: [(&str, &str, usize); 3] = [
     ("churn-dq", "churn-endpoint", 3),
@@ -30,10 +28,6 @@ const MONITORS: [(&str, &str, usize); 3] = [
 ];
 /// How many times each `list` yields to the runtime before answering.
 const LIST_YIELDS: usize = 3;
-
-fn t(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-}
 
 /// A store that records the prefixes listed and the most lists in flight at once.
 struct Watched {
@@ -68,34 +62,13 @@ impl ObjectStore for Watched {
 }
 
 fn line(i: usize) -> String {
-    json!({
-        "captureData": {
-            "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": format!("{},{}.5", 20 + i, 100 * i), "encoding": "CSV"},
-            "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT", "data": "0", "encoding": "CSV"}
-        },
-        "eventMetadata": {"eventId": format!("e{i}"), "inferenceTime": "2026-11-01T10:20:00Z"},
-        "eventVersion": "0"
-    })
-    .to_string()
+    let data = format!("{},{}.5", 20 + i, 100 * i);
+    capture_line(&data, &format!("e{i}"), Some("2026-11-01T10:20:00Z"))
 }
 
 async fn store_with_monitors() -> MemoryStore {
-    let store = MemoryStore::new();
-    let req = BaselineRequest {
-        dataset: "datasets/train.csv".into(),
-        format: serde_json::from_value(json!({"csv": {"header": true}})).unwrap(),
-        output_prefix: "baselines/churn-dq".into(),
-    };
-    store
-        .put(&req.dataset, TRAIN_CSV.as_bytes().to_vec())
-        .await
-        .unwrap();
-    baseline::run(&store, &req).await.unwrap();
-    for (name, endpoint, _) in MONITORS {
-        let cfg = json!({"name": name, "endpoint": endpoint, "baseline_prefix": req.output_prefix});
-        let monitor = MonitorConfig::from_json("test", cfg.to_string().as_bytes()).unwrap();
-        save_monitor(&store, &monitor).await.unwrap();
-    }
+    let monitors: Vec<(&str, &str)> = MONITORS.iter().map(|m| (m.0, m.1)).collect();
+    let store = store_with_dq_monitors(&monitors).await;
     for endpoint in ["churn-endpoint", "other-endpoint"] {
         let lines = MONITORS
             .iter()
