@@ -9,17 +9,13 @@
 //! - the adult JSON Lines transform (5 lines with `SageMakerOutput` and `features`);
 //! - the input manifest (ignored), an object in another bucket and bad lines.
 
-use modelwatch_e2e::read_fixture;
-use modelwatch_e2e::t;
+use modelwatch_e2e::{put_accuracy_floor, read_fixture, t};
 use monitor_core::app::tick::{self, TickRequest};
 use monitor_core::app::{baseline, ground_truth, ingest};
 use monitor_core::attribution::LocalModels;
 use monitor_core::batch::merged::MergedBatchRecord;
 use monitor_core::data_quality::dataset::{DatasetFormat, NoProgress};
 use monitor_core::execution::ExecutionStatus;
-use monitor_core::formats::model_quality::{
-    ComparisonOperator, MetricConstraint, ModelQualityConstraints, ProblemType,
-};
 use monitor_core::metrics::MemoryMetricSink;
 use monitor_core::store::{MemoryStore, ObjectStore};
 use serde_json::Value;
@@ -52,22 +48,7 @@ async fn put_monitor(store: &MemoryStore, v: Value) {
 
 /// Model-quality constraints: accuracy must not drop below 0.5.
 async fn put_mq_constraints(store: &MemoryStore, monitor: &str) {
-    let c = ModelQualityConstraints {
-        version: Some(0.0),
-        problem_type: ProblemType::BinaryClassification,
-        constraints: vec![(
-            "accuracy".into(),
-            MetricConstraint::new(0.5, ComparisonOperator::LessThanThreshold),
-        )],
-        extra: Default::default(),
-    };
-    store
-        .put(
-            &format!("baselines/{monitor}/constraints.json"),
-            c.to_json().into_bytes(),
-        )
-        .await
-        .unwrap();
+    put_accuracy_floor(store, monitor, 0.5).await;
 }
 
 /// A UUID-shaped inference id for churn row `i` (row 0 keeps the merged fixture's id).

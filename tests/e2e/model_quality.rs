@@ -3,7 +3,7 @@
 //! and the model-quality tick.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use modelwatch_e2e::t;
+use modelwatch_e2e::{mq_constraint, put_accuracy_floor, t, tick_one};
 use monitor_core::app::ground_truth;
 use monitor_core::app::tick::{self, TickRequest};
 use monitor_core::app::{baseline, ingest};
@@ -11,8 +11,7 @@ use monitor_core::attribution::LocalModels;
 use monitor_core::config::{save_monitor, ModelQualitySettings, MonitorConfig, MonitorKind};
 use monitor_core::execution::ExecutionStatus;
 use monitor_core::formats::model_quality::{
-    ComparisonOperator, MetricConstraint, ModelQualityConstraints, ModelQualityStatistics,
-    ModelQualityViolations, ProblemType,
+    ComparisonOperator, ModelQualityStatistics, ModelQualityViolations, ProblemType,
 };
 use monitor_core::joined::labels::LabelObjectState;
 use monitor_core::joined::predictions::PredictionAttributes;
@@ -106,22 +105,7 @@ async fn setup() -> MemoryStore {
     let store = MemoryStore::new();
     save_monitor(&store, &monitor()).await.unwrap();
     // Constraints: accuracy must not drop below 0.8.
-    let c = ModelQualityConstraints {
-        version: Some(0.0),
-        problem_type: ProblemType::BinaryClassification,
-        constraints: vec![(
-            "accuracy".into(),
-            MetricConstraint::new(0.8, ComparisonOperator::LessThanThreshold),
-        )],
-        extra: Default::default(),
-    };
-    store
-        .put(
-            &format!("baselines/{M}/constraints.json"),
-            c.to_json().into_bytes(),
-        )
-        .await
-        .unwrap();
+    put_accuracy_floor(&store, M, 0.8).await;
     store
 }
 
@@ -301,21 +285,16 @@ async fn a_window_without_labels_fails_with_a_reason() {
     let store = setup().await;
     let h3 = t("2026-11-01T03:00:00Z");
     put_capture(&store, h3, "00-00-000-a", 0..10).await;
-    let exec = tick::run(
+    let exec = tick_one(
         &store,
-        &MemoryMetricSink::new(),
-        &LocalModels,
-        &TickRequest {
+        M,
+        TickRequest {
             now: t("2026-11-01T04:05:00Z"),
-            monitor: Some(M.into()),
-            window_end: None,
-            stack: None,
+            ..Default::default()
         },
     )
     .await
-    .unwrap()
-    .executions
-    .remove(0);
+    .0;
     assert_eq!(exec.status, ExecutionStatus::Failed);
     assert!(
         exec.exit_message.contains("No ground truth"),
@@ -431,20 +410,14 @@ async fn a_poison_regression_label_is_counted_and_the_window_completes() {
         mq.quality.problem_type = ProblemType::Regression;
     }
     save_monitor(&store, &cfg).await.unwrap();
-    let c = ModelQualityConstraints {
-        version: Some(0.0),
-        problem_type: ProblemType::Regression,
-        constraints: vec![(
-            "mae".into(),
-            MetricConstraint::new(1e6, ComparisonOperator::GreaterThanThreshold),
-        )],
-        extra: Default::default(),
-    };
+    let c = mq_constraint(
+        ProblemType::Regression,
+        "mae",
+        1e6,
+        ComparisonOperator::GreaterThanThreshold,
+    );
     store
-        .put(
-            &format!("baselines/{M}/constraints.json"),
-            c.to_json().into_bytes(),
-        )
+        .put(&format!("baselines/{M}/constraints.json"), c)
         .await
         .unwrap();
     let h3 = t("2026-11-01T03:00:00Z");
@@ -481,21 +454,16 @@ async fn a_poison_regression_label_is_counted_and_the_window_completes() {
             .expect("the state reads back");
     assert_eq!(state.bad_records.by_kind["out_of_range"].first_lines, [4]);
     assert_eq!(state.bad_records.by_kind["non_finite"].first_lines, [5]);
-    let exec = tick::run(
+    let exec = tick_one(
         &store,
-        &MemoryMetricSink::new(),
-        &LocalModels,
-        &TickRequest {
+        M,
+        TickRequest {
             now: t("2026-11-01T04:05:00Z"),
-            monitor: Some(M.into()),
-            window_end: None,
-            stack: None,
+            ..Default::default()
         },
     )
     .await
-    .unwrap()
-    .executions
-    .remove(0);
+    .0;
     assert_eq!(
         exec.status,
         ExecutionStatus::Completed,

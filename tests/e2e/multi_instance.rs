@@ -5,15 +5,12 @@
 //! single-instance CSV requests of the same endpoint keep joining by their own key.
 
 use chrono::{DateTime, Duration, Utc};
-use modelwatch_e2e::t;
+use modelwatch_e2e::{put_accuracy_floor, t, tick_one};
 use monitor_core::app::tick::{self, TickRequest};
 use monitor_core::app::{ground_truth, ingest};
 use monitor_core::attribution::LocalModels;
 use monitor_core::config::{save_monitor, MonitorConfig};
-use monitor_core::formats::model_quality::{
-    ComparisonOperator, MetricConstraint, ModelQualityConstraints, ModelQualityStatistics,
-    ProblemType,
-};
+use monitor_core::formats::model_quality::ModelQualityStatistics;
 use monitor_core::metrics::{MemoryMetricSink, MetricValue};
 use monitor_core::store::{MemoryStore, ObjectStore};
 use serde_json::{json, Value};
@@ -131,22 +128,7 @@ async fn one_prediction_per_instance_joined_to_one_label_per_instance() {
     let cfg = monitor();
     assert_eq!(cfg.name, M);
     save_monitor(&store, &cfg).await.unwrap();
-    let constraints = ModelQualityConstraints {
-        version: Some(0.0),
-        problem_type: ProblemType::BinaryClassification,
-        constraints: vec![(
-            "accuracy".into(),
-            MetricConstraint::new(0.0, ComparisonOperator::LessThanThreshold),
-        )],
-        extra: Default::default(),
-    };
-    store
-        .put(
-            &format!("baselines/{M}/constraints.json"),
-            constraints.to_json().into_bytes(),
-        )
-        .await
-        .unwrap();
+    put_accuracy_floor(&store, M, 0.0).await;
 
     // capture: 20 JSON requests of 5 instances and 10 single-instance requests in hour 03
     let h3 = t("2026-11-01T03:00:00Z");
@@ -418,21 +400,16 @@ async fn attributions_per_instance(explainer: monitor_core::config::Explainer) {
         .await
         .unwrap();
     assert_eq!(s.objects[0].bad_records, 0);
-    let exec = tick::run(
+    let exec = tick_one(
         &store,
-        &MemoryMetricSink::new(),
-        &LocalModels,
-        &TickRequest {
+        XAI,
+        TickRequest {
             now: t("2026-11-01T04:05:00Z"),
-            monitor: Some(XAI.into()),
-            window_end: None,
-            stack: None,
+            ..Default::default()
         },
     )
     .await
-    .unwrap()
-    .executions
-    .remove(0);
+    .0;
     assert_eq!(
         exec.status,
         ExecutionStatus::Completed,

@@ -5,7 +5,7 @@
 //! `examples/monitors/multi-model-data-quality.json`.
 
 use chrono::Duration;
-use modelwatch_e2e::{csv_baseline, report_file, spread, t, tick_one};
+use modelwatch_e2e::{csv_baseline, mq_constraint, report_file, spread, t, tick_one};
 use monitor_core::app::ingest;
 use monitor_core::app::tick::TickRequest;
 use monitor_core::config::{save_monitor, MonitorConfig, MonitorKind};
@@ -365,20 +365,13 @@ fn mq_record(id: &str, j: usize, model: Option<&str>) -> (String, String) {
 
 /// Accuracy must stay at `floor` or above (a constraints file of our own).
 fn accuracy_floor(floor: f64) -> Vec<u8> {
-    use monitor_core::formats::model_quality::{
-        ComparisonOperator, MetricConstraint, ModelQualityConstraints, ProblemType,
-    };
-    ModelQualityConstraints {
-        version: Some(0.0),
-        problem_type: ProblemType::BinaryClassification,
-        constraints: vec![(
-            "accuracy".into(),
-            MetricConstraint::new(floor, ComparisonOperator::LessThanThreshold),
-        )],
-        extra: Default::default(),
-    }
-    .to_json()
-    .into_bytes()
+    use monitor_core::formats::model_quality::{ComparisonOperator, ProblemType};
+    mq_constraint(
+        ProblemType::BinaryClassification,
+        "accuracy",
+        floor,
+        ComparisonOperator::LessThanThreshold,
+    )
 }
 
 /// Ticks the window of [`HOUR`] of the model-quality monitor at `now`: its status and

@@ -11,15 +11,13 @@
 
 use chrono::Duration;
 use modelwatch_e2e::{
-    csv_baseline, csv_capture_line, report_file, report_html, spread, t, tick_one,
+    csv_baseline, csv_capture_line, put_accuracy_floor, report_file, report_html, spread, t,
+    tick_one,
 };
 use monitor_core::app::tick::TickRequest;
 use monitor_core::app::{ground_truth, ingest};
 use monitor_core::config::{save_monitor, MonitorConfig};
 use monitor_core::execution::ExecutionStatus;
-use monitor_core::formats::model_quality::{
-    ComparisonOperator, MetricConstraint, ModelQualityConstraints, ProblemType,
-};
 use monitor_core::metrics::MemoryMetricSink;
 use monitor_core::segments::{SegmentsReport, SEGMENTS_FILE, SEGMENT_DIMENSION};
 use monitor_core::store::{MemoryStore, ObjectStore};
@@ -234,22 +232,7 @@ async fn a_slice_whose_accuracy_drops_fails_while_the_whole_window_passes() {
     save_monitor(&store, &cfg).await.unwrap();
     // accuracy must stay at 0.8 or above
     const FLOOR: f64 = 0.8;
-    let constraints = ModelQualityConstraints {
-        version: Some(0.0),
-        problem_type: ProblemType::BinaryClassification,
-        constraints: vec![(
-            "accuracy".into(),
-            MetricConstraint::new(FLOOR, ComparisonOperator::LessThanThreshold),
-        )],
-        extra: Default::default(),
-    };
-    store
-        .put(
-            "baselines/seg-mq/constraints.json",
-            constraints.to_json().into_bytes(),
-        )
-        .await
-        .unwrap();
+    put_accuracy_floor(&store, "seg-mq", FLOOR).await;
     let hour = t(HOUR);
     let (mut capture, mut labels) = (String::new(), String::new());
     for i in 0..N {

@@ -7,6 +7,9 @@ use monitor_core::app::baseline;
 use monitor_core::app::tick::{self, TickRequest};
 use monitor_core::attribution::LocalModels;
 use monitor_core::execution::Execution;
+use monitor_core::formats::model_quality::{
+    ComparisonOperator, MetricConstraint, ModelQualityConstraints, ProblemType,
+};
 use monitor_core::metrics::MemoryMetricSink;
 use monitor_core::store::{MemoryStore, ObjectStore};
 pub use test_support::{fixture, moto, read_fixture, temp_dir};
@@ -90,4 +93,38 @@ pub fn csv_capture_line(
         "{{\"captureData\":{{\"endpointInput\":{{\"observedContentType\":\"text/csv\",\"mode\":\"INPUT\",\"data\":\"{input}\",\"encoding\":\"CSV\"}},\"endpointOutput\":{{\"observedContentType\":\"text/csv\",\"mode\":\"OUTPUT\",\"data\":\"{score}\",\"encoding\":\"CSV\"}}}},\"eventMetadata\":{{\"eventId\":\"ev-{id}\",\"inferenceId\":\"{id}\",\"inferenceTime\":\"{}\"}},\"eventVersion\":\"0\"}}\n",
         time.format("%Y-%m-%dT%H:%M:%SZ")
     )
+}
+
+/// Model-quality constraints of one metric (`metric` compared with `threshold` by `op`) for
+/// `problem_type`, as SageMaker writes them: the bytes of `constraints.json`.
+pub fn mq_constraint(
+    problem_type: ProblemType,
+    metric: &str,
+    threshold: f64,
+    op: ComparisonOperator,
+) -> Vec<u8> {
+    ModelQualityConstraints {
+        version: Some(0.0),
+        problem_type,
+        constraints: vec![(metric.into(), MetricConstraint::new(threshold, op))],
+        extra: Default::default(),
+    }
+    .to_json()
+    .into_bytes()
+}
+
+/// Puts an accuracy floor (binary classification: accuracy must stay at `floor` or above)
+/// at `baselines/{monitor}/constraints.json`.
+///
+/// # Panics
+/// When the store refuses the object.
+pub async fn put_accuracy_floor(store: &MemoryStore, monitor: &str, floor: f64) {
+    let bytes = mq_constraint(
+        ProblemType::BinaryClassification,
+        "accuracy",
+        floor,
+        ComparisonOperator::LessThanThreshold,
+    );
+    let key = format!("baselines/{monitor}/constraints.json");
+    store.put(&key, bytes).await.unwrap();
 }

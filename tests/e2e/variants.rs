@@ -8,14 +8,12 @@
 
 use chrono::{DateTime, Duration, Utc};
 use modelwatch_e2e::{
-    csv_baseline, csv_capture_line, report_file, report_html, spread, t, tick_one,
+    csv_baseline, csv_capture_line, put_accuracy_floor, report_file, report_html, spread, t,
+    tick_one,
 };
 use monitor_core::app::tick::TickRequest;
 use monitor_core::app::{ground_truth, ingest};
 use monitor_core::config::{save_monitor, MonitorConfig};
-use monitor_core::formats::model_quality::{
-    ComparisonOperator, MetricConstraint, ModelQualityConstraints, ProblemType,
-};
 use monitor_core::metrics::MemoryMetricSink;
 use monitor_core::store::{MemoryStore, ObjectStore};
 use monitor_core::variants::{VariantComparison, VARIANT_COMPARISON_FILE, VARIANT_DIMENSION};
@@ -175,22 +173,7 @@ async fn model_metrics_of_two_variants_differ_with_the_reference_tests() {
     )
     .unwrap();
     save_monitor(&store, &cfg).await.unwrap();
-    let constraints = ModelQualityConstraints {
-        version: Some(0.0),
-        problem_type: ProblemType::BinaryClassification,
-        constraints: vec![(
-            "accuracy".into(),
-            MetricConstraint::new(0.5, ComparisonOperator::LessThanThreshold),
-        )],
-        extra: Default::default(),
-    };
-    store
-        .put(
-            "baselines/ab-mq/constraints.json",
-            constraints.to_json().into_bytes(),
-        )
-        .await
-        .unwrap();
+    put_accuracy_floor(&store, "ab-mq", 0.5).await;
     let hour = t(HOUR);
     // A: TP 500, TN 300, FP 200 (accuracy 0.8, AUC 0.6 + 0.5·0.4 = 0.8);
     // B: TP 500, TN 350, FP 150 (accuracy 0.85, AUC 0.7 + 0.5·0.3 = 0.85); C as A.
