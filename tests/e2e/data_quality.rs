@@ -32,6 +32,20 @@ fn keep_only_data_quality(dir: &std::path::Path) {
     }
 }
 
+/// One hour of the small demo scenario run into a fresh local store `name`, with only its
+/// data-quality monitor kept: the store's directory, the store and the scenario.
+async fn one_hour_of_data_quality(name: &str) -> (std::path::PathBuf, LocalStore, Scenario) {
+    let dir = temp_dir(name);
+    let store = LocalStore::new(&dir);
+    let scenario = Scenario {
+        hours: 1,
+        ..small_scenario()
+    };
+    run_scenario(&store, &scenario, false).await.unwrap();
+    keep_only_data_quality(&dir);
+    (dir, store, scenario)
+}
+
 /// Features each hour's injected drift touches, plus the model output `score`, which a
 /// shifted input legitimately moves.
 fn expected_features(plan: &[Drift]) -> BTreeSet<String> {
@@ -228,16 +242,9 @@ fn gcd(a: usize, b: usize) -> usize {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_file_with_one_bad_line_of_each_kind_keeps_all_its_good_lines() {
-    let dir = temp_dir("dq-bad-lines");
-    let store = LocalStore::new(&dir);
-    let scenario = Scenario {
-        hours: 1,
-        ..small_scenario()
-    };
-    run_scenario(&store, &scenario, false).await.unwrap();
     // Only the data-quality monitor profiles the object here (the demo's other monitors
     // would add their record counts to the object's summary).
-    keep_only_data_quality(&dir);
+    let (dir, store, scenario) = one_hour_of_data_quality("dq-bad-lines").await;
     let (key, clean) = scenario.capture_files(ENDPOINT, 0).remove(0);
     let good_lines = clean
         .split(|b| *b == b'\n')
@@ -431,14 +438,7 @@ async fn one_shot_output_is_identical_for_one_and_many_threads() {
 /// evaluated, and without a baseline the execution fails with the reason.
 #[tokio::test(flavor = "multi_thread")]
 async fn sub_hour_windows_and_a_missing_baseline() {
-    let dir = temp_dir("dq-15min");
-    let store = LocalStore::new(&dir);
-    let scenario = Scenario {
-        hours: 1,
-        ..small_scenario()
-    };
-    run_scenario(&store, &scenario, false).await.unwrap();
-    keep_only_data_quality(&dir);
+    let (dir, store, scenario) = one_hour_of_data_quality("dq-15min").await;
     let key = monitor_core::layout::monitor_config_key(MONITOR);
     let mut cfg: serde_json::Value =
         serde_json::from_slice(&store.get(&key).await.unwrap()).unwrap();
@@ -548,14 +548,7 @@ fn with_first_input(line: &[u8], first: &str, csv: bool) -> Vec<u8> {
 /// is still profiled, and the window completes and publishes.
 #[tokio::test(flavor = "multi_thread")]
 async fn poison_numbers_are_counted_and_the_window_still_completes() {
-    let dir = temp_dir("dq-poison");
-    let store = LocalStore::new(&dir);
-    let scenario = Scenario {
-        hours: 1,
-        ..small_scenario()
-    };
-    run_scenario(&store, &scenario, false).await.unwrap();
-    keep_only_data_quality(&dir);
+    let (dir, store, scenario) = one_hour_of_data_quality("dq-poison").await;
     let (key, clean) = scenario.capture_files(ENDPOINT, 0).remove(0);
     let mut lines: Vec<Vec<u8>> = clean
         .split(|b| *b == b'\n')
@@ -621,14 +614,7 @@ async fn poison_numbers_are_counted_and_the_window_still_completes() {
 /// (the same bytes fail the same way on every retry).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_gzip_capture_object_is_one_clear_error() {
-    let dir = temp_dir("dq-gzip");
-    let store = LocalStore::new(&dir);
-    let scenario = Scenario {
-        hours: 1,
-        ..small_scenario()
-    };
-    run_scenario(&store, &scenario, false).await.unwrap();
-    keep_only_data_quality(&dir);
+    let (dir, store, scenario) = one_hour_of_data_quality("dq-gzip").await;
     let (key, _) = scenario.capture_files(ENDPOINT, 0).remove(0);
     // the gzip header (RFC 1952 §2.3: ID1 ID2 CM FLG MTIME XFL OS) and some deflate bytes
     let gz = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\xe0\x02\x00\xff\xfe\n\x80".to_vec();

@@ -326,21 +326,17 @@ async fn merged_state_of_random_splits_equals_the_whole() {
         .await;
     }
     let run = |s: MemoryStore| async move {
-        let e = tick::run(
+        let e = tick_one(
             &s,
-            &MemoryMetricSink::new(),
-            &LocalModels,
-            &TickRequest {
+            M,
+            TickRequest {
                 now,
-                monitor: Some(M.into()),
                 window_end: Some(h3 + Duration::hours(1)),
-                stack: None,
+                ..Default::default()
             },
         )
         .await
-        .unwrap()
-        .executions
-        .remove(0);
+        .0;
         e.model_metrics
     };
     let (a, b) = (run(whole).await, run(split).await);
@@ -511,21 +507,17 @@ async fn the_same_labels_under_another_key_count_once() {
     );
     assert_ne!(sa.labels_digest, sb.labels_digest);
 
-    let exec = tick::run(
+    let exec = tick_one(
         &store,
-        &MemoryMetricSink::new(),
-        &LocalModels,
-        &TickRequest {
+        M,
+        TickRequest {
             now,
-            monitor: Some(M.into()),
             window_end: Some(h3 + Duration::hours(1)),
-            stack: None,
+            ..Default::default()
         },
     )
     .await
-    .unwrap()
-    .executions
-    .remove(0);
+    .0;
     let cov = exec.label_coverage.clone().unwrap();
     assert_eq!(cov.predictions, 250);
     assert_eq!(cov.matched, 250, "0..200 once, 200..250 once");
