@@ -10,9 +10,9 @@
 //! does not change (covariate shift), which is the assumption under which CBPE is right.
 
 use chrono::{DateTime, Duration, Utc};
-use modelwatch_e2e::t;
+use modelwatch_e2e::{binary_score_baseline, t};
 use monitor_core::app::tick::{self, TickRequest};
-use monitor_core::app::{baseline, ground_truth, ingest};
+use monitor_core::app::{ground_truth, ingest};
 use monitor_core::attribution::LocalModels;
 use monitor_core::config::{save_monitor, ModelQualitySettings, MonitorConfig, MonitorKind};
 use monitor_core::execution::{Execution, ExecutionStatus};
@@ -91,24 +91,7 @@ async fn estimates_before_labels_track_the_realised_metrics_under_covariate_shif
 
     // 1. the baseline: 5,000 labelled validation rows (label, score)
     let validation = rows(&mut rng, 5000, 2.0);
-    let csv: String = std::iter::once("label,score\n".to_string())
-        .chain(validation.iter().map(|(s, y)| format!("{y},{s}\n")))
-        .collect();
-    let out = baseline::build_model_quality(
-        csv.as_bytes(),
-        "validation.csv",
-        &baseline::QualityBaselineRequest {
-            quality: QualityOptions {
-                problem_type: ProblemType::BinaryClassification,
-                positive_label: "1".into(),
-            },
-            ground_truth_attribute: "label".into(),
-            inference_attribute: None,
-            probability_attribute: Some("score".into()),
-            probability_threshold: 0.5,
-        },
-    )
-    .unwrap();
+    let out = binary_score_baseline(&validation);
     let cbpe = out
         .cbpe
         .expect("a binary baseline with scores has a CBPE baseline");

@@ -20,16 +20,15 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use modelwatch_e2e::t;
+use modelwatch_e2e::{binary_score_baseline, t};
 use monitor_core::app::tick::{self, TickRequest};
-use monitor_core::app::{baseline, ground_truth, ingest};
+use monitor_core::app::{ground_truth, ingest};
 use monitor_core::attribution::LocalModels;
 use monitor_core::config::{save_monitor, MonitorConfig};
 use monitor_core::execution::{Execution, ExecutionStatus};
-use monitor_core::formats::model_quality::{ComparisonOperator, MetricConstraint, ProblemType};
+use monitor_core::formats::model_quality::{ComparisonOperator, MetricConstraint};
 use monitor_core::metrics::{MemoryMetricSink, MetricValue};
 use monitor_core::model_quality::cbpe::{EstimatedMetrics, CBPE_FILE};
-use monitor_core::model_quality::QualityOptions;
 use monitor_core::segments::{SegmentsReport, SEGMENTS_FILE, SEGMENT_DIMENSION};
 use monitor_core::store::{MemoryStore, ObjectStore};
 use rand::rngs::StdRng;
@@ -95,24 +94,7 @@ async fn scenario(objects: usize) -> (MemoryStore, f64, Vec<u8>) {
     let store = MemoryStore::new();
     save_monitor(&store, &monitor()).await.unwrap();
     let validation: Vec<(f64, u8)> = (0..5000).map(|_| row(&mut rng, 2.0)).collect();
-    let csv: String = std::iter::once("label,score\n".to_string())
-        .chain(validation.iter().map(|(s, y)| format!("{y},{s}\n")))
-        .collect();
-    let out = baseline::build_model_quality(
-        csv.as_bytes(),
-        "validation.csv",
-        &baseline::QualityBaselineRequest {
-            quality: QualityOptions {
-                problem_type: ProblemType::BinaryClassification,
-                positive_label: "1".into(),
-            },
-            ground_truth_attribute: "label".into(),
-            inference_attribute: None,
-            probability_attribute: Some("score".into()),
-            probability_threshold: 0.5,
-        },
-    )
-    .unwrap();
+    let out = binary_score_baseline(&validation);
     let floor = out.statistics.scalar("accuracy").unwrap().value - 0.05;
     // only the accuracy floor (the suggested constraints sit at the baseline's values, which
     // a window like the baseline crosses by chance); the label-drift block kept

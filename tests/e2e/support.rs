@@ -3,7 +3,7 @@
 //! over the in-memory store repeat (a baseline of a CSV, one monitor's tick, a report file).
 
 use chrono::{DateTime, Utc};
-use monitor_core::app::baseline;
+use monitor_core::app::baseline::{self, QualityBaselineOutput};
 use monitor_core::app::tick::{self, TickRequest};
 use monitor_core::attribution::LocalModels;
 use monitor_core::execution::Execution;
@@ -11,6 +11,7 @@ use monitor_core::formats::model_quality::{
     ComparisonOperator, MetricConstraint, ModelQualityConstraints, ProblemType,
 };
 use monitor_core::metrics::MemoryMetricSink;
+use monitor_core::model_quality::QualityOptions;
 use monitor_core::store::{MemoryStore, ObjectStore};
 pub use test_support::{fixture, moto, read_fixture, temp_dir};
 
@@ -127,4 +128,30 @@ pub async fn put_accuracy_floor(store: &MemoryStore, monitor: &str, floor: f64) 
     );
     let key = format!("baselines/{monitor}/constraints.json");
     store.put(&key, bytes).await.unwrap();
+}
+
+/// The model-quality baseline (binary classification, positive label `1`, threshold 0.5) of
+/// labelled scores `(score, label)`, read from the `label,score` CSV they make.
+///
+/// # Panics
+/// When the baseline fails.
+pub fn binary_score_baseline(rows: &[(f64, u8)]) -> QualityBaselineOutput {
+    let csv: String = std::iter::once("label,score\n".to_string())
+        .chain(rows.iter().map(|(s, y)| format!("{y},{s}\n")))
+        .collect();
+    baseline::build_model_quality(
+        csv.as_bytes(),
+        "validation.csv",
+        &baseline::QualityBaselineRequest {
+            quality: QualityOptions {
+                problem_type: ProblemType::BinaryClassification,
+                positive_label: "1".into(),
+            },
+            ground_truth_attribute: "label".into(),
+            inference_attribute: None,
+            probability_attribute: Some("score".into()),
+            probability_threshold: 0.5,
+        },
+    )
+    .unwrap()
 }
