@@ -10,6 +10,7 @@ use monitor_core::config::{save_monitor, MonitorConfig};
 use monitor_core::data_quality::consume::PartialProfile;
 use monitor_core::store::{MemoryStore, ObjectStore, StateFile};
 use serde_json::{json, Value};
+use test_support::churn::{capture_line, TRAIN_CSV};
 
 const CAPTURE_PUT: &str = include_str!("../../../events/s3-capture-put.json");
 const GROUND_TRUTH_PUT: &str = include_str!("../../../events/s3-ground-truth-put.json");
@@ -21,25 +22,6 @@ const CAPTURE_KEY: &str =
     "data-capture/churn-endpoint/AllTraffic/2026/11/01/03/12-00-000-5f0c+demo file.jsonl";
 const STATE_KEY: &str =
     "state/profiles/churn-dq/2026/11/01/03/AllTraffic/12-00-000-5f0c+demo file.json";
-
-/// The training set: the capture below replays these four rows (label first, as the model
-/// output comes first in a capture record).
-const TRAIN_CSV: &str = "churn,age,balance\n0,34,1200.5\n1,51,310.25\n0,27,88.0\n1,45,5020.75\n";
-
-fn capture_line(second: u32, output: &str, input: &str) -> String {
-    json!({
-        "captureData": {
-            "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": input, "encoding": "CSV"},
-            "endpointOutput": {"observedContentType": "text/csv; charset=utf-8", "mode": "OUTPUT", "data": output, "encoding": "CSV"}
-        },
-        "eventMetadata": {
-            "eventId": format!("5f0c0000-0000-4000-8000-0000000000{second:02}"),
-            "inferenceTime": format!("2026-11-01T03:12:{second:02}Z")
-        },
-        "eventVersion": "0"
-    })
-    .to_string()
-}
 
 /// Four good capture records and one line that is not JSON.
 fn capture_object() -> Vec<u8> {

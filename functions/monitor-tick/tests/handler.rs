@@ -13,6 +13,7 @@ use monitor_core::metrics::{names, MemoryMetricSink, MetricSink, MetricValue};
 use monitor_core::store::{MemoryStore, ObjectStore};
 use monitor_tick::{handler, Config, Deps, TickInput};
 use serde_json::{json, Value};
+use test_support::churn::{capture_line, TRAIN_CSV};
 
 const SCHEDULE_TICK: &str = include_str!("../../../events/schedule-tick.json");
 const CAPTURE_PUT: &str = include_str!("../../../events/s3-capture-put.json");
@@ -22,25 +23,6 @@ const ALARM: &str = include_str!("../../../events/alarm-state-change.json");
 /// Report folder of the window 03:00–04:00 on 2026-11-01 (SageMaker names it by the hour the
 /// window ends).
 const REPORT_PREFIX: &str = "reports/churn-endpoint/churn-dq/2026/11/01/04/";
-
-/// The training set; the capture replays its four rows (label first: the model output
-/// comes first in a capture record).
-const TRAIN_CSV: &str = "churn,age,balance\n0,34,1200.5\n1,51,310.25\n0,27,88.0\n1,45,5020.75\n";
-
-fn capture_line(second: u32, output: &str, input: &str) -> String {
-    json!({
-        "captureData": {
-            "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "data": input, "encoding": "CSV"},
-            "endpointOutput": {"observedContentType": "text/csv; charset=utf-8", "mode": "OUTPUT", "data": output, "encoding": "CSV"}
-        },
-        "eventMetadata": {
-            "eventId": format!("5f0c0000-0000-4000-8000-0000000000{second:02}"),
-            "inferenceTime": format!("2026-11-01T03:12:{second:02}Z")
-        },
-        "eventVersion": "0"
-    })
-    .to_string()
-}
 
 /// Baseline of `baseline-request.json`, the hourly `churn-dq` monitor, and the capture object
 /// of `s3-capture-put.json` (four good records at 03:12, one bad line) already ingested.

@@ -7,10 +7,8 @@ use monitor_core::app::baseline::{self, BaselineRequest};
 use monitor_core::config::{save_monitor, MonitorConfig};
 use monitor_core::store::{MemoryStore, ObjectStore};
 use serde_json::json;
+use test_support::churn::TRAIN_CSV;
 
-/// The capture-ingest handler test's training set (`functions/capture-ingest/tests`).
-pub const TRAIN_CSV: &str =
-    "churn,age,balance\n0,34,1200.5\n1,51,310.25\n0,27,88.0\n1,45,5020.75\n";
 /// Where [`store_with_dq_monitors`] writes the baseline.
 pub const BASELINE_PREFIX: &str = "baselines/churn-dq";
 
