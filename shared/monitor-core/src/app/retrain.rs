@@ -324,6 +324,23 @@ mod tests {
 
     // ---- the use case --------------------------------------------------------------
 
+    /// The decision on [`event`] at `now` with [`opts`].
+    async fn run_event(
+        store: &MemoryStore,
+        launcher: &FileLauncher<MemoryStore>,
+        now: &str,
+    ) -> RetrainSummary {
+        run(store, launcher, &event(), t(now), &opts())
+            .await
+            .unwrap()
+    }
+
+    /// The audit record of the decision on event `id`.
+    async fn audit(store: &MemoryStore, id: &str) -> AuditRecord {
+        let bytes = store.get(&audit_key("churn-retrain", id)).await.unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
     fn opts() -> RunOptions {
         RunOptions {
             dry_run: None,
@@ -474,13 +491,7 @@ mod tests {
                 until: t("2026-11-01T10:07:00Z"),
             }
         );
-        let rec: AuditRecord = serde_json::from_slice(
-            &store
-                .get(&audit_key("churn-retrain", "ev-2"))
-                .await
-                .unwrap(),
-        )
-        .unwrap();
+        let rec = audit(&store, "ev-2").await;
         assert_eq!(rec.decision, s2.decision);
         assert_eq!(launcher.runs(PIPELINE_ARN).await.unwrap().len(), 1);
         // after the cooldown a new alarm starts again
@@ -537,15 +548,7 @@ mod tests {
             .start(PIPELINE_ARN, &"t".repeat(40), "manual-run", &[])
             .await
             .unwrap();
-        let s = run(
-            &store,
-            &launcher,
-            &event(),
-            t("2026-11-01T04:07:00Z"),
-            &opts(),
-        )
-        .await
-        .unwrap();
+        let s = run_event(&store, &launcher, "2026-11-01T04:07:00Z").await;
         assert_eq!(
             s.decision,
             Decision::SkippedRunning {
@@ -596,25 +599,11 @@ mod tests {
     async fn dry_run_records_without_starting() {
         let store = store_with(config_json(true), true).await;
         let launcher = FileLauncher::new(store.clone());
-        let s = run(
-            &store,
-            &launcher,
-            &event(),
-            t("2026-11-01T04:07:00Z"),
-            &opts(),
-        )
-        .await
-        .unwrap();
+        let s = run_event(&store, &launcher, "2026-11-01T04:07:00Z").await;
         assert_eq!(s.decision, Decision::DryRun);
         assert!(s.dry_run);
         assert!(launcher.runs(PIPELINE_ARN).await.unwrap().is_empty());
-        let rec: AuditRecord = serde_json::from_slice(
-            &store
-                .get(&audit_key("churn-retrain", &event().id))
-                .await
-                .unwrap(),
-        )
-        .unwrap();
+        let rec = audit(&store, &event().id).await;
         assert_eq!(rec.decision, Decision::DryRun);
         assert_eq!(param(&rec.parameters, "WindowEnd"), "2026-11-01T04:00:00Z");
         // a dry run's cooldown counts dry-run starts …
@@ -653,23 +642,9 @@ mod tests {
     async fn missing_report_leaves_the_violations_uri_empty() {
         let store = store_with(config_json(false), false).await;
         let launcher = FileLauncher::new(store.clone());
-        let s = run(
-            &store,
-            &launcher,
-            &event(),
-            t("2026-11-01T04:07:00Z"),
-            &opts(),
-        )
-        .await
-        .unwrap();
+        let s = run_event(&store, &launcher, "2026-11-01T04:07:00Z").await;
         assert_eq!(param(&s.parameters, "ViolationsUri"), "");
-        let rec: AuditRecord = serde_json::from_slice(
-            &store
-                .get(&audit_key("churn-retrain", &event().id))
-                .await
-                .unwrap(),
-        )
-        .unwrap();
+        let rec = audit(&store, &event().id).await;
         assert!(!rec.evidence.violations_present);
         assert_eq!(rec.evidence.violations_key.as_deref(), Some(VIOLATIONS));
     }
