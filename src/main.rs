@@ -3,6 +3,13 @@
 
 mod commands;
 
+/// The CLI's allocator (issue 16 item 3): mimalloc hands freed pages back where glibc's
+/// per-thread arenas kept what the runtime's worker threads freed, so a one-shot job's peak
+/// RSS follows its live data. The CLI only: the Lambda crates keep the system allocator
+/// (their binary size budget).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
