@@ -156,7 +156,9 @@ mod tests {
         let mut x: u64 = 12345;
         (0..n)
             .map(|i| {
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 let bin = u32::try_from(x >> 48).unwrap() % SCORE_BINS;
                 (bin, u64::from(i % 3 == 0), u64::from(i % 3 != 0))
             })
