@@ -3,12 +3,13 @@
 
 mod commands;
 
-/// The CLI's allocator (issue 16 item 3): mimalloc hands freed pages back where glibc's
-/// per-thread arenas kept what the runtime's worker threads freed, so a one-shot job's peak
-/// RSS follows its live data. The CLI only: the Lambda crates keep the system allocator
-/// (their binary size budget).
+/// The CLI's allocator (issue 16 item 3): jemalloc, built to purge freed pages at once
+/// (`dirty_decay_ms:0,muzzy_decay_ms:0`, set by `.cargo/config.toml`), where glibc's
+/// per-thread arenas kept what the runtime's threads freed: a one-shot job's peak RSS then
+/// follows its live data. The CLI only: the Lambda crates keep the system allocator (their
+/// binary size budget).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use clap::{Parser, Subcommand};
 
