@@ -3,6 +3,14 @@
 
 mod commands;
 
+/// The CLI's allocator (issue 16 item 3): jemalloc, built to purge freed pages at once
+/// (`dirty_decay_ms:0,muzzy_decay_ms:0`, set by `.cargo/config.toml`), where glibc's
+/// per-thread arenas kept what the runtime's threads freed: a one-shot job's peak RSS then
+/// follows its live data. The CLI only: the Lambda crates keep the system allocator (their
+/// binary size budget).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]

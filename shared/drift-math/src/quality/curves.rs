@@ -1,5 +1,6 @@
 //! Sparse score histogram behind `auc` and the ROC / PR curves.
 
+use super::bins::ScoreBins;
 use super::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -20,7 +21,8 @@ pub struct LabelCounts {
 /// behind `auc` and the ROC / PR curves.
 ///
 /// [`SCORE_BINS`] = 2¹⁶ bins of width `h = 2⁻¹⁶` over `[0, 1]`; only non-empty bins are stored
-/// (sorted), so a window of `n` records costs at most `min(n, 2¹⁶)` entries. Merging adds
+/// (sorted), so a window of `n` records costs at most `min(n, 2¹⁶)` entries; past 2¹⁵ of them
+/// the bins are one flat array of 2¹⁶ counts instead, 1 MiB (`bins.rs`: smaller, same numbers). Merging adds
 /// counts bin by bin and is exact, commutative and associative.
 ///
 /// Scores within a bin are treated as ties; the AUC read from it is therefore the exact
@@ -45,7 +47,7 @@ pub struct LabelCounts {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ScoreHistogram {
-    pub(super) bins: BTreeMap<u32, LabelCounts>,
+    pub(super) bins: ScoreBins,
     pub(super) positives: u64,
     pub(super) negatives: u64,
 }
@@ -109,22 +111,19 @@ impl ScoreHistogram {
     }
 
     pub(super) fn add_to_bin(&mut self, bin: u32, positive: bool) {
-        let c = self.bins.entry(bin).or_default();
         if positive {
-            c.positives += 1;
+            self.bins.add(bin, 1, 0);
             self.positives += 1;
         } else {
-            c.negatives += 1;
+            self.bins.add(bin, 0, 1);
             self.negatives += 1;
         }
     }
 
     /// Adds every bin of `other` (exact).
     pub fn merge(&mut self, other: &ScoreHistogram) {
-        for (&bin, c) in &other.bins {
-            let e = self.bins.entry(bin).or_default();
-            e.positives += c.positives;
-            e.negatives += c.negatives;
+        for (bin, c) in other.bins.iter() {
+            self.bins.add(bin, c.positives, c.negatives);
         }
         self.positives += other.positives;
         self.negatives += other.negatives;
@@ -147,12 +146,12 @@ impl ScoreHistogram {
 
     /// Whether no record was counted.
     pub fn is_empty(&self) -> bool {
-        self.bins.is_empty()
+        self.bins.len() == 0
     }
 
     /// Non-empty bins in ascending order, as `(bin, counts)`.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (u32, LabelCounts)> + '_ {
-        self.bins.iter().map(|(&b, &c)| (b, c))
+        self.bins.iter()
     }
 
     /// Area under the ROC curve of the binned scores, i.e. the Mann–Whitney statistic with

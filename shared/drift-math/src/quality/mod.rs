@@ -32,6 +32,7 @@ use std::collections::BTreeMap;
 use crate::moments::Moments;
 
 mod binary;
+mod bins;
 mod curves;
 mod multiclass;
 mod regression;
@@ -520,11 +521,11 @@ mod repr {
         data: String,
     }
 
-    impl From<ScoreHistogram> for HistogramRepr {
-        fn from(h: ScoreHistogram) -> Self {
+    impl From<&ScoreHistogram> for HistogramRepr {
+        fn from(h: &ScoreHistogram) -> Self {
             let mut out = Vec::with_capacity(h.bins.len() * 4);
             let mut next = 0u32;
-            for (&bin, c) in &h.bins {
+            for (bin, c) in h.bins.iter() {
                 put_varint(&mut out, u64::from(bin - next));
                 put_varint(&mut out, c.positives);
                 put_varint(&mut out, c.negatives);
@@ -568,13 +569,7 @@ mod repr {
                     .negatives
                     .checked_add(negatives)
                     .ok_or("negative count overflows u64")?;
-                h.bins.insert(
-                    bin as u32,
-                    LabelCounts {
-                        positives,
-                        negatives,
-                    },
-                );
+                h.bins.add(bin as u32, positives, negatives);
                 next = bin + 1;
             }
             Ok(h)
@@ -675,7 +670,7 @@ use repr::{BinaryConfusionRepr, MulticlassRepr, RegressionRepr};
 impl serde::Serialize for ScoreHistogram {
     /// `{"bins": 65536, "data": "<base64 of LEB128 triples>"}` (see the type's docs).
     fn serialize<Ser: serde::Serializer>(&self, s: Ser) -> Result<Ser::Ok, Ser::Error> {
-        serde::Serialize::serialize(&repr::HistogramRepr::from(self.clone()), s)
+        serde::Serialize::serialize(&repr::HistogramRepr::from(self), s)
     }
 }
 
