@@ -40,15 +40,18 @@ use crate::data_quality::profile::{DatasetProfile, FeatureProfile};
 use crate::CoreError;
 
 /// Heap bytes ingest lets the minute profiles of one capture object take, shared by the
-/// object's data-quality monitors ([`crate::app::ingest::run`] gives each an equal share:
-/// [`Profiler::minute_budget`](crate::data_quality::consume::Profiler::minute_budget)),
-/// counted by [`minute_heap_bytes`]. Past it the least recently used minutes are spilled.
+/// object's data-quality monitors: [`crate::app::ingest::run`] gives each an equal share
+/// ([`Profiler::set_minute_budget`](crate::data_quality::consume::Profiler::set_minute_budget));
+/// the other kinds keep no minute profiles. Counted by [`minute_heap_bytes`]; past it the
+/// least recently used minutes are spilled.
 ///
-/// Sized on the bench's hour-long objects (`scripts/bench-memory.sh`, 20 features, 13
-/// numeric): a minute of 170 records takes ~60 KB, one of 1,700 ~240 KB, one of 17,000 (KLL
-/// sketches compacted, each at its ~5,700-value bound) ~1.2 MB. An object of 100k records in
-/// one hour (~15 MB of minutes) stays in memory whole, as fast as without a spill; a 1M one
-/// keeps about 16 of its 60 minutes in memory.
+/// Sized on the bench's hour-long objects (`scripts/bench-memory.sh`, 20 features, 13 of them
+/// numeric; sizes as counted at the end of ingest): a minute of ~170 records takes ~45 KB, one
+/// of ~1,700 ~264 KB (13 KLL level-0 buffers of 2,048 values), one of ~17,000 ~725 KB (the
+/// sketches compacted). So an object of 100k records in one hour (15.9 MB of minutes) stays
+/// in memory whole, with no spill, and one of 1M keeps 28 of its 60 minutes (44 MB of RSS for
+/// the whole `ingest` of it with four monitors, against 92 MB without a spill). A budget that
+/// brought that under 32 MB (about 8 MB) would spill the 100k object.
 pub const MINUTE_BUDGET_BYTES: usize = 20 << 20;
 
 /// What is known of a spilled minute without reading it back, and its distinct-count sketches.
