@@ -174,7 +174,7 @@ fn profile_heap_bytes(p: &DatasetProfile) -> usize {
 /// 5,000 records: +7.5 %, of which malloc's part is at least +2.2 %) and 5,328 B for 4,727 B
 /// in 38 blocks (50 records). The categorical table's capacity is derived from its length
 /// (the table is only ever grown by insertion or decoded whole), the distinct-count sketch's
-/// from the categorical counts ([`distinct_bytes`]).
+/// from the categorical counts (`distinct_bytes`).
 pub fn minute_heap_bytes(m: &MinuteProfile) -> usize {
     let bad = btree_bytes(
         m.bad_records.by_kind.len(),
