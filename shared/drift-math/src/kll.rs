@@ -492,6 +492,22 @@ impl KllSketch {
         self.levels[0].buf.len()
     }
 
+    /// Heap bytes the sketch holds: the *capacity* (not the length) of every level's buffer,
+    /// of the level list and of the cached level capacities. What a caller bounding memory
+    /// counts (ingest's minute spill, issue 16 item 3): a level keeps the room of its largest
+    /// fill after a compaction empties it, and [`KllSketch::reserve`] makes room up front.
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        let buffers: usize = self
+            .levels
+            .iter()
+            .map(|l| l.buf.capacity() * std::mem::size_of::<f64>())
+            .sum();
+        buffers
+            + self.levels.capacity() * std::mem::size_of::<Compactor>()
+            + self.caps.capacity() * std::mem::size_of::<usize>()
+    }
+
     /// Makes room for `n` more values on level 0 without changing the sketch: a profile that
     /// expects about as many values as a previous one skips the buffer's repeated growth
     /// (issue 16: every minute of ingest starts a new sketch). Never past level 0's
@@ -994,6 +1010,33 @@ mod tests {
         }
         assert_eq!(roomy, plain);
         assert_eq!(roomy.level0_len(), plain.levels()[0].len());
+    }
+
+    #[test]
+    fn heap_bytes_counts_the_room_not_the_values() {
+        let mut s = KllSketch::new();
+        let empty = s.heap_bytes();
+        // one level (its `Compactor` and cached capacity), no buffer yet
+        assert_eq!(
+            empty,
+            s.levels.capacity() * std::mem::size_of::<Compactor>()
+                + s.caps.capacity() * std::mem::size_of::<usize>()
+        );
+        s.reserve(1_000);
+        assert_eq!(s.heap_bytes(), empty + 8 * s.levels[0].buf.capacity());
+        assert!(s.heap_bytes() >= empty + 8_000);
+        // 2,051 values: level 0 compacts into level 1 and keeps its room though it holds 1 value
+        for i in 0..2_051u32 {
+            s.update(f64::from(i));
+        }
+        assert_eq!(s.level0_len(), 1);
+        let room: usize = s.levels.iter().map(|l| 8 * l.buf.capacity()).sum();
+        assert!(room >= 8 * (s.caps[0] + s.levels[1].buf.len()));
+        assert_eq!(
+            s.heap_bytes(),
+            room + s.levels.capacity() * std::mem::size_of::<Compactor>()
+                + s.caps.capacity() * std::mem::size_of::<usize>()
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::bias::prepare::{bias_prediction_attributes, bias_rules};
 use crate::config::{MonitorConfig, MonitorKind};
 use crate::data_quality::checks::Baseline;
 use crate::data_quality::consume::{load_baseline, PartialProfile, Profiler};
-use crate::data_quality::minute_spill::RESIDENT_MINUTES;
+use crate::data_quality::minute_spill::MINUTE_BUDGET_BYTES;
 use crate::error::RetryBoundary;
 use crate::execution::{Execution, Ports, Window};
 use crate::joined::labels::JoinTarget;
@@ -240,7 +240,7 @@ impl Prepared {
                 Consumer::Models(Box::new(ModelProfiler::new(key, source, cfg, baseline)?))
             }
             Prepared::Baseline(baseline) => Consumer::Profile(
-                Profiler::new(key, source, cfg, baseline)?.spill_minutes(RESIDENT_MINUTES),
+                Profiler::new(key, source, cfg, baseline)?.minute_budget(MINUTE_BUDGET_BYTES),
             ),
         })
     }

@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::late::mark_late_windows;
 use crate::app::monitors::{load_monitor_entries, MonitorEntry};
-use crate::capability::{prepare_once, PreparedMonitors};
+use crate::capability::{prepare_once, Consumer, PreparedMonitors};
 use crate::config::MonitorConfig;
+use crate::data_quality::minute_spill::MINUTE_BUDGET_BYTES;
 use crate::error::RetryBoundary;
 use crate::layout::{parse_capture_key, CaptureKey, DEFAULT_CAPTURE_PREFIX};
 use crate::store::{for_each_line, ObjectStore};
@@ -136,6 +137,16 @@ pub async fn run<S: ObjectStore>(store: &S, keys: &[String]) -> Result<IngestSum
                     monitor: cfg.name.clone(),
                     reason: e.to_string(),
                 }),
+            }
+        }
+        // the object's data-quality monitors share one budget for their minute profiles
+        let profilers = consumers
+            .iter()
+            .filter(|(_, _, c)| matches!(c, Consumer::Profile(_)))
+            .count();
+        for (_, _, c) in &mut consumers {
+            if let Consumer::Profile(p) = c {
+                p.set_minute_budget(MINUTE_BUDGET_BYTES / profilers.max(1));
             }
         }
         if !consumers.is_empty() {

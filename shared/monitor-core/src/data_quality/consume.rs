@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::MonitorConfig;
 use crate::data_quality::checks::Baseline;
-use crate::data_quality::minute_spill::{MinuteSpill, MinutesOut, PartialProfileOut};
+use crate::data_quality::minute_spill::{
+    minute_heap_bytes, MinuteSpill, MinutesOut, PartialProfileOut,
+};
 use crate::data_quality::multivariate::{Cell, RowScorer};
 use crate::data_quality::profile::DatasetProfile;
 use crate::formats::capture::{
@@ -139,6 +141,13 @@ pub struct Profiler {
     slicer: Option<Box<crate::segments::Slicer>>,
     /// minutes kept in memory at most ([`Profiler::spill_minutes`]; unbounded by default)
     resident_cap: usize,
+    /// heap bytes the minutes may take ([`Profiler::minute_budget`]; unbounded by default)
+    budget: usize,
+    /// each minute of `minutes`' bytes when last measured ([`Profiler::measure`]): when it
+    /// stopped being the current minute, or was added
+    sizes: Vec<usize>,
+    /// the sum of `sizes`
+    resident_bytes: usize,
     /// when each minute of `minutes` was last used (a clock tick), for the eviction
     last_used: Vec<u64>,
     clock: u64,
@@ -207,6 +216,9 @@ impl Profiler {
             }),
             slicer,
             resident_cap: usize::MAX,
+            budget: usize::MAX,
+            sizes: Vec::new(),
+            resident_bytes: 0,
             last_used: Vec::new(),
             clock: 0,
             spill: None,
@@ -224,6 +236,31 @@ impl Profiler {
         self
     }
 
+    /// Keep the minute profiles within `bytes` of heap, as [`minute_heap_bytes`] counts them
+    /// (with the distinct-count sketches spilled minutes keep in memory): when a record moves
+    /// to another minute and the minutes are over it, the least recently used ones are
+    /// spilled as with [`Profiler::spill_minutes`]. The current minute always stays, so the
+    /// minutes can pass the budget by what the current one grows before the next change of
+    /// minute. An object whose minutes fit never spills.
+    #[must_use]
+    pub fn minute_budget(mut self, bytes: usize) -> Self {
+        self.set_minute_budget(bytes);
+        self
+    }
+
+    /// [`Profiler::minute_budget`] of a profiler already made (ingest shares one budget among
+    /// an object's monitors).
+    pub fn set_minute_budget(&mut self, bytes: usize) {
+        self.budget = bytes;
+        self.resident_bytes = 0;
+        self.sizes.clear();
+        for i in 0..self.minutes.len() {
+            let b = self.measure(&self.minutes[i]);
+            self.sizes.push(b);
+            self.resident_bytes += b;
+        }
+    }
+
     /// Accept the inference times of `window` instead of those around the object's hour (the
     /// one-shot `monitor` command evaluates all its files as one window:
     /// [`InferenceWindow::UNBOUNDED`]).
@@ -238,6 +275,30 @@ impl Profiler {
         self.spill.as_ref().map_or(0, |s| s.len())
     }
 
+    /// What minute `m` counts against the budget: its heap and its place in `minutes`
+    /// (nothing without a budget, which then costs nothing to keep).
+    fn measure(&self, m: &MinuteProfile) -> usize {
+        if self.budget == usize::MAX {
+            return 0;
+        }
+        std::mem::size_of::<MinuteProfile>() + minute_heap_bytes(m)
+    }
+
+    /// The current minute stops being current: its size is measured again (it grew).
+    fn leave_current(&mut self) {
+        if let Some(i) = self.cur_idx.take() {
+            let b = self.measure(&self.minutes[i]);
+            self.resident_bytes = self.resident_bytes - self.sizes[i] + b;
+            self.sizes[i] = b;
+        }
+    }
+
+    /// Whether the minutes in memory, with what the spilled ones keep, are over the budget.
+    fn over_budget(&self, incoming: usize) -> bool {
+        let kept = self.spill.as_ref().map_or(0, |s| s.kept_bytes());
+        self.resident_bytes + kept + incoming > self.budget
+    }
+
     /// Index of the minute profile of the current minute, creating it if needed.
     fn slot(&mut self) -> usize {
         if let Some(i) = self.cur_idx {
@@ -245,8 +306,19 @@ impl Profiler {
         }
         let m = self.current;
         self.clock += 1;
-        let i = match self.minutes.iter().position(|x| x.minute == m) {
-            Some(i) => i,
+        let (profile, bytes) = match self.minutes.iter().position(|x| x.minute == m) {
+            Some(i) if !self.over_budget(0) => {
+                self.last_used[i] = self.clock;
+                self.cur_idx = Some(i);
+                return i;
+            }
+            // over the budget: the minute steps out while others are spilled, so it stays
+            Some(i) => {
+                self.last_used.swap_remove(i);
+                let bytes = self.sizes.swap_remove(i);
+                self.resident_bytes -= bytes;
+                (self.minutes.swap_remove(i), bytes)
+            }
             None => {
                 let profile = match self.unspill(m) {
                     Some(back) => back,
@@ -270,13 +342,16 @@ impl Profiler {
                         }
                     }
                 };
-                self.make_room();
-                self.minutes.push(profile);
-                self.last_used.push(0);
-                self.minutes.len() - 1
+                let bytes = self.measure(&profile);
+                (profile, bytes)
             }
         };
-        self.last_used[i] = self.clock;
+        self.make_room(bytes);
+        self.minutes.push(profile);
+        self.last_used.push(self.clock);
+        self.sizes.push(bytes);
+        self.resident_bytes += bytes;
+        let i = self.minutes.len() - 1;
         self.cur_idx = Some(i);
         i
     }
@@ -293,11 +368,13 @@ impl Profiler {
         }
     }
 
-    /// Spills least recently used minutes until one more fits under the cap. A minute that
-    /// cannot be spilled (a non-finite float, which JSON cannot hold, or a write error) stays
-    /// in memory.
-    fn make_room(&mut self) {
-        while self.minutes.len() >= self.resident_cap {
+    /// Spills least recently used minutes until one more, of `incoming` bytes, fits under the
+    /// cap and the budget. A minute that cannot be spilled (a non-finite float, which JSON
+    /// cannot hold, or a write error) stays in memory.
+    fn make_room(&mut self, incoming: usize) {
+        while !self.minutes.is_empty()
+            && (self.minutes.len() >= self.resident_cap || self.over_budget(incoming))
+        {
             let Some((i, _)) = self.last_used.iter().enumerate().min_by_key(|(_, t)| **t) else {
                 return;
             };
@@ -307,13 +384,16 @@ impl Profiler {
             let spill = self.spill.get_or_insert_with(Box::default);
             let m = self.minutes.swap_remove(i);
             let used = self.last_used.swap_remove(i);
+            let bytes = self.sizes.swap_remove(i);
             if let Err(failed) = spill.put(m) {
                 let (m, e) = *failed;
                 tracing::warn!(source = %self.source, error = %e, "minute profile kept in memory: spill failed");
                 self.minutes.push(m);
                 self.last_used.push(used);
+                self.sizes.push(bytes);
                 return;
             }
+            self.resident_bytes -= bytes;
         }
     }
 
@@ -340,7 +420,7 @@ impl Profiler {
                         if let Some(t) = Utc.timestamp_opt(m * 60, 0).single() {
                             self.current = t;
                             self.current_minute = m;
-                            self.cur_idx = None;
+                            self.leave_current();
                         }
                     }
                 }
@@ -505,6 +585,13 @@ impl Profiler {
             return Err(e);
         }
         let spill = self.spill.take().unwrap_or_default();
+        tracing::debug!(
+            source = %self.source,
+            resident = self.minutes.len(),
+            resident_bytes = self.resident_bytes,
+            spilled = spill.len(),
+            "minute profiles at the end of the object"
+        );
         self.minutes.sort_by_key(|m| m.minute);
         let (records, bad_records, shadow_skipped) =
             self.minutes.iter().fold(spill.counts(), |(r, b, s), m| {

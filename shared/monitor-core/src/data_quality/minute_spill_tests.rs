@@ -3,7 +3,7 @@ use chrono::TimeZone;
 use super::*;
 use crate::config::MonitorConfig;
 use crate::data_quality::checks::Baseline;
-use crate::data_quality::consume::{PartialProfile, Profiler};
+use crate::data_quality::consume::{MinuteProfile, PartialProfile, Profiler};
 use crate::data_quality::profile::{DatasetProfile, Tracking};
 use crate::data_quality::suggest::suggest_constraints;
 use crate::layout::{parse_capture_key, profile_key};
@@ -157,4 +157,48 @@ fn a_minute_reads_back_as_it_was_written() {
         spill.load(m.minute),
         Err(CoreError::NotFound { .. })
     ));
+}
+
+/// A byte budget that forces spilling writes the same state file as no spill, and one the
+/// object's minutes fit in spills nothing: the same object as
+/// `spilled_minutes_write_the_same_partial_profile_byte_for_byte`, with a budget of about two
+/// of its minutes (each minute reloaded on every pass), then of twice all of them.
+#[test]
+fn a_byte_budget_spills_to_the_same_bytes_and_only_when_the_minutes_do_not_fit() {
+    let (minutes, rounds, run) = (5, 3, 720);
+    let baseline = baseline();
+    let cfg = MonitorConfig::new("dq", crate::config::MonitorKind::DataQuality, "ep", "b");
+    let key = "data-capture/ep/AllTraffic/2024/03/01/17/00-00-000-x.jsonl";
+    let ck = parse_capture_key(key, "data-capture/").unwrap();
+
+    let mut whole = Profiler::new(&ck, key, &cfg, &baseline).unwrap();
+    pushed(&mut whole, minutes, rounds, run);
+    let whole: PartialProfile = whole.finish();
+    let expected = whole.to_json().unwrap();
+    let sizes: Vec<usize> = whole
+        .minutes
+        .iter()
+        .map(|m| std::mem::size_of::<MinuteProfile>() + minute_heap_bytes(m))
+        .collect();
+    let largest = sizes.iter().copied().max().unwrap();
+    let all: usize = sizes.iter().sum();
+
+    let mut spilling = Profiler::new(&ck, key, &cfg, &baseline)
+        .unwrap()
+        .minute_budget(2 * largest);
+    pushed(&mut spilling, minutes, rounds, run);
+    assert!(spilling.spilled_minutes() >= minutes as usize - 3);
+    let out = spilling.finish_output("dq", &ck).unwrap();
+    assert_eq!(out.records, whole.records());
+    assert_eq!(
+        String::from_utf8(body_bytes(out.body)).unwrap(),
+        String::from_utf8(expected.clone()).unwrap()
+    );
+
+    let mut fitting = Profiler::new(&ck, key, &cfg, &baseline)
+        .unwrap()
+        .minute_budget(2 * all);
+    pushed(&mut fitting, minutes, rounds, run);
+    assert_eq!(fitting.spilled_minutes(), 0);
+    assert_eq!(fitting.finish().to_json().unwrap(), expected);
 }
