@@ -7,7 +7,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 
 use super::json::{Doc, Kind, Tok};
-use super::payload::{read_csv, read_json, JsonCtx, Sink};
+use super::payload::{read_csv, read_csv_plain, read_json, JsonCtx, Sink};
 use super::*;
 
 #[derive(Debug, Clone)]
@@ -600,6 +600,10 @@ impl CaptureParser {
                 next: 0,
             };
             match kind {
+                // a CSV payload read straight from a JSON string without escapes
+                PayloadKind::Csv if encoding == Encoding::Csv && doc.kind(d) == Some(Kind::Str) => {
+                    read_csv_plain(body, side.data_field(), plan.expect, &mut sink)?;
+                }
                 PayloadKind::Csv => read_csv(body, side.data_field(), plan.expect, &mut sink)?,
                 PayloadKind::Json | PayloadKind::JsonLines => {
                     let ctx = JsonCtx {
