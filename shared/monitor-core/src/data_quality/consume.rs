@@ -438,8 +438,9 @@ impl Profiler {
                     if let Some(s) = scoring.as_mut() {
                         s.cells.clear();
                     }
-                    for (j, value) in row.iter().enumerate().take(self.n_features) {
-                        let f = &mut profile.features[j];
+                    // zipped, not indexed: no bounds check per value (issue 16 item 2)
+                    let values = row.iter().zip(&mut profile.features).zip(&self.numeric);
+                    for (j, ((value, f), &numeric)) in values.enumerate().take(self.n_features) {
                         let cell = match value {
                             None => {
                                 f.observe_null();
@@ -452,7 +453,7 @@ impl Profiler {
                                 }
                                 (_, Some(x), None) => Cell::Number(x),
                                 (class, None, None) => {
-                                    if self.numeric[j]
+                                    if numeric
                                         && !matches!(
                                             class,
                                             ValueClass::Integral | ValueClass::Fractional
@@ -469,7 +470,14 @@ impl Profiler {
                         }
                     }
                     profile.item_count += 1;
-                    *profile.column_counts.entry(self.n_features).or_default() += 1;
+                    // the key is there from the second record on: a lookup, not `entry`
+                    // (issue 16 item 2)
+                    match profile.column_counts.get_mut(&self.n_features) {
+                        Some(c) => *c += 1,
+                        None => {
+                            profile.column_counts.insert(self.n_features, 1);
+                        }
+                    }
                     // multivariate drift (issue 13 item 4): the record's reconstruction error,
                     // from the numbers the profile just read
                     let error = scoring

@@ -191,8 +191,16 @@ impl Scanner<'_, '_> {
                         return Err(self.err("expected ':'"));
                     }
                     self.pos += 1;
+                    self.ws();
                 }
-                self.value(depth + 1)?;
+                // a string value (most of an envelope's) is scanned here, without the call
+                // to `value` and its dispatch (issue 16 item 2; `value` begins with the same
+                // `ws` and sends a `"` to the same `string`)
+                if self.peek() == Some(b'"') {
+                    self.string()?;
+                } else {
+                    self.value(depth + 1)?;
+                }
                 self.ws();
                 match self.peek() {
                     Some(b',') => self.pos += 1,

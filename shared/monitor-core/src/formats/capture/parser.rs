@@ -7,7 +7,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 
 use super::json::{Doc, Kind, Tok};
-use super::payload::{read_csv, read_json, JsonCtx, Sink};
+use super::payload::{read_csv, read_csv_plain, read_json, JsonCtx, Sink};
 use super::*;
 
 #[derive(Debug, Clone)]
@@ -39,6 +39,8 @@ pub(super) struct Scratch {
     pub(super) bytes: Vec<u8>,
     pub(super) key: String,
     pub(super) content_type: String,
+    /// the last `inferenceTime` minute read (issue 16 item 2)
+    pub(super) minute: super::time::MinuteCache,
 }
 
 impl Scratch {
@@ -218,10 +220,15 @@ pub(super) fn expect_kind(
 
 /// The time of the `inferenceTime` token `tok` (`None`: absent). The value is unescaped into
 /// `buf` only when it holds escapes; a non-string is malformed, named by its raw JSON.
-fn read_time(doc: &Doc<'_>, tok: Option<usize>, buf: &mut String) -> Result<i64, TimeError> {
+fn read_time(
+    doc: &Doc<'_>,
+    tok: Option<usize>,
+    buf: &mut String,
+    minute: &mut super::time::MinuteCache,
+) -> Result<i64, TimeError> {
     let tok = tok.ok_or(TimeError::Missing)?;
     match doc.kind(tok) {
-        Some(Kind::Str | Kind::EscStr) => inference_seconds(side_text(doc, tok, buf)),
+        Some(Kind::Str | Kind::EscStr) => minute.seconds(side_text(doc, tok, buf)),
         kind => Err(TimeError::Malformed {
             value: doc.raw(tok).to_owned(),
             reason: format!(
@@ -446,6 +453,7 @@ impl CaptureParser {
             bytes,
             key,
             content_type,
+            minute,
         } = &mut self.scratch;
         json::parse_capped(text, envelope, false, super::MAX_ENVELOPE_VALUES).map_err(|e| {
             BadRecord::InvalidJson {
@@ -481,7 +489,7 @@ impl CaptureParser {
                     key,
                 );
                 time_tok = t;
-                time = read_time(&doc, t, data);
+                time = read_time(&doc, t, data, minute);
                 meta.inference_minute = time.as_ref().ok().map(|s| s.div_euclid(60));
                 if self.want_ids {
                     let get = |tok: Option<usize>| tok.and_then(|t| owned_string(&doc, t));
@@ -592,6 +600,10 @@ impl CaptureParser {
                 next: 0,
             };
             match kind {
+                // a CSV payload read straight from a JSON string without escapes
+                PayloadKind::Csv if encoding == Encoding::Csv && doc.kind(d) == Some(Kind::Str) => {
+                    read_csv_plain(body, side.data_field(), plan.expect, &mut sink)?;
+                }
                 PayloadKind::Csv => read_csv(body, side.data_field(), plan.expect, &mut sink)?,
                 PayloadKind::Json | PayloadKind::JsonLines => {
                     let ctx = JsonCtx {

@@ -61,6 +61,20 @@ pub(super) fn read_csv(
     Ok(())
 }
 
+/// [`read_csv`] of a payload that was a JSON string without escapes ([`Kind::Str`]): such a
+/// string holds neither a `"` nor a control character such as `\n` or `\r` (RFC 8259 §7;
+/// the scanner refuses both), so the payload is one line without quotes, and `read_csv`'s
+/// search for them, which could only come back empty, is skipped (issue 16 item 2).
+pub(super) fn read_csv_plain(
+    text: &str,
+    field: &'static str,
+    expect: Option<usize>,
+    sink: &mut Sink<'_>,
+) -> Result<(), BadRecord> {
+    debug_assert!(bytescan::find_either(text.as_bytes(), b'"', b'\n').is_none());
+    read_csv_line(text, field, expect, sink)
+}
+
 /// One line of an unquoted CSV payload (without its `\n`): a record unless it is empty.
 fn read_csv_line(
     line: &str,
@@ -421,6 +435,27 @@ mod tests {
             prop_assert_eq!(
                 run(read_csv, &text, n, expect),
                 run(read_csv_before, &text, n, expect)
+            );
+        }
+    }
+
+    proptest! {
+        /// A payload that can be a JSON string without escapes (no `"`, no control
+        /// character) reads the same through the shortcut as through `read_csv`.
+        #[test]
+        fn read_csv_plain_reads_what_read_csv_reads(
+            parts in prop::collection::vec(
+                prop::sample::select(vec!["a", "1.5", "-0", "north", "x y", ",", ",", "é",
+                    "0123456789abcdef", "\\", "'"]),
+                0..60,
+            ),
+            n in 0usize..8,
+            expect in prop::option::of(0usize..8),
+        ) {
+            let text = parts.concat();
+            prop_assert_eq!(
+                run(read_csv_plain, &text, n, expect),
+                run(read_csv, &text, n, expect)
             );
         }
     }

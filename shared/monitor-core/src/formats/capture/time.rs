@@ -119,19 +119,10 @@ fn fast_utc_seconds(b: &[u8]) -> Option<i64> {
         || b[10] != b'T'
         || b[13] != b':'
         || b[16] != b':'
-        || b[b.len() - 1] != b'Z'
     {
         return None;
     }
-    match &b[19..b.len() - 1] {
-        [] => {}
-        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
-            if !digits.iter().all(u8::is_ascii_digit) {
-                return None;
-            }
-        }
-        _ => return None,
-    }
+    let s = second_of_minute(b)?;
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let mut v = 0i64;
         for &c in &b[r] {
@@ -143,7 +134,7 @@ fn fast_utc_seconds(b: &[u8]) -> Option<i64> {
         Some(v)
     };
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let (h, mi) = (num(11..13)?, num(14..16)?);
     let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
     let month_days = match mo {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -152,7 +143,7 @@ fn fast_utc_seconds(b: &[u8]) -> Option<i64> {
         2 => 28,
         _ => return None,
     };
-    if !(1..=month_days).contains(&d) || h > 23 || mi > 59 || s > 59 {
+    if !(1..=month_days).contains(&d) || h > 23 || mi > 59 {
         return None;
     }
     let yy = if mo <= 2 { y - 1 } else { y };
@@ -163,6 +154,73 @@ fn fast_utc_seconds(b: &[u8]) -> Option<i64> {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
     Some(((days * 24 + h) * 60 + mi) * 60 + s)
+}
+
+/// The part of the fast path after the minute: `b` (at least 20 bytes) ends in
+/// `SS[.f{1,9}]Z` from byte 17 on, with `SS` at most 59; its `SS`.
+#[inline]
+fn second_of_minute(b: &[u8]) -> Option<i64> {
+    if b.len() < 20 || b[b.len() - 1] != b'Z' {
+        return None;
+    }
+    match &b[19..b.len() - 1] {
+        [] => {}
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
+            if !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+        }
+        _ => return None,
+    }
+    let (tens, units) = (b[17], b[18]);
+    if !tens.is_ascii_digit() || !units.is_ascii_digit() {
+        return None;
+    }
+    let s = i64::from(tens - b'0') * 10 + i64::from(units - b'0');
+    (s <= 59).then_some(s)
+}
+
+/// Length of the `YYYY-MM-DDTHH:MM:` prefix of a fast-path time.
+const MINUTE_PREFIX: usize = 17;
+
+/// [`inference_seconds`] with the last fast-path minute remembered (issue 16 item 2): a
+/// capture file's records mostly share their minute, so a time whose first 17 bytes
+/// (`YYYY-MM-DDTHH:MM:`) are those of the last time the fast path accepted needs only its
+/// seconds read ([`second_of_minute`], the same test of the same bytes as the fast path's).
+/// The date, hour and minute checks of the fast path depend on those 17 bytes alone, so the
+/// result is the one [`inference_seconds`] gives (property test
+/// `the_minute_cache_gives_what_inference_seconds_gives`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MinuteCache {
+    /// the prefix of the last fast-path time, and the Unix seconds its minute starts at
+    last: Option<([u8; MINUTE_PREFIX], i64)>,
+}
+
+impl MinuteCache {
+    /// Unix seconds of `raw`, as [`inference_seconds`].
+    ///
+    /// # Errors
+    /// As [`inference_seconds`].
+    #[inline]
+    pub(crate) fn seconds(&mut self, raw: &str) -> Result<i64, TimeError> {
+        let b = raw.as_bytes();
+        if let Some((prefix, start)) = &self.last {
+            if b.get(..MINUTE_PREFIX) == Some(&prefix[..]) {
+                if let Some(s) = second_of_minute(b) {
+                    return Ok(start + s);
+                }
+            }
+        }
+        if let Some(seconds) = fast_utc_seconds(b) {
+            if let (Some(prefix), Some(s)) = (b.get(..MINUTE_PREFIX), second_of_minute(b)) {
+                if let Ok(prefix) = <[u8; MINUTE_PREFIX]>::try_from(prefix) {
+                    self.last = Some((prefix, seconds - s));
+                }
+            }
+            return Ok(seconds);
+        }
+        inference_seconds(raw)
+    }
 }
 
 /// The inference times a consumer accepts, as Unix minutes `[first, end)`.
@@ -321,6 +379,37 @@ mod tests {
                 assert_eq!(chrono_seconds(&raw), Some(s), "{raw}");
             }
         }
+    }
+
+    proptest! {
+        // the default 256 runs of up to 40 times each: seconds in the dev profile
+        /// A run of times, most in a few minutes and some malformed or of another form: the
+        /// minute cache answers each exactly as [`inference_seconds`] does, value or error,
+        /// whatever came before it.
+        #[test]
+        fn the_minute_cache_gives_what_inference_seconds_gives(
+            times in prop::collection::vec(
+                (0usize..4, 0i64..62, proptest::option::of("[0-9]{0,10}"), "(Z|z|\\+02:00|)"),
+                1..40,
+            ),
+        ) {
+            const MINUTES: [&str; 4] = [
+                "2024-03-01T23:59:",
+                "2024-02-29T00:00:",
+                "2023-02-29T10:15:",
+                "2024-03-01T23:5x:",
+            ];
+            let mut cache = MinuteCache::default();
+            for (m, s, frac, zone) in times {
+                let raw = format!(
+                    "{}{s:02}{}{zone}",
+                    MINUTES[m],
+                    frac.as_deref().map(|f| format!(".{f}")).unwrap_or_default()
+                );
+                prop_assert_eq!(cache.seconds(&raw), inference_seconds(&raw), "{}", raw);
+            }
+        }
+
     }
 
     proptest! {
