@@ -87,45 +87,29 @@ pub struct BaselineSummary {
     pub multivariate_skipped: Option<String>,
 }
 
-/// Runs the synchronous `read` over the object `key` on a blocking thread, the store's async
-/// stream bridged to a blocking reader: memory stays bounded by the bridge's buffer and what
-/// `read` keeps (the sketches).
-///
-/// # Errors
-/// The store's errors, `read`'s, and [`CoreError::Io`] when the blocking task panics.
-pub(crate) async fn read_blocking<S, T, F>(store: &S, key: &str, read: F) -> Result<T, CoreError>
-where
-    S: ObjectStore,
-    T: Send + 'static,
-    F: FnOnce(tokio_util::io::SyncIoBridge<crate::store::ByteReader>, &str) -> Result<T, CoreError>
-        + Send
-        + 'static,
-{
-    let reader = store.reader(key).await?;
-    let source = key.to_string();
-    let handle = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || {
-        let _guard = handle.enter();
-        read(tokio_util::io::SyncIoBridge::new(reader), &source)
-    })
-    .await
-    .map_err(|e| CoreError::Io {
-        key: key.to_string(),
-        source: std::io::Error::other(e.to_string()),
-    })?
-}
-
 /// Runs a baseline through the store port: streams the dataset, writes both files.
 pub async fn run<S: ObjectStore>(
     store: &S,
     req: &BaselineRequest,
 ) -> Result<BaselineSummary, CoreError> {
     let key = key_of(&req.dataset).to_string();
+    let reader = store.reader(&key).await?;
     let format = req.format;
-    let mut out = read_blocking(store, &key, move |r, source| {
-        build(r, source, format, &mut NoProgress)
+    let source = key.clone();
+    let handle = tokio::runtime::Handle::current();
+    // The profiler is synchronous CPU work over a blocking reader bridged from the store's
+    // async stream; memory stays bounded by the bridge's buffer and the sketches.
+    let out = tokio::task::spawn_blocking(move || {
+        let _guard = handle.enter();
+        let bridge = tokio_util::io::SyncIoBridge::new(reader);
+        build(bridge, &source, format, &mut NoProgress)
     })
-    .await?;
+    .await
+    .map_err(|e| CoreError::Io {
+        key: key.clone(),
+        source: std::io::Error::other(e.to_string()),
+    })??;
+    let mut out = out;
     // Multivariate drift (issue 13 item 4), on by default: two more passes over the object
     // fit the PCA and its band; a dataset that cannot support it gets no block and a reason.
     let fitted =

@@ -341,11 +341,20 @@ pub async fn run_partial<S: ObjectStore>(
         if is_folder(&key) {
             continue;
         }
+        let reader = store.reader(&key).await?;
         let format = req.format;
-        let profile = super::baseline::read_blocking(store, &key, move |r, source| {
-            profile_dataset(r, source, format, &mut NoProgress)
+        let source = key.clone();
+        let handle = tokio::runtime::Handle::current();
+        let profile = tokio::task::spawn_blocking(move || {
+            let _guard = handle.enter();
+            let bridge = tokio_util::io::SyncIoBridge::new(reader);
+            profile_dataset(bridge, &source, format, &mut NoProgress)
         })
-        .await?;
+        .await
+        .map_err(|e| CoreError::Io {
+            key: key.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })??;
         summary.rows += profile.item_count;
         let part = BaselinePart::new(&key, format, profile);
         let part_key = part_key(&req.scratch_prefix, &key);
