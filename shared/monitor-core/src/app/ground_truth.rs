@@ -32,6 +32,7 @@ use crate::config::MonitorConfig;
 use crate::error::RetryBoundary;
 use crate::formats::capture::Attribute;
 use crate::formats::capture::{BadRecordKind, BadRecords};
+use crate::joined::key_filter::{IndexKeyFilters, LabelHashes, KEY_FILTER_BUDGET};
 use crate::joined::labels::{
     labels_digest, JoinTarget, LabelObjectState, MinuteBias, MinuteQuality, SegmentMinuteQuality,
     VariantMinuteQuality, MQ_STATE_FORMAT,
@@ -88,11 +89,14 @@ pub async fn merge_object<S: ObjectStore>(
     now: DateTime<Utc>,
 ) -> Result<LabelObjectSummary, CoreError> {
     let target = capability_for(cfg.kind).join_target(store, cfg).await?;
-    merge_object_into(store, cfg, &target, key, now).await
+    let mut filters = IndexKeyFilters::new(0);
+    merge_object_into(store, cfg, &target, &mut filters, key, now).await
 }
 
 /// [`merge_object`] with the monitor's join target already resolved (a bias monitor's
-/// config and baseline are read once per invocation, not once per object).
+/// config and baseline are read once per invocation, not once per object). `filters` skips the
+/// indexes an earlier object of the same invocation decoded that hold none of this object's
+/// labels ([`crate::joined::key_filter`]; the result is the same without them).
 // Why it is long: the probe of step 2 scores each joined record and streams its merged line
 // into bounded part files in the same pass, so the per-hour loop shares four accumulators
 // (quality minutes, bias minutes, merged parts, counts) that step 3 writes; split further, they
@@ -101,6 +105,7 @@ async fn merge_object_into<S: ObjectStore>(
     store: &S,
     cfg: &MonitorConfig,
     target: &JoinTarget,
+    filters: &mut IndexKeyFilters,
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<LabelObjectSummary, CoreError> {
@@ -129,6 +134,7 @@ async fn merge_object_into<S: ObjectStore>(
     let (mut labels, mut requests, bad) = read_labels(store, key, attribute.as_ref()).await?;
     let total = labels.len() as u64;
     let digest = labels_digest(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let wanted = LabelHashes::new(labels.keys().map(String::as_str));
 
     // 2. probe the prediction indexes of the look-back, newest hour first
     let lookback = chrono::Duration::hours(i64::from(settings.lookback_hours));
@@ -154,7 +160,11 @@ async fn merge_object_into<S: ObjectStore>(
     let oldest = label_hour - lookback;
     while hour >= oldest && !labels.is_empty() {
         for index_key in store.list(&prediction_hour_prefix(&cfg.name, hour)).await? {
+            if filters.skips(&index_key, &wanted) {
+                continue;
+            }
             let index = PredictionIndex::from_json(&index_key, &store.get(&index_key).await?)?;
+            filters.remember(&index_key, &index);
             for p in &index.predictions {
                 let Some(label) = labels.remove(&p.key) else {
                     continue;
@@ -490,6 +500,10 @@ pub async fn run<S: ObjectStore>(
         .collect();
     let mut summary = MergeSummary::default();
     let mut targets: HashMap<String, Result<JoinTarget, String>> = HashMap::new();
+    // several objects: the indexes decoded for one are skipped by the next when they hold
+    // none of its labels (one object has nothing to reuse)
+    let budget = if keys.len() > 1 { KEY_FILTER_BUDGET } else { 0 };
+    let mut filters = IndexKeyFilters::new(budget);
     for key in keys {
         let mut claimed = false;
         for entry in &entries {
@@ -523,7 +537,7 @@ pub async fn run<S: ObjectStore>(
                 targets.insert(cfg.name.clone(), t);
             }
             let merged = match &targets[&cfg.name] {
-                Ok(t) => merge_object_into(store, cfg, t, key, now)
+                Ok(t) => merge_object_into(store, cfg, t, &mut filters, key, now)
                     .await
                     .propagate_retryable()?
                     .map_err(|e| e.to_string()),
@@ -586,7 +600,8 @@ pub async fn retry_pending<S: ObjectStore>(
                     target = Some(capability_for(cfg.kind).join_target(store, cfg).await?);
                 }
                 let Some(t) = &target else { continue };
-                merge_object_into(store, cfg, t, &state.source, now).await?;
+                let mut filters = IndexKeyFilters::new(0);
+                merge_object_into(store, cfg, t, &mut filters, &state.source, now).await?;
                 retried += 1;
             }
         }
@@ -614,5 +629,152 @@ mod tests {
         )
         .is_none());
         assert!(parse_label_key("other/x", "ground-truth/ep/").is_none());
+    }
+
+    // ---- one invocation, several label objects: the indexes decoded once are reused ----
+
+    use crate::config::{save_monitor, ModelQualitySettings, MonitorKind};
+    use crate::formats::model_quality::ProblemType;
+    use crate::joined::predictions::PredictionAttributes;
+    use crate::model_quality::QualityOptions;
+    use crate::store::MemoryStore;
+
+    const EP: &str = "ep";
+
+    fn quality_monitor() -> MonitorConfig {
+        MonitorConfig {
+            model_quality: Some(ModelQualitySettings {
+                quality: QualityOptions {
+                    problem_type: ProblemType::BinaryClassification,
+                    positive_label: "1".into(),
+                },
+                attributes: PredictionAttributes::default(),
+                ground_truth_prefix: None,
+                ground_truth_attribute: None,
+                lookback_hours: 24,
+                offset_minutes: 0,
+            }),
+            ..MonitorConfig::new("mq", MonitorKind::ModelQuality, EP, "baselines/mq")
+        }
+    }
+
+    fn hour(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 3, 1, h, 0, 0).unwrap()
+    }
+
+    /// A store with the monitor, capture hours 0..3 of 20 records each (ids `h*20..h*20+20`,
+    /// indexed by capture-ingest), and one label object per capture hour, all filed at hour 5
+    /// (as the one-shot job files them), plus one label that has no prediction. Returns the
+    /// label keys in the order the job passes them (oldest capture hour first).
+    async fn labelled_store() -> (MemoryStore, Vec<String>) {
+        let store = MemoryStore::new();
+        save_monitor(&store, &quality_monitor()).await.unwrap();
+        let mut keys = Vec::new();
+        for h in 0..3u32 {
+            let ids = h as usize * 20..h as usize * 20 + 20;
+            let capture: String = ids
+                .clone()
+                .map(|i| {
+                    format!(
+                        "{{\"captureData\":{{\"endpointOutput\":{{\"observedContentType\":\"text/csv\",\"mode\":\"OUTPUT\",\"data\":\"0.{:02}\",\"encoding\":\"CSV\"}}}},\"eventMetadata\":{{\"eventId\":\"e{i}\",\"inferenceTime\":\"2024-03-01T{h:02}:{:02}:00Z\"}},\"eventVersion\":\"0\"}}\n",
+                        (i * 37) % 100,
+                        i % 60
+                    )
+                })
+                .collect();
+            let ckey = format!("data-capture/{EP}/AllTraffic/2024/03/01/{h:02}/c.jsonl");
+            store.put(&ckey, capture.into_bytes()).await.unwrap();
+            crate::app::ingest::run(&store, std::slice::from_ref(&ckey))
+                .await
+                .unwrap();
+            let mut labels: String = ids
+                .map(|i| {
+                    format!(
+                        "{{\"groundTruthData\":{{\"data\":\"{}\",\"encoding\":\"CSV\"}},\"eventMetadata\":{{\"eventId\":\"e{i}\"}},\"eventVersion\":\"0\"}}\n",
+                        i % 2
+                    )
+                })
+                .collect();
+            if h == 1 {
+                labels.push_str("{\"groundTruthData\":{\"data\":\"1\",\"encoding\":\"CSV\"},\"eventMetadata\":{\"eventId\":\"never\"},\"eventVersion\":\"0\"}\n");
+            }
+            let key = format!("ground-truth/{EP}/2024/03/01/05/{h}-labels.jsonl");
+            store.put(&key, labels.into_bytes()).await.unwrap();
+            keys.push(key);
+        }
+        (store, keys)
+    }
+
+    /// Every object under `prefix`, key and bytes.
+    async fn objects(store: &MemoryStore, prefix: &str) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        for key in store.list(prefix).await.unwrap() {
+            let bytes = store.get(&key).await.unwrap();
+            out.push((key, bytes));
+        }
+        out
+    }
+
+    /// The merge of three label objects in one invocation writes the same states and merged
+    /// records, byte for byte, as three invocations of one object each (no filters).
+    #[tokio::test]
+    async fn several_objects_in_one_invocation_write_what_one_at_a_time_writes() {
+        let now = hour(6);
+        let (together, keys) = labelled_store().await;
+        let summary = run(&together, &keys, now).await.unwrap();
+        let (apart, _) = labelled_store().await;
+        for key in &keys {
+            run(&apart, std::slice::from_ref(key), now).await.unwrap();
+        }
+        let matched: Vec<(u64, u64)> = summary
+            .objects
+            .iter()
+            .map(|o| (o.matched, o.pending))
+            .collect();
+        // 20 labels per capture hour, all matched; the label "never" pends
+        assert_eq!(matched, [(20, 0), (20, 1), (20, 0)]);
+        let written = objects(&together, "state/mq/").await;
+        assert_eq!(written.len(), 3);
+        assert_eq!(written, objects(&apart, "state/mq/").await);
+        let merged = objects(&together, "state/merged/").await;
+        assert_eq!(merged.len(), 3);
+        assert_eq!(merged, objects(&apart, "state/merged/").await);
+    }
+
+    /// The filters do skip: once the first object (capture hour 0, so every hour is probed)
+    /// has decoded the indexes, the index of hour 2 is not read again for the object of hour
+    /// 1 (unreadable bytes there are never seen), while an object without filters reads it.
+    #[tokio::test]
+    async fn an_index_holding_none_of_the_labels_is_not_read_again() {
+        let now = hour(6);
+        let (store, keys) = labelled_store().await;
+        let cfg = quality_monitor();
+        let target = capability_for(cfg.kind)
+            .join_target(&store, &cfg)
+            .await
+            .unwrap();
+        let mut filters = IndexKeyFilters::new(KEY_FILTER_BUDGET);
+        let first = merge_object_into(&store, &cfg, &target, &mut filters, &keys[0], now)
+            .await
+            .unwrap();
+        assert_eq!(first.matched, 20);
+        // the three capture hours' indexes, 20 predictions each
+        assert_eq!(filters.held(), 60);
+        let hour2 = store
+            .list(&prediction_hour_prefix(&cfg.name, hour(2)))
+            .await
+            .unwrap();
+        assert_eq!(hour2.len(), 1);
+        store
+            .put(&hour2[0], b"not an index".to_vec())
+            .await
+            .unwrap();
+        let second = merge_object_into(&store, &cfg, &target, &mut filters, &keys[1], now)
+            .await
+            .unwrap();
+        assert_eq!((second.matched, second.pending), (20, 1));
+        let mut none = IndexKeyFilters::new(0);
+        let unfiltered = merge_object_into(&store, &cfg, &target, &mut none, &keys[1], now).await;
+        assert!(unfiltered.is_err());
     }
 }
