@@ -365,20 +365,9 @@ async fn make_partials(dir: &Path, n: usize, records: usize) {
 }
 
 fn join_monitor() -> MonitorConfig {
-    use monitor_core::formats::model_quality::ProblemType;
     MonitorConfig {
         publish_metrics: false,
-        model_quality: Some(monitor_core::config::ModelQualitySettings {
-            quality: monitor_core::model_quality::QualityOptions {
-                problem_type: ProblemType::BinaryClassification,
-                positive_label: "1".into(),
-            },
-            attributes: monitor_core::joined::predictions::PredictionAttributes::default(),
-            ground_truth_prefix: None,
-            ground_truth_attribute: None,
-            lookback_hours: 24,
-            offset_minutes: 0,
-        }),
+        model_quality: Some(monitor_core::config::ModelQualitySettings::binary("1")),
         ..MonitorConfig::new(
             "bench-mq",
             MonitorKind::ModelQuality,

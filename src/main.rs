@@ -3,9 +3,9 @@
 
 mod commands;
 
-/// The CLI's allocator (issue 16 item 3): jemalloc, built to return dirty pages after 1 s
-/// and muzzy ones at once (`.cargo/config.toml`), where glibc's per-thread arenas kept what
-/// the runtime's threads freed. `_RJEM_MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0` makes a
+/// The CLI's allocator (issue 16 item 3): jemalloc, built with one arena for every thread
+/// and to return dirty pages after 1 s and muzzy ones at once (`.cargo/config.toml`), where
+/// glibc's per-thread arenas kept what the runtime's threads freed. `_RJEM_MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0` makes a
 /// one-shot job's peak RSS follow its live data, at a wall-time cost (README "Peak memory of
 /// every monitor kind"). The CLI only: the Lambda crates keep the system allocator (their
 /// binary size budget).

@@ -259,10 +259,6 @@ pub fn monitors() -> [MonitorConfig; 4] {
     });
     let mut mq = base(MQ_MONITOR, MonitorKind::ModelQuality);
     mq.model_quality = Some(ModelQualitySettings {
-        quality: QualityOptions {
-            problem_type: ProblemType::BinaryClassification,
-            positive_label: "1".into(),
-        },
         // the endpoint answers with the churn probability as its only CSV column
         attributes: PredictionAttributes {
             inference_attribute: None,
@@ -271,10 +267,8 @@ pub fn monitors() -> [MonitorConfig; 4] {
             facet_attributes: Default::default(),
             keep_input_features: false,
         },
-        ground_truth_prefix: None,
-        ground_truth_attribute: None,
-        lookback_hours: 24,
         offset_minutes: MQ_OFFSET_MINUTES,
+        ..ModelQualitySettings::binary("1")
     });
     [base(MONITOR, MonitorKind::DataQuality), mq, bias, xai]
 }

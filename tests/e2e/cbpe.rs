@@ -16,11 +16,8 @@ use monitor_core::app::{ground_truth, ingest};
 use monitor_core::attribution::LocalModels;
 use monitor_core::config::{save_monitor, ModelQualitySettings, MonitorConfig, MonitorKind};
 use monitor_core::execution::{Execution, ExecutionStatus};
-use monitor_core::formats::model_quality::ProblemType;
-use monitor_core::joined::predictions::PredictionAttributes;
 use monitor_core::metrics::{MemoryMetricSink, MetricValue};
 use monitor_core::model_quality::cbpe::CBPE_FILE;
-use monitor_core::model_quality::QualityOptions;
 use monitor_core::store::{MemoryStore, ObjectStore};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -32,17 +29,7 @@ const PER_HOUR: usize = 2000;
 
 fn monitor() -> MonitorConfig {
     MonitorConfig {
-        model_quality: Some(ModelQualitySettings {
-            quality: QualityOptions {
-                problem_type: ProblemType::BinaryClassification,
-                positive_label: "1".into(),
-            },
-            attributes: PredictionAttributes::default(),
-            ground_truth_prefix: None,
-            ground_truth_attribute: None,
-            lookback_hours: 24,
-            offset_minutes: 0,
-        }),
+        model_quality: Some(ModelQualitySettings::binary("1")),
         ..MonitorConfig::new(M, MonitorKind::ModelQuality, EP, format!("baselines/{M}"))
     }
 }

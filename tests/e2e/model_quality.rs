@@ -14,7 +14,6 @@ use monitor_core::formats::model_quality::{
     ComparisonOperator, ModelQualityStatistics, ModelQualityViolations, ProblemType,
 };
 use monitor_core::joined::labels::LabelObjectState;
-use monitor_core::joined::predictions::PredictionAttributes;
 use monitor_core::metrics::MemoryMetricSink;
 use monitor_core::model_quality::QualityOptions;
 use monitor_core::store::{MemoryStore, ObjectStore, StateFile};
@@ -24,17 +23,7 @@ const M: &str = "churn-mq";
 
 fn monitor() -> MonitorConfig {
     MonitorConfig {
-        model_quality: Some(ModelQualitySettings {
-            quality: QualityOptions {
-                problem_type: ProblemType::BinaryClassification,
-                positive_label: "1".into(),
-            },
-            attributes: PredictionAttributes::default(),
-            ground_truth_prefix: None,
-            ground_truth_attribute: None,
-            lookback_hours: 24,
-            offset_minutes: 0,
-        }),
+        model_quality: Some(ModelQualitySettings::binary("1")),
         ..MonitorConfig::new(M, MonitorKind::ModelQuality, EP, format!("baselines/{M}"))
     }
 }

@@ -54,9 +54,6 @@ mod tests {
     use super::*;
     use monitor_core::app::ingest;
     use monitor_core::config::{save_monitor, ModelQualitySettings, MonitorConfig, MonitorKind};
-    use monitor_core::formats::model_quality::ProblemType;
-    use monitor_core::joined::predictions::PredictionAttributes;
-    use monitor_core::model_quality::QualityOptions;
     use monitor_core::store::MemoryStore;
 
     const EVENT: &str = include_str!("../../../events/s3-ground-truth-put.json");
@@ -73,17 +70,7 @@ mod tests {
             &store,
             &MonitorConfig {
                 publish_metrics: false,
-                model_quality: Some(ModelQualitySettings {
-                    quality: QualityOptions {
-                        problem_type: ProblemType::BinaryClassification,
-                        positive_label: "1".into(),
-                    },
-                    attributes: PredictionAttributes::default(),
-                    ground_truth_prefix: None,
-                    ground_truth_attribute: None,
-                    lookback_hours: 24,
-                    offset_minutes: 0,
-                }),
+                model_quality: Some(ModelQualitySettings::binary("1")),
                 ..MonitorConfig::new(
                     "churn-mq",
                     MonitorKind::ModelQuality,

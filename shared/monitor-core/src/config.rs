@@ -70,6 +70,28 @@ fn default_lookback() -> u32 {
     24
 }
 
+impl ModelQualitySettings {
+    /// A binary-classification monitor whose positive label is `positive_label`, with every
+    /// other setting at its default: the prediction where [`PredictionAttributes::default`]
+    /// finds it, ground truth under `ground-truth/{endpoint}/` read from its first column or
+    /// `label` member, a 24-hour lookback and no offset.
+    ///
+    /// [`PredictionAttributes::default`]: crate::joined::predictions::PredictionAttributes
+    pub fn binary(positive_label: impl Into<String>) -> Self {
+        ModelQualitySettings {
+            quality: crate::model_quality::QualityOptions {
+                problem_type: crate::formats::model_quality::ProblemType::BinaryClassification,
+                positive_label: positive_label.into(),
+            },
+            attributes: crate::joined::predictions::PredictionAttributes::default(),
+            ground_truth_prefix: None,
+            ground_truth_attribute: None,
+            lookback_hours: default_lookback(),
+            offset_minutes: 0,
+        }
+    }
+}
+
 /// Settings of a bias-drift monitor (Clarify's `ModelBiasJobDefinition`).
 ///
 /// The bias configuration itself is Clarify's `analysis_config.json` (label, label values or

@@ -406,8 +406,10 @@ async fn read_labels<S: ObjectStore>(
 pub const MERGED_PART_LINES: u64 = 100_000;
 
 /// A merged part file is written once it holds this many bytes (records carry their
-/// `endpointInput`, up to 6 MB each), whatever its number of records.
-pub const MERGED_PART_BYTES: usize = 64 << 20;
+/// `endpointInput`, up to 6 MB each), whatever its number of records. It bounds what the
+/// merge of one label object holds of its merged records, whatever the object's size (issue
+/// 16 item 3: about 600 bytes a record, so 64 MiB held up to 110k records' worth).
+pub const MERGED_PART_BYTES: usize = 8 << 20;
 
 #[derive(Default)]
 struct MergedParts {
@@ -634,26 +636,13 @@ mod tests {
     // ---- one invocation, several label objects: the indexes decoded once are reused ----
 
     use crate::config::{save_monitor, ModelQualitySettings, MonitorKind};
-    use crate::formats::model_quality::ProblemType;
-    use crate::joined::predictions::PredictionAttributes;
-    use crate::model_quality::QualityOptions;
     use crate::store::MemoryStore;
 
     const EP: &str = "ep";
 
     fn quality_monitor() -> MonitorConfig {
         MonitorConfig {
-            model_quality: Some(ModelQualitySettings {
-                quality: QualityOptions {
-                    problem_type: ProblemType::BinaryClassification,
-                    positive_label: "1".into(),
-                },
-                attributes: PredictionAttributes::default(),
-                ground_truth_prefix: None,
-                ground_truth_attribute: None,
-                lookback_hours: 24,
-                offset_minutes: 0,
-            }),
+            model_quality: Some(ModelQualitySettings::binary("1")),
             ..MonitorConfig::new("mq", MonitorKind::ModelQuality, EP, "baselines/mq")
         }
     }
