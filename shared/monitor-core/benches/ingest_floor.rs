@@ -15,12 +15,11 @@
 //! ```
 //!
 //! Per record = (count at 100k − count at 10k) / 90,000: the fixed costs (start-up, the
-//! baseline build) cancel. The data are the `throughput` bench's `--quick` data (the same row
-//! generator and seeds): 20 features (a score, 13 numeric inputs, 6 categorical ones), CSV
-//! payloads, every record in one minute.
+//! baseline build) cancel. The data are the `throughput` bench's `--quick` data (both write
+//! them with `test_support::bench_data`, same seeds): 20 features (a score, 13 numeric inputs,
+//! 6 categorical ones), CSV payloads, every record in one minute.
 
 use std::borrow::Cow;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -31,81 +30,7 @@ use monitor_core::data_quality::checks::Baseline;
 use monitor_core::data_quality::consume::profile_object;
 use monitor_core::data_quality::dataset::{DatasetFormat, NoProgress};
 use monitor_core::layout::parse_capture_key;
-
-const FEATURES: usize = 20;
-const CATEGORIES: [&str; 6] = ["north", "south", "east", "west", "central", "remote"];
-
-/// SplitMix64 (Steele, Lea & Flood 2014), as in `benches/throughput.rs`.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-/// One row of 20 values, as `benches/throughput.rs` writes it.
-fn row(rng: &mut Rng, out: &mut String) {
-    use std::fmt::Write as _;
-    out.clear();
-    let _ = write!(out, "{:.6}", rng.unit());
-    for j in 1..FEATURES {
-        out.push(',');
-        if j >= FEATURES - 6 {
-            out.push_str(CATEGORIES[(rng.next() % 6) as usize]);
-        } else if j % 2 == 0 {
-            let _ = write!(out, "{}", rng.next() % 10_000);
-        } else {
-            let _ = write!(out, "{:.3}", rng.unit() * 1000.0 - 200.0);
-        }
-    }
-}
-
-fn write_csv(path: &Path, rows: usize) -> std::io::Result<()> {
-    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
-    let header: Vec<String> = (0..FEATURES)
-        .map(|j| {
-            if j == 0 {
-                "score".into()
-            } else {
-                format!("f{j}")
-            }
-        })
-        .collect();
-    writeln!(w, "{}", header.join(","))?;
-    let mut rng = Rng(7);
-    let mut line = String::new();
-    for _ in 0..rows {
-        row(&mut rng, &mut line);
-        writeln!(w, "{line}")?;
-    }
-    w.flush()
-}
-
-/// Capture JSONL, every record in minute 3 (seed 11, as the throughput bench).
-fn write_capture(path: &Path, records: usize) -> std::io::Result<()> {
-    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
-    let mut rng = Rng(11);
-    let mut line = String::new();
-    for i in 0..records {
-        row(&mut rng, &mut line);
-        let (out, inp) = line.split_once(',').unwrap_or((&line, ""));
-        writeln!(
-            w,
-            "{{\"captureData\":{{\"endpointInput\":{{\"observedContentType\":\"text/csv\",\"mode\":\"INPUT\",\"data\":\"{inp}\",\"encoding\":\"CSV\"}},\"endpointOutput\":{{\"observedContentType\":\"text/csv; charset=utf-8\",\"mode\":\"OUTPUT\",\"data\":\"{out}\",\"encoding\":\"CSV\"}}}},\"eventMetadata\":{{\"eventId\":\"{:08x}-6f2a-4d1e-9b7c-{:012x}\",\"inferenceTime\":\"2026-11-01T03:03:{:02}Z\"}},\"eventVersion\":\"0\"}}",
-            rng.next() as u32,
-            i,
-            i % 60
-        )?;
-    }
-    w.flush()
-}
+use test_support::bench_data::{write_capture, write_csv};
 
 fn data_dir() -> PathBuf {
     std::env::var_os("MODELWATCH_BENCH_DIR")
@@ -230,7 +155,9 @@ async fn main() {
     if args.iter().any(|a| a == "--prepare") {
         write_csv(&dir.join("baseline-20k.csv"), 20_000).expect("csv");
         for (name, n) in [("10k", 10_000), ("100k", 100_000)] {
-            write_capture(&dir.join(format!("capture-{name}.jsonl")), n).expect("capture");
+            // every record in minute 3, seed 11, as the throughput bench
+            write_capture(&dir.join(format!("capture-{name}.jsonl")), n, 11, Some(3))
+                .expect("capture");
         }
         println!("data in {}", dir.display());
         return;

@@ -24,22 +24,10 @@ use monitor_core::data_quality::tick::{merge_partial, WindowState};
 use monitor_core::data_quality::window_merge;
 use monitor_core::execution::Window;
 use monitor_core::store::StateFile;
+use test_support::bench_data::{Rng, CATEGORIES};
 
 const NUMERIC: usize = 14;
 const CATEGORICAL: usize = 6;
-const CATEGORIES: [&str; 6] = ["north", "south", "east", "west", "central", "remote"];
-
-/// SplitMix64 (Steele, Lea & Flood 2014): the same input on every run.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
 
 fn names() -> Vec<String> {
     (0..NUMERIC + CATEGORICAL)

@@ -22,6 +22,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+pub mod bench_data;
 pub mod churn;
 pub mod moto;
 pub mod retrain;
