@@ -166,7 +166,7 @@ const BUCKET_FILES_PER_THREAD: usize = 1;
 /// Files are read and bucketed on every core ([`ordered::map_fold_in_order`]: each line's
 /// time is a JSON parse, 62 % of the 1M-record explainability job's wall time when one
 /// thread did it) and written in file order, so the keys are the ones a single thread
-/// gives; at most two files per thread are held in memory.
+/// gives; at most one bucketed file per thread waits to be written.
 fn bucket_captures(
     store: &LocalStore,
     cfg: &MonitorConfig,
