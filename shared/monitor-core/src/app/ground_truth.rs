@@ -32,7 +32,7 @@ use crate::config::MonitorConfig;
 use crate::error::RetryBoundary;
 use crate::formats::capture::Attribute;
 use crate::formats::capture::{BadRecordKind, BadRecords};
-use crate::joined::key_filter::{IndexKeyFilters, LabelHashes, KEY_FILTER_BUDGET};
+use crate::joined::key_filter::{IndexKeyFilters, KEY_FILTER_BUDGET};
 use crate::joined::labels::{
     labels_digest, JoinTarget, LabelObjectState, MinuteBias, MinuteQuality, SegmentMinuteQuality,
     VariantMinuteQuality, MQ_STATE_FORMAT,
@@ -134,7 +134,7 @@ async fn merge_object_into<S: ObjectStore>(
     let (mut labels, mut requests, bad) = read_labels(store, key, attribute.as_ref()).await?;
     let total = labels.len() as u64;
     let digest = labels_digest(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let wanted = LabelHashes::new(labels.keys().map(String::as_str));
+    let wanted = filters.label_hashes(labels.keys().map(String::as_str));
 
     // 2. probe the prediction indexes of the look-back, newest hour first
     let lookback = chrono::Duration::hours(i64::from(settings.lookback_hours));

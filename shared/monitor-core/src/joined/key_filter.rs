@@ -103,6 +103,17 @@ impl IndexKeyFilters {
         }
     }
 
+    /// The hashes of one label object's `keys`, as [`IndexKeyFilters::skips`] asks for them;
+    /// none when the filters are off (budget 0: nothing is remembered, so nothing is asked),
+    /// which spares a single-object merge hashing every label.
+    pub fn label_hashes<'a>(&self, keys: impl IntoIterator<Item = &'a str>) -> LabelHashes {
+        if self.budget == 0 {
+            LabelHashes::default()
+        } else {
+            LabelHashes::new(keys)
+        }
+    }
+
     /// Whether the index at `index_key` was remembered and holds no key of `labels`
     /// (reading it would match nothing).
     pub fn skips(&self, index_key: &str, labels: &LabelHashes) -> bool {
@@ -197,10 +208,12 @@ mod tests {
         let labels = LabelHashes::new(["e9"]);
         assert!(filters.skips("ix/a", &labels));
         assert!(!filters.skips("ix/b", &labels));
-        // budget 0: nothing kept
+        // budget 0: nothing kept, and no label is hashed
         let mut off = IndexKeyFilters::new(0);
         off.remember("ix/a", &index(&["e1"]));
         assert!(!off.skips("ix/a", &labels));
+        assert!(!off.label_hashes(["e1"]).may_hold(key_hash("e1")));
+        assert!(filters.label_hashes(["e1"]).may_hold(key_hash("e1")));
     }
 
     #[test]

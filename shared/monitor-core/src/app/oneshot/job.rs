@@ -150,9 +150,7 @@ fn file_hours(f: &CaptureFile) -> Result<FileHours, CoreError> {
             .next()
             .copied()
             .unwrap_or_else(|| f.key.hour.timestamp());
-        let mut bytes = hours.remove(&hour).unwrap_or_default();
-        bytes.extend_from_slice(&untimed);
-        hours.insert(hour, bytes);
+        hours.entry(hour).or_default().extend_from_slice(&untimed);
     }
     Ok(FileHours { hours, span })
 }
