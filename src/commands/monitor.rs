@@ -36,7 +36,8 @@ pub struct Args {
     /// record from the output payload).
     #[arg(long)]
     output_columns: Option<usize>,
-    /// Worker threads profiling capture files (0 = every core). The output is the same for
+    /// Worker threads profiling capture files (0 = every core: one per core and one more, as
+    /// the calling thread merges between results). The output is the same for
     /// every value: files are merged in order.
     #[arg(long, default_value_t = 0, env = "MODELWATCH_THREADS")]
     threads: usize,

@@ -202,7 +202,7 @@ pub fn profile_files(
     threads: usize,
 ) -> Result<BaselineOutput, CoreError> {
     let threads = if threads == 0 {
-        crate::app::oneshot::ordered::default_threads()
+        crate::app::oneshot::ordered::fold_workers()
     } else {
         threads
     };

@@ -229,7 +229,8 @@ fn profile_file(
     Ok(partial)
 }
 
-/// [`run`] on `threads` worker threads (`0` = every core, `1` = the calling thread only).
+/// [`run`] on `threads` worker threads (`0` = every core: [`ordered::fold_workers`]; `1` = the
+/// calling thread only).
 ///
 /// Files are profiled in parallel and their partial profiles merged as they complete, in
 /// file order ([`ordered::map_fold_in_order`]), with at most two partials per thread alive:
@@ -255,7 +256,7 @@ pub async fn run_with_threads(
     let mut state = empty_window(baseline);
     let mut span: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
     let threads = if threads == 0 {
-        ordered::default_threads()
+        ordered::fold_workers()
     } else {
         threads
     };

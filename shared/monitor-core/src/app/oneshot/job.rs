@@ -173,7 +173,7 @@ fn bucket_captures(
     let mut keys = std::collections::BTreeSet::new();
     let mut span: Option<(i64, i64)> = None;
     let order: Vec<usize> = (0..files.len()).collect();
-    let threads = ordered::default_threads();
+    let threads = ordered::fold_workers();
     ordered::map_fold_in_order(
         &order,
         threads,

@@ -22,6 +22,17 @@ pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
+/// The workers of [`map_fold_in_order`] on "every core": one per core, and one more.
+///
+/// The calling thread folds each result as it arrives and sleeps in between, and a worker
+/// sleeps when it runs `window` items ahead of the fold; with one worker per core a core
+/// idles in those moments. With one more, the cores stay busy: the one-shot job at 1M records
+/// on 2 cores used 1.93 cores instead of 1.89 and ran about 5 % faster, for 2 MB more memory
+/// (issue 16 item 2, 2026-12-07).
+pub fn fold_workers() -> usize {
+    default_threads() + 1
+}
+
 /// Which items the workers may start: the next one to claim, the next one to fold, and
 /// whether the fold stopped (an error).
 struct Gate {

@@ -704,6 +704,235 @@ fn same_name(name: &[u8], key: &[u8]) -> bool {
     name.len() == key.len() && name.first() == key.first() && name == key
 }
 
+/// The member names a capture envelope's parser looks up, for [`scan_envelope`].
+pub(super) struct EnvelopeNames {
+    /// `eventMetadata` and `captureData`, members of the root object
+    pub(super) root: [&'static str; 2],
+    /// the members of `eventMetadata` read
+    pub(super) metadata: [&'static str; 4],
+    /// the sides, members of `captureData`
+    pub(super) sides: [&'static str; 3],
+    /// the members of a side read
+    pub(super) side: [&'static str; 3],
+}
+
+/// Where [`scan_envelope`] put the members the parser reads: tape indices of the values of
+/// the first member of each name (`None`: no such member), as [`Doc::members_named`] finds
+/// them on the full tape.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Envelope {
+    /// `root` names' values
+    pub(super) root: [Option<usize>; 2],
+    /// `metadata` names' values
+    pub(super) metadata: [Option<usize>; 4],
+    /// `sides` names' values
+    pub(super) sides: [Option<usize>; 3],
+    /// per side, its `side` names' values
+    pub(super) side: [[Option<usize>; 3]; 3],
+}
+
+/// Where a value the parser reads goes in the [`Envelope`].
+#[derive(Clone, Copy)]
+enum Slot {
+    Root(usize),
+    Metadata(usize),
+    Side(usize),
+    /// side, name
+    Field(usize, usize),
+}
+
+/// Whose members the shaped scan is reading.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Root,
+    Metadata,
+    Capture,
+    Side(usize),
+}
+
+/// Scans a capture line of the usual shape in one pass, putting on `tape` only the values the
+/// parser reads (issue 16 item 2: the general scan put every key and value on the tape, and
+/// the parser then looked each member up by name).
+///
+/// Returns `None` — the caller then scans `text` with [`parse_capped`] — unless `text` is,
+/// from its first byte to its last, a JSON object without whitespace or escaped member names
+/// in which: `eventMetadata` and each side of `captureData` are objects whose members all have
+/// string values; `captureData` is an object whose other members have string values; every
+/// other member of the root has a string value; no name the parser reads appears twice in its
+/// object; and there are at most `max_values` values (keys included, as [`parse_capped`]
+/// counts them). For such a line every lookup the parser makes finds the value
+/// [`Doc::members_named`] would find on the full tape, with the same kind and span, and the
+/// text is valid JSON (strings are checked as [`parse_capped`] checks them).
+pub(super) fn scan_envelope(
+    text: &str,
+    tape: &mut Vec<Tok>,
+    max_values: usize,
+    names: &EnvelopeNames,
+) -> Option<Envelope> {
+    tape.clear();
+    let b = text.as_bytes();
+    if u32::try_from(b.len()).is_err() || b.first() != Some(&b'{') {
+        return None;
+    }
+    let mut s = Shaped {
+        // the general scanner, not recording: its checks of a string with an escape
+        scan: Scanner {
+            b,
+            pos: 0,
+            tape,
+            max: max_values,
+            record: false,
+        },
+        values: 1,
+        names,
+        found: Envelope::default(),
+    };
+    s.push(Kind::Object, 0, b.len());
+    s.object(Level::Root)?;
+    (s.scan.pos == b.len() && s.values <= max_values).then_some(s.found)
+}
+
+struct Shaped<'a, 't> {
+    /// the text, the position and the tape (`max` is the cap on `values`)
+    scan: Scanner<'a, 't>,
+    /// values seen, keys included (the general scan's tape length)
+    values: usize,
+    names: &'t EnvelopeNames,
+    found: Envelope,
+}
+
+impl Shaped<'_, '_> {
+    /// At an opening quote: the string's span and kind, the position after its closing quote.
+    /// `None` for a string the general scan refuses.
+    #[inline]
+    fn string(&mut self) -> Option<(usize, usize, Kind)> {
+        let start = self.scan.pos + 1;
+        let rest = self.scan.b.get(start..)?;
+        if let Some(i) = bytescan::find_string_special(rest) {
+            if rest.get(i) == Some(&b'"') {
+                self.scan.pos = start + i + 1;
+                return Some((start, start + i, Kind::Str));
+            }
+        }
+        // an escape, or an error: the general scanner's own check (it records nothing)
+        self.scan.string_slow().ok()?;
+        Some((start, self.scan.pos - 1, Kind::EscStr))
+    }
+
+    fn push(&mut self, kind: Kind, start: usize, end: usize) -> usize {
+        let at = self.scan.tape.len();
+        // spans fit: the text is shorter than 4 GiB
+        #[allow(clippy::cast_possible_truncation)]
+        self.scan.tape.push(Tok {
+            kind,
+            start: start as u32,
+            end: end as u32,
+            next: at as u32 + 1,
+        });
+        at
+    }
+
+    /// Where the string value of a member named `key` at `level` goes: `Some(None)` for a
+    /// member the parser does not read, `None` for one the shaped scan does not take.
+    #[inline]
+    fn string_slot(&self, level: Level, key: &[u8]) -> Option<Option<Slot>> {
+        let named = |names: &[&str]| names.iter().position(|n| n.as_bytes() == key);
+        match level {
+            // a string where the parser expects an object: the general path says what is wrong
+            Level::Root => named(&self.names.root).map_or(Some(None), |_| None),
+            Level::Capture => named(&self.names.sides).map_or(Some(None), |_| None),
+            Level::Metadata => Some(named(&self.names.metadata).map(Slot::Metadata)),
+            Level::Side(j) => Some(named(&self.names.side).map(|i| Slot::Field(j, i))),
+        }
+    }
+
+    /// Where the object value of a member named `key` at `level` goes, and the level of its
+    /// members; `None` for an object the shaped scan does not take.
+    #[inline]
+    fn object_slot(&self, level: Level, key: &[u8]) -> Option<(Slot, Level)> {
+        let named = |names: &[&str]| names.iter().position(|n| n.as_bytes() == key);
+        match level {
+            Level::Root => match named(&self.names.root)? {
+                0 => Some((Slot::Root(0), Level::Metadata)),
+                i => Some((Slot::Root(i), Level::Capture)),
+            },
+            Level::Capture => named(&self.names.sides).map(|i| (Slot::Side(i), Level::Side(i))),
+            Level::Metadata | Level::Side(_) => None,
+        }
+    }
+
+    fn slot_mut(&mut self, slot: Slot) -> &mut Option<usize> {
+        match slot {
+            Slot::Root(i) => &mut self.found.root[i],
+            Slot::Metadata(i) => &mut self.found.metadata[i],
+            Slot::Side(i) => &mut self.found.sides[i],
+            Slot::Field(j, i) => &mut self.found.side[j][i],
+        }
+    }
+
+    /// Puts a value on the tape for `slot`; `None` when the slot is taken (a repeated name).
+    fn fill(&mut self, slot: Slot, kind: Kind, start: usize, end: usize) -> Option<usize> {
+        if self.slot_mut(slot).is_some() {
+            return None;
+        }
+        let at = self.push(kind, start, end);
+        *self.slot_mut(slot) = Some(at);
+        Some(at)
+    }
+
+    /// At the `{` of an object at `level`; reads it to its `}`.
+    fn object(&mut self, level: Level) -> Option<()> {
+        self.scan.pos += 1;
+        if self.scan.b.get(self.scan.pos) == Some(&b'}') {
+            self.scan.pos += 1;
+            return Some(());
+        }
+        loop {
+            if self.scan.b.get(self.scan.pos) != Some(&b'"') {
+                return None;
+            }
+            let (ks, ke, kind) = self.string()?;
+            if kind != Kind::Str || self.scan.b.get(self.scan.pos) != Some(&b':') {
+                return None;
+            }
+            self.scan.pos += 1;
+            self.values += 2;
+            if self.values > self.scan.max {
+                return None;
+            }
+            let key = &self.scan.b[ks..ke];
+            match self.scan.b.get(self.scan.pos) {
+                Some(b'"') => {
+                    let slot = self.string_slot(level, key)?;
+                    let (vs, ve, kind) = self.string()?;
+                    if let Some(slot) = slot {
+                        self.fill(slot, kind, vs, ve)?;
+                    }
+                }
+                Some(b'{') => {
+                    let (slot, inner) = self.object_slot(level, key)?;
+                    let at = self.fill(slot, Kind::Object, self.scan.pos, self.scan.pos)?;
+                    self.object(inner)?;
+                    // spans fit: the text is shorter than 4 GiB
+                    #[allow(clippy::cast_possible_truncation)]
+                    if let Some(tok) = self.scan.tape.get_mut(at) {
+                        tok.end = self.scan.pos as u32;
+                    }
+                }
+                _ => return None,
+            }
+            match self.scan.b.get(self.scan.pos) {
+                Some(b',') => self.scan.pos += 1,
+                Some(b'}') => {
+                    self.scan.pos += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
 /// A scanned text and its tape.
 pub(super) struct Doc<'t> {
     pub(super) text: &'t str,

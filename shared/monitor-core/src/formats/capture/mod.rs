@@ -138,6 +138,15 @@ impl CaptureSide {
         Self::BatchTransformOutput,
     ];
 
+    /// Position in [`CaptureSide::ALL`].
+    const fn index(self) -> usize {
+        match self {
+            Self::EndpointOutput => 0,
+            Self::EndpointInput => 1,
+            Self::BatchTransformOutput => 2,
+        }
+    }
+
     const fn field(self) -> &'static str {
         match self {
             Self::EndpointOutput => "captureData.endpointOutput",

@@ -64,6 +64,23 @@ impl Scratch {
     }
 }
 
+/// The members of a capture line the parser reads ([`json::scan_envelope`]).
+const ENVELOPE_NAMES: json::EnvelopeNames = json::EnvelopeNames {
+    root: ["eventMetadata", "captureData"],
+    metadata: [
+        "inferenceTime",
+        "invocationSource",
+        "eventId",
+        "inferenceId",
+    ],
+    sides: [
+        CaptureSide::ALL[0].key(),
+        CaptureSide::ALL[1].key(),
+        CaptureSide::ALL[2].key(),
+    ],
+    side: ["data", "encoding", "observedContentType"],
+};
+
 /// A [`CaptureMapping`] compiled for parsing, with reusable scratch buffers. Not `Sync`-shared: use
 /// one parser per thread (it is `Clone`).
 #[derive(Clone)]
@@ -76,6 +93,9 @@ pub struct CaptureParser {
     single: RowBatch,
     last_error_meta: Option<RecordMeta>,
     times: Option<InferenceWindow>,
+    /// whether lines of the usual shape take [`json::scan_envelope`] (always, but in the
+    /// tests that compare it with the general scan)
+    shaped: bool,
 }
 
 impl fmt::Debug for CaptureParser {
@@ -321,6 +341,7 @@ impl CaptureParser {
             single: RowBatch::new(),
             last_error_meta: None,
             times: None,
+            shaped: true,
         })
     }
 
@@ -419,9 +440,13 @@ impl CaptureParser {
         rows.release();
         self.last_error_meta = None;
         self.scratch.release();
-        let text = std::str::from_utf8(line).map_err(|e| BadRecord::NonUtf8 {
-            byte_offset: e.valid_up_to(),
-        })?;
+        // simdutf8 validates the line several bytes per cycle; only a line it refuses goes
+        // through std's validation, for the offset of the first bad byte
+        let text = simdutf8::basic::from_utf8(line)
+            .or_else(|_| std::str::from_utf8(line))
+            .map_err(|e| BadRecord::NonUtf8 {
+                byte_offset: e.valid_up_to(),
+            })?;
         let mut meta = RecordMeta::default();
         match self.parse_text(text, rows, &mut meta) {
             Ok(()) => Ok(meta),
@@ -455,11 +480,20 @@ impl CaptureParser {
             content_type,
             minute,
         } = &mut self.scratch;
-        json::parse_capped(text, envelope, false, super::MAX_ENVELOPE_VALUES).map_err(|e| {
-            BadRecord::InvalidJson {
-                message: e.to_string(),
-            }
-        })?;
+        // the usual shape in one pass, with the values read already found; anything else
+        // through the general scan and lookups by name
+        let shaped = if self.shaped {
+            json::scan_envelope(text, envelope, super::MAX_ENVELOPE_VALUES, &ENVELOPE_NAMES)
+        } else {
+            None
+        };
+        if shaped.is_none() {
+            json::parse_capped(text, envelope, false, super::MAX_ENVELOPE_VALUES).map_err(|e| {
+                BadRecord::InvalidJson {
+                    message: e.to_string(),
+                }
+            })?;
+        }
         let doc = Doc {
             text,
             tape: envelope,
@@ -474,20 +508,17 @@ impl CaptureParser {
         }
         let mut time = Err(TimeError::Missing);
         // each object's members are looked up in one pass (issue 16 item 1)
-        let [metadata, capture] = doc.members_named(0, ["eventMetadata", "captureData"], key);
+        let [metadata, capture] = match &shaped {
+            Some(e) => e.root,
+            None => doc.members_named(0, ENVELOPE_NAMES.root, key),
+        };
         let mut time_tok = None;
         if let Some(m) = metadata {
             if doc.kind(m) == Some(Kind::Object) {
-                let [t, source, event_id, inference_id] = doc.members_named(
-                    m,
-                    [
-                        "inferenceTime",
-                        "invocationSource",
-                        "eventId",
-                        "inferenceId",
-                    ],
-                    key,
-                );
+                let [t, source, event_id, inference_id] = match &shaped {
+                    Some(e) => e.metadata,
+                    None => doc.members_named(m, ENVELOPE_NAMES.metadata, key),
+                };
                 time_tok = t;
                 time = read_time(&doc, t, data, minute);
                 meta.inference_minute = time.as_ref().ok().map(|s| s.div_euclid(60));
@@ -516,14 +547,19 @@ impl CaptureParser {
         let n = self.features.len();
         for (j, plan) in self.plans.iter().enumerate() {
             let side = plan.side;
-            let s =
-                doc.member(capture, side.key(), key)
-                    .ok_or_else(|| BadRecord::MissingField {
-                        field: side.field(),
-                    })?;
+            let at = side.index();
+            let s = match &shaped {
+                Some(e) => e.sides[at],
+                None => doc.member(capture, side.key(), key),
+            }
+            .ok_or_else(|| BadRecord::MissingField {
+                field: side.field(),
+            })?;
             expect_kind(&doc, s, side.field(), true)?;
-            let [d, e, observed] =
-                doc.members_named(s, ["data", "encoding", "observedContentType"], key);
+            let [d, e, observed] = match &shaped {
+                Some(e) => e.side[at],
+                None => doc.members_named(s, ENVELOPE_NAMES.side, key),
+            };
             let d = d.ok_or_else(|| BadRecord::MissingField {
                 field: side.data_field(),
             })?;
@@ -654,3 +690,7 @@ impl CaptureParser {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "shaped_tests.rs"]
+mod shaped_tests;
