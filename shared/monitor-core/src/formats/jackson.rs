@@ -80,7 +80,9 @@ impl Formatter for JacksonFormatter {
     }
 
     fn write_f64<W: ?Sized + io::Write>(&mut self, w: &mut W, value: f64) -> io::Result<()> {
-        w.write_all(java_double(value).as_bytes())
+        let mut text = FloatText::default();
+        write_java_double(value, &mut text);
+        w.write_all(text.as_bytes())
     }
 
     fn write_char_escape<W: ?Sized + io::Write>(
@@ -193,6 +195,83 @@ impl Formatter for JacksonFormatter {
 /// JDK ≤ 18 (`FloatingDecimal`) occasionally printed one digit more than necessary (for example
 /// `2.0E23` as `1.9999999999999998E23`); those rare cases are not reproduced.
 pub fn java_double(x: f64) -> String {
+    let mut text = FloatText::default();
+    write_java_double(x, &mut text);
+    text.as_str().to_owned()
+}
+
+/// The text of one float, on the stack: the longest a double takes, as Rust's `{:e}` or in
+/// Java's layout, is 24 bytes (`-1.2345678901234567E-308`).
+#[derive(Default)]
+struct FloatText {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl FloatText {
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// The text (ASCII: digits, signs, `.`, `e`/`E`, and the names of the special values).
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    /// Appends `b`, as much of it as fits (everything written here fits).
+    fn push_bytes(&mut self, b: &[u8]) {
+        let end = (self.len + b.len()).min(self.buf.len());
+        self.buf[self.len..end].copy_from_slice(&b[..end - self.len]);
+        self.len = end;
+    }
+}
+
+impl std::fmt::Write for FloatText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.len + s.len() > self.buf.len() {
+            return Err(std::fmt::Error);
+        }
+        self.push_bytes(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// [`java_double`] into `out` (cleared first) without allocating: Rust's shortest `{:e}`
+/// digits, laid out as Java does. The special values, and a value whose shortest form has
+/// one digit (where Java also weighs the two-digit decimals), go through
+/// [`java_double_general`].
+fn write_java_double(x: f64, out: &mut FloatText) {
+    use std::fmt::Write as _;
+    out.len = 0;
+    let mut sci = FloatText::default();
+    if !x.is_finite() || x == 0.0 || write!(sci, "{:e}", x.abs()).is_err() {
+        out.push_bytes(java_double_general(x).as_bytes());
+        return;
+    }
+    let text = sci.as_bytes();
+    let (mant, exp) = match text.iter().position(|&c| c == b'e') {
+        Some(i) => (&text[..i], &text[i + 1..]),
+        None => (text, &b"0"[..]),
+    };
+    let mut digits = [0u8; 24];
+    let mut n = 0;
+    for &c in mant.iter().filter(|c| c.is_ascii_digit()) {
+        if n < digits.len() {
+            digits[n] = c;
+            n += 1;
+        }
+    }
+    let exp = std::str::from_utf8(exp)
+        .ok()
+        .and_then(|e| e.parse::<i32>().ok());
+    match exp {
+        Some(exp) if n > 1 => layout_into(x.is_sign_negative(), &digits[..n], exp, out),
+        _ => out.push_bytes(java_double_general(x).as_bytes()),
+    }
+}
+
+/// [`java_double`] by the general route: the special values and the one-digit rule.
+fn java_double_general(x: f64) -> String {
     if x.is_nan() {
         return "NaN".to_owned();
     }
@@ -307,46 +386,52 @@ fn trim_digits(mut d: Decimal) -> Decimal {
 /// Java's `Double.toString` layout of `digits × 10^exp` (see [`java_double`]).
 fn java_float_layout(negative: bool, d: &Decimal) -> String {
     // Special values of f32 are routed here as digits "0"; java_double handles f64 ones earlier.
-    let mut out = String::with_capacity(d.digits.len() + 8);
+    let mut out = FloatText::default();
+    layout_into(negative, d.digits.as_bytes(), d.exp, &mut out);
+    out.as_str().to_owned()
+}
+
+/// [`java_float_layout`] of ASCII `digits` (at most 17) appended to `out`.
+fn layout_into(negative: bool, digits: &[u8], exp: i32, out: &mut FloatText) {
+    use std::fmt::Write as _;
     if negative {
-        out.push('-');
+        out.push_bytes(b"-");
     }
-    let digits = d.digits.as_str();
     let n = i32::try_from(digits.len()).unwrap_or(i32::MAX);
-    if (-3..7).contains(&d.exp) {
-        if d.exp < 0 {
-            out.push_str("0.");
-            for _ in 0..(-d.exp - 1) {
-                out.push('0');
+    if (-3..7).contains(&exp) {
+        if exp < 0 {
+            out.push_bytes(b"0.");
+            for _ in 0..(-exp - 1) {
+                out.push_bytes(b"0");
             }
-            out.push_str(digits);
+            out.push_bytes(digits);
         } else {
-            let int_len = d.exp + 1;
+            let int_len = exp + 1;
             if n <= int_len {
-                out.push_str(digits);
+                out.push_bytes(digits);
                 for _ in 0..(int_len - n) {
-                    out.push('0');
+                    out.push_bytes(b"0");
                 }
-                out.push_str(".0");
+                out.push_bytes(b".0");
             } else {
                 let split = usize::try_from(int_len).unwrap_or(0);
-                out.push_str(&digits[..split]);
-                out.push('.');
-                out.push_str(&digits[split..]);
+                out.push_bytes(&digits[..split]);
+                out.push_bytes(b".");
+                out.push_bytes(&digits[split..]);
             }
         }
     } else {
-        out.push_str(&digits[..1]);
-        out.push('.');
+        out.push_bytes(&digits[..1]);
+        out.push_bytes(b".");
         if digits.len() > 1 {
-            out.push_str(&digits[1..]);
+            out.push_bytes(&digits[1..]);
         } else {
-            out.push('0');
+            out.push_bytes(b"0");
         }
-        out.push('E');
-        out.push_str(&d.exp.to_string());
+        out.push_bytes(b"E");
+        // fits: the longest layout is 24 bytes of the buffer's 32
+        let _ = write!(out, "{exp}");
     }
-    out
 }
 
 /// An `f64` that serialises like Jackson writes a Java `double` (NaN and infinities as the
@@ -556,6 +641,24 @@ mod tests {
         ];
         for (x, want) in table {
             assert_eq!(java_double(*x), *want, "java_double({x:e})");
+        }
+    }
+
+    proptest::proptest! {
+        /// The allocation-free writer gives what the general route gives, for doubles of
+        /// every exponent and sign, and special values.
+        #[test]
+        fn fast_java_double_is_the_general_one(bits in proptest::prelude::any::<u64>()) {
+            let x = f64::from_bits(bits);
+            proptest::prop_assert_eq!(java_double(x), java_double_general(x));
+        }
+
+        /// The same for short decimals, the usual figures of a report.
+        #[test]
+        fn fast_java_double_of_short_decimals(m in 0i64..100_000_000, e in -12i32..12) {
+            let x = m as f64 * 10f64.powi(e);
+            proptest::prop_assert_eq!(java_double(x), java_double_general(x));
+            proptest::prop_assert_eq!(java_double(-x), java_double_general(-x));
         }
     }
 
