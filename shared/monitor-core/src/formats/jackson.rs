@@ -248,26 +248,23 @@ fn write_java_double(x: f64, out: &mut FloatText) {
         out.push_bytes(java_double_general(x).as_bytes());
         return;
     }
-    let text = sci.as_bytes();
-    let (mant, exp) = match text.iter().position(|&c| c == b'e') {
-        Some(i) => (&text[..i], &text[i + 1..]),
-        None => (text, &b"0"[..]),
-    };
-    let mut digits = [0u8; 24];
-    let mut n = 0;
-    for &c in mant.iter().filter(|c| c.is_ascii_digit()) {
-        if n < digits.len() {
-            digits[n] = c;
-            n += 1;
+    let mut digits = FloatText::default();
+    match sci_digits(sci.as_str(), &mut digits) {
+        Some(exp) if digits.len > 1 => {
+            layout_into(x.is_sign_negative(), digits.as_bytes(), exp, out);
         }
-    }
-    let exp = std::str::from_utf8(exp)
-        .ok()
-        .and_then(|e| e.parse::<i32>().ok());
-    match exp {
-        Some(exp) if n > 1 => layout_into(x.is_sign_negative(), &digits[..n], exp, out),
         _ => out.push_bytes(java_double_general(x).as_bytes()),
     }
+}
+
+/// The significand digits of Rust's `{:e}` rendering `s` (shortest round-trip digits, closest
+/// to the value) appended to `digits`, and its exponent (`None` when it does not read).
+fn sci_digits(s: &str, digits: &mut FloatText) -> Option<i32> {
+    let (mant, exp) = s.split_once('e').unwrap_or((s, "0"));
+    for c in mant.bytes().filter(u8::is_ascii_digit) {
+        digits.push_bytes(&[c]);
+    }
+    exp.parse().ok()
 }
 
 /// [`java_double`] by the general route: the special values and the one-digit rule.
@@ -295,11 +292,11 @@ struct Decimal {
 /// Splits Rust's `{:e}` rendering (shortest round-trip digits, closest to the value) into
 /// digits and exponent.
 fn split_sci(s: &str) -> Decimal {
-    let (mant, exp) = s.split_once('e').unwrap_or((s, "0"));
-    let digits: String = mant.chars().filter(char::is_ascii_digit).collect();
+    let mut digits = FloatText::default();
+    let exp = sci_digits(s, &mut digits).unwrap_or(0);
     Decimal {
-        digits,
-        exp: exp.parse().unwrap_or(0),
+        digits: digits.as_str().to_owned(),
+        exp,
     }
 }
 

@@ -792,6 +792,12 @@ pub(super) fn scan_envelope(
     (s.scan.pos == b.len() && s.values <= max_values).then_some(s.found)
 }
 
+/// Index of `key` among `names`.
+#[inline]
+fn position_of(names: &[&str], key: &[u8]) -> Option<usize> {
+    names.iter().position(|n| n.as_bytes() == key)
+}
+
 struct Shaped<'a, 't> {
     /// the text, the position and the tape (`max` is the cap on `values`)
     scan: Scanner<'a, 't>,
@@ -836,7 +842,7 @@ impl Shaped<'_, '_> {
     /// member the parser does not read, `None` for one the shaped scan does not take.
     #[inline]
     fn string_slot(&self, level: Level, key: &[u8]) -> Option<Option<Slot>> {
-        let named = |names: &[&str]| names.iter().position(|n| n.as_bytes() == key);
+        let named = |names: &[&str]| position_of(names, key);
         match level {
             // a string where the parser expects an object: the general path says what is wrong
             Level::Root => named(&self.names.root).map_or(Some(None), |_| None),
@@ -850,7 +856,7 @@ impl Shaped<'_, '_> {
     /// members; `None` for an object the shaped scan does not take.
     #[inline]
     fn object_slot(&self, level: Level, key: &[u8]) -> Option<(Slot, Level)> {
-        let named = |names: &[&str]| names.iter().position(|n| n.as_bytes() == key);
+        let named = |names: &[&str]| position_of(names, key);
         match level {
             Level::Root => match named(&self.names.root)? {
                 0 => Some((Slot::Root(0), Level::Metadata)),
