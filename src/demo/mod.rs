@@ -247,6 +247,7 @@ pub fn monitors() -> [MonitorConfig; 4] {
         lookback_hours: 24,
         offset_minutes: MQ_OFFSET_MINUTES,
         flip_sample: drift_math::bias::DEFAULT_FLIP_SAMPLE_CAP,
+        merged_records: true,
     });
     let mut xai = base(XAI_MONITOR, MonitorKind::ModelExplainability);
     xai.explainability = Some(ExplainabilitySettings {

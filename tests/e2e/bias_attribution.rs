@@ -140,6 +140,7 @@ async fn bias_store(n: usize) -> MemoryStore {
         lookback_hours: 24,
         offset_minutes: 0,
         flip_sample: 10_000,
+        merged_records: true,
     });
     save_monitor(&store, &cfg).await.unwrap();
     store
@@ -423,6 +424,7 @@ async fn bias_window_without_baseline_or_labels_fails_with_a_reason() {
         lookback_hours: 24,
         offset_minutes: 0,
         flip_sample: 100,
+        merged_records: true,
     });
     save_monitor(&store, &cfg).await.unwrap();
     let sink = MemoryMetricSink::new();

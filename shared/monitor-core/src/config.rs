@@ -64,6 +64,11 @@ pub struct ModelQualitySettings {
     /// `EndTimeOffset`), default 0
     #[serde(default)]
     pub offset_minutes: u32,
+    /// write the matched records in SageMaker's merge layout under `state/merged/` (default
+    /// `true`); nothing modelwatch evaluates reads them, so `false` saves their storage and
+    /// PUTs when no other job consumes them
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub merged_records: bool,
 }
 
 fn default_lookback() -> u32 {
@@ -88,6 +93,7 @@ impl ModelQualitySettings {
             ground_truth_attribute: None,
             lookback_hours: default_lookback(),
             offset_minutes: 0,
+            merged_records: true,
         }
     }
 }
@@ -128,6 +134,11 @@ pub struct BiasSettings {
     /// exactly; FT needs the numeric input features (`keep_input_features: true`)
     #[serde(default = "default_flip_sample")]
     pub flip_sample: usize,
+    /// write the matched records in SageMaker's merge layout under `state/merged/` (default
+    /// `true`); nothing modelwatch evaluates reads them, so `false` saves their storage and
+    /// PUTs when no other job consumes them
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub merged_records: bool,
 }
 
 fn default_flip_sample() -> usize {
@@ -215,6 +226,8 @@ pub struct JoinSettings<'a> {
     pub lookback_hours: u32,
     /// end-time offset of the evaluated window, in minutes
     pub offset_minutes: u32,
+    /// whether the matched records are written in SageMaker's merge layout
+    pub merged_records: bool,
 }
 
 /// One monitor.
@@ -292,6 +305,10 @@ fn default_window() -> u32 {
 fn yes() -> bool {
     true
 }
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_true(b: &bool) -> bool {
+    *b
+}
 
 /// The keys a monitor config may hold, per section (`""` is the top level). serde's
 /// `deny_unknown_fields` cannot be used because the model-quality and bias sections flatten
@@ -338,6 +355,7 @@ const KNOWN_KEYS: [(&str, &[&str]); 9] = [
             "ground_truth_attribute",
             "lookback_hours",
             "offset_minutes",
+            "merged_records",
         ],
     ),
     (
@@ -354,6 +372,7 @@ const KNOWN_KEYS: [(&str, &[&str]); 9] = [
             "lookback_hours",
             "offset_minutes",
             "flip_sample",
+            "merged_records",
         ],
     ),
     (
@@ -645,12 +664,14 @@ impl MonitorConfig {
                 ground_truth_attribute: m.ground_truth_attribute.as_deref(),
                 lookback_hours: m.lookback_hours,
                 offset_minutes: m.offset_minutes,
+                merged_records: m.merged_records,
             }),
             MonitorKind::ModelBias => self.bias.as_ref().map(|b| JoinSettings {
                 attributes: &b.attributes,
                 ground_truth_attribute: b.ground_truth_attribute.as_deref(),
                 lookback_hours: b.lookback_hours,
                 offset_minutes: b.offset_minutes,
+                merged_records: b.merged_records,
             }),
             _ => None,
         }

@@ -85,6 +85,24 @@ pub async fn run<S: ObjectStore + Clone + 'static>(
     threads: usize,
 ) -> Result<BackfillSummary, CoreError> {
     let keys = store.list(prefix).await?;
+    let mut summary = BackfillSummary::default();
+    for o in &ingest_all(store, &keys, threads).await?.objects {
+        summary.add(o);
+    }
+    Ok(summary)
+}
+
+/// [`ingest::run`] of `keys` on `threads` concurrent workers (`0` = every core), in batches
+/// of [`OBJECTS_PER_BATCH`]: the objects' summaries in the order of `keys`, and the same
+/// state written as one call over all of them (objects are independent).
+///
+/// # Errors
+/// The first batch's error in key order; the batches that completed stay written.
+pub async fn ingest_all<S: ObjectStore + Clone + 'static>(
+    store: &S,
+    keys: &[String],
+    threads: usize,
+) -> Result<ingest::IngestSummary, CoreError> {
     let threads = if threads == 0 {
         crate::app::oneshot::ordered::default_threads()
     } else {
@@ -113,16 +131,14 @@ pub async fn run<S: ObjectStore + Clone + 'static>(
     let mut results = Vec::with_capacity(batches.len());
     while let Some(r) = workers.join_next().await {
         results.extend(r.map_err(|e| CoreError::Io {
-            key: prefix.to_string(),
+            key: keys.first().cloned().unwrap_or_default(),
             source: std::io::Error::other(e.to_string()),
         })?);
     }
     results.sort_by_key(|(i, _)| *i);
-    let mut summary = BackfillSummary::default();
+    let mut summary = ingest::IngestSummary::default();
     for (_, r) in results {
-        for o in &r?.objects {
-            summary.add(o);
-        }
+        summary.objects.extend(r?.objects);
     }
     Ok(summary)
 }

@@ -39,13 +39,16 @@ use crate::joined::labels::{
 };
 use crate::joined::predictions::{parse_labels, PredictionIndex};
 use crate::layout::{
-    default_ground_truth_prefix, hour_floor, merged_key, mq_hour_prefix, mq_state_key,
-    prediction_hour_prefix,
+    default_ground_truth_prefix, hour_floor, mq_hour_prefix, mq_state_key, prediction_hour_prefix,
 };
 use crate::model_quality::QualityState;
 use crate::multimodel::quality::ModelMinutes;
 use crate::store::{get_optional, Line, LineReader, ObjectStore, StateFile};
 use crate::CoreError;
+
+mod merged_parts;
+use merged_parts::MergedParts;
+pub use merged_parts::{MERGED_HELD_BYTES, MERGED_PART_LINES};
 
 /// Decodes `{prefix}yyyy/mm/dd/HH/{file}` into the label hour and the file name.
 pub fn parse_label_key(key: &str, prefix: &str) -> Option<(DateTime<Utc>, String)> {
@@ -153,7 +156,7 @@ async fn merge_object_into<S: ObjectStore>(
         JoinTarget::Quality(_) => crate::segments::Slicer::for_predictions(cfg)?,
         JoinTarget::Bias { .. } => None,
     };
-    let mut merged: BTreeMap<(String, DateTime<Utc>), MergedParts> = BTreeMap::new();
+    let mut merged = MergedParts::new(&cfg.name, &cfg.endpoint, label_hour, &file);
     let mut matched = 0u64;
     let mut unscorable = 0u64;
     let mut hour = label_hour + chrono::Duration::hours(1);
@@ -213,6 +216,9 @@ async fn merge_object_into<S: ObjectStore>(
                     tracing::debug!(key = %p.key, error = %e, "joined record not scorable");
                     unscorable += 1;
                 }
+                if !settings.merged_records {
+                    continue;
+                }
                 // A request of several instances is merged once, with its instance 0 (which
                 // carries the raw sides) and the whole ground-truth record of the request.
                 let line = if p.instances > 1 {
@@ -227,29 +233,9 @@ async fn merge_object_into<S: ObjectStore>(
                 } else {
                     merged_line(p, &label, "CSV", cfg.batch_transform.is_some())
                 };
-                let (variant, inference_hour) = (p.variant.clone(), hour_floor(minute));
-                let out = merged.entry((variant.clone(), inference_hour)).or_default();
-                out.current.extend_from_slice(line.as_bytes());
-                out.current.push(b'\n');
-                out.lines += 1;
-                if out.lines.is_multiple_of(MERGED_PART_LINES)
-                    || out.current.len() >= MERGED_PART_BYTES
-                {
-                    // Bounded memory: full parts are written as they fill, like Spark's
-                    // part-NNNNN files.
-                    let k = merged_key(
-                        &cfg.name,
-                        &cfg.endpoint,
-                        &variant,
-                        inference_hour,
-                        label_hour,
-                        &file,
-                        out.parts,
-                    );
-                    store.put(&k, std::mem::take(&mut out.current)).await?;
-                    out.parts += 1;
-                    out.lines = 0;
-                }
+                merged
+                    .push(store, &p.variant, hour_floor(minute), &line)
+                    .await?;
             }
             if labels.is_empty() {
                 break;
@@ -319,20 +305,7 @@ async fn merge_object_into<S: ObjectStore>(
             .collect();
         mark_late_windows(store, cfg, &minutes, key).await?;
     }
-    for ((variant, hour), out) in merged {
-        if !out.current.is_empty() {
-            let k = merged_key(
-                &cfg.name,
-                &cfg.endpoint,
-                &variant,
-                hour,
-                label_hour,
-                &file,
-                out.parts,
-            );
-            store.put(&k, out.current).await?;
-        }
-    }
+    merged.finish(store).await?;
     Ok(LabelObjectSummary {
         key: key.into(),
         monitor: cfg.name.clone(),
@@ -400,22 +373,6 @@ async fn read_labels<S: ObjectStore>(
         }
     }
     Ok((labels, requests, bad))
-}
-
-/// Matched records per merged part file.
-pub const MERGED_PART_LINES: u64 = 100_000;
-
-/// A merged part file is written once it holds this many bytes (records carry their
-/// `endpointInput`, up to 6 MB each), whatever its number of records. It bounds what the
-/// merge of one label object holds of its merged records, whatever the object's size (issue
-/// 16 item 3: about 600 bytes a record, so 64 MiB held up to 110k records' worth).
-pub const MERGED_PART_BYTES: usize = 8 << 20;
-
-#[derive(Default)]
-struct MergedParts {
-    current: Vec<u8>,
-    lines: u64,
-    parts: u32,
 }
 
 /// One matched record in SageMaker's merge layout (spec §2.3): `captureData` with the
@@ -765,5 +722,25 @@ mod tests {
         let mut none = IndexKeyFilters::new(0);
         let unfiltered = merge_object_into(&store, &cfg, &target, &mut none, &keys[1], now).await;
         assert!(unfiltered.is_err());
+    }
+
+    /// A monitor with `merged_records: false` writes the same states and no merged record.
+    #[tokio::test]
+    async fn without_merged_records_the_states_are_the_same() {
+        let now = hour(6);
+        let (with, keys) = labelled_store().await;
+        run(&with, &keys, now).await.unwrap();
+        let (without, _) = labelled_store().await;
+        let mut cfg = quality_monitor();
+        cfg.model_quality.as_mut().unwrap().merged_records = false;
+        crate::config::save_monitor(&without, &cfg).await.unwrap();
+        let summary = run(&without, &keys, now).await.unwrap();
+        assert_eq!(summary.objects.len(), 3);
+        assert_eq!(objects(&with, "state/merged/").await.len(), 3);
+        assert!(objects(&without, "state/merged/").await.is_empty());
+        assert_eq!(
+            objects(&with, "state/mq/").await,
+            objects(&without, "state/mq/").await
+        );
     }
 }

@@ -9,7 +9,7 @@ use crate::bias::BiasWindowState;
 use crate::config::MonitorConfig;
 use crate::execution::{LabelCoverage, Window};
 use crate::formats::capture::BadRecords;
-use crate::joined::predictions::PredictionIndex;
+use crate::joined::predictions::IndexCoverage;
 use crate::layout::{hour_floor, mq_hour_prefix, prediction_hour_prefix};
 use crate::model_quality::QualityState;
 use crate::store::{ObjectStore, StateFile};
@@ -241,7 +241,7 @@ where
     let mut hour = hour_floor(start) - chrono::Duration::hours(1);
     while hour <= hour_floor(end - chrono::Duration::seconds(1)) + chrono::Duration::hours(1) {
         for key in store.list(&prediction_hour_prefix(&cfg.name, hour)).await? {
-            let index = PredictionIndex::from_json(&key, &store.get(&key).await?)?;
+            let index = IndexCoverage::from_json(&key, &store.get(&key).await?)?;
             coverage.predictions += index
                 .predictions
                 .iter()

@@ -52,16 +52,64 @@ impl StateFile for PredictionIndex {
             key: key.into(),
             message: e.to_string(),
         })?;
-        let versions = PREDICTION_INDEX_MIN_VERSION..=PREDICTION_INDEX_VERSION;
-        if value.format != PREDICTION_INDEX_FORMAT || !versions.contains(&value.version) {
-            return Err(CoreError::State {
-                key: key.into(),
-                message: format!(
-                    "format {} version {} (expected {PREDICTION_INDEX_FORMAT} {PREDICTION_INDEX_MIN_VERSION} to {PREDICTION_INDEX_VERSION})",
-                    value.format, value.version
-                ),
-            });
-        }
+        check_index_tag(key, &value.format, value.version)?;
+        Ok(value)
+    }
+}
+
+/// The error for a prediction index at `key` of another format or an unknown version.
+fn check_index_tag(key: &str, format: &str, version: u32) -> Result<(), CoreError> {
+    let versions = PREDICTION_INDEX_MIN_VERSION..=PREDICTION_INDEX_VERSION;
+    if format != PREDICTION_INDEX_FORMAT || !versions.contains(&version) {
+        return Err(CoreError::State {
+            key: key.into(),
+            message: format!(
+                "format {format} version {version} (expected {PREDICTION_INDEX_FORMAT} {PREDICTION_INDEX_MIN_VERSION} to {PREDICTION_INDEX_VERSION})"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// What a window's evaluation reads of a prediction index ([`crate::joined::labels`]): the
+/// time of each prediction (to count the window's predictions) and the score counts, not the
+/// predictions' keys, labels and raw sides. Decoding it allocates nothing per prediction
+/// but its time: at 1M records the full decode of every index was 2 s of the one-shot
+/// model-quality job's evaluation.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IndexCoverage {
+    format: String,
+    version: u32,
+    /// each prediction's time (the other members are skipped)
+    pub predictions: Vec<PredictionTime>,
+    /// as [`PredictionIndex::scores`]
+    #[serde(default)]
+    pub scores: Vec<crate::model_quality::cbpe::MinuteScores>,
+    /// as [`PredictionIndex::segment_scores`]
+    #[serde(default)]
+    pub segment_scores:
+        std::collections::BTreeMap<String, Vec<crate::model_quality::cbpe::MinuteScores>>,
+}
+
+/// A prediction's [`Prediction::time`] alone.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct PredictionTime {
+    /// inference time, Unix seconds
+    pub time: i64,
+}
+
+impl IndexCoverage {
+    /// Reads the index at `key`, checking its format and version as
+    /// [`PredictionIndex::from_json`] does.
+    ///
+    /// # Errors
+    /// [`CoreError::State`] for bytes that are not a prediction index.
+    pub fn from_json(key: &str, bytes: &[u8]) -> Result<Self, CoreError> {
+        let value: Self = serde_json::from_slice(bytes).map_err(|e| CoreError::State {
+            key: key.into(),
+            message: e.to_string(),
+        })?;
+        check_index_tag(key, &value.format, value.version)?;
         Ok(value)
     }
 }
@@ -1288,10 +1336,9 @@ mod tests {
         assert!(CSV_LINE.contains(expected.predictions[0].output.as_ref().unwrap().get()));
     }
 
-    /// A monitor with a `segments` block: the index also holds the score counts per slice
-    /// (`segment_scores`, issue 15 item 3), and still equals its serde encoding.
-    #[test]
-    fn a_sliced_index_holds_score_counts_per_slice() {
+    /// The index of `lines` by a monitor with a `segments` block slicing by `region` (input
+    /// column 1).
+    fn sliced_index(lines: &[&str]) -> SpilledIndex {
         let cfg = crate::config::MonitorConfig::from_json(
             "m.json",
             br#"{"name":"m","kind":"ModelQuality","endpoint":"ep","baseline_prefix":"b",
@@ -1303,8 +1350,17 @@ mod tests {
         let attrs = cfg.prediction_attributes();
         let slices = crate::segments::estimated::SliceScores::for_monitor(&cfg).unwrap();
         let mut ix = Indexer::new(&capture_key(), "s", &attrs).with_slices(slices);
-        ix.push(1, &Line::Ok(CSV_LINE.as_bytes()));
-        let out = ix.finish().unwrap();
+        for line in lines {
+            ix.push(1, &Line::Ok(line.as_bytes()));
+        }
+        ix.finish().unwrap()
+    }
+
+    /// A monitor with a `segments` block: the index also holds the score counts per slice
+    /// (`segment_scores`, issue 15 item 3), and still equals its serde encoding.
+    #[test]
+    fn a_sliced_index_holds_score_counts_per_slice() {
+        let out = sliced_index(&[CSV_LINE]);
         let index = read_back(&out);
         // the input "1,2": region (column 1) is "2"; one prediction, in the window's counts
         // and in its slice's
@@ -1317,6 +1373,30 @@ mod tests {
             std::fs::read(out.file.path()).unwrap(),
             index.to_json().unwrap()
         );
+    }
+
+    /// The window scan's view of an index reads the same times and score counts as the
+    /// full decode, and refuses what the full decode refuses.
+    #[test]
+    fn the_coverage_view_reads_what_the_full_index_holds() {
+        let later = CSV_LINE.replace("17:23:35Z", "17:59:01Z");
+        let out = sliced_index(&[CSV_LINE, later.as_str(), "not json", CSV_LINE]);
+        let bytes = std::fs::read(out.file.path()).unwrap();
+        let full = PredictionIndex::from_json("k", &bytes).unwrap();
+        let view = IndexCoverage::from_json("k", &bytes).unwrap();
+        let times: Vec<i64> = view.predictions.iter().map(|p| p.time).collect();
+        assert_eq!(
+            times,
+            full.predictions.iter().map(|p| p.time).collect::<Vec<_>>()
+        );
+        assert_eq!(times.len(), 3);
+        assert_ne!(times[0], times[1]);
+        assert_eq!(view.scores, full.scores);
+        assert!(!view.scores.is_empty());
+        assert_eq!(view.segment_scores, full.segment_scores);
+        let v3 = String::from_utf8_lossy(&bytes).replacen("\"version\":2", "\"version\":3", 1);
+        assert!(IndexCoverage::from_json("k", v3.as_bytes()).is_err());
+        assert!(IndexCoverage::from_json("k", b"{}").is_err());
     }
 
     /// Version 1 indexes (output re-serialised by serde) still read.

@@ -421,9 +421,7 @@ impl PayloadReader {
             let mut n = 0;
             for line in csv_lines(text) {
                 n += 1;
-                f(line
-                    .split(',')
-                    .nth(*c)
+                f(super::bytescan::nth_field(line, *c)
                     .map(|s| s.trim().trim_matches('"').to_owned()));
             }
             return Ok(n);

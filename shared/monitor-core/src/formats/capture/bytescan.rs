@@ -102,6 +102,45 @@ pub(super) fn for_each_field(line: &[u8], mut f: impl FnMut(usize, usize)) {
     f(start, line.len());
 }
 
+/// The `n`-th comma-separated field of `line` (from 0), what `line.split(',').nth(n)` gives,
+/// found a block at a time and without looking past it (the facet and label columns of a
+/// CSV payload: `split` by a `char` was 5.7 % of the one-shot bias job's CPU at 1M records).
+#[inline]
+pub(super) fn nth_field(line: &str, n: usize) -> Option<&str> {
+    let b = line.as_bytes();
+    let mut field = 0;
+    let mut start = 0;
+    let mut at = 0;
+    while let Some(block) = block_at(b, at) {
+        let mut commas = flags(block, |c| c == b',');
+        while commas != 0 {
+            let bit = commas.trailing_zeros();
+            let comma = at + (bit / 8) as usize;
+            if field == n {
+                return line.get(start..comma);
+            }
+            field += 1;
+            start = comma + 1;
+            commas ^= 0xFF << bit;
+        }
+        at += BLOCK;
+    }
+    for (i, &c) in b.get(at..).unwrap_or(&[]).iter().enumerate() {
+        if c == b',' {
+            if field == n {
+                return line.get(start..at + i);
+            }
+            field += 1;
+            start = at + i + 1;
+        }
+    }
+    if field == n {
+        line.get(start..)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +173,19 @@ mod tests {
                 prop_assert_eq!(find_string_special(b), naive);
                 let either = b.iter().position(|&c| c == b'"' || c == b'\n');
                 prop_assert_eq!(find_either(b, b'"', b'\n'), either);
+            }
+        }
+
+        /// The `n`-th field is `split(',').nth(n)`, at every length, past the last one too.
+        #[test]
+        fn the_nth_field_is_the_nth_piece_between_commas(
+            b in prop::collection::vec(alphabet(), 0..80),
+            s in prop::collection::vec(sparse(), 0..80),
+            n in 0usize..40,
+        ) {
+            for b in [&b, &s] {
+                let line = String::from_utf8_lossy(b);
+                prop_assert_eq!(nth_field(&line, n), line.split(',').nth(n));
             }
         }
 

@@ -416,9 +416,7 @@ impl PayloadReader {
         }
         let index: usize = attribute.trim().parse().ok()?;
         let first_line = payload.text.trim().lines().next()?;
-        first_line
-            .split(',')
-            .nth(index)
+        super::bytescan::nth_field(first_line, index)
             .map(|s| s.trim().trim_matches('"').to_string())
     }
 
