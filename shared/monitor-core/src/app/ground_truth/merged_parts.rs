@@ -23,8 +23,8 @@ use crate::CoreError;
 pub const MERGED_PART_LINES: u64 = 100_000;
 
 /// At most this many bytes of merged records are held by the merge of one label object,
-/// across all its open parts (records carry their `endpointInput`, up to 6 MB each: one
-/// record larger than this is written as a part of its own).
+/// across all its open parts (records carry their `endpointInput`, up to 6 MB each: a
+/// record larger than this is written, with its part, as soon as it is added).
 pub const MERGED_HELD_BYTES: usize = 4 << 20;
 
 /// One open part: its records so far, and how many parts of its folder were written.

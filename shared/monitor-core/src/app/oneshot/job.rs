@@ -1,8 +1,9 @@
 //! A one-shot job of any monitor kind: the files on disk are laid out in a temporary local
 //! store as the bucket would hold them, then the Lambdas' use cases run over it —
-//! [`crate::app::ingest::run`] for the captures (on every core, [`crate::app::backfill::ingest_all`]), [`crate::app::ground_truth::run`] for the
-//! labels, and the capability's evaluation ([`crate::capability::Capability::evaluate`], what
-//! the tick calls) of one window spanning every record. No second implementation: the
+//! [`crate::app::ingest::run`] for the captures (on every core:
+//! [`crate::app::backfill::ingest_all`]), [`crate::app::ground_truth::run`] for the labels,
+//! and the capability's evaluation ([`crate::capability::Capability::evaluate`], what the
+//! tick calls) of one window spanning every record. No second implementation: the
 //! report files are the ones the tick writes, read back from the store.
 //!
 //! Layout in the temporary store, for a monitor `m` of endpoint `e`:
@@ -15,7 +16,8 @@
 //! - `data-capture/e/{variant}/yyyy/mm/dd/HH/{file}`: the capture lines, bucketed by the hour
 //!   of their `inferenceTime` (a copied S3 folder keeps its variant and file names; lines
 //!   without a readable time go to the file's first hour, where ingest counts them
-//!   `bad_time`);
+//!   `bad_time`); a file whose lines all fall in one hour, unchanged, is a symbolic link to
+//!   it rather than a copy (on Unix);
 //! - `ground-truth/e/yyyy/mm/dd/HH/{n}-{file}`: every label file, at the last hour of the
 //!   data (the look-back reaches back to the first), so every label finds its prediction.
 
