@@ -23,7 +23,7 @@
 use std::io::Read;
 
 use drift_math::pca::{
-    scale_of, standardize_with, ErrorBand, Pca, ScatterMatrix, DEFAULT_BAND_SDS,
+    scale_of, standardize_with, ErrorBand, ErrorScorer, Pca, ScatterMatrix, DEFAULT_BAND_SDS,
     DEFAULT_VARIANCE_RETAINED,
 };
 use drift_math::types::InferredType;
@@ -279,13 +279,12 @@ impl NumericFeatures {
     ) -> Result<MultivariateBlock, CoreError> {
         let chunk_size = records.div_ceil(MAX_BASE_CHUNKS).max(1);
         let mut z = vec![0.0; pca.dim()];
+        // the rule ingest scores records with ([`RowScorer`])
+        let mut scorer = ErrorScorer::new(&pca);
         let (mut chunk_means, mut in_chunk, mut chunk_sum) = (Vec::new(), 0u64, 0.0);
         let (mut n, mut total) = (0u64, 0.0);
         rows(&mut |x| {
-            let Ok(e) = pca
-                .standardize(x, &mut z)
-                .and_then(|()| pca.reconstruction_error(&z))
-            else {
+            let Ok(e) = pca.standardize(x, &mut z).and_then(|()| scorer.error(&z)) else {
                 return;
             };
             n += 1;
@@ -586,12 +585,10 @@ pub async fn fit_from_store<S: ObjectStore>(
 #[derive(Debug, Clone)]
 pub struct RowScorer {
     pca: Pca,
+    error: ErrorScorer,
     columns: Vec<Option<usize>>,
     x: Vec<Option<f64>>,
     z: Vec<f64>,
-    /// scratch of [`Pca::reconstruction_error_with`]
-    centered: Vec<f64>,
-    residual: Vec<f64>,
 }
 
 /// What the profile read from one column of a row, handed to [`RowScorer::score_cells`] so
@@ -612,8 +609,10 @@ impl RowScorer {
     #[must_use]
     pub fn new(block: &MultivariateBlock, row_features: &[String]) -> Self {
         let d = block.features.len();
+        let pca = block.pca();
         RowScorer {
-            pca: block.pca(),
+            error: ErrorScorer::new(&pca),
+            pca,
             columns: block
                 .features
                 .iter()
@@ -621,8 +620,6 @@ impl RowScorer {
                 .collect(),
             x: vec![None; d],
             z: vec![0.0; d],
-            centered: Vec::with_capacity(d),
-            residual: Vec::with_capacity(d),
         }
     }
 
@@ -647,9 +644,7 @@ impl RowScorer {
             });
         }
         self.pca.standardize(&self.x, &mut self.z).ok()?;
-        self.pca
-            .reconstruction_error_with(&self.z, &mut self.centered, &mut self.residual)
-            .ok()
+        self.error.error(&self.z).ok()
     }
 }
 
