@@ -763,17 +763,31 @@ enum Level {
 /// counts them). For such a line every lookup the parser makes finds the value
 /// [`Doc::members_named`] would find on the full tape, with the same kind and span, and the
 /// text is valid JSON (strings are checked as [`parse_capped`] checks them).
+///
+/// `layout` is the layout of an earlier line, tried first: a line with the same bytes outside
+/// its string values (the same names, in the same order, with the same punctuation) is read
+/// by comparing those bytes and finding where each value ends, without scanning or looking up
+/// a name (issue 16 item 2). A line scanned in full whose string values hold no escape
+/// becomes the new layout.
 pub(super) fn scan_envelope(
     text: &str,
     tape: &mut Vec<Tok>,
     max_values: usize,
     names: &EnvelopeNames,
+    layout: &mut Layout,
 ) -> Option<Envelope> {
     tape.clear();
     let b = text.as_bytes();
     if u32::try_from(b.len()).is_err() || b.first() != Some(&b'{') {
         return None;
     }
+    if layout.values <= max_values {
+        if let Some(found) = layout.read(b, tape) {
+            return Some(found);
+        }
+        tape.clear();
+    }
+    layout.spans.clear();
     let mut s = Shaped {
         // the general scanner, not recording: its checks of a string with an escape
         scan: Scanner {
@@ -786,10 +800,155 @@ pub(super) fn scan_envelope(
         values: 1,
         names,
         found: Envelope::default(),
+        spans: &mut layout.spans,
+        plain: true,
     };
     s.push(Kind::Object, 0, b.len());
     s.object(Level::Root)?;
-    (s.scan.pos == b.len() && s.values <= max_values).then_some(s.found)
+    if s.scan.pos != b.len() || s.values > max_values {
+        return None;
+    }
+    let (found, values, plain) = (s.found, s.values, s.plain);
+    if plain {
+        layout.build(b, tape, found, values);
+    }
+    Some(found)
+}
+
+/// A token of a [`Layout`]'s tape: its positions as (segment, offset into the segment).
+#[derive(Debug, Clone, Copy)]
+struct LaidTok {
+    kind: Kind,
+    start: (u32, u32),
+    end: (u32, u32),
+    next: u32,
+}
+
+/// A line [`scan_envelope`] read in full, cut at its string values: the segments of
+/// bytes around them, and its tape and envelope with every position given by segment. Another
+/// line with the same segments, whose values hold no escape, has that tape and envelope at
+/// its own positions: [`scan_envelope`] would scan it the same way, since every decision it
+/// makes is on bytes of the segments (names, punctuation) or on where a value string ends.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Layout {
+    /// the segments' bytes, one after another (none: no layout yet)
+    bytes: Vec<u8>,
+    /// where each segment ends in `bytes`; one more segment than string values
+    ends: Vec<u32>,
+    tokens: Vec<LaidTok>,
+    found: Envelope,
+    /// the values the line had (keys included): checked against the cap again
+    values: usize,
+    /// scratch: where each segment starts in the line being read
+    starts: Vec<u32>,
+    /// scratch: the string values' spans in the line being scanned
+    spans: Vec<(u32, u32)>,
+    /// lines read through the layout (the tests check that the path is taken)
+    #[cfg(test)]
+    pub(super) reads: usize,
+}
+
+impl Layout {
+    /// Heap bytes held (the parser drops a layout a long line made large).
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.bytes.capacity()
+            + (self.ends.capacity() + self.starts.capacity()) * 4
+            + self.spans.capacity() * 8
+            + self.tokens.capacity() * std::mem::size_of::<LaidTok>()
+    }
+
+    /// The layout of line `b`, whose string values are `self.spans` (all without escapes),
+    /// scanned into `tape` and `found`.
+    fn build(&mut self, b: &[u8], tape: &[Tok], found: Envelope, values: usize) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.tokens.clear();
+        self.starts.clear();
+        let mut from = 0;
+        for &(start, end) in &self.spans {
+            self.starts.push(from);
+            self.bytes
+                .extend_from_slice(&b[from as usize..start as usize]);
+            self.ends.push(self.bytes.len() as u32);
+            from = end;
+        }
+        self.starts.push(from);
+        self.bytes.extend_from_slice(&b[from as usize..]);
+        self.ends.push(self.bytes.len() as u32);
+        let starts = &self.starts;
+        let spans = &self.spans;
+        // the segment holding byte `p` of the line, and `p`'s offset in it
+        let at = |p: u32| {
+            let j = starts.partition_point(|&s| s <= p) - 1;
+            (j as u32, p - starts[j])
+        };
+        for t in tape {
+            let (start, end) = if matches!(t.kind, Kind::Str) {
+                // a value string: it starts where segment i ends and ends where i + 1 starts
+                let Ok(i) = spans.binary_search(&(t.start, t.end)) else {
+                    // cannot happen (every value string is a span); no layout then
+                    self.ends.clear();
+                    return;
+                };
+                ((i as u32, spans[i].0 - starts[i]), (i as u32 + 1, 0))
+            } else {
+                // an object: its `{` and its `}` are bytes of segments
+                let (j, off) = at(t.end - 1);
+                (at(t.start), (j, off + 1))
+            };
+            self.tokens.push(LaidTok {
+                kind: t.kind,
+                start,
+                end,
+                next: t.next,
+            });
+        }
+        self.found = found;
+        self.values = values;
+    }
+
+    /// Reads `b` if it has this layout: its tape into `tape`, and its envelope.
+    fn read(&mut self, b: &[u8], tape: &mut Vec<Tok>) -> Option<Envelope> {
+        let last = self.ends.len().checked_sub(1)?;
+        self.starts.clear();
+        let (mut pos, mut from) = (0, 0);
+        for (j, &end) in self.ends.iter().enumerate() {
+            let segment = &self.bytes[from..end as usize];
+            from = end as usize;
+            if b.get(pos..pos + segment.len()) != Some(segment) {
+                return None;
+            }
+            // the line is shorter than 4 GiB (checked by the caller)
+            #[allow(clippy::cast_possible_truncation)]
+            self.starts.push(pos as u32);
+            pos += segment.len();
+            if j == last {
+                break;
+            }
+            // a value string, to its closing quote: no escape, no control character
+            let rest = b.get(pos..)?;
+            let i = bytescan::find_string_special(rest)?;
+            if rest[i] != b'"' {
+                return None;
+            }
+            pos += i;
+        }
+        if pos != b.len() {
+            return None;
+        }
+        #[cfg(test)]
+        {
+            self.reads += 1;
+        }
+        let starts = &self.starts;
+        tape.extend(self.tokens.iter().map(|t| Tok {
+            kind: t.kind,
+            start: starts[t.start.0 as usize] + t.start.1,
+            end: starts[t.end.0 as usize] + t.end.1,
+            next: t.next,
+        }));
+        Some(self.found)
+    }
 }
 
 /// Index of `key` among `names`.
@@ -805,6 +964,10 @@ struct Shaped<'a, 't> {
     values: usize,
     names: &'t EnvelopeNames,
     found: Envelope,
+    /// the spans of the string values, in order ([`Layout`])
+    spans: &'t mut Vec<(u32, u32)>,
+    /// no string value held an escape
+    plain: bool,
 }
 
 impl Shaped<'_, '_> {
@@ -911,6 +1074,10 @@ impl Shaped<'_, '_> {
                 Some(b'"') => {
                     let slot = self.string_slot(level, key)?;
                     let (vs, ve, kind) = self.string()?;
+                    // spans fit: the text is shorter than 4 GiB
+                    #[allow(clippy::cast_possible_truncation)]
+                    self.spans.push((vs as u32, ve as u32));
+                    self.plain &= kind == Kind::Str;
                     if let Some(slot) = slot {
                         self.fill(slot, kind, vs, ve)?;
                     }

@@ -41,6 +41,8 @@ pub(super) struct Scratch {
     pub(super) content_type: String,
     /// the last `inferenceTime` minute read (issue 16 item 2)
     pub(super) minute: super::time::MinuteCache,
+    /// the layout of the last envelope read in full ([`json::scan_envelope`])
+    pub(super) layout: json::Layout,
 }
 
 impl Scratch {
@@ -54,6 +56,9 @@ impl Scratch {
         }
         if self.envelope.capacity() * tok > keep {
             self.envelope = Vec::new();
+        }
+        if self.layout.heap_bytes() > keep {
+            self.layout = json::Layout::default();
         }
         if self.data.capacity() > keep {
             self.data = String::new();
@@ -479,11 +484,19 @@ impl CaptureParser {
             key,
             content_type,
             minute,
+            layout,
         } = &mut self.scratch;
-        // the usual shape in one pass, with the values read already found; anything else
-        // through the general scan and lookups by name
+        // the usual shape in one pass, with the values read already found (by the layout of
+        // the line before when this one has it); anything else through the general scan and
+        // lookups by name
         let shaped = if self.shaped {
-            json::scan_envelope(text, envelope, super::MAX_ENVELOPE_VALUES, &ENVELOPE_NAMES)
+            json::scan_envelope(
+                text,
+                envelope,
+                super::MAX_ENVELOPE_VALUES,
+                &ENVELOPE_NAMES,
+                layout,
+            )
         } else {
             None
         };

@@ -221,12 +221,108 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// A parser reads a line through the layout of the line before when it has it ([`Layout`]):
+    /// a line read again, and lines made from it by changing a byte anywhere (values longer,
+    /// shorter, or holding a quote, an escape or a control character; names and punctuation
+    /// broken), one after another, give what the general scan gives.
+    #[test]
+    fn lines_read_through_a_layout_give_what_the_general_scan_gives(
+        line in line(),
+        edits in prop::collection::vec(
+            (
+                prop_oneof![1 => Just(0usize), 4 => 1usize..5],
+                any::<usize>(),
+                prop::sample::select(vec![b'x', b'7', b' ', b'"', b'\\', 0x01, b',', b'}', b':']),
+            ),
+            1..5,
+        ),
+        window in any::<bool>(),
+    ) {
+        let both = CaptureMapping::new(["score", "a", "b", "c"]);
+        let input = CaptureMapping {
+            sides: vec![CaptureSide::EndpointInput],
+            ..CaptureMapping::new(["a", "b", "c"])
+        };
+        for mapping in [&both, &input] {
+            let (mut shaped, mut general) = parsers(mapping, window);
+            let mut texts = vec![line.as_bytes().to_vec(), line.as_bytes().to_vec()];
+            texts.extend(edits.iter().map(|&(kind, at, byte)| mutate(&line, kind, at, byte)));
+            for text in &texts {
+                prop_assert_eq!(
+                    outcome(&mut shaped, text),
+                    outcome(&mut general, text),
+                    "line {} after {}", String::from_utf8_lossy(text), line
+                );
+            }
+        }
+    }
+}
+
+/// Generated lines read a second time mostly take the layout path, and lines whose values
+/// changed do too (so the comparison above is not only between full scans).
+#[test]
+fn generated_lines_take_the_layout_path() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let strategy = line();
+    let (mut shaped, mut again, mut changed) = (0, 0, 0);
+    let n = 1000;
+    for _ in 0..n {
+        let text = strategy.new_tree(&mut runner).unwrap().current();
+        let mut tape = Vec::new();
+        let mut layout = json::Layout::default();
+        if json::scan_envelope(&text, &mut tape, usize::MAX, &ENVELOPE_NAMES, &mut layout).is_none()
+        {
+            continue;
+        }
+        shaped += 1;
+        let first = tape.clone();
+        let before = layout.reads;
+        if json::scan_envelope(&text, &mut tape, usize::MAX, &ENVELOPE_NAMES, &mut layout).is_some()
+            && layout.reads > before
+        {
+            again += 1;
+            assert_eq!(format!("{first:?}"), format!("{tape:?}"));
+        }
+        // the input's CSV values, longer
+        let longer = text.replace("1.5,2,x", "1.5,2,xyz,12345");
+        if longer != text {
+            let before = layout.reads;
+            if json::scan_envelope(&longer, &mut tape, usize::MAX, &ENVELOPE_NAMES, &mut layout)
+                .is_some()
+                && layout.reads > before
+            {
+                changed += 1;
+            }
+        }
+    }
+    assert!(
+        again > shaped / 2,
+        "{again} of {shaped} shaped lines read again by layout"
+    );
+    assert!(
+        changed > shaped / 20,
+        "{changed} of {shaped} lines with longer values read by layout"
+    );
+}
+
 /// The line of the bench data takes the shaped path, and gives its rows.
 #[test]
 fn the_usual_line_is_scanned_shaped() {
     let line = r#"{"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT","data":"42.0,web,3","encoding":"CSV"},"endpointOutput":{"observedContentType":"text/csv; charset=utf-8","mode":"OUTPUT","data":"0.659491","encoding":"CSV"}},"eventMetadata":{"eventId":"fb4f60d8","inferenceTime":"2024-03-01T23:06:59Z"},"eventVersion":"0"}"#;
     let mut tape = Vec::new();
-    let found = json::scan_envelope(line, &mut tape, usize::MAX, &ENVELOPE_NAMES).unwrap();
+    let found = json::scan_envelope(
+        line,
+        &mut tape,
+        usize::MAX,
+        &ENVELOPE_NAMES,
+        &mut json::Layout::default(),
+    )
+    .unwrap();
     let doc = json::Doc {
         text: line,
         tape: &tape,
@@ -244,8 +340,22 @@ fn the_usual_line_is_scanned_shaped() {
     // the general scan's tape length is the cap the shaped scan honours
     let mut full = Vec::new();
     json::parse(line, &mut full, false).unwrap();
-    assert!(json::scan_envelope(line, &mut tape, full.len(), &ENVELOPE_NAMES).is_some());
-    assert!(json::scan_envelope(line, &mut tape, full.len() - 1, &ENVELOPE_NAMES).is_none());
+    assert!(json::scan_envelope(
+        line,
+        &mut tape,
+        full.len(),
+        &ENVELOPE_NAMES,
+        &mut json::Layout::default()
+    )
+    .is_some());
+    assert!(json::scan_envelope(
+        line,
+        &mut tape,
+        full.len() - 1,
+        &ENVELOPE_NAMES,
+        &mut json::Layout::default()
+    )
+    .is_none());
 
     let (mut shaped, _) = parsers(
         &CaptureMapping::new(["score", "age", "channel", "n"]),
@@ -274,7 +384,15 @@ fn generated_lines_take_both_paths() {
     for _ in 0..n {
         let text = strategy.new_tree(&mut runner).unwrap().current();
         let mut tape = Vec::new();
-        if json::scan_envelope(&text, &mut tape, usize::MAX, &ENVELOPE_NAMES).is_some() {
+        if json::scan_envelope(
+            &text,
+            &mut tape,
+            usize::MAX,
+            &ENVELOPE_NAMES,
+            &mut json::Layout::default(),
+        )
+        .is_some()
+        {
             taken += 1;
             let mut rows = RowBatch::new();
             match shaped.parse_line_multi(text.as_bytes(), &mut rows) {
