@@ -278,15 +278,8 @@ impl Pca {
             });
         }
         let c: Vec<f64> = z.iter().zip(&self.center).map(|(a, b)| a - b).collect();
-        let mut residual = c.clone();
-        for v in &self.components {
-            let score: f64 = c.iter().zip(v).map(|(a, b)| a * b).sum();
-            residual
-                .iter_mut()
-                .zip(v)
-                .for_each(|(r, b)| *r -= score * b);
-        }
-        Ok(residual.iter().map(|r| r * r).sum::<f64>().sqrt())
+        let components = self.components.iter().map(Vec::as_slice);
+        Ok(residual_length(&c, components, &mut Vec::new()))
     }
 }
 
@@ -389,17 +382,32 @@ impl ErrorScorer {
                 .sum();
             return Ok(squares.sqrt());
         }
-        self.residual.clear();
-        self.residual.extend_from_slice(&self.c);
-        for v in self.basis.chunks_exact(d) {
-            let score = dot(&self.c, v);
-            self.residual
-                .iter_mut()
-                .zip(v)
-                .for_each(|(r, b)| *r -= score * b);
-        }
-        Ok(self.residual.iter().map(|r| r * r).sum::<f64>().sqrt())
+        Ok(residual_length(
+            &self.c,
+            self.basis.chunks_exact(d),
+            &mut self.residual,
+        ))
     }
+}
+
+/// `‖c − Σ (c·v) v‖` over the vectors `vs`, computed in `residual` (overwritten): the
+/// reconstruction error as written, [`Pca::reconstruction_error`]'s and the direct way of
+/// [`ErrorScorer`].
+fn residual_length<'a>(
+    c: &[f64],
+    vs: impl Iterator<Item = &'a [f64]>,
+    residual: &mut Vec<f64>,
+) -> f64 {
+    residual.clear();
+    residual.extend_from_slice(c);
+    for v in vs {
+        let score: f64 = c.iter().zip(v).map(|(a, b)| a * b).sum();
+        residual
+            .iter_mut()
+            .zip(v)
+            .for_each(|(r, b)| *r -= score * b);
+    }
+    residual.iter().map(|r| r * r).sum::<f64>().sqrt()
 }
 
 /// Whether `vs` are `d`-vectors of length 1 at right angles to each other, to within 1e-9.

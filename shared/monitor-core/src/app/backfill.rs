@@ -220,15 +220,6 @@ mod tests {
         store
     }
 
-    async fn state(store: &MemoryStore) -> Vec<(String, Vec<u8>)> {
-        let mut out = Vec::new();
-        for k in store.list("state/").await.unwrap() {
-            let v = store.get(&k).await.unwrap();
-            out.push((k, v));
-        }
-        out
-    }
-
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_prefix_ingested_on_many_workers_twice_gives_the_state_of_one_pass() {
         let objects = 20;
@@ -240,7 +231,7 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let want = state(&reference).await;
+        let want = reference.objects("state/");
         assert_eq!(
             want.len(),
             objects as usize,
@@ -249,7 +240,7 @@ mod tests {
 
         let store = store_with_history(objects).await;
         let first = run(&store, "data-capture/", 3).await.unwrap();
-        assert_eq!(state(&store).await, want);
+        assert_eq!(store.objects("state/"), want);
         assert_eq!(
             (first.objects, first.ingested, first.ignored),
             (u64::from(objects) + 1, u64::from(objects), 1)
@@ -260,7 +251,7 @@ mod tests {
         assert_eq!(first.state_keys, u64::from(objects));
         // again, on another worker count: the same keys, the same bytes, the same summary
         let second = run(&store, "data-capture/", 1).await.unwrap();
-        assert_eq!(state(&store).await, want);
+        assert_eq!(store.objects("state/"), want);
         assert_eq!(second, first);
     }
 }

@@ -409,6 +409,16 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// Every object whose key starts with `prefix`, with its bytes, in key order: what a test
+    /// compares between two runs.
+    pub fn objects(&self, prefix: &str) -> Vec<(String, Vec<u8>)> {
+        self.lock()
+            .range(prefix.to_owned()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Vec<u8>>> {
         // A poisoned lock only means another test thread panicked; the map is still valid.
         self.objects.lock().unwrap_or_else(|p| p.into_inner())

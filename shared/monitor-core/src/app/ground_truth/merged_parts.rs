@@ -151,15 +151,6 @@ mod tests {
         Utc.with_ymd_and_hms(2024, 3, 1, h, 0, 0).unwrap()
     }
 
-    async fn parts(store: &MemoryStore) -> Vec<(String, Vec<u8>)> {
-        let mut out = Vec::new();
-        for key in store.list("").await.unwrap() {
-            let body = store.get(&key).await.unwrap();
-            out.push((key, body));
-        }
-        out
-    }
-
     /// Records of 1 KiB spread over 24 inference hours, round robin: after every record
     /// the open parts hold less than the budget, and every record is written once, in its
     /// hour's folder, in the order it came.
@@ -183,7 +174,7 @@ mod tests {
             "the budget was reached: {peak}"
         );
         merged.finish(&store).await.unwrap();
-        let written = parts(&store).await;
+        let written = store.objects("");
         assert!(written.len() > 24, "{} parts", written.len());
         for h in 0..24u32 {
             let folder = format!("/{}/", crate::layout::hour_path(hour(h)));
@@ -210,7 +201,7 @@ mod tests {
             merged.push(&store, "v", hour(4), "x").await.unwrap();
         }
         assert_eq!(merged.held(), 2, "one record of 'x\\n' still open");
-        let written = parts(&store).await;
+        let written = store.objects("");
         assert_eq!(written.len(), 1);
         assert!(
             written[0].0.ends_with("2024030105-f-part-00000.jsonl"),
@@ -219,7 +210,7 @@ mod tests {
         );
         assert_eq!(written[0].1.len(), 2 * MERGED_PART_LINES as usize);
         merged.finish(&store).await.unwrap();
-        let written = parts(&store).await;
+        let written = store.objects("");
         assert_eq!(written.len(), 2);
         assert_eq!(written[1].1, b"x\n");
     }
